@@ -1,0 +1,41 @@
+// Subcommand registry for hp-cli: each commands/*.cpp registers itself with HP_CLI_COMMAND.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace hpcli {
+
+/// Exit codes, mapped from libhp's error kinds in one place (run_guarded).
+enum ExitCode : int {
+  kOk = 0,
+  kInternal = 1,
+  kUsage = 2,        // bad command line or bad configuration value (hp::ConfigError)
+  kIo = 3,           // unreadable/unwritable file (hp::IoError)
+  kNoFeasible = 4,   // the search found no layout that fits (hp::NoFeasibleLayoutError)
+  kExecutor = 5,     // a job could not be submitted or polled (hp::ExecutorError)
+  kLogParse = 6,     // a log could not be parsed (hp::LogParseError)
+  kTrialsFailed = 7, // every trial of a search failed
+};
+
+struct Command {
+  std::string name;
+  int order;  // position in --help
+  // Adds the subcommand to app; the returned callback runs it and returns the exit code.
+  std::function<std::function<int()>(CLI::App& app)> setup;
+};
+
+std::vector<Command>& registry();
+bool register_command(Command c);
+
+/// Runs fn, printing "hp-cli: error: <message>" and mapping exceptions to exit codes.
+int run_guarded(const std::function<int()>& fn);
+
+}  // namespace hpcli
+
+#define HP_CLI_CONCAT2(a, b) a##b
+#define HP_CLI_CONCAT(a, b) HP_CLI_CONCAT2(a, b)
+#define HP_CLI_COMMAND(NAME, ORDER, SETUP) \
+  static const bool HP_CLI_CONCAT(hp_cli_registered_, __LINE__) = ::hpcli::register_command({NAME, ORDER, SETUP})

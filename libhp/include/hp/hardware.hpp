@@ -1,0 +1,36 @@
+// GPU and system catalogue. Specs cite their datasheets in libhp/src/hardware.cpp and docs/model.md.
+// Public header: standard-library types only.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace hp {
+
+/// One accelerator in its system (a DGX-like node or an NVL72 rack).
+struct GpuSpec {
+  std::string name;                       ///< catalogue key, e.g. "h100-sxm"
+  double memory_bytes = 80e9;             ///< HBM capacity
+  double memory_bandwidth_bytes_per_s = 2.0e12;
+  double peak_bf16_flops_per_s = 312e12;  ///< dense (no sparsity)
+  double peak_fp8_flops_per_s = 0;        ///< dense; 0 = no FP8 support
+  double nvlink_bandwidth_bytes_per_s = 300e9;  ///< per GPU, one direction
+  int nvlink_domain_size = 8;             ///< GPUs in one NVLink domain (8 for DGX, 72 for NVL72)
+  double internode_bandwidth_bytes_per_s = 25e9;  ///< per GPU, one direction (e.g. one 200 Gb/s NIC per GPU)
+  int gpus_per_node = 8;
+  std::string source;                     ///< citation for the numbers
+};
+
+/// Built-in catalogue: a100-40gb, a100-80gb, h100-sxm, h200, b200, gb200.
+const std::vector<GpuSpec>& gpu_catalog();
+
+/// Look up by name (case-insensitive; accepts aliases like "A100-SXM4-80GB", "H100"). Throws ConfigError.
+GpuSpec find_gpu(const std::string& name);
+
+/// Default GPU for a NeMo search config that only gives gpu_memory_gb (40 -> a100-40gb, 80 -> a100-80gb).
+GpuSpec gpu_for_memory_gb(int gpu_memory_gb);
+
+/// Read user GPUs from a YAML file (a list of GpuSpec maps, keys as the field names with units).
+std::vector<GpuSpec> load_gpus_yaml(const std::string& path);
+
+}  // namespace hp

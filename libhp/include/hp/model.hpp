@@ -1,0 +1,73 @@
+// Model architecture as data, and exact parameter counts built from the modules.
+// Public header: standard-library types only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hp {
+
+/// One transformer architecture. Decoder-only (GPT-3, Llama-like, MoE) or encoder-decoder (T5, mT5).
+/// Field names follow Megatron-Core / NeMo config keys so YAML and CSV columns map 1:1.
+struct ModelSpec {
+  std::string family = "gpt3";  ///< gpt3, t5, mt5, llama (GPT-like), ...
+  std::string name;             ///< catalogue key, e.g. "gpt3/5b"; empty for a custom model
+
+  int num_layers = 24;          ///< decoder layers (GPT) or encoder layers (T5/mT5)
+  int num_decoder_layers = 0;   ///< T5/mT5 decoder layers; 0 for decoder-only models
+  int hidden_size = 2048;
+  int ffn_hidden_size = 8192;   ///< dense MLP width
+  int num_attention_heads = 16;
+  int num_query_groups = 0;     ///< GQA groups; 0 means plain multi-head attention (= heads)
+  int kv_channels = 0;          ///< per-head dimension; 0 means hidden_size / num_attention_heads
+  int vocab_size = 51200;       ///< padded vocabulary (NeMo pads to a multiple of 128 x TP)
+  int seq_length = 2048;        ///< encoder sequence length for T5/mT5
+  int decoder_seq_length = 0;   ///< T5/mT5 decoder sequence length; 0 for decoder-only models
+  int max_position_embeddings = 2048;
+
+  std::string position_embedding = "learned_absolute";  ///< learned_absolute, rope, relative
+  std::string activation = "gelu";                      ///< gelu, geglu (mT5), swiglu (Llama)
+  std::string normalization = "layernorm";              ///< layernorm, rmsnorm
+  bool add_bias_linear = true;                          ///< biases in QKV/proj/MLP linears
+  bool share_embeddings_and_output_weights = true;      ///< tied input/output embeddings
+  int relative_attention_num_buckets = 32;              ///< T5 relative position buckets
+
+  // Mixture of experts (0 experts = dense).
+  int moe_num_experts = 0;
+  int moe_topk = 0;
+  int moe_ffn_hidden_size = 0;        ///< per-expert FFN width; 0 means ffn_hidden_size
+  int moe_shared_expert_ffn_size = 0; ///< total width of always-on shared experts; 0 = none
+  int moe_layer_freq = 1;             ///< every k-th layer is MoE (1 = all layers)
+
+  bool is_encoder_decoder() const noexcept { return num_decoder_layers > 0; }
+  bool is_moe() const noexcept { return moe_num_experts > 0; }
+  int query_groups() const noexcept { return num_query_groups > 0 ? num_query_groups : num_attention_heads; }
+  int head_dim() const noexcept { return kv_channels > 0 ? kv_channels : hidden_size / num_attention_heads; }
+  bool gated_mlp() const noexcept { return activation == "swiglu" || activation == "geglu"; }
+};
+
+/// Parameter count by module, exact for the architecture (Megatron-Core layer structure).
+struct ParameterCount {
+  std::int64_t embedding = 0;          ///< word embeddings (input)
+  std::int64_t position_embedding = 0; ///< learned absolute or T5 relative-bias tables
+  std::int64_t attention = 0;          ///< all self-attention blocks (QKV, output projection, biases)
+  std::int64_t cross_attention = 0;    ///< T5 decoder cross-attention blocks
+  std::int64_t mlp = 0;                ///< dense MLPs (and MoE experts, routers)
+  std::int64_t norms = 0;              ///< all LayerNorm / RMSNorm weights (and biases)
+  std::int64_t output_layer = 0;       ///< untied output projection (0 when tied) + T5 LM-head bias
+  std::int64_t total = 0;
+  std::int64_t active = 0;             ///< parameters used per token (MoE: top-k experts only)
+  std::int64_t moe_experts = 0;        ///< parameters inside routed experts (sharded by EP)
+};
+
+/// Check a ModelSpec: every error names the field and the value (throws ConfigError).
+void validate(const ModelSpec& model);
+
+/// Exact count built from the modules.
+ParameterCount count_parameters(const ModelSpec& model);
+
+/// NeMo launcher's closed-form approximation in parameters (nemo_autoconfigurator.md section 3.3).
+double nemo_approx_parameters(const ModelSpec& model);
+
+}  // namespace hp

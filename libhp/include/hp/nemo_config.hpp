@@ -1,0 +1,78 @@
+// NeMo-Megatron training YAML: base config generation, candidate configs, and reading them back.
+// Public header: standard-library types only.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "hp/model.hpp"
+
+namespace hp {
+
+/// Every value that varies between NeMo-Megatron training configs; the rest is NeMo's fixed defaults.
+struct TrainingConfig {
+  ModelSpec model;
+  double size_b = 0;               ///< nominal size (names the run: gpt3_5b)
+  std::string run_name;            ///< run.name
+  int num_nodes = 1;
+  int gpus_per_node = 8;
+  std::string precision = "bf16";
+  long long max_steps = 0;
+  std::string time_limit = "0-01:00:00";  ///< run.time_limit, Slurm D-HH:MM:SS
+  std::string max_time = "00:00:30:00";   ///< trainer.max_time, DD:HH:MM:SS
+  double lr = 1e-4;
+  double min_lr = 1e-5;
+  long long warmup_steps = 0;      ///< GPT: CosineAnnealing warmup_steps
+  long long constant_steps = 0;    ///< GPT: CosineAnnealing constant_steps
+  double warmup_ratio = 0.01;      ///< T5/mT5: WarmupAnnealing
+  double init_method_std = 0.02;
+
+  // Layout keys (model.*).
+  int global_batch_size = 256;
+  int micro_batch_size = 1;
+  int tensor_model_parallel_size = 1;
+  int pipeline_model_parallel_size = 1;
+  int virtual_pipeline_model_parallel_size = 0;  ///< 0 = null (no interleaving)
+  int context_parallel_size = 1;
+  int expert_model_parallel_size = 1;
+  bool sequence_parallel = false;
+  std::string activations_checkpoint_granularity;  ///< "" (null), "selective", "full"
+  std::string activations_checkpoint_method;       ///< "" (null), "block", "uniform"
+  int activations_checkpoint_num_layers = -1;      ///< -1 = null
+  int num_micro_batches_with_partial_activation_checkpoints = -1;  ///< -1 = null
+  int activations_checkpoint_layers_per_pipeline = -1;              ///< -1 = null
+  bool distributed_optimizer = true;  ///< optim.name distributed_fused_adam (else fused_adam)
+  bool fp8 = false;
+};
+
+struct BaseConfigRequest {
+  std::string family = "gpt3";
+  double size_b = 5;             ///< matches a pre-defined size exactly -> its architecture; else NeMo's tables
+  int num_nodes = 1;
+  int gpus_per_node = 8;
+  int gpu_memory_gb = 80;
+  int seq_length = 0;            ///< 0 = family default (GPT 2048, T5/mT5 512)
+  int vocab_size = 0;            ///< 0 = family default
+  double max_training_days = 5;
+  double num_tokens_in_b = 300;
+};
+
+/// The base config NeMo's launcher would generate (nemo_autoconfigurator.md section 3).
+TrainingConfig base_config(const BaseConfigRequest& request);
+
+/// The complete NeMo-Megatron training YAML (run, trainer, exp_manager, model with tokenizer, data, optim).
+std::string to_nemo_yaml(const TrainingConfig& config);
+
+/// Read a NeMo-Megatron training YAML back (throws ConfigError / IoError naming the key and value).
+TrainingConfig load_nemo_yaml(const std::string& path);
+TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origin = "<string>");
+
+/// Overwrite dotted keys ("model.micro_batch_size" -> "2") in any YAML text (for a user's custom_config).
+/// Values are parsed as YAML scalars ("null", "true", "2", "1e-4", "abc").
+std::string override_yaml(const std::string& yaml_text, const std::vector<std::pair<std::string, std::string>>& values);
+
+/// Write a file atomically (temp file + rename) so a failure never leaves a partial file. Throws IoError.
+void write_file_atomic(const std::string& path, const std::string& content);
+
+}  // namespace hp

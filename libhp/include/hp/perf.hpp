@@ -1,0 +1,113 @@
+// Training performance model: memory per GPU, FLOPs, step time, throughput and MFU for one layout.
+// Public header: standard-library types only. Formulas and sources: docs/model.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hp/hardware.hpp"
+#include "hp/model.hpp"
+
+namespace hp {
+
+enum class Recompute { none, selective, full };
+
+/// One parallel layout of a training job (Megatron-Core semantics).
+struct Layout {
+  int num_gpus = 8;
+  int tp = 1;          ///< tensor parallel
+  int pp = 1;          ///< pipeline parallel
+  int vp = 1;          ///< virtual pipeline stages per rank (1 = no interleaving)
+  int cp = 1;          ///< context parallel
+  int ep = 1;          ///< expert parallel
+  int etp = 0;         ///< expert tensor parallel; 0 means = tp
+  int mbs = 1;         ///< micro batch size (sequences)
+  int gbs = 256;       ///< global batch size (sequences)
+  bool sequence_parallel = false;
+  Recompute recompute = Recompute::none;
+  int recompute_num_layers = 0;            ///< full: layers per pipeline stage recomputed (0 = all)
+  int recompute_micro_batches = -1;        ///< full, partial: micro-batches with recompute (-1 = all)
+  bool distributed_optimizer = true;
+  bool fp8 = false;                        ///< FP8 GEMMs (else BF16)
+  bool overlap_grad_reduce = true;
+  bool overlap_param_gather = true;
+  bool tp_comm_overlap = false;
+
+  int dp() const noexcept { return num_gpus / (tp * pp * cp); }
+  int num_micro_batches() const noexcept { return gbs / (mbs * dp()); }
+};
+
+/// Why a layout cannot run; none = it runs and fits.
+enum class Infeasible : std::uint8_t {
+  none,
+  gpus_not_divisible,       ///< tp*pp*cp does not divide num_gpus
+  heads_not_divisible,      ///< tp does not divide heads / query groups
+  layers_not_divisible,     ///< pp*vp does not divide layers
+  gbs_not_divisible,        ///< mbs*dp does not divide gbs
+  experts_not_divisible,    ///< ep does not divide experts, or ep*etp does not divide dp*cp*tp
+  seq_not_divisible,        ///< cp*2 (or tp with SP) does not divide seq_length
+  vp_needs_pp,              ///< interleaving needs pp > 2 and micro-batches divisible by pp
+  fp8_unsupported,          ///< the GPU has no FP8
+  out_of_memory,            ///< the most loaded GPU exceeds its memory (with margin)
+};
+const char* to_string(Infeasible reason) noexcept;
+
+struct MemoryBreakdown {
+  double weights_bytes = 0;
+  double gradients_bytes = 0;
+  double optimizer_bytes = 0;     ///< fp32 master weights + Adam moments (sharded with the distributed optimizer)
+  double activations_bytes = 0;   ///< in-flight micro-batches of the most loaded stage
+  double embedding_logits_bytes = 0;  ///< embedding activations and logits on first/last stage
+  double overhead_bytes = 0;      ///< allocator, workspace, CUDA context (calibrated)
+  double total_bytes = 0;
+};
+
+struct TimeBreakdown {
+  double compute_s = 0;       ///< GEMMs + attention (+ recompute) per step on the busiest stage
+  double tp_comm_s = 0;       ///< exposed TP all-reduce / reduce-scatter + all-gather
+  double cp_comm_s = 0;
+  double ep_comm_s = 0;
+  double pp_comm_s = 0;
+  double bubble_s = 0;        ///< pipeline bubble (p-1)/(v*m) of the compute
+  double dp_comm_s = 0;       ///< exposed gradient reduce and parameter gather
+  double optimizer_s = 0;
+  double step_time_s = 0;
+};
+
+struct Estimate {
+  Infeasible reason = Infeasible::none;
+  bool fits = false;
+  MemoryBreakdown memory;
+  TimeBreakdown time;
+  double model_flops_per_step = 0;     ///< Megatron-Core's definition (what logs report as TFLOP/s/GPU)
+  double hardware_flops_per_step = 0;  ///< including recomputation
+  double tokens_per_s_per_gpu = 0;
+  double tflops_per_gpu = 0;           ///< model FLOPs / step time / GPUs, in TFLOP/s
+  double mfu = 0;                      ///< fraction of the GPU's dense peak (BF16, or FP8 when fp8)
+};
+
+/// Efficiency parameters per GPU family, fitted on measured runs (hp-cli calibrate).
+struct Calibration {
+  std::string gpu_family;           ///< "a100", "h100", ... ; empty = generic
+  double gemm_efficiency = 0.75;    ///< achieved / peak for large GEMMs
+  double gemm_half_size_flops = 0;  ///< size at which efficiency halves (size dependence); 0 = none
+  double attention_efficiency = 0.5;
+  double comm_efficiency = 0.8;     ///< achieved / nominal link bandwidth
+  double memory_overhead_bytes = 0; ///< allocator + workspace + context
+  double step_overhead_s = 0;       ///< fixed per-step cost (optimizer launch, data, logging)
+};
+
+struct EstimateOptions {
+  double memory_margin = 0.0;  ///< fraction of GPU memory kept free (0.05 = 5%)
+};
+
+/// Shipped calibration for a GPU (falls back to the generic one).
+Calibration default_calibration(const GpuSpec& gpu);
+
+/// Evaluate one layout. Never throws for an infeasible layout: it is a reason in the result.
+/// Does not allocate.
+Estimate estimate(const ModelSpec& model, const Layout& layout, const GpuSpec& gpu, const Calibration& calibration,
+                  const EstimateOptions& options = {});
+
+}  // namespace hp

@@ -1,0 +1,80 @@
+// The search config: NeMo launcher's search_config (train_settings, inference_settings) plus our keys.
+// Public header: standard-library types only.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace hp {
+
+/// NeMo's `train_settings`, key for key; lists are empty for "auto". Our own keys follow.
+struct TrainSettings {
+  std::string model = "gpt3";          ///< family (our key; NeMo derives it from the folder name)
+  double model_size_in_b = 0;          ///< 0 (null) = recommend a size from the hardware and days
+  int num_nodes = 1;
+  int gpus_per_node = 8;
+  int gpu_memory_gb = 80;
+  double max_training_days = 5;
+  int limit_search_runs = 100;
+  int output_top_n = 10;
+  int max_steps_per_run = 50;
+  int max_minutes_per_run = 20;
+  double tflops_per_gpu = 140;
+  double num_tokens_in_b = 300;
+  int vocab_size = 0;                  ///< 0 = family default
+  int seq_length = 0;                  ///< 0 = family default
+  std::string custom_config;           ///< path of a user's base YAML, "" = generated
+  std::string logs;                    ///< results directory ("" = ./results)
+  std::vector<int> tensor_parallel_sizes;
+  std::vector<int> pipeline_parallel_sizes;
+  int min_model_parallel_size = 0;     ///< 0 = auto
+  int max_model_parallel_size = 0;     ///< 0 = auto
+  std::vector<int> micro_batch_sizes;
+  std::vector<int> act_ckpt_layers;
+
+  // Our keys.
+  std::string gpu;                     ///< catalogue name; "" = from gpu_memory_gb (A100 40/80 GB)
+  std::string policy = "model";        ///< model | nemo
+  std::vector<int> virtual_pipeline_sizes;
+  std::vector<int> context_parallel_sizes;
+  std::vector<int> expert_parallel_sizes;
+  std::vector<std::string> recompute_modes;   ///< none, selective, full
+  std::vector<int> sequence_parallel;         ///< 0/1 values to try; empty = auto
+  std::vector<int> distributed_optimizer;     ///< 0/1 values to try; empty = auto
+  bool fp8 = false;
+  double memory_margin = 0.05;         ///< fraction of GPU memory kept free
+  int global_batch_size = 0;           ///< 0 = NeMo's default for the size
+};
+
+/// NeMo's `inference_settings` (GPT-3).
+struct InferenceSettings {
+  std::vector<int> tensor_parallel_sizes;
+  std::vector<int> pipeline_parallel_sizes;
+  std::vector<int> max_batch_sizes;
+  std::vector<int> input_seq_lengths;
+  std::vector<int> output_seq_lengths;
+  int top_n = 10;
+  double max_latency_ms = 0;           ///< 0 = no bound
+  int gpus_per_node = 8;
+  int num_nodes = 1;
+  std::string gpu;
+};
+
+/// Extra sections users add (trial command template, executor options) as raw strings by dotted key.
+struct SearchConfig {
+  std::string path;                    ///< file it came from ("" for built in code)
+  TrainSettings train;
+  InferenceSettings inference;
+  bool has_train_settings = false;
+  bool has_inference_settings = false;
+  std::map<std::string, std::string> extra;  ///< other scalar keys, flattened ("trial.command" -> "...")
+};
+
+/// Read a search config YAML. The family comes from `model` (top level or in train_settings), else from the
+/// file's parent folder name as NeMo does (search_config/gpt3/5b.yaml -> gpt3). Unknown keys in
+/// train_settings are errors (a typo must not silently fall back to a default). Throws ConfigError/IoError.
+SearchConfig load_search_config(const std::string& path);
+SearchConfig parse_search_config(const std::string& yaml_text, const std::string& origin = "<string>");
+
+}  // namespace hp

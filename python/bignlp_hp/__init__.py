@@ -1,0 +1,17 @@
+"""bignlp-hp: size, configure, search and serve large language models on NeMo-Megatron.
+
+A thin layer over the C++ library libhp (module ``bignlp_hp._core``). Every function takes keyword
+arguments with the same names and defaults as ``hp-cli``; bad input raises :class:`ConfigError`
+(a :class:`ValueError`) whose message names the key and the value.
+"""
+
+from ._core import (  # noqa: F401
+    __version__,
+    ConfigError,
+    Error,
+    ExecutorError,
+    IoError,
+    LogParseError,
+    NoFeasibleLayoutError,
+)
+from ._core import *  # noqa: F401,F403  (the binding's public functions and classes)
