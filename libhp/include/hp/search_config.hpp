@@ -57,8 +57,15 @@ struct InferenceSettings {
   int top_n = 10;
   double max_latency_ms = 0;           ///< 0 = no bound
   int gpus_per_node = 8;
-  int num_nodes = 1;
-  std::string gpu;
+  int num_nodes = 0;                   ///< nodes available; 0 = no cap (NeMo has none)
+  std::string gpu;                     ///< catalogue name; "" = from train_settings.gpu_memory_gb
+  // Our keys (issue 6). NeMo HEAD names in brackets are accepted as aliases by the parser.
+  std::string model;                   ///< catalogue key "gpt3/5b" or NeMo run name "gpt3_5b" [run.model_train_name]
+  std::string data_type = "fp16";      ///< weights and GEMMs: fp16 | bf16 | fp8 [run.data_type]
+  std::string kv_cache_dtype;          ///< "" = data_type; fp8 for an FP8 KV cache
+  std::string benchmark = "fastertransformer";  ///< measure with: fastertransformer | trtllm | vllm
+  double memory_fraction = 0.95;       ///< share of GPU memory usable by weights, KV cache, activations
+  int beam_width = 1;                  ///< [benchmark.beam_width] (the model assumes 1)
 };
 
 /// Extra sections users add (trial command template, executor options) as raw strings by dotted key.

@@ -1,0 +1,99 @@
+// hp-cli infer-validate: the inference model against published (or your) measurements; optional refit.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "command.hpp"
+#include "hp/core.hpp"
+#include "hp/inference_validate.hpp"
+
+namespace {
+
+struct Opts {
+  std::string data;       // CSV of measurements; "" = the published TensorRT-LLM tables shipped with libhp
+  bool fit = false;
+  bool cross_validate = false;
+  bool json = false;
+};
+
+std::string json_escape(const std::string& s) {
+  std::string o;
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') o += '\\';
+    o += ch;
+  }
+  return o;
+}
+
+void print_calibration(const hp::InferenceCalibration& c) {
+  fmt::print("  {}: gemm_efficiency={:.3f} attention_efficiency={:.3f} memory_efficiency={:.3f} "
+             "layer_overhead_s={:.3g} step_overhead_s={:.3g} prefill_overhead_s={:.3g} allreduce_latency_s={:.3g} "
+             "gqa_kv_reuse={:.3f}\n",
+             c.gpu_family, c.gemm_efficiency, c.attention_efficiency, c.memory_efficiency, c.layer_overhead_s,
+             c.step_overhead_s, c.prefill_overhead_s, c.allreduce_latency_s, c.gqa_kv_reuse);
+}
+
+std::function<int()> setup(CLI::App& app) {
+  auto opts = std::make_shared<Opts>();
+  app.description("Compare the inference model with measured runs (default: published TensorRT-LLM tables)");
+  app.add_option("--data", opts->data,
+                 "measurements CSV: model,gpu,tp,pp,batch_size,input_len,output_len,weight_dtype,kv_cache_dtype,"
+                 "metric,value,source");
+  app.add_flag("--fit", opts->fit, "refit the efficiency parameters per GPU family on the data, then validate");
+  app.add_flag("--cross-validate", opts->cross_validate,
+               "leave-one-out: predict each row with a calibration fitted on the other rows (out-of-sample error)");
+  app.add_flag("--json", opts->json, "print one JSON object");
+  return [opts] {
+    const auto data =
+        opts->data.empty() ? hp::published_inference_measurements() : hp::load_inference_measurements_csv(opts->data);
+    std::vector<hp::InferenceCalibration> fitted;
+    if (opts->fit) {
+      std::vector<std::string> families;
+      for (const auto& m : data) {
+        const auto f = hp::default_inference_calibration(hp::find_gpu(m.gpu)).gpu_family;
+        if (std::find(families.begin(), families.end(), f) == families.end()) families.push_back(f);
+      }
+      for (const auto& f : families) fitted.push_back(hp::fit_inference_calibration(data, f));
+    }
+    const auto rep = opts->cross_validate ? hp::cross_validate_inference(data) : hp::validate_inference(data, fitted);
+    if (opts->json) {
+      std::string rows;
+      for (const auto& r : rep.rows)
+        rows += fmt::format("{}{{\"id\":\"{}\",\"metric\":\"{}\",\"measured\":{},\"predicted\":{},\"error\":{},"
+                            "\"predicted_fits\":{},\"source\":\"{}\"}}",
+                            rows.empty() ? "" : ",", json_escape(r.measurement.id), hp::to_string(r.measurement.metric),
+                            r.measurement.value, r.predicted, r.error, r.predicted_fits ? "true" : "false",
+                            json_escape(r.measurement.source));
+      fmt::print("{{\"num_rows\":{},\"mean_abs_error\":{},\"median_abs_error\":{},\"max_abs_error\":{},"
+                 "\"mean_abs_error_throughput\":{},\"mean_abs_error_ttft\":{},\"num_not_fitting\":{},\"rows\":[{}]}}\n",
+                 rep.rows.size(), rep.mean_abs_error, rep.median_abs_error, rep.max_abs_error,
+                 rep.mean_abs_error_throughput, rep.mean_abs_error_ttft, rep.num_not_fitting, rows);
+      return hpcli::kOk;
+    }
+    if (opts->fit) {
+      fmt::print("fitted calibration:\n");
+      for (const auto& c : fitted) print_calibration(c);
+    }
+    fmt::print("{:<58} {:>12} {:>12} {:>8}  {}\n", "measurement", "measured", "predicted", "error", "fits");
+    for (const auto& r : rep.rows) {
+      const bool ttft = r.measurement.metric == hp::InferenceMetric::ttft_s ||
+                        r.measurement.metric == hp::InferenceMetric::latency_s;
+      const double k = ttft ? 1e3 : 1;
+      const char* unit = ttft ? "ms" : (r.measurement.metric == hp::InferenceMetric::output_tokens_per_s ? "tok/s" : "tok/s/gpu");
+      fmt::print("{:<58} {:>12.1f} {:>12.1f} {:>+7.1f}%  {} {}\n", r.measurement.id, r.measurement.value * k,
+                 r.predicted * k, r.error * 100, r.predicted_fits ? "yes" : "no", unit);
+    }
+    fmt::print("rows {}  mean |error| {:.1f}%  median {:.1f}%  max {:.1f}%  throughput {:.1f}%  ttft {:.1f}%  "
+               "predicted not fitting {}\n",
+               rep.rows.size(), rep.mean_abs_error * 100, rep.median_abs_error * 100, rep.max_abs_error * 100,
+               rep.mean_abs_error_throughput * 100, rep.mean_abs_error_ttft * 100, rep.num_not_fitting);
+    return hpcli::kOk;
+  };
+}
+
+}  // namespace
+
+HP_CLI_COMMAND("infer-validate", 62, setup);

@@ -1,0 +1,76 @@
+// Validation of the inference model against published measurements, and calibration on them.
+// Public header: standard-library types only. Data: libhp/src/data/inference_published.cpp (sources per row).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "hp/inference.hpp"
+#include "hp/model.hpp"
+
+namespace hp {
+
+/// What a measurement reports.
+enum class InferenceMetric {
+  output_tokens_per_s,          ///< generated tokens per second of the whole layout
+  output_tokens_per_s_per_gpu,  ///< the same divided by the GPUs
+  ttft_s,                       ///< time to first token
+  latency_s,                    ///< end-to-end latency of the batch
+};
+const char* to_string(InferenceMetric metric) noexcept;
+InferenceMetric inference_metric_from_string(const std::string& key, const std::string& value);
+
+struct InferenceMeasurement {
+  std::string id;           ///< short unique name, e.g. "trtllm-0.6.1/h100/gptj-6b/bs1024/128-128"
+  std::string model_name;   ///< e.g. "gpt-j-6b" (validation models) or a catalogue key
+  ModelSpec model;
+  std::string gpu;          ///< catalogue name
+  InferenceLayout layout;
+  InferenceMetric metric = InferenceMetric::output_tokens_per_s;
+  double value = 0;         ///< SI units (tokens/s or seconds)
+  std::string source;       ///< URL (and version) of the published table
+};
+
+/// Published TensorRT-LLM measurements shipped with the project (static batching, gptSessionBenchmark).
+const std::vector<InferenceMeasurement>& published_inference_measurements();
+
+/// Architectures of the published models (HF config.json, cited in the data file): gpt-j-6b, llama-7b,
+/// llama-2-70b, falcon-180b. Catalogue keys ("gpt3/5b") are resolved with find_model.
+ModelSpec validation_model(const std::string& name);
+
+/// Read measurements from a CSV: model,gpu,tp,pp,batch_size,input_len,output_len,weight_dtype,kv_cache_dtype,
+/// metric,value,source (value in the metric's SI unit). Throws IoError / ConfigError (row and column named).
+std::vector<InferenceMeasurement> load_inference_measurements_csv(const std::string& path);
+
+struct InferenceValidationRow {
+  InferenceMeasurement measurement;
+  double predicted = 0;
+  double error = 0;          ///< (predicted - measured) / measured
+  bool predicted_fits = false;
+  std::string predicted_reason;
+};
+
+struct InferenceValidationReport {
+  std::vector<InferenceValidationRow> rows;
+  double mean_abs_error = 0;    ///< mean |error| over all rows (MAPE as a fraction)
+  double median_abs_error = 0;
+  double max_abs_error = 0;
+  double mean_abs_error_throughput = 0;  ///< rows of the two throughput metrics
+  double mean_abs_error_ttft = 0;
+  int num_not_fitting = 0;      ///< measured runs the model says do not fit
+};
+
+/// Predict every measurement with `calibration_for(gpu)` = default_inference_calibration unless overridden.
+InferenceValidationReport validate_inference(const std::vector<InferenceMeasurement>& measurements,
+                                             const std::vector<InferenceCalibration>& calibrations = {});
+
+/// Fit the efficiency parameters of one GPU family on the measurements of that family (coordinate descent
+/// on the mean squared log error). Returns the fitted calibration.
+InferenceCalibration fit_inference_calibration(const std::vector<InferenceMeasurement>& measurements,
+                                               const std::string& gpu_family);
+
+/// Leave-one-out cross-validation: each row is predicted by a calibration fitted on the other rows of its GPU
+/// family (starting from `base`), so the errors are out of sample.
+InferenceValidationReport cross_validate_inference(const std::vector<InferenceMeasurement>& measurements);
+
+}  // namespace hp

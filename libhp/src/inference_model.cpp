@@ -1,0 +1,362 @@
+// Inference performance model: per-layer roofline of prefill and decode, TP all-reduces, pipeline
+// micro-batching and KV-cache memory. Every formula is listed with its source in docs/model_inference.md.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <string>
+
+#include "hp/core.hpp"
+#include "hp/inference.hpp"
+
+namespace hp {
+
+const char* to_string(InferenceInfeasible reason) noexcept {
+  switch (reason) {
+    case InferenceInfeasible::none: return "none";
+    case InferenceInfeasible::heads_not_divisible: return "heads_not_divisible";
+    case InferenceInfeasible::layers_not_divisible: return "layers_not_divisible";
+    case InferenceInfeasible::partial_node_pipeline: return "partial_node_pipeline";
+    case InferenceInfeasible::tp_not_node_multiple: return "tp_not_node_multiple";
+    case InferenceInfeasible::too_many_nodes: return "too_many_nodes";
+    case InferenceInfeasible::fp8_unsupported: return "fp8_unsupported";
+    case InferenceInfeasible::sequence_too_long: return "sequence_too_long";
+    case InferenceInfeasible::out_of_memory: return "out_of_memory";
+  }
+  return "unknown";
+}
+
+double dtype_bytes(const std::string& key, const std::string& dtype) {
+  std::string d;
+  for (char c : dtype) d += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (d == "fp32" || d == "float32") return 4;
+  if (d == "fp16" || d == "float16" || d == "bf16" || d == "bfloat16") return 2;
+  if (d == "fp8" || d == "int8") return 1;
+  throw ConfigError(key, dtype, "unknown data type (expected fp16, bf16, fp8, int8 or fp32)");
+}
+
+InferenceCalibration default_inference_calibration(const GpuSpec& gpu) {
+  std::string n;
+  for (char c : gpu.name) n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // Fitted with `hp-cli infer-validate --fit` on the published TensorRT-LLM tables shipped in
+  // libhp/src/data/inference_published.cpp (docs/model_inference.md, "Calibration"). Hopper's fit is also the
+  // generic one (newest architecture with data). The A100 rows hold no GQA decode run, so A100 takes Hopper's
+  // gqa_kv_reuse (same TensorRT-LLM releases, same attention kernels).
+  InferenceCalibration c;
+  c.gemm_efficiency = 0.544;
+  c.attention_efficiency = 0.350;
+  c.memory_efficiency = 0.883;
+  c.layer_overhead_s = 7.63e-05;
+  c.step_overhead_s = 1.94e-4;
+  c.prefill_overhead_s = 2.69e-3;
+  c.allreduce_latency_s = 1.64e-05;
+  c.gqa_kv_reuse = 0.339;
+  if (n.rfind("a100", 0) == 0) {
+    c.gpu_family = "a100";
+    c.gemm_efficiency = 0.772;
+    c.attention_efficiency = 0.216;
+    c.memory_efficiency = 0.950;
+    c.layer_overhead_s = 1.93e-4;
+    c.step_overhead_s = 0;
+    c.prefill_overhead_s = 1.48e-3;
+    c.allreduce_latency_s = 2.24e-05;
+  } else if (n.rfind("h100", 0) == 0 || n.rfind("h200", 0) == 0 || n.rfind("gh200", 0) == 0) {
+    c.gpu_family = "h100";
+  }
+  return c;
+}
+
+namespace {
+
+/// GEMM weights of one transformer layer, in parameters (Megatron-Core layer structure).
+struct LayerShape {
+  double qkv = 0;           ///< h * (a + 2g) * d (+ bias)
+  double proj = 0;          ///< a * d * h (+ bias)
+  double mlp_total = 0;     ///< all experts (memory)
+  double mlp_active = 0;    ///< experts used per token (FLOPs)
+  double cross_q = 0;       ///< T5 decoder cross-attention: Q and output projection
+  double cross_kv = 0;      ///< T5 decoder cross-attention: K and V projection (of the encoder output)
+  double kv_heads = 0;      ///< K/V heads
+  double heads = 0;
+  double head_dim = 0;
+  double hidden = 0;
+  double ffn = 0;
+};
+
+LayerShape layer_shape(const ModelSpec& m) {
+  LayerShape s;
+  const double h = m.hidden_size, a = m.num_attention_heads, g = m.query_groups(), d = m.head_dim();
+  const double bias = m.add_bias_linear ? 1.0 : 0.0;
+  s.heads = a;
+  s.kv_heads = g;
+  s.head_dim = d;
+  s.hidden = h;
+  s.ffn = m.ffn_hidden_size;
+  s.qkv = h * (a + 2 * g) * d + bias * (a + 2 * g) * d;
+  s.proj = a * d * h + bias * h;
+  const double mats = m.gated_mlp() ? 3.0 : 2.0;
+  const double dense = mats * h * m.ffn_hidden_size + bias * (m.ffn_hidden_size * (mats - 1) + h);
+  if (m.is_moe()) {
+    const double fe = m.moe_ffn_hidden_size > 0 ? m.moe_ffn_hidden_size : m.ffn_hidden_size;
+    const double expert = mats * h * fe;
+    const double shared = m.moe_shared_expert_ffn_size > 0 ? mats * h * m.moe_shared_expert_ffn_size : 0;
+    const double moe_total = m.moe_num_experts * expert + shared + h * m.moe_num_experts;
+    const double moe_active = std::max(1, m.moe_topk) * expert + shared + h * m.moe_num_experts;
+    const double frac = 1.0 / std::max(1, m.moe_layer_freq);  // share of layers that are MoE
+    s.mlp_total = frac * moe_total + (1 - frac) * dense;
+    s.mlp_active = frac * moe_active + (1 - frac) * dense;
+  } else {
+    s.mlp_total = s.mlp_active = dense;
+  }
+  if (m.is_encoder_decoder()) {
+    s.cross_q = h * a * d + a * d * h;
+    s.cross_kv = 2 * h * a * d;
+  }
+  return s;
+}
+
+struct Ctx {
+  const ModelSpec& model;
+  const InferenceLayout& layout;
+  const GpuSpec& gpu;
+  const InferenceCalibration& cal;
+  LayerShape shape;
+  double weight_b = 2, kv_b = 2;
+  double gemm_peak = 0, attn_peak = 0, mem_bw = 0;
+  double tp = 1;
+  double kv_heads_per_gpu = 1;
+  double kv_heads_read_per_gpu = 1;  ///< K/V heads whose cache one decode step reads (GQA reuse)
+};
+
+/// Roofline (Williams, Waterman, Patterson 2009): an op takes the longer of its compute and memory time.
+double roofline(double flops, double peak, double bytes, double bw) { return std::max(flops / peak, bytes / bw); }
+
+/// All-reduce of `bytes` over `p` ranks: the cheaper of ring and recursive doubling
+/// (Thakur, Rabenseifner, Gropp 2005, Section 4.5): ring 2(p-1)a + 2(p-1)/p n/B,
+/// recursive doubling lg(p) a + lg(p) n/B.
+double allreduce_s(double bytes, int p, double bw, double alpha) {
+  if (p <= 1) return 0;
+  const double ring = 2.0 * (p - 1) * alpha + 2.0 * (p - 1) / p * bytes / bw;
+  const double lg = std::ceil(std::log2(static_cast<double>(p)));
+  const double rd = lg * alpha + lg * bytes / bw;
+  return std::min(ring, rd);
+}
+
+struct StepCost {
+  double compute_s = 0;  ///< GEMMs (compute- or weight-read-bound)
+  double kv_s = 0;       ///< attention (compute- or KV-read-bound)
+  double comm_s = 0;     ///< TP all-reduces
+  double overhead_s = 0; ///< per-layer fixed cost
+  double total() const { return compute_s + kv_s + comm_s + overhead_s; }
+};
+
+double tp_link_bw(const Ctx& c) {
+  const bool intra = c.layout.tp <= c.layout.gpus_per_node && c.layout.tp <= c.gpu.nvlink_domain_size;
+  return (intra ? c.gpu.nvlink_bandwidth_bytes_per_s : c.gpu.internode_bandwidth_bytes_per_s) * c.cal.comm_efficiency;
+}
+double tp_alpha(const Ctx& c) {
+  const bool intra = c.layout.tp <= c.layout.gpus_per_node && c.layout.tp <= c.gpu.nvlink_domain_size;
+  return intra ? c.cal.allreduce_latency_s : c.cal.internode_latency_s;
+}
+
+/// One transformer layer on one GPU for `b` sequences, `q` new tokens each, attending to `ctx_avg`
+/// keys on average (causal prefill: (s+1)/2; decode: the current length). kind: 0 decoder-only or T5
+/// decoder self-attention layer, 1 T5 encoder layer (no KV cache kept). `cross_len` > 0 adds T5
+/// cross-attention over that many encoder positions (`cross_build`: K/V of the encoder output computed now).
+StepCost layer_cost(const Ctx& c, double b, double q, double ctx_avg, bool decode, double cross_len, bool cross_build) {
+  const LayerShape& s = c.shape;
+  const double tokens = b * q;
+  StepCost cost;
+  // GEMMs: 2 FLOPs per weight per token (Kaplan et al. 2020, Table 1); every weight read once per forward.
+  double w_active = s.qkv + s.proj + s.mlp_active;
+  double w_read = s.qkv + s.proj;
+  if (c.model.is_moe() && decode) {
+    // Distinct experts touched by `tokens` top-k routings: E (1 - (1 - k/E)^tokens) (uniform routing).
+    const double e = c.model.moe_num_experts, k = std::max(1, c.model.moe_topk);
+    const double touched = e * (1 - std::pow(1 - k / e, tokens));
+    w_read += s.mlp_active + (s.mlp_total - s.mlp_active) * std::min(1.0, std::max(0.0, (touched - k) / (e - k)));
+  } else {
+    w_read += s.mlp_total;
+  }
+  if (cross_len > 0) {
+    w_active += s.cross_q;
+    w_read += s.cross_q;
+  }
+  double flops = 2 * tokens * w_active / c.tp;
+  if (cross_build) flops += 2 * b * cross_len * s.cross_kv / c.tp;
+  const double wbytes = (w_read + (cross_build ? s.cross_kv : 0)) * c.weight_b / c.tp;
+  cost.compute_s = roofline(flops, c.gemm_peak * c.cal.gemm_efficiency, wbytes, c.mem_bw);
+  // Attention: QK^T and AV, 4 * q * ctx * a * d FLOPs per sequence (Narayanan et al. 2021, Appendix:
+  // 4bs^2h per layer, causal masking halves it). Reads the cached K/V: 2 * ctx * g * d elements.
+  const double heads_gpu = s.heads / c.tp;
+  double attn_flops = 4 * b * q * ctx_avg * heads_gpu * s.head_dim;
+  double attn_bytes = decode ? b * ctx_avg * 2 * c.kv_heads_read_per_gpu * s.head_dim * c.kv_b
+                             : b * q * (heads_gpu + 2 * c.kv_heads_per_gpu) * s.head_dim * 2;
+  if (cross_len > 0) {
+    attn_flops += 4 * b * q * cross_len * heads_gpu * s.head_dim;
+    attn_bytes += b * cross_len * 2 * heads_gpu * s.head_dim * c.kv_b;
+  }
+  cost.kv_s = roofline(attn_flops, c.attn_peak * c.cal.attention_efficiency, attn_bytes, c.mem_bw);
+  // Megatron TP: two all-reduces of the [tokens, h] activations per layer in the forward pass
+  // (Shoeybi et al. 2019, Section 3, Figure 4); a third for T5 cross-attention.
+  const double n_ar = cross_len > 0 ? 3 : 2;
+  cost.comm_s = n_ar * allreduce_s(tokens * s.hidden * 2, c.layout.tp, tp_link_bw(c), tp_alpha(c));
+  cost.overhead_s = c.cal.layer_overhead_s;
+  return cost;
+}
+
+/// Output layer (logits) for `b` tokens on the last stage; weights stay 16-bit (FP8 recipes exclude lm_head).
+double lm_head_s(const Ctx& c, double b) {
+  const double v = c.model.vocab_size, h = c.shape.hidden;
+  return roofline(2 * b * h * v / c.tp, c.attn_peak * c.cal.gemm_efficiency, h * v * 2 / c.tp, c.mem_bw);
+}
+
+/// FasterTransformer's micro-batch size for pipeline parallelism (nccl_utils.cc getLocalBatchSize):
+/// batch / pp when divisible, then halved while mbs * seq_len > 1024 and even.
+int local_batch_size(int batch, int seq_len, int pp) {
+  int local = batch;
+  if (pp == 1) return local;
+  if (local % pp == 0) local /= pp;
+  while (static_cast<long long>(local) * seq_len > 1024 && local % 2 == 0) local /= 2;
+  return local;
+}
+
+/// Pipeline time of a forward over `pp` stages with `m` micro-batches (GPipe schedule,
+/// Huang et al. 2019: (m + p - 1) stage times) plus one activation send per stage boundary.
+double pipelined_s(const Ctx& c, double stage_s, double mbs_tokens, int m) {
+  const int pp = c.layout.pp;
+  if (pp == 1) return stage_s * m;
+  const bool intra = c.layout.tp * pp <= c.layout.gpus_per_node;
+  const double bw = (intra ? c.gpu.nvlink_bandwidth_bytes_per_s : c.gpu.internode_bandwidth_bytes_per_s) *
+                    c.cal.comm_efficiency;
+  const double send = (intra ? c.cal.allreduce_latency_s : c.cal.internode_latency_s) +
+                      mbs_tokens * c.shape.hidden * 2 / bw;
+  return (m + pp - 1) * (stage_s + send);
+}
+
+}  // namespace
+
+InferenceEstimate estimate_inference(const ModelSpec& model, const InferenceLayout& layout, const GpuSpec& gpu,
+                                     const InferenceCalibration& cal) {
+  if (layout.tp < 1) throw ConfigError("tp", std::to_string(layout.tp), "must be >= 1");
+  if (layout.pp < 1) throw ConfigError("pp", std::to_string(layout.pp), "must be >= 1");
+  if (layout.batch_size < 1) throw ConfigError("batch_size", std::to_string(layout.batch_size), "must be >= 1");
+  if (layout.input_len < 1) throw ConfigError("input_len", std::to_string(layout.input_len), "must be >= 1");
+  if (layout.output_len < 1) throw ConfigError("output_len", std::to_string(layout.output_len), "must be >= 1");
+  if (layout.gpus_per_node < 1)
+    throw ConfigError("gpus_per_node", std::to_string(layout.gpus_per_node), "must be >= 1");
+  const std::string kv_dtype = layout.kv_cache_dtype.empty() ? layout.weight_dtype : layout.kv_cache_dtype;
+  Ctx c{model, layout, gpu, cal, layer_shape(model)};
+  c.weight_b = dtype_bytes("weight_dtype", layout.weight_dtype);
+  c.kv_b = dtype_bytes("kv_cache_dtype", kv_dtype);
+  c.tp = layout.tp;
+  // K/V heads are split over TP ranks and replicated when there are fewer groups than ranks.
+  c.kv_heads_per_gpu = std::ceil(static_cast<double>(model.query_groups()) / layout.tp);
+  // Kernels that do not share K/V loads across the query heads of a group read them once per query head.
+  const double q_heads_per_gpu = static_cast<double>(model.num_attention_heads) / layout.tp;
+  c.kv_heads_read_per_gpu = c.kv_heads_per_gpu + (1 - cal.gqa_kv_reuse) * std::max(0.0, q_heads_per_gpu - c.kv_heads_per_gpu);
+  c.attn_peak = gpu.peak_bf16_flops_per_s;
+  c.gemm_peak = c.weight_b == 1 ? gpu.peak_fp8_flops_per_s : gpu.peak_bf16_flops_per_s;
+  c.mem_bw = gpu.memory_bandwidth_bytes_per_s * cal.memory_efficiency;
+
+  InferenceEstimate e;
+  const int tp = layout.tp, pp = layout.pp, gpn = layout.gpus_per_node;
+  e.num_gpus = tp * pp;
+  // NeMo's nodes_necessary (inference_sweep.py, nemo_autoconfigurator.md section 5.1).
+  e.num_nodes = tp > gpn ? (tp % gpn != 0 ? 0 : std::max(pp, pp * tp / gpn)) : pp;
+  const int enc_layers = model.num_layers;
+  const int dec_layers = model.is_encoder_decoder() ? model.num_decoder_layers : model.num_layers;
+  const int all_layers = model.is_encoder_decoder() ? enc_layers + dec_layers : dec_layers;
+  if (model.num_attention_heads % tp != 0) e.reason = InferenceInfeasible::heads_not_divisible;
+  else if (all_layers % pp != 0) e.reason = InferenceInfeasible::layers_not_divisible;
+  else if (pp > 1 && tp < gpn) e.reason = InferenceInfeasible::partial_node_pipeline;
+  else if (e.num_nodes == 0) e.reason = InferenceInfeasible::tp_not_node_multiple;
+  else if ((c.weight_b == 1 || c.kv_b == 1) && gpu.peak_fp8_flops_per_s <= 0)
+    e.reason = InferenceInfeasible::fp8_unsupported;
+  else if (model.position_embedding == "learned_absolute" && !model.is_encoder_decoder() &&
+           layout.input_len + layout.output_len > model.max_position_embeddings)
+    e.reason = InferenceInfeasible::sequence_too_long;
+  if (e.reason != InferenceInfeasible::none && e.reason != InferenceInfeasible::fp8_unsupported) return e;
+  if (c.gemm_peak <= 0) c.gemm_peak = gpu.peak_bf16_flops_per_s;  // fp8 without support: times as BF16
+
+  const double b = layout.batch_size, s_in = layout.input_len, s_out = layout.output_len;
+  const double dec_per_stage = static_cast<double>(dec_layers) / pp;
+  const double all_per_stage = static_cast<double>(all_layers) / pp;
+
+  // ---- Memory of the most loaded GPU ----
+  const ParameterCount pc = count_parameters(model);
+  const double edge = static_cast<double>(pc.embedding + pc.position_embedding);
+  const double out_layer = pc.output_layer > 0 ? static_cast<double>(pc.output_layer) : static_cast<double>(pc.embedding);
+  const double body = static_cast<double>(pc.total) - edge - static_cast<double>(pc.output_layer);
+  const double edge_gpu = pp == 1 ? (edge + static_cast<double>(pc.output_layer)) / tp : std::max(edge, out_layer) / tp;
+  e.memory.weights_bytes = body / (tp * pp) * c.weight_b + edge_gpu * 2;
+  // KV cache: 2 (K and V) x tokens x K/V heads x head dim per layer (Pope et al. 2022, Section 2.2);
+  // T5 decoder layers also keep the cross-attention K/V of the input.
+  const double kv_per_token_layer = 2 * c.kv_heads_per_gpu * c.shape.head_dim * c.kv_b;
+  double kv_per_request = model.is_encoder_decoder()
+                              ? dec_per_stage * (s_out * kv_per_token_layer + s_in * 2 * (c.shape.heads / tp) * c.shape.head_dim * c.kv_b)
+                              : dec_per_stage * (s_in + s_out) * kv_per_token_layer;
+  e.memory.kv_cache_bytes = b * kv_per_request;
+  // Transient buffers: one layer's live input plus its widest intermediate for the prefill tokens, and the
+  // fp32 logits of one token per request.
+  const double widest = std::max(c.shape.ffn * (model.gated_mlp() ? 2.0 : 1.0), (c.shape.heads + 2 * c.shape.kv_heads) * c.shape.head_dim) / tp;
+  const double act_per_request = s_in * (c.shape.hidden + widest) * 2 + model.vocab_size / static_cast<double>(tp) * 4;
+  e.memory.activations_bytes = b * act_per_request;
+  e.memory.overhead_bytes = cal.memory_overhead_bytes;
+  e.memory.total_bytes =
+      e.memory.weights_bytes + e.memory.kv_cache_bytes + e.memory.activations_bytes + e.memory.overhead_bytes;
+  const double usable = gpu.memory_bytes * cal.memory_fraction;
+  const double free_for_requests = usable - e.memory.weights_bytes - e.memory.overhead_bytes;
+  e.max_batch_size = free_for_requests <= 0 ? 0 : static_cast<int>(std::floor(free_for_requests / (kv_per_request + act_per_request)));
+  if (e.reason == InferenceInfeasible::none && e.memory.total_bytes > usable) e.reason = InferenceInfeasible::out_of_memory;
+
+  // ---- Prefill (context phase): compute-bound GEMMs over b * s_in tokens ----
+  const int mbs_p = local_batch_size(layout.batch_size, layout.input_len, pp);
+  const int m_p = layout.batch_size / mbs_p;
+  StepCost pre;
+  if (model.is_encoder_decoder()) {
+    // Encoder over the input (bidirectional: every token sees s_in keys), then the decoder's first step.
+    StepCost enc = layer_cost(c, mbs_p, s_in, s_in, false, 0, false);
+    StepCost dec = layer_cost(c, mbs_p, 1, 1, false, s_in, true);
+    const double fe = static_cast<double>(enc_layers) / all_layers, fd = static_cast<double>(dec_layers) / all_layers;
+    pre.compute_s = all_per_stage * (fe * enc.compute_s + fd * dec.compute_s);
+    pre.kv_s = all_per_stage * (fe * enc.kv_s + fd * dec.kv_s);
+    pre.comm_s = all_per_stage * (fe * enc.comm_s + fd * dec.comm_s);
+    pre.overhead_s = all_per_stage * cal.layer_overhead_s;
+  } else {
+    StepCost l = layer_cost(c, mbs_p, s_in, (s_in + 1) / 2, false, 0, false);
+    pre.compute_s = dec_per_stage * l.compute_s;
+    pre.kv_s = dec_per_stage * l.kv_s;
+    pre.comm_s = dec_per_stage * l.comm_s;
+    pre.overhead_s = dec_per_stage * l.overhead_s;
+  }
+  const double pre_head = lm_head_s(c, mbs_p) / pp;
+  const double pre_stage = pre.total() + pre_head;
+  e.ttft_s = pipelined_s(c, pre_stage, mbs_p * s_in, m_p) + cal.prefill_overhead_s;
+  const double pre_scale = (e.ttft_s - cal.prefill_overhead_s) / std::max(pre_stage * m_p, 1e-30);
+  e.prefill_compute_s = (pre.compute_s + pre.kv_s + pre_head) * m_p * pre_scale;
+  e.prefill_comm_s = e.ttft_s - e.prefill_compute_s;
+
+  // ---- Decode (generation phase): one token per request per step, weight- and KV-read-bound ----
+  // Mean context over the output_len - 1 steps after the first token: s_in + s_out / 2.
+  const int mbs_d = local_batch_size(layout.batch_size, 1, pp);
+  const int m_d = layout.batch_size / mbs_d;
+  const double ctx = model.is_encoder_decoder() ? s_out / 2 + 1 : s_in + s_out / 2;
+  StepCost dl = layer_cost(c, mbs_d, 1, ctx, true, model.is_encoder_decoder() ? s_in : 0, false);
+  const double dec_head = lm_head_s(c, mbs_d) / pp;
+  const double dec_stage = dec_per_stage * dl.total() + dec_head;
+  e.tpot_s = pipelined_s(c, dec_stage, mbs_d, m_d) + cal.step_overhead_s;
+  const double dec_scale = (e.tpot_s - cal.step_overhead_s) / std::max(dec_stage, 1e-30);
+  e.decode_weights_s = (dec_per_stage * dl.compute_s + dec_head) * dec_scale;
+  e.decode_kv_s = dec_per_stage * dl.kv_s * dec_scale;
+  e.overhead_s = dec_per_stage * dl.overhead_s * dec_scale + cal.step_overhead_s;
+  e.decode_comm_s = std::max(0.0, e.tpot_s - e.decode_weights_s - e.decode_kv_s - e.overhead_s);
+
+  e.latency_s = e.ttft_s + (s_out - 1) * e.tpot_s;
+  e.throughput_per_gpu = b / e.latency_s / e.num_gpus;
+  e.output_tokens_per_s = b * s_out / e.latency_s;
+  e.output_tokens_per_s_per_gpu = e.output_tokens_per_s / e.num_gpus;
+  e.fits = e.reason == InferenceInfeasible::none;
+  return e;
+}
+
+}  // namespace hp

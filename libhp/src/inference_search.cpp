@@ -1,0 +1,178 @@
+// Inference HP search: grid, NeMo's node rules (via estimate_inference), latency bound, top-N, Pareto front.
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "hp/catalog.hpp"
+#include "hp/core.hpp"
+#include "hp/inference_search.hpp"
+
+namespace hp {
+
+namespace {
+
+std::string join_ints(const std::vector<int>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
+void check_positive(const std::string& key, const std::vector<int>& values) {
+  for (int v : values)
+    if (v < 1) throw ConfigError("inference_settings." + key, join_ints(values), "every value must be >= 1");
+}
+
+bool near(double a, double b) { return std::fabs(a - b) <= 0.1 * b; }
+
+}  // namespace
+
+InferenceSettings with_nemo_inference_defaults(const InferenceSettings& in, double size_b) {
+  InferenceSettings s = in;
+  // HEAD conf/search_config/gpt3/*.yaml inference_settings (nemo_autoconfigurator.md section 1.4).
+  std::vector<int> tp{2, 4, 8}, pp{1, 2};
+  std::vector<int> bs{4, 8, 16, 32, 64, 128};
+  if (near(size_b, 0.126) || near(size_b, 0.843) || near(size_b, 2)) {
+    tp = {1, 2};
+    pp = {1};
+    bs = {4, 8, 16, 32, 64, 128, 256, 512};
+  } else if (near(size_b, 5) || near(size_b, 8)) {
+    tp = {1, 2, 4};
+    pp = {1, 2};
+    bs.push_back(256);
+  } else if (near(size_b, 20)) {
+    tp = {2, 4, 8};
+    pp = {1, 2, 4};
+    bs.push_back(256);
+  } else if (near(size_b, 43) || near(size_b, 175)) {
+    tp = {4, 8, 16};
+    pp = {1, 2, 4, 8};
+    if (near(size_b, 43)) bs.push_back(256);
+  }
+  if (s.tensor_parallel_sizes.empty()) s.tensor_parallel_sizes = tp;
+  if (s.pipeline_parallel_sizes.empty()) s.pipeline_parallel_sizes = pp;
+  if (s.max_batch_sizes.empty()) s.max_batch_sizes = bs;
+  if (s.input_seq_lengths.empty()) s.input_seq_lengths = {60};
+  if (s.output_seq_lengths.empty()) s.output_seq_lengths = {20};
+  return s;
+}
+
+ModelSpec inference_model(const InferenceSettings& settings) {
+  std::string key = settings.model;
+  if (key.empty()) throw ConfigError("inference_settings.model", "", "name a model, e.g. gpt3/5b");
+  // NeMo's run name gpt3_5b -> catalogue key gpt3/5b.
+  const auto us = key.find('_');
+  if (key.find('/') == std::string::npos && us != std::string::npos) key[us] = '/';
+  try {
+    return find_model(key);
+  } catch (const ConfigError& e) {
+    throw ConfigError("inference_settings.model", settings.model, e.what());
+  }
+}
+
+InferenceSearchResult inference_search(const ModelSpec& model, const GpuSpec& gpu, const InferenceSettings& settings,
+                                       const InferenceCalibration& calibration) {
+  const InferenceSettings& s = settings;
+  const std::pair<const char*, const std::vector<int>*> lists[] = {
+      {"tensor_parallel_sizes", &s.tensor_parallel_sizes}, {"pipeline_parallel_sizes", &s.pipeline_parallel_sizes},
+      {"max_batch_sizes", &s.max_batch_sizes},             {"input_seq_lengths", &s.input_seq_lengths},
+      {"output_seq_lengths", &s.output_seq_lengths}};
+  for (const auto& [key, values] : lists) {
+    if (values->empty()) throw ConfigError(std::string("inference_settings.") + key, "[]", "must not be empty");
+    check_positive(key, *values);
+  }
+  if (s.top_n < 1) throw ConfigError("inference_settings.top_n", std::to_string(s.top_n), "must be >= 1");
+  if (!(s.max_latency_ms >= 0))
+    throw ConfigError("inference_settings.max_latency_ms", std::to_string(s.max_latency_ms), "must be >= 0 (0 = no bound)");
+  if (s.gpus_per_node < 1)
+    throw ConfigError("inference_settings.gpus_per_node", std::to_string(s.gpus_per_node), "must be >= 1");
+  if (s.num_nodes < 0) throw ConfigError("inference_settings.num_nodes", std::to_string(s.num_nodes), "must be >= 0");
+  if (!(s.memory_fraction > 0 && s.memory_fraction <= 1))
+    throw ConfigError("inference_settings.memory_fraction", std::to_string(s.memory_fraction), "must be in (0, 1]");
+  dtype_bytes("inference_settings.data_type", s.data_type);
+  if (!s.kv_cache_dtype.empty()) dtype_bytes("inference_settings.kv_cache_dtype", s.kv_cache_dtype);
+
+  InferenceCalibration cal = calibration;
+  cal.memory_fraction = s.memory_fraction;
+  InferenceSearchResult r;
+  r.model = model;
+  r.gpu = gpu;
+  r.settings = s;
+  for (int in : s.input_seq_lengths)
+    for (int out : s.output_seq_lengths)
+      for (int tp : s.tensor_parallel_sizes)
+        for (int pp : s.pipeline_parallel_sizes)
+          for (int bs : s.max_batch_sizes) {
+            InferenceCandidate c;
+            c.layout.tp = tp;
+            c.layout.pp = pp;
+            c.layout.batch_size = bs;
+            c.layout.input_len = in;
+            c.layout.output_len = out;
+            c.layout.weight_dtype = s.data_type;
+            c.layout.kv_cache_dtype = s.kv_cache_dtype;
+            c.layout.gpus_per_node = s.gpus_per_node;
+            c.estimate = estimate_inference(model, c.layout, gpu, cal);
+            if (c.estimate.reason == InferenceInfeasible::none && s.num_nodes > 0 && c.estimate.num_nodes > s.num_nodes) {
+              c.estimate.reason = InferenceInfeasible::too_many_nodes;
+              c.estimate.fits = false;
+            }
+            r.candidates.push_back(std::move(c));
+          }
+  rerank(r);
+  return r;
+}
+
+void rerank(InferenceSearchResult& r) {
+  const double bound_s = r.settings.max_latency_ms / 1e3;
+  auto thr = [](const InferenceCandidate& c) {
+    return c.layout.batch_size / c.reported_latency_s() / c.estimate.num_gpus;
+  };
+  for (auto& c : r.candidates) {
+    const bool ok = c.estimate.fits && (!c.measured.available || c.measured.status == "ok");
+    c.within_bound = ok && (bound_s <= 0 || c.reported_latency_s() <= bound_s);
+    c.pareto = false;
+    c.rank = 0;
+  }
+  // Pareto front over fitting layouts: no other layout has both lower latency and higher throughput/GPU.
+  for (auto& c : r.candidates) {
+    if (!c.estimate.fits) continue;
+    bool dominated = false;
+    for (const auto& o : r.candidates) {
+      if (&o == &c || !o.estimate.fits) continue;
+      const bool no_worse = o.reported_latency_s() <= c.reported_latency_s() && thr(o) >= thr(c);
+      const bool better = o.reported_latency_s() < c.reported_latency_s() || thr(o) > thr(c);
+      if (no_worse && better) {
+        dominated = true;
+        break;
+      }
+    }
+    c.pareto = !dominated;
+  }
+  // Ranked first (throughput per GPU desc, then latency asc, then fewer GPUs: deterministic), then the rest.
+  std::stable_sort(r.candidates.begin(), r.candidates.end(), [&](const InferenceCandidate& a, const InferenceCandidate& b) {
+    if (a.within_bound != b.within_bound) return a.within_bound;
+    if (a.estimate.fits != b.estimate.fits) return a.estimate.fits;
+    const bool a_valid = a.estimate.latency_s > 0, b_valid = b.estimate.latency_s > 0;
+    if (a_valid != b_valid) return a_valid;
+    if (!a_valid) return false;
+    if (thr(a) != thr(b)) return thr(a) > thr(b);
+    if (a.reported_latency_s() != b.reported_latency_s()) return a.reported_latency_s() < b.reported_latency_s();
+    return a.estimate.num_gpus < b.estimate.num_gpus;
+  });
+  int rank = 0;
+  for (auto& c : r.candidates)
+    if (c.within_bound) c.rank = ++rank;
+  r.best = rank > 0 ? 0 : -1;
+  r.num_top = std::min(rank, r.settings.top_n);
+}
+
+std::string inference_run_name(const std::string& model_name, const InferenceLayout& l, bool with_lengths) {
+  std::string n = model_name;
+  for (char& ch : n)
+    if (ch == '/') ch = '_';
+  n += "_tp" + std::to_string(l.tp) + "_pp" + std::to_string(l.pp) + "_bs" + std::to_string(l.batch_size);
+  if (with_lengths) n += "_in" + std::to_string(l.input_len) + "_out" + std::to_string(l.output_len);
+  return n;
+}
+
+}  // namespace hp

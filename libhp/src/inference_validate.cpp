@@ -1,0 +1,299 @@
+// Validation of the inference model against measurements, calibration fit, and the measurements CSV reader.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "hp/catalog.hpp"
+#include "hp/core.hpp"
+#include "hp/hardware.hpp"
+#include "hp/inference_validate.hpp"
+
+namespace hp {
+
+const char* to_string(InferenceMetric metric) noexcept {
+  switch (metric) {
+    case InferenceMetric::output_tokens_per_s: return "output_tokens_per_s";
+    case InferenceMetric::output_tokens_per_s_per_gpu: return "output_tokens_per_s_per_gpu";
+    case InferenceMetric::ttft_s: return "ttft_s";
+    case InferenceMetric::latency_s: return "latency_s";
+  }
+  return "unknown";
+}
+
+InferenceMetric inference_metric_from_string(const std::string& key, const std::string& value) {
+  for (auto m : {InferenceMetric::output_tokens_per_s, InferenceMetric::output_tokens_per_s_per_gpu,
+                 InferenceMetric::ttft_s, InferenceMetric::latency_s})
+    if (value == to_string(m)) return m;
+  throw ConfigError(key, value,
+                    "unknown metric (expected output_tokens_per_s, output_tokens_per_s_per_gpu, ttft_s or latency_s)");
+}
+
+namespace {
+
+double predict(const InferenceMeasurement& m, const InferenceEstimate& e) {
+  switch (m.metric) {
+    case InferenceMetric::output_tokens_per_s: return e.output_tokens_per_s;
+    case InferenceMetric::output_tokens_per_s_per_gpu: return e.output_tokens_per_s_per_gpu;
+    case InferenceMetric::ttft_s: return e.ttft_s;
+    case InferenceMetric::latency_s: return e.latency_s;
+  }
+  return 0;
+}
+
+InferenceCalibration calibration_for(const GpuSpec& gpu, const std::vector<InferenceCalibration>& overrides) {
+  const InferenceCalibration d = default_inference_calibration(gpu);
+  for (const auto& c : overrides)
+    if (c.gpu_family == d.gpu_family) return c;
+  return d;
+}
+
+std::vector<std::string> split_csv_line(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char ch = line[i];
+    if (quoted) {
+      if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        cur += '"';
+        ++i;
+      } else if (ch == '"') {
+        quoted = false;
+      } else {
+        cur += ch;
+      }
+    } else if (ch == '"') {
+      quoted = true;
+    } else if (ch == ',') {
+      out.push_back(cur);
+      cur.clear();
+    } else if (ch != '\r') {
+      cur += ch;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+}  // namespace
+
+namespace {
+
+InferenceValidationRow validation_row(const InferenceMeasurement& m, const InferenceCalibration& cal) {
+  const InferenceEstimate e = estimate_inference(m.model, m.layout, find_gpu(m.gpu), cal);
+  InferenceValidationRow row;
+  row.measurement = m;
+  row.predicted = predict(m, e);
+  row.error = (row.predicted - m.value) / m.value;
+  row.predicted_fits = e.fits;
+  row.predicted_reason = to_string(e.reason);
+  return row;
+}
+
+InferenceValidationReport summarize(std::vector<InferenceValidationRow> rows) {
+  InferenceValidationReport rep;
+  std::vector<double> abs_errors;
+  double sum_thr = 0, sum_ttft = 0;
+  int n_thr = 0, n_ttft = 0;
+  for (auto& row : rows) {
+    const auto& m = row.measurement;
+    if (!row.predicted_fits) ++rep.num_not_fitting;
+    const double a = std::fabs(row.error);
+    abs_errors.push_back(a);
+    if (m.metric == InferenceMetric::ttft_s) {
+      sum_ttft += a;
+      ++n_ttft;
+    } else if (m.metric != InferenceMetric::latency_s) {
+      sum_thr += a;
+      ++n_thr;
+    }
+    rep.rows.push_back(std::move(row));
+  }
+  if (!abs_errors.empty()) {
+    double sum = 0;
+    for (double a : abs_errors) sum += a;
+    rep.mean_abs_error = sum / abs_errors.size();
+    rep.max_abs_error = *std::max_element(abs_errors.begin(), abs_errors.end());
+    std::sort(abs_errors.begin(), abs_errors.end());
+    const size_t n = abs_errors.size();
+    rep.median_abs_error = n % 2 ? abs_errors[n / 2] : (abs_errors[n / 2 - 1] + abs_errors[n / 2]) / 2;
+  }
+  rep.mean_abs_error_throughput = n_thr ? sum_thr / n_thr : 0;
+  rep.mean_abs_error_ttft = n_ttft ? sum_ttft / n_ttft : 0;
+  return rep;
+}
+
+}  // namespace
+
+InferenceValidationReport validate_inference(const std::vector<InferenceMeasurement>& measurements,
+                                             const std::vector<InferenceCalibration>& calibrations) {
+  std::vector<InferenceValidationRow> rows;
+  for (const auto& m : measurements) rows.push_back(validation_row(m, calibration_for(find_gpu(m.gpu), calibrations)));
+  return summarize(std::move(rows));
+}
+
+InferenceValidationReport cross_validate_inference(const std::vector<InferenceMeasurement>& measurements) {
+  std::vector<InferenceValidationRow> rows;
+  for (size_t i = 0; i < measurements.size(); ++i) {
+    std::vector<InferenceMeasurement> rest;
+    for (size_t j = 0; j < measurements.size(); ++j)
+      if (j != i) rest.push_back(measurements[j]);
+    const std::string family = default_inference_calibration(find_gpu(measurements[i].gpu)).gpu_family;
+    InferenceCalibration cal = default_inference_calibration(find_gpu(measurements[i].gpu));
+    try {
+      cal = fit_inference_calibration(rest, family);
+    } catch (const ConfigError&) {
+      // No other row of this family: predict with the shipped calibration.
+    }
+    rows.push_back(validation_row(measurements[i], cal));
+  }
+  return summarize(std::move(rows));
+}
+
+InferenceCalibration fit_inference_calibration(const std::vector<InferenceMeasurement>& measurements,
+                                               const std::string& gpu_family) {
+  std::vector<InferenceMeasurement> rows;
+  GpuSpec gpu;
+  for (const auto& m : measurements) {
+    const GpuSpec g = find_gpu(m.gpu);
+    if (default_inference_calibration(g).gpu_family == gpu_family) rows.push_back(m);
+  }
+  if (rows.empty()) throw ConfigError("gpu_family", gpu_family, "no measurements for this GPU family");
+  InferenceCalibration cal;
+  cal.gpu_family = gpu_family;
+  // Mean squared log error: symmetric in over- and under-prediction.
+  auto loss = [&](const InferenceCalibration& c) {
+    double s = 0;
+    for (const auto& m : rows) {
+      const GpuSpec g = find_gpu(m.gpu);
+      const double p = predict(m, estimate_inference(m.model, m.layout, g, c));
+      const double l = std::log(std::max(p, 1e-30) / m.value);
+      s += l * l;
+    }
+    return s / rows.size();
+  };
+  struct Param {
+    double InferenceCalibration::*field;
+    double lo, hi;
+  };
+  const Param params[] = {{&InferenceCalibration::gemm_efficiency, 0.2, 0.95},
+                          {&InferenceCalibration::attention_efficiency, 0.1, 0.9},
+                          {&InferenceCalibration::memory_efficiency, 0.4, 0.95},
+                          {&InferenceCalibration::layer_overhead_s, 0.0, 300e-6},
+                          {&InferenceCalibration::step_overhead_s, 0.0, 5e-3},
+                          {&InferenceCalibration::allreduce_latency_s, 1e-6, 50e-6},
+                          {&InferenceCalibration::prefill_overhead_s, 0.0, 10e-3},
+                          {&InferenceCalibration::gqa_kv_reuse, 0.0, 1.0}};
+  double best = loss(cal);
+  // Coordinate descent, each coordinate by a shrinking grid search inside its bounds.
+  for (int round = 0; round < 12; ++round) {
+    for (const auto& p : params) {
+      double lo = p.lo, hi = p.hi;
+      for (int refine = 0; refine < 4; ++refine) {
+        double arg = cal.*p.field;
+        for (int k = 0; k <= 10; ++k) {
+          InferenceCalibration t = cal;
+          t.*p.field = lo + (hi - lo) * k / 10;
+          const double l = loss(t);
+          if (l < best) {
+            best = l;
+            arg = t.*p.field;
+          }
+        }
+        cal.*p.field = arg;
+        const double w = (hi - lo) / 10;
+        lo = std::max(p.lo, arg - w);
+        hi = std::min(p.hi, arg + w);
+      }
+    }
+  }
+  return cal;
+}
+
+std::vector<InferenceMeasurement> load_inference_measurements_csv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw IoError(path, "cannot open measurements CSV");
+  std::string line;
+  if (!std::getline(in, line)) throw ConfigError(path, "", "empty measurements CSV (expected a header row)");
+  const std::vector<std::string> want = {"model",          "gpu",          "tp",     "pp",    "batch_size",
+                                         "input_len",      "output_len",   "weight_dtype", "kv_cache_dtype",
+                                         "metric",         "value",        "source"};
+  const auto header = split_csv_line(line);
+  if (header.size() < want.size() || !std::equal(want.begin(), want.end(), header.begin()))
+    throw ConfigError(path + ":1", line, "header must be " + [&] {
+      std::string s;
+      for (const auto& w : want) s += (s.empty() ? "" : ",") + w;
+      return s;
+    }());
+  std::vector<InferenceMeasurement> out;
+  int lineno = 1;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const auto f = split_csv_line(line);
+    const std::string where = path + ":" + std::to_string(lineno);
+    if (f.size() < want.size())
+      throw ConfigError(where, line, "expected " + std::to_string(want.size()) + " columns");
+    auto to_int = [&](size_t i) {
+      try {
+        size_t used = 0;
+        const int v = std::stoi(f[i], &used);
+        if (used != f[i].size() || v < 1) throw std::invalid_argument("bad");
+        return v;
+      } catch (const std::exception&) {
+        throw ConfigError(where + "." + want[i], f[i], "expected an integer >= 1");
+      }
+    };
+    InferenceMeasurement m;
+    m.model_name = f[0];
+    if (f[0].find('/') != std::string::npos) {
+      try {
+        m.model = find_model(f[0]);
+      } catch (const ConfigError& e) {
+        throw ConfigError(where + ".model", f[0], e.what());
+      }
+    } else {
+      try {
+        m.model = validation_model(f[0]);
+      } catch (const ConfigError& e) {
+        throw ConfigError(where + ".model", f[0], e.what());
+      }
+    }
+    try {
+      find_gpu(f[1]);
+    } catch (const ConfigError& e) {
+      throw ConfigError(where + ".gpu", f[1], e.what());
+    }
+    m.gpu = f[1];
+    m.layout.tp = to_int(2);
+    m.layout.pp = to_int(3);
+    m.layout.batch_size = to_int(4);
+    m.layout.input_len = to_int(5);
+    m.layout.output_len = to_int(6);
+    m.layout.weight_dtype = f[7];
+    m.layout.kv_cache_dtype = f[8];
+    dtype_bytes(where + ".weight_dtype", f[7]);
+    if (!f[8].empty()) dtype_bytes(where + ".kv_cache_dtype", f[8]);
+    m.metric = inference_metric_from_string(where + ".metric", f[9]);
+    try {
+      size_t used = 0;
+      m.value = std::stod(f[10], &used);
+      if (used != f[10].size() || !(m.value > 0)) throw std::invalid_argument("bad");
+    } catch (const std::exception&) {
+      throw ConfigError(where + ".value", f[10], "expected a number > 0");
+    }
+    m.source = f[11];
+    m.id = m.model_name + "/" + m.gpu + "/tp" + std::to_string(m.layout.tp) + "/pp" + std::to_string(m.layout.pp) +
+           "/bs" + std::to_string(m.layout.batch_size) + "/" + std::to_string(m.layout.input_len) + "-" +
+           std::to_string(m.layout.output_len);
+    out.push_back(std::move(m));
+  }
+  if (out.empty()) throw ConfigError(path, "", "no measurement rows");
+  return out;
+}
+
+}  // namespace hp
