@@ -22,31 +22,30 @@ void check_positive(const std::string& key, const std::vector<int>& values) {
     if (v < 1) throw ConfigError("inference_settings." + key, join_ints(values), "every value must be >= 1");
 }
 
-bool near(double a, double b) { return std::fabs(a - b) <= 0.1 * b; }
-
 }  // namespace
 
 InferenceSettings with_nemo_inference_defaults(const InferenceSettings& in, double size_b) {
   InferenceSettings s = in;
-  // HEAD conf/search_config/gpt3/*.yaml inference_settings (nemo_autoconfigurator.md section 1.4).
+  // HEAD conf/search_config/gpt3/<size>.yaml inference_settings (nemo_autoconfigurator.md section 1.4), by the
+  // nearest predefined size: 0.126b/0.843b/2b, 5b/8b, 20b, 43b/175b; above that NeMo's "unknown" lists.
   std::vector<int> tp{2, 4, 8}, pp{1, 2};
   std::vector<int> bs{4, 8, 16, 32, 64, 128};
-  if (near(size_b, 0.126) || near(size_b, 0.843) || near(size_b, 2)) {
+  if (size_b <= 3) {
     tp = {1, 2};
     pp = {1};
     bs = {4, 8, 16, 32, 64, 128, 256, 512};
-  } else if (near(size_b, 5) || near(size_b, 8)) {
+  } else if (size_b <= 12) {
     tp = {1, 2, 4};
     pp = {1, 2};
     bs.push_back(256);
-  } else if (near(size_b, 20)) {
+  } else if (size_b <= 30) {
     tp = {2, 4, 8};
     pp = {1, 2, 4};
     bs.push_back(256);
-  } else if (near(size_b, 43) || near(size_b, 175)) {
+  } else if (size_b <= 200) {
     tp = {4, 8, 16};
     pp = {1, 2, 4, 8};
-    if (near(size_b, 43)) bs.push_back(256);
+    if (size_b <= 100) bs.push_back(256);  // 175b stops at 128
   }
   if (s.tensor_parallel_sizes.empty()) s.tensor_parallel_sizes = tp;
   if (s.pipeline_parallel_sizes.empty()) s.pipeline_parallel_sizes = pp;
@@ -56,17 +55,43 @@ InferenceSettings with_nemo_inference_defaults(const InferenceSettings& in, doub
   return s;
 }
 
-ModelSpec inference_model(const InferenceSettings& settings) {
-  std::string key = settings.model;
-  if (key.empty()) throw ConfigError("inference_settings.model", "", "name a model, e.g. gpt3/5b");
-  // NeMo's run name gpt3_5b -> catalogue key gpt3/5b.
-  const auto us = key.find('_');
-  if (key.find('/') == std::string::npos && us != std::string::npos) key[us] = '/';
-  try {
-    return find_model(key);
-  } catch (const ConfigError& e) {
-    throw ConfigError("inference_settings.model", settings.model, e.what());
+double inference_size_b(const ModelSpec& model) {
+  for (const auto& e : model_catalog())
+    if (!model.name.empty() && e.key == model.name) return e.nominal_size_b;
+  return static_cast<double>(count_parameters(model).total) / 1e9;
+}
+
+ModelSpec inference_model(const SearchConfig& config) {
+  const InferenceSettings& s = config.inference;
+  if (!s.model.empty()) {
+    std::string key = s.model;
+    // NeMo's run name gpt3_5b -> catalogue key gpt3/5b.
+    const auto us = key.find('_');
+    if (key.find('/') == std::string::npos && us != std::string::npos) key[us] = '/';
+    try {
+      return find_model(key);
+    } catch (const ConfigError& e) {
+      throw ConfigError("inference_settings.model", s.model, e.what());
+    }
   }
+  const double size = config.train.model_size_in_b;
+  for (const auto& e : model_catalog())
+    if (e.key.rfind(config.train.model + "/", 0) == 0 && size > 0 && std::fabs(e.nominal_size_b - size) < 1e-9)
+      return e.model;
+  throw ConfigError("inference_settings.model", s.model,
+                    "name a pre-defined model (e.g. gpt3/5b), or give train_settings.model_size_in_b of one");
+}
+
+GpuSpec inference_gpu(const SearchConfig& config) {
+  if (!config.inference.gpu.empty()) {
+    try {
+      return find_gpu(config.inference.gpu);
+    } catch (const ConfigError& e) {
+      throw ConfigError("inference_settings.gpu", config.inference.gpu, e.what());
+    }
+  }
+  if (!config.train.gpu.empty()) return find_gpu(config.train.gpu);
+  return gpu_for_memory_gb(config.train.gpu_memory_gb);
 }
 
 InferenceSearchResult inference_search(const ModelSpec& model, const GpuSpec& gpu, const InferenceSettings& settings,
@@ -89,6 +114,8 @@ InferenceSearchResult inference_search(const ModelSpec& model, const GpuSpec& gp
   if (!(s.memory_fraction > 0 && s.memory_fraction <= 1))
     throw ConfigError("inference_settings.memory_fraction", std::to_string(s.memory_fraction), "must be in (0, 1]");
   dtype_bytes("inference_settings.data_type", s.data_type);
+  if (s.beam_width != 1)
+    throw ConfigError("inference_settings.beam_width", std::to_string(s.beam_width), "the model covers beam_width 1 only");
   if (!s.kv_cache_dtype.empty()) dtype_bytes("inference_settings.kv_cache_dtype", s.kv_cache_dtype);
 
   InferenceCalibration cal = calibration;

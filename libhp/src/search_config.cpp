@@ -176,6 +176,15 @@ InferenceSettings parse_inference(const YAML::Node& n, const std::string& p) {
   if (auto v = find("gpus_per_node", w); v.IsDefined()) s.gpus_per_node = get_int(v, w);
   if (auto v = find("num_nodes", w); v.IsDefined()) s.num_nodes = get_int(v, w);
   if (auto v = find("gpu", w); v.IsDefined()) s.gpu = get_string(v, w);
+  // Issue 6 (inference search) keys; NeMo HEAD's run.model_train_name and run.data_type are aliases.
+  for (const char* k : {"model", "model_train_name"})
+    if (auto v = find(k, w); v.IsDefined() && !is_null(v) && s.model.empty()) s.model = get_string(v, w);
+  for (const char* k : {"data_type", "weight_dtype"})
+    if (auto v = find(k, w); v.IsDefined() && !is_null(v)) s.data_type = get_string(v, w);
+  if (auto v = find("kv_cache_dtype", w); v.IsDefined() && !is_null(v)) s.kv_cache_dtype = get_string(v, w);
+  if (auto v = find("benchmark_tool", w); v.IsDefined() && !is_null(v)) s.benchmark = get_string(v, w);
+  if (auto v = find("memory_fraction", w); v.IsDefined() && !is_null(v)) s.memory_fraction = get_double(v, w);
+  if (auto v = find("beam_width", w); v.IsDefined() && !is_null(v)) s.beam_width = get_int(v, w);
   if (s.top_n <= 0) throw ConfigError(p + ".top_n", std::to_string(s.top_n), "must be a positive integer");
   if (s.gpus_per_node <= 0) throw ConfigError(p + ".gpus_per_node", std::to_string(s.gpus_per_node), "must be a positive integer");
   return s;

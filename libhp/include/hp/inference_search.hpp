@@ -47,8 +47,15 @@ struct InferenceSearchResult {
 /// fills every empty list of `settings` (TP, PP, batch sizes, input 60 / output 20).
 InferenceSettings with_nemo_inference_defaults(const InferenceSettings& settings, double size_b);
 
-/// Resolve the settings' model: `model` ("gpt3/5b" or NeMo's "gpt3_5b"). Throws ConfigError.
-ModelSpec inference_model(const InferenceSettings& settings);
+/// The model to serve: inference_settings.model ("gpt3/5b" or NeMo's run name "gpt3_5b"), else the
+/// family and train_settings.model_size_in_b of the config (a pre-defined size). Throws ConfigError.
+ModelSpec inference_model(const SearchConfig& config);
+
+/// The GPU: inference_settings.gpu, else train_settings.gpu, else by train_settings.gpu_memory_gb (NeMo).
+GpuSpec inference_gpu(const SearchConfig& config);
+
+/// Nominal size in billions for NeMo's default lists (catalogue size, else exact parameters / 1e9).
+double inference_size_b(const ModelSpec& model);
 
 /// Evaluate the whole grid, rank by throughput per GPU under the latency bound, mark the Pareto front.
 /// Never throws for an empty result (best = -1); throws ConfigError for bad settings (key and value named).

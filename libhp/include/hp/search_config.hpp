@@ -63,7 +63,7 @@ struct InferenceSettings {
   std::string model;                   ///< catalogue key "gpt3/5b" or NeMo run name "gpt3_5b" [run.model_train_name]
   std::string data_type = "fp16";      ///< weights and GEMMs: fp16 | bf16 | fp8 [run.data_type]
   std::string kv_cache_dtype;          ///< "" = data_type; fp8 for an FP8 KV cache
-  std::string benchmark = "fastertransformer";  ///< measure with: fastertransformer | trtllm | vllm
+  std::string benchmark = "fastertransformer";  ///< measure with: fastertransformer | trtllm | vllm [benchmark_tool]
   double memory_fraction = 0.95;       ///< share of GPU memory usable by weights, KV cache, activations
   int beam_width = 1;                  ///< [benchmark.beam_width] (the model assumes 1)
 };

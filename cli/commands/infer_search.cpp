@@ -1,0 +1,112 @@
+// hp-cli infer-search: serving layout search (TP x PP x batch x lengths) under a latency bound.
+#include <fmt/core.h>
+
+#include <memory>
+#include <string>
+
+#include "command.hpp"
+#include "hp/core.hpp"
+#include "hp/search_config.hpp"
+#include "inference_frontend.hpp"
+
+namespace {
+
+struct Opts {
+  std::string config;
+  std::string results_dir;
+  std::string executor = "none";
+  std::string model_path;
+  int measure_top_n = -1;
+  bool json = false;
+};
+
+std::string json_str(const std::string& s) {
+  std::string o = "\"";
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') o += '\\';
+    o += ch;
+  }
+  return o + "\"";
+}
+
+std::string candidate_json(const hp::InferenceCandidate& c) {
+  const auto& e = c.estimate;
+  return fmt::format(
+      "{{\"tp\":{},\"pp\":{},\"batch_size\":{},\"input_len\":{},\"output_len\":{},\"num_gpus\":{},\"num_nodes\":{},"
+      "\"latency_ms\":{},\"throughput_per_gpu\":{},\"ttft_ms\":{},\"tpot_ms\":{},\"memory_gib\":{},"
+      "\"fits\":{},\"reason\":\"{}\",\"within_bound\":{},\"pareto\":{},\"rank\":{},\"latency_source\":\"{}\"}}",
+      c.layout.tp, c.layout.pp, c.layout.batch_size, c.layout.input_len, c.layout.output_len, e.num_gpus, e.num_nodes,
+      c.reported_latency_s() * 1e3, c.layout.batch_size / c.reported_latency_s() / e.num_gpus, e.ttft_s * 1e3,
+      e.tpot_s * 1e3, e.memory.total_bytes / hp::kGiB, e.fits ? "true" : "false", hp::to_string(e.reason),
+      c.within_bound ? "true" : "false", c.pareto ? "true" : "false", c.rank,
+      c.measured.available ? "measured" : "predicted");
+}
+
+std::function<int()> setup(CLI::App& app) {
+  auto opts = std::make_shared<Opts>();
+  app.description("Inference HP search: best serving layout (TP, PP, batch) under a latency bound");
+  app.add_option("config", opts->config, "search config YAML with inference_settings (NeMo's keys)")->required();
+  app.add_option("--results-dir", opts->results_dir, "results directory (default: train_settings.logs or ./results)");
+  app.add_option("--executor", opts->executor, "none: write benchmark jobs, launch nothing")
+      ->capture_default_str();
+  app.add_option("--model-path", opts->model_path, "checkpoint / engine / weights path used by the benchmark jobs");
+  app.add_option("--measure-top-n", opts->measure_top_n, "benchmark jobs for this many ranked layouts (default top_n)");
+  app.add_flag("--json", opts->json, "print one JSON object");
+  return [opts] {
+    const hp::SearchConfig config = hp::load_search_config(opts->config);
+    if (!config.has_inference_settings)
+      throw hp::ConfigError("inference_settings", "<missing>", "the config has no inference_settings section");
+    hpfe::InferenceRunOptions ro;
+    ro.results_dir = opts->results_dir;
+    ro.executor = opts->executor;
+    ro.measure_top_n = opts->measure_top_n;
+    ro.bench.model_path = opts->model_path;
+    const auto out = hpfe::run_inference_search(config, ro);
+    const auto& r = out.result;
+    int n_fit = 0, n_pareto = 0;
+    for (const auto& c : r.candidates) {
+      n_fit += c.estimate.fits;
+      n_pareto += c.pareto;
+    }
+    if (opts->json) {
+      std::string top, files;
+      for (int i = 0; i < r.num_top; ++i) top += (i ? "," : "") + candidate_json(r.candidates[static_cast<size_t>(i)]);
+      for (const auto& f : out.files) files += (files.empty() ? "" : ",") + json_str(f);
+      fmt::print("{{\"model\":{},\"gpu\":{},\"num_candidates\":{},\"num_fit\":{},\"num_pareto\":{},"
+                 "\"num_measured\":{},\"num_jobs_planned\":{},\"max_latency_ms\":{},\"best\":{},\"top\":[{}],"
+                 "\"summary_dir\":{},\"files\":[{}]}}\n",
+                 json_str(r.model.name), json_str(r.gpu.name), r.candidates.size(), n_fit, n_pareto, out.num_measured,
+                 out.num_jobs_planned, r.settings.max_latency_ms,
+                 r.best >= 0 ? candidate_json(r.candidates[static_cast<size_t>(r.best)]) : std::string("null"), top,
+                 json_str(out.summary_dir), files);
+      return r.best >= 0 ? hpcli::kOk : hpcli::kNoFeasible;
+    }
+    fmt::print("inference search: {} on {} ({}), {} layouts, {} fit, {} on the Pareto front, bound {}\n",
+               r.model.name, r.gpu.name, r.settings.data_type, r.candidates.size(), n_fit, n_pareto,
+               r.settings.max_latency_ms > 0 ? fmt::format("{:g} ms", r.settings.max_latency_ms) : "none");
+    fmt::print("{:>4} {:>3} {:>3} {:>5} {:>5} {:>5} {:>12} {:>14} {:>10} {:>10} {:>9}  {}\n", "rank", "TP", "PP", "BS",
+               "in", "out", "latency ms", "samples/s/GPU", "TTFT ms", "TPOT ms", "mem GiB", "source");
+    for (int i = 0; i < r.num_top; ++i) {
+      const auto& c = r.candidates[static_cast<size_t>(i)];
+      fmt::print("{:>4} {:>3} {:>3} {:>5} {:>5} {:>5} {:>12.2f} {:>14.3f} {:>10.2f} {:>10.3f} {:>9.2f}  {}{}\n", c.rank,
+                 c.layout.tp, c.layout.pp, c.layout.batch_size, c.layout.input_len, c.layout.output_len,
+                 c.reported_latency_s() * 1e3, c.layout.batch_size / c.reported_latency_s() / c.estimate.num_gpus,
+                 c.estimate.ttft_s * 1e3, c.estimate.tpot_s * 1e3, c.estimate.memory.total_bytes / hp::kGiB,
+                 c.measured.available ? "measured" : "predicted", c.pareto ? " pareto" : "");
+    }
+    for (const auto& [run, status] : out.failed) fmt::print("failed benchmark: {} ({})\n", run, status);
+    fmt::print("benchmark jobs ({}): {} planned under {} (run.sh local, submit.sh Slurm); {} measured\n",
+               hp::to_string(out.tool), out.num_jobs_planned, out.inference_dir, out.num_measured);
+    for (const auto& f : out.files) fmt::print("wrote {}\n", f);
+    if (r.best < 0) {
+      fmt::print(stderr, "hp-cli: no feasible layout: no layout fits {}\n",
+                 r.settings.max_latency_ms > 0 ? "within max_latency_ms" : "in GPU memory");
+      return hpcli::kNoFeasible;
+    }
+    return hpcli::kOk;
+  };
+}
+
+}  // namespace
+
+HP_CLI_COMMAND("infer-search", 60, setup);
