@@ -150,3 +150,16 @@ def test_installed_package_has_cli():
     import subprocess
     out = subprocess.run([installed, "recommend", "--gpus", "160", "--days", "5", "--json"], capture_output=True, text=True)
     assert out.returncode == 0 and '"recommended_config": "gpt3/5b"' in out.stdout
+
+
+def test_shipped_example_configs_are_current(repo_root):
+    """examples/configs/*.yaml are the tool's own output for the pre-defined configs: no drift."""
+    folder = os.path.join(repo_root, "examples", "configs")
+    names = sorted(os.listdir(folder))
+    assert len(names) == len(bignlp_hp.list_models())
+    for m in bignlp_hp.list_models():
+        family, label = m["config"].split("/")
+        size = float(label[:-1]) / (1000 if label.endswith("m") else 1)
+        d = bignlp_hp.base_config(model=family, size_b=size)
+        with open(os.path.join(folder, f"{family}_{label}.yaml")) as f:
+            assert f.read() == d["yaml"], m["config"]
