@@ -35,6 +35,11 @@ InferenceRunOutput run_inference_search(const hp::SearchConfig& config, const In
   if (options.executor != "none")
     throw hp::ConfigError("executor", options.executor,
                           "inference benchmarks are planned only for now (job scripts written); use --executor none");
+  {
+    hp::ScriptOptions probe = options.script;  // #SBATCH values are checked before anything is written
+    probe.slurm = true;
+    hp::bench_script(hp::BenchJob{}, probe);
+  }
   out.result = hp::inference_search(model, gpu, settings, hp::default_inference_calibration(gpu));
   const std::string root = !options.results_dir.empty() ? options.results_dir
                            : !config.train.logs.empty() ? config.train.logs
@@ -42,11 +47,11 @@ InferenceRunOutput run_inference_search(const hp::SearchConfig& config, const In
   out.inference_dir = (fs::path(root) / "inference").string();
   out.summary_dir = (fs::path(out.inference_dir) / "final_summary").string();
   const std::string label = model_label(model);
+  const bool with_lengths = settings.input_seq_lengths.size() > 1 || settings.output_seq_lengths.size() > 1;
 
   // ---- Measured results: any run directory with a log from an earlier launch ----
   for (auto& c : out.result.candidates) {
-    const std::string run = hp::inference_run_name(label, c.layout, settings.input_seq_lengths.size() > 1 ||
-                                                                        settings.output_seq_lengths.size() > 1);
+    const std::string run = hp::inference_run_name(label, c.layout, with_lengths);
     const fs::path dir = fs::path(out.inference_dir) / run;
     if (!fs::is_directory(dir)) continue;
     const hp::BenchJob job = hp::bench_job(out.tool, model, c.layout, options.bench, run);
@@ -70,8 +75,7 @@ InferenceRunOutput run_inference_search(const hp::SearchConfig& config, const In
   const int n_jobs = options.measure_top_n >= 0 ? options.measure_top_n : settings.top_n;
   for (const auto& c : out.result.candidates) {
     if (c.rank < 1 || c.rank > n_jobs) continue;
-    const std::string run = hp::inference_run_name(label, c.layout, settings.input_seq_lengths.size() > 1 ||
-                                                                        settings.output_seq_lengths.size() > 1);
+    const std::string run = hp::inference_run_name(label, c.layout, with_lengths);
     const fs::path dir = fs::path(out.inference_dir) / run;
     ++out.num_jobs_planned;
     if (fs::exists(dir / "run.sh")) continue;
@@ -79,9 +83,11 @@ InferenceRunOutput run_inference_search(const hp::SearchConfig& config, const In
     for (const auto& [name, content] : job.files) write((dir / name).string(), content);
     hp::ScriptOptions local = options.script;
     local.slurm = false;
+    local.workdir = fs::absolute(dir).string();
     write((dir / "run.sh").string(), hp::bench_script(job, local), true);
     hp::ScriptOptions slurm = options.script;
     slurm.slurm = true;
+    slurm.workdir = local.workdir;
     write((dir / "submit.sh").string(), hp::bench_script(job, slurm), true);
   }
 

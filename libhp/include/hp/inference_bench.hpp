@@ -50,13 +50,15 @@ BenchJob bench_job(BenchTool tool, const ModelSpec& model, const InferenceLayout
                    const std::string& run_name);
 
 /// A bash script that runs the job in its directory, every value single-quoted. With `slurm`, #SBATCH headers
-/// (nodes, tasks per node, GPUs, time limit, job name, log files) and srun for the MPI command.
+/// (nodes, tasks per node, GPUs, time limit, job name, log files) and srun for the MPI command. #SBATCH values
+/// are not shell-parsed, so they must be plain ([A-Za-z0-9_.:/=+-]); anything else is a ConfigError.
 struct ScriptOptions {
   bool slurm = false;
   std::string time_limit = "0:30:00";
   std::string partition;
   std::string account;
   std::string container_image;  ///< srun --container-image (pyxis), "" = none
+  std::string workdir;          ///< directory the script runs in; "" = the script's own directory
 };
 std::string bench_script(const BenchJob& job, const ScriptOptions& options);
 
