@@ -1,0 +1,157 @@
+// Inference search: grid, NeMo node rules, bound, top-N, Pareto front, reports, validation error bound.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "hp/catalog.hpp"
+#include "hp/core.hpp"
+#include "hp/hardware.hpp"
+#include "hp/inference_search.hpp"
+#include "hp/inference_validate.hpp"
+
+namespace {
+hp::InferenceSearchResult search(double bound_ms, int top_n = 5) {
+  hp::InferenceSettings s;
+  s.model = "gpt3/5b";
+  s.tensor_parallel_sizes = {1, 2, 4, 8};
+  s.pipeline_parallel_sizes = {1, 2};
+  s.max_batch_sizes = {1, 8, 64, 256};
+  s.max_latency_ms = bound_ms;
+  s.top_n = top_n;
+  hp::SearchConfig c;
+  c.inference = s;
+  const auto gpu = hp::find_gpu("a100-80gb");
+  return hp::inference_search(hp::inference_model(c), gpu, hp::with_nemo_inference_defaults(s, 5),
+                              hp::default_inference_calibration(gpu));
+}
+}  // namespace
+
+TEST_CASE("inference search: ranking, bound, Pareto front", "[inference][search]") {
+  const auto r = search(0);
+  CHECK(r.candidates.size() == 4 * 2 * 4);
+  REQUIRE(r.best == 0);
+  CHECK(r.num_top == 5);
+  // Ranked by throughput per GPU, descending; the unbounded best is the largest batch on the fewest GPUs.
+  for (int i = 1; i < r.num_top; ++i)
+    CHECK(r.candidates[i - 1].estimate.throughput_per_gpu >= r.candidates[i].estimate.throughput_per_gpu);
+  CHECK(r.candidates[0].layout.batch_size == 256);
+  // PP 2 with TP < 8 pipelines partial nodes: NeMo drops it.
+  for (const auto& c : r.candidates)
+    if (c.layout.pp == 2 && c.layout.tp < 8) CHECK(c.estimate.reason == hp::InferenceInfeasible::partial_node_pipeline);
+  // The Pareto front: no fitting layout beats a front member on both axes; the best is on it.
+  CHECK(r.candidates[0].pareto);
+  int n_front = 0;
+  for (const auto& a : r.candidates) {
+    if (!a.pareto) continue;
+    ++n_front;
+    for (const auto& b : r.candidates)
+      if (b.estimate.fits)
+        CHECK_FALSE((b.estimate.latency_s < a.estimate.latency_s && b.estimate.throughput_per_gpu > a.estimate.throughput_per_gpu));
+  }
+  CHECK(n_front >= 3);
+
+  // A bound between the fastest and the best-throughput layout changes the winner.
+  const double bound_ms = r.candidates[0].estimate.latency_s * 1e3 * 0.5;
+  const auto b = search(bound_ms);
+  REQUIRE(b.best == 0);
+  CHECK(b.candidates[0].estimate.latency_s * 1e3 <= bound_ms);
+  CHECK(b.candidates[0].estimate.throughput_per_gpu < r.candidates[0].estimate.throughput_per_gpu);
+  for (const auto& c : b.candidates)
+    if (c.rank > 0) CHECK(c.estimate.latency_s * 1e3 <= bound_ms);
+  // Nothing under 0.001 ms: no best, no crash.
+  const auto none = search(0.001);
+  CHECK(none.best == -1);
+  CHECK(none.num_top == 0);
+  CHECK(hp::inference_best_yaml(none).empty());
+}
+
+TEST_CASE("inference search: reports", "[inference][search]") {
+  const auto r = search(1200, 3);
+  const std::string csv = hp::inference_csv(r);
+  CHECK(csv.rfind("TP,PP,BS,Latency [ms],Throughput per GPU [samples/sec/gpu],Input Length", 0) == 0);
+  size_t lines = 0;
+  for (char ch : csv) lines += ch == '\n';
+  CHECK(lines == r.candidates.size() + 1);
+  // NeMo's throughput column = round(bs * 1000 / latency_ms / tp / pp, 3) of the first row.
+  const auto& c = r.candidates[0];
+  const std::string first = csv.substr(csv.find('\n') + 1);
+  CHECK(first.rfind(std::to_string(c.layout.tp) + "," + std::to_string(c.layout.pp) + "," + std::to_string(c.layout.batch_size) + ",", 0) == 0);
+  const std::string svg = hp::inference_pareto_svg(r);
+  CHECK(svg.rfind("<svg", 0) == 0);
+  CHECK_THAT(svg, Catch::Contains("</svg>") && Catch::Contains("polyline") && Catch::Contains("max_latency_ms 1200"));
+  const std::string yaml = hp::inference_best_yaml(r);
+  CHECK_THAT(yaml, Catch::Contains("tensor_parallel_size: " + std::to_string(c.layout.tp)) &&
+                       Catch::Contains("latency_source: predicted"));
+}
+
+TEST_CASE("inference search: bad settings name key and value", "[inference][search]") {
+  hp::InferenceSettings s = hp::with_nemo_inference_defaults(hp::InferenceSettings{}, 5);
+  const auto model = hp::find_model("gpt3/5b");
+  const auto gpu = hp::find_gpu("h100-sxm");
+  const auto cal = hp::default_inference_calibration(gpu);
+  auto bad = s;
+  bad.tensor_parallel_sizes = {1, 0};
+  CHECK_THROWS_WITH(hp::inference_search(model, gpu, bad, cal), Catch::Contains("inference_settings.tensor_parallel_sizes=[1,0]"));
+  bad = s;
+  bad.top_n = 0;
+  CHECK_THROWS_WITH(hp::inference_search(model, gpu, bad, cal), Catch::Contains("inference_settings.top_n=0"));
+  bad = s;
+  bad.data_type = "int3";
+  CHECK_THROWS_AS(hp::inference_search(model, gpu, bad, cal), hp::ConfigError);
+  bad = s;
+  bad.max_batch_sizes.clear();
+  CHECK_THROWS_WITH(hp::inference_search(model, gpu, bad, cal), Catch::Contains("max_batch_sizes"));
+  hp::SearchConfig c;
+  c.inference.model = "gpt3_7b";
+  CHECK_THROWS_WITH(hp::inference_model(c), Catch::Contains("inference_settings.model=gpt3_7b"));
+  c.inference.model = "gpt3_5b";  // NeMo's run name
+  CHECK(hp::inference_model(c).name == "gpt3/5b");
+}
+
+TEST_CASE("inference search: NeMo's default lists by size", "[inference][search]") {
+  const auto s5 = hp::with_nemo_inference_defaults(hp::InferenceSettings{}, 5);
+  CHECK(s5.tensor_parallel_sizes == std::vector<int>{1, 2, 4});
+  CHECK(s5.pipeline_parallel_sizes == std::vector<int>{1, 2});
+  CHECK(s5.max_batch_sizes.back() == 256);
+  CHECK(s5.input_seq_lengths == std::vector<int>{60});
+  CHECK(s5.output_seq_lengths == std::vector<int>{20});
+  const auto s175 = hp::with_nemo_inference_defaults(hp::InferenceSettings{}, 175);
+  CHECK(s175.tensor_parallel_sizes == std::vector<int>{4, 8, 16});
+  CHECK(s175.max_batch_sizes.back() == 128);
+  CHECK(hp::with_nemo_inference_defaults(hp::InferenceSettings{}, 0.126).max_batch_sizes.back() == 512);
+}
+
+TEST_CASE("inference validation: error against published TensorRT-LLM tables stays bounded", "[inference][validate]") {
+  const auto& data = hp::published_inference_measurements();
+  REQUIRE(data.size() == 49);
+  for (const auto& m : data) CHECK_THAT(m.source, Catch::StartsWith("https://github.com/NVIDIA/TensorRT-LLM"));
+  // Measured with the shipped calibration (hp-cli infer-validate): mean 4.9 %, max 15.3 %.
+  const auto rep = hp::validate_inference(data);
+  CHECK(rep.mean_abs_error < 0.06);
+  CHECK(rep.max_abs_error < 0.18);
+  CHECK(rep.mean_abs_error_throughput < 0.06);
+  CHECK(rep.mean_abs_error_ttft < 0.08);
+  CHECK(rep.num_not_fitting <= 1);
+  // Out of sample (leave-one-out refit): mean 6.7 %, max 23.2 %.
+  const auto loo = hp::cross_validate_inference(data);
+  CHECK(loo.mean_abs_error < 0.08);
+  CHECK(loo.max_abs_error < 0.27);
+  // An uncalibrated model is much worse: the calibration carries real information.
+  hp::InferenceCalibration generic;
+  generic.gpu_family = "h100";
+  hp::InferenceCalibration generic_a100 = generic;
+  generic_a100.gpu_family = "a100";
+  CHECK(hp::validate_inference(data, {generic, generic_a100}).mean_abs_error > 2 * rep.mean_abs_error);
+}
+
+TEST_CASE("inference validation: measurements CSV", "[inference][validate]") {
+  const std::string dir = std::string(HP_SOURCE_DIR) + "/tests/data/inference/";
+  const auto rows = hp::load_inference_measurements_csv(dir + "measured_runs.csv");
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].layout.batch_size == 64);
+  CHECK(rows[1].metric == hp::InferenceMetric::ttft_s);
+  CHECK_THAT(rows[0].source, Catch::Contains("release/0.5.0"));
+  CHECK_THROWS_WITH(hp::load_inference_measurements_csv(dir + "measured_runs_bad.csv"),
+                    Catch::Contains("measured_runs_bad.csv:2.tp=zero"));
+  CHECK_THROWS_AS(hp::load_inference_measurements_csv(dir + "nope.csv"), hp::IoError);
+}
