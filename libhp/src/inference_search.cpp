@@ -155,7 +155,9 @@ void rerank(InferenceSearchResult& r) {
     return c.layout.batch_size / c.reported_latency_s() / c.estimate.num_gpus;
   };
   for (auto& c : r.candidates) {
-    const bool ok = c.estimate.fits && (!c.measured.available || c.measured.status == "ok");
+    // A measured failure (OOM, error, timeout) drops the layout; no log yet keeps the prediction.
+    const auto& st = c.measured.status;
+    const bool ok = c.estimate.fits && (st.empty() || st == "ok" || st == "missing_log");
     c.within_bound = ok && (bound_s <= 0 || c.reported_latency_s() <= bound_s);
     c.pareto = false;
     c.rank = 0;

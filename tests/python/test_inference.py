@@ -1,0 +1,137 @@
+"""Inference HP search: Python API, CLI end to end, measured logs, bad input."""
+import json
+import os
+import shutil
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import bignlp_hp
+
+NEMO_COLUMNS = ["TP", "PP", "BS", "Latency [ms]", "Throughput per GPU [samples/sec/gpu]"]
+
+
+def _example(repo_root):
+    return os.path.join(repo_root, "examples", "inference", "gpt3_5b.yaml")
+
+
+def test_estimate_inference_decode_bound():
+    e1 = bignlp_hp.estimate_inference(model="gpt3/5b", gpu="h100-sxm", batch_size=1)
+    e64 = bignlp_hp.estimate_inference(model="gpt3/5b", gpu="h100-sxm", batch_size=64)
+    assert e1["fits"] and e64["fits"]
+    assert e1["latency_s"] == pytest.approx(e1["ttft_s"] + 19 * e1["tpot_s"])
+    assert e64["throughput_per_gpu"] > 10 * e1["throughput_per_gpu"]
+    fp8 = bignlp_hp.estimate_inference(model="gpt3/5b", gpu="a100-80gb", weight_dtype="fp8")
+    assert not fp8["fits"] and fp8["reason"] == "fp8_unsupported"
+
+
+def test_inference_search_python_to_pandas(tmp_path):
+    pd = pytest.importorskip("pandas")
+    r = bignlp_hp.inference_search(model="gpt3/5b", gpu="a100-80gb", tensor_parallel_sizes=[1, 2, 4],
+                                   pipeline_parallel_sizes=[1], batch_sizes=[1, 16, 128], max_latency_ms=400,
+                                   top_n=3, results_dir=str(tmp_path))
+    df = r.to_pandas()
+    assert isinstance(df, pd.DataFrame)
+    assert list(df.columns[:5]) == NEMO_COLUMNS
+    assert len(df) == 9
+    assert r.best is not None
+    assert float(r.best["Latency [ms]"]) <= 400
+    ranked = df[df["Rank"].notna()].sort_values("Rank")
+    assert ranked["Throughput per GPU [samples/sec/gpu]"].is_monotonic_decreasing
+    assert int(ranked.iloc[0]["TP"]) == int(r.best["TP"])
+    assert os.path.isfile(os.path.join(r.summary_dir, "final_output.csv"))
+    assert r.num_jobs_planned == 3
+
+
+def test_inference_search_write_false_writes_nothing(tmp_path):
+    r = bignlp_hp.inference_search(model="gpt3/5b", gpu="h100-sxm", write=False, results_dir=str(tmp_path))
+    assert r.summary_dir is None and r.files == []
+    assert os.listdir(tmp_path) == []
+    assert len(r) > 0
+
+
+def test_inference_search_bad_input_is_value_error(tmp_path):
+    with pytest.raises(ValueError, match=r"inference_settings.tensor_parallel_sizes=\[0\]"):
+        bignlp_hp.inference_search(model="gpt3/5b", tensor_parallel_sizes=[0], results_dir=str(tmp_path))
+    with pytest.raises(bignlp_hp.ConfigError, match="inference_settings.model=gpt3/6b"):
+        bignlp_hp.inference_search(model="gpt3/6b", results_dir=str(tmp_path))
+    assert os.listdir(tmp_path) == []
+
+
+def test_validate_inference_bounds():
+    rep = bignlp_hp.validate_inference()
+    assert len(rep["rows"]) == 49
+    assert rep["mean_abs_error"] < 0.06
+    assert all(r["source"].startswith("https://github.com/NVIDIA/TensorRT-LLM") for r in rep["rows"])
+
+
+def test_cli_infer_search_end_to_end(cli, repo_root, tmp_path):
+    out = tmp_path / "res"
+    j = cli.json("infer-search", _example(repo_root), "--results-dir", out)
+    assert j["model"] == "gpt3/5b" and j["gpu"] == "a100-80gb"
+    assert j["num_candidates"] == 3 * 2 * 7
+    assert j["best"]["latency_ms"] <= 1200
+    assert j["best"]["rank"] == 1
+    assert len(j["top"]) == 10
+    summary = out / "inference" / "final_summary"
+    header = (summary / "final_output.csv").read_text().splitlines()[0].split(",")
+    assert header[:5] == NEMO_COLUMNS
+    assert "TTFT [ms]" in header and "Measured Latency [ms]" in header
+    root = ET.parse(summary / "pareto.svg").getroot()  # well-formed, self-contained SVG
+    assert root.tag.endswith("svg")
+    assert "tensor_parallel_size:" in (summary / "best_layout.yaml").read_text()
+    best = j["best"]
+    run = out / "inference" / f"gpt3_5b_tp{best['tp']}_pp{best['pp']}_bs{best['batch_size']}"
+    assert (run / "config.ini").is_file() and os.access(run / "run.sh", os.X_OK)
+    assert "#SBATCH --nodes=1" in (run / "submit.sh").read_text()
+
+
+def test_cli_infer_search_reads_measured_logs(cli, repo_root, tmp_path):
+    """A run directory with a benchmark log: measured latency replaces the prediction, failures are classified."""
+    out = tmp_path / "res"
+    j = cli.json("infer-search", _example(repo_root), "--results-dir", out)
+    top = j["top"]
+    data = os.path.join(repo_root, "tests", "data", "inference")
+    first = out / "inference" / f"gpt3_5b_tp{top[0]['tp']}_pp{top[0]['pp']}_bs{top[0]['batch_size']}"
+    second = out / "inference" / f"gpt3_5b_tp{top[1]['tp']}_pp{top[1]['pp']}_bs{top[1]['batch_size']}"
+    shutil.copy(os.path.join(data, "ft_ok.log"), first / "bench.log")      # 261.47 ms
+    shutil.copy(os.path.join(data, "ft_oom.log"), second / "bench.log")
+    proc = cli.run("infer-search", _example(repo_root), "--results-dir", out, check=True)
+    assert "failed benchmark:" in proc.stdout and "out_of_memory" in proc.stdout
+    rows = (out / "inference" / "final_summary" / "final_output.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    measured = [dict(zip(header, r.split(","))) for r in rows[1:] if ",measured," in r]
+    assert len(measured) == 1
+    assert float(measured[0]["Latency [ms]"]) == pytest.approx(261.47)
+    assert measured[0]["Measure Status"] == "ok"
+    assert measured[0]["Latency Error [%]"] != ""
+    oom = [dict(zip(header, r.split(","))) for r in rows[1:] if r.endswith(",out_of_memory")]
+    assert len(oom) == 1 and oom[0]["Rank"] == ""  # a failed measurement is not ranked
+
+
+def test_cli_infer_search_bad_input(cli, tmp_path):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text("model: gpt3\ninference_settings:\n  model: gpt3_5b\n  tensor_parallel_sizes: [1, 0]\n")
+    out = tmp_path / "res"
+    proc = cli.run("infer-search", cfg, "--results-dir", out)
+    assert proc.returncode == 2
+    assert "tensor_parallel_sizes" in proc.stderr and "0" in proc.stderr
+    assert not out.exists()
+    cfg.write_text("model: gpt3\ninference_settings:\n  model: gpt3_5b\n  benchmark_tool: triton\n")
+    proc = cli.run("infer-search", cfg, "--results-dir", out)
+    assert proc.returncode == 2 and "benchmark_tool=triton" in proc.stderr
+    assert not out.exists()
+    proc = cli.run("infer-search", tmp_path / "missing.yaml", "--results-dir", out)
+    assert proc.returncode == 3
+    cfg.write_text("model: gpt3\ninference_settings:\n  model: gpt3_5b\n  max_latency_ms: 0.001\n")
+    proc = cli.run("infer-search", cfg, "--results-dir", out)
+    assert proc.returncode == 4 and "no feasible layout" in proc.stderr
+
+
+def test_cli_infer_validate(cli, repo_root):
+    j = cli.json("infer-validate")
+    assert j["num_rows"] == 49 and j["mean_abs_error"] < 0.06
+    j = cli.json("infer-validate", "--data", os.path.join(repo_root, "tests", "data", "inference", "measured_runs.csv"))
+    assert j["num_rows"] == 2
+    proc = cli.run("infer-validate", "--data", os.path.join(repo_root, "tests", "data", "inference", "measured_runs_bad.csv"))
+    assert proc.returncode == 2 and "tp=zero" in proc.stderr
