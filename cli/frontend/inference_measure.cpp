@@ -72,7 +72,8 @@ InferenceRunOutput run_inference_search(const hp::SearchConfig& config, const In
   if (!options.write) return out;
 
   // ---- Benchmark jobs for the top ranked layouts (never overwrites an existing run directory) ----
-  const int n_jobs = options.measure_top_n >= 0 ? options.measure_top_n : settings.top_n;
+  // Benchmark templates exist for decoder-only (GPT-like) models; T5/mT5 are predicted only.
+  const int n_jobs = model.is_encoder_decoder() ? 0 : options.measure_top_n >= 0 ? options.measure_top_n : settings.top_n;
   for (const auto& c : out.result.candidates) {
     if (c.rank < 1 || c.rank > n_jobs) continue;
     const std::string run = hp::inference_run_name(label, c.layout, with_lengths);
