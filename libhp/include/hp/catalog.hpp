@@ -12,7 +12,8 @@ namespace hp {
 /// One pre-defined, well-tested configuration.
 struct CatalogEntry {
   std::string key;          ///< "gpt3/5b"
-  double nominal_size_b;    ///< published nominal size in billions (5 for "5b", 0.126 for "126m")
+  double nominal_size_b;    ///< NeMo's label in billions (5 for "5b", 0.126 for "126m")
+  double published_size_b;  ///< published parameter count in billions (GPT-3 paper, NeMo docs)
   ModelSpec model;
 };
 
@@ -24,6 +25,9 @@ const std::vector<CatalogEntry>& model_catalog();
 
 /// Look up "family/size" (e.g. "gpt3/5b", "t5/220m"). Throws ConfigError naming the key.
 ModelSpec find_model(const std::string& key);
+
+/// The entry whose label equals size_b in family, or nullptr.
+const CatalogEntry* find_catalog_entry(const std::string& family, double size_b);
 
 /// Throws ConfigError unless family is known.
 void check_family(const std::string& family);

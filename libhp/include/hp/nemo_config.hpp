@@ -15,6 +15,8 @@ struct TrainingConfig {
   ModelSpec model;
   double size_b = 0;               ///< nominal size (names the run: gpt3_5b)
   std::string run_name;            ///< run.name
+  std::string results_dir;         ///< run.results_dir ("" = results/<run_name>)
+  std::string data_dir = "/data";  ///< where tokenizer files and the data_prefix documents live
   int num_nodes = 1;
   int gpus_per_node = 8;
   std::string precision = "bf16";
@@ -57,6 +59,9 @@ struct BaseConfigRequest {
   double max_training_days = 5;
   double num_tokens_in_b = 300;
 };
+
+/// NeMo's size label in run names: 5 -> "5b", 0.126 -> "126m".
+std::string nemo_size_label(double size_b);
 
 /// The base config NeMo's launcher would generate (nemo_autoconfigurator.md section 3).
 TrainingConfig base_config(const BaseConfigRequest& request);

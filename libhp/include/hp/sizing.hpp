@@ -18,7 +18,7 @@ struct SizingInput {
 
 struct SizeRecommendation {
   double estimated_size_b = 0;     ///< NeMo's formula, rounded to 2 decimals as NeMo prints it
-  std::string recommended_config;  ///< nearest pre-defined config not larger than the estimate ("gpt3/5b")
+  std::string recommended_config;  ///< pre-defined config nearest the estimate on a log scale ("gpt3/5b")
   double recommended_size_b = 0;   ///< nominal size of that config
   double training_days = 0;        ///< days to train the recommended config
   std::string message;             ///< NeMo's sentence
@@ -43,5 +43,16 @@ struct GbsTpPp {
   int pipeline_model_parallel_size = 1;
 };
 GbsTpPp default_gbs_tp_pp(const std::string& family, double size_b, int gpu_memory_gb, int seq_length);
+
+}  // namespace hp
+
+namespace hp {
+
+/// NeMo's learning rate for a size (GPT bucket table; 1e-4 for T5/mT5).
+double nemo_learning_rate(const std::string& family, double size_b);
+
+/// Family defaults: GPT-3 seq 2048 / vocab 51200; T5 512 / 29000; mT5 512 / 250000 (NeMo search_config).
+int default_seq_length(const std::string& family);
+int default_vocab_size(const std::string& family);
 
 }  // namespace hp

@@ -1,0 +1,135 @@
+// Exact parameter counts built from Megatron-Core's module structure, and NeMo's closed-form approximation.
+#include "hp/model.hpp"
+
+#include <string>
+
+#include "hp/core.hpp"
+
+namespace hp {
+namespace {
+
+using i64 = std::int64_t;
+
+void require_positive(const char* key, int value) {
+  if (value <= 0) throw ConfigError(key, std::to_string(value), "must be a positive integer");
+}
+
+// One LayerNorm has a weight and a bias; RMSNorm only a weight.
+i64 norm_params(const ModelSpec& m) { return m.normalization == "rmsnorm" ? i64(m.hidden_size) : 2 * i64(m.hidden_size); }
+
+// Self-attention: fused QKV (queries for every head, keys and values for every query group) and the output
+// projection, with biases when add_bias_linear (Megatron-Core SelfAttention / TransformerLayer).
+i64 self_attention_params(const ModelSpec& m) {
+  const i64 h = m.hidden_size, d = m.head_dim();
+  const i64 q = i64(m.num_attention_heads) * d, kv = 2 * i64(m.query_groups()) * d;
+  i64 n = h * (q + kv) + q * h;
+  if (m.add_bias_linear) n += (q + kv) + h;
+  return n;
+}
+
+// Cross-attention (T5 decoder): queries from the decoder, keys and values from the encoder output.
+i64 cross_attention_params(const ModelSpec& m) {
+  const i64 h = m.hidden_size, p = i64(m.num_attention_heads) * m.head_dim();
+  i64 n = h * p + 2 * h * p + p * h;
+  if (m.add_bias_linear) n += 3 * p + h;
+  return n;
+}
+
+// MLP of width ffn: gated activations (SwiGLU, GeGLU) have two input projections (Shazeer 2020).
+i64 mlp_params(const ModelSpec& m, i64 ffn) {
+  const i64 h = m.hidden_size, in = m.gated_mlp() ? 2 * ffn : ffn;
+  i64 n = h * in + ffn * h;
+  if (m.add_bias_linear) n += in + h;
+  return n;
+}
+
+bool is_moe_layer(const ModelSpec& m, int layer) {
+  return m.is_moe() && (m.moe_layer_freq <= 1 || layer % m.moe_layer_freq == 0);
+}
+
+}  // namespace
+
+void validate(const ModelSpec& m) {
+  require_positive("num_layers", m.num_layers);
+  require_positive("hidden_size", m.hidden_size);
+  require_positive("ffn_hidden_size", m.ffn_hidden_size);
+  require_positive("num_attention_heads", m.num_attention_heads);
+  require_positive("vocab_size", m.vocab_size);
+  require_positive("seq_length", m.seq_length);
+  if (m.num_decoder_layers < 0) throw ConfigError("num_decoder_layers", std::to_string(m.num_decoder_layers), "must be >= 0");
+  if (m.kv_channels == 0 && m.hidden_size % m.num_attention_heads != 0)
+    throw ConfigError("num_attention_heads", std::to_string(m.num_attention_heads),
+                      "must divide hidden_size=" + std::to_string(m.hidden_size) + " (or set kv_channels)");
+  if (m.num_query_groups < 0 || (m.num_query_groups > 0 && m.num_attention_heads % m.num_query_groups != 0))
+    throw ConfigError("num_query_groups", std::to_string(m.num_query_groups),
+                      "must divide num_attention_heads=" + std::to_string(m.num_attention_heads));
+  if (m.position_embedding != "learned_absolute" && m.position_embedding != "rope" && m.position_embedding != "relative")
+    throw ConfigError("position_embedding", m.position_embedding, "expected learned_absolute, rope or relative");
+  if (m.activation != "gelu" && m.activation != "geglu" && m.activation != "swiglu" && m.activation != "relu")
+    throw ConfigError("activation", m.activation, "expected gelu, geglu, swiglu or relu");
+  if (m.normalization != "layernorm" && m.normalization != "rmsnorm")
+    throw ConfigError("normalization", m.normalization, "expected layernorm or rmsnorm");
+  if (m.moe_num_experts < 0) throw ConfigError("moe_num_experts", std::to_string(m.moe_num_experts), "must be >= 0");
+  if (m.is_moe() && (m.moe_topk <= 0 || m.moe_topk > m.moe_num_experts))
+    throw ConfigError("moe_topk", std::to_string(m.moe_topk),
+                      "must be in 1..moe_num_experts=" + std::to_string(m.moe_num_experts));
+}
+
+ParameterCount count_parameters(const ModelSpec& m) {
+  validate(m);
+  ParameterCount c;
+  const i64 h = m.hidden_size, V = m.vocab_size;
+  c.embedding = V * h;
+  if (m.position_embedding == "learned_absolute") {
+    c.position_embedding = i64(m.max_position_embeddings > 0 ? m.max_position_embeddings : m.seq_length) * h;
+  } else if (m.position_embedding == "relative") {
+    // T5 relative attention bias: one bucket table per head, in the encoder and in the decoder stack.
+    c.position_embedding = i64(m.relative_attention_num_buckets) * m.num_attention_heads * (m.is_encoder_decoder() ? 2 : 1);
+  }
+
+  const i64 expert_ffn = m.moe_ffn_hidden_size > 0 ? m.moe_ffn_hidden_size : m.ffn_hidden_size;
+  i64 inactive_expert_params = 0;
+  auto add_layer = [&](int layer, bool decoder_of_t5) {
+    c.attention += self_attention_params(m);
+    c.norms += 2 * norm_params(m);
+    if (decoder_of_t5) {
+      c.cross_attention += cross_attention_params(m);
+      c.norms += norm_params(m);
+    }
+    if (is_moe_layer(m, layer)) {
+      const i64 expert = mlp_params(m, expert_ffn);
+      const i64 router = h * m.moe_num_experts;  // Megatron-Core TopKRouter: a bias-free h x E linear
+      const i64 shared = m.moe_shared_expert_ffn_size > 0 ? mlp_params(m, m.moe_shared_expert_ffn_size) : 0;
+      c.mlp += expert * m.moe_num_experts + router + shared;
+      c.moe_experts += expert * m.moe_num_experts;
+      inactive_expert_params += expert * (m.moe_num_experts - m.moe_topk);
+    } else {
+      c.mlp += mlp_params(m, m.ffn_hidden_size);
+    }
+  };
+  for (int l = 0; l < m.num_layers; ++l) add_layer(l, false);
+  for (int l = 0; l < m.num_decoder_layers; ++l) add_layer(l, true);
+  // Final norm after each stack.
+  c.norms += norm_params(m) * (m.is_encoder_decoder() ? 2 : 1);
+
+  if (!m.share_embeddings_and_output_weights) c.output_layer += V * h;
+  if (m.is_encoder_decoder()) c.output_layer += V;  // Megatron T5 LM head keeps a vocab-sized bias
+
+  c.total = c.embedding + c.position_embedding + c.attention + c.cross_attention + c.mlp + c.norms + c.output_layer;
+  c.active = c.total - inactive_expert_params;
+  return c;
+}
+
+double nemo_approx_parameters(const ModelSpec& m) {
+  const double h = m.hidden_size, V = m.vocab_size, s = m.seq_length, L = m.num_layers;
+  if (m.is_encoder_decoder()) {
+    // NeMo launcher _calculate_model_size, T5/mT5 (an empirical fit with GeGLU's 1.5 factor; L per stack):
+    // P = 2 L 1.5F + 3 L p + h (2 + 4 L 1.5F + L (21 + 12 p) + s + V), p = heads * kv_channels.
+    const double F = m.ffn_hidden_size, p = double(m.num_attention_heads) * m.head_dim();
+    return 2 * L * 1.5 * F + 3 * L * p + h * (2 + 4 * L * 1.5 * F + L * (21 + 12 * p) + s + V);
+  }
+  // NeMo launcher _calculate_model_size, GPT: 12 L h^2 (1 + 13/(12h) + (V+s)/(12 L h)).
+  return 12 * L * h * h * (1 + 13 / (12 * h) + (V + s) / (12 * L * h));
+}
+
+}  // namespace hp

@@ -1,0 +1,105 @@
+// Base config generation (NeMo launcher generate_base_config, nemo_autoconfigurator.md section 3.4).
+#include "hp/nemo_config.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "hp/catalog.hpp"
+#include "hp/core.hpp"
+#include "hp/sizing.hpp"
+
+namespace hp {
+namespace {
+
+std::string num(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+std::string two(int v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02d", v);
+  return buf;
+}
+
+// "6b", "126m", "0.5b" as NeMo names runs (gpt3_5b, t5_220m).
+std::string size_label(double size_b) {
+  std::ostringstream os;
+  if (size_b < 1.0 && std::abs(size_b * 1000 - std::round(size_b * 1000)) < 1e-6) {
+    os << std::round(size_b * 1000) << "m";
+  } else {
+    os << size_b << "b";
+  }
+  return os.str();
+}
+
+}  // namespace
+
+std::string nemo_size_label(double size_b) { return size_label(size_b); }
+
+TrainingConfig base_config(const BaseConfigRequest& r) {
+  check_family(r.family);
+  if (!(r.size_b > 0) || !std::isfinite(r.size_b)) throw ConfigError("model_size_in_b", num(r.size_b), "must be a positive number");
+  if (r.num_nodes <= 0) throw ConfigError("num_nodes", std::to_string(r.num_nodes), "must be a positive integer");
+  if (r.gpus_per_node <= 0) throw ConfigError("gpus_per_node", std::to_string(r.gpus_per_node), "must be a positive integer");
+  if (!(r.max_training_days > 0)) throw ConfigError("max_training_days", num(r.max_training_days), "must be a positive number");
+  if (!(r.num_tokens_in_b > 0)) throw ConfigError("num_tokens_in_b", num(r.num_tokens_in_b), "must be a positive number");
+  if (r.seq_length < 0) throw ConfigError("seq_length", std::to_string(r.seq_length), "must be a positive integer");
+  if (r.vocab_size < 0) throw ConfigError("vocab_size", std::to_string(r.vocab_size), "must be a positive integer");
+
+  TrainingConfig c;
+  const int seq = r.seq_length > 0 ? r.seq_length : default_seq_length(r.family);
+  const CatalogEntry* entry = find_catalog_entry(r.family, r.size_b);
+  if (entry) {
+    c.model = entry->model;
+    c.model.seq_length = seq;
+    c.model.max_position_embeddings = std::max(seq, c.model.max_position_embeddings);
+    if (r.family == "gpt3") c.model.max_position_embeddings = seq;
+    if (r.vocab_size > 0) c.model.vocab_size = r.vocab_size;
+  } else {
+    c.model = architecture_from_size(r.family, r.size_b, seq, r.vocab_size);
+  }
+  c.size_b = r.size_b;
+  c.run_name = r.family + "_" + size_label(r.size_b);
+  c.num_nodes = r.num_nodes;
+  c.gpus_per_node = r.gpus_per_node;
+
+  const GbsTpPp g = default_gbs_tp_pp(r.family, r.size_b, r.gpu_memory_gb, seq);
+  c.global_batch_size = g.global_batch_size;
+  // NeMo never writes its recommended TP/PP into the base config (it keeps 1/1); we do, because the base
+  // config is meant to run as is, and TP=PP=1 does not fit a 175B model.
+  c.tensor_model_parallel_size = g.tensor_model_parallel_size;
+  c.pipeline_model_parallel_size = g.pipeline_model_parallel_size;
+
+  // trainer.max_steps = int(T * 1e9 / (seq * GBS)); seq is the encoder length for T5.
+  c.max_steps = static_cast<long long>(r.num_tokens_in_b * 1e9 / (double(seq) * c.global_batch_size));
+  // run.time_limit "D-HH:00:00"; trainer.max_time is 30 minutes less, "DD:HH:30:00".
+  const int days = int(r.max_training_days);
+  const int hours = int(24 * (r.max_training_days - days));
+  c.time_limit = std::to_string(days) + "-" + two(hours) + ":00:00";
+  const int max_days = hours == 0 ? days - 1 : days;
+  const int max_hours = hours == 0 ? 23 : hours - 1;
+  c.max_time = two(std::max(max_days, 0)) + ":" + two(max_hours) + ":30:00";
+
+  c.lr = nemo_learning_rate(r.family, r.size_b);
+  c.min_lr = std::round(0.1 * c.lr * 1e8) / 1e8;
+  if (r.family == "gpt3") {
+    c.init_method_std = std::round(0.64 / std::sqrt(double(c.model.hidden_size)) * 1e6) / 1e6;
+    c.warmup_steps = static_cast<long long>(0.0015 * c.max_steps);
+    c.constant_steps = static_cast<long long>(0.166 * c.max_steps);
+    c.sequence_parallel = r.size_b > 13;  // NeMo turns it off for <= 13B
+  } else {
+    c.init_method_std = 0.015;
+    c.warmup_ratio = 0.01;
+    // NeMo's T5/mT5 configs checkpoint every layer (full, block, 0 layers = "all" in Megatron's block method).
+    c.activations_checkpoint_granularity = "full";
+    c.activations_checkpoint_method = "block";
+    c.activations_checkpoint_num_layers = 0;
+  }
+  c.micro_batch_size = 1;
+  return c;
+}
+
+}  // namespace hp

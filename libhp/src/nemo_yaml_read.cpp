@@ -1,0 +1,159 @@
+// Reading a NeMo-Megatron training YAML back into a TrainingConfig, and overriding keys of any YAML.
+#include <cmath>
+
+#include "hp/nemo_config.hpp"
+#include "hp/sizing.hpp"
+#include "yaml_util.hpp"
+
+namespace hp {
+namespace {
+
+// NeMo's own files write ffn_hidden_size as "${multiply:4, ${.hidden_size}}": resolve that one interpolation.
+int ffn_from(const YAML::Node& n, const std::string& key, int hidden) {
+  if (n.IsScalar() && n.Scalar().rfind("${multiply:4", 0) == 0) return 4 * hidden;
+  return yaml::get_int(n, key);
+}
+
+void read_act_ckpt(const YAML::Node& m, const std::string& prefix, TrainingConfig& c) {
+  if (!yaml::is_null(m["activations_checkpoint_granularity"]))
+    c.activations_checkpoint_granularity = yaml::get_string(m["activations_checkpoint_granularity"], prefix + "activations_checkpoint_granularity");
+  if (!yaml::is_null(m["activations_checkpoint_method"]))
+    c.activations_checkpoint_method = yaml::get_string(m["activations_checkpoint_method"], prefix + "activations_checkpoint_method");
+  if (!yaml::is_null(m["activations_checkpoint_num_layers"]))
+    c.activations_checkpoint_num_layers = yaml::get_int(m["activations_checkpoint_num_layers"], prefix + "activations_checkpoint_num_layers");
+}
+
+int opt_int(const YAML::Node& n, const std::string& key, int fallback) {
+  return yaml::is_null(n) ? fallback : yaml::get_int(n, key);
+}
+
+void read_stack(const YAML::Node& s, const std::string& prefix, ModelSpec& m, bool decoder) {
+  const int layers = yaml::get_int(s["num_layers"], prefix + "num_layers");
+  if (decoder) {
+    m.num_decoder_layers = layers;
+    return;
+  }
+  m.num_layers = layers;
+  m.hidden_size = yaml::get_int(s["hidden_size"], prefix + "hidden_size");
+  m.ffn_hidden_size = ffn_from(s["ffn_hidden_size"], prefix + "ffn_hidden_size", m.hidden_size);
+  m.num_attention_heads = yaml::get_int(s["num_attention_heads"], prefix + "num_attention_heads");
+  m.kv_channels = opt_int(s["kv_channels"], prefix + "kv_channels", 0);
+  if (!yaml::is_null(s["activation"])) m.activation = yaml::get_string(s["activation"], prefix + "activation");
+  if (!yaml::is_null(s["position_embedding_type"]))
+    m.position_embedding = yaml::get_string(s["position_embedding_type"], prefix + "position_embedding_type");
+  if (!yaml::is_null(s["normalization"])) m.normalization = yaml::get_string(s["normalization"], prefix + "normalization");
+  if (!yaml::is_null(s["bias"])) m.add_bias_linear = yaml::get_bool(s["bias"], prefix + "bias");
+}
+
+}  // namespace
+
+TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origin) {
+  const YAML::Node root = yaml::parse(text, origin);
+  if (!root.IsMap() || !root["model"].IsMap())
+    throw ConfigError(origin + ":model", yaml::text(root["model"]), "not a NeMo-Megatron training config (no model section)");
+  const YAML::Node m = root["model"];
+  TrainingConfig c;
+  const bool t5 = m["encoder"].IsMap();
+  if (t5) {
+    read_stack(m["encoder"], "model.encoder.", c.model, false);
+    read_stack(m["decoder"], "model.decoder.", c.model, true);
+    c.model.seq_length = yaml::get_int(m["seq_length"], "model.seq_length");
+    c.model.max_position_embeddings = c.model.seq_length;
+    const auto tok = m["tokenizer"];
+    c.model.family = (!yaml::is_null(tok["library"]) && tok["library"].Scalar() == "sentencepiece") ? "mt5" : "t5";
+    c.model.vocab_size = default_vocab_size(c.model.family);
+    c.model.decoder_seq_length = opt_int(m["data"]["seq_length_dec"], "model.data.seq_length_dec", 128);
+    read_act_ckpt(m["encoder"], "model.encoder.", c);
+    if (!yaml::is_null(m["optim"]["sched"]["warmup_ratio"]))
+      c.warmup_ratio = yaml::get_double(m["optim"]["sched"]["warmup_ratio"], "model.optim.sched.warmup_ratio");
+    c.init_method_std = yaml::get_double(m["encoder"]["init_method_std"], "model.encoder.init_method_std");
+  } else {
+    c.model.family = "gpt3";
+    c.model.vocab_size = default_vocab_size("gpt3");
+    read_stack(m, "model.", c.model, false);
+    c.model.seq_length = yaml::get_int(m["encoder_seq_length"], "model.encoder_seq_length");
+    c.model.max_position_embeddings = opt_int(m["max_position_embeddings"], "model.max_position_embeddings", c.model.seq_length);
+    c.model.num_query_groups = opt_int(m["num_query_groups"], "model.num_query_groups", 0);
+    if (c.model.activation == "fast-swiglu") c.model.activation = "swiglu";
+    if (!yaml::is_null(m["share_embeddings_and_output_weights"]))
+      c.model.share_embeddings_and_output_weights = yaml::get_bool(m["share_embeddings_and_output_weights"], "model.share_embeddings_and_output_weights");
+    c.model.moe_num_experts = opt_int(m["num_moe_experts"], "model.num_moe_experts", 0);
+    c.model.moe_topk = opt_int(m["moe_router_topk"], "model.moe_router_topk", 0);
+    read_act_ckpt(m, "model.", c);
+    c.num_micro_batches_with_partial_activation_checkpoints =
+        opt_int(m["num_micro_batches_with_partial_activation_checkpoints"], "model.num_micro_batches_with_partial_activation_checkpoints", -1);
+    c.activations_checkpoint_layers_per_pipeline =
+        opt_int(m["activations_checkpoint_layers_per_pipeline"], "model.activations_checkpoint_layers_per_pipeline", -1);
+    c.context_parallel_size = opt_int(m["context_parallel_size"], "model.context_parallel_size", 1);
+    c.expert_model_parallel_size = opt_int(m["expert_model_parallel_size"], "model.expert_model_parallel_size", 1);
+    c.virtual_pipeline_model_parallel_size =
+        opt_int(m["virtual_pipeline_model_parallel_size"], "model.virtual_pipeline_model_parallel_size", 0);
+    if (!yaml::is_null(m["sequence_parallel"])) c.sequence_parallel = yaml::get_bool(m["sequence_parallel"], "model.sequence_parallel");
+    if (!yaml::is_null(m["fp8"])) c.fp8 = yaml::get_bool(m["fp8"], "model.fp8");
+    if (!yaml::is_null(m["init_method_std"])) c.init_method_std = yaml::get_double(m["init_method_std"], "model.init_method_std");
+    const auto sched = m["optim"]["sched"];
+    c.warmup_steps = yaml::is_null(sched["warmup_steps"]) ? 0 : yaml::get_int64(sched["warmup_steps"], "model.optim.sched.warmup_steps");
+    c.constant_steps = yaml::is_null(sched["constant_steps"]) ? 0 : yaml::get_int64(sched["constant_steps"], "model.optim.sched.constant_steps");
+  }
+  c.model.name.clear();
+  validate(c.model);
+  c.global_batch_size = yaml::get_int(m["global_batch_size"], "model.global_batch_size");
+  c.micro_batch_size = yaml::get_int(m["micro_batch_size"], "model.micro_batch_size");
+  c.tensor_model_parallel_size = yaml::get_int(m["tensor_model_parallel_size"], "model.tensor_model_parallel_size");
+  c.pipeline_model_parallel_size = yaml::get_int(m["pipeline_model_parallel_size"], "model.pipeline_model_parallel_size");
+  const auto optim = m["optim"];
+  if (!yaml::is_null(optim["name"])) c.distributed_optimizer = optim["name"].Scalar() == "distributed_fused_adam";
+  if (!yaml::is_null(optim["lr"])) c.lr = yaml::get_double(optim["lr"], "model.optim.lr");
+  if (!yaml::is_null(optim["sched"]["min_lr"])) c.min_lr = yaml::get_double(optim["sched"]["min_lr"], "model.optim.sched.min_lr");
+
+  const auto run = root["run"];
+  if (run.IsMap()) {
+    if (!yaml::is_null(run["name"])) c.run_name = yaml::get_string(run["name"], "run.name");
+    if (!yaml::is_null(run["results_dir"])) c.results_dir = yaml::get_string(run["results_dir"], "run.results_dir");
+    if (!yaml::is_null(run["time_limit"])) c.time_limit = yaml::get_string(run["time_limit"], "run.time_limit");
+  }
+  const auto tr = root["trainer"];
+  if (tr.IsMap()) {
+    c.num_nodes = yaml::get_int(tr["num_nodes"], "trainer.num_nodes");
+    c.gpus_per_node = yaml::get_int(tr["devices"], "trainer.devices");
+    if (!yaml::is_null(tr["precision"])) c.precision = yaml::text(tr["precision"]);
+    c.max_steps = yaml::get_int64(tr["max_steps"], "trainer.max_steps");
+    if (!yaml::is_null(tr["max_time"])) c.max_time = yaml::get_string(tr["max_time"], "trainer.max_time");
+  }
+  // Size from the exact count, to two decimals (a custom file has no nominal size).
+  c.size_b = std::round(double(count_parameters(c.model).total) / 1e9 * 100) / 100;
+  return c;
+}
+
+TrainingConfig load_nemo_yaml(const std::string& path) { return parse_nemo_yaml(yaml::read_file(path), path); }
+
+std::string override_yaml(const std::string& yaml_text, const std::vector<std::pair<std::string, std::string>>& values) {
+  YAML::Node root = yaml::parse(yaml_text, "<config>");
+  if (!root.IsMap()) throw ConfigError("<config>", yaml::text(root), "expected a YAML mapping at the top level");
+  for (const auto& [key, value] : values) {
+    std::vector<std::string> parts;
+    for (size_t start = 0;;) {
+      const size_t dot = key.find('.', start);
+      parts.push_back(key.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    // yaml-cpp nodes are handles: walk down with reset() so each level refers into the tree.
+    YAML::Node cur = root;
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      YAML::Node next = cur[parts[i]];
+      if (next.IsDefined() && !next.IsNull() && !next.IsMap())
+        throw ConfigError(key, value, "'" + parts[i] + "' is not a mapping in the config");
+      if (!next.IsDefined() || next.IsNull()) cur[parts[i]] = YAML::Node(YAML::NodeType::Map);
+      YAML::Node child = cur[parts[i]];
+      cur.reset(child);
+    }
+    cur[parts.back()] = yaml::parse(value, key);
+  }
+  YAML::Emitter out;
+  out.SetIndent(2);
+  out << root;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace hp

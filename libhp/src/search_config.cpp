@@ -1,0 +1,226 @@
+// Search config reading: NeMo launcher's search_config (nemo_autoconfigurator.md sections 1.3, 1.4) + our keys.
+#include "hp/search_config.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "hp/catalog.hpp"
+#include "yaml_util.hpp"
+
+namespace hp {
+namespace {
+
+using yaml::get_double;
+using yaml::get_int;
+using yaml::get_int_list;
+using yaml::get_string;
+using yaml::is_null;
+
+void positive(const std::string& key, double v) {
+  if (!(v > 0) || !std::isfinite(v)) throw ConfigError(key, std::to_string(v), "must be positive");
+}
+
+void positive_list(const std::string& key, const std::vector<int>& v) {
+  for (int x : v)
+    if (x <= 0) throw ConfigError(key, std::to_string(x), "list values must be positive integers");
+}
+
+void flatten(const YAML::Node& n, const std::string& prefix, std::map<std::string, std::string>& out) {
+  if (n.IsMap()) {
+    for (const auto& kv : n) flatten(kv.second, prefix.empty() ? kv.first.Scalar() : prefix + "." + kv.first.Scalar(), out);
+  } else if (n.IsSequence()) {
+    for (size_t i = 0; i < n.size(); ++i) flatten(n[i], prefix + "[" + std::to_string(i) + "]", out);
+  } else {
+    out[prefix] = is_null(n) ? "" : n.Scalar();
+  }
+}
+
+TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
+  static const std::set<std::string> known = {
+      "model", "model_size_in_b", "num_nodes", "gpus_per_node", "gpu_memory_gb", "max_training_days",
+      "limit_search_runs", "output_top_n", "max_steps_per_run", "max_minutes_per_run", "tflops_per_gpu",
+      "num_tokens_in_b", "vocab_size", "seq_length", "custom_config", "logs", "tensor_parallel_sizes",
+      "pipeline_parallel_sizes", "min_model_parallel_size", "max_model_parallel_size", "micro_batch_sizes",
+      "act_ckpt_layers", "override_search_num_nodes", "gpu", "policy", "virtual_pipeline_sizes",
+      "context_parallel_sizes", "expert_parallel_sizes", "recompute_modes", "sequence_parallel",
+      "distributed_optimizer", "fp8", "memory_margin", "global_batch_size"};
+  if (!t.IsMap()) throw ConfigError(p, yaml::text(t), "expected a mapping");
+  for (const auto& kv : t) {
+    const std::string k = kv.first.Scalar();
+    if (!known.count(k)) throw ConfigError(p + "." + k, yaml::text(kv.second), "unknown key in train_settings");
+  }
+  TrainSettings s;
+  auto key = [&](const char* k) { return p + "." + k; };
+  auto num_or = [&](const char* k, double& field) {
+    if (!is_null(t[k])) field = get_double(t[k], key(k));
+  };
+  auto int_or = [&](const char* k, int& field) {
+    if (!is_null(t[k]) && !(t[k].IsScalar() && t[k].Scalar() == "auto")) field = get_int(t[k], key(k));
+  };
+  auto str_or = [&](const char* k, std::string& field) {
+    if (!is_null(t[k])) field = get_string(t[k], key(k));
+  };
+  str_or("model", s.model);
+  num_or("model_size_in_b", s.model_size_in_b);
+  if (!is_null(t["model_size_in_b"])) positive(key("model_size_in_b"), s.model_size_in_b);
+  int_or("num_nodes", s.num_nodes);
+  int_or("gpus_per_node", s.gpus_per_node);
+  int_or("gpu_memory_gb", s.gpu_memory_gb);
+  num_or("max_training_days", s.max_training_days);
+  int_or("limit_search_runs", s.limit_search_runs);
+  int_or("output_top_n", s.output_top_n);
+  int_or("max_steps_per_run", s.max_steps_per_run);
+  int_or("max_minutes_per_run", s.max_minutes_per_run);
+  num_or("tflops_per_gpu", s.tflops_per_gpu);
+  num_or("num_tokens_in_b", s.num_tokens_in_b);
+  int_or("vocab_size", s.vocab_size);
+  int_or("seq_length", s.seq_length);
+  str_or("custom_config", s.custom_config);
+  str_or("logs", s.logs);
+  s.tensor_parallel_sizes = get_int_list(t["tensor_parallel_sizes"], key("tensor_parallel_sizes"));
+  s.pipeline_parallel_sizes = get_int_list(t["pipeline_parallel_sizes"], key("pipeline_parallel_sizes"));
+  int_or("min_model_parallel_size", s.min_model_parallel_size);
+  int_or("max_model_parallel_size", s.max_model_parallel_size);
+  s.micro_batch_sizes = get_int_list(t["micro_batch_sizes"], key("micro_batch_sizes"));
+  s.act_ckpt_layers = get_int_list(t["act_ckpt_layers"], key("act_ckpt_layers"));
+  str_or("gpu", s.gpu);
+  str_or("policy", s.policy);
+  s.virtual_pipeline_sizes = get_int_list(t["virtual_pipeline_sizes"], key("virtual_pipeline_sizes"));
+  s.context_parallel_sizes = get_int_list(t["context_parallel_sizes"], key("context_parallel_sizes"));
+  s.expert_parallel_sizes = get_int_list(t["expert_parallel_sizes"], key("expert_parallel_sizes"));
+  s.recompute_modes = yaml::get_string_list(t["recompute_modes"], key("recompute_modes"));
+  for (const auto& r : s.recompute_modes)
+    if (r != "none" && r != "selective" && r != "full")
+      throw ConfigError(key("recompute_modes"), r, "expected none, selective or full");
+  for (const char* k : {"sequence_parallel", "distributed_optimizer"}) {
+    std::vector<int> v;
+    const YAML::Node n = t[k];
+    if (!is_null(n) && !(n.IsScalar() && n.Scalar() == "auto")) {
+      if (n.IsSequence()) {
+        for (size_t i = 0; i < n.size(); ++i) v.push_back(yaml::get_bool(n[i], key(k)) ? 1 : 0);
+      } else {
+        v.push_back(yaml::get_bool(n, key(k)) ? 1 : 0);
+      }
+    }
+    (std::string(k) == "sequence_parallel" ? s.sequence_parallel : s.distributed_optimizer) = v;
+  }
+  if (!is_null(t["fp8"])) s.fp8 = yaml::get_bool(t["fp8"], key("fp8"));
+  num_or("memory_margin", s.memory_margin);
+  int_or("global_batch_size", s.global_batch_size);
+
+  // Range checks: every message names the key and the value.
+  for (auto [k, v] : {std::pair<const char*, int>{"num_nodes", s.num_nodes}, {"gpus_per_node", s.gpus_per_node},
+                      {"limit_search_runs", s.limit_search_runs}, {"output_top_n", s.output_top_n},
+                      {"max_steps_per_run", s.max_steps_per_run}, {"max_minutes_per_run", s.max_minutes_per_run}}) {
+    if (v <= 0) throw ConfigError(key(k), std::to_string(v), "must be a positive integer");
+  }
+  positive(key("max_training_days"), s.max_training_days);
+  positive(key("tflops_per_gpu"), s.tflops_per_gpu);
+  positive(key("num_tokens_in_b"), s.num_tokens_in_b);
+  if (s.vocab_size < 0) throw ConfigError(key("vocab_size"), std::to_string(s.vocab_size), "must be a positive integer");
+  if (s.seq_length < 0) throw ConfigError(key("seq_length"), std::to_string(s.seq_length), "must be a positive integer");
+  if (s.global_batch_size < 0)
+    throw ConfigError(key("global_batch_size"), std::to_string(s.global_batch_size), "must be a positive integer");
+  if (s.gpu.empty() && s.gpu_memory_gb != 40 && s.gpu_memory_gb != 80)
+    throw ConfigError(key("gpu_memory_gb"), std::to_string(s.gpu_memory_gb), "must be 40 or 80 (or name a GPU with 'gpu')");
+  if (s.policy != "model" && s.policy != "nemo") throw ConfigError(key("policy"), s.policy, "expected model or nemo");
+  if (!(s.memory_margin >= 0 && s.memory_margin < 1))
+    throw ConfigError(key("memory_margin"), std::to_string(s.memory_margin), "must be in [0, 1)");
+  for (auto [k, v] : {std::pair<const char*, const std::vector<int>*>{"tensor_parallel_sizes", &s.tensor_parallel_sizes},
+                      {"pipeline_parallel_sizes", &s.pipeline_parallel_sizes}, {"micro_batch_sizes", &s.micro_batch_sizes},
+                      {"virtual_pipeline_sizes", &s.virtual_pipeline_sizes}, {"context_parallel_sizes", &s.context_parallel_sizes},
+                      {"expert_parallel_sizes", &s.expert_parallel_sizes}})
+    positive_list(key(k), *v);
+  for (int x : s.act_ckpt_layers)
+    if (x < 0) throw ConfigError(key("act_ckpt_layers"), std::to_string(x), "list values must be >= 0");
+  return s;
+}
+
+InferenceSettings parse_inference(const YAML::Node& n, const std::string& p) {
+  if (!n.IsMap()) throw ConfigError(p, yaml::text(n), "expected a mapping");
+  InferenceSettings s;
+  // Both NeMo forms: flat (22.04) and nested run/benchmark (HEAD). A key is looked up in all three places.
+  auto find = [&](const char* k, std::string& where) -> YAML::Node {
+    for (const char* sec : {"", "run", "benchmark"}) {
+      const YAML::Node base = *sec ? n[sec] : n;
+      if (base.IsMap() && base[k].IsDefined()) {
+        where = p + (*sec ? std::string(".") + sec : "") + "." + k;
+        return base[k];
+      }
+    }
+    return YAML::Node();
+  };
+  std::string w;
+  auto list = [&](std::vector<int>& field, std::initializer_list<const char*> keys) {
+    for (const char* k : keys) {
+      YAML::Node v = find(k, w);
+      if (v.IsDefined()) {
+        field = get_int_list(v, w);
+        positive_list(w, field);
+        return;
+      }
+    }
+  };
+  list(s.tensor_parallel_sizes, {"tensor_parallel_sizes"});
+  list(s.pipeline_parallel_sizes, {"pipeline_parallel_sizes"});
+  list(s.max_batch_sizes, {"max_batch_sizes", "batch_sizes"});
+  list(s.input_seq_lengths, {"input_seq_lengths", "input_seq_len", "input_len"});
+  list(s.output_seq_lengths, {"output_seq_lengths", "output_seq_len", "output_len"});
+  if (auto v = find("top_n", w); v.IsDefined()) s.top_n = get_int(v, w);
+  if (auto v = find("max_latency_ms", w); v.IsDefined() && !is_null(v)) {
+    s.max_latency_ms = get_double(v, w);
+    if (s.max_latency_ms < 0) throw ConfigError(w, yaml::text(v), "must be >= 0");
+  }
+  if (auto v = find("gpus_per_node", w); v.IsDefined()) s.gpus_per_node = get_int(v, w);
+  if (auto v = find("num_nodes", w); v.IsDefined()) s.num_nodes = get_int(v, w);
+  if (auto v = find("gpu", w); v.IsDefined()) s.gpu = get_string(v, w);
+  if (s.top_n <= 0) throw ConfigError(p + ".top_n", std::to_string(s.top_n), "must be a positive integer");
+  if (s.gpus_per_node <= 0) throw ConfigError(p + ".gpus_per_node", std::to_string(s.gpus_per_node), "must be a positive integer");
+  return s;
+}
+
+}  // namespace
+
+SearchConfig parse_search_config(const std::string& text, const std::string& origin) {
+  const YAML::Node root = yaml::parse(text, origin);
+  if (!root.IsMap()) throw ConfigError(origin, yaml::text(root), "expected a YAML mapping with train_settings");
+  SearchConfig c;
+  c.path = origin;
+  // NeMo's launcher nests the file under search_config when it is part of conf/config.yaml.
+  const YAML::Node body = root["search_config"].IsMap() ? root["search_config"] : root;
+  std::string family;
+  if (!is_null(body["model"])) family = get_string(body["model"], "model");
+  if (body["train_settings"].IsDefined()) {
+    c.train = parse_train(body["train_settings"], "train_settings");
+    c.has_train_settings = true;
+    if (!is_null(body["train_settings"]["model"])) family = c.train.model;
+  }
+  if (body["inference_settings"].IsDefined()) {
+    c.inference = parse_inference(body["inference_settings"], "inference_settings");
+    c.has_inference_settings = true;
+  }
+  if (family.empty() && origin != "<string>") {
+    // NeMo derives the family from the folder: search_config/gpt3/5b.yaml is GPT-3.
+    family = std::filesystem::path(origin).parent_path().filename().string();
+    const auto fams = model_families();
+    if (std::find(fams.begin(), fams.end(), family) == fams.end())
+      throw ConfigError("model", "<missing>", "no 'model' key and the folder name '" + family +
+                                                  "' is not a model family (gpt3, t5, mt5); add model: gpt3");
+  }
+  if (family.empty()) family = "gpt3";
+  check_family(family);
+  c.train.model = family;
+  if (!c.has_train_settings && !c.has_inference_settings)
+    throw ConfigError(origin, "<missing>", "expected train_settings and/or inference_settings");
+  for (const auto& kv : body) {
+    const std::string k = kv.first.Scalar();
+    if (k != "train_settings" && k != "inference_settings" && k != "model") flatten(kv.second, k, c.extra);
+  }
+  return c;
+}
+
+SearchConfig load_search_config(const std::string& path) { return parse_search_config(yaml::read_file(path), path); }
+
+}  // namespace hp

@@ -1,0 +1,80 @@
+// Size recommendation and time to train: NeMo launcher's formulas (nemo_autoconfigurator.md section 2).
+#include "hp/sizing.hpp"
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "hp/catalog.hpp"
+#include "hp/core.hpp"
+
+namespace hp {
+namespace {
+
+std::string num(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+void check(const SizingInput& in) {
+  check_family(in.family);
+  if (in.num_gpus <= 0) throw ConfigError("num_gpus", std::to_string(in.num_gpus), "must be a positive integer");
+  if (!(in.tflops_per_gpu > 0) || !std::isfinite(in.tflops_per_gpu))
+    throw ConfigError("tflops_per_gpu", num(in.tflops_per_gpu), "must be a positive number");
+  if (!(in.max_training_days > 0) || !std::isfinite(in.max_training_days))
+    throw ConfigError("max_training_days", num(in.max_training_days), "must be a positive number");
+  if (!(in.num_tokens_in_b > 0) || !std::isfinite(in.num_tokens_in_b))
+    throw ConfigError("num_tokens_in_b", num(in.num_tokens_in_b), "must be a positive number");
+}
+
+// 8 FLOPs per parameter per token: 6 for forward and backward (Kaplan et al. 2020, C = 6ND) plus 2 for the
+// recomputed forward pass under full activation checkpointing. NeMo scales mT5 by 0.87 (size) / 1.15 (days).
+constexpr double kFlopsPerParamToken = 8.0;
+double size_factor(const std::string& family) { return family == "mt5" ? 0.87 : 1.0; }
+double days_factor(const std::string& family) { return family == "mt5" ? 1.15 : 1.0; }
+
+double round2(double v) { return std::round(v * 100.0) / 100.0; }
+
+}  // namespace
+
+double estimate_model_size_b(const SizingInput& in) {
+  check(in);
+  const double flops = in.max_training_days * kSecondsPerDay * in.num_gpus * in.tflops_per_gpu * kTera;
+  return round2(size_factor(in.family) * flops / (kFlopsPerParamToken * in.num_tokens_in_b * 1e9) / 1e9);
+}
+
+double training_days(const SizingInput& in, double size_b) {
+  check(in);
+  if (!(size_b > 0) || !std::isfinite(size_b)) throw ConfigError("model_size_in_b", num(size_b), "must be a positive number");
+  const double flops = size_b * 1e9 * kFlopsPerParamToken * in.num_tokens_in_b * 1e9;
+  return round2(days_factor(in.family) * flops / (kSecondsPerDay * in.num_gpus * in.tflops_per_gpu * kTera));
+}
+
+SizeRecommendation recommend_model_size(const SizingInput& in) {
+  SizeRecommendation r;
+  r.estimated_size_b = estimate_model_size_b(in);
+  if (!(r.estimated_size_b > 0))
+    throw ConfigError("max_training_days", num(in.max_training_days),
+                      "the budget trains no model of at least 0.01B parameters; give more GPUs or days");
+  // Nearest pre-defined config on a log scale: sizes are compared by ratio, not difference.
+  double best = std::numeric_limits<double>::infinity();
+  for (const auto& e : model_catalog()) {
+    if (e.model.family != in.family) continue;
+    const double d = std::abs(std::log(e.nominal_size_b / r.estimated_size_b));
+    if (d < best) {
+      best = d;
+      r.recommended_config = e.key;
+      r.recommended_size_b = e.nominal_size_b;
+    }
+  }
+  r.training_days = training_days(in, r.recommended_size_b);
+  std::ostringstream os;
+  os << "You can train a " << r.estimated_size_b << "B parameter model in " << in.max_training_days << " days using "
+     << in.num_gpus << " GPUs. This result assumes you are training to " << in.num_tokens_in_b
+     << "B tokens, and each GPU achieves " << in.tflops_per_gpu << " TFLOPS.";
+  r.message = os.str();
+  return r;
+}
+
+}  // namespace hp

@@ -1,0 +1,77 @@
+#include "yaml_util.hpp"
+
+#include <fstream>
+#include <sstream>
+
+namespace hp::yaml {
+
+YAML::Node parse(const std::string& text, const std::string& origin) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(origin, "line " + std::to_string(e.mark.line + 1) + " column " + std::to_string(e.mark.column + 1),
+                      "malformed YAML: " + e.msg);
+  }
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw IoError(path, "cannot open for reading");
+  std::ostringstream os;
+  os << f.rdbuf();
+  if (f.bad()) throw IoError(path, "read failed");
+  return os.str();
+}
+
+std::string text(const YAML::Node& n) {
+  if (!n.IsDefined()) return "<missing>";
+  if (n.IsNull()) return "null";
+  if (n.IsScalar()) return n.Scalar();
+  YAML::Emitter e;
+  e.SetSeqFormat(YAML::Flow);
+  e.SetMapFormat(YAML::Flow);
+  e << n;
+  return e.c_str();
+}
+
+bool is_null(const YAML::Node& n) {
+  return !n.IsDefined() || n.IsNull() || (n.IsScalar() && (n.Scalar() == "null" || n.Scalar() == "~"));
+}
+
+namespace {
+template <class T>
+T as(const YAML::Node& n, const std::string& key, const char* what) {
+  if (!n.IsScalar()) throw ConfigError(key, text(n), std::string("expected ") + what);
+  try {
+    return n.as<T>();
+  } catch (const YAML::Exception&) {
+    throw ConfigError(key, text(n), std::string("expected ") + what);
+  }
+}
+}  // namespace
+
+int get_int(const YAML::Node& n, const std::string& key) { return as<int>(n, key, "an integer"); }
+long long get_int64(const YAML::Node& n, const std::string& key) { return as<long long>(n, key, "an integer"); }
+double get_double(const YAML::Node& n, const std::string& key) { return as<double>(n, key, "a number"); }
+bool get_bool(const YAML::Node& n, const std::string& key) { return as<bool>(n, key, "true or false"); }
+std::string get_string(const YAML::Node& n, const std::string& key) { return as<std::string>(n, key, "a string"); }
+
+std::vector<int> get_int_list(const YAML::Node& n, const std::string& key) {
+  std::vector<int> out;
+  if (is_null(n) || (n.IsScalar() && n.Scalar() == "auto")) return out;
+  if (n.IsScalar()) return {get_int(n, key)};
+  if (!n.IsSequence()) throw ConfigError(key, text(n), "expected \"auto\" or a list of integers");
+  for (size_t i = 0; i < n.size(); ++i) out.push_back(get_int(n[i], key + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+std::vector<std::string> get_string_list(const YAML::Node& n, const std::string& key) {
+  std::vector<std::string> out;
+  if (is_null(n) || (n.IsScalar() && n.Scalar() == "auto")) return out;
+  if (n.IsScalar()) return {get_string(n, key)};
+  if (!n.IsSequence()) throw ConfigError(key, text(n), "expected \"auto\" or a list of strings");
+  for (size_t i = 0; i < n.size(); ++i) out.push_back(get_string(n[i], key + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+}  // namespace hp::yaml

@@ -1,0 +1,33 @@
+// Private helpers for reading YAML with errors that name the dotted key and the bad value.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+#include <vector>
+
+#include "hp/core.hpp"
+
+namespace hp::yaml {
+
+/// Parse text; a syntax error becomes ConfigError("<origin>", line:col, message).
+YAML::Node parse(const std::string& text, const std::string& origin);
+
+/// Read a file's text; throws IoError.
+std::string read_file(const std::string& path);
+
+/// Scalar as text for messages.
+std::string text(const YAML::Node& n);
+
+bool is_null(const YAML::Node& n);
+
+int get_int(const YAML::Node& n, const std::string& key);
+long long get_int64(const YAML::Node& n, const std::string& key);
+double get_double(const YAML::Node& n, const std::string& key);
+bool get_bool(const YAML::Node& n, const std::string& key);
+std::string get_string(const YAML::Node& n, const std::string& key);
+/// "auto", null or a missing key -> empty list; a scalar -> a list of one.
+std::vector<int> get_int_list(const YAML::Node& n, const std::string& key);
+std::vector<std::string> get_string_list(const YAML::Node& n, const std::string& key);
+
+}  // namespace hp::yaml
