@@ -33,6 +33,7 @@ struct Layout {
   bool overlap_grad_reduce = true;
   bool overlap_param_gather = true;
   bool tp_comm_overlap = false;
+  bool flash_attention = true;             ///< fused attention (TE/FlashAttention): no s^2 score tensors kept
 
   int dp() const noexcept { return num_gpus / (tp * pp * cp); }
   int num_micro_batches() const noexcept { return gbs / (mbs * dp()); }
@@ -50,6 +51,8 @@ enum class Infeasible : std::uint8_t {
   vp_needs_pp,              ///< interleaving needs pp > 2 and micro-batches divisible by pp
   fp8_unsupported,          ///< the GPU has no FP8
   out_of_memory,            ///< the most loaded GPU exceeds its memory (with margin)
+  invalid_layout,           ///< a non-positive size or count in the layout
+  invalid_model,            ///< a non-positive size or count in the model
 };
 const char* to_string(Infeasible reason) noexcept;
 
@@ -61,6 +64,9 @@ struct MemoryBreakdown {
   double embedding_logits_bytes = 0;  ///< embedding activations and logits on first/last stage
   double overhead_bytes = 0;      ///< allocator, workspace, CUDA context (calibrated)
   double total_bytes = 0;
+  /// Informational: the part of weights+gradients+optimizer that belongs to the embedding / output layer.
+  double embedding_state_bytes = 0;
+  int pipeline_rank = 0;          ///< which stage is the most loaded (0 = first)
 };
 
 struct TimeBreakdown {
@@ -72,6 +78,7 @@ struct TimeBreakdown {
   double bubble_s = 0;        ///< pipeline bubble (p-1)/(v*m) of the compute
   double dp_comm_s = 0;       ///< exposed gradient reduce and parameter gather
   double optimizer_s = 0;
+  double overhead_s = 0;      ///< calibrated fixed per-step cost
   double step_time_s = 0;
 };
 
@@ -85,25 +92,39 @@ struct Estimate {
   double tokens_per_s_per_gpu = 0;
   double tflops_per_gpu = 0;           ///< model FLOPs / step time / GPUs, in TFLOP/s
   double mfu = 0;                      ///< fraction of the GPU's dense peak (BF16, or FP8 when fp8)
+  double hfu = 0;                      ///< hardware FLOPs / step time / GPUs / peak
+  double num_parameters = 0;           ///< total parameters (from the layer shapes)
 };
 
 /// Efficiency parameters per GPU family, fitted on measured runs (hp-cli calibrate).
+/// Time model: GEMM time = FLOPs / (peak * gemm_efficiency * x / (x + gemm_half_size_flops)), x = FLOPs of one
+/// layer's GEMMs per micro-batch per GPU; see docs/model.md.
 struct Calibration {
-  std::string gpu_family;           ///< "a100", "h100", ... ; empty = generic
-  double gemm_efficiency = 0.75;    ///< achieved / peak for large GEMMs
+  std::string gpu_family;           ///< "ampere", "hopper", "blackwell"; empty = generic
+  double gemm_efficiency = 0.75;    ///< achieved / peak for large BF16 GEMMs
+  double fp8_gemm_efficiency = 0.5; ///< achieved / FP8 peak for large FP8 GEMMs
   double gemm_half_size_flops = 0;  ///< size at which efficiency halves (size dependence); 0 = none
   double attention_efficiency = 0.5;
   double comm_efficiency = 0.8;     ///< achieved / nominal link bandwidth
-  double memory_overhead_bytes = 0; ///< allocator + workspace + context
+  double tp_overlap_exposed_fraction = 0.3;  ///< share of TP comm left exposed with tp_comm_overlap
+  double memory_overhead_bytes = 3.0e9;      ///< allocator + workspace + context (not fitted on time)
   double step_overhead_s = 0;       ///< fixed per-step cost (optimizer launch, data, logging)
+  int num_fit_runs = 0;             ///< measured runs behind the fitted values (0 = prior only)
 };
 
 struct EstimateOptions {
   double memory_margin = 0.0;  ///< fraction of GPU memory kept free (0.05 = 5%)
 };
 
-/// Shipped calibration for a GPU (falls back to the generic one).
+/// Shipped calibration for a GPU (by GpuSpec::family; falls back to the generic one).
 Calibration default_calibration(const GpuSpec& gpu);
+
+/// The shipped calibrations, one per GPU family (fitted by `hp-cli calibrate`, see docs/model.md).
+const std::vector<Calibration>& shipped_calibrations();
+
+/// Model FLOPs of one global batch with Megatron-Core's num_floating_point_operations (causal attention
+/// halved): 3 passes x 2 FLOPs per MAC for every GEMM, attention core and logits. Recompute not counted.
+double model_flops_per_step(const ModelSpec& model, int global_batch_size);
 
 /// Evaluate one layout. Never throws for an infeasible layout: it is a reason in the result.
 /// Does not allocate.
