@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hp/hardware.hpp"
@@ -198,6 +199,9 @@ SearchResult rank_space(const ModelSpec& model, const SearchSpace& space, const 
                         const Calibration& calibration, const EstimateOptions& options,
                         const ProgressFn& progress = {});
 
+/// A row from one estimate (fits = the estimate's verdict).
+RankedLayout to_ranked(const Layout& layout, const Estimate& estimate);
+
 /// Rank comparator used by rank_space (exposed for tests).
 bool rank_less(const RankedLayout& a, const RankedLayout& b) noexcept;
 
@@ -210,8 +214,12 @@ std::vector<std::size_t> select_trials(const std::vector<RankedLayout>& ranked, 
 /// selective recompute, and _nosp/_nodo/_fp8 when those differ from the defaults.
 std::string model_run_name(const std::string& family, double size_b, int num_nodes, const RankedLayout& r);
 
-/// The NeMo training config of one trial: base with the layout fields, nodes, steps and time limit.
-TrainingConfig trial_config(const TrainingConfig& base, const Trial& trial);
+/// The NeMo training config of one trial: base with the layout fields, nodes, steps and time limit. Under the
+/// nemo policy the act-ckpt fields change only when NeMo's sweep set them.
+TrainingConfig trial_config(const TrainingConfig& base, const Trial& trial, SearchPolicy policy);
+
+/// The same trial as dotted overrides for override_yaml (a user's custom_config; val_check_interval).
+std::vector<std::pair<std::string, std::string>> trial_overrides(const TrainingConfig& config, bool model_policy);
 
 // ---------------------------------------------------------------------------------------------------------
 // Whole search
@@ -241,5 +249,8 @@ std::string predicted_summary_csv(const SearchResult& result);
 std::string infeasible_summary_csv(const SearchResult& result);
 std::string plan_yaml(const Plan& plan);
 std::string describe_layout(const Layout& layout);  ///< "tp=8 pp=8 vp=12 cp=1 ep=1 mbs=1 ..."
+/// Write the results directory (result.plan.results_dir): candidate configs from base (or the custom config's
+/// text when not empty), predicted_summary.csv (if any row), infeasible_summary.csv, plan.yaml (if any trial).
+void write_search_results(const SearchResult& result, const TrainingConfig& base, const std::string& custom_yaml);
 
 }  // namespace hp

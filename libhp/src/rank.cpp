@@ -1,0 +1,161 @@
+// Model policy: evaluate every dividing layout with the performance model, count the rest by reason, rank the
+// feasible ones, and pick the trials (docs/model_search.md, "Ranking" and "Trial selection").
+#include <algorithm>
+#include <array>
+#include <optional>
+#include <set>
+#include <tuple>
+
+#include "hp/search.hpp"
+
+namespace hp {
+namespace {
+
+constexpr std::size_t kNumReasons = static_cast<std::size_t>(Infeasible::out_of_memory) + 1;
+
+auto tie_key(const RankedLayout& r) {
+  const Layout& l = r.layout;
+  return std::make_tuple(l.tp, l.pp, l.vp, l.cp, l.ep, l.mbs, static_cast<int>(l.recompute), l.recompute_num_layers,
+                         l.sequence_parallel, !l.distributed_optimizer, l.fp8);
+}
+
+}  // namespace
+
+bool rank_less(const RankedLayout& a, const RankedLayout& b) noexcept {
+  if (a.step_time_s != b.step_time_s) return a.step_time_s < b.step_time_s;
+  if (a.memory_bytes != b.memory_bytes) return a.memory_bytes < b.memory_bytes;
+  return tie_key(a) < tie_key(b);
+}
+
+RankedLayout to_ranked(const Layout& layout, const Estimate& e) {
+  RankedLayout r;
+  r.layout = layout;
+  r.fits = e.fits && e.reason == Infeasible::none;
+  r.reason = e.reason;
+  r.step_time_s = e.time.step_time_s;
+  r.memory_bytes = e.memory.total_bytes;
+  r.tokens_per_s_per_gpu = e.tokens_per_s_per_gpu;
+  r.tflops_per_gpu = e.tflops_per_gpu;
+  r.mfu = e.mfu;
+  return r;
+}
+
+SearchResult rank_space(const ModelSpec& model, const SearchSpace& space, const GpuSpec& gpu,
+                        const Calibration& calibration, const EstimateOptions& options, const ProgressFn& progress) {
+  SearchResult result;
+  result.model = model;
+  result.gpu = gpu;
+  result.gbs = space.gbs;
+
+  std::uint64_t total = 0;
+  if (progress) total = enumerate_layouts(model, space, gpu, [](const Layout&, Infeasible) {});
+
+  std::array<InfeasibleCount, kNumReasons> counts{};
+  std::uint64_t done = 0;
+  const int layers_per_model = model.num_layers + model.num_decoder_layers;
+  auto count = [&](Infeasible reason, const Layout& l, double memory_bytes) {
+    InfeasibleCount& c = counts[static_cast<std::size_t>(reason)];
+    if (c.count++ == 0) {
+      c.reason = reason;
+      c.example = l;
+      c.example_memory_bytes = memory_bytes;
+    }
+  };
+  result.enumerated = enumerate_layouts(model, space, gpu, [&](const Layout& l, Infeasible reason) {
+    if (progress && (++done & 0xFFF) == 0) progress(done, total);
+    if (reason != Infeasible::none) {
+      count(reason, l, 0);
+      return;
+    }
+    ++result.evaluated;
+    const Estimate e = estimate(model, l, gpu, calibration, options);
+    if (!e.fits || e.reason != Infeasible::none) {
+      count(e.reason == Infeasible::none ? Infeasible::out_of_memory : e.reason, l, e.memory.total_bytes);
+      return;
+    }
+    RankedLayout r = to_ranked(l, e);
+    if (l.recompute == Recompute::full) {
+      const int per_chunk = layers_per_model / std::max(1, l.pp * l.vp);
+      r.act_ckpt_layers = l.recompute_num_layers == 0 ? per_chunk : l.recompute_num_layers / std::max(1, l.vp);
+    }
+    result.ranked.push_back(r);
+  });
+  if (progress) progress(total, total);
+  result.feasible = result.ranked.size();
+  std::sort(result.ranked.begin(), result.ranked.end(), rank_less);
+  for (const InfeasibleCount& c : counts)
+    if (c.count > 0) result.infeasible.push_back(c);
+  std::stable_sort(result.infeasible.begin(), result.infeasible.end(),
+                   [](const InfeasibleCount& a, const InfeasibleCount& b) { return a.count > b.count; });
+  return result;
+}
+
+std::vector<std::size_t> select_trials(const std::vector<RankedLayout>& ranked, int limit) {
+  const std::size_t n = std::min<std::size_t>(ranked.size(), static_cast<std::size_t>(std::max(0, limit)));
+  std::vector<bool> chosen(ranked.size(), false);
+  std::set<std::pair<int, int>> pairs;
+  std::size_t taken = 0;
+  // 1. The top ceil(n/2) predictions.
+  for (std::size_t i = 0; i < (n + 1) / 2; ++i) {
+    chosen[i] = true;
+    pairs.emplace(ranked[i].layout.tp, ranked[i].layout.pp);
+    ++taken;
+  }
+  // 2. The best layout of each (tp, pp) not yet measured, in rank order: the runs also test the model.
+  for (std::size_t i = 0; i < ranked.size() && taken < n; ++i) {
+    if (chosen[i] || !pairs.emplace(ranked[i].layout.tp, ranked[i].layout.pp).second) continue;
+    chosen[i] = true;
+    ++taken;
+  }
+  // 3. Free slots go to the next best predictions.
+  for (std::size_t i = 0; i < ranked.size() && taken < n; ++i) {
+    if (chosen[i]) continue;
+    chosen[i] = true;
+    ++taken;
+  }
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < ranked.size(); ++i)
+    if (chosen[i]) out.push_back(i);
+  return out;
+}
+
+std::vector<std::string> suggest_changes(const ModelSpec& model, const SearchSpace& space, const GpuSpec& gpu,
+                                         const Calibration& calibration, const EstimateOptions& options) {
+  std::vector<std::string> out;
+  auto best = [&](const SearchSpace& s) -> std::optional<RankedLayout> {
+    SearchResult r = rank_space(model, s, gpu, calibration, options);
+    if (r.ranked.empty()) return std::nullopt;
+    return r.ranked.front();
+  };
+  auto describe = [](const RankedLayout& r) {
+    return describe_layout(r.layout) + ", predicted " + std::to_string(r.step_time_s) + " s/step";
+  };
+  SearchSpace s = space;
+  s.mbs = {1};
+  if (auto r = best(s); r && space.mbs != s.mbs) out.push_back("micro batch size 1 fits: " + describe(*r));
+  s = space;
+  s.recompute_modes = {Recompute::full};
+  s.recompute_num_layers.clear();
+  if (auto r = best(s)) out.push_back("full activation recomputation fits: " + describe(*r));
+  s = space;
+  s.cp.clear();
+  for (int cp = 1; cp <= 64 && cp <= space.num_gpus; cp *= 2) s.cp.push_back(cp);
+  if (s.cp != space.cp)
+    if (auto r = best(s)) out.push_back("a longer sequence split (context parallel) fits: " + describe(*r));
+  s = space;
+  s.mbs = {1};
+  s.recompute_modes = {Recompute::full};
+  s.recompute_num_layers.clear();
+  for (int factor = 2; factor <= 64; factor *= 2) {
+    s.num_gpus = space.num_gpus * factor;
+    if (s.gbs % s.num_gpus != 0 && s.gbs < s.num_gpus) s.gbs = s.num_gpus;
+    if (auto r = best(s)) {
+      out.push_back(std::to_string(factor) + "x the GPUs (" + std::to_string(s.num_gpus) + ") with mbs 1 and full " +
+                    "recomputation fit: " + describe(*r));
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace hp
