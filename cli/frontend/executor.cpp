@@ -182,6 +182,11 @@ int parse_int(const std::string& key, const std::string& v) {
   }
   throw hp::ConfigError(key, v, "expected an integer");
 }
+// A YAML list element ("cluster.srun_args[0]") is one argument; a plain string is split like a command line.
+void append_args(const std::string& key, const std::string& v, std::vector<std::string>& out) {
+  if (key.find('[') != std::string::npos) out.push_back(v);
+  else for (auto& w : split_command(v)) out.push_back(w);
+}
 }  // namespace
 
 ExecutorOptions executor_options_from_config(const std::map<std::string, std::string>& extra, const std::string& kind) {
@@ -202,8 +207,8 @@ ExecutorOptions executor_options_from_config(const std::map<std::string, std::st
     else if (key == "cluster.gpus_per_node_flag") s.gpus_per_node_flag = parse_bool(key, v);
     else if (key == "cluster.ntasks_per_node") s.ntasks_per_node = parse_int(key, v);
     else if (key == "cluster.container_mounts") s.container_mounts = v;
-    else if (key.rfind("cluster.srun_args", 0) == 0) for (auto& w : split_command(v)) s.srun_args.push_back(w);
-    else if (key.rfind("cluster.sbatch_args", 0) == 0) for (auto& w : split_command(v)) s.sbatch_args.push_back(w);
+    else if (key.rfind("cluster.srun_args", 0) == 0) append_args(key, v, s.srun_args);
+    else if (key.rfind("cluster.sbatch_args", 0) == 0) append_args(key, v, s.sbatch_args);
     else throw hp::ConfigError(key, v, "unknown cluster key (partition, account, exclusive, mem, job_name_prefix, "
                                        "gpus_per_node, ntasks_per_node, srun_args, sbatch_args, container_image, "
                                        "container_mounts)");

@@ -164,8 +164,10 @@ void save_run_spec(const RunSpec& s) {
   y << YAML::BeginMap << YAML::Key << "executor" << YAML::Value << s.executor << YAML::Key << "command_template"
     << YAML::Value << YAML::DoubleQuoted << s.command_template << YAML::Key << "gpu" << YAML::Value << s.gpu
     << YAML::Key << "time_limit_s" << YAML::Value << s.time_limit_s << YAML::Key << "max_concurrent" << YAML::Value
-    << s.max_concurrent << YAML::Key << "learn" << YAML::Value << s.learn << YAML::Key << "trials" << YAML::Value
-    << YAML::BeginSeq;
+    << s.max_concurrent << YAML::Key << "learn" << YAML::Value << s.learn << YAML::Key << "settings" << YAML::Value
+    << YAML::BeginMap;
+  for (const auto& [k, v] : s.settings) y << YAML::Key << k << YAML::Value << YAML::DoubleQuoted << v;
+  y << YAML::EndMap << YAML::Key << "trials" << YAML::Value << YAML::BeginSeq;
   for (const TrialPlan& t : s.trials)
     y << YAML::BeginMap << YAML::Key << "config_name" << YAML::Value << t.config_name << YAML::Key << "config_path"
       << YAML::Value << t.config_path << YAML::Key << "num_nodes" << YAML::Value << t.num_nodes << YAML::Key
@@ -190,6 +192,7 @@ RunSpec load_run_spec(const std::string& dir) {
     s.time_limit_s = n["time_limit_s"].as<double>(0);
     s.max_concurrent = n["max_concurrent"].as<int>(0);
     s.learn = n["learn"].as<bool>(true);
+    for (const auto& kv : n["settings"]) s.settings[kv.first.as<std::string>()] = kv.second.as<std::string>();
     for (const YAML::Node& t : n["trials"])
       s.trials.push_back({t["config_name"].as<std::string>(), t["config_path"].as<std::string>(),
                           t["num_nodes"].as<int>(), t["gpus_per_node"].as<int>(), t["max_minutes"].as<int>(),

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <atomic>
+#include <cstdio>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,7 @@ struct RunSpec {
   double time_limit_s = 0;          ///< 0 = max_minutes of each trial
   int max_concurrent = 0;           ///< 0 = the executor's limit
   bool learn = true;                ///< refit efficiency factors and re-rank pending trials
+  std::map<std::string, std::string> settings;  ///< executor.* / cluster.* keys of the search config
   std::vector<TrialPlan> trials;    ///< in launch order
 };
 
@@ -93,6 +96,20 @@ ReportFiles write_reports(const std::string& results_dir, const std::vector<hp::
 /// A one-page HTML report with inline SVG: predicted vs measured step time per trial, memory breakdown of the
 /// top layouts (predicted by the performance model for `gpu`).
 std::string html_report(const std::vector<hp::TrialResult>& results, const std::string& gpu);
+
+/// The run of a search's plan: trials from the plan, trial.command / executor.* / cluster.* from the config.
+/// Declared with plain types so libhp's search headers stay out of this header.
+struct LaunchOutcome {
+  std::vector<TrialState> states;
+  ReportFiles reports;
+  bool interrupted = false;
+};
+
+/// Run spec (resume: read from DIR/run_state.yaml), executor, Ctrl-C handling, live status table on `status`
+/// (nullptr = quiet), reports at the end. Used by `hp-cli search --executor local|slurm` and Python.
+LaunchOutcome launch(const RunSpec& spec, bool resume, std::FILE* status);
+/// Same with a caller's executor (Python subclasses).
+LaunchOutcome launch_with(const RunSpec& spec, Executor& executor, bool resume, std::FILE* status);
 
 /// The live status table the CLI prints.
 std::string status_table(const std::vector<TrialState>& states);
