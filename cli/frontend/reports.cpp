@@ -78,14 +78,29 @@ TrialEvaluation evaluate_trial_dir(const std::string& dir, const hp::JobOutcome&
   return ev;
 }
 
+// NeMo's run names carry the size as the search config wrote it: "<family>_<size>b_<N>nodes_...".
+double size_from_name(const std::string& name, double fallback) {
+  std::size_t b = name.find('_'), e = name.find("b_", b == std::string::npos ? 0 : b);
+  if (b == std::string::npos || e == std::string::npos) return fallback;
+  try {
+    std::size_t used = 0;
+    std::string text = name.substr(b + 1, e - b - 1);
+    double v = std::stod(text, &used);
+    return used == text.size() && v > 0 ? v : fallback;
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
 std::vector<hp::TrialResult> collect_results(const std::string& results_dir) {
   std::error_code ec;
   if (!fs::is_directory(results_dir, ec)) throw hp::IoError(results_dir, "not a results directory");
   std::map<std::string, double> predicted;
-  std::string gpu;
+  double size_b = 0;
   if (fs::exists(results_dir + "/run_state.yaml")) {
     RunSpec spec = load_run_spec(results_dir);
     for (const TrialPlan& t : spec.trials) predicted[t.config_name] = t.predicted_step_time_s;
+    size_b = spec.size_b;
   }
   // Final job states from the journal (the last "finished" event of each trial wins).
   std::map<std::string, hp::JobOutcome> outcomes;
@@ -111,6 +126,7 @@ std::vector<hp::TrialResult> collect_results(const std::string& results_dir) {
     hp::TrialResult r;
     r.config_name = name;
     r.config = hp::load_nemo_yaml(cfg);
+    r.config.size_b = size_b > 0 ? size_b : size_from_name(name, r.config.size_b);
     r.predicted_step_time_s = predicted.count(name) ? predicted[name] : 0;
     hp::JobOutcome outcome = outcomes.count(name) ? outcomes[name] : hp::JobOutcome{};
     TrialEvaluation ev = evaluate_trial_dir(trial_dir(results_dir, name), outcome);

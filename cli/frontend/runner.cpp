@@ -162,7 +162,7 @@ std::vector<std::string> expand_trial_command(const std::string& tmpl, const Tri
 void save_run_spec(const RunSpec& s) {
   YAML::Emitter y;
   y << YAML::BeginMap << YAML::Key << "executor" << YAML::Value << s.executor << YAML::Key << "command_template"
-    << YAML::Value << YAML::DoubleQuoted << s.command_template << YAML::Key << "gpu" << YAML::Value << s.gpu
+    << YAML::Value << YAML::DoubleQuoted << s.command_template << YAML::Key << "gpu" << YAML::Value << s.gpu << YAML::Key << "size_b" << YAML::Value << s.size_b
     << YAML::Key << "time_limit_s" << YAML::Value << s.time_limit_s << YAML::Key << "max_concurrent" << YAML::Value
     << s.max_concurrent << YAML::Key << "learn" << YAML::Value << s.learn << YAML::Key << "settings" << YAML::Value
     << YAML::BeginMap;
@@ -189,6 +189,7 @@ RunSpec load_run_spec(const std::string& dir) {
     s.executor = n["executor"].as<std::string>();
     s.command_template = n["command_template"].as<std::string>();
     s.gpu = n["gpu"].as<std::string>("");
+    s.size_b = n["size_b"].as<double>(0);
     s.time_limit_s = n["time_limit_s"].as<double>(0);
     s.max_concurrent = n["max_concurrent"].as<int>(0);
     s.learn = n["learn"].as<bool>(true);

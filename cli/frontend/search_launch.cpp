@@ -9,6 +9,7 @@ RunSpec run_spec_from_search(const hp::SearchConfig& config, const hp::SearchRes
   spec.results_dir = result.plan.results_dir;
   spec.executor = executor;
   spec.gpu = result.gpu.name;
+  spec.size_b = result.size_b;
   auto it = config.extra.find("trial.command");
   spec.command_template = it != config.extra.end() ? it->second : "";
   for (int i = 0; it == config.extra.end(); ++i) {  // a YAML list: one element per argument

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "hp/search.hpp"
 #include "hp/trial_results.hpp"
 
 namespace hp {
@@ -44,9 +45,7 @@ std::vector<std::string> first_columns(const TrainingConfig& c) {
   int act = c.activations_checkpoint_num_layers;
   std::string ffn = m.is_encoder_decoder() ? std::to_string(m.ffn_hidden_size) : "None";  // NeMo: None for GPT
   int layers = m.num_layers + m.num_decoder_layers;
-  char size[32];
-  std::snprintf(size, sizeof size, "%g", c.size_b);
-  return {m.family, size, std::to_string(m.seq_length), std::to_string(c.tensor_model_parallel_size),
+  return {m.family, format_size_b(c.size_b), std::to_string(m.seq_length), std::to_string(c.tensor_model_parallel_size),
           std::to_string(c.pipeline_model_parallel_size), std::to_string(c.micro_batch_size), none_or(act),
           none_or(c.num_micro_batches_with_partial_activation_checkpoints),
           none_or(c.activations_checkpoint_layers_per_pipeline), std::to_string(layers), std::to_string(m.hidden_size),

@@ -55,13 +55,13 @@ TEST_CASE("local executor: search plan end to end with the fake trainer", "[runn
   fs::remove_all(dir);
   hp::SearchConfig config = fake_config(dir);
   hp::SearchResult result = hp::search(config);
-  REQUIRE(result.plan.trials.size() == 5);
+  REQUIRE(result.plan.trials.size() == 6);
   hpfe::RunSpec spec = hpfe::run_spec_from_search(config, result, "local");
   CHECK(spec.max_concurrent == 2);
   CHECK(spec.time_limit_s == 2);
 
   hpfe::LaunchOutcome out = hpfe::launch(spec, false, nullptr);
-  REQUIRE(out.states.size() == 5);
+  REQUIRE(out.states.size() == 6);
   for (const auto& s : out.states) CHECK(s.phase == hpfe::TrialPhase::finished);
   const auto& oom = find(out.states, "tp_2_pp_1_mbs_4");
   CHECK(oom.failure.kind == hp::FailureKind::cuda_oom);
@@ -84,7 +84,7 @@ TEST_CASE("local executor: search plan end to end with the fake trainer", "[runn
                       "Act Ckpt Layers per Pipeline,Num Layers,Hidden Size,FFN Hidden Size,GBS,Nodes,GPUs per Node,"
                       "Time per Step,Samples per Second,Model TFLOPS / GPU,Model TFLOPS Aggregate,Config Name,CP,EP,VP,",
                       0) == 0);
-  CHECK(count(summary, "\n") == 1 + 2);  // header + two measured trials
+  CHECK(count(summary, "\n") == 1 + 3);  // header + three measured trials
   CHECK_THAT(summary, Catch::Contains("gpt3,0.126,2048,1,1,2,"));
   std::string failed = slurp(fr + "failed_jobs_1nodes.csv");
   CHECK(count(failed, "\n") == 1 + 3);
@@ -95,14 +95,14 @@ TEST_CASE("local executor: search plan end to end with the fake trainer", "[runn
 
   // collect rebuilds the same summary from the directory alone.
   auto collected = hpfe::collect_results(dir);
-  CHECK(collected.size() == 5);
+  CHECK(collected.size() == 6);
   CHECK(hp::final_summary_csv(collected) == summary);
 
   // Resume after everything finished: nothing is submitted again.
   std::string journal = slurp(dir + "/journal.jsonl");
-  CHECK(count(journal, "\"submitted\"") == 5);
+  CHECK(count(journal, "\"submitted\"") == 6);
   hpfe::LaunchOutcome again = hpfe::launch(hpfe::RunSpec{dir}, true, nullptr);
-  CHECK(count(slurp(dir + "/journal.jsonl"), "\"submitted\"") == 5);
+  CHECK(count(slurp(dir + "/journal.jsonl"), "\"submitted\"") == 6);
   CHECK(find(again.states, "tp_1_pp_1_mbs_2").stats.mean_s == Approx(1.95));
 
   // A crash (kill -9) after a trial was submitted but before it finished: journal without its "finished" line
@@ -115,7 +115,7 @@ TEST_CASE("local executor: search plan end to end with the fake trainer", "[runn
   std::ofstream(dir + "/journal.jsonl") << cut << "{\"event\":\"fini";
   hpfe::LaunchOutcome resumed = hpfe::launch(hpfe::RunSpec{dir}, true, nullptr);
   std::string after = slurp(dir + "/journal.jsonl");
-  CHECK(count(after, "\"submitted\"") == 6);
+  CHECK(count(after, "\"submitted\"") == 7);
   CHECK(count(after, "\"abandoned\"") == 1);
   CHECK(find(resumed.states, "tp_1_pp_1_mbs_2").stats.mean_s == Approx(1.95));
   CHECK(find(resumed.states, "tp_2_pp_1_mbs_4").failure.kind == hp::FailureKind::cuda_oom);

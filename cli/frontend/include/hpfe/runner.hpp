@@ -32,6 +32,7 @@ struct RunSpec {
   std::string results_dir;
   std::string executor = "none";
   std::string command_template;     ///< trial.command ("" = default_trial_command(family))
+  double size_b = 0;                ///< model size in billions as the search names it (0 = from the run names)
   std::string gpu;                  ///< catalogue name for re-ranking and the memory picture ("" = a100-80gb)
   double time_limit_s = 0;          ///< 0 = max_minutes of each trial
   int max_concurrent = 0;           ///< 0 = the executor's limit
