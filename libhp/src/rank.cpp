@@ -11,7 +11,7 @@
 namespace hp {
 namespace {
 
-constexpr std::size_t kNumReasons = static_cast<std::size_t>(Infeasible::out_of_memory) + 1;
+constexpr std::size_t kNumReasons = 256;  // Infeasible is a uint8_t
 
 auto tie_key(const RankedLayout& r) {
   const Layout& l = r.layout;
@@ -48,7 +48,7 @@ SearchResult rank_space(const ModelSpec& model, const SearchSpace& space, const 
   result.gbs = space.gbs;
 
   std::uint64_t total = 0;
-  if (progress) total = enumerate_layouts(model, space, gpu, [](const Layout&, Infeasible) {});
+  if (progress) total = enumerate_layouts(model, space, [](const Layout&) {});
 
   std::array<InfeasibleCount, kNumReasons> counts{};
   std::uint64_t done = 0;
@@ -61,16 +61,16 @@ SearchResult rank_space(const ModelSpec& model, const SearchSpace& space, const 
       c.example_memory_bytes = memory_bytes;
     }
   };
-  result.enumerated = enumerate_layouts(model, space, gpu, [&](const Layout& l, Infeasible reason) {
+  result.enumerated = enumerate_layouts(model, space, [&](const Layout& l) {
     if (progress && (++done & 0xFFF) == 0) progress(done, total);
-    if (reason != Infeasible::none) {
-      count(reason, l, 0);
+    const Estimate e = estimate(model, l, gpu, calibration, options);
+    if (e.reason != Infeasible::none && e.reason != Infeasible::out_of_memory) {
+      count(e.reason, l, 0);  // does not divide: rejected before the model runs
       return;
     }
     ++result.evaluated;
-    const Estimate e = estimate(model, l, gpu, calibration, options);
     if (!e.fits || e.reason != Infeasible::none) {
-      count(e.reason == Infeasible::none ? Infeasible::out_of_memory : e.reason, l, e.memory.total_bytes);
+      count(Infeasible::out_of_memory, l, e.memory.total_bytes);
       return;
     }
     RankedLayout r = to_ranked(l, e);
@@ -90,32 +90,34 @@ SearchResult rank_space(const ModelSpec& model, const SearchSpace& space, const 
   return result;
 }
 
-std::vector<std::size_t> select_trials(const std::vector<RankedLayout>& ranked, int limit) {
+std::vector<TrialPick> select_trials(const std::vector<RankedLayout>& ranked, int limit) {
   const std::size_t n = std::min<std::size_t>(ranked.size(), static_cast<std::size_t>(std::max(0, limit)));
-  std::vector<bool> chosen(ranked.size(), false);
+  std::vector<const char*> why(ranked.size(), nullptr);
+  std::set<std::tuple<int, int, int, int, int, int>> shapes;
   std::set<std::pair<int, int>> pairs;
   std::size_t taken = 0;
-  // 1. The top ceil(n/2) predictions.
-  for (std::size_t i = 0; i < (n + 1) / 2; ++i) {
-    chosen[i] = true;
-    pairs.emplace(ranked[i].layout.tp, ranked[i].layout.pp);
+  auto take = [&](std::size_t i, const char* reason) {
+    const Layout& l = ranked[i].layout;
+    why[i] = reason;
+    shapes.emplace(l.tp, l.pp, l.vp, l.cp, l.ep, l.mbs);
+    pairs.emplace(l.tp, l.pp);
     ++taken;
+  };
+  // 1. The top ceil(n/2) predictions, one per shape (tp, pp, vp, cp, ep, mbs): a shape's variants that only
+  //    differ in recomputation, optimizer sharding or SP are its slower (or larger) copies.
+  for (std::size_t i = 0; i < ranked.size() && taken < (n + 1) / 2; ++i) {
+    const Layout& l = ranked[i].layout;
+    if (!shapes.count({l.tp, l.pp, l.vp, l.cp, l.ep, l.mbs})) take(i, "top");
   }
   // 2. The best layout of each (tp, pp) not yet measured, in rank order: the runs also test the model.
-  for (std::size_t i = 0; i < ranked.size() && taken < n; ++i) {
-    if (chosen[i] || !pairs.emplace(ranked[i].layout.tp, ranked[i].layout.pp).second) continue;
-    chosen[i] = true;
-    ++taken;
-  }
+  for (std::size_t i = 0; i < ranked.size() && taken < n; ++i)
+    if (!why[i] && !pairs.count({ranked[i].layout.tp, ranked[i].layout.pp})) take(i, "best of tp x pp");
   // 3. Free slots go to the next best predictions.
-  for (std::size_t i = 0; i < ranked.size() && taken < n; ++i) {
-    if (chosen[i]) continue;
-    chosen[i] = true;
-    ++taken;
-  }
-  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < ranked.size() && taken < n; ++i)
+    if (!why[i]) take(i, "next best");
+  std::vector<TrialPick> out;
   for (std::size_t i = 0; i < ranked.size(); ++i)
-    if (chosen[i]) out.push_back(i);
+    if (why[i]) out.push_back({i, why[i]});
   return out;
 }
 
