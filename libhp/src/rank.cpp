@@ -1,11 +1,14 @@
 // Model policy: evaluate every dividing layout with the performance model, count the rest by reason, rank the
 // feasible ones, and pick the trials (docs/model_search.md, "Ranking" and "Trial selection").
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <optional>
 #include <set>
 #include <tuple>
 
+#include "hp/core.hpp"
 #include "hp/search.hpp"
 
 namespace hp {
@@ -55,7 +58,8 @@ SearchResult rank_space(const ModelSpec& model, const SearchSpace& space, const 
   const int layers_per_model = model.num_layers + model.num_decoder_layers;
   auto count = [&](Infeasible reason, const Layout& l, double memory_bytes) {
     InfeasibleCount& c = counts[static_cast<std::size_t>(reason)];
-    if (c.count++ == 0) {
+    // The example: the first one met; for out_of_memory the one closest to fitting.
+    if (c.count++ == 0 || (reason == Infeasible::out_of_memory && memory_bytes < c.example_memory_bytes)) {
       c.reason = reason;
       c.example = l;
       c.example_memory_bytes = memory_bytes;
@@ -130,7 +134,8 @@ std::vector<std::string> suggest_changes(const ModelSpec& model, const SearchSpa
     return r.ranked.front();
   };
   auto describe = [](const RankedLayout& r) {
-    return describe_layout(r.layout) + ", predicted " + std::to_string(r.step_time_s) + " s/step";
+    return fmt::format("{}, predicted {:.3g} s/step, {:.1f} GiB", describe_layout(r.layout), r.step_time_s,
+                       r.memory_bytes / kGiB);
   };
   SearchSpace s = space;
   s.mbs = {1};
@@ -138,22 +143,21 @@ std::vector<std::string> suggest_changes(const ModelSpec& model, const SearchSpa
   s = space;
   s.recompute_modes = {Recompute::full};
   s.recompute_num_layers.clear();
-  if (auto r = best(s)) out.push_back("full activation recomputation fits: " + describe(*r));
+  if (space.recompute_modes != s.recompute_modes)
+    if (auto r = best(s)) out.push_back("full activation recomputation fits: " + describe(*r));
   s = space;
   s.cp.clear();
   for (int cp = 1; cp <= 64 && cp <= space.num_gpus; cp *= 2) s.cp.push_back(cp);
   if (s.cp != space.cp)
-    if (auto r = best(s)) out.push_back("a longer sequence split (context parallel) fits: " + describe(*r));
+    if (auto r = best(s)) out.push_back("a longer sequence split (context parallel up to 64) fits: " + describe(*r));
+  // More GPUs (the global batch grows to one sequence per data-parallel rank when it must).
   s = space;
-  s.mbs = {1};
-  s.recompute_modes = {Recompute::full};
-  s.recompute_num_layers.clear();
+  if (std::find(s.recompute_modes.begin(), s.recompute_modes.end(), Recompute::full) == s.recompute_modes.end())
+    s.recompute_modes.push_back(Recompute::full);
   for (int factor = 2; factor <= 64; factor *= 2) {
     s.num_gpus = space.num_gpus * factor;
-    if (s.gbs % s.num_gpus != 0 && s.gbs < s.num_gpus) s.gbs = s.num_gpus;
     if (auto r = best(s)) {
-      out.push_back(std::to_string(factor) + "x the GPUs (" + std::to_string(s.num_gpus) + ") with mbs 1 and full " +
-                    "recomputation fit: " + describe(*r));
+      out.push_back(fmt::format("{}x the GPUs ({} GPUs) fits: {}", factor, s.num_gpus, describe(*r)));
       break;
     }
   }

@@ -270,12 +270,12 @@ SearchResult search(const SearchConfig& config, const SearchOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   TrainSettings t = config.train;
   if (options.nemo_fix_bugs) t.nemo_fix_bugs = true;
-  if (!options.policy.empty()) t.policy = options.policy;
+  if (!options.policy.empty()) t.policy = to_string(parse_search_policy(options.policy, "--policy"));
   validate_train_settings(t);
   const Resolved r = resolve(config);
 
   SearchResult result;
-  result.policy = parse_search_policy(t.policy, options.policy.empty() ? "train_settings.policy" : "--policy");
+  result.policy = parse_search_policy(t.policy);
   result.family = t.model;
   result.size_b = r.size_b;
   result.model = r.base.model;
