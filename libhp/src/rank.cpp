@@ -1,17 +1,20 @@
 // Model policy: evaluate every dividing layout with the performance model, count the rest by reason, rank the
 // feasible ones, and pick the trials (docs/model_search.md, "Ranking" and "Trial selection").
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <optional>
 #include <set>
 #include <tuple>
 
+#include "hp/core.hpp"
 #include "hp/search.hpp"
 
 namespace hp {
 namespace {
 
-constexpr std::size_t kNumReasons = static_cast<std::size_t>(Infeasible::out_of_memory) + 1;
+constexpr std::size_t kNumReasons = 256;  // Infeasible is a uint8_t
 
 auto tie_key(const RankedLayout& r) {
   const Layout& l = r.layout;
@@ -48,29 +51,30 @@ SearchResult rank_space(const ModelSpec& model, const SearchSpace& space, const 
   result.gbs = space.gbs;
 
   std::uint64_t total = 0;
-  if (progress) total = enumerate_layouts(model, space, gpu, [](const Layout&, Infeasible) {});
+  if (progress) total = enumerate_layouts(model, space, [](const Layout&) {});
 
   std::array<InfeasibleCount, kNumReasons> counts{};
   std::uint64_t done = 0;
   const int layers_per_model = model.num_layers + model.num_decoder_layers;
   auto count = [&](Infeasible reason, const Layout& l, double memory_bytes) {
     InfeasibleCount& c = counts[static_cast<std::size_t>(reason)];
-    if (c.count++ == 0) {
+    // The example: the first one met; for out_of_memory the one closest to fitting.
+    if (c.count++ == 0 || (reason == Infeasible::out_of_memory && memory_bytes < c.example_memory_bytes)) {
       c.reason = reason;
       c.example = l;
       c.example_memory_bytes = memory_bytes;
     }
   };
-  result.enumerated = enumerate_layouts(model, space, gpu, [&](const Layout& l, Infeasible reason) {
+  result.enumerated = enumerate_layouts(model, space, [&](const Layout& l) {
     if (progress && (++done & 0xFFF) == 0) progress(done, total);
-    if (reason != Infeasible::none) {
-      count(reason, l, 0);
+    const Estimate e = estimate(model, l, gpu, calibration, options);
+    if (e.reason != Infeasible::none && e.reason != Infeasible::out_of_memory) {
+      count(e.reason, l, 0);  // does not divide: rejected before the model runs
       return;
     }
     ++result.evaluated;
-    const Estimate e = estimate(model, l, gpu, calibration, options);
     if (!e.fits || e.reason != Infeasible::none) {
-      count(e.reason == Infeasible::none ? Infeasible::out_of_memory : e.reason, l, e.memory.total_bytes);
+      count(Infeasible::out_of_memory, l, e.memory.total_bytes);
       return;
     }
     RankedLayout r = to_ranked(l, e);
@@ -90,32 +94,34 @@ SearchResult rank_space(const ModelSpec& model, const SearchSpace& space, const 
   return result;
 }
 
-std::vector<std::size_t> select_trials(const std::vector<RankedLayout>& ranked, int limit) {
+std::vector<TrialPick> select_trials(const std::vector<RankedLayout>& ranked, int limit) {
   const std::size_t n = std::min<std::size_t>(ranked.size(), static_cast<std::size_t>(std::max(0, limit)));
-  std::vector<bool> chosen(ranked.size(), false);
+  std::vector<const char*> why(ranked.size(), nullptr);
+  std::set<std::tuple<int, int, int, int, int, int>> shapes;
   std::set<std::pair<int, int>> pairs;
   std::size_t taken = 0;
-  // 1. The top ceil(n/2) predictions.
-  for (std::size_t i = 0; i < (n + 1) / 2; ++i) {
-    chosen[i] = true;
-    pairs.emplace(ranked[i].layout.tp, ranked[i].layout.pp);
+  auto take = [&](std::size_t i, const char* reason) {
+    const Layout& l = ranked[i].layout;
+    why[i] = reason;
+    shapes.emplace(l.tp, l.pp, l.vp, l.cp, l.ep, l.mbs);
+    pairs.emplace(l.tp, l.pp);
     ++taken;
+  };
+  // 1. The top ceil(n/2) predictions, one per shape (tp, pp, vp, cp, ep, mbs): a shape's variants that only
+  //    differ in recomputation, optimizer sharding or SP are its slower (or larger) copies.
+  for (std::size_t i = 0; i < ranked.size() && taken < (n + 1) / 2; ++i) {
+    const Layout& l = ranked[i].layout;
+    if (!shapes.count({l.tp, l.pp, l.vp, l.cp, l.ep, l.mbs})) take(i, "top");
   }
   // 2. The best layout of each (tp, pp) not yet measured, in rank order: the runs also test the model.
-  for (std::size_t i = 0; i < ranked.size() && taken < n; ++i) {
-    if (chosen[i] || !pairs.emplace(ranked[i].layout.tp, ranked[i].layout.pp).second) continue;
-    chosen[i] = true;
-    ++taken;
-  }
+  for (std::size_t i = 0; i < ranked.size() && taken < n; ++i)
+    if (!why[i] && !pairs.count({ranked[i].layout.tp, ranked[i].layout.pp})) take(i, "best of tp x pp");
   // 3. Free slots go to the next best predictions.
-  for (std::size_t i = 0; i < ranked.size() && taken < n; ++i) {
-    if (chosen[i]) continue;
-    chosen[i] = true;
-    ++taken;
-  }
-  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < ranked.size() && taken < n; ++i)
+    if (!why[i]) take(i, "next best");
+  std::vector<TrialPick> out;
   for (std::size_t i = 0; i < ranked.size(); ++i)
-    if (chosen[i]) out.push_back(i);
+    if (why[i]) out.push_back({i, why[i]});
   return out;
 }
 
@@ -128,7 +134,8 @@ std::vector<std::string> suggest_changes(const ModelSpec& model, const SearchSpa
     return r.ranked.front();
   };
   auto describe = [](const RankedLayout& r) {
-    return describe_layout(r.layout) + ", predicted " + std::to_string(r.step_time_s) + " s/step";
+    return fmt::format("{}, predicted {:.3g} s/step, {:.1f} GiB", describe_layout(r.layout), r.step_time_s,
+                       r.memory_bytes / kGiB);
   };
   SearchSpace s = space;
   s.mbs = {1};
@@ -136,22 +143,21 @@ std::vector<std::string> suggest_changes(const ModelSpec& model, const SearchSpa
   s = space;
   s.recompute_modes = {Recompute::full};
   s.recompute_num_layers.clear();
-  if (auto r = best(s)) out.push_back("full activation recomputation fits: " + describe(*r));
+  if (space.recompute_modes != s.recompute_modes)
+    if (auto r = best(s)) out.push_back("full activation recomputation fits: " + describe(*r));
   s = space;
   s.cp.clear();
   for (int cp = 1; cp <= 64 && cp <= space.num_gpus; cp *= 2) s.cp.push_back(cp);
   if (s.cp != space.cp)
-    if (auto r = best(s)) out.push_back("a longer sequence split (context parallel) fits: " + describe(*r));
+    if (auto r = best(s)) out.push_back("a longer sequence split (context parallel up to 64) fits: " + describe(*r));
+  // More GPUs (the global batch grows to one sequence per data-parallel rank when it must).
   s = space;
-  s.mbs = {1};
-  s.recompute_modes = {Recompute::full};
-  s.recompute_num_layers.clear();
+  if (std::find(s.recompute_modes.begin(), s.recompute_modes.end(), Recompute::full) == s.recompute_modes.end())
+    s.recompute_modes.push_back(Recompute::full);
   for (int factor = 2; factor <= 64; factor *= 2) {
     s.num_gpus = space.num_gpus * factor;
-    if (s.gbs % s.num_gpus != 0 && s.gbs < s.num_gpus) s.gbs = s.num_gpus;
     if (auto r = best(s)) {
-      out.push_back(std::to_string(factor) + "x the GPUs (" + std::to_string(s.num_gpus) + ") with mbs 1 and full " +
-                    "recomputation fit: " + describe(*r));
+      out.push_back(fmt::format("{}x the GPUs ({} GPUs) fits: {}", factor, s.num_gpus, describe(*r)));
       break;
     }
   }

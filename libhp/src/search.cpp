@@ -195,16 +195,15 @@ void make_plan(SearchResult& result, const TrainSettings& t) {
   plan.num_nodes = t.num_nodes;
   plan.gpus_per_node = t.gpus_per_node;
   const bool nemo = result.policy == SearchPolicy::nemo;
-  std::vector<std::size_t> picks;
+  std::vector<TrialPick> picks;
   if (nemo) {
     for (std::size_t i = 0; i < result.ranked.size() && i < static_cast<std::size_t>(t.limit_search_runs); ++i)
-      picks.push_back(i);
+      picks.push_back({i, "nemo order"});
   } else {
     picks = select_trials(result.ranked, t.limit_search_runs);
   }
-  const std::size_t top = (picks.size() + 1) / 2;
   for (std::size_t i = 0; i < picks.size(); ++i) {
-    RankedLayout& row = result.ranked[picks[i]];
+    RankedLayout& row = result.ranked[picks[i].index];
     if (row.name.empty()) row.name = model_run_name(result.family, result.size_b, t.num_nodes, row);
     Trial trial;
     trial.index = static_cast<int>(i);
@@ -221,13 +220,7 @@ void make_plan(SearchResult& result, const TrainSettings& t) {
     trial.act_ckpt_layers = row.act_ckpt_layers;
     trial.num_micro_batches_with_partial_activation_checkpoints = row.num_mbs_act;
     trial.activations_checkpoint_layers_per_pipeline = row.act_per_pipe;
-    trial.reason = nemo ? "nemo order" : picks[i] < top ? "top" : "best of tp x pp";
-    if (!nemo && picks[i] >= top) {
-      bool pair_seen = false;
-      for (std::size_t j = 0; j < i; ++j)
-        pair_seen |= result.ranked[picks[j]].layout.tp == row.layout.tp && result.ranked[picks[j]].layout.pp == row.layout.pp;
-      if (pair_seen) trial.reason = "next best";
-    }
+    trial.reason = picks[i].reason;
     plan.trials.push_back(trial);
   }
 }
@@ -277,12 +270,12 @@ SearchResult search(const SearchConfig& config, const SearchOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   TrainSettings t = config.train;
   if (options.nemo_fix_bugs) t.nemo_fix_bugs = true;
-  if (!options.policy.empty()) t.policy = options.policy;
+  if (!options.policy.empty()) t.policy = to_string(parse_search_policy(options.policy, "--policy"));
   validate_train_settings(t);
   const Resolved r = resolve(config);
 
   SearchResult result;
-  result.policy = parse_search_policy(t.policy, options.policy.empty() ? "train_settings.policy" : "--policy");
+  result.policy = parse_search_policy(t.policy);
   result.family = t.model;
   result.size_b = r.size_b;
   result.model = r.base.model;
@@ -298,6 +291,7 @@ SearchResult search(const SearchConfig& config, const SearchOptions& options) {
     run_model_policy(result, r, t, options.progress);
   }
   if (result.policy == SearchPolicy::model || !result.ranked.empty()) make_plan(result, t);
+  result.evaluate_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (options.write_files) {
     TrainingConfig base = r.base;
     base.global_batch_size = result.gbs;

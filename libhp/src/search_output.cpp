@@ -118,8 +118,8 @@ std::string plan_yaml(const Plan& plan) {
 void write_search_results(const SearchResult& result, const TrainingConfig& base, const std::string& custom_yaml) {
   const std::filesystem::path dir(result.plan.results_dir);
   std::error_code ec;
-  std::filesystem::create_directories(dir / "candidate_configs", ec);
-  if (ec) throw IoError((dir / "candidate_configs").string(), "cannot create directory: " + ec.message());
+  std::filesystem::create_directories(result.plan.trials.empty() ? dir : dir / "candidate_configs", ec);
+  if (ec) throw IoError(dir.string(), "cannot create directory: " + ec.message());
   const bool model_policy = result.policy == SearchPolicy::model;
   for (const Trial& t : result.plan.trials) {
     const TrainingConfig c = trial_config(base, t, result.policy);

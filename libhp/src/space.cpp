@@ -1,5 +1,5 @@
-// The search space of the model policy: candidate values per dimension and the divisibility rules of
-// Megatron-Core (docs/model_search.md, "Space"). Memory is not checked here; hp::estimate does that.
+// The search space of the model policy: candidate values per dimension (docs/model_search.md, "Space").
+// Divisibility and memory are hp::estimate's verdict.
 #include <algorithm>
 
 #include "hp/search.hpp"
@@ -22,10 +22,10 @@ std::vector<int> divisors(int n) {
   return out;
 }
 
-// Auto vp: interleaving needs pp > 2 (Megatron-LM arguments.py) and layers/pp divisible by vp.
+// Auto vp: interleaving needs pp > 1 (Megatron-Core schedules.py) and layers/pp divisible by vp.
 std::vector<int> vp_values(const SearchSpace& s, int layers, int pp) {
   if (!s.vp.empty()) return s.vp;
-  if (pp <= 2 || layers % pp != 0) return {1};
+  if (pp < 2 || layers % pp != 0) return {1};
   return divisors(layers / pp);
 }
 
@@ -115,30 +115,7 @@ SearchSpace default_space(const ModelSpec& model, const TrainSettings& train, co
   return s;
 }
 
-Infeasible check_divisibility(const ModelSpec& model, const Layout& l, const GpuSpec& gpu) {
-  const int model_parallel = l.tp * l.pp * l.cp;
-  if (model_parallel <= 0 || l.num_gpus % model_parallel != 0) return Infeasible::gpus_not_divisible;
-  if (model.num_attention_heads % l.tp != 0 || model.query_groups() % l.tp != 0)
-    return Infeasible::heads_not_divisible;
-  if (total_layers(model) % (l.pp * l.vp) != 0) return Infeasible::layers_not_divisible;
-  // Context parallelism splits the sequence into 2*cp chunks (load balancing); SP splits it over tp.
-  if (l.cp > 1 && model.seq_length % (2 * l.cp) != 0) return Infeasible::seq_not_divisible;
-  if (l.sequence_parallel && l.tp > 1 && (model.seq_length / l.cp) % l.tp != 0) return Infeasible::seq_not_divisible;
-  const int dp = l.dp();
-  if (l.ep > 1) {
-    // Expert parallel ranks are carved out of the data x context parallel ranks (etp = tp).
-    if (!model.is_moe() || model.moe_num_experts % l.ep != 0 || (dp * l.cp) % l.ep != 0)
-      return Infeasible::experts_not_divisible;
-  }
-  if (l.mbs <= 0 || l.gbs % (l.mbs * dp) != 0) return Infeasible::gbs_not_divisible;
-  // Interleaved schedule: pp > 2 and a number of micro-batches divisible by pp (Megatron-LM arguments.py).
-  if (l.vp > 1 && (l.pp <= 2 || l.num_micro_batches() % l.pp != 0)) return Infeasible::vp_needs_pp;
-  if (l.fp8 && gpu.peak_fp8_flops_per_s <= 0) return Infeasible::fp8_unsupported;
-  return Infeasible::none;
-}
-
-std::uint64_t enumerate_layouts(const ModelSpec& model, const SearchSpace& s, const GpuSpec& gpu,
-                                const LayoutVisitor& visit) {
+std::uint64_t enumerate_layouts(const ModelSpec& model, const SearchSpace& s, const LayoutVisitor& visit) {
   const int layers = total_layers(model);
   std::uint64_t count = 0;
   Layout l;
@@ -171,7 +148,7 @@ std::uint64_t enumerate_layouts(const ModelSpec& model, const SearchSpace& s, co
                       l.distributed_optimizer = dopt != 0;
                       l.fp8 = fp8 != 0;
                       ++count;
-                      visit(l, check_divisibility(model, l, gpu));
+                      visit(l);
                     }
                   }
                 }

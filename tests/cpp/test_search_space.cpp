@@ -3,6 +3,7 @@
 
 #include <map>
 
+#include "hp/hardware.hpp"
 #include "hp/search.hpp"
 
 namespace {
@@ -40,59 +41,29 @@ TEST_CASE("space: auto lists for a 175B-like model on 1024 GPUs", "[search][spac
   CHECK(s.fp8 == std::vector<int>{0});
 }
 
-TEST_CASE("space: every visited layout obeys the rules it is marked with", "[search][space]") {
+TEST_CASE("space: every layout the model accepts obeys Megatron-Core's rules", "[search][space]") {
   const auto m = gpt_like(24, 4096, 32);
   hp::TrainSettings train;
   train.tensor_parallel_sizes = {1, 2, 3, 4, 8};
-  const auto gpu = dgx_gpu();
+  const auto gpu = hp::find_gpu("a100-80gb");
   const auto s = hp::default_space(m, train, gpu, 96, 1536);
   std::map<hp::Infeasible, int> reasons;
   std::uint64_t ok = 0;
-  const auto n = hp::enumerate_layouts(m, s, gpu, [&](const hp::Layout& l, hp::Infeasible r) {
+  const auto n = hp::enumerate_layouts(m, s, [&](const hp::Layout& l) {
+    const auto r = hp::estimate(m, l, gpu, hp::default_calibration(gpu)).reason;
     ++reasons[r];
-    if (r != hp::Infeasible::none) return;
+    if (r != hp::Infeasible::none && r != hp::Infeasible::out_of_memory) return;
     ++ok;
     REQUIRE(96 % (l.tp * l.pp * l.cp) == 0);
     REQUIRE(32 % l.tp == 0);
     REQUIRE(24 % (l.pp * l.vp) == 0);
     REQUIRE(1536 % (l.mbs * l.dp()) == 0);
-    if (l.vp > 1) REQUIRE(l.pp > 2);
     REQUIRE(l.sequence_parallel == (l.tp > 1));
   });
   CHECK(n > ok);
   CHECK(ok > 100);
   CHECK(reasons[hp::Infeasible::heads_not_divisible] > 0);  // tp 3
   CHECK(reasons[hp::Infeasible::gpus_not_divisible] > 0);   // e.g. pp 24 x tp 8 > 96 GPUs
-}
-
-TEST_CASE("space: divisibility rules name the first broken rule", "[search][space]") {
-  const auto m = gpt_like(24, 4096, 32);
-  const auto gpu = dgx_gpu();
-  hp::Layout l;
-  l.num_gpus = 64;
-  l.gbs = 512;
-  l.tp = 2;
-  l.pp = 4;
-  CHECK(hp::check_divisibility(m, l, gpu) == hp::Infeasible::none);
-  l.pp = 5;
-  CHECK(hp::check_divisibility(m, l, gpu) == hp::Infeasible::gpus_not_divisible);
-  l.pp = 4;
-  l.vp = 4;  // 24 layers over 16 chunks
-  CHECK(hp::check_divisibility(m, l, gpu) == hp::Infeasible::layers_not_divisible);
-  l.vp = 3;
-  CHECK(hp::check_divisibility(m, l, gpu) == hp::Infeasible::none);
-  l.mbs = 3;
-  CHECK(hp::check_divisibility(m, l, gpu) == hp::Infeasible::gbs_not_divisible);
-  l.mbs = 1;
-  l.ep = 2;
-  CHECK(hp::check_divisibility(m, l, gpu) == hp::Infeasible::experts_not_divisible);
-  l.ep = 1;
-  l.fp8 = true;
-  CHECK(hp::check_divisibility(m, l, gpu) == hp::Infeasible::fp8_unsupported);
-  l.fp8 = false;
-  l.pp = 2;
-  l.vp = 2;
-  CHECK(hp::check_divisibility(m, l, gpu) == hp::Infeasible::vp_needs_pp);
 }
 
 TEST_CASE("space: full recompute layers are per stage, all = 0", "[search][space]") {
@@ -108,7 +79,58 @@ TEST_CASE("space: full recompute layers are per stage, all = 0", "[search][space
   auto s = hp::default_space(m, train, gpu, 64, 512);
   s.cp = {1};
   std::vector<int> layers;
-  hp::enumerate_layouts(m, s, gpu, [&](const hp::Layout& l, hp::Infeasible) { layers.push_back(l.recompute_num_layers); });
+  hp::enumerate_layouts(m, s, [&](const hp::Layout& l) { layers.push_back(l.recompute_num_layers); });
   // 24 layers / (pp 4 * vp 2) = 3 per chunk: k = 1, 2 per chunk -> 2, 4 per stage; then all (0).
   CHECK(layers == std::vector<int>{2, 4, 0});
+}
+
+TEST_CASE("rank: counts add up, ranking is sorted and deterministic", "[search][rank]") {
+  const auto m = gpt_like(24, 4096, 32);
+  hp::TrainSettings train;
+  const auto gpu = hp::find_gpu("a100-80gb");
+  const auto space = hp::default_space(m, train, gpu, 128, 2048);
+  const auto cal = hp::default_calibration(gpu);
+  const auto a = hp::rank_space(m, space, gpu, cal, {});
+  const auto b = hp::rank_space(m, space, gpu, cal, {});
+  REQUIRE(a.feasible > 0);
+  CHECK(a.feasible == a.ranked.size());
+  std::uint64_t rejected = 0;
+  for (const auto& c : a.infeasible) rejected += c.count;
+  CHECK(rejected + a.feasible == a.enumerated);
+  CHECK(a.evaluated <= a.enumerated);
+  for (std::size_t i = 1; i < a.ranked.size(); ++i) REQUIRE_FALSE(hp::rank_less(a.ranked[i], a.ranked[i - 1]));
+  for (const auto& r : a.ranked) REQUIRE(r.fits);
+  REQUIRE(a.ranked.size() == b.ranked.size());
+  for (std::size_t i = 0; i < a.ranked.size(); ++i)
+    REQUIRE(hp::describe_layout(a.ranked[i].layout) == hp::describe_layout(b.ranked[i].layout));
+  // A bigger safety margin can only drop layouts.
+  hp::EstimateOptions tight;
+  tight.memory_margin = 0.5;
+  CHECK(hp::rank_space(m, space, gpu, cal, tight).feasible < a.feasible);
+}
+
+TEST_CASE("select_trials: top shapes first, then the best of each tp x pp", "[search][rank]") {
+  auto row = [](int tp, int pp, int mbs, hp::Recompute rc, double t) {
+    hp::RankedLayout r;
+    r.layout.tp = tp;
+    r.layout.pp = pp;
+    r.layout.mbs = mbs;
+    r.layout.recompute = rc;
+    r.step_time_s = t;
+    return r;
+  };
+  using R = hp::Recompute;
+  const std::vector<hp::RankedLayout> ranked = {
+      row(2, 1, 4, R::none, 1.0), row(2, 1, 4, R::selective, 1.0), row(2, 1, 2, R::none, 1.1),
+      row(2, 1, 1, R::none, 1.2), row(4, 1, 4, R::none, 1.3), row(1, 2, 4, R::none, 1.4), row(4, 1, 2, R::none, 1.5)};
+  const auto picks = hp::select_trials(ranked, 4);
+  REQUIRE(picks.size() == 4);
+  // Top 2 shapes: rows 0 and 2 (row 1 is row 0's slower copy); then the best of (4,1) and (1,2).
+  CHECK(picks[0].index == 0);
+  CHECK(picks[1].index == 2);
+  CHECK(picks[2].index == 4);
+  CHECK(picks[3].index == 5);
+  CHECK(std::string(picks[3].reason) == "best of tp x pp");
+  CHECK(hp::select_trials(ranked, 100).size() == ranked.size());
+  CHECK(hp::select_trials(ranked, 1).size() == 1);
 }

@@ -35,7 +35,7 @@ struct SearchSpace {
   int num_gpus = 8;
   int gbs = 256;
   std::vector<int> tp, pp, cp, ep, mbs;
-  std::vector<int> vp;                    ///< empty = auto: divisors of layers/pp when pp > 2, else {1}
+  std::vector<int> vp;                    ///< empty = auto: divisors of layers/pp when pp > 1, else {1}
   std::vector<Recompute> recompute_modes; ///< none, selective, full
   std::vector<int> recompute_num_layers;  ///< full: layers per chunk; empty = auto {1,2,4,...} + all
   std::vector<int> sequence_parallel;     ///< 0/1; empty = auto: on iff tp > 1
@@ -53,16 +53,12 @@ struct SearchSpace {
 SearchSpace default_space(const ModelSpec& model, const TrainSettings& train, const GpuSpec& gpu, int num_gpus,
                           int gbs);
 
-/// Called for every combination of the space: reason none = it divides (evaluate it), else why not.
-using LayoutVisitor = std::function<void(const Layout& layout, Infeasible reason)>;
+/// Called for every combination of the space.
+using LayoutVisitor = std::function<void(const Layout& layout)>;
 
-/// Visit every combination in a fixed order (tp, cp, pp, vp, ep, mbs, recompute, SP, DO, FP8), with the first
-/// divisibility rule it breaks (Megatron-Core's rules; memory is not checked here). Returns the count.
-std::uint64_t enumerate_layouts(const ModelSpec& model, const SearchSpace& space, const GpuSpec& gpu,
-                                const LayoutVisitor& visit);
-
-/// The divisibility rules for one layout (no memory check): the first one it breaks, or none.
-Infeasible check_divisibility(const ModelSpec& model, const Layout& layout, const GpuSpec& gpu);
+/// Visit every combination in a fixed order (tp, cp, pp, vp, ep, mbs, recompute, SP, DO, FP8); whether it divides
+/// and fits is hp::estimate's verdict (Megatron-Core's rules). Returns the count.
+std::uint64_t enumerate_layouts(const ModelSpec& model, const SearchSpace& space, const LayoutVisitor& visit);
 
 // ---------------------------------------------------------------------------------------------------------
 // NeMo's grid (nemo policy), nemo_autoconfigurator.md section 4
@@ -179,7 +175,8 @@ struct SearchResult {
   std::uint64_t enumerated = 0;     ///< combinations in the space
   std::uint64_t evaluated = 0;      ///< combinations that divide, evaluated by the performance model
   std::uint64_t feasible = 0;       ///< evaluated and fitting in memory
-  double elapsed_s = 0;
+  double elapsed_s = 0;             ///< whole search, writing included
+  double evaluate_s = 0;            ///< enumerate, evaluate, rank and plan (no file writing)
   std::vector<RankedLayout> ranked; ///< model: feasible layouts by predicted step time; nemo: grid in launch order
   std::vector<InfeasibleCount> infeasible;  ///< by count, descending
   Plan plan;
@@ -205,10 +202,14 @@ RankedLayout to_ranked(const Layout& layout, const Estimate& estimate);
 /// Rank comparator used by rank_space (exposed for tests).
 bool rank_less(const RankedLayout& a, const RankedLayout& b) noexcept;
 
-/// The trials of the model policy: indices into ranked, in launch order. Rule (docs/model_search.md): the first
-/// ceil(limit/2) are the top predictions; the rest go to the best layout of each distinct (tp, pp) not yet
-/// chosen, in rank order; slots still free are filled by rank. Launch order = rank order.
-std::vector<std::size_t> select_trials(const std::vector<RankedLayout>& ranked, int limit);
+/// The trials of the model policy, in launch order (= rank order). Rule (docs/model_search.md): the first ceil(limit/2)
+/// are the top predictions, one per shape (tp, pp, vp, cp, ep, mbs); the rest go to the best layout of each
+/// (tp, pp) not yet chosen, in rank order; slots still free are filled by rank.
+struct TrialPick {
+  std::size_t index = 0;   ///< into ranked
+  const char* reason = ""; ///< "top", "best of tp x pp", "next best"
+};
+std::vector<TrialPick> select_trials(const std::vector<RankedLayout>& ranked, int limit);
 
 /// Names for the model policy: NeMo's name extended with _cp_/_ep_/_vp_ when not 1, act_ckpt_selective for
 /// selective recompute, and _nosp/_nodo/_fp8 when those differ from the defaults.
