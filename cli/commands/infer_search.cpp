@@ -16,6 +16,8 @@ struct Opts {
   std::string results_dir;
   std::string executor = "none";
   std::string model_path;
+  std::string ft_path;
+  double time_limit_min = 30;
   int measure_top_n = -1;
   bool json = false;
 };
@@ -47,8 +49,12 @@ std::function<int()> setup(CLI::App& app) {
   app.description("Inference HP search: best serving layout (TP, PP, batch) under a latency bound");
   app.add_option("config", opts->config, "search config YAML with inference_settings (NeMo's keys)")->required();
   app.add_option("--results-dir", opts->results_dir, "results directory (default: train_settings.logs or ./results)");
-  app.add_option("--executor", opts->executor, "none: write benchmark jobs, launch nothing")
+  app.add_option("--executor", opts->executor,
+                 "none: write benchmark jobs only; local / slurm: launch them (cluster.* keys of the config), wait, "
+                 "and report measured latencies")
       ->capture_default_str();
+  app.add_option("--time-limit-min", opts->time_limit_min, "time limit per benchmark job, minutes")->capture_default_str();
+  app.add_option("--ft-path", opts->ft_path, "FasterTransformer install (NeMo's fastertransformer_path)");
   app.add_option("--model-path", opts->model_path, "checkpoint / engine / weights path used by the benchmark jobs");
   app.add_option("--measure-top-n", opts->measure_top_n, "benchmark jobs for this many ranked layouts (default top_n)");
   app.add_flag("--json", opts->json, "print one JSON object");
@@ -61,6 +67,8 @@ std::function<int()> setup(CLI::App& app) {
     ro.executor = opts->executor;
     ro.measure_top_n = opts->measure_top_n;
     ro.bench.model_path = opts->model_path;
+    if (!opts->ft_path.empty()) ro.bench.ft_path = opts->ft_path;
+    ro.time_limit_s = opts->time_limit_min * 60;
     const auto out = hpfe::run_inference_search(config, ro);
     const auto& r = out.result;
     int n_fit = 0, n_pareto = 0;

@@ -1,10 +1,12 @@
 // Inference HP search front end: search, benchmark jobs per ranked layout, measured logs, reports.
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "hp/core.hpp"
 #include "hp/inference.hpp"
 #include "hp/nemo_config.hpp"
+#include "hpfe/executor.hpp"
 #include "inference_frontend.hpp"
 
 namespace fs = std::filesystem;
@@ -32,9 +34,9 @@ InferenceRunOutput run_inference_search(const hp::SearchConfig& config, const In
   const hp::GpuSpec gpu = hp::inference_gpu(config);
   const hp::InferenceSettings settings = hp::with_nemo_inference_defaults(config.inference, hp::inference_size_b(model));
   out.tool = hp::bench_tool_from_string("inference_settings.benchmark_tool", settings.benchmark);
-  if (options.executor != "none")
-    throw hp::ConfigError("executor", options.executor,
-                          "inference benchmarks are planned only for now (job scripts written); use --executor none");
+  if (options.executor != "none" && options.executor != "local" && options.executor != "slurm")
+    throw hp::ConfigError("executor", options.executor, "expected none, local or slurm");
+  if (options.executor != "none") executor_options_from_config(config.extra, options.executor);  // cluster.* keys
   {
     hp::ScriptOptions probe = options.script;  // #SBATCH values are checked before anything is written
     probe.slurm = true;
@@ -49,13 +51,42 @@ InferenceRunOutput run_inference_search(const hp::SearchConfig& config, const In
   const std::string label = model_label(model);
   const bool with_lengths = settings.input_seq_lengths.size() > 1 || settings.output_seq_lengths.size() > 1;
 
-  // ---- Measured results: any run directory with a log from an earlier launch ----
+  // ---- Benchmark jobs for the top ranked layouts (never overwrites an existing run directory) ----
+  // Benchmark templates exist for decoder-only (GPT-like) models; T5/mT5 are predicted only.
+  const int n_jobs = model.is_encoder_decoder() ? 0 : options.measure_top_n >= 0 ? options.measure_top_n : settings.top_n;
+  std::vector<PlannedBenchJob> to_run;
+  for (const auto& c : out.result.candidates) {
+    if (!options.write || c.rank < 1 || c.rank > n_jobs) continue;
+    const std::string run = hp::inference_run_name(label, c.layout, with_lengths);
+    const fs::path dir = fs::path(out.inference_dir) / run;
+    ++out.num_jobs_planned;
+    const hp::BenchJob job = hp::bench_job(out.tool, model, c.layout, options.bench, run);
+    if (!fs::exists(dir / "run.sh")) {
+      for (const auto& [name, content] : job.files) write((dir / name).string(), content);
+      hp::ScriptOptions local = options.script;
+      local.slurm = false;
+      local.workdir = fs::absolute(dir).string();
+      write((dir / "run.sh").string(), hp::bench_script(job, local), true);
+      hp::ScriptOptions slurm = options.script;
+      slurm.slurm = true;
+      slurm.workdir = local.workdir;
+      write((dir / "submit.sh").string(), hp::bench_script(job, slurm), true);
+    }
+    if (hp::parse_bench_log(out.tool, (dir / job.log_file).string(), c.layout).status == "missing_log")
+      to_run.push_back({job, dir.string()});
+  }
+  std::map<std::string, std::string> ended;
+  if (options.executor != "none")
+    for (const auto& [dir, state] : execute_bench_jobs(to_run, config, options)) ended[dir] = state;
+
+  // ---- Measured results: any run directory with a log (this launch or an earlier one) ----
   for (auto& c : out.result.candidates) {
     const std::string run = hp::inference_run_name(label, c.layout, with_lengths);
     const fs::path dir = fs::path(out.inference_dir) / run;
     if (!fs::is_directory(dir)) continue;
     const hp::BenchJob job = hp::bench_job(out.tool, model, c.layout, options.bench, run);
-    const hp::BenchResult r = hp::parse_bench_log(out.tool, (dir / job.log_file).string(), c.layout);
+    hp::BenchResult r = hp::parse_bench_log(out.tool, (dir / job.log_file).string(), c.layout);
+    if (r.status == "missing_log" && ended.count(dir.string())) r.status = ended[dir.string()];
     c.measured.status = r.status;
     c.measured.log_path = (dir / job.log_file).string();
     if (r.status == "ok") {
@@ -70,27 +101,6 @@ InferenceRunOutput run_inference_search(const hp::SearchConfig& config, const In
   }
   hp::rerank(out.result);
   if (!options.write) return out;
-
-  // ---- Benchmark jobs for the top ranked layouts (never overwrites an existing run directory) ----
-  // Benchmark templates exist for decoder-only (GPT-like) models; T5/mT5 are predicted only.
-  const int n_jobs = model.is_encoder_decoder() ? 0 : options.measure_top_n >= 0 ? options.measure_top_n : settings.top_n;
-  for (const auto& c : out.result.candidates) {
-    if (c.rank < 1 || c.rank > n_jobs) continue;
-    const std::string run = hp::inference_run_name(label, c.layout, with_lengths);
-    const fs::path dir = fs::path(out.inference_dir) / run;
-    ++out.num_jobs_planned;
-    if (fs::exists(dir / "run.sh")) continue;
-    const hp::BenchJob job = hp::bench_job(out.tool, model, c.layout, options.bench, run);
-    for (const auto& [name, content] : job.files) write((dir / name).string(), content);
-    hp::ScriptOptions local = options.script;
-    local.slurm = false;
-    local.workdir = fs::absolute(dir).string();
-    write((dir / "run.sh").string(), hp::bench_script(job, local), true);
-    hp::ScriptOptions slurm = options.script;
-    slurm.slurm = true;
-    slurm.workdir = local.workdir;
-    write((dir / "submit.sh").string(), hp::bench_script(job, slurm), true);
-  }
 
   // ---- Reports (NeMo's final_summary layout) ----
   std::string sweep = "TP,PP,BS\n";

@@ -235,7 +235,7 @@ std::string bench_script(const BenchJob& j, const ScriptOptions& o) {
   for (size_t i = 0; i < j.commands.size(); ++i) {
     std::string cmd = quoted_command(j.commands[i]);
     const bool last = i + 1 == j.commands.size();
-    if (last && j.mpi) {
+    if (last && j.mpi && (o.slurm || j.num_gpus > 1)) {  // one GPU: no MPI launcher needed
       std::string launcher = o.slurm ? "srun --mpi=pmix" : "mpirun -n " + std::to_string(j.num_gpus) + " --allow-run-as-root";
       if (o.slurm && !o.container_image.empty()) launcher += " --container-image=" + quote(o.container_image);
       cmd = launcher + " " + cmd;

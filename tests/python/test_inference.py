@@ -135,3 +135,36 @@ def test_cli_infer_validate(cli, repo_root):
     assert j["num_rows"] == 2
     proc = cli.run("infer-validate", "--data", os.path.join(repo_root, "tests", "data", "inference", "measured_runs_bad.csv"))
     assert proc.returncode == 2 and "tp=zero" in proc.stderr
+
+
+def test_cli_infer_search_local_executor(cli, repo_root, tmp_path):
+    """--executor local launches the planned FasterTransformer jobs (a stand-in binary), waits, parses the logs."""
+    cfg = tmp_path / "local.yaml"
+    cfg.write_text(
+        "model: gpt3\ninference_settings:\n  model: gpt3_5b\n  gpu: a100-80gb\n  tensor_parallel_sizes: [1]\n"
+        "  pipeline_parallel_sizes: [1]\n  max_batch_sizes: [8, 64, 256]\n  top_n: 3\n"
+    )
+    out = tmp_path / "res"
+    fake_ft = os.path.join(repo_root, "tests", "data", "inference", "fake_ft")
+    proc = cli.run("infer-search", cfg, "--results-dir", out, "--executor", "local", "--ft-path", fake_ft, "--json")
+    assert proc.returncode == 0, proc.stderr
+    j = json.loads(proc.stdout)
+    assert j["num_jobs_planned"] == 3
+    assert j["num_measured"] == 2  # bs 256 "runs out of memory"
+    assert j["best"]["latency_source"] == "measured"
+    # Measured: bs 64 -> 37 ms, bs 8 -> 9 ms; bs 64 has the best throughput per GPU.
+    assert j["best"]["batch_size"] == 64
+    assert j["best"]["latency_ms"] == pytest.approx(37.0)
+    rows = (out / "inference" / "final_summary" / "final_output.csv").read_text().splitlines()
+    assert any(r.endswith(",out_of_memory") for r in rows)
+    log = out / "inference" / "gpt3_5b_tp1_pp1_bs64" / "bench.log"
+    assert "FT-CPP-decoding-beamsearch-time 37.00 ms" in log.read_text()
+    # A second run reuses the logs: nothing is launched again, the same measurements come back.
+    j2 = cli.json("infer-search", cfg, "--results-dir", out, "--executor", "local", "--ft-path", fake_ft)
+    assert j2["num_measured"] == 2 and j2["best"]["latency_ms"] == pytest.approx(37.0)
+
+
+def test_cli_infer_search_bad_executor(cli, repo_root, tmp_path):
+    proc = cli.run("infer-search", _example(repo_root), "--results-dir", tmp_path / "res", "--executor", "k8s")
+    assert proc.returncode == 2 and "executor=k8s" in proc.stderr
+    assert not (tmp_path / "res").exists()

@@ -14,7 +14,8 @@ namespace hpfe {
 
 struct InferenceRunOptions {
   std::string results_dir;          ///< "" = train_settings.logs, else "results"
-  std::string executor = "none";    ///< none: plan only (job scripts written, nothing launched)
+  std::string executor = "none";    ///< none: plan only (job scripts written) | local | slurm (launch, wait, parse)
+  double time_limit_s = 1800;       ///< per benchmark job (NeMo's run.time_limit 0:30:00)
   int measure_top_n = -1;           ///< jobs prepared for this many ranked layouts; -1 = top_n
   hp::BenchOptions bench;
   hp::ScriptOptions script;         ///< slurm = true writes sbatch headers into submit.sh
@@ -34,5 +35,18 @@ struct InferenceRunOutput {
 
 /// The whole inference search. Validates everything before writing anything (a ConfigError leaves no file).
 InferenceRunOutput run_inference_search(const hp::SearchConfig& config, const InferenceRunOptions& options);
+
+/// One planned benchmark job in its run directory.
+struct PlannedBenchJob {
+  hp::BenchJob job;
+  std::string dir;
+};
+
+/// Launch the jobs through the training search's executors (local or slurm, cluster.* keys of the config),
+/// at most the executor's max_concurrent at a time, and wait for them. Returns run dir -> executor state for the
+/// jobs that ended without success (used to classify a job that left no log).
+std::vector<std::pair<std::string, std::string>> execute_bench_jobs(const std::vector<PlannedBenchJob>& jobs,
+                                                                    const hp::SearchConfig& config,
+                                                                    const InferenceRunOptions& options);
 
 }  // namespace hpfe
