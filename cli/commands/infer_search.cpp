@@ -5,6 +5,7 @@
 #include <string>
 
 #include "command.hpp"
+#include "json.hpp"
 #include "hp/core.hpp"
 #include "hp/search_config.hpp"
 #include "inference_frontend.hpp"
@@ -21,15 +22,6 @@ struct Opts {
   int measure_top_n = -1;
   bool json = false;
 };
-
-std::string json_str(const std::string& s) {
-  std::string o = "\"";
-  for (char ch : s) {
-    if (ch == '"' || ch == '\\') o += '\\';
-    o += ch;
-  }
-  return o + "\"";
-}
 
 std::string candidate_json(const hp::InferenceCandidate& c) {
   const auto& e = c.estimate;
@@ -79,14 +71,14 @@ std::function<int()> setup(CLI::App& app) {
     if (opts->json) {
       std::string top, files;
       for (int i = 0; i < r.num_top; ++i) top += (i ? "," : "") + candidate_json(r.candidates[static_cast<size_t>(i)]);
-      for (const auto& f : out.files) files += (files.empty() ? "" : ",") + json_str(f);
+      for (const auto& f : out.files) files += (files.empty() ? "" : ",") + hpcli::json_string(f);
       fmt::print("{{\"model\":{},\"gpu\":{},\"num_candidates\":{},\"num_fit\":{},\"num_pareto\":{},"
                  "\"num_measured\":{},\"num_jobs_planned\":{},\"max_latency_ms\":{},\"best\":{},\"top\":[{}],"
                  "\"summary_dir\":{},\"files\":[{}]}}\n",
-                 json_str(r.model.name), json_str(r.gpu.name), r.candidates.size(), n_fit, n_pareto, out.num_measured,
+                 hpcli::json_string(r.model.name), hpcli::json_string(r.gpu.name), r.candidates.size(), n_fit, n_pareto, out.num_measured,
                  out.num_jobs_planned, r.settings.max_latency_ms,
                  r.best >= 0 ? candidate_json(r.candidates[static_cast<size_t>(r.best)]) : std::string("null"), top,
-                 json_str(out.summary_dir), files);
+                 hpcli::json_string(out.summary_dir), files);
       return r.best >= 0 ? hpcli::kOk : hpcli::kNoFeasible;
     }
     fmt::print("inference search: {} on {} ({}), {} layouts, {} fit, {} on the Pareto front, bound {}\n",

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "command.hpp"
+#include "json.hpp"
 #include "hp/core.hpp"
 #include "hp/inference_validate.hpp"
 
@@ -18,15 +19,6 @@ struct Opts {
   bool cross_validate = false;
   bool json = false;
 };
-
-std::string json_escape(const std::string& s) {
-  std::string o;
-  for (char ch : s) {
-    if (ch == '"' || ch == '\\') o += '\\';
-    o += ch;
-  }
-  return o;
-}
 
 void print_calibration(const hp::InferenceCalibration& c) {
   fmt::print("  {}: gemm_efficiency={:.3f} attention_efficiency={:.3f} memory_efficiency={:.3f} "
@@ -62,11 +54,11 @@ std::function<int()> setup(CLI::App& app) {
     if (opts->json) {
       std::string rows;
       for (const auto& r : rep.rows)
-        rows += fmt::format("{}{{\"id\":\"{}\",\"metric\":\"{}\",\"measured\":{},\"predicted\":{},\"error\":{},"
-                            "\"predicted_fits\":{},\"source\":\"{}\"}}",
-                            rows.empty() ? "" : ",", json_escape(r.measurement.id), hp::to_string(r.measurement.metric),
+        rows += fmt::format("{}{{\"id\":{},\"metric\":\"{}\",\"measured\":{},\"predicted\":{},\"error\":{},"
+                            "\"predicted_fits\":{},\"source\":{}}}",
+                            rows.empty() ? "" : ",", hpcli::json_string(r.measurement.id), hp::to_string(r.measurement.metric),
                             r.measurement.value, r.predicted, r.error, r.predicted_fits ? "true" : "false",
-                            json_escape(r.measurement.source));
+                            hpcli::json_string(r.measurement.source));
       fmt::print("{{\"num_rows\":{},\"mean_abs_error\":{},\"median_abs_error\":{},\"max_abs_error\":{},"
                  "\"mean_abs_error_throughput\":{},\"mean_abs_error_ttft\":{},\"num_not_fitting\":{},\"rows\":[{}]}}\n",
                  rep.rows.size(), rep.mean_abs_error, rep.median_abs_error, rep.max_abs_error,

@@ -79,6 +79,15 @@ def test_cli_infer_search_end_to_end(cli, repo_root, tmp_path):
     assert "TTFT [ms]" in header and "Measured Latency [ms]" in header
     root = ET.parse(summary / "pareto.svg").getroot()  # well-formed, self-contained SVG
     assert root.tag.endswith("svg")
+    ns = "{http://www.w3.org/2000/svg}"
+    frame = root.find(f"{ns}rect[@stroke]")
+    x0, y0 = float(frame.get("x")), float(frame.get("y"))
+    x1, y1 = x0 + float(frame.get("width")), y0 + float(frame.get("height"))
+    points = [c for c in root.iter(f"{ns}circle") if c.find(f"{ns}title") is not None]
+    assert len(points) == 21  # every fitting layout is drawn, inside the plot frame
+    for c in points:
+        assert x0 <= float(c.get("cx")) <= x1 and y0 <= float(c.get("cy")) <= y1
+    assert "TP " in points[0].find(f"{ns}title").text
     assert "tensor_parallel_size:" in (summary / "best_layout.yaml").read_text()
     best = j["best"]
     run = out / "inference" / f"gpt3_5b_tp{best['tp']}_pp{best['pp']}_bs{best['batch_size']}"
