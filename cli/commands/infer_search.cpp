@@ -1,6 +1,7 @@
 // hp-cli infer-search: serving layout search (TP x PP x batch x lengths) under a latency bound.
 #include <fmt/core.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -59,7 +60,8 @@ std::function<int()> setup(CLI::App& app) {
     ro.executor = opts->executor;
     ro.measure_top_n = opts->measure_top_n;
     ro.bench.model_path = opts->model_path;
-    if (!opts->ft_path.empty()) ro.bench.ft_path = opts->ft_path;
+    // The job scripts run in their own directories: a relative install path must not change meaning.
+    if (!opts->ft_path.empty()) ro.bench.ft_path = std::filesystem::absolute(opts->ft_path).string();
     ro.time_limit_s = opts->time_limit_min * 60;
     const auto out = hpfe::run_inference_search(config, ro);
     const auto& r = out.result;

@@ -86,7 +86,9 @@ InferenceRunOutput run_inference_search(const hp::SearchConfig& config, const In
     if (!fs::is_directory(dir)) continue;
     const hp::BenchJob job = hp::bench_job(out.tool, model, c.layout, options.bench, run);
     hp::BenchResult r = hp::parse_bench_log(out.tool, (dir / job.log_file).string(), c.layout);
-    if (r.status == "missing_log" && ended.count(dir.string())) r.status = ended[dir.string()];
+    // A job that ended badly without saying why in its log takes the scheduler's verdict.
+    if ((r.status == "missing_log" || r.status == "no_result") && ended.count(dir.string()))
+      r.status = ended[dir.string()];
     c.measured.status = r.status;
     c.measured.log_path = (dir / job.log_file).string();
     if (r.status == "ok") {

@@ -124,7 +124,8 @@ void classify_failure(const std::string& text, BenchResult& r) {
       {"CUBLAS_STATUS_ALLOC_FAILED", "out_of_memory"}, {"NCCL error", "nccl_error"},
       {"DUE TO TIME LIMIT", "timeout"},        {"Traceback (most recent call last)", "error"},
       {"[FT][ERROR]", "error"},                {"[TensorRT-LLM][ERROR]", "error"},
-      {"Segmentation fault", "error"},         {"CANCELLED", "error"}};
+      {"Segmentation fault", "error"},         {"CANCELLED", "error"},
+      {"command not found", "error"},          {"No such file or directory", "error"}};
   for (const auto& [needle, status] : patterns) {
     const std::string l = line_containing(text, needle);
     if (!l.empty()) {
