@@ -2,6 +2,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,11 +22,11 @@ struct Opts {
 };
 
 void print_calibration(const hp::InferenceCalibration& c) {
-  fmt::print("  {}: gemm_efficiency={:.3f} attention_efficiency={:.3f} memory_efficiency={:.3f} "
+  fmt::print("  {}/{}: gemm_efficiency={:.3f} attention_efficiency={:.3f} memory_efficiency={:.3f} "
              "layer_overhead_s={:.3g} step_overhead_s={:.3g} prefill_overhead_s={:.3g} allreduce_latency_s={:.3g} "
-             "gqa_kv_reuse={:.3f}\n",
-             c.gpu_family, c.gemm_efficiency, c.attention_efficiency, c.memory_efficiency, c.layer_overhead_s,
-             c.step_overhead_s, c.prefill_overhead_s, c.allreduce_latency_s, c.gqa_kv_reuse);
+             "gqa_kv_reuse={:.3f} comm_efficiency={:.3f} internode_latency_s={:.3g} kv_read_efficiency={:.3f}\n",
+             c.gpu_family, c.engine, c.gemm_efficiency, c.attention_efficiency, c.memory_efficiency, c.layer_overhead_s,
+             c.step_overhead_s, c.prefill_overhead_s, c.allreduce_latency_s, c.gqa_kv_reuse, c.comm_efficiency, c.internode_latency_s, c.kv_read_efficiency);
 }
 
 std::function<int()> setup(CLI::App& app) {
@@ -43,12 +44,8 @@ std::function<int()> setup(CLI::App& app) {
         opts->data.empty() ? hp::published_inference_measurements() : hp::load_inference_measurements_csv(opts->data);
     std::vector<hp::InferenceCalibration> fitted;
     if (opts->fit) {
-      std::vector<std::string> families;
-      for (const auto& m : data) {
-        const auto f = hp::default_inference_calibration(hp::find_gpu(m.gpu)).gpu_family;
-        if (std::find(families.begin(), families.end(), f) == families.end()) families.push_back(f);
-      }
-      for (const auto& f : families) fitted.push_back(hp::fit_inference_calibration(data, f));
+      for (const auto& [family, engine] : hp::calibration_groups(data))
+        fitted.push_back(hp::fit_inference_calibration(data, family, engine));
     }
     const auto rep = opts->cross_validate ? hp::cross_validate_inference(data) : hp::validate_inference(data, fitted);
     if (opts->json) {
@@ -78,6 +75,17 @@ std::function<int()> setup(CLI::App& app) {
       fmt::print("{:<58} {:>12.1f} {:>12.1f} {:>+7.1f}%  {} {}\n", r.measurement.id, r.measurement.value * k,
                  r.predicted * k, r.error * 100, r.predicted_fits ? "yes" : "no", unit);
     }
+    // Mean |error| per table (the id's first part: trtllm-v0.6.1, trtllm-v0.5.0, trtllm-ttft-v0.5, ft, ...).
+    std::vector<std::pair<std::string, std::pair<double, int>>> tables;
+    for (const auto& r : rep.rows) {
+      const std::string t = r.measurement.id.substr(0, r.measurement.id.find('/'));
+      auto it = std::find_if(tables.begin(), tables.end(), [&](const auto& x) { return x.first == t; });
+      if (it == tables.end()) it = tables.insert(tables.end(), {t, {0.0, 0}});
+      it->second.first += std::fabs(r.error);
+      ++it->second.second;
+    }
+    for (const auto& [t, v] : tables)
+      fmt::print("  {:<20} rows {:>3}  mean |error| {:.1f}%\n", t, v.second, v.first / v.second * 100);
     fmt::print("rows {}  mean |error| {:.1f}%  median {:.1f}%  max {:.1f}%  throughput {:.1f}%  ttft {:.1f}%  "
                "predicted not fitting {}\n",
                rep.rows.size(), rep.mean_abs_error * 100, rep.median_abs_error * 100, rep.max_abs_error * 100,

@@ -42,7 +42,8 @@ InferenceRunOutput run_inference_search(const hp::SearchConfig& config, const In
     probe.slurm = true;
     hp::bench_script(hp::BenchJob{}, probe);
   }
-  out.result = hp::inference_search(model, gpu, settings, hp::default_inference_calibration(gpu));
+  // Predictions use the calibration of the engine that will measure (vLLM has none yet: TensorRT-LLM's).
+  out.result = hp::inference_search(model, gpu, settings, hp::default_inference_calibration(gpu, hp::to_string(out.tool)));
   const std::string root = !options.results_dir.empty() ? options.results_dir
                            : !config.train.logs.empty() ? config.train.logs
                                                         : std::string("results");

@@ -34,33 +34,56 @@ double dtype_bytes(const std::string& key, const std::string& dtype) {
   throw ConfigError(key, dtype, "unknown data type (expected fp16, bf16, fp8, int8 or fp32)");
 }
 
-InferenceCalibration default_inference_calibration(const GpuSpec& gpu) {
+InferenceCalibration default_inference_calibration(const GpuSpec& gpu, const std::string& engine) {
   std::string n;
   for (char c : gpu.name) n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  // Fitted with `hp-cli infer-validate --fit` on the published TensorRT-LLM tables shipped in
-  // libhp/src/data/inference_published.cpp (docs/model_inference.md, "Calibration"). Hopper's fit is also the
-  // generic one (newest architecture with data). The A100 rows hold no GQA decode run, so A100 takes Hopper's
-  // gqa_kv_reuse (same TensorRT-LLM releases, same attention kernels).
+  // Fitted with `hp-cli infer-validate --fit` on the published measurements shipped in
+  // libhp/src/data/inference_published.cpp (docs/model_inference.md, "Calibration"), per GPU family and engine.
+  // Hopper's TensorRT-LLM fit is also the generic one (newest architecture with data); engines or GPUs without
+  // data fall back to the GPU's TensorRT-LLM fit. A100 has no GQA decode row and takes Hopper's gqa_kv_reuse
+  // (same TensorRT-LLM releases, same attention kernels).
   InferenceCalibration c;
-  c.gemm_efficiency = 0.544;
-  c.attention_efficiency = 0.350;
-  c.memory_efficiency = 0.883;
-  c.layer_overhead_s = 7.63e-05;
-  c.step_overhead_s = 1.94e-4;
+  c.gemm_efficiency = 0.526;
+  c.attention_efficiency = 0.444;
+  c.memory_efficiency = 0.950;
+  c.layer_overhead_s = 8.14e-5;
+  c.step_overhead_s = 1.23e-4;
   c.prefill_overhead_s = 2.69e-3;
-  c.allreduce_latency_s = 1.64e-05;
-  c.gqa_kv_reuse = 0.339;
+  c.allreduce_latency_s = 1.78e-5;
+  c.gqa_kv_reuse = 0.326;
+  c.comm_efficiency = 0.864;
+  c.internode_latency_s = 2e-5;
+  c.kv_read_efficiency = 0.923;
   if (n.rfind("a100", 0) == 0) {
     c.gpu_family = "a100";
-    c.gemm_efficiency = 0.772;
-    c.attention_efficiency = 0.216;
+    c.gemm_efficiency = 0.754;
+    c.attention_efficiency = 0.237;
     c.memory_efficiency = 0.950;
-    c.layer_overhead_s = 1.93e-4;
+    c.layer_overhead_s = 1.76e-4;
     c.step_overhead_s = 0;
-    c.prefill_overhead_s = 1.48e-3;
-    c.allreduce_latency_s = 2.24e-05;
+    c.prefill_overhead_s = 1.78e-3;
+    c.allreduce_latency_s = 3.08e-5;
+    c.comm_efficiency = 1.0;
+    c.kv_read_efficiency = 1.0;
   } else if (n.rfind("h100", 0) == 0 || n.rfind("h200", 0) == 0 || n.rfind("gh200", 0) == 0) {
     c.gpu_family = "h100";
+  }
+  if (engine == "fastertransformer") c.attention_score_passes = 4;  // FT's GPT context attention is unfused
+  if (engine == "fastertransformer" && c.gpu_family == "a100") {
+    // FasterTransformer (NeMo's benchmark) on A100, fitted on FT's gpt_guide.md tables. attention_efficiency
+    // (1.1 % of peak) stands for FT's masked multi-head attention decode kernel, far slower per key than the
+    // KV-read roofline; the fit prefers it to a lower kv_read_efficiency.
+    c.engine = engine;
+    c.gemm_efficiency = 0.602;
+    c.attention_efficiency = 0.011;
+    c.memory_efficiency = 0.798;
+    c.layer_overhead_s = 7.87e-5;
+    c.step_overhead_s = 0;
+    c.prefill_overhead_s = 1.01e-2;
+    c.allreduce_latency_s = 2.01e-5;
+    c.comm_efficiency = 1.0;
+    c.internode_latency_s = 1.27e-5;
+    c.kv_read_efficiency = 1.0;
   }
   return c;
 }
@@ -149,13 +172,21 @@ struct StepCost {
   double total() const { return compute_s + kv_s + comm_s + overhead_s; }
 };
 
-double tp_link_bw(const Ctx& c) {
-  const bool intra = c.layout.tp <= c.layout.gpus_per_node && c.layout.tp <= c.gpu.nvlink_domain_size;
-  return (intra ? c.gpu.nvlink_bandwidth_bytes_per_s : c.gpu.internode_bandwidth_bytes_per_s) * c.cal.comm_efficiency;
-}
-double tp_alpha(const Ctx& c) {
-  const bool intra = c.layout.tp <= c.layout.gpus_per_node && c.layout.tp <= c.gpu.nvlink_domain_size;
-  return intra ? c.cal.allreduce_latency_s : c.cal.internode_latency_s;
+/// TP all-reduce of `bytes` per GPU. Inside one NVLink domain: allreduce_s over NVLink. Across nodes:
+/// hierarchical (NCCL's two-level scheme; Jeaugey 2019, "Massively scale your deep learning training with NCCL
+/// 2.4"; Thakur et al. 2005 for the per-level costs): reduce-scatter inside the node over NVLink, all-reduce of
+/// the 1/g shard across the N nodes (every GPU on its own NIC), all-gather inside the node.
+double tp_allreduce_s(const Ctx& c, double bytes) {
+  const int tp = c.layout.tp;
+  const int g = std::min({tp, c.layout.gpus_per_node, c.gpu.nvlink_domain_size});
+  const double nvl = c.gpu.nvlink_bandwidth_bytes_per_s * c.cal.comm_efficiency;
+  if (tp <= g) return allreduce_s(bytes, tp, nvl, c.cal.allreduce_latency_s);
+  const int nodes = (tp + g - 1) / g;
+  const double ib = c.gpu.internode_bandwidth_bytes_per_s * c.cal.comm_efficiency;
+  const double intra = 2.0 * ((g - 1) * c.cal.allreduce_latency_s + (g - 1.0) / g * bytes / nvl);
+  const double hierarchical = intra + allreduce_s(bytes / g, nodes, ib, c.cal.internode_latency_s);
+  // Small messages: latency-bound, the cheaper flat algorithm over all ranks at the inter-node cost wins.
+  return std::min(hierarchical, allreduce_s(bytes, tp, ib, c.cal.internode_latency_s));
 }
 
 /// One transformer layer on one GPU for `b` sequences, `q` new tokens each, attending to `ctx_avg`
@@ -191,15 +222,19 @@ StepCost layer_cost(const Ctx& c, double b, double q, double ctx_avg, bool decod
   double attn_flops = 4 * b * q * ctx_avg * heads_gpu * s.head_dim;
   double attn_bytes = decode ? b * ctx_avg * 2 * c.kv_heads_read_per_gpu * s.head_dim * c.kv_b
                              : b * q * (heads_gpu + 2 * c.kv_heads_per_gpu) * s.head_dim * 2;
+  // Unfused attention writes and reads the [b, a, q, ctx] score matrix in HBM (Dao et al. 2022, FlashAttention,
+  // Algorithm 0: standard attention reads/writes Theta(N^2) elements per head); fused kernels keep it on chip.
+  if (!decode) attn_bytes += c.cal.attention_score_passes * b * heads_gpu * q * (2 * ctx_avg) * 2;
   if (cross_len > 0) {
     attn_flops += 4 * b * q * cross_len * heads_gpu * s.head_dim;
     attn_bytes += b * cross_len * 2 * heads_gpu * s.head_dim * c.kv_b;
   }
-  cost.kv_s = roofline(attn_flops, c.attn_peak * c.cal.attention_efficiency, attn_bytes, c.mem_bw);
+  cost.kv_s = roofline(attn_flops, c.attn_peak * c.cal.attention_efficiency, attn_bytes,
+                       decode ? c.mem_bw * c.cal.kv_read_efficiency : c.mem_bw);
   // Megatron TP: two all-reduces of the [tokens, h] activations per layer in the forward pass
   // (Shoeybi et al. 2019, Section 3, Figure 4); a third for T5 cross-attention.
   const double n_ar = cross_len > 0 ? 3 : 2;
-  cost.comm_s = n_ar * allreduce_s(tokens * s.hidden * 2, c.layout.tp, tp_link_bw(c), tp_alpha(c));
+  cost.comm_s = n_ar * tp_allreduce_s(c, tokens * s.hidden * 2);
   cost.overhead_s = c.cal.layer_overhead_s;
   return cost;
 }

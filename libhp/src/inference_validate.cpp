@@ -44,10 +44,11 @@ double predict(const InferenceMeasurement& m, const InferenceEstimate& e) {
   return 0;
 }
 
-InferenceCalibration calibration_for(const GpuSpec& gpu, const std::vector<InferenceCalibration>& overrides) {
-  const InferenceCalibration d = default_inference_calibration(gpu);
+InferenceCalibration calibration_for(const GpuSpec& gpu, const std::string& engine,
+                                     const std::vector<InferenceCalibration>& overrides) {
+  const InferenceCalibration d = default_inference_calibration(gpu, engine);
   for (const auto& c : overrides)
-    if (c.gpu_family == d.gpu_family) return c;
+    if (c.gpu_family == d.gpu_family && c.engine == engine) return c;
   return d;
 }
 
@@ -132,39 +133,42 @@ InferenceValidationReport summarize(std::vector<InferenceValidationRow> rows) {
 InferenceValidationReport validate_inference(const std::vector<InferenceMeasurement>& measurements,
                                              const std::vector<InferenceCalibration>& calibrations) {
   std::vector<InferenceValidationRow> rows;
-  for (const auto& m : measurements) rows.push_back(validation_row(m, calibration_for(find_gpu(m.gpu), calibrations)));
+  for (const auto& m : measurements) rows.push_back(validation_row(m, calibration_for(find_gpu(m.gpu), m.engine, calibrations)));
   return summarize(std::move(rows));
 }
 
-InferenceValidationReport cross_validate_inference(const std::vector<InferenceMeasurement>& measurements) {
-  std::vector<InferenceValidationRow> rows;
-  for (size_t i = 0; i < measurements.size(); ++i) {
+InferenceValidationReport cross_validate_inference(const std::vector<InferenceMeasurement>& measurements, int folds) {
+  if (folds < 2) throw ConfigError("folds", std::to_string(folds), "must be >= 2");
+  std::vector<InferenceValidationRow> rows(measurements.size());
+  // Fold k holds rows i with i % folds == k; its rows are predicted by calibrations fitted on the other folds.
+  for (int k = 0; k < folds; ++k) {
     std::vector<InferenceMeasurement> rest;
     for (size_t j = 0; j < measurements.size(); ++j)
-      if (j != i) rest.push_back(measurements[j]);
-    const std::string family = default_inference_calibration(find_gpu(measurements[i].gpu)).gpu_family;
-    InferenceCalibration cal = default_inference_calibration(find_gpu(measurements[i].gpu));
-    try {
-      cal = fit_inference_calibration(rest, family);
-    } catch (const ConfigError&) {
-      // No other row of this family: predict with the shipped calibration.
+      if (static_cast<int>(j % folds) != k) rest.push_back(measurements[j]);
+    std::vector<InferenceCalibration> fitted;
+    for (const auto& [family, engine] : calibration_groups(rest)) fitted.push_back(fit_inference_calibration(rest, family, engine));
+    for (size_t i = static_cast<size_t>(k); i < measurements.size(); i += static_cast<size_t>(folds)) {
+      const auto& m = measurements[i];
+      rows[i] = validation_row(m, calibration_for(find_gpu(m.gpu), m.engine, fitted));
     }
-    rows.push_back(validation_row(measurements[i], cal));
   }
   return summarize(std::move(rows));
 }
 
 InferenceCalibration fit_inference_calibration(const std::vector<InferenceMeasurement>& measurements,
-                                               const std::string& gpu_family) {
+                                               const std::string& gpu_family, const std::string& engine) {
   std::vector<InferenceMeasurement> rows;
   GpuSpec gpu;
   for (const auto& m : measurements) {
     const GpuSpec g = find_gpu(m.gpu);
-    if (default_inference_calibration(g).gpu_family == gpu_family) rows.push_back(m);
+    if (default_inference_calibration(g).gpu_family == gpu_family && m.engine == engine) rows.push_back(m);
   }
-  if (rows.empty()) throw ConfigError("gpu_family", gpu_family, "no measurements for this GPU family");
+  if (rows.empty())
+    throw ConfigError("gpu_family", gpu_family + "/" + engine, "no measurements for this GPU family and engine");
   InferenceCalibration cal;
   cal.gpu_family = gpu_family;
+  cal.engine = engine;
+  if (engine == "fastertransformer") cal.attention_score_passes = 4;  // not fitted: a property of the kernels
   // Mean squared log error: symmetric in over- and under-prediction.
   auto loss = [&](const InferenceCalibration& c) {
     double s = 0;
@@ -181,37 +185,62 @@ InferenceCalibration fit_inference_calibration(const std::vector<InferenceMeasur
     double lo, hi;
   };
   const Param params[] = {{&InferenceCalibration::gemm_efficiency, 0.2, 0.95},
-                          {&InferenceCalibration::attention_efficiency, 0.1, 0.9},
+                          {&InferenceCalibration::attention_efficiency, 0.01, 0.9},
                           {&InferenceCalibration::memory_efficiency, 0.4, 0.95},
                           {&InferenceCalibration::layer_overhead_s, 0.0, 300e-6},
                           {&InferenceCalibration::step_overhead_s, 0.0, 5e-3},
                           {&InferenceCalibration::allreduce_latency_s, 1e-6, 50e-6},
-                          {&InferenceCalibration::prefill_overhead_s, 0.0, 10e-3},
-                          {&InferenceCalibration::gqa_kv_reuse, 0.0, 1.0}};
-  double best = loss(cal);
-  // Coordinate descent, each coordinate by a shrinking grid search inside its bounds.
-  for (int round = 0; round < 12; ++round) {
-    for (const auto& p : params) {
-      double lo = p.lo, hi = p.hi;
-      for (int refine = 0; refine < 4; ++refine) {
-        double arg = cal.*p.field;
-        for (int k = 0; k <= 10; ++k) {
-          InferenceCalibration t = cal;
-          t.*p.field = lo + (hi - lo) * k / 10;
-          const double l = loss(t);
-          if (l < best) {
-            best = l;
-            arg = t.*p.field;
+                          {&InferenceCalibration::prefill_overhead_s, 0.0, 30e-3},
+                          {&InferenceCalibration::gqa_kv_reuse, 0.0, 1.0},
+                          {&InferenceCalibration::comm_efficiency, 0.3, 1.0},
+                          {&InferenceCalibration::kv_read_efficiency, 0.05, 1.0},
+                          {&InferenceCalibration::internode_latency_s, 5e-6, 100e-6}};
+  // Coordinate descent, each coordinate by a shrinking grid search inside its bounds; started from a few points
+  // (fast vs slow attention kernels), the lowest loss wins: the loss has local minima.
+  auto descend = [&](InferenceCalibration c) {
+    double best = loss(c);
+    for (int round = 0; round < 12; ++round) {
+      const double before = best;
+      for (const auto& p : params) {
+        double lo = p.lo, hi = p.hi;
+        for (int refine = 0; refine < 4; ++refine) {
+          double arg = c.*p.field;
+          for (int k = 0; k <= 10; ++k) {
+            InferenceCalibration t = c;
+            t.*p.field = lo + (hi - lo) * k / 10;
+            const double l = loss(t);
+            if (l < best) {
+              best = l;
+              arg = t.*p.field;
+            }
           }
+          c.*p.field = arg;
+          const double w = (hi - lo) / 10;
+          lo = std::max(p.lo, arg - w);
+          hi = std::min(p.hi, arg + w);
         }
-        cal.*p.field = arg;
-        const double w = (hi - lo) / 10;
-        lo = std::max(p.lo, arg - w);
-        hi = std::min(p.hi, arg + w);
       }
+      if (best > before * (1 - 1e-4)) break;  // converged: a full round gained < 0.01 %
     }
-  }
+    return std::make_pair(best, c);
+  };
+  auto result = descend(cal);
+  InferenceCalibration slow = cal;
+  slow.attention_efficiency = 0.05;
+  slow.kv_read_efficiency = 0.5;
+  const auto alt = descend(slow);
+  if (alt.first < result.first) result = alt;
+  cal = result.second;
   return cal;
+}
+
+std::vector<std::pair<std::string, std::string>> calibration_groups(const std::vector<InferenceMeasurement>& measurements) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& m : measurements) {
+    std::pair<std::string, std::string> g{default_inference_calibration(find_gpu(m.gpu)).gpu_family, m.engine};
+    if (std::find(out.begin(), out.end(), g) == out.end()) out.push_back(g);
+  }
+  return out;
 }
 
 std::vector<InferenceMeasurement> load_inference_measurements_csv(const std::string& path) {
@@ -287,6 +316,8 @@ std::vector<InferenceMeasurement> load_inference_measurements_csv(const std::str
       throw ConfigError(where + ".value", f[10], "expected a number > 0");
     }
     m.source = f[11];
+    if (header.size() > want.size() && header[want.size()] == "engine" && f.size() > want.size() && !f[want.size()].empty())
+      m.engine = f[want.size()];
     m.id = m.model_name + "/" + m.gpu + "/tp" + std::to_string(m.layout.tp) + "/pp" + std::to_string(m.layout.pp) +
            "/bs" + std::to_string(m.layout.batch_size) + "/" + std::to_string(m.layout.input_len) + "-" +
            std::to_string(m.layout.output_len);

@@ -45,7 +45,7 @@ py::dict estimate_dict(const hp::InferenceEstimate& e) {
 
 py::dict estimate_inference(const std::string& model, const std::string& gpu, int tp, int pp, int batch_size,
                             int input_len, int output_len, const std::string& weight_dtype,
-                            const std::string& kv_cache_dtype, int gpus_per_node) {
+                            const std::string& kv_cache_dtype, int gpus_per_node, const std::string& engine) {
   hp::InferenceLayout l;
   l.tp = tp;
   l.pp = pp;
@@ -56,7 +56,7 @@ py::dict estimate_inference(const std::string& model, const std::string& gpu, in
   l.kv_cache_dtype = kv_cache_dtype;
   l.gpus_per_node = gpus_per_node;
   const hp::GpuSpec g = hp::find_gpu(gpu);
-  return estimate_dict(hp::estimate_inference(hp::find_model(model), l, g, hp::default_inference_calibration(g)));
+  return estimate_dict(hp::estimate_inference(hp::find_model(model), l, g, hp::default_inference_calibration(g, engine)));
 }
 
 py::dict inference_search(const std::optional<std::string>& config, const std::optional<std::string>& results_dir,
@@ -119,12 +119,8 @@ py::dict validate_inference(const std::optional<std::string>& data, bool fit, bo
   const auto rows = data ? hp::load_inference_measurements_csv(*data) : hp::published_inference_measurements();
   std::vector<hp::InferenceCalibration> fitted;
   if (fit)
-    for (const char* f : {"h100", "a100"}) {
-      try {
-        fitted.push_back(hp::fit_inference_calibration(rows, f));
-      } catch (const hp::ConfigError&) {
-      }
-    }
+    for (const auto& [family, engine] : hp::calibration_groups(rows))
+      fitted.push_back(hp::fit_inference_calibration(rows, family, engine));
   const auto rep = cross_validate ? hp::cross_validate_inference(rows) : hp::validate_inference(rows, fitted);
   py::list list;
   for (const auto& r : rep.rows) {
@@ -155,8 +151,8 @@ HP_PY_BINDING(60, [](py::module_& m) {
   m.def("estimate_inference", &estimate_inference, py::kw_only(), py::arg("model"), py::arg("gpu") = "h100-sxm",
         py::arg("tp") = 1, py::arg("pp") = 1, py::arg("batch_size") = 1, py::arg("input_len") = 60,
         py::arg("output_len") = 20, py::arg("weight_dtype") = "fp16", py::arg("kv_cache_dtype") = "",
-        py::arg("gpus_per_node") = 8,
-        "Predict one serving layout: ttft_s, tpot_s, latency_s, throughput_per_gpu, memory, fits, reason.");
+        py::arg("gpus_per_node") = 8, py::arg("engine") = "trtllm",
+        "Predict one serving layout (engine: trtllm or fastertransformer calibration): ttft_s, tpot_s, latency_s, throughput_per_gpu, memory, fits, reason.");
   m.def("_inference_search", &inference_search, py::arg("config") = py::none(), py::kw_only(),
         py::arg("results_dir") = py::none(), py::arg("write") = true, py::arg("model") = py::none(),
         py::arg("gpu") = py::none(), py::arg("tensor_parallel_sizes") = py::none(),

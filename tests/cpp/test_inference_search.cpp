@@ -1,6 +1,7 @@
 // Inference search: grid, NeMo node rules, bound, top-N, Pareto front, reports, validation error bound.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <string>
 
 #include "hp/catalog.hpp"
@@ -121,27 +122,36 @@ TEST_CASE("inference search: NeMo's default lists by size", "[inference][search]
   CHECK(hp::with_nemo_inference_defaults(hp::InferenceSettings{}, 0.126).max_batch_sizes.back() == 512);
 }
 
-TEST_CASE("inference validation: error against published TensorRT-LLM tables stays bounded", "[inference][validate]") {
+TEST_CASE("inference validation: error against published TensorRT-LLM and FasterTransformer tables", "[inference][validate]") {
   const auto& data = hp::published_inference_measurements();
-  REQUIRE(data.size() == 49);
-  for (const auto& m : data) CHECK_THAT(m.source, Catch::StartsWith("https://github.com/NVIDIA/TensorRT-LLM"));
-  // Measured with the shipped calibration (hp-cli infer-validate): mean 4.9 %, max 15.3 %.
+  REQUIRE(data.size() == 103);
+  int n_ft = 0;
+  for (const auto& m : data) {
+    CHECK_THAT(m.source, Catch::StartsWith("https://github.com/NVIDIA/"));
+    n_ft += m.engine == "fastertransformer";
+  }
+  CHECK(n_ft == 54);
+  // Measured with the shipped calibration (hp-cli infer-validate): mean 6.8 %, max 29.8 %.
   const auto rep = hp::validate_inference(data);
-  CHECK(rep.mean_abs_error < 0.06);
-  CHECK(rep.max_abs_error < 0.18);
+  CHECK(rep.mean_abs_error < 0.08);
+  CHECK(rep.max_abs_error < 0.35);
   CHECK(rep.mean_abs_error_throughput < 0.06);
   CHECK(rep.mean_abs_error_ttft < 0.08);
   CHECK(rep.num_not_fitting <= 1);
-  // Out of sample (leave-one-out refit): mean 6.7 %, max 23.2 %.
-  const auto loo = hp::cross_validate_inference(data);
-  CHECK(loo.mean_abs_error < 0.08);
-  CHECK(loo.max_abs_error < 0.27);
+  // Pipeline parallel across 3 nodes (Megatron-530B, TP 8 x PP 3 on FasterTransformer) within 15 %.
+  for (const auto& r : rep.rows)
+    if (r.measurement.layout.pp == 3) CHECK(std::fabs(r.error) < 0.15);
+  // Out of sample (5-fold cross-validation, refit per fold): mean 8.6 %, max 32.8 %.
+  const auto cv = hp::cross_validate_inference(data);
+  CHECK(cv.mean_abs_error < 0.10);
+  CHECK(cv.max_abs_error < 0.38);
   // An uncalibrated model is much worse: the calibration carries real information.
-  hp::InferenceCalibration generic;
-  generic.gpu_family = "h100";
-  hp::InferenceCalibration generic_a100 = generic;
-  generic_a100.gpu_family = "a100";
-  CHECK(hp::validate_inference(data, {generic, generic_a100}).mean_abs_error > 2 * rep.mean_abs_error);
+  std::vector<hp::InferenceCalibration> generic(3);
+  generic[0].gpu_family = "h100";
+  generic[1].gpu_family = "a100";
+  generic[2].gpu_family = "a100";
+  generic[2].engine = "fastertransformer";
+  CHECK(hp::validate_inference(data, generic).mean_abs_error > 2 * rep.mean_abs_error);
 }
 
 TEST_CASE("inference validation: measurements CSV", "[inference][validate]") {

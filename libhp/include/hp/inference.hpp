@@ -76,6 +76,7 @@ struct InferenceEstimate {
 /// Efficiency parameters of the inference model (achieved / peak), fitted on published measurements.
 struct InferenceCalibration {
   std::string gpu_family;               ///< "a100", "h100", ...; empty = generic
+  std::string engine = "trtllm";        ///< serving engine it was fitted on: trtllm | fastertransformer
   double gemm_efficiency = 0.6;         ///< large GEMMs, of dense peak (BF16/FP16 or FP8)
   double attention_efficiency = 0.4;    ///< prefill attention (FlashAttention-like), of BF16 peak
   double memory_efficiency = 0.75;      ///< achieved / nominal HBM bandwidth for weight and KV reads
@@ -85,14 +86,18 @@ struct InferenceCalibration {
   double layer_overhead_s = 20e-6;      ///< fixed kernel launch / sync cost per layer per forward
   double step_overhead_s = 100e-6;      ///< fixed cost per decode step (sampling, host sync, scheduling)
   double prefill_overhead_s = 1e-3;     ///< fixed cost of the context phase (input setup, first sampling)
+  double attention_score_passes = 0;    ///< HBM passes over the s x s score matrix in the prefill: 0 for fused
+                                        ///< (FlashAttention / FMHA), 4 for unfused (FasterTransformer's GPT)
+  double kv_read_efficiency = 1.0;      ///< decode attention's KV-cache reads, relative to memory_efficiency
   double gqa_kv_reuse = 1.0;            ///< share of K/V reads shared by the query heads of a GQA group
                                         ///< (1: read once per group; 0: once per query head)
   double memory_overhead_bytes = 1.5e9;   ///< CUDA context, NCCL buffers, workspaces per GPU
   double memory_fraction = 0.95;        ///< share of GPU memory usable by weights + KV + activations
 };
 
-/// Shipped calibration for a GPU (falls back to the generic one).
-InferenceCalibration default_inference_calibration(const GpuSpec& gpu);
+/// Shipped calibration for a GPU and a serving engine ("trtllm", "fastertransformer"; others and unfitted
+/// pairs fall back to the GPU's TensorRT-LLM fit, then to the generic one).
+InferenceCalibration default_inference_calibration(const GpuSpec& gpu, const std::string& engine = "trtllm");
 
 /// Evaluate one serving layout. Never throws for an infeasible layout (the reason is data);
 /// throws ConfigError for values that are not layouts at all (tp < 1, unknown dtype, ...).

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hp/inference.hpp"
@@ -29,6 +30,7 @@ struct InferenceMeasurement {
   InferenceMetric metric = InferenceMetric::output_tokens_per_s;
   double value = 0;         ///< SI units (tokens/s or seconds)
   std::string source;       ///< URL (and version) of the published table
+  std::string engine = "trtllm";  ///< serving engine that measured it: trtllm | fastertransformer | vllm | ...
 };
 
 /// Published TensorRT-LLM measurements shipped with the project (static batching, gptSessionBenchmark).
@@ -64,13 +66,17 @@ struct InferenceValidationReport {
 InferenceValidationReport validate_inference(const std::vector<InferenceMeasurement>& measurements,
                                              const std::vector<InferenceCalibration>& calibrations = {});
 
-/// Fit the efficiency parameters of one GPU family on the measurements of that family (coordinate descent
-/// on the mean squared log error). Returns the fitted calibration.
+/// Fit the efficiency parameters of one GPU family and engine on its measurements (coordinate descent on the
+/// mean squared log error). Returns the fitted calibration.
 InferenceCalibration fit_inference_calibration(const std::vector<InferenceMeasurement>& measurements,
-                                               const std::string& gpu_family);
+                                               const std::string& gpu_family, const std::string& engine = "trtllm");
 
-/// Leave-one-out cross-validation: each row is predicted by a calibration fitted on the other rows of its GPU
-/// family (starting from `base`), so the errors are out of sample.
-InferenceValidationReport cross_validate_inference(const std::vector<InferenceMeasurement>& measurements);
+/// The (GPU family, engine) pairs present in measurements, in order of first appearance.
+std::vector<std::pair<std::string, std::string>> calibration_groups(const std::vector<InferenceMeasurement>& measurements);
+
+/// k-fold cross-validation: the rows of each fold (row index mod k) are predicted by calibrations fitted on the
+/// other folds, so every error is out of sample. A fold's (GPU family, engine) without other rows falls back to
+/// the shipped calibration.
+InferenceValidationReport cross_validate_inference(const std::vector<InferenceMeasurement>& measurements, int folds = 5);
 
 }  // namespace hp

@@ -23,6 +23,48 @@ const char* const kV061 =
 // TensorRT-LLM release/0.5.0 docs/source/performance.md: High Throughput, H100 GPUs (FP8), "Throughput (out tok/s)".
 const char* const kV050 = "https://github.com/NVIDIA/TensorRT-LLM/blob/release/0.5.0/docs/source/performance.md";
 
+// FasterTransformer docs/gpt_guide.md (NVIDIA/FasterTransformer @07fdd2fc6aa46f961f304d5f3791efad016e38a3),
+// "Performance": A100-80GB SuperPOD nodes (8 GPUs on NVSwitch, 8x 200 Gb/s InfiniBand), FP16, FT latency of the
+// whole batch (context + generation) -- the benchmark NeMo's inference search runs (multi_gpu_gpt_example).
+const char* const kFt =
+    "https://github.com/NVIDIA/FasterTransformer/blob/07fdd2fc6aa46f961f304d5f3791efad016e38a3/docs/gpt_guide.md";
+
+struct FtRow {
+  const char* model;
+  int batch, tp, pp, input, output;
+  double latency_ms;
+};
+
+const FtRow kFtRows[] = {
+    // Megatron-530B: TP 16 (2 nodes), TP 32 (4 nodes), TP 8 x PP 3 (3 nodes); input 60, output 20.
+    {"gpt-530b", 1, 16, 1, 60, 20, 1379}, {"gpt-530b", 16, 16, 1, 60, 20, 1868}, {"gpt-530b", 128, 16, 1, 60, 20, 5406},
+    {"gpt-530b", 1, 32, 1, 60, 20, 1037}, {"gpt-530b", 16, 32, 1, 60, 20, 1454}, {"gpt-530b", 128, 32, 1, 60, 20, 4099},
+    {"gpt-530b", 1, 8, 3, 60, 20, 2085},  {"gpt-530b", 16, 8, 3, 60, 20, 2753},  {"gpt-530b", 128, 8, 3, 60, 20, 5319},
+    // GPT-175B and GPT-89B, TP 8 with NVLink.
+    {"gpt-175b", 1, 8, 1, 128, 8, 488.86},  {"gpt-175b", 8, 8, 1, 128, 8, 749.86},  {"gpt-175b", 32, 8, 1, 128, 8, 1547.44},
+    {"gpt-175b", 1, 8, 1, 512, 32, 1719.96}, {"gpt-175b", 16, 8, 1, 512, 32, 3706.23},
+    {"gpt-89b", 1, 8, 1, 128, 8, 279.44},   {"gpt-89b", 32, 8, 1, 128, 8, 786.57},
+    {"gpt-89b", 1, 8, 1, 512, 32, 887.52},  {"gpt-89b", 16, 8, 1, 512, 32, 1952.2},
+    // GPT-20B on 1, 2, 4, 8 GPUs (TP); NeMo's default lengths 60 / 20, short 20 / 8 and long 200 / 200.
+    {"gpt-20b", 1, 1, 1, 60, 20, 560},   {"gpt-20b", 8, 1, 1, 60, 20, 635},   {"gpt-20b", 64, 1, 1, 60, 20, 1352},
+    {"gpt-20b", 256, 1, 1, 60, 20, 4141}, {"gpt-20b", 1, 2, 1, 60, 20, 358},  {"gpt-20b", 8, 2, 1, 60, 20, 429},
+    {"gpt-20b", 64, 2, 1, 60, 20, 887},  {"gpt-20b", 256, 2, 1, 60, 20, 2424}, {"gpt-20b", 1, 4, 1, 60, 20, 248},
+    {"gpt-20b", 8, 4, 1, 60, 20, 299},   {"gpt-20b", 64, 4, 1, 60, 20, 574},  {"gpt-20b", 256, 4, 1, 60, 20, 1574},
+    {"gpt-20b", 1, 8, 1, 60, 20, 212},   {"gpt-20b", 8, 8, 1, 60, 20, 247},   {"gpt-20b", 64, 8, 1, 60, 20, 454},
+    {"gpt-20b", 256, 8, 1, 60, 20, 1152},
+    {"gpt-20b", 1, 1, 1, 20, 8, 225},    {"gpt-20b", 64, 1, 1, 20, 8, 452},   {"gpt-20b", 1, 8, 1, 20, 8, 89},
+    {"gpt-20b", 64, 8, 1, 20, 8, 169},
+    {"gpt-20b", 1, 1, 1, 200, 200, 5648}, {"gpt-20b", 64, 1, 1, 200, 200, 10766}, {"gpt-20b", 1, 8, 1, 200, 200, 2080},
+    {"gpt-20b", 64, 8, 1, 200, 200, 3621},
+    // GPT-6.7B, 1.3B, 350M on one GPU.
+    {"gpt-6.7b", 1, 1, 1, 128, 8, 98.29},  {"gpt-6.7b", 64, 1, 1, 128, 8, 718.07},
+    {"gpt-6.7b", 1, 1, 1, 512, 32, 384.70}, {"gpt-6.7b", 64, 1, 1, 512, 32, 3306.41},
+    {"gpt-1.3b", 1, 1, 1, 128, 8, 36.76},  {"gpt-1.3b", 64, 1, 1, 128, 8, 201.71},
+    {"gpt-1.3b", 1, 1, 1, 512, 32, 135.85}, {"gpt-1.3b", 64, 1, 1, 512, 32, 1036.21},
+    {"gpt-350m", 1, 1, 1, 128, 8, 25.43},  {"gpt-350m", 64, 1, 1, 128, 8, 104.51},
+    {"gpt-350m", 1, 1, 1, 512, 32, 92.01},  {"gpt-350m", 64, 1, 1, 512, 32, 529.18},
+};
+
 struct Row {
   const char* table;   // short tag for the id
   const char* source;
@@ -130,7 +172,25 @@ ModelSpec validation_model(const std::string& name) {
   // FFN 4 * hidden, vocab 65024, no biases, tied embeddings.
   if (name == "falcon-180b")
     return decoder("falcon-180b", 80, 14848, 232, 8, 4 * 14848, 65024, 2048, "gelu", true, false);
-  throw ConfigError("model", name, "not a validation model (gpt-j-6b, llama-7b, llama-2-70b, falcon-180b)");
+  // FasterTransformer gpt_guide.md Performance section: head_num x size_per_head, num_layers, vocab 51200;
+  // Megatron GPT (learned positions, FFN 4h, biases, tied embeddings).
+  struct Ft {
+    const char* name;
+    int layers, heads, head_dim;
+  };
+  const Ft ft[] = {{"gpt-530b", 105, 128, 160}, {"gpt-175b", 96, 96, 128}, {"gpt-89b", 48, 96, 128},
+                   {"gpt-20b", 44, 48, 128},    {"gpt-6.7b", 32, 32, 128}, {"gpt-1.3b", 24, 32, 64},
+                   {"gpt-350m", 24, 16, 64}};
+  for (const auto& f : ft)
+    if (name == f.name) {
+      ModelSpec m = decoder(f.name, f.layers, f.heads * f.head_dim, f.heads, 0, 4 * f.heads * f.head_dim, 51200, 2048,
+                            "gelu", true, true);
+      m.position_embedding = "learned_absolute";
+      return m;
+    }
+  throw ConfigError("model", name,
+                    "not a validation model (gpt-j-6b, llama-7b, llama-2-70b, falcon-180b, gpt-530b, gpt-175b, gpt-89b, "
+                    "gpt-20b, gpt-6.7b, gpt-1.3b, gpt-350m)");
 }
 
 const std::vector<InferenceMeasurement>& published_inference_measurements() {
@@ -153,6 +213,26 @@ const std::vector<InferenceMeasurement>& published_inference_measurements() {
       m.source = r.source;
       m.id = std::string("trtllm-") + r.table + "/" + r.gpu + "/" + r.model + "/tp" + std::to_string(r.tp) + "/bs" +
              std::to_string(r.batch) + "/" + std::to_string(r.input) + "-" + std::to_string(r.output);
+      out.push_back(std::move(m));
+    }
+    for (const FtRow& r : kFtRows) {
+      InferenceMeasurement m;
+      m.model_name = r.model;
+      m.model = validation_model(r.model);
+      m.gpu = "a100-80gb";
+      m.layout.tp = r.tp;
+      m.layout.pp = r.pp;
+      m.layout.batch_size = r.batch;
+      m.layout.input_len = r.input;
+      m.layout.output_len = r.output;
+      m.layout.weight_dtype = "fp16";
+      m.layout.kv_cache_dtype = "fp16";
+      m.engine = "fastertransformer";
+      m.metric = InferenceMetric::latency_s;
+      m.value = r.latency_ms / 1e3;
+      m.source = kFt;
+      m.id = std::string("ft/a100-80gb/") + r.model + "/tp" + std::to_string(r.tp) + "/pp" + std::to_string(r.pp) +
+             "/bs" + std::to_string(r.batch) + "/" + std::to_string(r.input) + "-" + std::to_string(r.output);
       out.push_back(std::move(m));
     }
     return out;
