@@ -34,57 +34,49 @@ double dtype_bytes(const std::string& key, const std::string& dtype) {
   throw ConfigError(key, dtype, "unknown data type (expected fp16, bf16, fp8, int8 or fp32)");
 }
 
+namespace {
+
+/// Shipped fits (`hp-cli infer-validate --fit` on libhp/src/data/inference_published.cpp; docs/model_inference.md,
+/// "Calibration"), per GPU family and engine. A100 has no GQA decode row and takes Hopper's gqa_kv_reuse (same
+/// TensorRT-LLM releases, same attention kernels). For FasterTransformer, attention_efficiency (1.1 % of peak)
+/// stands for its masked multi-head attention decode kernel, far slower per key than the KV-read roofline (the
+/// fit prefers it to a lower kv_read_efficiency).
+using IC = InferenceCalibration;
+constexpr double IC::*kFitted[] = {&IC::gemm_efficiency,     &IC::attention_efficiency, &IC::memory_efficiency,
+                                   &IC::layer_overhead_s,    &IC::step_overhead_s,      &IC::prefill_overhead_s,
+                                   &IC::allreduce_latency_s, &IC::gqa_kv_reuse,         &IC::comm_efficiency,
+                                   &IC::internode_latency_s, &IC::kv_read_efficiency};
+constexpr size_t kNumFitted = sizeof(kFitted) / sizeof(kFitted[0]);
+struct Fit {
+  const char* family;
+  const char* engine;
+  double values[kNumFitted];  ///< in kFitted order
+};
+const Fit kFits[] = {
+    {"h100", "trtllm", {0.526, 0.444, 0.950, 8.14e-5, 1.23e-4, 2.69e-3, 1.78e-5, 0.326, 0.864, 2e-5, 0.923}},
+    {"a100", "trtllm", {0.754, 0.237, 0.950, 1.76e-4, 0, 1.78e-3, 3.08e-5, 0.326, 1.0, 2e-5, 1.0}},
+    {"a100", "fastertransformer", {0.602, 0.011, 0.798, 7.87e-5, 0, 1.01e-2, 2.01e-5, 1.0, 1.0, 1.27e-5, 1.0}},
+};
+
+}  // namespace
+
 InferenceCalibration default_inference_calibration(const GpuSpec& gpu, const std::string& engine) {
   std::string n;
   for (char c : gpu.name) n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  // Fitted with `hp-cli infer-validate --fit` on the published measurements shipped in
-  // libhp/src/data/inference_published.cpp (docs/model_inference.md, "Calibration"), per GPU family and engine.
-  // Hopper's TensorRT-LLM fit is also the generic one (newest architecture with data); engines or GPUs without
-  // data fall back to the GPU's TensorRT-LLM fit. A100 has no GQA decode row and takes Hopper's gqa_kv_reuse
-  // (same TensorRT-LLM releases, same attention kernels).
+  std::string family;  // Hopper's TensorRT-LLM fit is the generic one (newest architecture with data)
+  if (n.rfind("a100", 0) == 0) family = "a100";
+  else if (n.rfind("h100", 0) == 0 || n.rfind("h200", 0) == 0 || n.rfind("gh200", 0) == 0) family = "h100";
+  // This GPU family and engine, else the family's TensorRT-LLM fit, else Hopper's.
+  const Fit* fit = &kFits[0];
+  for (const Fit& f : kFits)
+    if (f.family == family && f.engine == std::string("trtllm")) fit = &f;
+  for (const Fit& f : kFits)
+    if (f.family == family && f.engine == engine) fit = &f;
   InferenceCalibration c;
-  c.gemm_efficiency = 0.526;
-  c.attention_efficiency = 0.444;
-  c.memory_efficiency = 0.950;
-  c.layer_overhead_s = 8.14e-5;
-  c.step_overhead_s = 1.23e-4;
-  c.prefill_overhead_s = 2.69e-3;
-  c.allreduce_latency_s = 1.78e-5;
-  c.gqa_kv_reuse = 0.326;
-  c.comm_efficiency = 0.864;
-  c.internode_latency_s = 2e-5;
-  c.kv_read_efficiency = 0.923;
-  if (n.rfind("a100", 0) == 0) {
-    c.gpu_family = "a100";
-    c.gemm_efficiency = 0.754;
-    c.attention_efficiency = 0.237;
-    c.memory_efficiency = 0.950;
-    c.layer_overhead_s = 1.76e-4;
-    c.step_overhead_s = 0;
-    c.prefill_overhead_s = 1.78e-3;
-    c.allreduce_latency_s = 3.08e-5;
-    c.comm_efficiency = 1.0;
-    c.kv_read_efficiency = 1.0;
-  } else if (n.rfind("h100", 0) == 0 || n.rfind("h200", 0) == 0 || n.rfind("gh200", 0) == 0) {
-    c.gpu_family = "h100";
-  }
+  c.gpu_family = family;
+  c.engine = fit->engine;
+  for (size_t i = 0; i < kNumFitted; ++i) c.*kFitted[i] = fit->values[i];
   if (engine == "fastertransformer") c.attention_score_passes = 4;  // FT's GPT context attention is unfused
-  if (engine == "fastertransformer" && c.gpu_family == "a100") {
-    // FasterTransformer (NeMo's benchmark) on A100, fitted on FT's gpt_guide.md tables. attention_efficiency
-    // (1.1 % of peak) stands for FT's masked multi-head attention decode kernel, far slower per key than the
-    // KV-read roofline; the fit prefers it to a lower kv_read_efficiency.
-    c.engine = engine;
-    c.gemm_efficiency = 0.602;
-    c.attention_efficiency = 0.011;
-    c.memory_efficiency = 0.798;
-    c.layer_overhead_s = 7.87e-5;
-    c.step_overhead_s = 0;
-    c.prefill_overhead_s = 1.01e-2;
-    c.allreduce_latency_s = 2.01e-5;
-    c.comm_efficiency = 1.0;
-    c.internode_latency_s = 1.27e-5;
-    c.kv_read_efficiency = 1.0;
-  }
   return c;
 }
 
