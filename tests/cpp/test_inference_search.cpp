@@ -1,6 +1,7 @@
 // Inference search: grid, NeMo node rules, bound, top-N, Pareto front, reports, validation error bound.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -164,4 +165,47 @@ TEST_CASE("inference validation: measurements CSV", "[inference][validate]") {
   CHECK_THROWS_WITH(hp::load_inference_measurements_csv(dir + "measured_runs_bad.csv"),
                     Catch::Contains("measured_runs_bad.csv:2.tp=zero"));
   CHECK_THROWS_AS(hp::load_inference_measurements_csv(dir + "nope.csv"), hp::IoError);
+}
+
+TEST_CASE("inference validation: the search picks the measured best layout (FasterTransformer GPT-20B, 60/20)",
+          "[inference][validate]") {
+  // NeMo's question on NeMo's benchmark: 1, 2, 4, 8 GPUs x batch 1, 8, 64, 256 at input 60, output 20.
+  std::vector<hp::InferenceValidationRow> rows;
+  for (const auto& r : hp::validate_inference(hp::published_inference_measurements()).rows)
+    if (r.measurement.model_name == "gpt-20b" && r.measurement.layout.input_len == 60) rows.push_back(r);
+  REQUIRE(rows.size() == 16);
+  auto thr = [](const hp::InferenceValidationRow& r, bool measured) {
+    const auto& l = r.measurement.layout;
+    return l.batch_size / (measured ? r.measurement.value : r.predicted) / (l.tp * l.pp);
+  };
+  // For each latency bound: the measured best layout is among the 3 best predicted ones (what infer-search then
+  // benchmarks), and is the predicted best for most bounds. Measured with the shipped calibration: exact pick at
+  // 7 of these 9 bounds; at 2 s and 1.5 s TP 4 x BS 256 is picked (86 % of the best measured throughput per GPU).
+  // Known limit, not asserted: at 0.3 s and 0.25 s a layout measured just under the bound is predicted just over
+  // it (TP 4 x BS 8: 299 ms measured, 301 ms predicted), and the pick falls to a slower layout.
+  int exact = 0;
+  for (double bound_s : {0.0, 5.0, 2.0, 1.5, 1.0, 0.7, 0.5, 0.4, 0.35}) {
+    const hp::InferenceValidationRow* best_measured = nullptr;
+    std::vector<const hp::InferenceValidationRow*> predicted;
+    for (const auto& r : rows) {
+      if ((bound_s == 0 || r.measurement.value <= bound_s) && (!best_measured || thr(r, true) > thr(*best_measured, true)))
+        best_measured = &r;
+      if (bound_s == 0 || r.predicted <= bound_s) predicted.push_back(&r);
+    }
+    std::sort(predicted.begin(), predicted.end(), [&](auto* a, auto* b) { return thr(*a, false) > thr(*b, false); });
+    INFO("bound " << bound_s << " s");
+    REQUIRE(best_measured);
+    REQUIRE(predicted.size() >= 3);
+    CHECK(std::find(predicted.begin(), predicted.begin() + 3, best_measured) != predicted.begin() + 3);
+    exact += predicted.front() == best_measured;
+  }
+  CHECK(exact >= 7);
+  // Pairwise order of throughput per GPU agrees on most pairs (Kendall's tau > 0.8).
+  int agree = 0, pairs = 0;
+  for (size_t i = 0; i < rows.size(); ++i)
+    for (size_t j = i + 1; j < rows.size(); ++j) {
+      ++pairs;
+      agree += (thr(rows[i], true) > thr(rows[j], true)) == (thr(rows[i], false) > thr(rows[j], false)) ? 1 : -1;
+    }
+  CHECK(static_cast<double>(agree) / pairs > 0.8);
 }
