@@ -11,6 +11,7 @@
 #include "json.hpp"
 #include "hp/core.hpp"
 #include "hp/inference_validate.hpp"
+#include "hp/nemo_config.hpp"
 
 namespace {
 
@@ -18,6 +19,7 @@ struct Opts {
   std::string data;       // CSV of measurements; "" = the published TensorRT-LLM tables shipped with libhp
   bool fit = false;
   bool cross_validate = false;
+  std::string export_csv;
   bool json = false;
 };
 
@@ -38,10 +40,12 @@ std::function<int()> setup(CLI::App& app) {
   app.add_flag("--fit", opts->fit, "refit the efficiency parameters per GPU family on the data, then validate");
   app.add_flag("--cross-validate", opts->cross_validate,
                "leave-one-out: predict each row with a calibration fitted on the other rows (out-of-sample error)");
+  app.add_option("--export", opts->export_csv, "also write the measurements as a CSV (the --data format) to this file");
   app.add_flag("--json", opts->json, "print one JSON object");
   return [opts] {
     const auto data =
         opts->data.empty() ? hp::published_inference_measurements() : hp::load_inference_measurements_csv(opts->data);
+    if (!opts->export_csv.empty()) hp::write_file_atomic(opts->export_csv, hp::inference_measurements_csv(data));
     std::vector<hp::InferenceCalibration> fitted;
     if (opts->fit) {
       for (const auto& [family, engine] : hp::calibration_groups(data))

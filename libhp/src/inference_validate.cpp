@@ -52,34 +52,6 @@ InferenceCalibration calibration_for(const GpuSpec& gpu, const std::string& engi
   return d;
 }
 
-std::vector<std::string> split_csv_line(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cur;
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char ch = line[i];
-    if (quoted) {
-      if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        cur += '"';
-        ++i;
-      } else if (ch == '"') {
-        quoted = false;
-      } else {
-        cur += ch;
-      }
-    } else if (ch == '"') {
-      quoted = true;
-    } else if (ch == ',') {
-      out.push_back(cur);
-      cur.clear();
-    } else if (ch != '\r') {
-      cur += ch;
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
-
 }  // namespace
 
 namespace {
@@ -240,90 +212,6 @@ std::vector<std::pair<std::string, std::string>> calibration_groups(const std::v
     std::pair<std::string, std::string> g{default_inference_calibration(find_gpu(m.gpu)).gpu_family, m.engine};
     if (std::find(out.begin(), out.end(), g) == out.end()) out.push_back(g);
   }
-  return out;
-}
-
-std::vector<InferenceMeasurement> load_inference_measurements_csv(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw IoError(path, "cannot open measurements CSV");
-  std::string line;
-  if (!std::getline(in, line)) throw ConfigError(path, "", "empty measurements CSV (expected a header row)");
-  const std::vector<std::string> want = {"model",          "gpu",          "tp",     "pp",    "batch_size",
-                                         "input_len",      "output_len",   "weight_dtype", "kv_cache_dtype",
-                                         "metric",         "value",        "source"};
-  const auto header = split_csv_line(line);
-  if (header.size() < want.size() || !std::equal(want.begin(), want.end(), header.begin()))
-    throw ConfigError(path + ":1", line, "header must be " + [&] {
-      std::string s;
-      for (const auto& w : want) s += (s.empty() ? "" : ",") + w;
-      return s;
-    }());
-  std::vector<InferenceMeasurement> out;
-  int lineno = 1;
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const auto f = split_csv_line(line);
-    const std::string where = path + ":" + std::to_string(lineno);
-    if (f.size() < want.size())
-      throw ConfigError(where, line, "expected " + std::to_string(want.size()) + " columns");
-    auto to_int = [&](size_t i) {
-      try {
-        size_t used = 0;
-        const int v = std::stoi(f[i], &used);
-        if (used != f[i].size() || v < 1) throw std::invalid_argument("bad");
-        return v;
-      } catch (const std::exception&) {
-        throw ConfigError(where + "." + want[i], f[i], "expected an integer >= 1");
-      }
-    };
-    InferenceMeasurement m;
-    m.model_name = f[0];
-    if (f[0].find('/') != std::string::npos) {
-      try {
-        m.model = find_model(f[0]);
-      } catch (const ConfigError& e) {
-        throw ConfigError(where + ".model", f[0], e.what());
-      }
-    } else {
-      try {
-        m.model = validation_model(f[0]);
-      } catch (const ConfigError& e) {
-        throw ConfigError(where + ".model", f[0], e.what());
-      }
-    }
-    try {
-      find_gpu(f[1]);
-    } catch (const ConfigError& e) {
-      throw ConfigError(where + ".gpu", f[1], e.what());
-    }
-    m.gpu = f[1];
-    m.layout.tp = to_int(2);
-    m.layout.pp = to_int(3);
-    m.layout.batch_size = to_int(4);
-    m.layout.input_len = to_int(5);
-    m.layout.output_len = to_int(6);
-    m.layout.weight_dtype = f[7];
-    m.layout.kv_cache_dtype = f[8];
-    dtype_bytes(where + ".weight_dtype", f[7]);
-    if (!f[8].empty()) dtype_bytes(where + ".kv_cache_dtype", f[8]);
-    m.metric = inference_metric_from_string(where + ".metric", f[9]);
-    try {
-      size_t used = 0;
-      m.value = std::stod(f[10], &used);
-      if (used != f[10].size() || !(m.value > 0)) throw std::invalid_argument("bad");
-    } catch (const std::exception&) {
-      throw ConfigError(where + ".value", f[10], "expected a number > 0");
-    }
-    m.source = f[11];
-    if (header.size() > want.size() && header[want.size()] == "engine" && f.size() > want.size() && !f[want.size()].empty())
-      m.engine = f[want.size()];
-    m.id = m.model_name + "/" + m.gpu + "/tp" + std::to_string(m.layout.tp) + "/pp" + std::to_string(m.layout.pp) +
-           "/bs" + std::to_string(m.layout.batch_size) + "/" + std::to_string(m.layout.input_len) + "-" +
-           std::to_string(m.layout.output_len);
-    out.push_back(std::move(m));
-  }
-  if (out.empty()) throw ConfigError(path, "", "no measurement rows");
   return out;
 }
 

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "hp/catalog.hpp"
@@ -208,4 +210,16 @@ TEST_CASE("inference validation: the search picks the measured best layout (Fast
       agree += (thr(rows[i], true) > thr(rows[j], true)) == (thr(rows[i], false) > thr(rows[j], false)) ? 1 : -1;
     }
   CHECK(static_cast<double>(agree) / pairs > 0.8);
+}
+
+TEST_CASE("inference validation: the embedded data equals libhp/data/inference_published.csv", "[inference][validate]") {
+  const std::string path = std::string(HP_SOURCE_DIR) + "/libhp/data/inference_published.csv";
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in);
+  std::ostringstream s;
+  s << in.rdbuf();
+  CHECK(s.str() == hp::published_inference_csv());
+  // The file round-trips through the writer (the CSV is the single source of the shipped rows).
+  CHECK(hp::inference_measurements_csv(hp::published_inference_measurements()) == s.str());
+  CHECK(hp::load_inference_measurements_csv(path).size() == hp::published_inference_measurements().size());
 }

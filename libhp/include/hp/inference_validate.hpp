@@ -1,5 +1,5 @@
 // Validation of the inference model against published measurements, and calibration on them.
-// Public header: standard-library types only. Data: libhp/src/data/inference_published.cpp (sources per row).
+// Public header: standard-library types only. Data: libhp/data/inference_published.csv (sources per row).
 #pragma once
 
 #include <string>
@@ -33,8 +33,11 @@ struct InferenceMeasurement {
   std::string engine = "trtllm";  ///< serving engine that measured it: trtllm | fastertransformer | vllm | ...
 };
 
-/// Published TensorRT-LLM measurements shipped with the project (static batching, gptSessionBenchmark).
+/// Published measurements shipped with the project (libhp/data/inference_published.csv, embedded): TensorRT-LLM
+/// and FasterTransformer static-batching runs, each row with its source URL.
 const std::vector<InferenceMeasurement>& published_inference_measurements();
+/// The embedded text of libhp/data/inference_published.csv.
+const std::string& published_inference_csv();
 
 /// Architectures of the published models (HF config.json, cited in the data file): gpt-j-6b, llama-7b,
 /// llama-2-70b, falcon-180b. Catalogue keys ("gpt3/5b") are resolved with find_model.
@@ -43,6 +46,10 @@ ModelSpec validation_model(const std::string& name);
 /// Read measurements from a CSV: model,gpu,tp,pp,batch_size,input_len,output_len,weight_dtype,kv_cache_dtype,
 /// metric,value,source (value in the metric's SI unit). Throws IoError / ConfigError (row and column named).
 std::vector<InferenceMeasurement> load_inference_measurements_csv(const std::string& path);
+/// The same from text (`origin` names it in errors). Optional columns after `source`: engine, table (id prefix).
+std::vector<InferenceMeasurement> parse_inference_measurements_csv(const std::string& text, const std::string& origin);
+/// Measurements as that CSV (with the engine and table columns).
+std::string inference_measurements_csv(const std::vector<InferenceMeasurement>& rows);
 
 struct InferenceValidationRow {
   InferenceMeasurement measurement;
