@@ -23,6 +23,10 @@ ProcessResult run_capture(const std::vector<std::string>& argv);
 /// True when `program` can be found on PATH (or is an existing path).
 bool program_exists(const std::string& program);
 
+/// After a crash: SIGKILL the process group of a local trial that is still running, only if its leader's
+/// environment names the trial (HP_TRIAL_NAME), so a recycled id is never hit.
+void kill_stale_local_job(const std::string& job_id, const std::string& trial_name);
+
 std::unique_ptr<Executor> make_local_executor(int max_concurrent, double kill_grace_s);
 
 }  // namespace hpfe

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "fsutil.hpp"
+#include "process.hpp"
 #include "hp/core.hpp"
 #include "hp/nemo_config.hpp"
 #include "hpfe/json.hpp"
@@ -218,7 +219,8 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
   auto now_s = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
   for (TrialState& t : states) {
     if (t.phase == TrialPhase::finished) evaluate(spec.results_dir, t);
-    if (t.phase == TrialPhase::active && !ex.reattachable()) {  // a local job died with the crashed search
+    if (t.phase == TrialPhase::active && !ex.reattachable()) {  // a local job cannot be re-attached: run it again
+      if (ex.name() == "local") kill_stale_local_job(t.job_id, t.plan.config_name);
       journal(spec.results_dir, "abandoned", t);
       t.phase = TrialPhase::pending;
       t.job_id.clear();
