@@ -172,9 +172,12 @@ void run_model_policy(SearchResult& result, const Resolved& r, const TrainSettin
   result.infeasible = std::move(ranked.infeasible);
   result.gbs = space.gbs;
   if (result.feasible > 0) return;
+  // Out of memory first (what a user can change), then the divisibility reasons by count.
+  std::vector<InfeasibleCount> top = result.infeasible;
+  std::stable_partition(top.begin(), top.end(), [](const InfeasibleCount& c) { return c.reason == Infeasible::out_of_memory; });
   std::string reasons;
-  for (std::size_t i = 0; i < result.infeasible.size() && i < 3; ++i) {
-    const InfeasibleCount& c = result.infeasible[i];
+  for (std::size_t i = 0; i < top.size() && i < 3; ++i) {
+    const InfeasibleCount& c = top[i];
     reasons += fmt::format("{}{} x{} (e.g. {}{})", i ? "; " : "", to_string(c.reason), c.count,
                            describe_layout(c.example),
                            c.reason == Infeasible::out_of_memory
