@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "hp/core.hpp"
+
 namespace hpcli {
 
 /// Exit codes, mapped from libhp's error kinds in one place (run_guarded).

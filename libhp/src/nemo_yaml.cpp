@@ -15,6 +15,35 @@ namespace {
 
 YAML::Node null_node() { return YAML::Node(YAML::NodeType::Null); }
 
+// A float that stays a float in YAML: yaml-cpp writes 1.0 as "1", which OmegaConf would read as an int.
+YAML::Node flt(double v) {
+  std::ostringstream os;
+  os.precision(10);
+  os << v;
+  std::string s = os.str();
+  // PyYAML's YAML 1.1 float pattern needs a dot, also before an exponent ("1.0e-05", not "1e-05").
+  const auto e = s.find_first_of("eE");
+  if (s.find_first_of(".n") == std::string::npos) s.insert(e == std::string::npos ? s.size() : e, ".0");
+  return YAML::Node(s);
+}
+
+// Quote clock-like values ("05:23:30:00", "5-00:00:00"): YAML 1.1 loaders (PyYAML, so OmegaConf) read
+// unquoted 1:2:3 as a base-60 integer.
+std::string quote_clock_values(const std::string& text) {
+  std::istringstream in(text);
+  std::string out, line;
+  while (std::getline(in, line)) {
+    const auto colon = line.find(": ");
+    if (colon != std::string::npos) {
+      const std::string v = line.substr(colon + 2);
+      if (!v.empty() && v.find(':') != std::string::npos && v.find_first_not_of("0123456789:-") == std::string::npos)
+        line = line.substr(0, colon + 2) + "\"" + v + "\"";
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
 template <class T>
 YAML::Node or_null(bool present, const T& v) {
   return present ? YAML::Node(v) : null_node();
@@ -23,7 +52,7 @@ YAML::Node or_null(bool present, const T& v) {
 YAML::Node data_prefix(const TrainingConfig& c, const std::string& family) {
   YAML::Node p(YAML::NodeType::Sequence);
   p.SetStyle(YAML::EmitterStyle::Block);
-  p.push_back(1.0);
+  p.push_back(flt(1.0));
   p.push_back(c.data_dir + "/my-" + family + "_00_text_document");
   return p;
 }
@@ -45,7 +74,7 @@ YAML::Node trainer(const TrainingConfig& c) {
   t["limit_val_batches"] = 1;
   t["limit_test_batches"] = 1;
   t["accumulate_grad_batches"] = 1;
-  t["gradient_clip_val"] = 1.0;
+  t["gradient_clip_val"] = flt(1.0);
   return t;
 }
 
@@ -100,8 +129,8 @@ YAML::Node nsys_profile() {
 
 YAML::Node betas(double a, double b) {
   YAML::Node n(YAML::NodeType::Sequence);
-  n.push_back(a);
-  n.push_back(b);
+  n.push_back(flt(a));
+  n.push_back(flt(b));
   return n;
 }
 
@@ -146,12 +175,12 @@ YAML::Node gpt_model(const TrainingConfig& c) {
   m["hidden_size"] = s.hidden_size;
   m["ffn_hidden_size"] = s.ffn_hidden_size;
   m["num_attention_heads"] = s.num_attention_heads;
-  m["init_method_std"] = c.init_method_std;
-  m["hidden_dropout"] = 0.1;
-  m["attention_dropout"] = 0.1;
+  m["init_method_std"] = flt(c.init_method_std);
+  m["hidden_dropout"] = flt(0.1);
+  m["attention_dropout"] = flt(0.1);
   m["kv_channels"] = or_null(s.kv_channels > 0, s.kv_channels);
   m["apply_query_key_layer_scaling"] = true;
-  m["layernorm_epsilon"] = 1e-5;
+  m["layernorm_epsilon"] = flt(1e-5);
   m["make_vocab_size_divisible_by"] = 128;
   m["pre_process"] = true;
   m["post_process"] = true;
@@ -203,13 +232,13 @@ YAML::Node gpt_model(const TrainingConfig& c) {
     o["overlap_param_sync"] = true;
     o["contiguous_grad_buffer"] = true;
   }
-  o["lr"] = c.lr;
-  o["weight_decay"] = 0.1;
+  o["lr"] = flt(c.lr);
+  o["weight_decay"] = flt(0.1);
   o["betas"] = betas(0.9, 0.95);
   o["sched"]["name"] = "CosineAnnealing";
   o["sched"]["warmup_steps"] = c.warmup_steps;
   o["sched"]["constant_steps"] = c.constant_steps;
-  o["sched"]["min_lr"] = c.min_lr;
+  o["sched"]["min_lr"] = flt(c.min_lr);
   auto d = m["data"];
   d["data_impl"] = "mmap";
   d["splits_string"] = "99990,8,2";
@@ -233,15 +262,15 @@ YAML::Node t5_stack(const TrainingConfig& c, int layers) {
   n["ffn_hidden_size"] = s.ffn_hidden_size;
   n["num_attention_heads"] = s.num_attention_heads;
   n["kv_channels"] = or_null(s.kv_channels > 0, s.kv_channels);
-  n["init_method_std"] = c.init_method_std;
-  n["hidden_dropout"] = 0.1;
-  n["attention_dropout"] = 0.1;
+  n["init_method_std"] = flt(c.init_method_std);
+  n["hidden_dropout"] = flt(0.1);
+  n["attention_dropout"] = flt(0.1);
   n["position_embedding_type"] = s.position_embedding;
   n["relative_attention_num_buckets"] = s.relative_attention_num_buckets;
   n["relative_attention_max_distance"] = 128;
   n["relative_position_bias_self_attention_only"] = true;
   n["apply_query_key_layer_scaling"] = true;
-  n["layernorm_epsilon"] = 1e-5;
+  n["layernorm_epsilon"] = flt(1e-5);
   n["persist_layer_norm"] = true;
   n["bias_activation_fusion"] = true;
   n["grad_div_ar_fusion"] = true;
@@ -313,14 +342,14 @@ YAML::Node t5_model(const TrainingConfig& c) {
     o["overlap_grad_sync"] = false;
     o["contiguous_grad_buffer"] = true;
   }
-  o["lr"] = c.lr;
+  o["lr"] = flt(c.lr);
   o["betas"] = betas(0.9, 0.999);
-  o["eps"] = 1e-8;
-  o["weight_decay"] = 0.01;
+  o["eps"] = flt(1e-8);
+  o["weight_decay"] = flt(0.01);
   o["sched"]["name"] = "WarmupAnnealing";
-  o["sched"]["min_lr"] = c.min_lr;
+  o["sched"]["min_lr"] = flt(c.min_lr);
   o["sched"]["last_epoch"] = -1;
-  o["sched"]["warmup_ratio"] = c.warmup_ratio;
+  o["sched"]["warmup_ratio"] = flt(c.warmup_ratio);
   auto d = m["data"];
   d["data_impl"] = "mmap";
   d["splits_string"] = "999982,9,9";
@@ -329,9 +358,9 @@ YAML::Node t5_model(const TrainingConfig& c) {
   d["skip_warmup"] = true;
   d["num_workers"] = 4;
   d["dataloader_type"] = "single";
-  d["masked_lm_prob"] = 0.15;
+  d["masked_lm_prob"] = flt(0.15);
   d["dataset_type"] = "t5";
-  d["short_seq_prob"] = 0.0;
+  d["short_seq_prob"] = flt(0.0);
   d["max_ngram_size"] = 10;
   d["mean_ngram_size"] = null_node();
   d["geometric_dist"] = true;
@@ -366,7 +395,7 @@ std::string to_nemo_yaml(const TrainingConfig& c) {
   YAML::Emitter out;
   out.SetIndent(2);
   out << root;
-  return std::string("# NeMo-Megatron training config generated by bignlp-hp ") + version() + "\n" + out.c_str() + "\n";
+  return std::string("# NeMo-Megatron training config generated by bignlp-hp ") + version() + "\n" + quote_clock_values(out.c_str());
 }
 
 void write_file_atomic(const std::string& path, const std::string& content) {

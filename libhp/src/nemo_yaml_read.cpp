@@ -10,7 +10,7 @@ namespace {
 
 // NeMo's own files write ffn_hidden_size as "${multiply:4, ${.hidden_size}}": resolve that one interpolation.
 int ffn_from(const YAML::Node& n, const std::string& key, int hidden) {
-  if (n.IsScalar() && n.Scalar().rfind("${multiply:4", 0) == 0) return 4 * hidden;
+  if (n.IsDefined() && n.IsScalar() && n.Scalar().rfind("${multiply:4", 0) == 0) return 4 * hidden;
   return yaml::get_int(n, key);
 }
 
@@ -49,11 +49,11 @@ void read_stack(const YAML::Node& s, const std::string& prefix, ModelSpec& m, bo
 
 TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origin) {
   const YAML::Node root = yaml::parse(text, origin);
-  if (!root.IsMap() || !root["model"].IsMap())
+  if (!yaml::is_map(root) || !yaml::is_map(root["model"]))
     throw ConfigError(origin + ":model", yaml::text(root["model"]), "not a NeMo-Megatron training config (no model section)");
   const YAML::Node m = root["model"];
   TrainingConfig c;
-  const bool t5 = m["encoder"].IsMap();
+  const bool t5 = yaml::is_map(m["encoder"]);
   if (t5) {
     read_stack(m["encoder"], "model.encoder.", c.model, false);
     read_stack(m["decoder"], "model.decoder.", c.model, true);
@@ -107,13 +107,13 @@ TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origi
   if (!yaml::is_null(optim["sched"]["min_lr"])) c.min_lr = yaml::get_double(optim["sched"]["min_lr"], "model.optim.sched.min_lr");
 
   const auto run = root["run"];
-  if (run.IsMap()) {
+  if (yaml::is_map(run)) {
     if (!yaml::is_null(run["name"])) c.run_name = yaml::get_string(run["name"], "run.name");
     if (!yaml::is_null(run["results_dir"])) c.results_dir = yaml::get_string(run["results_dir"], "run.results_dir");
     if (!yaml::is_null(run["time_limit"])) c.time_limit = yaml::get_string(run["time_limit"], "run.time_limit");
   }
   const auto tr = root["trainer"];
-  if (tr.IsMap()) {
+  if (yaml::is_map(tr)) {
     c.num_nodes = yaml::get_int(tr["num_nodes"], "trainer.num_nodes");
     c.gpus_per_node = yaml::get_int(tr["devices"], "trainer.devices");
     if (!yaml::is_null(tr["precision"])) c.precision = yaml::text(tr["precision"]);
@@ -129,7 +129,7 @@ TrainingConfig load_nemo_yaml(const std::string& path) { return parse_nemo_yaml(
 
 std::string override_yaml(const std::string& yaml_text, const std::vector<std::pair<std::string, std::string>>& values) {
   YAML::Node root = yaml::parse(yaml_text, "<config>");
-  if (!root.IsMap()) throw ConfigError("<config>", yaml::text(root), "expected a YAML mapping at the top level");
+  if (!yaml::is_map(root)) throw ConfigError("<config>", yaml::text(root), "expected a YAML mapping at the top level");
   for (const auto& [key, value] : values) {
     std::vector<std::string> parts;
     for (size_t start = 0;;) {
@@ -142,7 +142,7 @@ std::string override_yaml(const std::string& yaml_text, const std::vector<std::p
     YAML::Node cur = root;
     for (size_t i = 0; i + 1 < parts.size(); ++i) {
       YAML::Node next = cur[parts[i]];
-      if (next.IsDefined() && !next.IsNull() && !next.IsMap())
+      if (next.IsDefined() && !next.IsNull() && !yaml::is_map(next))
         throw ConfigError(key, value, "'" + parts[i] + "' is not a mapping in the config");
       if (!next.IsDefined() || next.IsNull()) cur[parts[i]] = YAML::Node(YAML::NodeType::Map);
       YAML::Node child = cur[parts[i]];

@@ -28,10 +28,11 @@ void positive_list(const std::string& key, const std::vector<int>& v) {
 }
 
 void flatten(const YAML::Node& n, const std::string& prefix, std::map<std::string, std::string>& out) {
-  if (n.IsMap()) {
+  if (yaml::is_map(n)) {
     for (const auto& kv : n) flatten(kv.second, prefix.empty() ? kv.first.Scalar() : prefix + "." + kv.first.Scalar(), out);
   } else if (n.IsSequence()) {
-    for (size_t i = 0; i < n.size(); ++i) flatten(n[i], prefix + "[" + std::to_string(i) + "]", out);
+    size_t i = 0;
+    for (const auto& item : n) flatten(item, prefix + "[" + std::to_string(i++) + "]", out);
   } else {
     out[prefix] = is_null(n) ? "" : n.Scalar();
   }
@@ -46,7 +47,7 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
       "act_ckpt_layers", "override_search_num_nodes", "gpu", "policy", "virtual_pipeline_sizes",
       "context_parallel_sizes", "expert_parallel_sizes", "recompute_modes", "sequence_parallel",
       "distributed_optimizer", "fp8", "memory_margin", "global_batch_size", "nemo_fix_bugs"};
-  if (!t.IsMap()) throw ConfigError(p, yaml::text(t), "expected a mapping");
+  if (!yaml::is_map(t)) throw ConfigError(p, yaml::text(t), "expected a mapping");
   for (const auto& kv : t) {
     const std::string k = kv.first.Scalar();
     if (!known.count(k)) throw ConfigError(p + "." + k, yaml::text(kv.second), "unknown key in train_settings");
@@ -99,7 +100,7 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
     const YAML::Node n = t[k];
     if (!is_null(n) && !(n.IsScalar() && n.Scalar() == "auto")) {
       if (n.IsSequence()) {
-        for (size_t i = 0; i < n.size(); ++i) v.push_back(yaml::get_bool(n[i], key(k)) ? 1 : 0);
+        for (const auto& item : n) v.push_back(yaml::get_bool(item, key(k)) ? 1 : 0);
       } else {
         v.push_back(yaml::get_bool(n, key(k)) ? 1 : 0);
       }
@@ -140,18 +141,23 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
 }
 
 InferenceSettings parse_inference(const YAML::Node& n, const std::string& p) {
-  if (!n.IsMap()) throw ConfigError(p, yaml::text(n), "expected a mapping");
+  if (!yaml::is_map(n)) throw ConfigError(p, yaml::text(n), "expected a mapping");
   InferenceSettings s;
-  // Both NeMo forms: flat (22.04) and nested run/benchmark (HEAD). A key is looked up in all three places.
-  auto find = [&](const char* k, std::string& where) -> YAML::Node {
-    for (const char* sec : {"", "run", "benchmark"}) {
-      const YAML::Node base = *sec ? n[sec] : n;
-      if (base.IsMap() && base[k].IsDefined()) {
-        where = p + (*sec ? std::string(".") + sec : "") + "." + k;
-        return base[k];
-      }
+  // Both NeMo forms: flat (22.04) and nested run/benchmark (HEAD): gather every key with where it was found.
+  std::map<std::string, std::pair<std::string, YAML::Node>> keys;
+  for (const auto& kv : n) {
+    const std::string k = kv.first.Scalar();
+    if ((k == "run" || k == "benchmark") && kv.second.IsMap()) {
+      for (const auto& inner : kv.second) keys[inner.first.Scalar()] = {p + "." + k + "." + inner.first.Scalar(), inner.second};
+    } else {
+      keys[k] = {p + "." + k, kv.second};
     }
-    return YAML::Node();
+  }
+  auto find = [&](const char* k, std::string& where) -> YAML::Node {
+    auto it = keys.find(k);
+    if (it == keys.end()) return YAML::Node(YAML::NodeType::Undefined);  // Node() would be a defined null
+    where = it->second.first;
+    return it->second.second;
   };
   std::string w;
   auto list = [&](std::vector<int>& field, std::initializer_list<const char*> keys) {
@@ -186,11 +192,11 @@ InferenceSettings parse_inference(const YAML::Node& n, const std::string& p) {
 
 SearchConfig parse_search_config(const std::string& text, const std::string& origin) {
   const YAML::Node root = yaml::parse(text, origin);
-  if (!root.IsMap()) throw ConfigError(origin, yaml::text(root), "expected a YAML mapping with train_settings");
+  if (!yaml::is_map(root)) throw ConfigError(origin, yaml::text(root), "expected a YAML mapping with train_settings");
   SearchConfig c;
   c.path = origin;
   // NeMo's launcher nests the file under search_config when it is part of conf/config.yaml.
-  const YAML::Node body = root["search_config"].IsMap() ? root["search_config"] : root;
+  const YAML::Node body = yaml::is_map(root["search_config"]) ? root["search_config"] : root;
   std::string family;
   if (!is_null(body["model"])) family = get_string(body["model"], "model");
   if (body["train_settings"].IsDefined()) {

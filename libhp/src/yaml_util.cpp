@@ -41,6 +41,7 @@ bool is_null(const YAML::Node& n) {
 namespace {
 template <class T>
 T as(const YAML::Node& n, const std::string& key, const char* what) {
+  if (!n.IsDefined()) throw ConfigError(key, "<missing>", std::string("required key is missing; expected ") + what);
   if (!n.IsScalar()) throw ConfigError(key, text(n), std::string("expected ") + what);
   try {
     return n.as<T>();
@@ -61,7 +62,9 @@ std::vector<int> get_int_list(const YAML::Node& n, const std::string& key) {
   if (is_null(n) || (n.IsScalar() && n.Scalar() == "auto")) return out;
   if (n.IsScalar()) return {get_int(n, key)};
   if (!n.IsSequence()) throw ConfigError(key, text(n), "expected \"auto\" or a list of integers");
-  for (size_t i = 0; i < n.size(); ++i) out.push_back(get_int(n[i], key + "[" + std::to_string(i) + "]"));
+  // Iterate: yaml-cpp 0.7's const operator[](index) on a sequence returns a null node.
+  size_t i = 0;
+  for (const auto& item : n) out.push_back(get_int(item, key + "[" + std::to_string(i++) + "]"));
   return out;
 }
 
@@ -70,7 +73,8 @@ std::vector<std::string> get_string_list(const YAML::Node& n, const std::string&
   if (is_null(n) || (n.IsScalar() && n.Scalar() == "auto")) return out;
   if (n.IsScalar()) return {get_string(n, key)};
   if (!n.IsSequence()) throw ConfigError(key, text(n), "expected \"auto\" or a list of strings");
-  for (size_t i = 0; i < n.size(); ++i) out.push_back(get_string(n[i], key + "[" + std::to_string(i) + "]"));
+  size_t i = 0;
+  for (const auto& item : n) out.push_back(get_string(item, key + "[" + std::to_string(i++) + "]"));
   return out;
 }
 

@@ -21,6 +21,9 @@ std::string text(const YAML::Node& n);
 
 bool is_null(const YAML::Node& n);
 
+/// Safe on a missing key (yaml-cpp's const lookup of a missing key gives a node whose IsMap() throws).
+inline bool is_map(const YAML::Node& n) { return n.IsDefined() && n.IsMap(); }
+
 int get_int(const YAML::Node& n, const std::string& key);
 long long get_int64(const YAML::Node& n, const std::string& key);
 double get_double(const YAML::Node& n, const std::string& key);

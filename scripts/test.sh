@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Command (2): install what is needed, build, and run every test (C++ Catch2 via ctest, then pytest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+JOBS=${JOBS:-$(nproc)}
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE="$PWD/.venv/bin/python" >/dev/null
+cmake --build build -j "$JOBS"
+ctest --test-dir build -j "$JOBS" --output-on-failure
+# pytest runs against the plain CMake build (fast, the code just built) and checks the pip-installed package too.
+PYTHONPATH="$PWD/build/python" HP_CLI="$PWD/build/cli/hp-cli" HP_INSTALLED_CLI="$PWD/.venv/bin/hp-cli" \
+  .venv/bin/python -m pytest tests/python -q
