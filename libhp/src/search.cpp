@@ -185,7 +185,7 @@ void run_model_policy(SearchResult& result, const Resolved& r, const TrainSettin
                                              r.gpu.memory_bytes / kGiB)
                                : std::string());
   }
-  result.message = fmt::format("no layout of {} {}B fits on {} x {} ({} layouts, {} evaluated): {}", t.model,
+  result.message = fmt::format("no layout of {} {}B divides and fits on {} x {} ({} layouts, {} evaluated): {}", t.model,
                                format_size_b(r.size_b), num_gpus, r.gpu.name, result.enumerated, result.evaluated,
                                reasons.empty() ? std::string("the space is empty") : reasons);
   result.suggestions = suggest_changes(r.base.model, space, r.gpu, calibration, options);

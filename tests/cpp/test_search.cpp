@@ -116,4 +116,10 @@ TEST_CASE("search: results directory", "[search]") {
   CHECK(none.plan.trials.empty());
   CHECK_THAT(none.message, Catch::Contains("out of memory"));
   REQUIRE_FALSE(none.suggestions.empty());
+
+  // 20 nodes: GBS 2048 divides no data-parallel size of 160 GPUs; the nearest multiples of 160 are suggested.
+  const auto odd = run("model: gpt3\ntrain_settings:\n  model_size_in_b: 5\n  num_nodes: 20\n");
+  CHECK(odd.feasible == 0);
+  REQUIRE_FALSE(odd.suggestions.empty());
+  CHECK_THAT(odd.suggestions[0], Catch::Contains("global_batch_size 2080"));
 }
