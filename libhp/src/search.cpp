@@ -78,6 +78,24 @@ Resolved resolve(const SearchConfig& config) {
   return r;
 }
 
+// NeMo's default `logs: ${base_results_dir}/${search_config_value}_${.gpu_memory_gb}gb` with base_results_dir =
+// ./results and search_config_value = <family>/<file name> (results/gpt3/5b_80gb); other interpolations -> ./results.
+std::string results_dir_from_logs(const SearchConfig& config, const TrainSettings& t) {
+  std::string logs = t.logs;
+  auto replace = [&logs](const std::string& from, const std::string& to) {
+    for (std::size_t at = logs.find(from); at != std::string::npos; at = logs.find(from, at + to.size()))
+      logs.replace(at, from.size(), to);
+  };
+  const std::string stem = config.path.empty() || config.path == "<string>"
+                               ? format_size_b(t.model_size_in_b) + "b"
+                               : std::filesystem::path(config.path).stem().string();
+  replace("${base_results_dir}", "results");
+  replace("${search_config_value}", t.model + "/" + stem);
+  replace("${.gpu_memory_gb}", std::to_string(t.gpu_memory_gb));
+  replace("${search_config.train_settings.gpu_memory_gb}", std::to_string(t.gpu_memory_gb));
+  return logs.empty() || logs.find("${") != std::string::npos ? std::string("results") : logs;
+}
+
 Recompute base_recompute(const TrainingConfig& base) {
   if (base.activations_checkpoint_granularity == "selective") return Recompute::selective;
   if (base.activations_checkpoint_granularity == "full") return Recompute::full;
@@ -285,9 +303,7 @@ SearchResult search(const SearchConfig& config, const SearchOptions& options) {
   result.gpu = r.gpu;
   result.num_nodes = t.num_nodes;
   result.gpus_per_node = t.gpus_per_node;
-  result.plan.results_dir = !options.results_dir.empty()                                      ? options.results_dir
-                            : !t.logs.empty() && t.logs.find("${") == std::string::npos ? t.logs
-                                                                                          : std::string("results");
+  result.plan.results_dir = !options.results_dir.empty() ? options.results_dir : results_dir_from_logs(config, t);
   if (result.policy == SearchPolicy::nemo) {
     run_nemo_policy(result, r, t, t.nemo_fix_bugs);
   } else {
