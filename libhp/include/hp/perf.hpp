@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hp/hardware.hpp"
@@ -116,6 +117,10 @@ struct Calibration {
 struct EstimateOptions {
   double memory_margin = 0.0;  ///< fraction of GPU memory kept free (0.05 = 5%)
 };
+
+/// Flat (name, value) view of an estimate in SI units ("memory.weights_bytes", "time.step_time_s", "mfu", ...),
+/// in a fixed order; used by hp-cli --json and the Python to_dict(). `fits` is 1 or 0.
+std::vector<std::pair<std::string, double>> to_fields(const Estimate& estimate);
 
 /// Shipped calibration for a GPU (by GpuSpec::family; falls back to the generic one).
 Calibration default_calibration(const GpuSpec& gpu);
