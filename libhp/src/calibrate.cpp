@@ -12,7 +12,7 @@
 namespace hp {
 namespace {
 
-constexpr int kNumParams = 6;
+constexpr int kNumParams = 7;
 using Vec = Eigen::Matrix<double, kNumParams, 1>;
 
 double logistic(double u) { return 1.0 / (1.0 + std::exp(-u)); }
@@ -21,12 +21,12 @@ double logit(double p) {
   return std::log(p / (1 - p));
 }
 
-// Efficiencies live in (0, 1) through a logistic; sizes and overheads are positive through exp.
+// Efficiencies live in (0, 1) through a logistic; sizes, passes and overheads are positive through exp.
 Vec to_params(const Calibration& c) {
   Vec u;
   u << logit(c.gemm_efficiency), logit(c.fp8_gemm_efficiency), logit(c.attention_efficiency),
       logit(c.comm_efficiency), std::log(std::max(c.gemm_half_size_flops, 1e9)),
-      std::log(std::max(c.step_overhead_s, 1e-3));
+      std::log(std::max(c.step_overhead_s, 1e-3)), std::log(std::max(c.elementwise_passes, 1e-2));
   return u;
 }
 
@@ -37,6 +37,7 @@ Calibration from_params(Calibration c, const Vec& u) {
   c.comm_efficiency = logistic(u(3));
   c.gemm_half_size_flops = std::exp(u(4));
   c.step_overhead_s = std::exp(u(5));
+  c.elementwise_passes = std::exp(u(6));
   return c;
 }
 

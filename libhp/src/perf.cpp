@@ -78,7 +78,7 @@ Estimate estimate(const ModelSpec& model, const Layout& layout, const GpuSpec& g
 
   e.time = detail::step_time(s, layout, gpu, calibration, &e.hardware_flops_per_step);
   e.model_flops_per_step = detail::model_flops_per_sequence(s) * layout.gbs;
-  const double tokens = static_cast<double>(layout.gbs) * (s.dec_seq > 0 ? s.dec_seq : s.seq);
+  const double tokens = static_cast<double>(layout.gbs) * s.seq;  // T5: encoder tokens, as NeMo reports them
   const double t = e.time.step_time_s;
   if (t > 0) {
     e.tokens_per_s_per_gpu = tokens / t / layout.num_gpus;

@@ -85,6 +85,13 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   const double gemm_passes = (l.lora ? 2 : 3) + recompute_share;
   const double gemm_mb = gemm_seconds(layers * f.gemm * gemm_passes, f.gemm, peak, gemm_eff, c.gemm_half_size_flops);
   const double attn_mb = layers * f.attn * attn_passes / (gpu.peak_bf16_flops_per_s * std::max(1e-3, c.attention_efficiency));
+  // Element-wise work, memory-bound: passes x bf16 bytes of the layer's hidden tensor (split by TP with SP) and
+  // of its activation-function tensor (split by TP), over HBM bandwidth (roofline memory term, as Calculon's
+  // vector-op model).
+  const double out_seq_tokens = (s.dec_seq > 0 ? (s.seq + s.dec_seq) / 2 : s.seq) / s.cp * s.mbs;
+  const double elem_bytes = 2 * out_seq_tokens * (s.h / (s.sp ? s.tp : 1.0) + (s.mlp_mats - 1) * s.ffn / s.tp);
+  const double elem_mb = layers * c.elementwise_passes * (1 + recompute_share / 3) * elem_bytes /
+                         gpu.memory_bandwidth_bytes_per_s;
   // Logits on the last stage: 2*tokens*h*V/t forward, 3 passes.
   const double out_tokens = (s.dec_seq > 0 ? s.dec_seq : s.seq) / s.cp * s.mbs;
   const double logits_flops = 2 * out_tokens * s.h * s.vocab / s.tp;
@@ -116,8 +123,8 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
     ep_mb = moe_layers * (4 + 2 * recompute_share) * bytes / (group_bandwidth(gpu, s.tp * s.cp, s.ep) * eff_comm);
   }
 
-  const double compute_first = gemm_mb + attn_mb + (s.pp == 1 ? logits_mb : 0);
-  const double compute_last = gemm_mb + attn_mb + logits_mb;
+  const double compute_first = gemm_mb + attn_mb + elem_mb + (s.pp == 1 ? logits_mb : 0);
+  const double compute_last = gemm_mb + attn_mb + elem_mb + logits_mb;
   const double compute_mb = std::max(compute_first, compute_last);
   const double t_mb = compute_mb + tp_mb + cp_mb + ep_mb;
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hp/hardware.hpp"
@@ -107,6 +108,9 @@ struct Calibration {
   double gemm_half_size_flops = 1e10;  ///< size at which efficiency halves (size dependence); 0 = none
   double attention_efficiency = 0.5;
   double comm_efficiency = 0.8;     ///< achieved / nominal link bandwidth
+  /// Memory-bound element-wise work (norms, residual adds, dropout, activation functions, casts): HBM passes
+  /// over a layer's [tokens, h] and [tokens, F] tensors per micro-batch, forward and backward together.
+  double elementwise_passes = 20;
   double tp_overlap_exposed_fraction = 0.3;  ///< share of TP comm left exposed with tp_comm_overlap
   double memory_overhead_bytes = 3.0e9;      ///< allocator + workspace + context (not fitted on time)
   double step_overhead_s = 0.01;    ///< fixed per-step cost (optimizer launch, data, logging)
@@ -116,6 +120,10 @@ struct Calibration {
 struct EstimateOptions {
   double memory_margin = 0.0;  ///< fraction of GPU memory kept free (0.05 = 5%)
 };
+
+/// Flat (name, value) view of an estimate in SI units ("memory.weights_bytes", "time.step_time_s", "mfu", ...),
+/// in a fixed order; used by hp-cli --json and the Python to_dict(). `fits` is 1 or 0.
+std::vector<std::pair<std::string, double>> to_fields(const Estimate& estimate);
 
 /// Shipped calibration for a GPU (by GpuSpec::family; falls back to the generic one).
 Calibration default_calibration(const GpuSpec& gpu);
