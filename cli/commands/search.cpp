@@ -106,7 +106,7 @@ void print_text(const hp::SearchResult& r, int top_n) {
   fmt::print("{} on {} nodes x {} {} (GBS {}), policy {}: {} layouts, {} evaluated, {} feasible in {:.3f} s\n",
              r.plan.model_name, r.num_nodes, r.gpus_per_node, r.gpu.name, r.gbs, hp::to_string(r.policy),
              r.enumerated, r.evaluated, r.feasible, r.elapsed_s);
-  fmt::print("{:>4}  {:>10}  {:>9}  {:>8}  {:>6}  {:>8}  {}\n", "rank", "step_s", "tok/s/gpu", "TFLOP/s", "MFU",
+  fmt::print("{:>4}  {:>10}  {:>9}  {:>8}  {:>6}  {:>8}  {}\n", r.policy == hp::SearchPolicy::nemo ? "run" : "rank", "step_s", "tok/s/gpu", "TFLOP/s", "MFU",
              "mem_GiB", "config");
   for (std::size_t i = 0; i < r.ranked.size() && i < static_cast<std::size_t>(top_n); ++i) {
     const auto& x = r.ranked[i];

@@ -94,10 +94,14 @@ MemoryBreakdown stage_memory(const Shape& s, const Layout& l, const Calibration&
   const double expert_dp = std::max(1.0, s.dp * s.cp * s.tp / (s.ep * s.etp));
   m.weights_bytes = 2 * (p.dense + p.expert);
   if (l.fp8) m.weights_bytes += (p.dense - p.embedding) + p.expert;  // FP8 weight copies (TE)
-  m.gradients_bytes = 4 * (p.dense + p.expert);
-  m.optimizer_bytes = l.distributed_optimizer ? 12 * p.dense / dp_group + 12 * p.expert / expert_dp
-                                              : 12 * (p.dense + p.expert);
-  m.embedding_state_bytes = p.embedding * (6 + (l.distributed_optimizer ? 12 / dp_group : 12));
+  if (l.lora) {  // frozen base weights: no gradients or optimizer state (adapters are negligible)
+    m.embedding_state_bytes = 2 * p.embedding;
+  } else {
+    m.gradients_bytes = 4 * (p.dense + p.expert);
+    m.optimizer_bytes = l.distributed_optimizer ? 12 * p.dense / dp_group + 12 * p.expert / expert_dp
+                                                : 12 * (p.dense + p.expert);
+    m.embedding_state_bytes = p.embedding * (6 + (l.distributed_optimizer ? 12 / dp_group : 12));
+  }
 
   // Activations of the transformer layers held at the peak of the schedule.
   const LayerActivations act = average_layer_activations(s, l);

@@ -46,7 +46,9 @@ Shape make_shape(const ModelSpec& m, const Layout& l) {
   s.mbs = l.mbs;
   s.micro_batches = l.num_micro_batches();
   s.sp = l.sequence_parallel && l.tp > 1;
-  s.layers_per_stage = s.num_layers / s.pp;
+  // Uneven splits are allowed (Megatron-Core first/last-stage layer counts): the busiest rank holds
+  // ceil(L / (p v)) layers per model chunk.
+  s.layers_per_stage = std::ceil(s.num_layers / (s.pp * s.vp)) * s.vp;
 
   // Self-attention: Q (h x a*d), K and V (h x g*d each), output projection (a*d x h), biases.
   s.attn_params = s.h * (2 * s.q_dim + 2 * s.kv_dim) + (s.bias ? s.q_dim + 2 * s.kv_dim + s.h : 0);

@@ -39,10 +39,14 @@ LayerFlops average_layer_flops(const Shape& s) {
           (enc * e.attn + s.num_decoder_layers * d.attn) / s.num_layers};
 }
 
-// Bandwidth of a group of GPUs that spans `span` consecutive ranks: NVLink inside one NVLink domain,
-// otherwise the per-GPU scale-out link.
-double link_bandwidth(const GpuSpec& gpu, double span) {
-  return span <= gpu.nvlink_domain_size ? gpu.nvlink_bandwidth_bytes_per_s : gpu.internode_bandwidth_bytes_per_s;
+// Per-GPU bandwidth of a ring collective over `size` GPUs placed `stride` ranks apart. Inside one NVLink domain:
+// NVLink. Across domains, a ring's inter-domain edges carry what one member sends, and the q members inside a
+// domain run q rings over q NICs (NCCL uses one ring per NIC), so the ring runs at q x the per-GPU scale-out
+// bandwidth, capped by NVLink (NCCL performance notes: bus bandwidth; Calculon's network tiers).
+double group_bandwidth(const GpuSpec& gpu, double stride, double size) {
+  if (stride * size <= gpu.nvlink_domain_size) return gpu.nvlink_bandwidth_bytes_per_s;
+  const double q = std::min(size, std::max(1.0, std::floor(gpu.nvlink_domain_size / stride)));
+  return std::min(gpu.nvlink_bandwidth_bytes_per_s, q * gpu.internode_bandwidth_bytes_per_s);
 }
 
 // GEMM time with size-dependent efficiency: eff(x) = e * x / (x + x_half) (Calculon-style efficiency curve
@@ -77,9 +81,17 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   const double gemm_eff = l.fp8 ? c.fp8_gemm_efficiency : c.gemm_efficiency;
   const double attn_passes = (l.flash_attention ? 3.5 : 3.0 + (l.recompute == Recompute::selective ? 1 : 0)) +
                              recompute_share;
-  const double gemm_passes = 3 + recompute_share;
+  // LoRA: frozen base weights have no weight-gradient GEMM (forward + data gradient only).
+  const double gemm_passes = (l.lora ? 2 : 3) + recompute_share;
   const double gemm_mb = gemm_seconds(layers * f.gemm * gemm_passes, f.gemm, peak, gemm_eff, c.gemm_half_size_flops);
   const double attn_mb = layers * f.attn * attn_passes / (gpu.peak_bf16_flops_per_s * std::max(1e-3, c.attention_efficiency));
+  // Element-wise work, memory-bound: passes x bf16 bytes of the layer's hidden tensor (split by TP with SP) and
+  // of its activation-function tensor (split by TP), over HBM bandwidth (roofline memory term, as Calculon's
+  // vector-op model).
+  const double out_seq_tokens = (s.dec_seq > 0 ? (s.seq + s.dec_seq) / 2 : s.seq) / s.cp * s.mbs;
+  const double elem_bytes = 2 * out_seq_tokens * (s.h / (s.sp ? s.tp : 1.0) + (s.mlp_mats - 1) * s.ffn / s.tp);
+  const double elem_mb = layers * c.elementwise_passes * (1 + recompute_share / 3) * elem_bytes /
+                         gpu.memory_bandwidth_bytes_per_s;
   // Logits on the last stage: 2*tokens*h*V/t forward, 3 passes.
   const double out_tokens = (s.dec_seq > 0 ? s.dec_seq : s.seq) / s.cp * s.mbs;
   const double logits_flops = 2 * out_tokens * s.h * s.vocab / s.tp;
@@ -90,7 +102,7 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   const double tokens = s.seq / s.cp * s.mbs;
   double tp_mb = 0;
   if (s.tp > 1) {
-    const double per_collective = 2 * (s.tp - 1) / s.tp * 2 * tokens * s.h / (link_bandwidth(gpu, s.tp) * eff_comm);
+    const double per_collective = 2 * (s.tp - 1) / s.tp * 2 * tokens * s.h / (group_bandwidth(gpu, 1, s.tp) * eff_comm);
     tp_mb = layers * (4 + 2 * recompute_share) * per_collective;
     if (l.tp_comm_overlap) tp_mb *= c.tp_overlap_exposed_fraction;
   }
@@ -99,7 +111,7 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   double cp_mb = 0;
   if (s.cp > 1) {
     const double kv_bytes = 2 * 2 * tokens * s.kv_dim / s.tp;
-    const double comm = layers * 3 * (s.cp - 1) * kv_bytes / (link_bandwidth(gpu, s.tp * s.cp) * eff_comm);
+    const double comm = layers * 3 * (s.cp - 1) * kv_bytes / (group_bandwidth(gpu, s.tp, s.cp) * eff_comm);
     cp_mb = std::max(0.0, comm - attn_mb);
   }
   // EP: token dispatch and combine all-to-alls, forward and backward (4; 6 with full recompute), each sending
@@ -108,11 +120,11 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   if (s.ep > 1 && s.num_moe_layers > 0) {
     const double moe_layers = layers * s.num_moe_layers / s.num_layers;
     const double bytes = (s.ep - 1) / s.ep * tokens * s.topk * s.h * 2 / (s.sp ? s.tp : 1.0);
-    ep_mb = moe_layers * (4 + 2 * recompute_share) * bytes / (link_bandwidth(gpu, s.tp * s.cp * s.ep) * eff_comm);
+    ep_mb = moe_layers * (4 + 2 * recompute_share) * bytes / (group_bandwidth(gpu, s.tp * s.cp, s.ep) * eff_comm);
   }
 
-  const double compute_first = gemm_mb + attn_mb + (s.pp == 1 ? logits_mb : 0);
-  const double compute_last = gemm_mb + attn_mb + logits_mb;
+  const double compute_first = gemm_mb + attn_mb + elem_mb + (s.pp == 1 ? logits_mb : 0);
+  const double compute_last = gemm_mb + attn_mb + elem_mb + logits_mb;
   const double compute_mb = std::max(compute_first, compute_last);
   const double t_mb = compute_mb + tp_mb + cp_mb + ep_mb;
 
@@ -122,23 +134,26 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   t.ep_comm_s = m * ep_mb;
   // 1F1B bubble: (p-1)/v micro-batch times (Narayanan 2021 Section 2.2.2).
   t.bubble_s = (s.pp - 1) / s.vp * t_mb;
-  // PP: activation forward and gradient backward per model chunk per micro-batch, [s/cp, b, h] bf16 (split by
-  // t with SP), over NVLink only when the whole job is one NVLink domain.
+  // PP: activation forward and gradient backward per model chunk per micro-batch, [s/cp, b, h] bf16 split
+  // across the TP ranks (SP, or Megatron's scatter-gather optimisation, Narayanan 2021 Section 4.1), over
+  // NVLink only when the whole job is one NVLink domain.
   if (s.pp > 1) {
-    const double bytes = 2 * tokens * s.h / (s.sp ? s.tp : 1.0);
-    const double bw = link_bandwidth(gpu, static_cast<double>(l.num_gpus));
+    const double bytes = 2 * tokens * s.h / s.tp;
+    const double bw = l.num_gpus <= gpu.nvlink_domain_size ? gpu.nvlink_bandwidth_bytes_per_s
+                                                          : gpu.internode_bandwidth_bytes_per_s;
     t.pp_comm_s = 2 * s.vp * m * bytes / (bw * eff_comm);
   }
 
   // DP: gradients (fp32) reduce-scattered and bf16 parameters all-gathered with the distributed optimizer,
   // else an fp32 all-reduce; overlapped with one micro-batch's backward / forward when enabled.
-  const StageParams p = stage_params(s, 0);
+  StageParams p = stage_params(s, 0);
+  if (l.lora) p = StageParams{};  // adapters only: negligible gradients and optimizer state
   const double dense_n = s.dp * s.cp;
   const double expert_n = std::max(1.0, s.dp * s.cp * s.tp / (s.ep * s.etp));
   auto ring = [&](double params, double n, double bytes_per_param) {
     return n > 1 ? (n - 1) / n * params * bytes_per_param : 0.0;
   };
-  const double bw_dp = link_bandwidth(gpu, s.tp * s.cp * s.dp) * eff_comm;
+  const double bw_dp = group_bandwidth(gpu, s.tp * s.cp, s.dp) * eff_comm;
   double reduce_s = 0, gather_s = 0;
   if (l.distributed_optimizer) {
     reduce_s = (ring(p.dense, dense_n, 4) + ring(p.expert, expert_n, 4)) / bw_dp;

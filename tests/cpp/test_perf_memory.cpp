@@ -128,11 +128,9 @@ TEST_CASE("infeasible layouts are reasons, not exceptions", "[perf]") {
   l.tp = 3;
   CHECK(hp::estimate(m, l, gpu, cal).reason == hp::Infeasible::gpus_not_divisible);
   l.tp = 8;
-  l.pp = 5;
-  l.num_gpus = 80;
+  l.vp = 16;  // 128 model chunks for 96 layers
   CHECK(hp::estimate(m, l, gpu, cal).reason == hp::Infeasible::layers_not_divisible);
-  l.pp = 8;
-  l.num_gpus = 64;
+  l.vp = 1;
   l.fp8 = true;
   CHECK(hp::estimate(m, l, gpu, cal).reason == hp::Infeasible::fp8_unsupported);
   l.fp8 = false;

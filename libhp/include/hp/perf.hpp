@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hp/hardware.hpp"
@@ -33,6 +34,7 @@ struct Layout {
   bool overlap_grad_reduce = true;
   bool overlap_param_gather = true;
   bool tp_comm_overlap = false;
+  bool lora = false;                       ///< LoRA fine-tuning: frozen base weights (no weight grads/optimizer)
   bool flash_attention = true;             ///< fused attention (TE/FlashAttention): no s^2 score tensors kept
 
   int dp() const noexcept { return num_gpus / (tp * pp * cp); }
@@ -44,7 +46,7 @@ enum class Infeasible : std::uint8_t {
   none,
   gpus_not_divisible,       ///< tp*pp*cp does not divide num_gpus
   heads_not_divisible,      ///< tp does not divide heads / query groups
-  layers_not_divisible,     ///< pp*vp does not divide layers
+  layers_not_divisible,     ///< fewer layers than pp*vp model chunks (uneven splits are allowed)
   gbs_not_divisible,        ///< mbs*dp does not divide gbs
   experts_not_divisible,    ///< ep does not divide experts, or ep*etp does not divide dp*cp*tp
   seq_not_divisible,        ///< cp*2 (or tp with SP) does not divide seq_length
@@ -103,18 +105,25 @@ struct Calibration {
   std::string gpu_family;           ///< "ampere", "hopper", "blackwell"; empty = generic
   double gemm_efficiency = 0.75;    ///< achieved / peak for large BF16 GEMMs
   double fp8_gemm_efficiency = 0.5; ///< achieved / FP8 peak for large FP8 GEMMs
-  double gemm_half_size_flops = 0;  ///< size at which efficiency halves (size dependence); 0 = none
+  double gemm_half_size_flops = 1e10;  ///< size at which efficiency halves (size dependence); 0 = none
   double attention_efficiency = 0.5;
   double comm_efficiency = 0.8;     ///< achieved / nominal link bandwidth
+  /// Memory-bound element-wise work (norms, residual adds, dropout, activation functions, casts): HBM passes
+  /// over a layer's [tokens, h] and [tokens, F] tensors per micro-batch, forward and backward together.
+  double elementwise_passes = 20;
   double tp_overlap_exposed_fraction = 0.3;  ///< share of TP comm left exposed with tp_comm_overlap
   double memory_overhead_bytes = 3.0e9;      ///< allocator + workspace + context (not fitted on time)
-  double step_overhead_s = 0;       ///< fixed per-step cost (optimizer launch, data, logging)
+  double step_overhead_s = 0.01;    ///< fixed per-step cost (optimizer launch, data, logging)
   int num_fit_runs = 0;             ///< measured runs behind the fitted values (0 = prior only)
 };
 
 struct EstimateOptions {
   double memory_margin = 0.0;  ///< fraction of GPU memory kept free (0.05 = 5%)
 };
+
+/// Flat (name, value) view of an estimate in SI units ("memory.weights_bytes", "time.step_time_s", "mfu", ...),
+/// in a fixed order; used by hp-cli --json and the Python to_dict(). `fits` is 1 or 0.
+std::vector<std::pair<std::string, double>> to_fields(const Estimate& estimate);
 
 /// Shipped calibration for a GPU (by GpuSpec::family; falls back to the generic one).
 Calibration default_calibration(const GpuSpec& gpu);
