@@ -28,14 +28,18 @@ std::string sbatch_value(const std::string& key, const std::string& value) {
 
 class NoneExecutor final : public Executor {
  public:
+  explicit NoneExecutor(SlurmOptions o) : o_(std::move(o)) {}
   std::string name() const override { return "none"; }
   bool runs_jobs() const override { return false; }
   std::string submit(const JobRequest& r) override {
-    if (!r.script_path.empty()) write_text_atomic(r.script_path, render_sbatch_script(r, {}));
+    if (!r.script_path.empty()) write_text_atomic(r.script_path, render_sbatch_script(r, o_));
     return "none:" + r.name;
   }
   JobStatus poll(const std::string&) override { return JobStatus{JobState::pending, 0, 0, "NOT_RUN"}; }
   void cancel(const std::string&) override {}
+
+ private:
+  SlurmOptions o_;
 };
 
 }  // namespace
@@ -158,7 +162,7 @@ std::string render_sbatch_script(const JobRequest& r, const SlurmOptions& o) {
 }
 
 std::unique_ptr<Executor> make_executor(const ExecutorOptions& o) {
-  if (o.kind == "none") return std::make_unique<NoneExecutor>();
+  if (o.kind == "none") return std::make_unique<NoneExecutor>(o.slurm);
   if (o.kind == "local") {
     if (o.max_concurrent < 1) throw hp::ConfigError("executor.max_concurrent", std::to_string(o.max_concurrent), "must be >= 1");
     return make_local_executor(o.max_concurrent, o.kill_grace_s);

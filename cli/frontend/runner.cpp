@@ -115,6 +115,29 @@ void learn(const RunSpec& spec, std::vector<TrialState>& states, std::map<std::s
   for (std::size_t i = 0; i < pending.size(); ++i) *pending[i] = sorted[i];
 }
 
+// The job of one trial: the expanded command, logs and launch script in its training_logs directory.
+JobRequest request_for(const RunSpec& spec, const TrialState& t) {
+  JobRequest r;
+  r.name = t.plan.config_name;
+  std::string dir = trial_dir(spec.results_dir, t.plan.config_name);
+  r.argv = expand_trial_command(spec.command_template, t.plan, dir);
+  r.num_nodes = t.plan.num_nodes;
+  r.gpus_per_node = t.plan.gpus_per_node;
+  r.time_limit_s = spec.time_limit_s > 0 ? spec.time_limit_s : 60.0 * t.plan.max_minutes;
+  r.stdout_path = fs::absolute(dir + "/log-" + t.plan.config_name + ".out").string();
+  r.stderr_path = fs::absolute(dir + "/log-" + t.plan.config_name + ".err").string();
+  r.script_path = fs::absolute(dir + "/launch_" + t.plan.config_name + ".sh").string();
+  r.env["HP_TRIAL_NAME"] = t.plan.config_name;
+  fs::create_directories(dir);
+  return r;
+}
+
+// "<family>_<size>b_<N>nodes_tp_1_..." -> "tp_1_..." (the part that differs between trials).
+std::string short_name(const std::string& name) {
+  std::size_t p = name.find("nodes_");
+  return p == std::string::npos ? name : name.substr(p + 6);
+}
+
 }  // namespace
 
 std::string default_trial_command(const std::string& family) {
@@ -229,7 +252,11 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
   std::map<std::string, hp::TrainingConfig> configs;
   if (spec.learn && resume) learn(spec, states, configs);
   if (cb.on_change) cb.on_change(states);
-  if (!ex.runs_jobs()) return states;
+  if (!ex.runs_jobs()) {  // none: write each trial's launch script, run nothing, journal nothing
+    for (TrialState& t : states)
+      if (t.phase == TrialPhase::pending) ex.submit(request_for(spec, t));
+    return states;
+  }
   int limit = spec.max_concurrent > 0 ? spec.max_concurrent : ex.max_concurrent();
   for (;;) {
     if (cb.interrupt && cb.interrupt->load()) {
@@ -251,18 +278,7 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
     for (const TrialState& t : states) active += t.phase == TrialPhase::active;
     for (TrialState& t : states) {
       if (t.phase != TrialPhase::pending || (limit > 0 && active >= limit)) continue;
-      JobRequest r;
-      r.name = t.plan.config_name;
-      std::string dir = trial_dir(spec.results_dir, t.plan.config_name);
-      r.argv = expand_trial_command(spec.command_template, t.plan, dir);
-      r.num_nodes = t.plan.num_nodes;
-      r.gpus_per_node = t.plan.gpus_per_node;
-      r.time_limit_s = spec.time_limit_s > 0 ? spec.time_limit_s : 60.0 * t.plan.max_minutes;
-      r.stdout_path = fs::absolute(dir + "/log-" + t.plan.config_name + ".out").string();
-      r.stderr_path = fs::absolute(dir + "/log-" + t.plan.config_name + ".err").string();
-      r.script_path = fs::absolute(dir + "/launch_" + t.plan.config_name + ".sh").string();
-      r.env["HP_TRIAL_NAME"] = t.plan.config_name;
-      fs::create_directories(dir);
+      JobRequest r = request_for(spec, t);
       t.job_id = ex.submit(r);
       t.phase = TrialPhase::active;
       t.submitted_at_s = now_s();
@@ -289,7 +305,7 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
 }
 
 std::string status_table(const std::vector<TrialState>& states) {
-  std::string out = fmt::format("{:<3} {:<58} {:<10} {:<10} {:>10} {:>10}  {}\n", "#", "trial", "job", "state",
+  std::string out = fmt::format("{:<3} {:<66} {:<10} {:<10} {:>10} {:>10}  {}\n", "#", "trial", "job", "state",
                                 "predicted", "measured", "note");
   int i = 0;
   for (const TrialState& t : states) {
@@ -297,7 +313,7 @@ std::string status_table(const std::vector<TrialState>& states) {
     double pred = t.repredicted_step_time_s > 0 ? t.repredicted_step_time_s : t.plan.predicted_step_time_s;
     std::string measured = t.stats.valid ? fmt::format("{:.4f}s", t.stats.mean_s) : "-";
     std::string note = t.failure.kind != hp::FailureKind::none ? hp::to_string(t.failure.kind) : "";
-    out += fmt::format("{:<3} {:<58} {:<10} {:<10} {:>10} {:>10}  {}\n", ++i, t.plan.config_name.substr(0, 58),
+    out += fmt::format("{:<3} {:<66} {:<10} {:<10} {:>10} {:>10}  {}\n", ++i, short_name(t.plan.config_name).substr(0, 66),
                        t.job_id.substr(0, 10), state, pred > 0 ? fmt::format("{:.4f}s", pred) : "-", measured, note);
   }
   return out;

@@ -203,3 +203,53 @@ TEST_CASE("sbatch script: every value quoted, options from the config", "[runner
   o.slurm.partition = "a\"b";
   CHECK_THROWS_AS(hpfe::render_sbatch_script(r, o.slurm), hp::ConfigError);
 }
+
+TEST_CASE("none writes launch scripts; resume launches the plan later; Ctrl-C cancels", "[runner][local]") {
+  std::string dir = std::string(HP_BINARY_DIR) + "/test_runner_none";
+  fs::remove_all(dir);
+  hp::SearchConfig config = fake_config(dir);
+  hp::SearchResult result = hp::search(config);
+  hpfe::RunSpec spec = hpfe::run_spec_from_search(config, result, "none");
+  hpfe::LaunchOutcome planned = hpfe::launch(spec, false, nullptr);
+  CHECK(planned.executor == "none");
+  const std::string name = result.plan.trials[0].config_name;
+  std::string script = slurp(hpfe::trial_dir(dir, name) + "/launch_" + name + ".sh");
+  CHECK_THAT(script, Catch::Contains("#SBATCH --nodes=\"1\"") && Catch::Contains("'--config-path'"));
+  CHECK_FALSE(fs::exists(dir + "/final_result"));
+
+  // Launch the planned run later with the local executor, and interrupt it (what Ctrl-C does) once running.
+  hpfe::RunSpec later{dir};
+  later.executor = "local";
+  std::atomic<bool> stop{false};
+  hpfe::RunCallbacks cb;
+  cb.interrupt = &stop;
+  cb.on_change = [&stop](const std::vector<hpfe::TrialState>& s) {
+    for (const auto& t : s) if (t.phase == hpfe::TrialPhase::active) stop = true;
+  };
+  auto ex = hpfe::make_executor({"local", 2, 0.5, {}});
+  hpfe::RunSpec resumed = hpfe::load_run_spec(dir);
+  auto states = hpfe::run_trials(resumed, *ex, true, cb);
+  int cancelled = 0;
+  for (const auto& t : states) {
+    if (t.phase != hpfe::TrialPhase::finished) continue;
+    CHECK(t.job.state == hpfe::JobState::cancelled);
+    CHECK(t.failure.kind == hp::FailureKind::slurm_cancelled);
+    ++cancelled;
+  }
+  CHECK(cancelled >= 1);
+  CHECK(cancelled <= 2);
+  // The rest runs on resume; cancelled trials stay finished (a decision the user made).
+  hpfe::LaunchOutcome rest = hpfe::launch(later, true, nullptr);
+  CHECK(rest.executor == "local");
+  CHECK(hpfe::load_run_spec(dir).executor == "local");
+  int measured = 0, expected = 0;
+  for (const auto& t : rest.states) {
+    measured += t.stats.valid;
+    bool ok_layout = t.plan.config_name.find("tp_1_pp_1_mbs_1_") != std::string::npos ||
+                     t.plan.config_name.find("tp_1_pp_1_mbs_2_") != std::string::npos ||
+                     t.plan.config_name.find("tp_2_pp_1_mbs_1_") != std::string::npos;
+    expected += ok_layout && t.job.state != hpfe::JobState::cancelled;
+  }
+  CHECK(measured == expected);
+  CHECK(count(slurp(dir + "/journal.jsonl"), "\"submitted\"") == 6);
+}
