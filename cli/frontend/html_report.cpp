@@ -32,7 +32,7 @@ std::string step_time_chart(const std::vector<hp::TrialResult>& rs) {
        R"(<rect x="100" y="8" width="10" height="10" fill="#e07b39"/><text x="114" y="17">measured (NeMo: mean after 5 warm-up steps)</text>)";
   int y = 30;
   for (const auto& r : rs) {
-    s += fmt::format(R"(<text x="{}" y="{}" text-anchor="end">{}</text>)", left - 6, y + 14, esc(r.config_name.substr(0, 60)));
+    s += fmt::format(R"(<text x="{}" y="{}" text-anchor="end">{}</text>)", left - 6, y + 14, esc(short_trial_name(r.config_name).substr(0, 60)));
     double wp = width * r.predicted_step_time_s / vmax;
     s += fmt::format(R"(<rect x="{}" y="{}" width="{:.1f}" height="12" fill="#8fb3de"/>)", left, y, wp);
     if (r.predicted_step_time_s > 0)
@@ -81,7 +81,7 @@ std::string memory_chart(const std::vector<hp::TrialResult>& rs, const hp::GpuSp
   hp::Calibration cal = hp::default_calibration(gpu);
   for (const hp::TrialResult* r : top) {
     hp::Estimate e = hp::estimate(r->config.model, layout_of(r->config), gpu, cal);
-    s += fmt::format(R"(<text x="{}" y="{}" text-anchor="end">{}</text>)", left - 6, y + 12, esc(r->config_name.substr(0, 60)));
+    s += fmt::format(R"(<text x="{}" y="{}" text-anchor="end">{}</text>)", left - 6, y + 12, esc(short_trial_name(r->config_name).substr(0, 60)));
     double cx = left;
     for (const Part& p : parts) {
       double w = std::max(0.0, e.memory.*(p.field) * scale);

@@ -132,13 +132,12 @@ JobRequest request_for(const RunSpec& spec, const TrialState& t) {
   return r;
 }
 
-// "<family>_<size>b_<N>nodes_tp_1_..." -> "tp_1_..." (the part that differs between trials).
-std::string short_name(const std::string& name) {
+}  // namespace
+
+std::string short_trial_name(const std::string& name) {
   std::size_t p = name.find("nodes_");
   return p == std::string::npos ? name : name.substr(p + 6);
 }
-
-}  // namespace
 
 std::string default_trial_command(const std::string& family) {
   std::string script = (family == "t5" || family == "mt5") ? "megatron_t5_pretraining.py" : "megatron_gpt_pretraining.py";
@@ -313,7 +312,7 @@ std::string status_table(const std::vector<TrialState>& states) {
     double pred = t.repredicted_step_time_s > 0 ? t.repredicted_step_time_s : t.plan.predicted_step_time_s;
     std::string measured = t.stats.valid ? fmt::format("{:.4f}s", t.stats.mean_s) : "-";
     std::string note = t.failure.kind != hp::FailureKind::none ? hp::to_string(t.failure.kind) : "";
-    out += fmt::format("{:<3} {:<66} {:<10} {:<10} {:>10} {:>10}  {}\n", ++i, short_name(t.plan.config_name).substr(0, 66),
+    out += fmt::format("{:<3} {:<66} {:<10} {:<10} {:>10} {:>10}  {}\n", ++i, short_trial_name(t.plan.config_name).substr(0, 66),
                        t.job_id.substr(0, 10), state, pred > 0 ? fmt::format("{:.4f}s", pred) : "-", measured, note);
   }
   return out;

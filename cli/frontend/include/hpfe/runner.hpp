@@ -114,6 +114,9 @@ LaunchOutcome launch(const RunSpec& spec, bool resume, std::FILE* status);
 /// Same with a caller's executor (Python subclasses).
 LaunchOutcome launch_with(const RunSpec& spec, Executor& executor, bool resume, std::FILE* status);
 
+/// "<family>_<size>b_<N>nodes_tp_1_..." -> "tp_1_..." (the part that differs between trials of one search).
+std::string short_trial_name(const std::string& name);
+
 /// The live status table the CLI prints.
 std::string status_table(const std::vector<TrialState>& states);
 
