@@ -8,6 +8,7 @@
 #include <set>
 
 #include "fsutil.hpp"
+#include "hp/calibration.hpp"
 #include "hp/core.hpp"
 #include "hp/hardware.hpp"
 #include "hp/search.hpp"
@@ -167,6 +168,25 @@ ReportFiles write_reports(const std::string& results_dir, const std::vector<hp::
       rep.message += fmt::format("{} nodes: every trial failed ({} trials); no optimal config. See {}\n", n,
                                  group.size(), failed);
     }
+  }
+  // What this cluster measured, as a calibration the performance model can use again (hp-cli estimate/validate).
+  std::vector<hp::MeasuredLayout> measured;
+  const hp::TrialResult* first = nullptr;
+  for (const hp::TrialResult& r : results)
+    if (r.measured()) {
+      if (!first) first = &r;
+      if (r.config.model.name == first->config.model.name) measured.push_back({layout_of(r.config), r.stats.mean_s});
+    }
+  if (first) {
+    hp::GpuSpec g = gpu_of(gpu);
+    hp::Refit fit = hp::refit_calibration(first->config.model, g, hp::default_calibration(g), measured);
+    std::string cal = final_dir + "/calibration.yaml";
+    write_text_atomic(cal, hp::calibrations_to_yaml({fit.calibration}));
+    rep.files.push_back(cal);
+    rep.message += fmt::format("refit on {} measured trials: compute time x{:.3f}, communication x{:.3f} "
+                               "(gemm_efficiency {:.3f}, comm_efficiency {:.3f})\n",
+                               fit.num_trials, fit.compute_scale, fit.comm_scale, fit.calibration.gemm_efficiency,
+                               fit.calibration.comm_efficiency);
   }
   if (results.empty()) rep.message = "no trials found under " + results_dir + "/training_logs\n";
   std::string html = final_dir + "/report.html";

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "hp/calibration.hpp"
 #include "hp/core.hpp"
 #include "hp/search.hpp"
 #include "hpfe/executor.hpp"
@@ -90,6 +91,10 @@ TEST_CASE("local executor: search plan end to end with the fake trainer", "[runn
   CHECK(count(failed, "\n") == 1 + 3);
   CHECK_THAT(failed, Catch::Contains("cuda_oom") && Catch::Contains("slurm_timeout") && Catch::Contains("nonzero_exit"));
   CHECK(slurp(fr + "optimal_config_0.126b_1nodes.yaml") == slurp(best.plan.config_path));
+  // The refit calibration: the fake trainer is ~7x slower than the model's A100, so efficiencies drop.
+  auto cal = hp::load_calibrations_yaml(fr + "calibration.yaml");
+  REQUIRE(cal.size() == 1);
+  CHECK(cal[0].gemm_efficiency < hp::default_calibration(result.gpu).gemm_efficiency / 2);
   std::string html = slurp(fr + "report.html");
   CHECK_THAT(html, Catch::Contains("<svg") && Catch::Contains(best.plan.config_name));
 
