@@ -34,6 +34,10 @@ std::unique_ptr<Executor> make_local_executor(int max_concurrent, double kill_gr
 namespace hpfe {
 /// sbatch options for a request ("--nodes=2", ...), in the order the script shows them.
 std::vector<std::string> sbatch_options(const JobRequest& request, const SlurmOptions& options);
+/// The Slurm job name of a trial: prefix + name, characters other than [A-Za-z0-9_.:-] replaced by '_'.
+std::string slurm_job_name(const std::string& trial_name, const SlurmOptions& options);
+/// The job's --comment: identifies the trial and its results directory (find_job after a crash).
+std::string slurm_job_comment(const JobRequest& request);
 /// Slurm --time in whole minutes (rounded up, at least 1); 0 = no limit.
 int time_limit_minutes(double time_limit_s);
 }  // namespace hpfe

@@ -56,7 +56,9 @@ void replay_journal(const std::string& dir, std::vector<TrialState>& states) {
     if (it == by_name.end()) continue;
     TrialState& t = *it->second;
     std::string event = n["event"].as<std::string>();
-    if (event == "submitted") {
+    if (event == "submitting") {  // the crash may have come between sbatch and the "submitted" line
+      t.job_id = "?";
+    } else if (event == "submitted") {
       t.phase = TrialPhase::active;
       t.job_id = n["job_id"].as<std::string>();
     } else if (event == "abandoned") {
@@ -240,6 +242,13 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
   const auto t0 = Clock::now();
   auto now_s = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
   for (TrialState& t : states) {
+    if (t.phase == TrialPhase::pending && t.job_id == "?") {  // submitted but not journaled: ask the scheduler
+      t.job_id = ex.reattachable() ? ex.find_job(request_for(spec, t)) : "";
+      if (!t.job_id.empty()) {
+        t.phase = TrialPhase::active;
+        journal(spec.results_dir, "submitted", t);
+      }
+    }
     if (t.phase == TrialPhase::finished) evaluate(spec.results_dir, t);
     if (t.phase == TrialPhase::active && !ex.reattachable()) {  // a local job cannot be re-attached: run it again
       if (ex.name() == "local") kill_stale_local_job(t.job_id, t.plan.config_name);
@@ -278,6 +287,7 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
     for (TrialState& t : states) {
       if (t.phase != TrialPhase::pending || (limit > 0 && active >= limit)) continue;
       JobRequest r = request_for(spec, t);
+      if (ex.reattachable()) journal(spec.results_dir, "submitting", t);
       t.job_id = ex.submit(r);
       t.phase = TrialPhase::active;
       t.submitted_at_s = now_s();

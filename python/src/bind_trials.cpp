@@ -26,6 +26,7 @@ class PyExecutor : public hpfe::Executor {
   int max_concurrent() const override { PYBIND11_OVERRIDE(int, hpfe::Executor, max_concurrent, ); }
   bool reattachable() const override { PYBIND11_OVERRIDE(bool, hpfe::Executor, reattachable, ); }
   double poll_interval_s() const override { PYBIND11_OVERRIDE(double, hpfe::Executor, poll_interval_s, ); }
+  std::string find_job(const hpfe::JobRequest& r) override { PYBIND11_OVERRIDE(std::string, hpfe::Executor, find_job, r); }
 };
 
 py::dict log_dict(const hp::TrainingLog& log) {
@@ -175,6 +176,7 @@ limit), reattachable() (jobs outlive this process), poll_interval_s().)")
       .def("max_concurrent", &hpfe::Executor::max_concurrent)
       .def("reattachable", &hpfe::Executor::reattachable)
       .def("poll_interval_s", &hpfe::Executor::poll_interval_s)
+      .def("find_job", &hpfe::Executor::find_job, py::arg("request"))
       .def("wait", &hpfe::Executor::wait, py::arg("job_id"), py::arg("timeout_s") = 0.0);
 
   m.def("make_executor",
