@@ -43,7 +43,13 @@ inline int run_plan(const hpfe::RunSpec& spec, bool resume, bool json, const std
   } else {
     fmt::print("{}", out.reports.message);
     for (const std::string& f : out.reports.files) fmt::print("wrote {}\n", f);
-    if (out.interrupted) fmt::print("interrupted: continue with  hp-cli search --resume {}\n", spec.results_dir);
+  }
+  if (out.interrupted) {
+    int open = 0;
+    for (const auto& t : out.states) open += t.phase != hpfe::TrialPhase::finished;
+    fmt::print(json ? stderr : stdout, "interrupted: {} trials still to run; continue with  hp-cli search --resume {}\n",
+               open, spec.results_dir);
+    return 130;  // the shell's code for SIGINT
   }
   return out.reports.num_measured > 0 ? kOk : kTrialsFailed;
 }

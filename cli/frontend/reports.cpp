@@ -115,6 +115,7 @@ std::vector<hp::TrialResult> collect_results(const std::string& results_dir) {
     } catch (const YAML::Exception&) {
     }
   }
+  const bool have_journal = !journal.empty();  // then only finished trials are results (not queued, interrupted)
   std::vector<std::string> names;
   for (auto it = fs::directory_iterator(results_dir + "/training_logs", ec); !ec && it != fs::directory_iterator();
        it.increment(ec))
@@ -124,6 +125,7 @@ std::vector<hp::TrialResult> collect_results(const std::string& results_dir) {
   for (const std::string& name : names) {
     std::string cfg = results_dir + "/candidate_configs/" + name + ".yaml";
     if (!fs::exists(cfg)) continue;  // NeMo: every trial directory has its candidate config
+    if (have_journal && !outcomes.count(name)) continue;
     hp::TrialResult r;
     r.config_name = name;
     r.config = hp::load_nemo_yaml(cfg);
@@ -188,7 +190,7 @@ ReportFiles write_reports(const std::string& results_dir, const std::vector<hp::
                                fit.num_trials, fit.compute_scale, fit.comm_scale, fit.calibration.gemm_efficiency,
                                fit.calibration.comm_efficiency);
   }
-  if (results.empty()) rep.message = "no trials found under " + results_dir + "/training_logs\n";
+  if (results.empty()) rep.message = "no finished trials under " + results_dir + "/training_logs\n";
   std::string html = final_dir + "/report.html";
   write_text_atomic(html, html_report(results, gpu));
   rep.files.push_back(html);

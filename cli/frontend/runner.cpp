@@ -61,7 +61,7 @@ void replay_journal(const std::string& dir, std::vector<TrialState>& states) {
     } else if (event == "submitted") {
       t.phase = TrialPhase::active;
       t.job_id = n["job_id"].as<std::string>();
-    } else if (event == "abandoned") {
+    } else if (event == "abandoned" || event == "interrupted") {
       t.phase = TrialPhase::pending;
       t.job_id.clear();
     } else if (event == "finished") {
@@ -270,13 +270,12 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
     if (cb.interrupt && cb.interrupt->load()) {
       for (TrialState& t : states)
         if (t.phase == TrialPhase::active) ex.cancel(t.job_id);
+      // Interrupted trials measured nothing on purpose: the journal marks them to run again on --resume.
       for (TrialState& t : states) {
         if (t.phase != TrialPhase::active) continue;
         t.job = ex.wait(t.job_id, 30);
-        if (!t.job.finished()) continue;
-        t.phase = TrialPhase::finished;
-        journal(spec.results_dir, "finished", t);
-        evaluate(spec.results_dir, t);
+        journal(spec.results_dir, "interrupted", t);
+        t.phase = TrialPhase::pending;
       }
       if (cb.on_change) cb.on_change(states);
       return states;
