@@ -115,7 +115,7 @@ std::vector<hp::TrialResult> collect_results(const std::string& results_dir) {
     } catch (const YAML::Exception&) {
     }
   }
-  const bool have_journal = !journal.empty();  // then only finished trials are results (not queued, interrupted)
+  const bool have_journal = fs::exists(results_dir + "/journal.jsonl");  // then only finished trials are results (not queued, interrupted)
   std::vector<std::string> names;
   for (auto it = fs::directory_iterator(results_dir + "/training_logs", ec); !ec && it != fs::directory_iterator();
        it.increment(ec))

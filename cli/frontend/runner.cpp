@@ -234,6 +234,7 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
   if (!resume) {
     std::error_code ec;
     fs::remove(journal_path(spec.results_dir), ec);
+    write_text_atomic(journal_path(spec.results_dir), "");  // exists from the start: collect trusts it
     save_run_spec(spec);
   }
   std::vector<TrialState> states;
