@@ -158,3 +158,20 @@ TEST_CASE("nemo tables: long sequences and 40 GB", "[search][nemo]") {
   CHECK(lists.mbs == std::vector<int>{1, 2, 4});
   CHECK(lists.min_mp == 2);
 }
+
+TEST_CASE("nemo grid: a custom config's VP stays on pp <= 2 unless fixed (quirk 4)", "[search][nemo]") {
+  auto in = gpt(70, 8, 80, 64);
+  in.seq_length = 8192;
+  in.base_vp = 10;
+  in.tp = {4, 8};
+  in.pp = {1, 2, 4};
+  in.max_mp = 64;
+  in.global_batch_size = 128;
+  auto grid = hp::nemo_grid(in);
+  REQUIRE_FALSE(grid.empty());
+  for (const auto& c : grid) CHECK(c.vp == (c.pp > 2 ? 80 / c.pp : 10));
+  in.fix_bugs = true;
+  grid = hp::nemo_grid(in);
+  REQUIRE_FALSE(grid.empty());
+  for (const auto& c : grid) CHECK(c.vp == (c.pp > 2 ? 80 / c.pp : 0));
+}
