@@ -27,7 +27,8 @@ bool gbs_divides(const NemoGridInput& in, int gbs, int num_gpus, int tp, int pp,
     if (num_gpus % (tp * pp) != 0) return false;
     return gbs % (mbs * (num_gpus / (tp * pp))) == 0;
   }
-  const double divisor = static_cast<double>(mbs) * (static_cast<double>(num_gpus) / static_cast<double>(tp * pp));
+  // NeMo: `gbs % (mbs * num_gpus / (tp * pp))`, evaluated left to right in Python floats.
+  const double divisor = static_cast<double>(mbs * num_gpus) / static_cast<double>(tp * pp);
   return std::fmod(static_cast<double>(gbs), divisor) == 0.0;  // Python float % equals fmod for positives
 }
 
