@@ -133,6 +133,8 @@ TEST_CASE("nemo grid: block method sweeps partial checkpointing with pp > 1", "[
   }
   CHECK(acts == std::set<int>{0, 4, 8, 12});
   CHECK(nmb == std::set<int>{1, 2});
+  // num_mbs_act range(0, 3) = [0, 1, 2] -> [1, 1, 2]: NeMo's dict of run names keeps one of the two 1s.
+  CHECK(grid.size() == 4 * 4 * 2 * 7);
   CHECK(per_pipe == std::set<int>{0, 4, 8, 12, 16, 20, 24});
 }
 
