@@ -138,3 +138,13 @@ def test_cli_calibrate_then_estimate_with_it(cli, repo_root, tmp_path):
     bad.write_text("calibrations:\n  - gpu_family: hopper\n    gemm_efficiency: 2\n")
     proc = cli.run("estimate", "--model", "gpt3/5b", "--calibration", bad)
     assert proc.returncode == 2 and "gemm_efficiency" in proc.stderr
+
+
+def test_cli_estimate_from_a_nemo_config(cli, tmp_path):
+    cfg = tmp_path / "base.yaml"
+    cli.run("base-config", "--model", "gpt3", "--size-b", "20", "--nodes", "8", "-o", cfg, check=True)
+    out = cli.json("estimate", "--nemo-config", cfg, "--gpu", "a100-80gb")
+    assert out["num_gpus"] == 64 and out["tp"] == 8 and out["sequence_parallel"] is True
+    assert out["num_parameters"] == pytest.approx(20.26e9, rel=1e-3)
+    proc = cli.run("estimate", "--nemo-config", tmp_path / "missing.yaml")
+    assert proc.returncode == 3

@@ -121,6 +121,12 @@ struct EstimateOptions {
   double memory_margin = 0.0;  ///< fraction of GPU memory kept free (0.05 = 5%)
 };
 
+struct TrainingConfig;  // hp/nemo_config.hpp
+
+/// The layout of a NeMo-Megatron training config (model.* parallelism keys, activations_checkpoint_*,
+/// optimizer, precision; GPUs = num_nodes x gpus_per_node). The model is config.model.
+Layout layout_from_nemo(const TrainingConfig& config);
+
 /// Flat (name, value) view of an estimate in SI units ("memory.weights_bytes", "time.step_time_s", "mfu", ...),
 /// in a fixed order; used by hp-cli --json and the Python to_dict(). `fits` is 1 or 0.
 std::vector<std::pair<std::string, double>> to_fields(const Estimate& estimate);
