@@ -148,3 +148,18 @@ def test_cli_estimate_from_a_nemo_config(cli, tmp_path):
     assert out["num_parameters"] == pytest.approx(20.26e9, rel=1e-3)
     proc = cli.run("estimate", "--nemo-config", tmp_path / "missing.yaml")
     assert proc.returncode == 3
+
+
+def test_cli_gpus_lists_catalogue_and_user_gpus(cli, tmp_path):
+    names = {g["name"]: g for g in cli.json("gpus")}
+    assert {"a100-40gb", "a100-80gb", "h100-sxm", "h200", "b200", "gb200"} <= set(names)
+    assert names["gb200"]["nvlink_domain_size"] == 72
+    assert names["h100-sxm"]["calibration_runs"] > 50
+    user = tmp_path / "gpus.yaml"
+    user.write_text("- name: lab-gpu\n  base: a100-80gb\n  peak_bf16_tflops: 400\n")
+    names = {g["name"]: g for g in cli.json("gpus", "--gpu-file", user)}
+    assert names["lab-gpu"]["peak_bf16_flops_per_s"] == pytest.approx(400e12)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- name: x\n  peak_bf16_tflops: fast\n")
+    proc = cli.run("gpus", "--gpu-file", bad)
+    assert proc.returncode == 2 and "peak_bf16_tflops" in proc.stderr and "fast" in proc.stderr
