@@ -134,6 +134,11 @@ void fill_layout(const Cells& c, const std::string& task, Layout& l) {
 
 bool RunRecord::unflagged() const { return quality_flags.empty(); }
 
+bool RunRecord::dense() const {
+  if (!arch_type.empty()) return arch_type.rfind("dense", 0) == 0;
+  return !model.is_moe() && !model.is_encoder_decoder();
+}
+
 bool RunRecord::fit_quality() const {
   if (!ok() || measured_step_time_s <= 0) return false;
   // Data-consistency problems and non-Megatron frameworks (published_runs.md section 2 flags).

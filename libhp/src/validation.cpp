@@ -123,7 +123,7 @@ ValidationReport validate_runs(const std::vector<RunRecord>& runs, const std::ve
     c.measured_s = r.measured_step_time_s;
     c.predicted_s = e.time.step_time_s;
     c.error_pct = (c.predicted_s / c.measured_s - 1) * 100;
-    const bool dense = r.arch_type.rfind("dense", 0) == 0;
+    const bool dense = r.dense();
     c.target = dense && r.unflagged() && r.split == "holdout";
     ++rep.num_evaluated;
     std::string key = c.split + " | " + (r.source_key.empty() ? "-" : r.source_key) + " | " + c.gpu_type +

@@ -163,3 +163,15 @@ def test_cli_gpus_lists_catalogue_and_user_gpus(cli, tmp_path):
     bad.write_text("- name: x\n  peak_bf16_tflops: fast\n")
     proc = cli.run("gpus", "--gpu-file", bad)
     assert proc.returncode == 2 and "peak_bf16_tflops" in proc.stderr and "fast" in proc.stderr
+
+
+def test_cli_calibrate_own_measurements_without_split_column(cli, tmp_path):
+    runs = tmp_path / "mine.csv"
+    rows = ["num_layers,hidden_size,num_attention_heads,seq_length,gpu_type,num_gpus,tp,pp,mbs,gbs,step_time_s"]
+    for gpus, step in ((8, 2.0), (16, 2.05), (32, 2.1)):
+        rows.append(f"24,4096,32,2048,h100-sxm,{gpus},1,1,2,{gpus * 8},{step}")
+    runs.write_text("\n".join(rows) + "\n")
+    fits = {c["gpu_family"]: c for c in cli.json("calibrate", runs)["calibrations"]}
+    assert fits["hopper"]["num_runs"] == 3
+    assert fits["hopper"]["mean_abs_pct_after"] < 5
+    assert fits["ampere"]["num_runs"] == 0
