@@ -50,7 +50,7 @@ enum class Infeasible : std::uint8_t {
   gbs_not_divisible,        ///< mbs*dp does not divide gbs
   experts_not_divisible,    ///< ep does not divide experts, or ep*etp does not divide dp*cp*tp
   seq_not_divisible,        ///< cp*2 (or tp with SP) does not divide seq_length
-  vp_needs_pp,              ///< interleaving needs pp > 2 and micro-batches divisible by pp
+  vp_needs_pp,              ///< interleaving needs pp > 1 and micro-batches divisible by pp
   fp8_unsupported,          ///< the GPU has no FP8
   out_of_memory,            ///< the most loaded GPU exceeds its memory (with margin)
   invalid_layout,           ///< a non-positive size or count in the layout
@@ -142,7 +142,7 @@ const std::vector<Calibration>& shipped_calibrations();
 double model_flops_per_step(const ModelSpec& model, int global_batch_size);
 
 /// Evaluate one layout. Never throws for an infeasible layout: it is a reason in the result.
-/// Does not allocate.
+/// Does not allocate (bench_estimate checks it); take default_calibration() once per GPU outside a loop.
 Estimate estimate(const ModelSpec& model, const Layout& layout, const GpuSpec& gpu, const Calibration& calibration,
                   const EstimateOptions& options = {});
 
