@@ -175,3 +175,20 @@ def test_cli_calibrate_own_measurements_without_split_column(cli, tmp_path):
     assert fits["hopper"]["num_runs"] == 3
     assert fits["hopper"]["mean_abs_pct_after"] < 5
     assert fits["ampere"]["num_runs"] == 0
+
+
+def test_estimate_table_sweeps_layouts():
+    layouts = [{"num_gpus": 64, "tp": tp, "pp": pp, "gbs": 256, "sequence_parallel": tp > 1}
+               for tp in (1, 2, 4, 8) for pp in (1, 2, 4)]
+    rows = hp.estimate_table("gpt3/20b", layouts, "a100-80gb")
+    assert len(rows) == 12
+    assert {"tp", "dp", "fits", "reason", "memory.total_bytes", "time.bubble_s"} <= set(rows[0])
+    fitting = [r for r in rows if r["fits"]]
+    assert fitting and any(not r["fits"] for r in rows)
+    best = min(fitting, key=lambda r: r["step_time_s"])
+    assert best["tp"] > 1
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        return
+    assert len(hp.to_pandas(rows)) == 12
