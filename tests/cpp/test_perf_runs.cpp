@@ -34,7 +34,7 @@ TEST_CASE("CSV parsing handles quotes, doubled quotes and CRLF", "[runs]") {
   CHECK(t.rows[0][1] == "x, \"y\"");
   CHECK(t.rows[1][1].empty());
   CHECK(t.column("c") == 2);
-  CHECK(hp::parse_csv("\xEF\xBB\xBFa,b\n1,2\n", "bom.csv").column("a") == 0);
+  CHECK(hp::parse_csv("\xEF\xBB\xBF" "a,b\n1,2\n", "bom.csv").column("a") == 0);
   CHECK_THROWS_AS(hp::parse_csv("a\n\"open", "bad.csv"), hp::ConfigError);
   CHECK_THROWS_AS(hp::read_csv("/nonexistent/runs.csv"), hp::IoError);
 }
