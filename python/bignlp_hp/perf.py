@@ -4,7 +4,7 @@ from ._core import Layout, estimate
 
 _LAYOUT_FIELDS = ("num_gpus", "tp", "pp", "vp", "cp", "ep", "etp", "mbs", "gbs", "sequence_parallel", "recompute",
                   "recompute_num_layers", "recompute_micro_batches", "distributed_optimizer", "fp8",
-                  "tp_comm_overlap", "lora", "flash_attention")
+                  "tp_comm_overlap", "lora", "flash_attention", "uneven_pipeline")
 
 
 def estimate_table(model, layouts, gpu="h100-sxm", calibration=None):

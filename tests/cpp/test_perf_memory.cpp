@@ -130,6 +130,11 @@ TEST_CASE("infeasible layouts are reasons, not exceptions", "[perf]") {
   l.tp = 8;
   l.vp = 16;  // 128 model chunks for 96 layers
   CHECK(hp::estimate(m, l, gpu, cal).reason == hp::Infeasible::layers_not_divisible);
+  l.vp = 5;  // 40 chunks: uneven, allowed only when asked for
+  CHECK(hp::estimate(m, l, gpu, cal).reason == hp::Infeasible::layers_not_divisible);
+  l.uneven_pipeline = true;
+  CHECK(hp::estimate(m, l, gpu, cal).reason != hp::Infeasible::layers_not_divisible);
+  l.uneven_pipeline = false;
   l.vp = 1;
   l.fp8 = true;
   CHECK(hp::estimate(m, l, gpu, cal).reason == hp::Infeasible::fp8_unsupported);
