@@ -65,6 +65,7 @@ void add_layout_options(CLI::App& app, Opts& o) {
   app.add_flag("--tp-comm-overlap", l.tp_comm_overlap, "overlap TP communication with GEMMs");
   app.add_flag("--flash-attention,!--no-flash-attention", l.flash_attention, "fused attention (default on)");
   app.add_flag("--lora", l.lora, "LoRA fine-tuning (frozen base weights)");
+  app.add_flag("--uneven-pipeline", l.uneven_pipeline, "allow layers not divisible by pp*vp (first/last stage sizes)");
 }
 
 hp::ModelSpec resolve_model(const Opts& o) {
