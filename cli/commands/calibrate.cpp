@@ -37,7 +37,7 @@ std::function<int()> setup(CLI::App& app) {
   app.add_option("runs", o->runs, "measured runs CSV")->required();
   app.add_option("-o,--output", o->output, "write the fitted calibrations as YAML (use with estimate/validate)");
   app.add_option("--cpp", o->cpp, "write the C++ source of the shipped table (developers)");
-  app.add_option("--split", o->split, "fit only rows whose split column has this value; 'all' = every row")
+  app.add_option("--split", o->split, "skip rows whose split column has another value (rows without one are used); 'all' = every row")
       ->capture_default_str();
   app.add_flag("--json", o->json, "print one JSON object");
   return [o] {

@@ -8,6 +8,7 @@
 #include "hp/calibration.hpp"
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
+#include "hp/nemo_config.hpp"
 #include "hp/perf.hpp"
 #include "hp/runs.hpp"
 #include "json.hpp"
@@ -15,7 +16,7 @@
 namespace {
 
 struct Opts {
-  std::string batch, output, model, gpu = "h100-sxm", gpu_file, calibration, recompute = "none";
+  std::string batch, output, nemo_config, model, gpu = "h100-sxm", gpu_file, calibration, recompute = "none";
   double size_b = 0;
   hp::ModelSpec dims;  // overrides; 0 / empty = keep the catalogue value
   hp::Layout layout;
@@ -64,6 +65,7 @@ void add_layout_options(CLI::App& app, Opts& o) {
   app.add_flag("--tp-comm-overlap", l.tp_comm_overlap, "overlap TP communication with GEMMs");
   app.add_flag("--flash-attention,!--no-flash-attention", l.flash_attention, "fused attention (default on)");
   app.add_flag("--lora", l.lora, "LoRA fine-tuning (frozen base weights)");
+  app.add_flag("--uneven-pipeline", l.uneven_pipeline, "allow layers not divisible by pp*vp (first/last stage sizes)");
 }
 
 hp::ModelSpec resolve_model(const Opts& o) {
@@ -214,8 +216,16 @@ void print_text(const hp::ModelSpec& m, const hp::Layout& l, const hp::GpuSpec& 
 
 int run_single(const Opts& o) {
   const auto cals = calibrations(o);
-  const hp::ModelSpec m = resolve_model(o);
-  const hp::Layout l = resolve_layout(o);
+  hp::ModelSpec m;
+  hp::Layout l;
+  if (!o.nemo_config.empty()) {
+    const hp::TrainingConfig cfg = hp::load_nemo_yaml(o.nemo_config);
+    m = cfg.model;
+    l = hp::layout_from_nemo(cfg);
+  } else {
+    m = resolve_model(o);
+    l = resolve_layout(o);
+  }
   const hp::GpuSpec g = hp::find_gpu(o.gpu);
   hp::EstimateOptions eo;
   eo.memory_margin = o.memory_margin;
@@ -227,7 +237,8 @@ int run_single(const Opts& o) {
   hpcli::JsonObject j;
   j.str("model", m.name.empty() ? m.family : m.name).str("gpu", g.name).integer("num_gpus", l.num_gpus);
   j.integer("tp", l.tp).integer("pp", l.pp).integer("vp", l.vp).integer("cp", l.cp).integer("ep", l.ep);
-  j.integer("dp", l.dp()).integer("mbs", l.mbs).integer("gbs", l.gbs).str("recompute", o.recompute);
+  j.integer("dp", l.dp()).integer("mbs", l.mbs).integer("gbs", l.gbs);
+  j.str("recompute", l.recompute == hp::Recompute::none ? "none" : l.recompute == hp::Recompute::full ? "full" : "selective");
   j.boolean("sequence_parallel", l.sequence_parallel).boolean("distributed_optimizer", l.distributed_optimizer);
   j.boolean("fp8", l.fp8).str("reason", e.reason == hp::Infeasible::none ? "" : hp::to_string(e.reason));
   for (const auto& kv : hp::to_fields(e)) {
@@ -247,6 +258,8 @@ std::function<int()> setup(CLI::App& app) {
                   "(or of every row of a CSV with --batch)");
   app.add_option("--batch", o->batch, "CSV of runs (published-runs column names); writes predictions to -o");
   app.add_option("-o,--output", o->output, "output CSV for --batch");
+  app.add_option("--nemo-config", o->nemo_config,
+                 "NeMo-Megatron training YAML: model and layout from it (hp-cli base-config writes one)");
   add_model_options(app, *o);
   add_layout_options(app, *o);
   app.add_option("--calibration", o->calibration, "calibration YAML from hp-cli calibrate (default: shipped)");

@@ -116,8 +116,6 @@ double mean_abs_pct(const std::vector<const RunRecord*>& rows, const Calibration
   return n ? sum / n : 0;
 }
 
-bool is_dense(const RunRecord& r) { return r.arch_type.rfind("dense", 0) == 0; }
-
 }  // namespace
 
 Calibration calibration_for(const std::vector<Calibration>& list, const GpuSpec& gpu) {
@@ -171,8 +169,8 @@ std::vector<FamilyFit> fit_calibrations(const std::vector<RunRecord>& runs, cons
     Problem p{{}, prior, to_params(prior), options.prior_weight};
     for (const auto& r : runs) {
       if (!r.fit_quality() || r.gpu.family != family) continue;
-      if (!options.split.empty() && r.split != options.split) continue;
-      if (options.dense_only && !is_dense(r)) continue;
+      if (!options.split.empty() && !r.split.empty() && r.split != options.split) continue;
+      if (options.dense_only && !r.dense()) continue;
       p.rows.push_back(&r);
     }
     fit.num_runs = static_cast<int>(p.rows.size());

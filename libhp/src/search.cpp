@@ -96,12 +96,6 @@ std::string results_dir_from_logs(const SearchConfig& config, const TrainSetting
   return logs.empty() || logs.find("${") != std::string::npos ? std::string("results") : logs;
 }
 
-Recompute base_recompute(const TrainingConfig& base) {
-  if (base.activations_checkpoint_granularity == "selective") return Recompute::selective;
-  if (base.activations_checkpoint_granularity == "full") return Recompute::full;
-  return Recompute::none;
-}
-
 // NeMo's grid, evaluated by the model for information; the plan keeps NeMo's launch order.
 void run_nemo_policy(SearchResult& result, const Resolved& r, const TrainSettings& t, bool fix_bugs) {
   NemoGridInput in;
@@ -130,26 +124,25 @@ void run_nemo_policy(SearchResult& result, const Resolved& r, const TrainSetting
   options.memory_margin = t.memory_margin;
   result.enumerated = result.evaluated = grid.size();
   for (const NemoCandidate& c : grid) {
-    Layout l;
-    l.num_gpus = result.num_nodes * result.gpus_per_node;
-    l.tp = c.tp;
-    l.pp = c.pp;
-    l.vp = std::max(1, c.vp);
-    l.cp = r.base.context_parallel_size;
-    l.ep = r.base.expert_model_parallel_size;
-    l.mbs = c.mbs;
-    l.gbs = result.gbs;
-    l.sequence_parallel = r.base.sequence_parallel && c.tp > 1;
-    l.distributed_optimizer = r.base.distributed_optimizer;
-    l.fp8 = r.base.fp8;
-    if (c.act_ckpt_layers >= 0) {
-      l.recompute = c.act_ckpt_layers > 0 ? Recompute::full : Recompute::none;
-      l.recompute_num_layers = c.act_ckpt_layers * std::max(1, c.vp);
-      l.recompute_micro_batches = c.num_mbs_act;
-    } else {
-      l.recompute = base_recompute(r.base);
-      l.recompute_num_layers = std::max(0, r.base.activations_checkpoint_num_layers);
-    }
+    // The layout NeMo would run: the candidate's YAML fields read back by the performance model.
+    Trial trial;
+    trial.num_nodes = result.num_nodes;
+    trial.gpus_per_node = result.gpus_per_node;
+    trial.layout.tp = c.tp;
+    trial.layout.pp = c.pp;
+    trial.layout.vp = std::max(1, c.vp);
+    trial.layout.cp = r.base.context_parallel_size;
+    trial.layout.ep = r.base.expert_model_parallel_size;
+    trial.layout.mbs = c.mbs;
+    trial.layout.gbs = result.gbs;
+    trial.layout.sequence_parallel = r.base.sequence_parallel;
+    trial.layout.distributed_optimizer = r.base.distributed_optimizer;
+    trial.layout.fp8 = r.base.fp8;
+    trial.act_ckpt_layers = c.act_ckpt_layers;
+    trial.num_micro_batches_with_partial_activation_checkpoints = c.num_mbs_act;
+    trial.activations_checkpoint_layers_per_pipeline = c.act_per_pipe;
+    Layout l = layout_from_nemo(trial_config(r.base, trial, SearchPolicy::nemo));
+    if (c.act_ckpt_layers == 0) l.recompute = Recompute::none;  // block method with 0 layers recomputes nothing
     RankedLayout row = to_ranked(l, estimate(r.base.model, l, r.gpu, calibration, options));
     row.act_ckpt_layers = c.act_ckpt_layers;
     row.num_mbs_act = c.num_mbs_act;

@@ -160,6 +160,7 @@ void bind_classes(py::module_& m) {
       .def_readwrite("tp_comm_overlap", &hp::Layout::tp_comm_overlap)
       .def_readwrite("lora", &hp::Layout::lora)
       .def_readwrite("flash_attention", &hp::Layout::flash_attention)
+      .def_readwrite("uneven_pipeline", &hp::Layout::uneven_pipeline)
       .def_property_readonly("dp", &hp::Layout::dp)
       .def_property_readonly("num_micro_batches", &hp::Layout::num_micro_batches);
 

@@ -7,6 +7,7 @@
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
 #include "hp/model.hpp"
+#include "hp/nemo_config.hpp"
 #include "hp/perf.hpp"
 
 TEST_CASE("GPU names as sources print them resolve to the catalogue", "[hardware]") {
@@ -115,4 +116,32 @@ TEST_CASE("step time parts follow the schedule", "[perf][time]") {
   l.tp = 8;
   l.pp = 8;
   CHECK(d.time.tp_comm_s > hp::estimate(m, l, gpu, cal).time.tp_comm_s * 2);
+}
+
+TEST_CASE("a NeMo training config gives the layout", "[perf]") {
+  hp::TrainingConfig c;
+  c.num_nodes = 16;
+  c.gpus_per_node = 8;
+  c.tensor_model_parallel_size = 4;
+  c.pipeline_model_parallel_size = 4;
+  c.virtual_pipeline_model_parallel_size = 0;
+  c.global_batch_size = 512;
+  c.micro_batch_size = 2;
+  c.sequence_parallel = true;
+  c.activations_checkpoint_granularity = "full";
+  c.activations_checkpoint_method = "block";
+  c.activations_checkpoint_num_layers = 3;
+  c.num_micro_batches_with_partial_activation_checkpoints = 2;
+  c.precision = "bf16";
+  const hp::Layout l = hp::layout_from_nemo(c);
+  CHECK(l.num_gpus == 128);
+  CHECK(l.dp() == 8);
+  CHECK(l.vp == 1);
+  CHECK(l.num_micro_batches() == 32);
+  CHECK(l.recompute == hp::Recompute::full);
+  CHECK(l.recompute_num_layers == 3);
+  CHECK(l.recompute_micro_batches == 2);
+  CHECK(l.sequence_parallel);
+  c.activations_checkpoint_granularity = "selective";
+  CHECK(hp::layout_from_nemo(c).recompute == hp::Recompute::selective);
 }

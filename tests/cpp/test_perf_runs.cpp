@@ -2,6 +2,7 @@
 // targets on the project's own data (libhp/data/published_runs.csv).
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -33,6 +34,7 @@ TEST_CASE("CSV parsing handles quotes, doubled quotes and CRLF", "[runs]") {
   CHECK(t.rows[0][1] == "x, \"y\"");
   CHECK(t.rows[1][1].empty());
   CHECK(t.column("c") == 2);
+  CHECK(hp::parse_csv("\xEF\xBB\xBF" "a,b\n1,2\n", "bom.csv").column("a") == 0);
   CHECK_THROWS_AS(hp::parse_csv("a\n\"open", "bad.csv"), hp::ConfigError);
   CHECK_THROWS_AS(hp::read_csv("/nonexistent/runs.csv"), hp::IoError);
 }
@@ -129,4 +131,18 @@ TEST_CASE("calibration YAML round-trips and rejects bad keys", "[calibration]") 
     CHECK(std::string(e.what()).find("gemm_eficiency") != std::string::npos);
   }
   std::remove(path.c_str());
+}
+
+TEST_CASE("runs that are not in the calibration file (Megatron-Bridge 25.11)", "[calibration]") {
+  const auto runs = hp::runs_from_table(hp::read_csv(std::string(HP_SOURCE_DIR) + "/libhp/data/external_runs.csv"));
+  const auto report = hp::validate_runs(runs, hp::shipped_calibrations());
+  REQUIRE(report.num_evaluated == 10);
+  double sum = 0;
+  for (const auto& r : report.runs) {
+    INFO(r.row_id);
+    sum += std::abs(r.error_pct);
+    if (r.gpu_type == "h100-sxm") CHECK(std::abs(r.error_pct) < 10);
+    CHECK(std::abs(r.error_pct) < 40);
+  }
+  CHECK(sum / report.runs.size() < 15);
 }

@@ -138,3 +138,57 @@ def test_cli_calibrate_then_estimate_with_it(cli, repo_root, tmp_path):
     bad.write_text("calibrations:\n  - gpu_family: hopper\n    gemm_efficiency: 2\n")
     proc = cli.run("estimate", "--model", "gpt3/5b", "--calibration", bad)
     assert proc.returncode == 2 and "gemm_efficiency" in proc.stderr
+
+
+def test_cli_estimate_from_a_nemo_config(cli, tmp_path):
+    cfg = tmp_path / "base.yaml"
+    cli.run("base-config", "--model", "gpt3", "--size-b", "20", "--nodes", "8", "-o", cfg, check=True)
+    out = cli.json("estimate", "--nemo-config", cfg, "--gpu", "a100-80gb")
+    assert out["num_gpus"] == 64 and out["tp"] == 8 and out["sequence_parallel"] is True
+    assert out["num_parameters"] == pytest.approx(20.26e9, rel=1e-3)
+    proc = cli.run("estimate", "--nemo-config", tmp_path / "missing.yaml")
+    assert proc.returncode == 3
+
+
+def test_cli_gpus_lists_catalogue_and_user_gpus(cli, tmp_path):
+    names = {g["name"]: g for g in cli.json("gpus")}
+    assert {"a100-40gb", "a100-80gb", "h100-sxm", "h200", "b200", "gb200"} <= set(names)
+    assert names["gb200"]["nvlink_domain_size"] == 72
+    assert names["h100-sxm"]["calibration_runs"] > 50
+    user = tmp_path / "gpus.yaml"
+    user.write_text("- name: lab-gpu\n  base: a100-80gb\n  peak_bf16_tflops: 400\n")
+    names = {g["name"]: g for g in cli.json("gpus", "--gpu-file", user)}
+    assert names["lab-gpu"]["peak_bf16_flops_per_s"] == pytest.approx(400e12)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- name: x\n  peak_bf16_tflops: fast\n")
+    proc = cli.run("gpus", "--gpu-file", bad)
+    assert proc.returncode == 2 and "peak_bf16_tflops" in proc.stderr and "fast" in proc.stderr
+
+
+def test_cli_calibrate_own_measurements_without_split_column(cli, tmp_path):
+    runs = tmp_path / "mine.csv"
+    rows = ["num_layers,hidden_size,num_attention_heads,seq_length,gpu_type,num_gpus,tp,pp,mbs,gbs,step_time_s"]
+    for gpus, step in ((8, 2.0), (16, 2.05), (32, 2.1)):
+        rows.append(f"24,4096,32,2048,h100-sxm,{gpus},1,1,2,{gpus * 8},{step}")
+    runs.write_text("\n".join(rows) + "\n")
+    fits = {c["gpu_family"]: c for c in cli.json("calibrate", runs)["calibrations"]}
+    assert fits["hopper"]["num_runs"] == 3
+    assert fits["hopper"]["mean_abs_pct_after"] < 5
+    assert fits["ampere"]["num_runs"] == 0
+
+
+def test_estimate_table_sweeps_layouts():
+    layouts = [{"num_gpus": 64, "tp": tp, "pp": pp, "gbs": 256, "sequence_parallel": tp > 1}
+               for tp in (1, 2, 4, 8) for pp in (1, 2, 4)]
+    rows = hp.estimate_table("gpt3/20b", layouts, "a100-80gb")
+    assert len(rows) == 12
+    assert {"tp", "dp", "fits", "reason", "memory.total_bytes", "time.bubble_s"} <= set(rows[0])
+    fitting = [r for r in rows if r["fits"]]
+    assert fitting and any(not r["fits"] for r in rows)
+    best = min(fitting, key=lambda r: r["step_time_s"])
+    assert best["tp"] > 1
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        return
+    assert len(hp.to_pandas(rows)) == 12
