@@ -89,7 +89,13 @@ std::string memory_chart(const std::vector<hp::TrialResult>& rs, const hp::GpuSp
                        cx, y, w, p.color, p.name, e.memory.*(p.field) / 1073741824.0);
       cx += w;
     }
-    s += fmt::format(R"(<text x="{:.1f}" y="{}">{:.1f} GiB</text>)", cx + 4, y + 12, e.memory.total_bytes / 1073741824.0);
+    std::string label = fmt::format("{:.1f} GiB predicted", e.memory.total_bytes / 1073741824.0);
+    if (r->measured_max_memory_bytes > 0) {  // what the trainer printed (max allocated), as a black tick
+      double mx = left + r->measured_max_memory_bytes * scale;
+      s += fmt::format(R"(<line x1="{0:.1f}" y1="{1}" x2="{0:.1f}" y2="{2}" stroke="#000" stroke-width="2"/>)", mx, y - 2, y + 18);
+      label += fmt::format(", {:.1f} measured", r->measured_max_memory_bytes / 1073741824.0);
+    }
+    s += fmt::format(R"(<text x="{:.1f}" y="{}">{}</text>)", std::max(cx, left + r->measured_max_memory_bytes * scale) + 4, y + 12, label);
     y += row;
   }
   s += fmt::format(R"(<line x1="{0}" y1="26" x2="{0}" y2="{1}" stroke="#000" stroke-dasharray="4"/><text x="{0}" y="{2}" text-anchor="end">{3} {4:.0f} GB</text>)",
@@ -105,7 +111,8 @@ std::string html_report(const std::vector<hp::TrialResult>& results, const std::
                   "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
                   "padding:2px 6px;font-size:12px}</style></head><body>\n<h1>Training HP search: measured trials</h1>\n";
   h += "<h2>Step time per trial: predicted vs measured</h2>\n" + step_time_chart(results) + "\n";
-  h += "<h2>Memory per GPU of the top layouts (performance model, " + esc(gpu.name) + ")</h2>\n" + memory_chart(results, gpu) + "\n";
+  h += "<h2>Memory per GPU of the top layouts (performance model, " + esc(gpu.name) +
+       "; black tick: max allocated as the trainer logged it)</h2>\n" + memory_chart(results, gpu) + "\n";
   h += "<h2>Trials</h2>\n<table><tr><th>trial</th><th>predicted s</th><th>measured s</th><th>stddev s</th><th>steps</th>"
        "<th>failure</th><th>evidence</th></tr>\n";
   for (const auto& r : results)

@@ -73,6 +73,8 @@ TrialEvaluation evaluate_trial_dir(const std::string& dir, const hp::JobOutcome&
     auto& best = log.format == hp::LogFormat::tensorboard ? best_tb : best_text;
     if (!log.step_times_s.empty() && (!best || log.step_times_s.size() > best->step_times_s.size())) best = &log;
   }
+  for (const hp::TrainingLog& log : ev.logs)
+    for (const hp::MemoryReport& m : log.memory) ev.max_allocated_bytes = std::max(ev.max_allocated_bytes, m.max_allocated_bytes);
   const hp::TrainingLog* chosen = best_tb ? best_tb : best_text;
   if (chosen) ev.stats = hp::nemo_step_time(chosen->step_times_s);
   ev.failure = hp::classify_trial(ev.logs, outcome, ev.stats);
@@ -136,6 +138,7 @@ std::vector<hp::TrialResult> collect_results(const std::string& results_dir) {
     r.stats = ev.stats;
     r.failure = ev.failure;
     r.job_state = outcome.scheduler_state;
+    r.measured_max_memory_bytes = ev.max_allocated_bytes;
     out.push_back(r);
   }
   return out;
