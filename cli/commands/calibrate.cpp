@@ -7,6 +7,7 @@
 #include "command.hpp"
 #include "hp/calibration.hpp"
 #include "hp/core.hpp"
+#include "json.hpp"
 
 namespace {
 
@@ -36,7 +37,7 @@ std::function<int()> setup(CLI::App& app) {
   app.add_option("runs", o->runs, "measured runs CSV")->required();
   app.add_option("-o,--output", o->output, "write the fitted calibrations as YAML (use with estimate/validate)");
   app.add_option("--cpp", o->cpp, "write the C++ source of the shipped table (developers)");
-  app.add_option("--split", o->split, "fit only rows whose split column has this value; 'all' = every row")
+  app.add_option("--split", o->split, "skip rows whose split column has another value (rows without one are used); 'all' = every row")
       ->capture_default_str();
   app.add_flag("--json", o->json, "print one JSON object");
   return [o] {
@@ -49,28 +50,32 @@ std::function<int()> setup(CLI::App& app) {
     if (!o->output.empty()) write_text(o->output, hp::calibrations_to_yaml(list));
     if (!o->cpp.empty()) write_text(o->cpp, hp::calibrations_to_cpp(list));
     if (o->json) {
-      fmt::print("{{\"calibrations\": [");
-      for (std::size_t i = 0; i < fits.size(); ++i) {
-        const auto& c = fits[i].calibration;
-        fmt::print("{}{{\"gpu_family\": \"{}\", \"num_runs\": {}, \"mean_abs_pct_before\": {:.4f}, "
-                   "\"mean_abs_pct_after\": {:.4f}, \"gemm_efficiency\": {:.6g}, \"fp8_gemm_efficiency\": {:.6g}, "
-                   "\"gemm_half_size_flops\": {:.6g}, \"attention_efficiency\": {:.6g}, \"comm_efficiency\": {:.6g}, "
-                   "\"step_overhead_s\": {:.6g}, \"memory_overhead_bytes\": {:.6g}}}",
-                   i ? ", " : "", c.gpu_family, fits[i].num_runs, fits[i].mean_abs_pct_before,
-                   fits[i].mean_abs_pct_after, c.gemm_efficiency, c.fp8_gemm_efficiency, c.gemm_half_size_flops,
-                   c.attention_efficiency, c.comm_efficiency, c.step_overhead_s, c.memory_overhead_bytes);
+      std::vector<std::string> items;
+      for (const auto& f : fits) {
+        const auto& c = f.calibration;
+        hpcli::JsonObject j;
+        j.str("gpu_family", c.gpu_family).integer("num_runs", f.num_runs);
+        j.num("mean_abs_pct_before", f.mean_abs_pct_before).num("mean_abs_pct_after", f.mean_abs_pct_after);
+        j.num("gemm_efficiency", c.gemm_efficiency).num("fp8_gemm_efficiency", c.fp8_gemm_efficiency);
+        j.num("gemm_half_size_flops", c.gemm_half_size_flops).num("attention_efficiency", c.attention_efficiency);
+        j.num("comm_efficiency", c.comm_efficiency).num("elementwise_passes", c.elementwise_passes);
+        j.num("step_overhead_s", c.step_overhead_s).num("memory_overhead_bytes", c.memory_overhead_bytes);
+        items.push_back(j.dump());
       }
-      fmt::print("]}}\n");
+      hpcli::JsonObject out;
+      out.raw("calibrations", hpcli::json_array(items));
+      fmt::print("{}\n", out.dump());
       return hpcli::kOk;
     }
-    fmt::print("{:<10} {:>5} {:>9} {:>9} {:>6} {:>6} {:>9} {:>6} {:>6} {:>8} {:>8}\n", "family", "runs", "MAE% pri",
-               "MAE% fit", "gemm", "fp8", "half GF", "attn", "comm", "step s", "mem GiB");
+    fmt::print("{:<10} {:>5} {:>9} {:>9} {:>6} {:>6} {:>9} {:>6} {:>6} {:>6} {:>8} {:>8}\n", "family", "runs",
+               "MAE% pri", "MAE% fit", "gemm", "fp8", "half GF", "attn", "comm", "passes", "step s", "mem GiB");
     for (const auto& f : fits) {
       const auto& c = f.calibration;
-      fmt::print("{:<10} {:>5} {:>9.2f} {:>9.2f} {:>6.3f} {:>6.3f} {:>9.1f} {:>6.3f} {:>6.3f} {:>8.4f} {:>8.2f}\n",
+      fmt::print("{:<10} {:>5} {:>9.2f} {:>9.2f} {:>6.3f} {:>6.3f} {:>9.1f} {:>6.3f} {:>6.3f} {:>6.1f} {:>8.4f} {:>8.2f}\n",
                  c.gpu_family.empty() ? "generic" : c.gpu_family, f.num_runs, f.mean_abs_pct_before,
                  f.mean_abs_pct_after, c.gemm_efficiency, c.fp8_gemm_efficiency, c.gemm_half_size_flops / 1e9,
-                 c.attention_efficiency, c.comm_efficiency, c.step_overhead_s, c.memory_overhead_bytes / hp::kGiB);
+                 c.attention_efficiency, c.comm_efficiency, c.elementwise_passes, c.step_overhead_s,
+                 c.memory_overhead_bytes / hp::kGiB);
     }
     if (!o->output.empty()) fmt::print("wrote {}\n", o->output);
     if (!o->cpp.empty()) fmt::print("wrote {}\n", o->cpp);

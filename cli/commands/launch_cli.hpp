@@ -15,6 +15,14 @@ namespace hpcli {
 /// Exit code: kOk when at least one trial was measured, kTrialsFailed when every trial failed.
 inline int run_plan(const hpfe::RunSpec& spec, bool resume, bool json, const std::string& search_json) {
   hpfe::LaunchOutcome out = hpfe::launch(spec, resume, json ? nullptr : stderr);
+  if (out.executor == "none") {
+    std::string msg = fmt::format("nothing run: {} trials planned with --executor none (launch scripts in "
+                                  "{}/training_logs/); run them with  hp-cli search --resume {} --executor local|slurm",
+                                  out.states.size(), spec.results_dir, spec.results_dir);
+    if (json) fmt::print(R"({{"search":null,"run":{{"results_dir":{},"message":{}}}}})" "\n", hpfe::json_string(spec.results_dir), hpfe::json_string(msg));
+    else fmt::print("{}\n", msg);
+    return kOk;
+  }
   if (json) {
     std::string trials = hpfe::json_array(out.states, [](const hpfe::TrialState& t) {
       return fmt::format(R"({{"config_name":{},"job_id":{},"state":{},"scheduler_state":{},"exit_code":{},"signal":{},)"
@@ -35,7 +43,13 @@ inline int run_plan(const hpfe::RunSpec& spec, bool resume, bool json, const std
   } else {
     fmt::print("{}", out.reports.message);
     for (const std::string& f : out.reports.files) fmt::print("wrote {}\n", f);
-    if (out.interrupted) fmt::print("interrupted: continue with  hp-cli search --resume {}\n", spec.results_dir);
+  }
+  if (out.interrupted) {
+    int open = 0;
+    for (const auto& t : out.states) open += t.phase != hpfe::TrialPhase::finished;
+    fmt::print(json ? stderr : stdout, "interrupted: {} trials still to run; continue with  hp-cli search --resume {}\n",
+               open, spec.results_dir);
+    return 130;  // the shell's code for SIGINT
   }
   return out.reports.num_measured > 0 ? kOk : kTrialsFailed;
 }

@@ -106,7 +106,7 @@ void print_text(const hp::SearchResult& r, int top_n) {
   fmt::print("{} on {} nodes x {} {} (GBS {}), policy {}: {} layouts, {} evaluated, {} feasible in {:.3f} s\n",
              r.plan.model_name, r.num_nodes, r.gpus_per_node, r.gpu.name, r.gbs, hp::to_string(r.policy),
              r.enumerated, r.evaluated, r.feasible, r.elapsed_s);
-  fmt::print("{:>4}  {:>10}  {:>9}  {:>8}  {:>6}  {:>8}  {}\n", "rank", "step_s", "tok/s/gpu", "TFLOP/s", "MFU",
+  fmt::print("{:>4}  {:>10}  {:>9}  {:>8}  {:>6}  {:>8}  {}\n", r.policy == hp::SearchPolicy::nemo ? "run" : "rank", "step_s", "tok/s/gpu", "TFLOP/s", "MFU",
              "mem_GiB", "config");
   for (std::size_t i = 0; i < r.ranked.size() && i < static_cast<std::size_t>(top_n); ++i) {
     const auto& x = r.ranked[i];
@@ -143,6 +143,7 @@ std::function<int()> setup(CLI::App& app) {
       if (!o->config.empty()) throw hp::ConfigError("--resume", o->resume, "give either a config or --resume DIR");
       hpfe::RunSpec spec;
       spec.results_dir = o->resume;
+      spec.executor = o->executor;  // none keeps the executor the run was started with
       return hpcli::run_plan(spec, true, o->json, "");
     }
     if (o->config.empty()) throw hp::ConfigError("config", "", "a search config is required (or --resume DIR)");
@@ -166,7 +167,11 @@ std::function<int()> setup(CLI::App& app) {
                  r.enumerated ? 1e6 * r.evaluate_s / static_cast<double>(r.enumerated) : 0.0,
                  r.elapsed_s - r.evaluate_s);
     const bool none = r.plan.trials.empty();
-    if (o->executor != "none" && !none) {  // launch the plan: executors, logs, reports (issue 5)
+    if (!none && !o->no_write) {  // launch the plan (issue 5); none writes the trials' sbatch scripts only
+      hpfe::RunSpec spec = hpfe::run_spec_from_search(config, r, o->executor);
+      if (o->executor == "none") hpfe::launch(spec, false, nullptr);
+    }
+    if (o->executor != "none" && !none) {
       hpfe::RunSpec spec = hpfe::run_spec_from_search(config, r, o->executor);
       if (!o->json) print_text(r, config.train.output_top_n);
       return hpcli::run_plan(spec, false, o->json, o->json ? result_json(r) : "");

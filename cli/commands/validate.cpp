@@ -4,6 +4,7 @@
 #include "command.hpp"
 #include "hp/calibration.hpp"
 #include "hp/core.hpp"
+#include "json.hpp"
 
 namespace {
 
@@ -14,42 +15,32 @@ struct Opts {
   bool list_runs = false;
 };
 
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) continue;
-    out += c;
-  }
-  return out;
-}
-
 std::string stats_json(const hp::ErrorStats& s) {
-  return fmt::format("{{\"group\": \"{}\", \"num_runs\": {}, \"mean_abs_pct\": {:.4f}, \"max_abs_pct\": {:.4f}}}",
-                     json_escape(s.group), s.num_runs, s.mean_abs_pct, s.max_abs_pct);
+  hpcli::JsonObject j;
+  j.str("group", s.group).integer("num_runs", s.num_runs).num("mean_abs_pct", s.mean_abs_pct);
+  return j.num("max_abs_pct", s.max_abs_pct).dump();
 }
 
 void print_json(const hp::ValidationReport& r) {
-  fmt::print("{{\"split\": \"{}\", \"num_rows\": {}, \"num_evaluated\": {}, ", json_escape(r.split), r.num_rows,
-             r.num_evaluated);
-  fmt::print("\"holdout_dense_unflagged\": {}, \"fit_dense_unflagged\": {}, \"korthikanti\": {}, ",
-             stats_json(r.holdout_dense_unflagged), stats_json(r.fit_dense_unflagged), stats_json(r.korthikanti));
-  fmt::print("\"step_time\": [");
-  for (std::size_t i = 0; i < r.step_time.size(); ++i) fmt::print("{}{}", i ? ", " : "", stats_json(r.step_time[i]));
-  fmt::print("], \"memory\": [");
-  for (std::size_t i = 0; i < r.memory.size(); ++i) fmt::print("{}{}", i ? ", " : "", stats_json(r.memory[i]));
-  fmt::print("], \"skipped\": {{");
-  for (std::size_t i = 0; i < r.skipped.size(); ++i)
-    fmt::print("{}\"{}\": {}", i ? ", " : "", json_escape(r.skipped[i].first), r.skipped[i].second);
-  fmt::print("}}, \"runs\": [");
-  for (std::size_t i = 0; i < r.runs.size(); ++i) {
-    const auto& c = r.runs[i];
-    fmt::print("{}{{\"row_id\": \"{}\", \"source_key\": \"{}\", \"gpu\": \"{}\", \"split\": \"{}\", "
-               "\"measured_s\": {:.6g}, \"predicted_s\": {:.6g}, \"error_pct\": {:.4f}, \"target\": {}}}",
-               i ? ", " : "", json_escape(c.row_id), json_escape(c.source_key), c.gpu_type, c.split, c.measured_s,
-               c.predicted_s, c.error_pct, c.target ? "true" : "false");
+  hpcli::JsonObject j;
+  j.str("split", r.split).integer("num_rows", r.num_rows).integer("num_evaluated", r.num_evaluated);
+  j.raw("holdout_dense_unflagged", stats_json(r.holdout_dense_unflagged));
+  j.raw("fit_dense_unflagged", stats_json(r.fit_dense_unflagged)).raw("korthikanti", stats_json(r.korthikanti));
+  std::vector<std::string> steps, memory, runs;
+  for (const auto& s : r.step_time) steps.push_back(stats_json(s));
+  for (const auto& s : r.memory) memory.push_back(stats_json(s));
+  j.raw("step_time", hpcli::json_array(steps)).raw("memory", hpcli::json_array(memory));
+  hpcli::JsonObject skipped;
+  for (const auto& kv : r.skipped) skipped.integer(kv.first, kv.second);
+  j.raw("skipped", skipped.dump());
+  for (const auto& c : r.runs) {
+    hpcli::JsonObject o;
+    o.str("row_id", c.row_id).str("source_key", c.source_key).str("gpu", c.gpu_type).str("split", c.split);
+    o.num("measured_s", c.measured_s).num("predicted_s", c.predicted_s).num("error_pct", c.error_pct);
+    runs.push_back(o.boolean("target", c.target).dump());
   }
-  fmt::print("]}}\n");
+  j.raw("runs", hpcli::json_array(runs));
+  fmt::print("{}\n", j.dump());
 }
 
 void print_table(const hp::ValidationReport& r, bool list_runs) {

@@ -28,14 +28,18 @@ std::string sbatch_value(const std::string& key, const std::string& value) {
 
 class NoneExecutor final : public Executor {
  public:
+  explicit NoneExecutor(SlurmOptions o) : o_(std::move(o)) {}
   std::string name() const override { return "none"; }
   bool runs_jobs() const override { return false; }
   std::string submit(const JobRequest& r) override {
-    if (!r.script_path.empty()) write_text_atomic(r.script_path, render_sbatch_script(r, {}));
+    if (!r.script_path.empty()) write_text_atomic(r.script_path, render_sbatch_script(r, o_));
     return "none:" + r.name;
   }
   JobStatus poll(const std::string&) override { return JobStatus{JobState::pending, 0, 0, "NOT_RUN"}; }
   void cancel(const std::string&) override {}
+
+ private:
+  SlurmOptions o_;
 };
 
 }  // namespace
@@ -107,12 +111,21 @@ int time_limit_minutes(double time_limit_s) {
   return time_limit_s > 0 ? std::max(1, static_cast<int>(std::ceil(time_limit_s / 60.0))) : 0;
 }
 
-std::vector<std::string> sbatch_options(const JobRequest& r, const SlurmOptions& o) {
-  std::vector<std::string> opts;
-  std::string name = o.job_name_prefix + r.name;
+std::string slurm_job_name(const std::string& trial_name, const SlurmOptions& o) {
+  std::string name = o.job_name_prefix + trial_name;
   for (char& c : name)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == ':')) c = '_';
-  opts.push_back("--job-name=" + name);
+  return name;
+}
+
+std::string slurm_job_comment(const JobRequest& r) { return "hp-trial:" + r.stdout_path; }
+
+std::vector<std::string> sbatch_options(const JobRequest& r, const SlurmOptions& o) {
+  std::vector<std::string> opts;
+  for (const std::string* p : {&r.stdout_path, &r.stderr_path})
+    if (p->find('%') != std::string::npos)  // Slurm would expand %j, %x, ... in it
+      throw hp::ConfigError("results_dir", *p, "a log path for Slurm may not contain '%'");
+  opts.push_back("--job-name=" + slurm_job_name(r.name, o));
   opts.push_back("--nodes=" + std::to_string(r.num_nodes));
   int tasks = o.ntasks_per_node > 0 ? o.ntasks_per_node : r.gpus_per_node;
   opts.push_back("--ntasks-per-node=" + std::to_string(tasks));
@@ -123,6 +136,7 @@ std::vector<std::string> sbatch_options(const JobRequest& r, const SlurmOptions&
   if (o.exclusive) opts.push_back("--exclusive");
   if (!o.mem.empty()) opts.push_back("--mem=" + o.mem);
   if (!r.stdout_path.empty()) opts.push_back("--output=" + r.stdout_path);
+  if (!r.stdout_path.empty()) opts.push_back("--comment=" + slurm_job_comment(r));
   if (!r.stderr_path.empty()) opts.push_back("--error=" + r.stderr_path);
   if (!r.work_dir.empty()) opts.push_back("--chdir=" + r.work_dir);
   for (const std::string& a : o.sbatch_args) opts.push_back(a);
@@ -158,7 +172,7 @@ std::string render_sbatch_script(const JobRequest& r, const SlurmOptions& o) {
 }
 
 std::unique_ptr<Executor> make_executor(const ExecutorOptions& o) {
-  if (o.kind == "none") return std::make_unique<NoneExecutor>();
+  if (o.kind == "none") return std::make_unique<NoneExecutor>(o.slurm);
   if (o.kind == "local") {
     if (o.max_concurrent < 1) throw hp::ConfigError("executor.max_concurrent", std::to_string(o.max_concurrent), "must be >= 1");
     return make_local_executor(o.max_concurrent, o.kill_grace_s);

@@ -32,7 +32,7 @@ std::string step_time_chart(const std::vector<hp::TrialResult>& rs) {
        R"(<rect x="100" y="8" width="10" height="10" fill="#e07b39"/><text x="114" y="17">measured (NeMo: mean after 5 warm-up steps)</text>)";
   int y = 30;
   for (const auto& r : rs) {
-    s += fmt::format(R"(<text x="{}" y="{}" text-anchor="end">{}</text>)", left - 6, y + 14, esc(r.config_name.substr(0, 60)));
+    s += fmt::format(R"(<text x="{}" y="{}" text-anchor="end">{}</text>)", left - 6, y + 14, esc(short_trial_name(r.config_name).substr(0, 60)));
     double wp = width * r.predicted_step_time_s / vmax;
     s += fmt::format(R"(<rect x="{}" y="{}" width="{:.1f}" height="12" fill="#8fb3de"/>)", left, y, wp);
     if (r.predicted_step_time_s > 0)
@@ -81,7 +81,7 @@ std::string memory_chart(const std::vector<hp::TrialResult>& rs, const hp::GpuSp
   hp::Calibration cal = hp::default_calibration(gpu);
   for (const hp::TrialResult* r : top) {
     hp::Estimate e = hp::estimate(r->config.model, layout_of(r->config), gpu, cal);
-    s += fmt::format(R"(<text x="{}" y="{}" text-anchor="end">{}</text>)", left - 6, y + 12, esc(r->config_name.substr(0, 60)));
+    s += fmt::format(R"(<text x="{}" y="{}" text-anchor="end">{}</text>)", left - 6, y + 12, esc(short_trial_name(r->config_name).substr(0, 60)));
     double cx = left;
     for (const Part& p : parts) {
       double w = std::max(0.0, e.memory.*(p.field) * scale);
@@ -89,7 +89,13 @@ std::string memory_chart(const std::vector<hp::TrialResult>& rs, const hp::GpuSp
                        cx, y, w, p.color, p.name, e.memory.*(p.field) / 1073741824.0);
       cx += w;
     }
-    s += fmt::format(R"(<text x="{:.1f}" y="{}">{:.1f} GiB</text>)", cx + 4, y + 12, e.memory.total_bytes / 1073741824.0);
+    std::string label = fmt::format("{:.1f} GiB predicted", e.memory.total_bytes / 1073741824.0);
+    if (r->measured_max_memory_bytes > 0) {  // what the trainer printed (max allocated), as a black tick
+      double mx = left + r->measured_max_memory_bytes * scale;
+      s += fmt::format(R"(<line x1="{0:.1f}" y1="{1}" x2="{0:.1f}" y2="{2}" stroke="#000" stroke-width="2"/>)", mx, y - 2, y + 18);
+      label += fmt::format(", {:.1f} measured", r->measured_max_memory_bytes / 1073741824.0);
+    }
+    s += fmt::format(R"(<text x="{:.1f}" y="{}">{}</text>)", std::max(cx, left + r->measured_max_memory_bytes * scale) + 4, y + 12, label);
     y += row;
   }
   s += fmt::format(R"(<line x1="{0}" y1="26" x2="{0}" y2="{1}" stroke="#000" stroke-dasharray="4"/><text x="{0}" y="{2}" text-anchor="end">{3} {4:.0f} GB</text>)",
@@ -105,7 +111,8 @@ std::string html_report(const std::vector<hp::TrialResult>& results, const std::
                   "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
                   "padding:2px 6px;font-size:12px}</style></head><body>\n<h1>Training HP search: measured trials</h1>\n";
   h += "<h2>Step time per trial: predicted vs measured</h2>\n" + step_time_chart(results) + "\n";
-  h += "<h2>Memory per GPU of the top layouts (performance model, " + esc(gpu.name) + ")</h2>\n" + memory_chart(results, gpu) + "\n";
+  h += "<h2>Memory per GPU of the top layouts (performance model, " + esc(gpu.name) +
+       "; black tick: max allocated as the trainer logged it)</h2>\n" + memory_chart(results, gpu) + "\n";
   h += "<h2>Trials</h2>\n<table><tr><th>trial</th><th>predicted s</th><th>measured s</th><th>stddev s</th><th>steps</th>"
        "<th>failure</th><th>evidence</th></tr>\n";
   for (const auto& r : results)

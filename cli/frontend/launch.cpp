@@ -31,6 +31,7 @@ struct SignalGuard {
 LaunchOutcome launch_with(const RunSpec& spec_in, Executor& executor, bool resume, std::FILE* status) {
   RunSpec spec = resume ? load_run_spec(spec_in.results_dir) : spec_in;
   LaunchOutcome out;
+  out.executor = executor.name();
   SignalGuard guard;
   RunCallbacks cb;
   cb.interrupt = &g_interrupt;
@@ -47,6 +48,11 @@ LaunchOutcome launch_with(const RunSpec& spec_in, Executor& executor, bool resum
 
 LaunchOutcome launch(const RunSpec& spec_in, bool resume, std::FILE* status) {
   RunSpec spec = resume ? load_run_spec(spec_in.results_dir) : spec_in;
+  // A plan made with --executor none can be launched later: --resume DIR --executor slurm.
+  if (resume && !spec_in.executor.empty() && spec_in.executor != "none" && spec.executor != spec_in.executor) {
+    spec.executor = spec_in.executor;
+    save_run_spec(spec);
+  }
   std::unique_ptr<Executor> executor = make_executor(executor_options_from_config(spec.settings, spec.executor));
   return launch_with(spec, *executor, resume, status);
 }

@@ -183,6 +183,27 @@ ProcessResult run_capture(const std::vector<std::string>& argv) {
   return r;
 }
 
+void kill_stale_local_job(const std::string& job_id, const std::string& trial_name) {
+  pid_t pgid = 0;
+  try {
+    pgid = static_cast<pid_t>(std::stol(job_id));
+  } catch (const std::exception&) {
+    return;
+  }
+  if (pgid <= 1) return;
+  std::string env = read_all("/proc/" + job_id + "/environ");
+  std::string want = "HP_TRIAL_NAME=" + trial_name;
+  for (std::size_t p = 0; p < env.size();) {
+    std::size_t e = env.find('\0', p);
+    if (env.compare(p, (e == std::string::npos ? env.size() : e) - p, want) == 0) {
+      ::kill(-pgid, SIGKILL);
+      return;
+    }
+    if (e == std::string::npos) break;
+    p = e + 1;
+  }
+}
+
 std::unique_ptr<Executor> make_local_executor(int max_concurrent, double kill_grace_s) {
   return std::make_unique<LocalExecutor>(max_concurrent, kill_grace_s);
 }

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "fsutil.hpp"
+#include "hp/calibration.hpp"
 #include "hp/core.hpp"
 #include "hp/hardware.hpp"
 #include "hp/search.hpp"
@@ -72,6 +73,8 @@ TrialEvaluation evaluate_trial_dir(const std::string& dir, const hp::JobOutcome&
     auto& best = log.format == hp::LogFormat::tensorboard ? best_tb : best_text;
     if (!log.step_times_s.empty() && (!best || log.step_times_s.size() > best->step_times_s.size())) best = &log;
   }
+  for (const hp::TrainingLog& log : ev.logs)
+    for (const hp::MemoryReport& m : log.memory) ev.max_allocated_bytes = std::max(ev.max_allocated_bytes, m.max_allocated_bytes);
   const hp::TrainingLog* chosen = best_tb ? best_tb : best_text;
   if (chosen) ev.stats = hp::nemo_step_time(chosen->step_times_s);
   ev.failure = hp::classify_trial(ev.logs, outcome, ev.stats);
@@ -114,6 +117,7 @@ std::vector<hp::TrialResult> collect_results(const std::string& results_dir) {
     } catch (const YAML::Exception&) {
     }
   }
+  const bool have_journal = fs::exists(results_dir + "/journal.jsonl");  // then only finished trials are results (not queued, interrupted)
   std::vector<std::string> names;
   for (auto it = fs::directory_iterator(results_dir + "/training_logs", ec); !ec && it != fs::directory_iterator();
        it.increment(ec))
@@ -123,6 +127,7 @@ std::vector<hp::TrialResult> collect_results(const std::string& results_dir) {
   for (const std::string& name : names) {
     std::string cfg = results_dir + "/candidate_configs/" + name + ".yaml";
     if (!fs::exists(cfg)) continue;  // NeMo: every trial directory has its candidate config
+    if (have_journal && !outcomes.count(name)) continue;
     hp::TrialResult r;
     r.config_name = name;
     r.config = hp::load_nemo_yaml(cfg);
@@ -133,6 +138,7 @@ std::vector<hp::TrialResult> collect_results(const std::string& results_dir) {
     r.stats = ev.stats;
     r.failure = ev.failure;
     r.job_state = outcome.scheduler_state;
+    r.measured_max_memory_bytes = ev.max_allocated_bytes;
     out.push_back(r);
   }
   return out;
@@ -168,7 +174,26 @@ ReportFiles write_reports(const std::string& results_dir, const std::vector<hp::
                                  group.size(), failed);
     }
   }
-  if (results.empty()) rep.message = "no trials found under " + results_dir + "/training_logs\n";
+  // What this cluster measured, as a calibration the performance model can use again (hp-cli estimate/validate).
+  std::vector<hp::MeasuredLayout> measured;
+  const hp::TrialResult* first = nullptr;
+  for (const hp::TrialResult& r : results)
+    if (r.measured()) {
+      if (!first) first = &r;
+      if (r.config.model.name == first->config.model.name) measured.push_back({layout_of(r.config), r.stats.mean_s});
+    }
+  if (first) {
+    hp::GpuSpec g = gpu_of(gpu);
+    hp::Refit fit = hp::refit_calibration(first->config.model, g, hp::default_calibration(g), measured);
+    std::string cal = final_dir + "/calibration.yaml";
+    write_text_atomic(cal, hp::calibrations_to_yaml({fit.calibration}));
+    rep.files.push_back(cal);
+    rep.message += fmt::format("refit on {} measured trials: compute time x{:.3f}, communication x{:.3f} "
+                               "(gemm_efficiency {:.3f}, comm_efficiency {:.3f})\n",
+                               fit.num_trials, fit.compute_scale, fit.comm_scale, fit.calibration.gemm_efficiency,
+                               fit.calibration.comm_efficiency);
+  }
+  if (results.empty()) rep.message = "no finished trials under " + results_dir + "/training_logs\n";
   std::string html = final_dir + "/report.html";
   write_text_atomic(html, html_report(results, gpu));
   rep.files.push_back(html);

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "fsutil.hpp"
+#include "process.hpp"
 #include "hp/core.hpp"
 #include "hp/nemo_config.hpp"
 #include "hpfe/json.hpp"
@@ -55,10 +56,12 @@ void replay_journal(const std::string& dir, std::vector<TrialState>& states) {
     if (it == by_name.end()) continue;
     TrialState& t = *it->second;
     std::string event = n["event"].as<std::string>();
-    if (event == "submitted") {
+    if (event == "submitting") {  // the crash may have come between sbatch and the "submitted" line
+      t.job_id = "?";
+    } else if (event == "submitted") {
       t.phase = TrialPhase::active;
       t.job_id = n["job_id"].as<std::string>();
-    } else if (event == "abandoned") {
+    } else if (event == "abandoned" || event == "interrupted") {
       t.phase = TrialPhase::pending;
       t.job_id.clear();
     } else if (event == "finished") {
@@ -114,7 +117,29 @@ void learn(const RunSpec& spec, std::vector<TrialState>& states, std::map<std::s
   for (std::size_t i = 0; i < pending.size(); ++i) *pending[i] = sorted[i];
 }
 
+// The job of one trial: the expanded command, logs and launch script in its training_logs directory.
+JobRequest request_for(const RunSpec& spec, const TrialState& t) {
+  JobRequest r;
+  r.name = t.plan.config_name;
+  std::string dir = trial_dir(spec.results_dir, t.plan.config_name);
+  r.argv = expand_trial_command(spec.command_template, t.plan, dir);
+  r.num_nodes = t.plan.num_nodes;
+  r.gpus_per_node = t.plan.gpus_per_node;
+  r.time_limit_s = spec.time_limit_s > 0 ? spec.time_limit_s : 60.0 * t.plan.max_minutes;
+  r.stdout_path = fs::absolute(dir + "/log-" + t.plan.config_name + ".out").string();
+  r.stderr_path = fs::absolute(dir + "/log-" + t.plan.config_name + ".err").string();
+  r.script_path = fs::absolute(dir + "/launch_" + t.plan.config_name + ".sh").string();
+  r.env["HP_TRIAL_NAME"] = t.plan.config_name;
+  fs::create_directories(dir);
+  return r;
+}
+
 }  // namespace
+
+std::string short_trial_name(const std::string& name) {
+  std::size_t p = name.find("nodes_");
+  return p == std::string::npos ? name : name.substr(p + 6);
+}
 
 std::string default_trial_command(const std::string& family) {
   std::string script = (family == "t5" || family == "mt5") ? "megatron_t5_pretraining.py" : "megatron_gpt_pretraining.py";
@@ -209,6 +234,7 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
   if (!resume) {
     std::error_code ec;
     fs::remove(journal_path(spec.results_dir), ec);
+    write_text_atomic(journal_path(spec.results_dir), "");  // exists from the start: collect trusts it
     save_run_spec(spec);
   }
   std::vector<TrialState> states;
@@ -217,8 +243,16 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
   const auto t0 = Clock::now();
   auto now_s = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
   for (TrialState& t : states) {
+    if (t.phase == TrialPhase::pending && t.job_id == "?") {  // submitted but not journaled: ask the scheduler
+      t.job_id = ex.reattachable() ? ex.find_job(request_for(spec, t)) : "";
+      if (!t.job_id.empty()) {
+        t.phase = TrialPhase::active;
+        journal(spec.results_dir, "submitted", t);
+      }
+    }
     if (t.phase == TrialPhase::finished) evaluate(spec.results_dir, t);
-    if (t.phase == TrialPhase::active && !ex.reattachable()) {  // a local job died with the crashed search
+    if (t.phase == TrialPhase::active && !ex.reattachable()) {  // a local job cannot be re-attached: run it again
+      if (ex.name() == "local") kill_stale_local_job(t.job_id, t.plan.config_name);
       journal(spec.results_dir, "abandoned", t);
       t.phase = TrialPhase::pending;
       t.job_id.clear();
@@ -227,19 +261,22 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
   std::map<std::string, hp::TrainingConfig> configs;
   if (spec.learn && resume) learn(spec, states, configs);
   if (cb.on_change) cb.on_change(states);
-  if (!ex.runs_jobs()) return states;
+  if (!ex.runs_jobs()) {  // none: write each trial's launch script, run nothing, journal nothing
+    for (TrialState& t : states)
+      if (t.phase == TrialPhase::pending) ex.submit(request_for(spec, t));
+    return states;
+  }
   int limit = spec.max_concurrent > 0 ? spec.max_concurrent : ex.max_concurrent();
   for (;;) {
     if (cb.interrupt && cb.interrupt->load()) {
       for (TrialState& t : states)
         if (t.phase == TrialPhase::active) ex.cancel(t.job_id);
+      // Interrupted trials measured nothing on purpose: the journal marks them to run again on --resume.
       for (TrialState& t : states) {
         if (t.phase != TrialPhase::active) continue;
         t.job = ex.wait(t.job_id, 30);
-        if (!t.job.finished()) continue;
-        t.phase = TrialPhase::finished;
-        journal(spec.results_dir, "finished", t);
-        evaluate(spec.results_dir, t);
+        journal(spec.results_dir, "interrupted", t);
+        t.phase = TrialPhase::pending;
       }
       if (cb.on_change) cb.on_change(states);
       return states;
@@ -249,18 +286,8 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
     for (const TrialState& t : states) active += t.phase == TrialPhase::active;
     for (TrialState& t : states) {
       if (t.phase != TrialPhase::pending || (limit > 0 && active >= limit)) continue;
-      JobRequest r;
-      r.name = t.plan.config_name;
-      std::string dir = trial_dir(spec.results_dir, t.plan.config_name);
-      r.argv = expand_trial_command(spec.command_template, t.plan, dir);
-      r.num_nodes = t.plan.num_nodes;
-      r.gpus_per_node = t.plan.gpus_per_node;
-      r.time_limit_s = spec.time_limit_s > 0 ? spec.time_limit_s : 60.0 * t.plan.max_minutes;
-      r.stdout_path = fs::absolute(dir + "/log-" + t.plan.config_name + ".out").string();
-      r.stderr_path = fs::absolute(dir + "/log-" + t.plan.config_name + ".err").string();
-      r.script_path = fs::absolute(dir + "/launch_" + t.plan.config_name + ".sh").string();
-      r.env["HP_TRIAL_NAME"] = t.plan.config_name;
-      fs::create_directories(dir);
+      JobRequest r = request_for(spec, t);
+      if (ex.reattachable()) journal(spec.results_dir, "submitting", t);
       t.job_id = ex.submit(r);
       t.phase = TrialPhase::active;
       t.submitted_at_s = now_s();
@@ -287,7 +314,7 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
 }
 
 std::string status_table(const std::vector<TrialState>& states) {
-  std::string out = fmt::format("{:<3} {:<58} {:<10} {:<10} {:>10} {:>10}  {}\n", "#", "trial", "job", "state",
+  std::string out = fmt::format("{:<3} {:<66} {:<10} {:<10} {:>10} {:>10}  {}\n", "#", "trial", "job", "state",
                                 "predicted", "measured", "note");
   int i = 0;
   for (const TrialState& t : states) {
@@ -295,7 +322,7 @@ std::string status_table(const std::vector<TrialState>& states) {
     double pred = t.repredicted_step_time_s > 0 ? t.repredicted_step_time_s : t.plan.predicted_step_time_s;
     std::string measured = t.stats.valid ? fmt::format("{:.4f}s", t.stats.mean_s) : "-";
     std::string note = t.failure.kind != hp::FailureKind::none ? hp::to_string(t.failure.kind) : "";
-    out += fmt::format("{:<3} {:<58} {:<10} {:<10} {:>10} {:>10}  {}\n", ++i, t.plan.config_name.substr(0, 58),
+    out += fmt::format("{:<3} {:<66} {:<10} {:<10} {:>10} {:>10}  {}\n", ++i, short_trial_name(t.plan.config_name).substr(0, 66),
                        t.job_id.substr(0, 10), state, pred > 0 ? fmt::format("{:.4f}s", pred) : "-", measured, note);
   }
   return out;

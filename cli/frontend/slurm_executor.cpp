@@ -102,6 +102,19 @@ class SlurmExecutor final : public Executor {
     return JobStatus{JobState::lost, 0, 0, "job " + id + " unknown to scontrol, sacct and squeue"};
   }
 
+  std::string find_job(const JobRequest& r) override {
+    ProcessResult res = run_capture({o_.squeue, "-h", "-t", "all", "-n", slurm_job_name(r.name, o_), "-o", "%i|%k"});
+    if (res.exit_code != 0) return "";
+    const std::string comment = slurm_job_comment(r);
+    std::istringstream lines(res.out);
+    std::string found;
+    for (std::string line; std::getline(lines, line);) {
+      std::size_t bar = line.find('|');
+      if (bar != std::string::npos && trim(line.substr(bar + 1)) == comment) found = trim(line.substr(0, bar));
+    }
+    return found;
+  }
+
   void cancel(const std::string& id) override {
     ProcessResult r = run_capture({o_.scancel, id});
     if (r.exit_code != 0) throw hp::ExecutorError("scancel " + id + " failed: " + trim(r.err));

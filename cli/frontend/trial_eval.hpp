@@ -13,6 +13,7 @@ struct TrialEvaluation {
   hp::StepTimeStats stats;
   hp::Failure failure;
   std::vector<hp::TrainingLog> logs;
+  double max_allocated_bytes = 0;  ///< largest max-allocated memory any log reports
 };
 
 /// Parse every log of a trial directory (*.out, *.err, *.log, results/events*): step times from the TensorBoard

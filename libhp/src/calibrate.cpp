@@ -12,7 +12,7 @@
 namespace hp {
 namespace {
 
-constexpr int kNumParams = 6;
+constexpr int kNumParams = 7;
 using Vec = Eigen::Matrix<double, kNumParams, 1>;
 
 double logistic(double u) { return 1.0 / (1.0 + std::exp(-u)); }
@@ -21,12 +21,12 @@ double logit(double p) {
   return std::log(p / (1 - p));
 }
 
-// Efficiencies live in (0, 1) through a logistic; sizes and overheads are positive through exp.
+// Efficiencies live in (0, 1) through a logistic; sizes, passes and overheads are positive through exp.
 Vec to_params(const Calibration& c) {
   Vec u;
   u << logit(c.gemm_efficiency), logit(c.fp8_gemm_efficiency), logit(c.attention_efficiency),
       logit(c.comm_efficiency), std::log(std::max(c.gemm_half_size_flops, 1e9)),
-      std::log(std::max(c.step_overhead_s, 1e-3));
+      std::log(std::max(c.step_overhead_s, 1e-3)), std::log(std::max(c.elementwise_passes, 1e-2));
   return u;
 }
 
@@ -37,6 +37,7 @@ Calibration from_params(Calibration c, const Vec& u) {
   c.comm_efficiency = logistic(u(3));
   c.gemm_half_size_flops = std::exp(u(4));
   c.step_overhead_s = std::exp(u(5));
+  c.elementwise_passes = std::exp(u(6));
   return c;
 }
 
@@ -115,8 +116,6 @@ double mean_abs_pct(const std::vector<const RunRecord*>& rows, const Calibration
   return n ? sum / n : 0;
 }
 
-bool is_dense(const RunRecord& r) { return r.arch_type.rfind("dense", 0) == 0; }
-
 }  // namespace
 
 Calibration calibration_for(const std::vector<Calibration>& list, const GpuSpec& gpu) {
@@ -170,8 +169,8 @@ std::vector<FamilyFit> fit_calibrations(const std::vector<RunRecord>& runs, cons
     Problem p{{}, prior, to_params(prior), options.prior_weight};
     for (const auto& r : runs) {
       if (!r.fit_quality() || r.gpu.family != family) continue;
-      if (!options.split.empty() && r.split != options.split) continue;
-      if (options.dense_only && !is_dense(r)) continue;
+      if (!options.split.empty() && !r.split.empty() && r.split != options.split) continue;
+      if (options.dense_only && !r.dense()) continue;
       p.rows.push_back(&r);
     }
     fit.num_runs = static_cast<int>(p.rows.size());

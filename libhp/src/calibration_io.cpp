@@ -20,6 +20,7 @@ constexpr Field kFields[] = {
     {"gemm_half_size_flops", &Calibration::gemm_half_size_flops},
     {"attention_efficiency", &Calibration::attention_efficiency},
     {"comm_efficiency", &Calibration::comm_efficiency},
+    {"elementwise_passes", &Calibration::elementwise_passes},
     {"tp_overlap_exposed_fraction", &Calibration::tp_overlap_exposed_fraction},
     {"memory_overhead_bytes", &Calibration::memory_overhead_bytes},
     {"step_overhead_s", &Calibration::step_overhead_s},
@@ -101,12 +102,13 @@ std::string calibrations_to_cpp(const std::vector<Calibration>& list) {
          "#include \"hp/perf.hpp\"\n\nnamespace hp {\n\n"
          "const std::vector<Calibration>& shipped_calibrations() {\n"
          "  static const std::vector<Calibration> table = {\n"
-         "      // family, gemm, fp8 gemm, half size, attention, comm, tp overlap exposed, memory overhead,\n"
-         "      // step overhead, fitted runs\n";
+         "      // family, gemm, fp8 gemm, half size, attention, comm, element-wise passes, tp overlap exposed,\n"
+         "      // memory overhead, step overhead, fitted runs\n";
   for (const auto& c : list) {
     out << "      {\"" << c.gpu_family << "\"";
     for (double v : {c.gemm_efficiency, c.fp8_gemm_efficiency, c.gemm_half_size_flops, c.attention_efficiency,
-                     c.comm_efficiency, c.tp_overlap_exposed_fraction, c.memory_overhead_bytes, c.step_overhead_s})
+                     c.comm_efficiency, c.elementwise_passes, c.tp_overlap_exposed_fraction, c.memory_overhead_bytes,
+                     c.step_overhead_s})
       out << ", " << number(v);
     out << ", " << c.num_fit_runs << "},\n";
   }

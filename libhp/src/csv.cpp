@@ -20,7 +20,8 @@ Table parse_csv(const std::string& text, const std::string& origin) {
   std::string field;
   bool quoted = false, field_started = false;
   int line = 1;
-  for (std::size_t i = 0; i < text.size(); ++i) {
+  const std::size_t start = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;  // UTF-8 byte-order mark
+  for (std::size_t i = start; i < text.size(); ++i) {
     const char c = text[i];
     if (quoted) {
       if (c == '"') {

@@ -58,6 +58,7 @@ void for_each_line(const std::string& text, Fn fn) {
 struct Pattern {
   FailureKind kind;
   const char* needle;
+  const char* also = nullptr;  ///< a second substring the line must hold
 };
 // Substrings that identify each failure class in real logs (PyTorch, NCCL, Slurm's slurmstepd/srun).
 const Pattern kPatterns[] = {
@@ -75,7 +76,8 @@ const Pattern kPatterns[] = {
     {FailureKind::nccl_error, "DistBackendError"},
     {FailureKind::slurm_node_fail, "DUE TO NODE FAILURE"},
     {FailureKind::slurm_timeout, "DUE TO TIME LIMIT"},
-    {FailureKind::slurm_cancelled, "CANCELLED AT"},
+    // The job, not a step: srun --kill-on-bad-exit cancels the other tasks' step after one task failed.
+    {FailureKind::slurm_cancelled, "CANCELLED AT", "*** JOB "},
     {FailureKind::nonzero_exit, "Exited with exit code"},
 };
 
@@ -196,6 +198,7 @@ Failure classify_text(const std::string& text, const std::string& path) {
   for_each_line(text, [&](std::string_view line, int number) {
     for (const Pattern& p : kPatterns) {
       if (line.find(p.needle) == std::string_view::npos) continue;
+      if (p.also && line.find(p.also) == std::string_view::npos) continue;
       if (best.kind == FailureKind::none || p.kind < best.kind) {
         best.kind = p.kind;
         best.evidence = trim_evidence(line);

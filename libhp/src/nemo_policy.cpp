@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
+#include <tuple>
 
 #include "hp/search.hpp"
 
@@ -27,7 +29,8 @@ bool gbs_divides(const NemoGridInput& in, int gbs, int num_gpus, int tp, int pp,
     if (num_gpus % (tp * pp) != 0) return false;
     return gbs % (mbs * (num_gpus / (tp * pp))) == 0;
   }
-  const double divisor = static_cast<double>(mbs) * (static_cast<double>(num_gpus) / static_cast<double>(tp * pp));
+  // NeMo: `gbs % (mbs * num_gpus / (tp * pp))`, evaluated left to right in Python floats.
+  const double divisor = static_cast<double>(mbs * num_gpus) / static_cast<double>(tp * pp);
   return std::fmod(static_cast<double>(gbs), divisor) == 0.0;  // Python float % equals fmod for positives
 }
 
@@ -137,9 +140,15 @@ std::vector<NemoCandidate> nemo_grid(const NemoGridInput& in) {
     }
   }
   std::stable_sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) { return a.bucket < b.bucket; });
+  // NeMo keeps candidates in a dict keyed by run name: a repeated name (the partial-checkpointing range
+  // [0, 1, ...] whose 0 became 1) is one candidate.
   std::vector<NemoCandidate> out;
+  std::set<std::tuple<int, int, int, int, int, int>> seen;
   out.reserve(keyed.size());
-  for (const Keyed& k : keyed) out.push_back(k.c);
+  for (const Keyed& k : keyed) {
+    const NemoCandidate& c = k.c;
+    if (seen.emplace(c.tp, c.pp, c.mbs, c.act_ckpt_layers, c.num_mbs_act, c.act_per_pipe).second) out.push_back(c);
+  }
   return out;
 }
 

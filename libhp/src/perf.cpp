@@ -13,7 +13,7 @@ const char* to_string(Infeasible reason) noexcept {
     case Infeasible::none: return "ok";
     case Infeasible::gpus_not_divisible: return "tp*pp*cp does not divide the GPU count";
     case Infeasible::heads_not_divisible: return "tp does not divide the attention heads or query groups";
-    case Infeasible::layers_not_divisible: return "fewer layers than pipeline model chunks (pp*vp)";
+    case Infeasible::layers_not_divisible: return "pp*vp does not divide the layers";
     case Infeasible::gbs_not_divisible: return "mbs*dp does not divide the global batch";
     case Infeasible::experts_not_divisible: return "ep does not divide the experts, or ep*etp does not divide tp*cp*dp";
     case Infeasible::seq_not_divisible: return "2*cp (times tp with SP) does not divide the sequence length";
@@ -40,7 +40,7 @@ Infeasible check(const ModelSpec& m, const Layout& l, const GpuSpec& gpu) {
   if (l.num_gpus % model_parallel != 0) return Infeasible::gpus_not_divisible;
   if (m.num_attention_heads % l.tp != 0 || m.query_groups() % l.tp != 0) return Infeasible::heads_not_divisible;
   const int layers = m.num_layers + (m.is_encoder_decoder() ? m.num_decoder_layers : 0);
-  if (layers < l.pp * l.vp) return Infeasible::layers_not_divisible;
+  if (layers < l.pp * l.vp || (!l.uneven_pipeline && layers % (l.pp * l.vp) != 0)) return Infeasible::layers_not_divisible;
   if (l.gbs % (l.mbs * l.dp()) != 0) return Infeasible::gbs_not_divisible;
   const int etp = l.etp > 0 ? l.etp : l.tp;
   if (l.ep > 1 && (!m.is_moe() || m.moe_num_experts % l.ep != 0)) return Infeasible::experts_not_divisible;
@@ -78,7 +78,7 @@ Estimate estimate(const ModelSpec& model, const Layout& layout, const GpuSpec& g
 
   e.time = detail::step_time(s, layout, gpu, calibration, &e.hardware_flops_per_step);
   e.model_flops_per_step = detail::model_flops_per_sequence(s) * layout.gbs;
-  const double tokens = static_cast<double>(layout.gbs) * (s.dec_seq > 0 ? s.dec_seq : s.seq);
+  const double tokens = static_cast<double>(layout.gbs) * s.seq;  // T5: encoder tokens, as NeMo reports them
   const double t = e.time.step_time_s;
   if (t > 0) {
     e.tokens_per_s_per_gpu = tokens / t / layout.num_gpus;

@@ -13,8 +13,10 @@ namespace hp::detail {
 namespace {
 
 struct LayerFlops {
-  double gemm = 0;  // forward GEMM FLOPs of one layer, one micro-batch, one GPU
-  double attn = 0;  // forward attention-core FLOPs (QK^T and AV), same scope
+  double gemm = 0;         // forward dense GEMM FLOPs of one layer, one micro-batch, one GPU
+  double expert = 0;       // forward routed-expert GEMM FLOPs, same scope
+  double expert_size = 1;  // FLOPs of one expert's fc1 GEMM (grouped GEMMs are as efficient as their parts)
+  double attn = 0;         // forward attention-core FLOPs (QK^T and AV), same scope
 };
 
 LayerFlops layer_flops(const Shape& s, double seq, double kv_seq, bool causal, bool cross, double moe_share) {
@@ -22,8 +24,13 @@ LayerFlops layer_flops(const Shape& s, double seq, double kv_seq, bool causal, b
   LayerFlops f;
   const double proj = s.h * (2 * s.q_dim + 2 * s.kv_dim) * (cross ? 2 : 1);
   const double mlp = (1 - moe_share) * s.mlp_mats * s.h * s.ffn +
-                     moe_share * (s.mlp_mats * s.h * (s.moe_ffn * s.topk + s.shared_ffn) + s.h * s.experts);
+                     moe_share * (s.mlp_mats * s.h * s.shared_ffn + s.h * s.experts);
   f.gemm = 2 * tokens * (proj + mlp) / s.tp;
+  if (moe_share > 0) {
+    // Each expert sees ep * tokens * topk / E tokens of its EP group (balanced routing).
+    f.expert = moe_share * 2 * tokens * s.topk * s.mlp_mats * s.h * s.moe_ffn / s.tp;
+    f.expert_size = 2 * (s.ep * tokens * s.topk / s.experts) * s.h * s.moe_ffn / s.tp;
+  }
   f.attn = 4 * tokens * kv_seq * s.q_dim * (causal ? 0.5 : 1.0) / s.tp;
   if (cross) f.attn += 4 * tokens * s.seq * s.q_dim / s.tp;
   return f;
@@ -35,8 +42,10 @@ LayerFlops average_layer_flops(const Shape& s) {
   const double enc = s.num_layers - s.num_decoder_layers;
   const LayerFlops e = layer_flops(s, s.seq, s.seq, false, false, 0);
   const LayerFlops d = layer_flops(s, s.dec_seq, s.dec_seq, true, true, 0);
-  return {(enc * e.gemm + s.num_decoder_layers * d.gemm) / s.num_layers,
-          (enc * e.attn + s.num_decoder_layers * d.attn) / s.num_layers};
+  LayerFlops avg;
+  avg.gemm = (enc * e.gemm + s.num_decoder_layers * d.gemm) / s.num_layers;
+  avg.attn = (enc * e.attn + s.num_decoder_layers * d.attn) / s.num_layers;
+  return avg;
 }
 
 // Per-GPU bandwidth of a ring collective over `size` GPUs placed `stride` ranks apart. Inside one NVLink domain:
@@ -83,8 +92,23 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
                              recompute_share;
   // LoRA: frozen base weights have no weight-gradient GEMM (forward + data gradient only).
   const double gemm_passes = (l.lora ? 2 : 3) + recompute_share;
-  const double gemm_mb = gemm_seconds(layers * f.gemm * gemm_passes, f.gemm, peak, gemm_eff, c.gemm_half_size_flops);
+  const double gemm_mb = gemm_seconds(layers * f.gemm * gemm_passes, f.gemm + f.expert, peak, gemm_eff,
+                                      c.gemm_half_size_flops) +
+                         gemm_seconds(layers * f.expert * gemm_passes, f.expert_size, peak, gemm_eff,
+                                      c.gemm_half_size_flops);
   const double attn_mb = layers * f.attn * attn_passes / (gpu.peak_bf16_flops_per_s * std::max(1e-3, c.attention_efficiency));
+  // Element-wise work, memory-bound: passes x bf16 bytes of the layer's hidden tensor (split by TP with SP) and
+  // of its activation-function tensor (split by TP), over HBM bandwidth (roofline memory term, as Calculon's
+  // vector-op model).
+  const double out_seq_tokens = (s.dec_seq > 0 ? (s.seq + s.dec_seq) / 2 : s.seq) / s.cp * s.mbs;
+  const double moe_share = s.num_layers > 0 ? s.num_moe_layers / s.num_layers : 0;
+  const double mlp_width = (1 - moe_share) * s.ffn + moe_share * (s.shared_ffn + s.topk * s.moe_ffn);
+  // MoE adds the permuted token copies (dispatch and combine, topk per token).
+  const double moe_tokens_h = moe_share * 2 * s.topk * s.h / (s.sp ? s.tp : 1.0);
+  const double elem_bytes =
+      2 * out_seq_tokens * (s.h / (s.sp ? s.tp : 1.0) + (s.mlp_mats - 1) * mlp_width / s.tp + moe_tokens_h);
+  const double elem_mb = layers * c.elementwise_passes * (1 + recompute_share / 3) * elem_bytes /
+                         gpu.memory_bandwidth_bytes_per_s;
   // Logits on the last stage: 2*tokens*h*V/t forward, 3 passes.
   const double out_tokens = (s.dec_seq > 0 ? s.dec_seq : s.seq) / s.cp * s.mbs;
   const double logits_flops = 2 * out_tokens * s.h * s.vocab / s.tp;
@@ -116,8 +140,8 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
     ep_mb = moe_layers * (4 + 2 * recompute_share) * bytes / (group_bandwidth(gpu, s.tp * s.cp, s.ep) * eff_comm);
   }
 
-  const double compute_first = gemm_mb + attn_mb + (s.pp == 1 ? logits_mb : 0);
-  const double compute_last = gemm_mb + attn_mb + logits_mb;
+  const double compute_first = gemm_mb + attn_mb + elem_mb + (s.pp == 1 ? logits_mb : 0);
+  const double compute_last = gemm_mb + attn_mb + elem_mb + logits_mb;
   const double compute_mb = std::max(compute_first, compute_last);
   const double t_mb = compute_mb + tp_mb + cp_mb + ep_mb;
 
@@ -154,7 +178,7 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   } else {
     reduce_s = 2 * (ring(p.dense, dense_n, 4) + ring(p.expert, expert_n, 4)) / bw_dp;
   }
-  const double fwd_window = (gemm_mb / gemm_passes + attn_mb / attn_passes);
+  const double fwd_window = gemm_mb / gemm_passes + attn_mb / attn_passes;
   const double bwd_window = 2 * fwd_window;
   t.dp_comm_s = (l.overlap_grad_reduce ? std::max(0.0, reduce_s - bwd_window) : reduce_s) +
                 (l.overlap_param_gather ? std::max(0.0, gather_s - fwd_window) : gather_s);
@@ -169,7 +193,7 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
 
   if (hardware_flops) {
     // All GPUs, one step: 3 GEMM passes + recompute, attention passes as computed, logits 3 passes.
-    const double per_mb_stage = layers * (f.gemm * gemm_passes + f.attn * attn_passes);
+    const double per_mb_stage = layers * ((f.gemm + f.expert) * gemm_passes + f.attn * attn_passes);
     *hardware_flops = (m * per_mb_stage * s.pp + m * 3 * logits_flops) * s.tp * s.cp * s.dp;
   }
   return t;

@@ -138,6 +138,16 @@ std::vector<std::string> suggest_changes(const ModelSpec& model, const SearchSpa
                        r.memory_bytes / kGiB);
   };
   SearchSpace s = space;
+  // A global batch that no data-parallel size divides (e.g. 2048 on 160 GPUs): the nearest multiples of the GPU count.
+  if (space.gbs % space.num_gpus != 0) {
+    const int below = space.gbs / space.num_gpus * space.num_gpus, above = below + space.num_gpus;
+    for (int gbs : space.gbs - below <= above - space.gbs ? std::vector<int>{below, above} : std::vector<int>{above, below}) {
+      if (gbs <= 0) continue;
+      s.gbs = gbs;
+      if (auto r = best(s)) out.push_back(fmt::format("global_batch_size {} fits: {}", gbs, describe(*r)));
+    }
+    s = space;
+  }
   s.mbs = {1};
   if (auto r = best(s); r && space.mbs != s.mbs) out.push_back("micro batch size 1 fits: " + describe(*r));
   s = space;

@@ -122,6 +122,7 @@ void fill_layout(const Cells& c, const std::string& task, Layout& l) {
   l.flash_attention = c.flag("flash_attention", true);
   l.tp_comm_overlap = c.flag("tp_comm_overlap", false);
   l.lora = task == "lora";
+  l.uneven_pipeline = c.flag("uneven_pipeline", true);  // a measured run with uneven stages was set up for them
   const int mp = l.tp * l.pp * l.cp;
   if (l.num_gpus > 0 && l.num_gpus % mp != 0)
     c.fail("num_gpus", std::to_string(l.num_gpus), "not divisible by tp*pp*cp=" + std::to_string(mp));
@@ -133,6 +134,11 @@ void fill_layout(const Cells& c, const std::string& task, Layout& l) {
 }  // namespace
 
 bool RunRecord::unflagged() const { return quality_flags.empty(); }
+
+bool RunRecord::dense() const {
+  if (!arch_type.empty()) return arch_type.rfind("dense", 0) == 0;
+  return !model.is_moe() && !model.is_encoder_decoder();
+}
 
 bool RunRecord::fit_quality() const {
   if (!ok() || measured_step_time_s <= 0) return false;

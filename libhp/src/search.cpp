@@ -78,10 +78,22 @@ Resolved resolve(const SearchConfig& config) {
   return r;
 }
 
-Recompute base_recompute(const TrainingConfig& base) {
-  if (base.activations_checkpoint_granularity == "selective") return Recompute::selective;
-  if (base.activations_checkpoint_granularity == "full") return Recompute::full;
-  return Recompute::none;
+// NeMo's default `logs: ${base_results_dir}/${search_config_value}_${.gpu_memory_gb}gb` with base_results_dir =
+// ./results and search_config_value = <family>/<file name> (results/gpt3/5b_80gb); other interpolations -> ./results.
+std::string results_dir_from_logs(const SearchConfig& config, const TrainSettings& t) {
+  std::string logs = t.logs;
+  auto replace = [&logs](const std::string& from, const std::string& to) {
+    for (std::size_t at = logs.find(from); at != std::string::npos; at = logs.find(from, at + to.size()))
+      logs.replace(at, from.size(), to);
+  };
+  const std::string stem = config.path.empty() || config.path == "<string>"
+                               ? format_size_b(t.model_size_in_b) + "b"
+                               : std::filesystem::path(config.path).stem().string();
+  replace("${base_results_dir}", "results");
+  replace("${search_config_value}", t.model + "/" + stem);
+  replace("${.gpu_memory_gb}", std::to_string(t.gpu_memory_gb));
+  replace("${search_config.train_settings.gpu_memory_gb}", std::to_string(t.gpu_memory_gb));
+  return logs.empty() || logs.find("${") != std::string::npos ? std::string("results") : logs;
 }
 
 // NeMo's grid, evaluated by the model for information; the plan keeps NeMo's launch order.
@@ -112,26 +124,25 @@ void run_nemo_policy(SearchResult& result, const Resolved& r, const TrainSetting
   options.memory_margin = t.memory_margin;
   result.enumerated = result.evaluated = grid.size();
   for (const NemoCandidate& c : grid) {
-    Layout l;
-    l.num_gpus = result.num_nodes * result.gpus_per_node;
-    l.tp = c.tp;
-    l.pp = c.pp;
-    l.vp = std::max(1, c.vp);
-    l.cp = r.base.context_parallel_size;
-    l.ep = r.base.expert_model_parallel_size;
-    l.mbs = c.mbs;
-    l.gbs = result.gbs;
-    l.sequence_parallel = r.base.sequence_parallel && c.tp > 1;
-    l.distributed_optimizer = r.base.distributed_optimizer;
-    l.fp8 = r.base.fp8;
-    if (c.act_ckpt_layers >= 0) {
-      l.recompute = c.act_ckpt_layers > 0 ? Recompute::full : Recompute::none;
-      l.recompute_num_layers = c.act_ckpt_layers * std::max(1, c.vp);
-      l.recompute_micro_batches = c.num_mbs_act;
-    } else {
-      l.recompute = base_recompute(r.base);
-      l.recompute_num_layers = std::max(0, r.base.activations_checkpoint_num_layers);
-    }
+    // The layout NeMo would run: the candidate's YAML fields read back by the performance model.
+    Trial trial;
+    trial.num_nodes = result.num_nodes;
+    trial.gpus_per_node = result.gpus_per_node;
+    trial.layout.tp = c.tp;
+    trial.layout.pp = c.pp;
+    trial.layout.vp = std::max(1, c.vp);
+    trial.layout.cp = r.base.context_parallel_size;
+    trial.layout.ep = r.base.expert_model_parallel_size;
+    trial.layout.mbs = c.mbs;
+    trial.layout.gbs = result.gbs;
+    trial.layout.sequence_parallel = r.base.sequence_parallel;
+    trial.layout.distributed_optimizer = r.base.distributed_optimizer;
+    trial.layout.fp8 = r.base.fp8;
+    trial.act_ckpt_layers = c.act_ckpt_layers;
+    trial.num_micro_batches_with_partial_activation_checkpoints = c.num_mbs_act;
+    trial.activations_checkpoint_layers_per_pipeline = c.act_per_pipe;
+    Layout l = layout_from_nemo(trial_config(r.base, trial, SearchPolicy::nemo));
+    if (c.act_ckpt_layers == 0) l.recompute = Recompute::none;  // block method with 0 layers recomputes nothing
     RankedLayout row = to_ranked(l, estimate(r.base.model, l, r.gpu, calibration, options));
     row.act_ckpt_layers = c.act_ckpt_layers;
     row.num_mbs_act = c.num_mbs_act;
@@ -172,9 +183,12 @@ void run_model_policy(SearchResult& result, const Resolved& r, const TrainSettin
   result.infeasible = std::move(ranked.infeasible);
   result.gbs = space.gbs;
   if (result.feasible > 0) return;
+  // Out of memory first (what a user can change), then the divisibility reasons by count.
+  std::vector<InfeasibleCount> top = result.infeasible;
+  std::stable_partition(top.begin(), top.end(), [](const InfeasibleCount& c) { return c.reason == Infeasible::out_of_memory; });
   std::string reasons;
-  for (std::size_t i = 0; i < result.infeasible.size() && i < 3; ++i) {
-    const InfeasibleCount& c = result.infeasible[i];
+  for (std::size_t i = 0; i < top.size() && i < 3; ++i) {
+    const InfeasibleCount& c = top[i];
     reasons += fmt::format("{}{} x{} (e.g. {}{})", i ? "; " : "", to_string(c.reason), c.count,
                            describe_layout(c.example),
                            c.reason == Infeasible::out_of_memory
@@ -182,7 +196,7 @@ void run_model_policy(SearchResult& result, const Resolved& r, const TrainSettin
                                              r.gpu.memory_bytes / kGiB)
                                : std::string());
   }
-  result.message = fmt::format("no layout of {} {}B fits on {} x {} ({} layouts, {} evaluated): {}", t.model,
+  result.message = fmt::format("no layout of {} {}B divides and fits on {} x {} ({} layouts, {} evaluated): {}", t.model,
                                format_size_b(r.size_b), num_gpus, r.gpu.name, result.enumerated, result.evaluated,
                                reasons.empty() ? std::string("the space is empty") : reasons);
   result.suggestions = suggest_changes(r.base.model, space, r.gpu, calibration, options);
@@ -282,9 +296,7 @@ SearchResult search(const SearchConfig& config, const SearchOptions& options) {
   result.gpu = r.gpu;
   result.num_nodes = t.num_nodes;
   result.gpus_per_node = t.gpus_per_node;
-  result.plan.results_dir = !options.results_dir.empty()                                      ? options.results_dir
-                            : !t.logs.empty() && t.logs.find("${") == std::string::npos ? t.logs
-                                                                                          : std::string("results");
+  result.plan.results_dir = !options.results_dir.empty() ? options.results_dir : results_dir_from_logs(config, t);
   if (result.policy == SearchPolicy::nemo) {
     run_nemo_policy(result, r, t, t.nemo_fix_bugs);
   } else {

@@ -85,7 +85,8 @@ const TrialResult* best_trial(const std::vector<TrialResult>& results) {
 
 std::string final_summary_csv(const std::vector<TrialResult>& results) {
   std::vector<std::string> header = nemo_columns();
-  for (const char* c : {"CP", "EP", "VP", "Predicted Time per Step", "Prediction Error %", "Time per Step Stddev"})
+  for (const char* c : {"CP", "EP", "VP", "Predicted Time per Step", "Prediction Error %", "Time per Step Stddev",
+                        "Max Allocated Memory GiB"})
     header.push_back(c);
   std::string out = csv_row(header);
   std::vector<const TrialResult*> ok;
@@ -110,6 +111,7 @@ std::string final_summary_csv(const std::vector<TrialResult>& results) {
     row.push_back(r->predicted_step_time_s > 0 ? num(r->predicted_step_time_s, 4) : "");
     row.push_back(r->predicted_step_time_s > 0 ? num(100 * (r->predicted_step_time_s - t) / t, 1) : "");
     row.push_back(num(r->stats.stddev_s, 4));
+    row.push_back(r->measured_max_memory_bytes > 0 ? num(r->measured_max_memory_bytes / 1073741824.0, 2) : "");
     out += csv_row(row);
   }
   return out;

@@ -85,8 +85,11 @@ void figure1_memory(std::vector<ErrorStats>& out, const std::vector<Calibration>
 
 ValidationReport validate_runs(const std::vector<RunRecord>& runs, const std::vector<Calibration>& calibrations) {
   ValidationReport rep;
-  rep.split = "row_id odd -> fit, even -> holdout (libhp/data/transcribe.py); calibration fitted on the fit rows "
-              "of dense runs without data-consistency flags";
+  std::map<std::string, int> splits;
+  for (const auto& r : runs) ++splits[r.split.empty() ? "(none)" : r.split];
+  for (const auto& kv : splits) rep.split += (rep.split.empty() ? "" : ", ") + kv.first + " " + std::to_string(kv.second);
+  rep.split += " rows; the project file splits by row_id (odd -> fit, even -> holdout, libhp/data/transcribe.py) "
+               "and the shipped calibration is fitted on its fit rows (dense, no data-consistency flag)";
   rep.num_rows = static_cast<int>(runs.size());
   rep.holdout_dense_unflagged.group = "holdout, dense, unflagged";
   rep.fit_dense_unflagged.group = "fit, dense, unflagged";
@@ -120,7 +123,7 @@ ValidationReport validate_runs(const std::vector<RunRecord>& runs, const std::ve
     c.measured_s = r.measured_step_time_s;
     c.predicted_s = e.time.step_time_s;
     c.error_pct = (c.predicted_s / c.measured_s - 1) * 100;
-    const bool dense = r.arch_type.rfind("dense", 0) == 0;
+    const bool dense = r.dense();
     c.target = dense && r.unflagged() && r.split == "holdout";
     ++rep.num_evaluated;
     std::string key = c.split + " | " + (r.source_key.empty() ? "-" : r.source_key) + " | " + c.gpu_type +

@@ -133,6 +133,13 @@ TEST_CASE("failure classes with their evidence line", "[logs]") {
   }
 }
 
+TEST_CASE("a cancelled step (srun --kill-on-bad-exit) is not a cancelled job", "[logs]") {
+  auto f = hp::classify_text("slurmstepd-n1: error: *** STEP 4.0 ON n1 CANCELLED AT 2026-11-28T06:05:53 ***\n"
+                             "srun: error: n2: tasks 2-3: Exited with exit code 2\n");
+  CHECK(f.kind == hp::FailureKind::nonzero_exit);
+  CHECK(f.source == "<text>:2");
+}
+
 TEST_CASE("NeMo step-time rule: skip 5, need at least 7 points", "[logs]") {
   CHECK_FALSE(hp::nemo_step_time({9, 1, 1, 1, 1, 1}).valid);
   auto st = hp::nemo_step_time({9, 9, 9, 9, 9, 2, 4});

@@ -130,6 +130,11 @@ TEST_CASE("infeasible layouts are reasons, not exceptions", "[perf]") {
   l.tp = 8;
   l.vp = 16;  // 128 model chunks for 96 layers
   CHECK(hp::estimate(m, l, gpu, cal).reason == hp::Infeasible::layers_not_divisible);
+  l.vp = 5;  // 40 chunks: uneven, allowed only when asked for
+  CHECK(hp::estimate(m, l, gpu, cal).reason == hp::Infeasible::layers_not_divisible);
+  l.uneven_pipeline = true;
+  CHECK(hp::estimate(m, l, gpu, cal).reason != hp::Infeasible::layers_not_divisible);
+  l.uneven_pipeline = false;
   l.vp = 1;
   l.fp8 = true;
   CHECK(hp::estimate(m, l, gpu, cal).reason == hp::Infeasible::fp8_unsupported);
@@ -143,4 +148,34 @@ TEST_CASE("infeasible layouts are reasons, not exceptions", "[perf]") {
   CHECK(oom.memory.total_bytes > gpu.memory_bytes);
   l.mbs = 0;
   CHECK(hp::estimate(m, l, gpu, cal).reason == hp::Infeasible::invalid_layout);
+}
+
+TEST_CASE("context and expert parallelism split activations and expert state", "[perf][memory]") {
+  const hp::GpuSpec gpu = hp::find_gpu("h100-sxm");
+  const hp::Calibration cal = hp::default_calibration(gpu);
+  hp::ModelSpec m = gpt(32, 4096, 32);
+  m.ffn_hidden_size = 14336;
+  m.activation = "swiglu";
+  m.seq_length = m.max_position_embeddings = 8192;
+  hp::Layout l;
+  l.num_gpus = 16;
+  l.gbs = 64;
+  const hp::Estimate cp1 = hp::estimate(m, l, gpu, cal);
+  l.cp = 2;
+  const hp::Estimate cp2 = hp::estimate(m, l, gpu, cal);
+  CHECK(cp2.memory.activations_bytes == Approx(cp1.memory.activations_bytes / 2).epsilon(0.01));
+  CHECK(cp1.time.cp_comm_s == 0);
+  // MoE: 8 experts, top-2; EP 8 keeps 1/8 of the expert weights per GPU.
+  m.moe_num_experts = 8;
+  m.moe_topk = 2;
+  l.cp = 1;
+  const hp::Estimate ep1 = hp::estimate(m, l, gpu, cal);
+  l.ep = 8;
+  const hp::Estimate ep8 = hp::estimate(m, l, gpu, cal);
+  REQUIRE(ep8.reason != hp::Infeasible::experts_not_divisible);
+  const double expert_params = 32.0 * 8 * 3 * 4096 * 14336;
+  CHECK(ep1.memory.weights_bytes - ep8.memory.weights_bytes == Approx(2 * expert_params * 7 / 8).epsilon(1e-6));
+  CHECK(ep8.time.ep_comm_s > 0);
+  l.ep = 3;
+  CHECK(hp::estimate(m, l, gpu, cal).reason == hp::Infeasible::experts_not_divisible);
 }

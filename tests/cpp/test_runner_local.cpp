@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "hp/calibration.hpp"
 #include "hp/core.hpp"
 #include "hp/search.hpp"
 #include "hpfe/executor.hpp"
@@ -86,10 +87,15 @@ TEST_CASE("local executor: search plan end to end with the fake trainer", "[runn
                       0) == 0);
   CHECK(count(summary, "\n") == 1 + 3);  // header + three measured trials
   CHECK_THAT(summary, Catch::Contains("gpt3,0.126,2048,1,1,2,"));
+  CHECK_THAT(summary, Catch::Contains(",6.84\n"));  // fake trainer's max allocated: 4000 + 1500 * 2 MB
   std::string failed = slurp(fr + "failed_jobs_1nodes.csv");
   CHECK(count(failed, "\n") == 1 + 3);
   CHECK_THAT(failed, Catch::Contains("cuda_oom") && Catch::Contains("slurm_timeout") && Catch::Contains("nonzero_exit"));
   CHECK(slurp(fr + "optimal_config_0.126b_1nodes.yaml") == slurp(best.plan.config_path));
+  // The refit calibration: the fake trainer is ~7x slower than the model's A100, so efficiencies drop.
+  auto cal = hp::load_calibrations_yaml(fr + "calibration.yaml");
+  REQUIRE(cal.size() == 1);
+  CHECK(cal[0].gemm_efficiency < hp::default_calibration(result.gpu).gemm_efficiency / 2);
   std::string html = slurp(fr + "report.html");
   CHECK_THAT(html, Catch::Contains("<svg") && Catch::Contains(best.plan.config_name));
 
@@ -202,4 +208,49 @@ TEST_CASE("sbatch script: every value quoted, options from the config", "[runner
   CHECK_THROWS_AS(hpfe::executor_options_from_config({{"cluster.partiton", "x"}}, "slurm"), hp::ConfigError);
   o.slurm.partition = "a\"b";
   CHECK_THROWS_AS(hpfe::render_sbatch_script(r, o.slurm), hp::ConfigError);
+}
+
+TEST_CASE("none writes launch scripts; resume launches the plan later; Ctrl-C cancels", "[runner][local]") {
+  std::string dir = std::string(HP_BINARY_DIR) + "/test_runner_none";
+  fs::remove_all(dir);
+  hp::SearchConfig config = fake_config(dir);
+  hp::SearchResult result = hp::search(config);
+  hpfe::RunSpec spec = hpfe::run_spec_from_search(config, result, "none");
+  hpfe::LaunchOutcome planned = hpfe::launch(spec, false, nullptr);
+  CHECK(planned.executor == "none");
+  const std::string name = result.plan.trials[0].config_name;
+  std::string script = slurp(hpfe::trial_dir(dir, name) + "/launch_" + name + ".sh");
+  CHECK_THAT(script, Catch::Contains("#SBATCH --nodes=\"1\"") && Catch::Contains("'--config-path'"));
+  CHECK_FALSE(fs::exists(dir + "/final_result"));
+
+  // Launch the planned run later with the local executor, and interrupt it (what Ctrl-C does) once running.
+  hpfe::RunSpec later{dir};
+  later.executor = "local";
+  std::atomic<bool> stop{false};
+  hpfe::RunCallbacks cb;
+  cb.interrupt = &stop;
+  cb.on_change = [&stop](const std::vector<hpfe::TrialState>& s) {
+    for (const auto& t : s) if (t.phase == hpfe::TrialPhase::active) stop = true;
+  };
+  auto ex = hpfe::make_executor({"local", 2, 0.5, {}});
+  hpfe::RunSpec resumed = hpfe::load_run_spec(dir);
+  auto states = hpfe::run_trials(resumed, *ex, true, cb);
+  int cancelled = 0;
+  for (const auto& t : states) {
+    CHECK(t.phase == hpfe::TrialPhase::pending);  // nothing finished; interrupted trials run again on resume
+    cancelled += t.job.state == hpfe::JobState::cancelled;
+  }
+  CHECK(cancelled >= 1);
+  CHECK(cancelled <= 2);
+  std::string journal = slurp(dir + "/journal.jsonl");
+  CHECK(count(journal, "\"interrupted\"") == cancelled);
+  CHECK(hpfe::collect_results(dir).empty());  // no trial finished yet
+  hpfe::LaunchOutcome rest = hpfe::launch(later, true, nullptr);
+  CHECK(rest.executor == "local");
+  CHECK(hpfe::load_run_spec(dir).executor == "local");
+  int measured = 0;
+  for (const auto& t : rest.states) measured += t.stats.valid;
+  CHECK(measured == 3);
+  CHECK(count(slurp(dir + "/journal.jsonl"), "\"submitted\"") == 6 + cancelled);
+  CHECK(rest.reports.num_measured == 3);
 }

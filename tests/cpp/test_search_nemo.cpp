@@ -133,6 +133,8 @@ TEST_CASE("nemo grid: block method sweeps partial checkpointing with pp > 1", "[
   }
   CHECK(acts == std::set<int>{0, 4, 8, 12});
   CHECK(nmb == std::set<int>{1, 2});
+  // num_mbs_act range(0, 3) = [0, 1, 2] -> [1, 1, 2]: NeMo's dict of run names keeps one of the two 1s.
+  CHECK(grid.size() == 4 * 4 * 2 * 7);
   CHECK(per_pipe == std::set<int>{0, 4, 8, 12, 16, 20, 24});
 }
 
@@ -157,4 +159,21 @@ TEST_CASE("nemo tables: long sequences and 40 GB", "[search][nemo]") {
   CHECK(lists.pp == std::vector<int>{1, 2});
   CHECK(lists.mbs == std::vector<int>{1, 2, 4});
   CHECK(lists.min_mp == 2);
+}
+
+TEST_CASE("nemo grid: a custom config's VP stays on pp <= 2 unless fixed (quirk 4)", "[search][nemo]") {
+  auto in = gpt(70, 8, 80, 64);
+  in.seq_length = 8192;
+  in.base_vp = 10;
+  in.tp = {4, 8};
+  in.pp = {1, 2, 4};
+  in.max_mp = 64;
+  in.global_batch_size = 128;
+  auto grid = hp::nemo_grid(in);
+  REQUIRE_FALSE(grid.empty());
+  for (const auto& c : grid) CHECK(c.vp == (c.pp > 2 ? 80 / c.pp : 10));
+  in.fix_bugs = true;
+  grid = hp::nemo_grid(in);
+  REQUIRE_FALSE(grid.empty());
+  for (const auto& c : grid) CHECK(c.vp == (c.pp > 2 ? 80 / c.pp : 0));
 }

@@ -134,3 +134,21 @@ TEST_CASE("select_trials: top shapes first, then the best of each tp x pp", "[se
   CHECK(hp::select_trials(ranked, 100).size() == ranked.size());
   CHECK(hp::select_trials(ranked, 1).size() == 1);
 }
+
+TEST_CASE("space: MoE models search expert parallelism", "[search][space]") {
+  auto m = gpt_like(32, 4096, 32, 4096);
+  m.moe_num_experts = 8;
+  m.moe_topk = 2;
+  m.num_query_groups = 8;
+  hp::TrainSettings train;
+  const auto gpu = hp::find_gpu("h100-sxm");
+  const auto s = hp::default_space(m, train, gpu, 64, 256);
+  CHECK(s.ep == std::vector<int>{1, 2, 4, 8});
+  CHECK(s.cp == std::vector<int>{1, 2, 4});
+  const auto r = hp::rank_space(m, s, gpu, hp::default_calibration(gpu), {});
+  REQUIRE(r.feasible > 0);
+  bool has_ep = false;
+  for (const auto& x : r.ranked) has_ep |= x.layout.ep > 1;
+  CHECK(has_ep);
+  CHECK(hp::model_run_name("mixtral", 47, 8, r.ranked.front()).rfind("mixtral_47b_8nodes_tp_", 0) == 0);
+}

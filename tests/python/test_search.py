@@ -174,3 +174,15 @@ def test_python_search_nemo_policy_path():
     r = bignlp_hp.search(os.path.join(EXAMPLES, "gpt3_5b_nemo.yaml"), write_files=False)
     assert r.policy == "nemo"
     assert len(r.plan) == 12
+
+
+@pytest.mark.parametrize("name,code", [
+    ("gpt3/5b.yaml", 0), ("gpt3_5b.yaml", 0), ("gpt3_5b_nemo.yaml", 0), ("gpt3_175b.yaml", 0), ("gpt3_1t.yaml", 0),
+    ("gpt3_175b_one_node.yaml", 4),
+])
+def test_examples_run(name, code):
+    proc = hp_cli("search", os.path.join(EXAMPLES, name), "--no-write", "--json")
+    assert proc.returncode == code, proc.stderr
+    r = json.loads(proc.stdout)
+    assert r["enumerated"] > 0
+    assert (len(r["plan"]) > 0) == (code == 0)

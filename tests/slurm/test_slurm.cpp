@@ -152,14 +152,17 @@ TEST_CASE("resume re-attaches to a job still queued", "[slurm]") {
   CHECK_THROWS_AS(hpfe::run_trials(spec, *ex, false, cb), Crash);
   std::string journal = slurp(dir + "/journal.jsonl");
   REQUIRE(count(journal, "\"submitted\"") == 1);
-  std::size_t at = journal.find("\"job_id\":\"") + 10;
+  std::size_t at = journal.find("\"job_id\":\"", journal.find("\"submitted\"")) + 10;
   std::string trial_id = journal.substr(at, journal.find('"', at) - at);
   CHECK(ex->poll(trial_id).state == hpfe::JobState::pending);
+  // Worst case: the crash came after sbatch returned but before the "submitted" line reached the journal.
+  REQUIRE(count(journal, "\"submitting\"") == 1);
+  std::ofstream(dir + "/journal.jsonl") << journal.substr(0, journal.find("{\"event\":\"submitted\""));
 
   ex->cancel(blocker_id);
   hpfe::LaunchOutcome out = hpfe::launch(hpfe::RunSpec{dir}, true, nullptr);
   REQUIRE(out.states.size() == 1);
-  CHECK(out.states[0].job_id == trial_id);  // the same job, polled again
+  CHECK(out.states[0].job_id == trial_id);  // the same job (found by name and --comment), polled again
   CHECK(out.states[0].job.state == hpfe::JobState::completed);
   CHECK(out.states[0].stats.valid);
   CHECK(count(slurp(dir + "/journal.jsonl"), "\"submitted\"") == 1);

@@ -11,7 +11,7 @@
 namespace hp {
 
 struct FitOptions {
-  std::string split = "fit";          ///< fit on rows whose split column equals this; empty = every row
+  std::string split = "fit";          ///< skip rows whose split column is set to another value; empty = every row
   bool dense_only = true;             ///< fit on dense decoder-only rows only
   std::vector<Calibration> priors;    ///< start values and ridge prior; empty = Calibration{} per family
   double prior_weight = 0.05;         ///< ridge weight pulling log-parameters towards the priors

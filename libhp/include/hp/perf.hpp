@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hp/hardware.hpp"
@@ -35,6 +36,9 @@ struct Layout {
   bool tp_comm_overlap = false;
   bool lora = false;                       ///< LoRA fine-tuning: frozen base weights (no weight grads/optimizer)
   bool flash_attention = true;             ///< fused attention (TE/FlashAttention): no s^2 score tensors kept
+  /// Allow layers not divisible by pp*vp (Megatron-Core num_layers_in_first/last_pipeline_stage); off = the
+  /// default Megatron rule, layers % (pp*vp) == 0.
+  bool uneven_pipeline = false;
 
   int dp() const noexcept { return num_gpus / (tp * pp * cp); }
   int num_micro_batches() const noexcept { return gbs / (mbs * dp()); }
@@ -45,11 +49,11 @@ enum class Infeasible : std::uint8_t {
   none,
   gpus_not_divisible,       ///< tp*pp*cp does not divide num_gpus
   heads_not_divisible,      ///< tp does not divide heads / query groups
-  layers_not_divisible,     ///< fewer layers than pp*vp model chunks (uneven splits are allowed)
+  layers_not_divisible,     ///< pp*vp does not divide the layers (with uneven_pipeline: fewer layers than pp*vp)
   gbs_not_divisible,        ///< mbs*dp does not divide gbs
   experts_not_divisible,    ///< ep does not divide experts, or ep*etp does not divide dp*cp*tp
   seq_not_divisible,        ///< cp*2 (or tp with SP) does not divide seq_length
-  vp_needs_pp,              ///< interleaving needs pp > 2 and micro-batches divisible by pp
+  vp_needs_pp,              ///< interleaving needs pp > 1 and micro-batches divisible by pp
   fp8_unsupported,          ///< the GPU has no FP8
   out_of_memory,            ///< the most loaded GPU exceeds its memory (with margin)
   invalid_layout,           ///< a non-positive size or count in the layout
@@ -107,6 +111,9 @@ struct Calibration {
   double gemm_half_size_flops = 1e10;  ///< size at which efficiency halves (size dependence); 0 = none
   double attention_efficiency = 0.5;
   double comm_efficiency = 0.8;     ///< achieved / nominal link bandwidth
+  /// Memory-bound element-wise work (norms, residual adds, dropout, activation functions, casts): HBM passes
+  /// over a layer's [tokens, h] and [tokens, F] tensors per micro-batch, forward and backward together.
+  double elementwise_passes = 20;
   double tp_overlap_exposed_fraction = 0.3;  ///< share of TP comm left exposed with tp_comm_overlap
   double memory_overhead_bytes = 3.0e9;      ///< allocator + workspace + context (not fitted on time)
   double step_overhead_s = 0.01;    ///< fixed per-step cost (optimizer launch, data, logging)
@@ -116,6 +123,16 @@ struct Calibration {
 struct EstimateOptions {
   double memory_margin = 0.0;  ///< fraction of GPU memory kept free (0.05 = 5%)
 };
+
+struct TrainingConfig;  // hp/nemo_config.hpp
+
+/// The layout of a NeMo-Megatron training config (model.* parallelism keys, activations_checkpoint_*,
+/// optimizer, precision; GPUs = num_nodes x gpus_per_node). The model is config.model.
+Layout layout_from_nemo(const TrainingConfig& config);
+
+/// Flat (name, value) view of an estimate in SI units ("memory.weights_bytes", "time.step_time_s", "mfu", ...),
+/// in a fixed order; used by hp-cli --json and the Python to_dict(). `fits` is 1 or 0.
+std::vector<std::pair<std::string, double>> to_fields(const Estimate& estimate);
 
 /// Shipped calibration for a GPU (by GpuSpec::family; falls back to the generic one).
 Calibration default_calibration(const GpuSpec& gpu);
@@ -128,7 +145,7 @@ const std::vector<Calibration>& shipped_calibrations();
 double model_flops_per_step(const ModelSpec& model, int global_batch_size);
 
 /// Evaluate one layout. Never throws for an infeasible layout: it is a reason in the result.
-/// Does not allocate.
+/// Does not allocate (bench_estimate checks it); take default_calibration() once per GPU outside a loop.
 Estimate estimate(const ModelSpec& model, const Layout& layout, const GpuSpec& gpu, const Calibration& calibration,
                   const EstimateOptions& options = {});
 

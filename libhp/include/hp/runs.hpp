@@ -47,7 +47,9 @@ struct RunRecord {
   double measured_memory_bytes = 0;  ///< memory_per_gpu_gb (read as GiB, as nvidia-smi reports); 0 = none
 
   bool ok() const noexcept { return error.empty(); }
-  /// Dense decoder-only, megatron framework, no data-consistency flags (published_runs.md section 5).
+  /// Dense decoder-only: arch_type "dense...", or no arch_type and a model without experts or a decoder stack.
+  bool dense() const;
+  /// No quality flag at all (published_runs.md section 5).
   bool unflagged() const;
   /// Usable for fitting: ok, measured time, no data-consistency flag, a Megatron framework.
   bool fit_quality() const;

@@ -227,7 +227,7 @@ std::vector<std::pair<std::string, std::string>> trial_overrides(const TrainingC
 
 struct SearchOptions {
   std::string policy;        ///< "" = train_settings.policy
-  std::string results_dir;   ///< "" = train_settings.logs, else "results"
+  std::string results_dir;   ///< "" = train_settings.logs (NeMo interpolations resolved), else "results"
   bool write_files = true;   ///< candidate_configs/, predicted_summary.csv, infeasible_summary.csv, plan.yaml
   bool nemo_fix_bugs = false;  ///< or train_settings.nemo_fix_bugs
   ProgressFn progress;

@@ -21,6 +21,7 @@ struct TrialResult {
   StepTimeStats stats;                  ///< measured (NeMo's rule)
   Failure failure;                      ///< kind none and stats.valid = measured
   std::string job_state;                ///< executor's final state ("completed", "timeout", ...)
+  double measured_max_memory_bytes = 0; ///< largest max-allocated memory the logs report (0 = none printed)
   bool measured() const noexcept { return stats.valid && failure.kind == FailureKind::none; }
 };
 
@@ -32,7 +33,7 @@ double nemo_model_flops_per_step(const ModelSpec& model, int global_batch_size);
 std::string nemo_config_name(const TrainingConfig& config);
 
 /// final_summary_<N>nodes.csv: NeMo's 20 columns in NeMo's order, then CP, EP, VP, Predicted Time per Step,
-/// Prediction Error %, Time per Step Stddev. Measured trials only, fastest first (NeMo sorts by time per step).
+/// Prediction Error %, Time per Step Stddev, Max Allocated Memory GiB (from the logs; empty when not printed). Measured trials only, fastest first (NeMo sorts by time per step).
 std::string final_summary_csv(const std::vector<TrialResult>& results);
 /// failed_jobs_<N>nodes.csv: NeMo's first 15 columns, Error Message, then Failure Class, Evidence Source, Config Name.
 std::string failed_jobs_csv(const std::vector<TrialResult>& results);

@@ -49,6 +49,10 @@ class Executor {
   virtual int max_concurrent() const { return 0; }
   /// True when jobs outlive this process, so a resumed search polls them again instead of re-running.
   virtual bool reattachable() const { return false; }
+  /// The job already submitted for exactly this request (same trial, same log path) that the scheduler still
+  /// knows, or "". Lets a resumed search re-attach to a job submitted right before a crash, before its id was
+  /// journaled.
+  virtual std::string find_job(const JobRequest& request) { (void)request; return ""; }
   /// False for the none executor: it only writes scripts.
   virtual bool runs_jobs() const { return true; }
   virtual double poll_interval_s() const { return 0.2; }

@@ -101,16 +101,21 @@ std::string html_report(const std::vector<hp::TrialResult>& results, const std::
 /// The run of a search's plan: trials from the plan, trial.command / executor.* / cluster.* from the config.
 /// Declared with plain types so libhp's search headers stay out of this header.
 struct LaunchOutcome {
+  std::string executor;            ///< name of the executor that ran (none: scripts only)
   std::vector<TrialState> states;
   ReportFiles reports;
   bool interrupted = false;
 };
 
-/// Run spec (resume: read from DIR/run_state.yaml), executor, Ctrl-C handling, live status table on `status`
+/// Run spec (resume: read from DIR/run_state.yaml; spec.executor other than none/"" switches the executor, so a
+/// plan made with none can be launched later), executor, Ctrl-C handling, live status table on `status`
 /// (nullptr = quiet), reports at the end. Used by `hp-cli search --executor local|slurm` and Python.
 LaunchOutcome launch(const RunSpec& spec, bool resume, std::FILE* status);
 /// Same with a caller's executor (Python subclasses).
 LaunchOutcome launch_with(const RunSpec& spec, Executor& executor, bool resume, std::FILE* status);
+
+/// "<family>_<size>b_<N>nodes_tp_1_..." -> "tp_1_..." (the part that differs between trials of one search).
+std::string short_trial_name(const std::string& name);
 
 /// The live status table the CLI prints.
 std::string status_table(const std::vector<TrialState>& states);
