@@ -1,6 +1,7 @@
 // hp-cli infer-search: serving layout search (TP x PP x batch x lengths) under a latency bound.
 #include <fmt/core.h>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -63,7 +64,9 @@ std::function<int()> setup(CLI::App& app) {
     // The job scripts run in their own directories: a relative install path must not change meaning.
     if (!opts->ft_path.empty()) ro.bench.ft_path = std::filesystem::absolute(opts->ft_path).string();
     ro.time_limit_s = opts->time_limit_min * 60;
+    const auto t0 = std::chrono::steady_clock::now();
     const auto out = hpfe::run_inference_search(config, ro);
+    const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const auto& r = out.result;
     int n_fit = 0, n_pareto = 0;
     for (const auto& c : r.candidates) {
@@ -83,8 +86,8 @@ std::function<int()> setup(CLI::App& app) {
                  hpcli::json_string(out.summary_dir), files);
       return r.best >= 0 ? hpcli::kOk : hpcli::kNoFeasible;
     }
-    fmt::print("inference search: {} on {} ({}), {} layouts, {} fit, {} on the Pareto front, bound {}\n",
-               r.model.name, r.gpu.name, r.settings.data_type, r.candidates.size(), n_fit, n_pareto,
+    fmt::print("inference search: {} on {} ({}), {} layouts in {:.3g} s, {} fit, {} on the Pareto front, bound {}\n",
+               r.model.name, r.gpu.name, r.settings.data_type, r.candidates.size(), elapsed_s, n_fit, n_pareto,
                r.settings.max_latency_ms > 0 ? fmt::format("{:g} ms", r.settings.max_latency_ms) : "none");
     fmt::print("{:>4} {:>3} {:>3} {:>5} {:>5} {:>5} {:>12} {:>14} {:>10} {:>10} {:>9}  {}\n", "rank", "TP", "PP", "BS",
                "in", "out", "latency ms", "samples/s/GPU", "TTFT ms", "TPOT ms", "mem GiB", "source");

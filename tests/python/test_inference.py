@@ -177,3 +177,18 @@ def test_cli_infer_search_bad_executor(cli, repo_root, tmp_path):
     proc = cli.run("infer-search", _example(repo_root), "--results-dir", tmp_path / "res", "--executor", "k8s")
     assert proc.returncode == 2 and "executor=k8s" in proc.stderr
     assert not (tmp_path / "res").exists()
+
+
+def test_cli_infer_search_nemo_2204_flat_keys(cli, tmp_path):
+    """NeMo 22.04's flat inference_settings (input_seq_len, output_seq_len, max_batch_sizes, top_n, max_latency_ms)."""
+    cfg = tmp_path / "flat.yaml"
+    cfg.write_text(
+        "model: gpt3\ninference_settings:\n  model_train_name: gpt3_5b\n  gpu: a100-80gb\n  vocab_size: 51200\n"
+        "  start_id: 50256\n  end_id: 50256\n  input_seq_len: 60\n  output_seq_len: 20\n  max_latency_ms: 1200\n"
+        "  top_n: 5\n  tensor_parallel_sizes: [1, 2, 4, 8]\n  pipeline_parallel_sizes: [1]\n"
+        "  max_batch_sizes: [1, 2, 8, 16, 32, 64, 256]\n"
+    )
+    j = cli.json("infer-search", cfg, "--results-dir", tmp_path / "res")
+    assert j["num_candidates"] == 4 * 7
+    assert len(j["top"]) == 5
+    assert all(t["input_len"] == 60 and t["output_len"] == 20 and t["latency_ms"] <= 1200 for t in j["top"])
