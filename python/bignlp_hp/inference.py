@@ -56,5 +56,8 @@ def inference_search(config=None, **kwargs):
     ``max_latency_ms``, ``top_n``, ``data_type``, ``kv_cache_dtype``, ``gpus_per_node``,
     ``benchmark_tool``; keywords override the file. ``results_dir`` and ``write=False`` (compute only)
     control the output files (final_output.csv, pareto.svg, best_layout.yaml, benchmark jobs).
+    ``executor="local"`` or ``"slurm"`` launches the benchmark jobs of the top layouts and waits for them
+    (``ft_path``: FasterTransformer install, ``model_path``, ``time_limit_min``); measured latencies then
+    replace the predictions.
     """
     return InferenceSearch(_core._inference_search(config, **kwargs))

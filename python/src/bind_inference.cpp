@@ -69,7 +69,8 @@ py::dict inference_search(const std::optional<std::string>& config, const std::o
                           const std::optional<double>& max_latency_ms, const std::optional<int>& top_n,
                           const std::optional<std::string>& data_type, const std::optional<std::string>& kv_cache_dtype,
                           const std::optional<int>& gpus_per_node, const std::optional<std::string>& benchmark_tool,
-                          const std::optional<std::string>& model_path) {
+                          const std::optional<std::string>& model_path, const std::string& executor,
+                          const std::optional<std::string>& ft_path, double time_limit_min) {
   hp::SearchConfig c;
   if (config) {
     c = hp::load_search_config(*config);
@@ -95,6 +96,9 @@ py::dict inference_search(const std::optional<std::string>& config, const std::o
   hpfe::InferenceRunOptions o;
   if (results_dir) o.results_dir = *results_dir;
   if (model_path) o.bench.model_path = *model_path;
+  if (ft_path) o.bench.ft_path = *ft_path;
+  o.executor = executor;
+  o.time_limit_s = time_limit_min * 60;
   o.write = write;
   const auto out = hpfe::run_inference_search(c, o);
   const auto& r = out.result;
@@ -160,7 +164,8 @@ HP_PY_BINDING(60, [](py::module_& m) {
         py::arg("input_seq_lengths") = py::none(), py::arg("output_seq_lengths") = py::none(),
         py::arg("max_latency_ms") = py::none(), py::arg("top_n") = py::none(), py::arg("data_type") = py::none(),
         py::arg("kv_cache_dtype") = py::none(), py::arg("gpus_per_node") = py::none(),
-        py::arg("benchmark_tool") = py::none(), py::arg("model_path") = py::none(),
+        py::arg("benchmark_tool") = py::none(), py::arg("model_path") = py::none(), py::arg("executor") = "none",
+        py::arg("ft_path") = py::none(), py::arg("time_limit_min") = 30.0,
         "Inference HP search (use bignlp_hp.inference_search, which wraps the result).");
   m.def("validate_inference", &validate_inference, py::kw_only(), py::arg("data") = py::none(),
         py::arg("fit") = false, py::arg("cross_validate") = false,

@@ -192,3 +192,12 @@ def test_cli_infer_search_nemo_2204_flat_keys(cli, tmp_path):
     assert j["num_candidates"] == 4 * 7
     assert len(j["top"]) == 5
     assert all(t["input_len"] == 60 and t["output_len"] == 20 and t["latency_ms"] <= 1200 for t in j["top"])
+
+
+def test_python_inference_search_local_executor(repo_root, tmp_path):
+    fake_ft = os.path.join(repo_root, "tests", "data", "inference", "fake_ft")
+    r = bignlp_hp.inference_search(model="gpt3/5b", gpu="a100-80gb", tensor_parallel_sizes=[1],
+                                   pipeline_parallel_sizes=[1], batch_sizes=[8, 64], top_n=2,
+                                   results_dir=str(tmp_path), executor="local", ft_path=fake_ft)
+    assert r.num_measured == 2
+    assert r.best["Latency Source"] == "measured" and float(r.best["Latency [ms]"]) == pytest.approx(37.0)
