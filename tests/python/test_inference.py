@@ -201,3 +201,18 @@ def test_python_inference_search_local_executor(repo_root, tmp_path):
                                    results_dir=str(tmp_path), executor="local", ft_path=fake_ft)
     assert r.num_measured == 2
     assert r.best["Latency Source"] == "measured" and float(r.best["Latency [ms]"]) == pytest.approx(37.0)
+
+
+def test_cli_infer_search_model_and_gpu_from_train_settings(cli, tmp_path):
+    """A full NeMo search config: the model comes from train_settings.model_size_in_b, the GPU from gpu_memory_gb,
+    the results from train_settings.logs (NeMo's layout <logs>/inference/final_summary/)."""
+    logs = tmp_path / "logs"
+    cfg = tmp_path / "full.yaml"
+    cfg.write_text(
+        f"model: gpt3\ntrain_settings:\n  model_size_in_b: 20\n  gpu_memory_gb: 40\n  logs: {logs}\n"
+        "inference_settings:\n  benchmark:\n    input_len: 60\n    output_len: 20\n  top_n: 3\n"
+    )
+    j = cli.json("infer-search", cfg)
+    assert j["model"] == "gpt3/20b" and j["gpu"] == "a100-40gb"
+    assert j["num_candidates"] == 3 * 3 * 7  # NeMo's 20b lists: TP [2,4,8] x PP [1,2,4] x 7 batch sizes
+    assert (logs / "inference" / "final_summary" / "final_output.csv").is_file()
