@@ -26,9 +26,11 @@ struct Opts {
 void print_calibration(const hp::InferenceCalibration& c) {
   fmt::print("  {}/{}: gemm_efficiency={:.3f} attention_efficiency={:.3f} memory_efficiency={:.3f} "
              "layer_overhead_s={:.3g} step_overhead_s={:.3g} prefill_overhead_s={:.3g} allreduce_latency_s={:.3g} "
-             "gqa_kv_reuse={:.3f} comm_efficiency={:.3f} internode_latency_s={:.3g} kv_read_efficiency={:.3f}\n",
+             "gqa_kv_reuse={:.3f} comm_efficiency={:.3f} internode_latency_s={:.3g} kv_read_efficiency={:.3f} "
+             "memory_overhead_bytes={:.3g} request_memory_factor={:.3f}\n",
              c.gpu_family, c.engine, c.gemm_efficiency, c.attention_efficiency, c.memory_efficiency, c.layer_overhead_s,
-             c.step_overhead_s, c.prefill_overhead_s, c.allreduce_latency_s, c.gqa_kv_reuse, c.comm_efficiency, c.internode_latency_s, c.kv_read_efficiency);
+             c.step_overhead_s, c.prefill_overhead_s, c.allreduce_latency_s, c.gqa_kv_reuse, c.comm_efficiency, c.internode_latency_s, c.kv_read_efficiency,
+             c.memory_overhead_bytes, c.request_memory_factor);
 }
 
 std::function<int()> setup(CLI::App& app) {
@@ -72,10 +74,11 @@ std::function<int()> setup(CLI::App& app) {
     }
     fmt::print("{:<58} {:>12} {:>12} {:>8}  {}\n", "measurement", "measured", "predicted", "error", "fits");
     for (const auto& r : rep.rows) {
-      const bool ttft = r.measurement.metric == hp::InferenceMetric::ttft_s ||
-                        r.measurement.metric == hp::InferenceMetric::latency_s;
-      const double k = ttft ? 1e3 : 1;
-      const char* unit = ttft ? "ms" : (r.measurement.metric == hp::InferenceMetric::output_tokens_per_s ? "tok/s" : "tok/s/gpu");
+      const auto metric = r.measurement.metric;
+      const bool time = metric == hp::InferenceMetric::ttft_s || metric == hp::InferenceMetric::latency_s;
+      const bool mem = metric == hp::InferenceMetric::memory_bytes;
+      const double k = time ? 1e3 : mem ? 1 / hp::kGiB : 1;
+      const char* unit = time ? "ms" : mem ? "GiB" : (metric == hp::InferenceMetric::output_tokens_per_s ? "tok/s" : "tok/s/gpu");
       fmt::print("{:<58} {:>12.1f} {:>12.1f} {:>+7.1f}%  {} {}\n", r.measurement.id, r.measurement.value * k,
                  r.predicted * k, r.error * 100, r.predicted_fits ? "yes" : "no", unit);
     }

@@ -152,7 +152,7 @@ std::string inference_measurements_csv(const std::vector<InferenceMeasurement>& 
       "model,gpu,tp,pp,batch_size,input_len,output_len,weight_dtype,kv_cache_dtype,metric,value,source,engine,table\n";
   for (const auto& m : rows) {
     char value[64];
-    std::snprintf(value, sizeof value, "%.10g", m.value);
+    std::snprintf(value, sizeof value, "%.12g", m.value);
     const auto& l = m.layout;
     const std::string table = m.id.substr(0, m.id.find('/'));
     out += csv_field(m.model_name) + "," + csv_field(m.gpu) + "," + std::to_string(l.tp) + "," + std::to_string(l.pp) +

@@ -45,7 +45,8 @@ using IC = InferenceCalibration;
 constexpr double IC::*kFitted[] = {&IC::gemm_efficiency,     &IC::attention_efficiency, &IC::memory_efficiency,
                                    &IC::layer_overhead_s,    &IC::step_overhead_s,      &IC::prefill_overhead_s,
                                    &IC::allreduce_latency_s, &IC::gqa_kv_reuse,         &IC::comm_efficiency,
-                                   &IC::internode_latency_s, &IC::kv_read_efficiency};
+                                   &IC::internode_latency_s, &IC::kv_read_efficiency,   &IC::memory_overhead_bytes,
+                                   &IC::request_memory_factor};
 constexpr size_t kNumFitted = sizeof(kFitted) / sizeof(kFitted[0]);
 struct Fit {
   const char* family;
@@ -53,9 +54,9 @@ struct Fit {
   double values[kNumFitted];  ///< in kFitted order
 };
 const Fit kFits[] = {
-    {"h100", "trtllm", {0.526, 0.444, 0.950, 8.14e-5, 1.23e-4, 2.69e-3, 1.78e-5, 0.326, 0.864, 2e-5, 0.923}},
-    {"a100", "trtllm", {0.754, 0.237, 0.950, 1.76e-4, 0, 1.78e-3, 3.08e-5, 0.326, 1.0, 2e-5, 1.0}},
-    {"a100", "fastertransformer", {0.602, 0.011, 0.798, 7.87e-5, 0, 1.01e-2, 2.01e-5, 1.0, 1.0, 1.27e-5, 1.0}},
+    {"h100", "trtllm", {0.526, 0.444, 0.950, 8.14e-5, 1.23e-4, 2.69e-3, 1.78e-5, 0.326, 0.864, 2e-5, 0.923, 1.5e9, 1.0}},
+    {"a100", "trtllm", {0.754, 0.237, 0.950, 1.76e-4, 0, 1.78e-3, 3.08e-5, 0.326, 1.0, 2e-5, 1.0, 1.5e9, 1.0}},
+    {"a100", "fastertransformer", {0.602, 0.011, 0.798, 7.87e-5, 0, 1.01e-2, 2.01e-5, 1.0, 1.0, 1.27e-5, 1.0, 3.04e9, 1.475}},
 };
 
 }  // namespace
@@ -76,8 +77,17 @@ InferenceCalibration default_inference_calibration(const GpuSpec& gpu, const std
   c.gpu_family = family;
   c.engine = fit->engine;
   for (size_t i = 0; i < kNumFitted; ++i) c.*kFitted[i] = fit->values[i];
-  if (engine == "fastertransformer") c.attention_score_passes = 4;  // FT's GPT context attention is unfused
+  set_engine_properties(c, engine);
   return c;
+}
+
+void set_engine_properties(InferenceCalibration& c, const std::string& engine) {
+  if (engine == "fastertransformer") {
+    c.attention_score_passes = 4;  // FT's GPT context attention is unfused
+    // The fitted memory_overhead_bytes and request_memory_factor reproduce FT's measured usage, so the whole
+    // memory is usable: FT's GPT-20B OOM entries fall between 79.7 GiB (ran) and 94.7 GiB (OOM) predicted.
+    c.memory_fraction = 1.0;
+  }
 }
 
 namespace {
@@ -327,13 +337,16 @@ InferenceEstimate estimate_inference(const ModelSpec& model, const InferenceLayo
   // fp32 logits of one token per request.
   const double widest = std::max(c.shape.ffn * (model.gated_mlp() ? 2.0 : 1.0), (c.shape.heads + 2 * c.shape.kv_heads) * c.shape.head_dim) / tp;
   const double act_per_request = s_in * (c.shape.hidden + widest) * 2 + model.vocab_size / static_cast<double>(tp) * 4;
-  e.memory.activations_bytes = b * act_per_request;
+  // Engines allocate more per request than the KV cache and one layer's activations (work buffers sized by the
+  // batch and sequence): request_memory_factor scales both; the extra is counted with the activations.
+  const double per_request = (kv_per_request + act_per_request) * cal.request_memory_factor;
+  e.memory.activations_bytes = b * (per_request - kv_per_request);
   e.memory.overhead_bytes = cal.memory_overhead_bytes;
   e.memory.total_bytes =
       e.memory.weights_bytes + e.memory.kv_cache_bytes + e.memory.activations_bytes + e.memory.overhead_bytes;
   const double usable = gpu.memory_bytes * cal.memory_fraction;
   const double free_for_requests = usable - e.memory.weights_bytes - e.memory.overhead_bytes;
-  e.max_batch_size = free_for_requests <= 0 ? 0 : static_cast<int>(std::floor(free_for_requests / (kv_per_request + act_per_request)));
+  e.max_batch_size = free_for_requests <= 0 ? 0 : static_cast<int>(std::floor(free_for_requests / per_request));
   if (e.reason == InferenceInfeasible::none && e.memory.total_bytes > usable) e.reason = InferenceInfeasible::out_of_memory;
 
   // ---- Prefill (context phase): compute-bound GEMMs over b * s_in tokens ----

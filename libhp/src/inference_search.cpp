@@ -111,15 +111,16 @@ InferenceSearchResult inference_search(const ModelSpec& model, const GpuSpec& gp
   if (s.gpus_per_node < 1)
     throw ConfigError("inference_settings.gpus_per_node", std::to_string(s.gpus_per_node), "must be >= 1");
   if (s.num_nodes < 0) throw ConfigError("inference_settings.num_nodes", std::to_string(s.num_nodes), "must be >= 0");
-  if (!(s.memory_fraction > 0 && s.memory_fraction <= 1))
-    throw ConfigError("inference_settings.memory_fraction", std::to_string(s.memory_fraction), "must be in (0, 1]");
+  if (!(s.memory_fraction >= 0 && s.memory_fraction <= 1))
+    throw ConfigError("inference_settings.memory_fraction", std::to_string(s.memory_fraction),
+                      "must be in (0, 1] (0 = the engine calibration's)");
   dtype_bytes("inference_settings.data_type", s.data_type);
   if (s.beam_width != 1)
     throw ConfigError("inference_settings.beam_width", std::to_string(s.beam_width), "the model covers beam_width 1 only");
   if (!s.kv_cache_dtype.empty()) dtype_bytes("inference_settings.kv_cache_dtype", s.kv_cache_dtype);
 
   InferenceCalibration cal = calibration;
-  cal.memory_fraction = s.memory_fraction;
+  if (s.memory_fraction > 0) cal.memory_fraction = s.memory_fraction;
   InferenceSearchResult r;
   r.model = model;
   r.gpu = gpu;

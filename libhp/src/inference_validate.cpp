@@ -20,16 +20,18 @@ const char* to_string(InferenceMetric metric) noexcept {
     case InferenceMetric::output_tokens_per_s_per_gpu: return "output_tokens_per_s_per_gpu";
     case InferenceMetric::ttft_s: return "ttft_s";
     case InferenceMetric::latency_s: return "latency_s";
+    case InferenceMetric::memory_bytes: return "memory_bytes";
   }
   return "unknown";
 }
 
 InferenceMetric inference_metric_from_string(const std::string& key, const std::string& value) {
   for (auto m : {InferenceMetric::output_tokens_per_s, InferenceMetric::output_tokens_per_s_per_gpu,
-                 InferenceMetric::ttft_s, InferenceMetric::latency_s})
+                 InferenceMetric::ttft_s, InferenceMetric::latency_s, InferenceMetric::memory_bytes})
     if (value == to_string(m)) return m;
   throw ConfigError(key, value,
-                    "unknown metric (expected output_tokens_per_s, output_tokens_per_s_per_gpu, ttft_s or latency_s)");
+                    "unknown metric (expected output_tokens_per_s, output_tokens_per_s_per_gpu, ttft_s, latency_s or "
+                    "memory_bytes)");
 }
 
 namespace {
@@ -40,6 +42,7 @@ double predict(const InferenceMeasurement& m, const InferenceEstimate& e) {
     case InferenceMetric::output_tokens_per_s_per_gpu: return e.output_tokens_per_s_per_gpu;
     case InferenceMetric::ttft_s: return e.ttft_s;
     case InferenceMetric::latency_s: return e.latency_s;
+    case InferenceMetric::memory_bytes: return e.memory.total_bytes;
   }
   return 0;
 }
@@ -140,7 +143,7 @@ InferenceCalibration fit_inference_calibration(const std::vector<InferenceMeasur
   InferenceCalibration cal;
   cal.gpu_family = gpu_family;
   cal.engine = engine;
-  if (engine == "fastertransformer") cal.attention_score_passes = 4;  // not fitted: a property of the kernels
+  set_engine_properties(cal, engine);  // not fitted: properties of the engine's kernels and allocator
   // Mean squared log error: symmetric in over- and under-prediction.
   auto loss = [&](const InferenceCalibration& c) {
     double s = 0;
@@ -166,7 +169,9 @@ InferenceCalibration fit_inference_calibration(const std::vector<InferenceMeasur
                           {&InferenceCalibration::gqa_kv_reuse, 0.0, 1.0},
                           {&InferenceCalibration::comm_efficiency, 0.3, 1.0},
                           {&InferenceCalibration::kv_read_efficiency, 0.05, 1.0},
-                          {&InferenceCalibration::internode_latency_s, 5e-6, 100e-6}};
+                          {&InferenceCalibration::internode_latency_s, 5e-6, 100e-6},
+                          {&InferenceCalibration::memory_overhead_bytes, 0.5e9, 4e9},
+                          {&InferenceCalibration::request_memory_factor, 1.0, 2.0}};
   // Coordinate descent, each coordinate by a shrinking grid search inside its bounds; started from a few points
   // (fast vs slow attention kernels), the lowest loss wins: the loss has local minima.
   auto descend = [&](InferenceCalibration c) {

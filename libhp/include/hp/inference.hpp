@@ -44,7 +44,7 @@ const char* to_string(InferenceInfeasible reason) noexcept;
 struct InferenceMemory {
   double weights_bytes = 0;     ///< this GPU's shard of the weights (embeddings on first/last stage)
   double kv_cache_bytes = 0;    ///< K and V of every request at full length (input + output)
-  double activations_bytes = 0; ///< largest transient buffer (prefill activations or logits)
+  double activations_bytes = 0; ///< transient buffers (prefill activations, logits) and engine work buffers
   double overhead_bytes = 0;    ///< CUDA context, NCCL and GEMM workspaces (calibration)
   double total_bytes = 0;
 };
@@ -92,12 +92,17 @@ struct InferenceCalibration {
   double gqa_kv_reuse = 1.0;            ///< share of K/V reads shared by the query heads of a GQA group
                                         ///< (1: read once per group; 0: once per query head)
   double memory_overhead_bytes = 1.5e9;   ///< CUDA context, NCCL buffers, workspaces per GPU
+  double request_memory_factor = 1.0;   ///< allocated / modelled per-request memory (KV cache + activations):
+                                        ///< engine buffers beyond them (FasterTransformer: fitted)
   double memory_fraction = 0.95;        ///< share of GPU memory usable by weights + KV + activations
 };
 
 /// Shipped calibration for a GPU and a serving engine ("trtllm", "fastertransformer"; others and unfitted
 /// pairs fall back to the GPU's TensorRT-LLM fit, then to the generic one).
 InferenceCalibration default_inference_calibration(const GpuSpec& gpu, const std::string& engine = "trtllm");
+
+/// The engine's properties that are not fitted: unfused attention and the usable memory share (FasterTransformer).
+void set_engine_properties(InferenceCalibration& calibration, const std::string& engine);
 
 /// Evaluate one serving layout. Never throws for an infeasible layout (the reason is data);
 /// throws ConfigError for values that are not layouts at all (tp < 1, unknown dtype, ...).

@@ -17,6 +17,7 @@ enum class InferenceMetric {
   output_tokens_per_s_per_gpu,  ///< the same divided by the GPUs
   ttft_s,                       ///< time to first token
   latency_s,                    ///< end-to-end latency of the batch
+  memory_bytes,                 ///< memory used on the most loaded GPU
 };
 const char* to_string(InferenceMetric metric) noexcept;
 InferenceMetric inference_metric_from_string(const std::string& key, const std::string& value);

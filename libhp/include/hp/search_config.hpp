@@ -65,7 +65,7 @@ struct InferenceSettings {
   std::string data_type = "fp16";      ///< weights and GEMMs: fp16 | bf16 | fp8 [run.data_type]
   std::string kv_cache_dtype;          ///< "" = data_type; fp8 for an FP8 KV cache
   std::string benchmark = "fastertransformer";  ///< measure with: fastertransformer | trtllm | vllm [benchmark_tool]
-  double memory_fraction = 0.95;       ///< share of GPU memory usable by weights, KV cache, activations
+  double memory_fraction = 0;          ///< share of GPU memory usable; 0 = the engine calibration's (0.95, FT 1.0)
   int beam_width = 1;                  ///< [benchmark.beam_width] (the model assumes 1)
 };
 

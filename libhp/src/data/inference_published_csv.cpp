@@ -111,6 +111,17 @@ gpt-350m,a100-80gb,1,1,1,128,8,fp16,fp16,latency_s,0.02543,https://github.com/NV
 gpt-350m,a100-80gb,1,1,64,128,8,fp16,fp16,latency_s,0.10451,https://github.com/NVIDIA/FasterTransformer/blob/07fdd2fc6aa46f961f304d5f3791efad016e38a3/docs/gpt_guide.md,fastertransformer,ft
 gpt-350m,a100-80gb,1,1,1,512,32,fp16,fp16,latency_s,0.09201,https://github.com/NVIDIA/FasterTransformer/blob/07fdd2fc6aa46f961f304d5f3791efad016e38a3/docs/gpt_guide.md,fastertransformer,ft
 gpt-350m,a100-80gb,1,1,64,512,32,fp16,fp16,latency_s,0.52918,https://github.com/NVIDIA/FasterTransformer/blob/07fdd2fc6aa46f961f304d5f3791efad016e38a3/docs/gpt_guide.md,fastertransformer,ft
+gpt-6.7b,a100-80gb,1,1,1,128,8,fp16,fp16,memory_bytes,16696685363,https://github.com/NVIDIA/FasterTransformer/blob/07fdd2fc6aa46f961f304d5f3791efad016e38a3/docs/gpt_guide.md,fastertransformer,ft-memory
+gpt-6.7b,a100-80gb,1,1,64,128,8,fp16,fp16,memory_bytes,23804856238,https://github.com/NVIDIA/FasterTransformer/blob/07fdd2fc6aa46f961f304d5f3791efad016e38a3/docs/gpt_guide.md,fastertransformer,ft-memory
+gpt-6.7b,a100-80gb,1,1,1,512,32,fp16,fp16,memory_bytes,17136919511,https://github.com/NVIDIA/FasterTransformer/blob/07fdd2fc6aa46f961f304d5f3791efad016e38a3/docs/gpt_guide.md,fastertransformer,ft-memory
+gpt-6.7b,a100-80gb,1,1,64,512,32,fp16,fp16,memory_bytes,44925357916,https://github.com/NVIDIA/FasterTransformer/blob/07fdd2fc6aa46f961f304d5f3791efad016e38a3/docs/gpt_guide.md,fastertransformer,ft-memory
+gpt-1.3b,a100-80gb,1,1,64,128,8,fp16,fp16,memory_bytes,8557722337,https://github.com/NVIDIA/FasterTransformer/blob/07fdd2fc6aa46f961f304d5f3791efad016e38a3/docs/gpt_guide.md,fastertransformer,ft-memory
+gpt-1.3b,a100-80gb,1,1,1,512,32,fp16,fp16,memory_bytes,5991479378,https://github.com/NVIDIA/FasterTransformer/blob/07fdd2fc6aa46f961f304d5f3791efad016e38a3/docs/gpt_guide.md,fastertransformer,ft-memory
+gpt-1.3b,a100-80gb,1,1,64,512,32,fp16,fp16,memory_bytes,16761109873,https://github.com/NVIDIA/FasterTransformer/blob/07fdd2fc6aa46f961f304d5f3791efad016e38a3/docs/gpt_guide.md,fastertransformer,ft-memory
+gpt-350m,a100-80gb,1,1,1,128,8,fp16,fp16,memory_bytes,3682934456,https://github.com/NVIDIA/FasterTransformer/blob/07fdd2fc6aa46f961f304d5f3791efad016e38a3/docs/gpt_guide.md,fastertransformer,ft-memory
+gpt-350m,a100-80gb,1,1,64,128,8,fp16,fp16,memory_bytes,5164698173,https://github.com/NVIDIA/FasterTransformer/blob/07fdd2fc6aa46f961f304d5f3791efad016e38a3/docs/gpt_guide.md,fastertransformer,ft-memory
+gpt-350m,a100-80gb,1,1,1,512,32,fp16,fp16,memory_bytes,3833258312,https://github.com/NVIDIA/FasterTransformer/blob/07fdd2fc6aa46f961f304d5f3791efad016e38a3/docs/gpt_guide.md,fastertransformer,ft-memory
+gpt-350m,a100-80gb,1,1,64,512,32,fp16,fp16,memory_bytes,9309341614,https://github.com/NVIDIA/FasterTransformer/blob/07fdd2fc6aa46f961f304d5f3791efad016e38a3/docs/gpt_guide.md,fastertransformer,ft-memory
 )HPCSV";
   return text;
 }
