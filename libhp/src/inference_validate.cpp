@@ -83,7 +83,7 @@ InferenceValidationReport summarize(std::vector<InferenceValidationRow> rows) {
     if (m.metric == InferenceMetric::ttft_s) {
       sum_ttft += a;
       ++n_ttft;
-    } else if (m.metric != InferenceMetric::latency_s) {
+    } else if (m.metric == InferenceMetric::output_tokens_per_s || m.metric == InferenceMetric::output_tokens_per_s_per_gpu) {
       sum_thr += a;
       ++n_thr;
     }
