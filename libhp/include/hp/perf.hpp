@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hp/hardware.hpp"
@@ -29,10 +30,18 @@ struct Layout {
   int recompute_num_layers = 0;            ///< full: layers per pipeline stage recomputed (0 = all)
   int recompute_micro_batches = -1;        ///< full, partial: micro-batches with recompute (-1 = all)
   bool distributed_optimizer = true;
+  /// fp32 gradient buffer and reduction (Megatron-LM's default with bf16); off = bf16 gradients, as the NeMo /
+  /// Megatron-Bridge performance recipes set (grad_reduce_in_fp32 = False) and Megatron-Core DDP's default.
+  bool grad_reduce_in_fp32 = false;
   bool fp8 = false;                        ///< FP8 GEMMs (else BF16)
   bool overlap_grad_reduce = true;
   bool overlap_param_gather = true;
   bool tp_comm_overlap = false;
+  bool lora = false;                       ///< LoRA fine-tuning: frozen base weights (no weight grads/optimizer)
+  bool flash_attention = true;             ///< fused attention (TE/FlashAttention): no s^2 score tensors kept
+  /// Allow layers not divisible by pp*vp (Megatron-Core num_layers_in_first/last_pipeline_stage); off = the
+  /// default Megatron rule, layers % (pp*vp) == 0.
+  bool uneven_pipeline = false;
 
   int dp() const noexcept { return num_gpus / (tp * pp * cp); }
   int num_micro_batches() const noexcept { return gbs / (mbs * dp()); }
@@ -43,13 +52,15 @@ enum class Infeasible : std::uint8_t {
   none,
   gpus_not_divisible,       ///< tp*pp*cp does not divide num_gpus
   heads_not_divisible,      ///< tp does not divide heads / query groups
-  layers_not_divisible,     ///< pp*vp does not divide layers
+  layers_not_divisible,     ///< pp*vp does not divide the layers (with uneven_pipeline: fewer layers than pp*vp)
   gbs_not_divisible,        ///< mbs*dp does not divide gbs
   experts_not_divisible,    ///< ep does not divide experts, or ep*etp does not divide dp*cp*tp
   seq_not_divisible,        ///< cp*2 (or tp with SP) does not divide seq_length
-  vp_needs_pp,              ///< interleaving needs pp > 2 and micro-batches divisible by pp
+  vp_needs_pp,              ///< interleaving needs pp > 1 and micro-batches divisible by pp
   fp8_unsupported,          ///< the GPU has no FP8
   out_of_memory,            ///< the most loaded GPU exceeds its memory (with margin)
+  invalid_layout,           ///< a non-positive size or count in the layout
+  invalid_model,            ///< a non-positive size or count in the model
 };
 const char* to_string(Infeasible reason) noexcept;
 
@@ -61,6 +72,9 @@ struct MemoryBreakdown {
   double embedding_logits_bytes = 0;  ///< embedding activations and logits on first/last stage
   double overhead_bytes = 0;      ///< allocator, workspace, CUDA context (calibrated)
   double total_bytes = 0;
+  /// Informational: the part of weights+gradients+optimizer that belongs to the embedding / output layer.
+  double embedding_state_bytes = 0;
+  int pipeline_rank = 0;          ///< which stage is the most loaded (0 = first)
 };
 
 struct TimeBreakdown {
@@ -72,6 +86,7 @@ struct TimeBreakdown {
   double bubble_s = 0;        ///< pipeline bubble (p-1)/(v*m) of the compute
   double dp_comm_s = 0;       ///< exposed gradient reduce and parameter gather
   double optimizer_s = 0;
+  double overhead_s = 0;      ///< calibrated fixed per-step cost
   double step_time_s = 0;
 };
 
@@ -85,28 +100,55 @@ struct Estimate {
   double tokens_per_s_per_gpu = 0;
   double tflops_per_gpu = 0;           ///< model FLOPs / step time / GPUs, in TFLOP/s
   double mfu = 0;                      ///< fraction of the GPU's dense peak (BF16, or FP8 when fp8)
+  double hfu = 0;                      ///< hardware FLOPs / step time / GPUs / peak
+  double num_parameters = 0;           ///< total parameters (from the layer shapes)
 };
 
 /// Efficiency parameters per GPU family, fitted on measured runs (hp-cli calibrate).
+/// Time model: GEMM time = FLOPs / (peak * gemm_efficiency * x / (x + gemm_half_size_flops)), x = FLOPs of one
+/// layer's GEMMs per micro-batch per GPU; see docs/model.md.
 struct Calibration {
-  std::string gpu_family;           ///< "a100", "h100", ... ; empty = generic
-  double gemm_efficiency = 0.75;    ///< achieved / peak for large GEMMs
-  double gemm_half_size_flops = 0;  ///< size at which efficiency halves (size dependence); 0 = none
+  std::string gpu_family;           ///< "ampere", "hopper", "blackwell"; empty = generic
+  double gemm_efficiency = 0.75;    ///< achieved / peak for large BF16 GEMMs
+  double fp8_gemm_efficiency = 0.5; ///< achieved / FP8 peak for large FP8 GEMMs
+  double gemm_half_size_flops = 1e10;  ///< size at which efficiency halves (size dependence); 0 = none
   double attention_efficiency = 0.5;
   double comm_efficiency = 0.8;     ///< achieved / nominal link bandwidth
-  double memory_overhead_bytes = 0; ///< allocator + workspace + context
-  double step_overhead_s = 0;       ///< fixed per-step cost (optimizer launch, data, logging)
+  /// Memory-bound element-wise work (norms, residual adds, dropout, activation functions, casts): HBM passes
+  /// over a layer's [tokens, h] and [tokens, F] tensors per micro-batch, forward and backward together.
+  double elementwise_passes = 20;
+  double tp_overlap_exposed_fraction = 0.3;  ///< share of TP comm left exposed with tp_comm_overlap
+  double memory_overhead_bytes = 3.0e9;      ///< allocator + workspace + context (not fitted on time)
+  double step_overhead_s = 0.01;    ///< fixed per-step cost (optimizer launch, data, logging)
+  int num_fit_runs = 0;             ///< measured runs behind the fitted values (0 = prior only)
 };
 
 struct EstimateOptions {
-  double memory_margin = 0.0;  ///< fraction of GPU memory kept free (0.05 = 5%)
+  double memory_margin = 0.0;  ///< fraction of GPU memory kept free (0.05 = 5%; negative = tolerate that much over)
 };
 
-/// Shipped calibration for a GPU (falls back to the generic one).
+struct TrainingConfig;  // hp/nemo_config.hpp
+
+/// The layout of a NeMo-Megatron training config (model.* parallelism keys, activations_checkpoint_*,
+/// optimizer, precision; GPUs = num_nodes x gpus_per_node). The model is config.model.
+Layout layout_from_nemo(const TrainingConfig& config);
+
+/// Flat (name, value) view of an estimate in SI units ("memory.weights_bytes", "time.step_time_s", "mfu", ...),
+/// in a fixed order; used by hp-cli --json and the Python to_dict(). `fits` is 1 or 0.
+std::vector<std::pair<std::string, double>> to_fields(const Estimate& estimate);
+
+/// Shipped calibration for a GPU (by GpuSpec::family; falls back to the generic one).
 Calibration default_calibration(const GpuSpec& gpu);
 
+/// The shipped calibrations, one per GPU family (fitted by `hp-cli calibrate`, see docs/model.md).
+const std::vector<Calibration>& shipped_calibrations();
+
+/// Model FLOPs of one global batch with Megatron-Core's num_floating_point_operations (causal attention
+/// halved): 3 passes x 2 FLOPs per MAC for every GEMM, attention core and logits. Recompute not counted.
+double model_flops_per_step(const ModelSpec& model, int global_batch_size);
+
 /// Evaluate one layout. Never throws for an infeasible layout: it is a reason in the result.
-/// Does not allocate.
+/// Does not allocate (bench_estimate checks it); take default_calibration() once per GPU outside a loop.
 Estimate estimate(const ModelSpec& model, const Layout& layout, const GpuSpec& gpu, const Calibration& calibration,
                   const EstimateOptions& options = {});
 

@@ -1,0 +1,274 @@
+// hp-cli estimate: memory, step time, throughput and MFU of one training layout, or of every row of a CSV.
+#include <fmt/core.h>
+
+#include <cmath>
+#include <memory>
+
+#include "command.hpp"
+#include "hp/calibration.hpp"
+#include "hp/catalog.hpp"
+#include "hp/core.hpp"
+#include "hp/nemo_config.hpp"
+#include "hp/perf.hpp"
+#include "hp/runs.hpp"
+#include "json.hpp"
+
+namespace {
+
+struct Opts {
+  std::string batch, output, nemo_config, model, gpu = "h100-sxm", gpu_file, calibration, recompute = "none";
+  double size_b = 0;
+  hp::ModelSpec dims;  // overrides; 0 / empty = keep the catalogue value
+  hp::Layout layout;
+  bool bf16 = false;
+  double memory_margin = 0;
+  bool json = false;
+};
+
+void add_model_options(CLI::App& app, Opts& o) {
+  app.add_option("--model", o.model, "pre-defined config ('gpt3/175b') or family with --size-b ('gpt3')");
+  app.add_option("--size-b", o.size_b, "size in billions of a pre-defined config of --model's family");
+  app.add_option("--num-layers", o.dims.num_layers, "custom model: layers (or override)");
+  app.add_option("--hidden-size", o.dims.hidden_size, "custom model: hidden size");
+  app.add_option("--ffn-hidden-size", o.dims.ffn_hidden_size, "custom model: FFN size (default 4 x hidden)");
+  app.add_option("--num-attention-heads", o.dims.num_attention_heads, "custom model: attention heads");
+  app.add_option("--num-query-groups", o.dims.num_query_groups, "custom model: GQA groups (default = heads)");
+  app.add_option("--kv-channels", o.dims.kv_channels, "custom model: head dimension (default hidden/heads)");
+  app.add_option("--seq-length", o.dims.seq_length, "sequence length");
+  app.add_option("--vocab-size", o.dims.vocab_size, "padded vocabulary");
+  app.add_option("--moe-num-experts", o.dims.moe_num_experts, "MoE: routed experts");
+  app.add_option("--moe-topk", o.dims.moe_topk, "MoE: experts per token");
+  app.add_option("--moe-ffn-hidden-size", o.dims.moe_ffn_hidden_size, "MoE: FFN size per expert");
+  app.add_option("--activation", o.dims.activation, "gelu, swiglu or geglu");
+}
+
+void add_layout_options(CLI::App& app, Opts& o) {
+  hp::Layout& l = o.layout;
+  app.add_option("--gpu", o.gpu, "GPU (catalogue name or alias)")->capture_default_str();
+  app.add_option("--gpu-file", o.gpu_file, "YAML file with your own GPUs (see docs/usage/performance_model.md)");
+  app.add_option("--gpus", l.num_gpus, "total GPUs")->capture_default_str();
+  app.add_option("--tp", l.tp, "tensor parallel")->capture_default_str();
+  app.add_option("--pp", l.pp, "pipeline parallel")->capture_default_str();
+  app.add_option("--vp", l.vp, "virtual pipeline stages per rank")->capture_default_str();
+  app.add_option("--cp", l.cp, "context parallel")->capture_default_str();
+  app.add_option("--ep", l.ep, "expert parallel")->capture_default_str();
+  app.add_option("--etp", l.etp, "expert tensor parallel (0 = tp)")->capture_default_str();
+  app.add_option("--mbs", l.mbs, "micro batch size")->capture_default_str();
+  app.add_option("--gbs", l.gbs, "global batch size")->capture_default_str();
+  app.add_flag("--sequence-parallel,!--no-sequence-parallel", l.sequence_parallel, "sequence parallel");
+  app.add_option("--recompute", o.recompute, "activation recompute: none, selective, full")->capture_default_str();
+  app.add_option("--recompute-num-layers", l.recompute_num_layers, "full: layers per stage recomputed (0 = all)");
+  app.add_option("--recompute-micro-batches", l.recompute_micro_batches, "full: micro-batches recomputed (-1 = all)");
+  app.add_flag("--distributed-optimizer,!--no-distributed-optimizer", l.distributed_optimizer,
+               "shard optimizer state over DP (default on)");
+  app.add_flag("--fp8", l.fp8, "FP8 GEMMs (Transformer Engine)");
+  app.add_flag("--grad-reduce-in-fp32", l.grad_reduce_in_fp32, "fp32 gradient buffer and reduction (else bf16)");
+  app.add_flag("--tp-comm-overlap", l.tp_comm_overlap, "overlap TP communication with GEMMs");
+  app.add_flag("--flash-attention,!--no-flash-attention", l.flash_attention, "fused attention (default on)");
+  app.add_flag("--lora", l.lora, "LoRA fine-tuning (frozen base weights)");
+  app.add_flag("--uneven-pipeline", l.uneven_pipeline, "allow layers not divisible by pp*vp (first/last stage sizes)");
+}
+
+hp::ModelSpec resolve_model(const Opts& o) {
+  hp::ModelSpec m;
+  const bool custom = o.dims.num_layers > 0 || o.dims.hidden_size > 0 || o.dims.num_attention_heads > 0;
+  if (o.model.find('/') != std::string::npos) {
+    m = hp::find_model(o.model);
+  } else if (!o.model.empty() && o.size_b > 0) {
+    hp::check_family(o.model);
+    const hp::CatalogEntry* e = hp::find_catalog_entry(o.model, o.size_b);
+    if (!e) {
+      std::string known;
+      for (const auto& c : hp::model_catalog())
+        if (c.model.family == o.model) known += (known.empty() ? "" : ", ") + fmt::format("{:g}", c.nominal_size_b);
+      throw hp::ConfigError("size_b", fmt::format("{:g}", o.size_b), "no pre-defined " + o.model + " config; known: " + known);
+    }
+    m = e->model;
+  } else if (!o.model.empty() && !custom) {
+    throw hp::ConfigError("size_b", "", "give --size-b with --model " + o.model + " (or a key like gpt3/5b)");
+  } else if (o.model.empty() && !custom) {
+    throw hp::ConfigError("model", "", "give --model (with --size-b) or --num-layers/--hidden-size/--num-attention-heads");
+  } else {
+    m.family = o.model.empty() ? "custom" : o.model;
+    m.name = "custom";
+    m.num_query_groups = 0;
+  }
+  const hp::ModelSpec& d = o.dims;
+  if (d.num_layers > 0) m.num_layers = d.num_layers;
+  if (d.hidden_size > 0) {
+    m.hidden_size = d.hidden_size;
+    if (custom && d.ffn_hidden_size <= 0) m.ffn_hidden_size = 4 * d.hidden_size;
+  }
+  if (d.ffn_hidden_size > 0) m.ffn_hidden_size = d.ffn_hidden_size;
+  if (d.num_attention_heads > 0) m.num_attention_heads = d.num_attention_heads;
+  if (d.num_query_groups > 0) m.num_query_groups = d.num_query_groups;
+  if (d.kv_channels > 0) m.kv_channels = d.kv_channels;
+  if (d.seq_length > 0) m.seq_length = m.max_position_embeddings = d.seq_length;
+  if (d.vocab_size > 0) m.vocab_size = d.vocab_size;
+  if (d.moe_num_experts > 0) m.moe_num_experts = d.moe_num_experts;
+  if (d.moe_topk > 0) m.moe_topk = d.moe_topk;
+  if (d.moe_ffn_hidden_size > 0) m.moe_ffn_hidden_size = d.moe_ffn_hidden_size;
+  if (d.activation != hp::ModelSpec{}.activation) m.activation = d.activation;
+  hp::validate(m);
+  return m;
+}
+
+hp::Layout resolve_layout(const Opts& o) {
+  hp::Layout l = o.layout;
+  const std::pair<const char*, int> positive[] = {{"gpus", l.num_gpus}, {"tp", l.tp}, {"pp", l.pp}, {"vp", l.vp},
+                                                  {"cp", l.cp},         {"ep", l.ep}, {"mbs", l.mbs}, {"gbs", l.gbs}};
+  for (const auto& kv : positive)
+    if (kv.second < 1) throw hp::ConfigError(kv.first, std::to_string(kv.second), "must be >= 1");
+  if (o.recompute == "none") l.recompute = hp::Recompute::none;
+  else if (o.recompute == "selective") l.recompute = hp::Recompute::selective;
+  else if (o.recompute == "full") l.recompute = hp::Recompute::full;
+  else throw hp::ConfigError("recompute", o.recompute, "expected none, selective or full");
+  return l;
+}
+
+std::vector<hp::Calibration> calibrations(const Opts& o) {
+  if (!o.gpu_file.empty()) hp::register_gpus(hp::load_gpus_yaml(o.gpu_file));
+  return o.calibration.empty() ? hp::shipped_calibrations() : hp::load_calibrations_yaml(o.calibration);
+}
+
+std::string fmt_value(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : ""; }
+
+int run_batch(const Opts& o) {
+  if (o.output.empty()) throw hp::ConfigError("output", "", "--batch needs -o PRED.csv");
+  const auto cals = calibrations(o);
+  hp::Table table = hp::read_csv(o.batch);
+  const auto runs = hp::runs_from_table(table);
+  const char* added[] = {"pred_step_time_s", "pred_tokens_per_sec_per_gpu", "pred_tflops_per_gpu", "pred_mfu_pct",
+                         "pred_memory_per_gpu_gb", "fits", "reason"};
+  std::vector<std::size_t> where;
+  for (const char* name : added) {
+    int i = table.column(name);
+    if (i < 0) {
+      table.columns.push_back(name);
+      for (auto& row : table.rows) row.emplace_back();
+      i = static_cast<int>(table.columns.size()) - 1;
+    }
+    where.push_back(static_cast<std::size_t>(i));
+  }
+  int predicted = 0;
+  for (const auto& r : runs) {
+    std::vector<std::string> out(7);
+    if (!r.ok()) {
+      out[5] = "no";
+      out[6] = r.error;
+    } else {
+      const hp::Estimate e = hp::estimate(r.model, r.layout, r.gpu, hp::calibration_for(cals, r.gpu));
+      const bool timed = e.reason == hp::Infeasible::none || e.reason == hp::Infeasible::out_of_memory;
+      if (timed) {
+        out[0] = fmt_value(e.time.step_time_s);
+        out[1] = fmt_value(e.tokens_per_s_per_gpu);
+        out[2] = fmt_value(e.tflops_per_gpu);
+        out[3] = fmt_value(e.mfu * 100);
+        out[4] = fmt_value(e.memory.total_bytes / hp::kGiB);
+        ++predicted;
+      }
+      out[5] = e.fits ? "yes" : "no";
+      out[6] = e.reason == hp::Infeasible::none ? "" : hp::to_string(e.reason);
+    }
+    for (std::size_t k = 0; k < out.size(); ++k) table.rows[r.index][where[k]] = out[k];
+  }
+  hp::write_csv(table, o.output);
+  if (o.json) {
+    hpcli::JsonObject j;
+    j.str("output", o.output).integer("num_rows", static_cast<long long>(runs.size())).integer("num_predicted", predicted);
+    fmt::print("{}\n", j.dump());
+  } else {
+    fmt::print("wrote {} ({} rows, {} predicted, {} with a reason only)\n", o.output, runs.size(), predicted,
+               runs.size() - predicted);
+  }
+  return hpcli::kOk;
+}
+
+void print_text(const hp::ModelSpec& m, const hp::Layout& l, const hp::GpuSpec& g, const hp::Estimate& e) {
+  fmt::print("model   {} ({:.2f} B parameters), seq {}, vocab {}\n", m.name.empty() ? m.family : m.name,
+             e.num_parameters / 1e9, m.seq_length, m.vocab_size);
+  fmt::print("gpu     {} x {} ({:.0f} GiB, {:.0f} TFLOP/s {} dense)\n", l.num_gpus, g.name, g.memory_bytes / hp::kGiB,
+             (l.fp8 ? g.peak_fp8_flops_per_s : g.peak_bf16_flops_per_s) / 1e12, l.fp8 ? "FP8" : "BF16");
+  fmt::print("layout  tp {} pp {} vp {} cp {} ep {} dp {} | mbs {} gbs {} ({} micro-batches) | sp {} | recompute {} | "
+             "dist-opt {}\n", l.tp, l.pp, l.vp, l.cp, l.ep, l.dp(), l.mbs, l.gbs, l.num_micro_batches(),
+             l.sequence_parallel ? "yes" : "no",
+             l.recompute == hp::Recompute::none ? "none" : l.recompute == hp::Recompute::full ? "full" : "selective",
+             l.distributed_optimizer ? "yes" : "no");
+  fmt::print("fits    {}{}\n", e.fits ? "yes" : "no",
+             e.reason == hp::Infeasible::none ? "" : fmt::format(" ({})", hp::to_string(e.reason)));
+  if (e.time.step_time_s <= 0) return;
+  const hp::MemoryBreakdown& mem = e.memory;
+  fmt::print("\nmemory of the most loaded GPU (pipeline rank {}): {:.2f} GiB\n", mem.pipeline_rank, mem.total_bytes / hp::kGiB);
+  const std::pair<const char*, double> mrows[] = {
+      {"weights", mem.weights_bytes}, {"gradients", mem.gradients_bytes}, {"optimizer", mem.optimizer_bytes},
+      {"activations", mem.activations_bytes}, {"embedding/logits", mem.embedding_logits_bytes},
+      {"overhead", mem.overhead_bytes}};
+  for (const auto& r : mrows) fmt::print("  {:<18} {:>9.2f} GiB\n", r.first, r.second / hp::kGiB);
+  const hp::TimeBreakdown& t = e.time;
+  fmt::print("\nstep time {:.4f} s | {:.1f} tokens/s/GPU | {:.1f} TFLOP/s/GPU | MFU {:.1f}% | HFU {:.1f}%\n",
+             t.step_time_s, e.tokens_per_s_per_gpu, e.tflops_per_gpu, e.mfu * 100, e.hfu * 100);
+  const std::pair<const char*, double> trows[] = {
+      {"compute", t.compute_s}, {"tp comm (exposed)", t.tp_comm_s}, {"cp comm (exposed)", t.cp_comm_s},
+      {"ep comm", t.ep_comm_s}, {"pp comm", t.pp_comm_s}, {"pipeline bubble", t.bubble_s},
+      {"dp comm (exposed)", t.dp_comm_s}, {"optimizer", t.optimizer_s}, {"fixed overhead", t.overhead_s}};
+  for (const auto& r : trows)
+    fmt::print("  {:<18} {:>9.4f} s {:>6.1f}%\n", r.first, r.second, 100 * r.second / t.step_time_s);
+}
+
+int run_single(const Opts& o) {
+  const auto cals = calibrations(o);
+  hp::ModelSpec m;
+  hp::Layout l;
+  if (!o.nemo_config.empty()) {
+    const hp::TrainingConfig cfg = hp::load_nemo_yaml(o.nemo_config);
+    m = cfg.model;
+    l = hp::layout_from_nemo(cfg);
+  } else {
+    m = resolve_model(o);
+    l = resolve_layout(o);
+  }
+  const hp::GpuSpec g = hp::find_gpu(o.gpu);
+  hp::EstimateOptions eo;
+  eo.memory_margin = o.memory_margin;
+  const hp::Estimate e = hp::estimate(m, l, g, hp::calibration_for(cals, g), eo);
+  if (!o.json) {
+    print_text(m, l, g, e);
+    return hpcli::kOk;
+  }
+  hpcli::JsonObject j;
+  j.str("model", m.name.empty() ? m.family : m.name).str("gpu", g.name).integer("num_gpus", l.num_gpus);
+  j.integer("tp", l.tp).integer("pp", l.pp).integer("vp", l.vp).integer("cp", l.cp).integer("ep", l.ep);
+  j.integer("dp", l.dp()).integer("mbs", l.mbs).integer("gbs", l.gbs);
+  j.str("recompute", l.recompute == hp::Recompute::none ? "none" : l.recompute == hp::Recompute::full ? "full" : "selective");
+  j.boolean("sequence_parallel", l.sequence_parallel).boolean("distributed_optimizer", l.distributed_optimizer);
+  j.boolean("fp8", l.fp8).str("reason", e.reason == hp::Infeasible::none ? "" : hp::to_string(e.reason));
+  for (const auto& kv : hp::to_fields(e)) {
+    if (kv.first == "fits") j.boolean("fits", kv.second != 0);
+    else j.num(kv.first, kv.second);
+  }
+  fmt::print("{}\n", j.dump());
+  return hpcli::kOk;
+}
+
+std::function<int()> setup(CLI::App& app) {
+  auto o = std::make_shared<Opts>();
+  o->dims = hp::ModelSpec{};
+  o->dims.num_layers = o->dims.hidden_size = o->dims.ffn_hidden_size = o->dims.num_attention_heads = 0;
+  o->dims.seq_length = o->dims.vocab_size = 0;
+  app.description("Predict memory per GPU, step time, tokens/s, TFLOP/s and MFU of a training layout "
+                  "(or of every row of a CSV with --batch)");
+  app.add_option("--batch", o->batch, "CSV of runs (published-runs column names); writes predictions to -o");
+  app.add_option("-o,--output", o->output, "output CSV for --batch");
+  app.add_option("--nemo-config", o->nemo_config,
+                 "NeMo-Megatron training YAML: model and layout from it (hp-cli base-config writes one)");
+  add_model_options(app, *o);
+  add_layout_options(app, *o);
+  app.add_option("--calibration", o->calibration, "calibration YAML from hp-cli calibrate (default: shipped)");
+  app.add_option("--memory-margin", o->memory_margin, "fraction of GPU memory kept free")->capture_default_str();
+  app.add_flag("--json", o->json, "print one JSON object");
+  return [o] { return o->batch.empty() ? run_single(*o) : run_batch(*o); };
+}
+
+}  // namespace
+
+HP_CLI_COMMAND("estimate", 30, setup);

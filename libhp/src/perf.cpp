@@ -1,0 +1,96 @@
+// hp::estimate: divisibility rules, then memory of the most loaded pipeline rank and the step time.
+// Infeasible layouts are data (Estimate::reason), never exceptions; nothing here allocates.
+#include "hp/perf.hpp"
+
+#include <algorithm>
+
+#include "perf_shape.hpp"
+
+namespace hp {
+
+const char* to_string(Infeasible reason) noexcept {
+  switch (reason) {
+    case Infeasible::none: return "ok";
+    case Infeasible::gpus_not_divisible: return "tp*pp*cp does not divide the GPU count";
+    case Infeasible::heads_not_divisible: return "tp does not divide the attention heads or query groups";
+    case Infeasible::layers_not_divisible: return "pp*vp does not divide the layers";
+    case Infeasible::gbs_not_divisible: return "mbs*dp does not divide the global batch";
+    case Infeasible::experts_not_divisible: return "ep does not divide the experts, or ep*etp does not divide tp*cp*dp";
+    case Infeasible::seq_not_divisible: return "2*cp (times tp with SP) does not divide the sequence length";
+    case Infeasible::vp_needs_pp: return "interleaving needs pp > 1 and micro-batches divisible by pp";
+    case Infeasible::fp8_unsupported: return "the GPU has no FP8";
+    case Infeasible::out_of_memory: return "out of memory";
+    case Infeasible::invalid_layout: return "a layout size is not positive";
+    case Infeasible::invalid_model: return "a model size is not positive";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// Megatron-Core's divisibility rules (megatron/core/parallel_state.py, transformer_config.py, schedules.py).
+Infeasible check(const ModelSpec& m, const Layout& l, const GpuSpec& gpu) {
+  if (m.num_layers <= 0 || m.hidden_size <= 0 || m.num_attention_heads <= 0 || m.seq_length <= 0 ||
+      m.vocab_size <= 0 || m.ffn_hidden_size < 0 || (m.is_moe() && m.moe_topk > m.moe_num_experts))
+    return Infeasible::invalid_model;
+  if (l.num_gpus <= 0 || l.tp <= 0 || l.pp <= 0 || l.vp <= 0 || l.cp <= 0 || l.ep <= 0 || l.etp < 0 ||
+      l.mbs <= 0 || l.gbs <= 0)
+    return Infeasible::invalid_layout;
+  const int model_parallel = l.tp * l.pp * l.cp;
+  if (l.num_gpus % model_parallel != 0) return Infeasible::gpus_not_divisible;
+  if (m.num_attention_heads % l.tp != 0 || m.query_groups() % l.tp != 0) return Infeasible::heads_not_divisible;
+  const int layers = m.num_layers + (m.is_encoder_decoder() ? m.num_decoder_layers : 0);
+  if (layers < l.pp * l.vp || (!l.uneven_pipeline && layers % (l.pp * l.vp) != 0)) return Infeasible::layers_not_divisible;
+  if (l.gbs % (l.mbs * l.dp()) != 0) return Infeasible::gbs_not_divisible;
+  const int etp = l.etp > 0 ? l.etp : l.tp;
+  if (l.ep > 1 && (!m.is_moe() || m.moe_num_experts % l.ep != 0)) return Infeasible::experts_not_divisible;
+  if (m.is_moe() && (l.tp * l.cp * l.dp()) % (l.ep * etp) != 0) return Infeasible::experts_not_divisible;
+  if (l.cp > 1 && m.seq_length % (2 * l.cp) != 0) return Infeasible::seq_not_divisible;
+  if (l.sequence_parallel && l.tp > 1 && (m.seq_length / l.cp) % l.tp != 0) return Infeasible::seq_not_divisible;
+  if (l.vp > 1 && (l.pp < 2 || l.num_micro_batches() % l.pp != 0)) return Infeasible::vp_needs_pp;
+  if (l.fp8 && gpu.peak_fp8_flops_per_s <= 0) return Infeasible::fp8_unsupported;
+  return Infeasible::none;
+}
+
+}  // namespace
+
+double model_flops_per_step(const ModelSpec& model, int global_batch_size) {
+  Layout l;
+  l.num_gpus = 1;
+  l.gbs = 1;
+  return detail::model_flops_per_sequence(detail::make_shape(model, l)) * global_batch_size;
+}
+
+Estimate estimate(const ModelSpec& model, const Layout& layout, const GpuSpec& gpu, const Calibration& calibration,
+                  const EstimateOptions& options) {
+  Estimate e;
+  e.reason = check(model, layout, gpu);
+  if (e.reason != Infeasible::none) return e;
+  const detail::Shape s = detail::make_shape(model, layout);
+  e.num_parameters = detail::total_params(s);
+
+  // The most loaded GPU: the first stage holds the most in-flight micro-batches, the last one the logits.
+  e.memory = detail::stage_memory(s, layout, calibration, 0);
+  if (layout.pp > 1) {
+    const MemoryBreakdown last = detail::stage_memory(s, layout, calibration, layout.pp - 1);
+    if (last.total_bytes > e.memory.total_bytes) e.memory = last;
+  }
+
+  e.time = detail::step_time(s, layout, gpu, calibration, &e.hardware_flops_per_step);
+  e.model_flops_per_step = detail::model_flops_per_sequence(s) * layout.gbs;
+  const double tokens = static_cast<double>(layout.gbs) * s.seq;  // T5: encoder tokens, as NeMo reports them
+  const double t = e.time.step_time_s;
+  if (t > 0) {
+    e.tokens_per_s_per_gpu = tokens / t / layout.num_gpus;
+    e.tflops_per_gpu = e.model_flops_per_step / t / layout.num_gpus / 1e12;
+    const double peak =
+        layout.fp8 && gpu.peak_fp8_flops_per_s > 0 ? gpu.peak_fp8_flops_per_s : gpu.peak_bf16_flops_per_s;
+    e.mfu = e.model_flops_per_step / t / layout.num_gpus / peak;
+    e.hfu = e.hardware_flops_per_step / t / layout.num_gpus / peak;
+  }
+  e.fits = e.memory.total_bytes <= gpu.memory_bytes * (1.0 - options.memory_margin);
+  if (!e.fits) e.reason = Infeasible::out_of_memory;
+  return e;
+}
+
+}  // namespace hp

@@ -1,0 +1,33 @@
+// Layout of a NeMo-Megatron training config (NeMo's model.* keys; see docs/model.md "Inputs").
+#include "hp/nemo_config.hpp"
+#include "hp/perf.hpp"
+
+namespace hp {
+
+Layout layout_from_nemo(const TrainingConfig& c) {
+  Layout l;
+  l.num_gpus = c.num_nodes * c.gpus_per_node;
+  l.tp = c.tensor_model_parallel_size;
+  l.pp = c.pipeline_model_parallel_size;
+  l.vp = c.virtual_pipeline_model_parallel_size > 0 ? c.virtual_pipeline_model_parallel_size : 1;
+  l.cp = c.context_parallel_size;
+  l.ep = c.expert_model_parallel_size;
+  l.mbs = c.micro_batch_size;
+  l.gbs = c.global_batch_size;
+  l.sequence_parallel = c.sequence_parallel;
+  l.distributed_optimizer = c.distributed_optimizer;
+  l.fp8 = c.fp8 || c.precision.find("fp8") != std::string::npos;
+  if (c.activations_checkpoint_granularity == "selective") {
+    l.recompute = Recompute::selective;
+  } else if (c.activations_checkpoint_granularity == "full") {
+    l.recompute = Recompute::full;
+    // NeMo "block": the first N layers of each pipeline stage; "uniform": every layer (in chunks of N).
+    if (c.activations_checkpoint_method == "block" && c.activations_checkpoint_num_layers > 0)
+      l.recompute_num_layers = c.activations_checkpoint_num_layers;
+    if (c.num_micro_batches_with_partial_activation_checkpoints >= 0)
+      l.recompute_micro_batches = c.num_micro_batches_with_partial_activation_checkpoints;
+  }
+  return l;
+}
+
+}  // namespace hp

@@ -1,0 +1,135 @@
+// Layer shapes, parameters per pipeline stage and Megatron-Core model FLOPs.
+// Sources: Megatron-Core layer structure (parameter shapes); Megatron-LM training.py
+// num_floating_point_operations (FLOPs). docs/model.md "Parameters" and "FLOPs".
+#include <algorithm>
+#include <cmath>
+
+#include "perf_shape.hpp"
+
+namespace hp::detail {
+
+Shape make_shape(const ModelSpec& m, const Layout& l) {
+  Shape s;
+  s.h = m.hidden_size;
+  s.a = m.num_attention_heads;
+  s.g = m.query_groups();
+  s.d = m.head_dim();
+  s.q_dim = s.a * s.d;
+  s.kv_dim = s.g * s.d;
+  s.ffn = m.ffn_hidden_size;
+  s.moe_ffn = m.moe_ffn_hidden_size > 0 ? m.moe_ffn_hidden_size : m.ffn_hidden_size;
+  s.shared_ffn = m.moe_shared_expert_ffn_size;
+  s.mlp_mats = m.gated_mlp() ? 3 : 2;
+  s.vocab = m.vocab_size;
+  s.experts = m.moe_num_experts;
+  s.topk = m.is_moe() ? std::max(1, m.moe_topk) : 0;
+  s.num_decoder_layers = m.is_encoder_decoder() ? m.num_decoder_layers : 0;
+  s.num_layers = m.num_layers + s.num_decoder_layers;
+  const int freq = std::max(1, m.moe_layer_freq);
+  s.num_moe_layers = m.is_moe() ? std::ceil(static_cast<double>(m.num_layers) / freq) : 0;
+  s.seq = m.seq_length;
+  s.dec_seq = m.is_encoder_decoder() ? (m.decoder_seq_length > 0 ? m.decoder_seq_length : m.seq_length) : 0;
+  s.causal = !m.is_encoder_decoder();
+  s.bias = m.add_bias_linear;
+  s.norm_params = m.normalization == "rmsnorm" ? 1 : 2;
+  s.tied = m.share_embeddings_and_output_weights;
+  if (m.position_embedding == "learned_absolute") s.position_params = double(m.max_position_embeddings) * s.h;
+  else if (m.position_embedding == "relative") s.position_params = double(m.relative_attention_num_buckets) * s.a;
+
+  s.tp = l.tp;
+  s.pp = l.pp;
+  s.vp = std::max(1, l.vp);
+  s.cp = l.cp;
+  s.ep = l.ep;
+  s.etp = l.etp > 0 ? l.etp : l.tp;
+  s.dp = l.dp();
+  s.mbs = l.mbs;
+  s.micro_batches = l.num_micro_batches();
+  s.sp = l.sequence_parallel && l.tp > 1;
+  // Uneven splits are allowed (Megatron-Core first/last-stage layer counts): the busiest rank holds
+  // ceil(L / (p v)) layers per model chunk.
+  s.layers_per_stage = std::ceil(s.num_layers / (s.pp * s.vp)) * s.vp;
+
+  // Self-attention: Q (h x a*d), K and V (h x g*d each), output projection (a*d x h), biases.
+  s.attn_params = s.h * (2 * s.q_dim + 2 * s.kv_dim) + (s.bias ? s.q_dim + 2 * s.kv_dim + s.h : 0);
+  s.cross_attn_params = s.attn_params;
+  // MLP: fc1 (h x F, or h x 2F gated) and fc2 (F x h), biases.
+  s.mlp_params = s.mlp_mats * s.h * s.ffn + (s.bias ? (s.mlp_mats - 1) * s.ffn + s.h : 0);
+  if (m.is_moe()) {
+    s.moe_expert_params = s.experts * s.mlp_mats * s.h * s.moe_ffn;
+    s.moe_dense_params = s.h * s.experts + s.mlp_mats * s.h * s.shared_ffn;
+  }
+  s.norm_params_layer = 2 * s.norm_params * s.h;
+  s.embedding_params = s.vocab * s.h + s.position_params;
+  s.output_params = s.tied ? 0 : s.vocab * s.h;
+  return s;
+}
+
+namespace {
+
+// Average per-layer parameters, split into TP-sharded dense, replicated (norms) and expert parts.
+struct LayerParams {
+  double tp_sharded = 0, replicated = 0, expert = 0;
+};
+
+LayerParams average_layer(const Shape& s) {
+  LayerParams p;
+  const double moe_share = s.num_layers > 0 ? s.num_moe_layers / s.num_layers : 0;
+  const double dec_share = s.num_layers > 0 ? s.num_decoder_layers / s.num_layers : 0;
+  p.tp_sharded = s.attn_params + dec_share * s.cross_attn_params + (1 - moe_share) * s.mlp_params +
+                 moe_share * s.moe_dense_params;
+  p.replicated = s.norm_params_layer + dec_share * s.norm_params * s.h;
+  p.expert = moe_share * s.moe_expert_params;
+  return p;
+}
+
+}  // namespace
+
+StageParams stage_params(const Shape& s, int rank) {
+  const LayerParams lp = average_layer(s);
+  StageParams out;
+  out.dense = s.layers_per_stage * (lp.tp_sharded / s.tp + lp.replicated);
+  out.expert = s.layers_per_stage * lp.expert / (s.ep * s.etp);
+  // Embedding on the first stage; output layer (or, when tied and pp > 1, a copy of the word embedding)
+  // and the final norm on the last stage (Megatron-Core).
+  double emb = 0;
+  if (rank == 0) emb += s.embedding_params / s.tp;
+  if (rank == static_cast<int>(s.pp) - 1) {
+    if (!s.tied) emb += s.output_params / s.tp;
+    else if (s.pp > 1) emb += s.vocab * s.h / s.tp;
+    out.dense += s.norm_params * s.h;
+  }
+  out.dense += emb;
+  out.embedding = emb;
+  return out;
+}
+
+double total_params(const Shape& s) {
+  const LayerParams lp = average_layer(s);
+  return s.num_layers * (lp.tp_sharded + lp.replicated + lp.expert) + s.embedding_params + s.output_params +
+         s.norm_params * s.h * (s.num_decoder_layers > 0 ? 2 : 1);
+}
+
+// Megatron-LM training.py num_floating_point_operations: per token, every GEMM 3 passes x 2 FLOPs/MAC;
+// attention projections h*(2*a*d + 2*g*d); core attention 2 GEMMs of s*a*d, halved for the causal mask;
+// MLP mats*h*F (x topk for routed experts, + shared experts); logits h*V.
+double model_flops_per_sequence(const Shape& s) {
+  const double moe_share = s.num_layers > 0 ? s.num_moe_layers / s.num_layers : 0;
+  auto layer_per_token = [&](double kv_seq, bool causal, bool cross) {
+    const double proj = s.h * (2 * s.q_dim + 2 * s.kv_dim) * (cross ? 2 : 1);
+    const double core = 2 * kv_seq * s.q_dim * (causal ? 0.5 : 1.0) * 1;
+    const double mlp = (1 - moe_share) * s.mlp_mats * s.h * s.ffn +
+                       moe_share * s.mlp_mats * s.h * (s.moe_ffn * s.topk + s.shared_ffn);
+    return 6.0 * (proj + core + mlp);
+  };
+  const double enc_layers = s.num_layers - s.num_decoder_layers;
+  if (s.num_decoder_layers == 0)
+    return s.seq * (enc_layers * layer_per_token(s.seq, s.causal, false) + 6.0 * s.h * s.vocab);
+  // T5: encoder over seq, decoder over dec_seq with causal self-attention and cross-attention to seq.
+  const double enc = s.seq * enc_layers * layer_per_token(s.seq, false, false);
+  const double dec_core_cross = 6.0 * 2 * s.seq * s.q_dim;
+  const double dec = s.dec_seq * s.num_decoder_layers * (layer_per_token(s.dec_seq, true, true) + dec_core_cross);
+  return enc + dec + s.dec_seq * 6.0 * s.h * s.vocab;
+}
+
+}  // namespace hp::detail

@@ -1,0 +1,72 @@
+// Internal: per-layer shapes of one model under one layout, shared by the memory and time models.
+// Everything here is plain arithmetic on doubles (no allocation). Sources: docs/model.md.
+#pragma once
+
+#include "hp/perf.hpp"
+
+namespace hp::detail {
+
+/// Layer dimensions and per-GPU token counts for one (model, layout).
+struct Shape {
+  // Model.
+  double h = 0, a = 0, g = 0, d = 0;  // hidden, heads, query groups, head dim
+  double q_dim = 0, kv_dim = 0;       // a*d, g*d
+  double ffn = 0, moe_ffn = 0, shared_ffn = 0;
+  double mlp_mats = 2;                // 3 GEMM matrices for gated MLPs (SwiGLU, GeGLU), else 2
+  double vocab = 0;
+  double experts = 0, topk = 0;
+  double num_layers = 0;              // all transformer layers (encoder + decoder)
+  double num_moe_layers = 0;
+  double num_decoder_layers = 0;      // T5 decoder layers (cross-attention); 0 for GPT
+  double seq = 0, dec_seq = 0;        // T5: encoder / decoder sequence lengths
+  bool causal = true;
+  bool bias = true;
+  double norm_params = 2;             // per norm per hidden unit: LayerNorm 2 (weight+bias), RMSNorm 1
+  bool tied = true;
+  double position_params = 0;
+
+  // Layout.
+  double tp = 1, pp = 1, vp = 1, cp = 1, ep = 1, etp = 1, dp = 1;
+  double mbs = 1, micro_batches = 1;
+  bool sp = false;
+  double layers_per_stage = 0;        // transformer layers on one pipeline rank (all its virtual chunks)
+
+  // Parameters of one layer (unsharded) and of the embedding / output.
+  double attn_params = 0;             // self-attention (QKV, proj, biases)
+  double cross_attn_params = 0;       // T5 decoder only
+  double mlp_params = 0;              // dense MLP
+  double moe_expert_params = 0;       // all routed experts of one MoE layer
+  double moe_dense_params = 0;        // router + shared experts of one MoE layer
+  double norm_params_layer = 0;       // norms of one layer (replicated across TP)
+  double embedding_params = 0;        // word (+ position) embeddings
+  double output_params = 0;           // untied output layer (0 when tied)
+};
+
+Shape make_shape(const ModelSpec& m, const Layout& l);
+
+/// Parameters held by one GPU of pipeline rank `rank` (0 .. pp-1): dense (sharded by TP), expert (sharded
+/// by EP*ETP) and the embedding/output part of the dense ones.
+struct StageParams {
+  double dense = 0;
+  double expert = 0;
+  double embedding = 0;  // included in dense
+};
+StageParams stage_params(const Shape& s, int rank);
+
+/// Total parameters of the model (all stages, unsharded).
+double total_params(const Shape& s);
+
+/// Megatron-Core model FLOPs per sequence (see hp::model_flops_per_step).
+double model_flops_per_sequence(const Shape& s);
+
+/// Layers' worth of activations held by pipeline rank `rank` at the peak of the 1F1B schedule.
+double in_flight_layers(const Shape& s, int rank);
+
+MemoryBreakdown stage_memory(const Shape& s, const Layout& l, const Calibration& c, int rank);
+
+/// Step time of the slowest pipeline stage; hardware_flops receives the FLOPs of one step on all GPUs
+/// including recomputation.
+TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, const Calibration& c,
+                        double* hardware_flops);
+
+}  // namespace hp::detail

@@ -1,0 +1,203 @@
+// Step time of one training layout: GEMM and attention compute with size-dependent efficiency, TP / CP / EP
+// / PP / DP communication on the NVLink or inter-node tier, the 1F1B pipeline bubble with interleaving, the
+// optimizer step and a fixed per-step overhead. Sources (docs/model.md "Step time"): Narayanan et al. 2021
+// (arXiv 2104.04473) Sections 2.2 and 3 (bubble (p-1)/(v m), communication volumes); Korthikanti et al. 2022
+// Section 5 (recompute cost); Isaev et al. 2023 (Calculon) for size-dependent efficiency and overlap;
+// ring collective costs from the NCCL performance notes (all-reduce 2(n-1)/n, all-gather (n-1)/n).
+#include <algorithm>
+#include <cmath>
+
+#include "perf_shape.hpp"
+
+namespace hp::detail {
+namespace {
+
+struct LayerFlops {
+  double gemm = 0;         // forward dense GEMM FLOPs of one layer, one micro-batch, one GPU
+  double expert = 0;       // forward routed-expert GEMM FLOPs, same scope
+  double expert_size = 1;  // FLOPs of one expert's fc1 GEMM (grouped GEMMs are as efficient as their parts)
+  double attn = 0;         // forward attention-core FLOPs (QK^T and AV), same scope
+};
+
+LayerFlops layer_flops(const Shape& s, double seq, double kv_seq, bool causal, bool cross, double moe_share) {
+  const double tokens = seq / s.cp * s.mbs;
+  LayerFlops f;
+  const double proj = s.h * (2 * s.q_dim + 2 * s.kv_dim) * (cross ? 2 : 1);
+  const double mlp = (1 - moe_share) * s.mlp_mats * s.h * s.ffn +
+                     moe_share * (s.mlp_mats * s.h * s.shared_ffn + s.h * s.experts);
+  f.gemm = 2 * tokens * (proj + mlp) / s.tp;
+  if (moe_share > 0) {
+    // Each expert sees ep * tokens * topk / E tokens of its EP group (balanced routing).
+    f.expert = moe_share * 2 * tokens * s.topk * s.mlp_mats * s.h * s.moe_ffn / s.tp;
+    f.expert_size = 2 * (s.ep * tokens * s.topk / s.experts) * s.h * s.moe_ffn / s.tp;
+  }
+  f.attn = 4 * tokens * kv_seq * s.q_dim * (causal ? 0.5 : 1.0) / s.tp;
+  if (cross) f.attn += 4 * tokens * s.seq * s.q_dim / s.tp;
+  return f;
+}
+
+LayerFlops average_layer_flops(const Shape& s) {
+  const double moe_share = s.num_layers > 0 ? s.num_moe_layers / s.num_layers : 0;
+  if (s.num_decoder_layers == 0) return layer_flops(s, s.seq, s.seq, s.causal, false, moe_share);
+  const double enc = s.num_layers - s.num_decoder_layers;
+  const LayerFlops e = layer_flops(s, s.seq, s.seq, false, false, 0);
+  const LayerFlops d = layer_flops(s, s.dec_seq, s.dec_seq, true, true, 0);
+  LayerFlops avg;
+  avg.gemm = (enc * e.gemm + s.num_decoder_layers * d.gemm) / s.num_layers;
+  avg.attn = (enc * e.attn + s.num_decoder_layers * d.attn) / s.num_layers;
+  return avg;
+}
+
+// Per-GPU bandwidth of a ring collective over `size` GPUs placed `stride` ranks apart. Inside one NVLink domain:
+// NVLink. Across domains, a ring's inter-domain edges carry what one member sends, and the q members inside a
+// domain run q rings over q NICs (NCCL uses one ring per NIC), so the ring runs at q x the per-GPU scale-out
+// bandwidth, capped by NVLink (NCCL performance notes: bus bandwidth; Calculon's network tiers).
+double group_bandwidth(const GpuSpec& gpu, double stride, double size) {
+  if (stride * size <= gpu.nvlink_domain_size) return gpu.nvlink_bandwidth_bytes_per_s;
+  const double q = std::min(size, std::max(1.0, std::floor(gpu.nvlink_domain_size / stride)));
+  return std::min(gpu.nvlink_bandwidth_bytes_per_s, q * gpu.internode_bandwidth_bytes_per_s);
+}
+
+// GEMM time with size-dependent efficiency: eff(x) = e * x / (x + x_half) (Calculon-style efficiency curve
+// made continuous), x = FLOPs of one GEMM group.
+double gemm_seconds(double flops, double size, double peak, double efficiency, double half_size) {
+  if (flops <= 0) return 0;
+  return flops / (peak * efficiency) * (1 + half_size / std::max(size, 1.0));
+}
+
+}  // namespace
+
+TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, const Calibration& c,
+                        double* hardware_flops) {
+  TimeBreakdown t;
+  const double m = s.micro_batches;
+  const double layers = s.layers_per_stage;
+  const bool full = l.recompute == Recompute::full;
+  const double eff_comm = std::max(1e-3, c.comm_efficiency);
+
+  // Share of layer-forwards recomputed in the backward pass (full recompute of some layers / micro-batches).
+  double recompute_share = 0;
+  if (full) {
+    const double layer_share = l.recompute_num_layers > 0 ? std::min(1.0, l.recompute_num_layers / layers) : 1.0;
+    const double mb_share = l.recompute_micro_batches >= 0 ? std::min(1.0, l.recompute_micro_batches / m) : 1.0;
+    recompute_share = layer_share * mb_share;
+  }
+
+  // Compute per micro-batch on one GPU of a stage. Backward = 2x forward for GEMMs; fused attention's backward
+  // is 2.5x its forward (it recomputes QK^T and softmax), unfused 2x plus a forward under selective recompute.
+  const LayerFlops f = average_layer_flops(s);
+  const double peak = l.fp8 && gpu.peak_fp8_flops_per_s > 0 ? gpu.peak_fp8_flops_per_s : gpu.peak_bf16_flops_per_s;
+  const double gemm_eff = l.fp8 ? c.fp8_gemm_efficiency : c.gemm_efficiency;
+  const double attn_passes = (l.flash_attention ? 3.5 : 3.0 + (l.recompute == Recompute::selective ? 1 : 0)) +
+                             recompute_share;
+  // LoRA: frozen base weights have no weight-gradient GEMM (forward + data gradient only).
+  const double gemm_passes = (l.lora ? 2 : 3) + recompute_share;
+  const double gemm_mb = gemm_seconds(layers * f.gemm * gemm_passes, f.gemm + f.expert, peak, gemm_eff,
+                                      c.gemm_half_size_flops) +
+                         gemm_seconds(layers * f.expert * gemm_passes, f.expert_size, peak, gemm_eff,
+                                      c.gemm_half_size_flops);
+  const double attn_mb = layers * f.attn * attn_passes / (gpu.peak_bf16_flops_per_s * std::max(1e-3, c.attention_efficiency));
+  // Element-wise work, memory-bound: passes x bf16 bytes of the layer's hidden tensor (split by TP with SP) and
+  // of its activation-function tensor (split by TP), over HBM bandwidth (roofline memory term, as Calculon's
+  // vector-op model).
+  const double out_seq_tokens = (s.dec_seq > 0 ? (s.seq + s.dec_seq) / 2 : s.seq) / s.cp * s.mbs;
+  const double moe_share = s.num_layers > 0 ? s.num_moe_layers / s.num_layers : 0;
+  const double mlp_width = (1 - moe_share) * s.ffn + moe_share * (s.shared_ffn + s.topk * s.moe_ffn);
+  // MoE adds the permuted token copies (dispatch and combine, topk per token).
+  const double moe_tokens_h = moe_share * 2 * s.topk * s.h / (s.sp ? s.tp : 1.0);
+  const double elem_bytes =
+      2 * out_seq_tokens * (s.h / (s.sp ? s.tp : 1.0) + (s.mlp_mats - 1) * mlp_width / s.tp + moe_tokens_h);
+  const double elem_mb = layers * c.elementwise_passes * (1 + recompute_share / 3) * elem_bytes /
+                         gpu.memory_bandwidth_bytes_per_s;
+  // Logits on the last stage: 2*tokens*h*V/t forward, 3 passes.
+  const double out_tokens = (s.dec_seq > 0 ? s.dec_seq : s.seq) / s.cp * s.mbs;
+  const double logits_flops = 2 * out_tokens * s.h * s.vocab / s.tp;
+  const double logits_mb = gemm_seconds(3 * logits_flops, logits_flops, peak, gemm_eff, c.gemm_half_size_flops);
+
+  // TP: per layer 2 all-reduces forward and 2 backward (or the same volume as all-gather + reduce-scatter with
+  // SP), 2 more with full recompute; each moves 2 bytes * tokens * h, ring cost 2(t-1)/t.
+  const double tokens = s.seq / s.cp * s.mbs;
+  double tp_mb = 0;
+  if (s.tp > 1) {
+    const double per_collective = 2 * (s.tp - 1) / s.tp * 2 * tokens * s.h / (group_bandwidth(gpu, 1, s.tp) * eff_comm);
+    tp_mb = layers * (4 + 2 * recompute_share) * per_collective;
+    if (l.tp_comm_overlap) tp_mb *= c.tp_overlap_exposed_fraction;
+  }
+  // CP: ring exchange of K and V chunks, (cp-1) steps forward, twice the volume backward, overlapped with the
+  // attention compute of the same layer.
+  double cp_mb = 0;
+  if (s.cp > 1) {
+    const double kv_bytes = 2 * 2 * tokens * s.kv_dim / s.tp;
+    const double comm = layers * 3 * (s.cp - 1) * kv_bytes / (group_bandwidth(gpu, s.tp, s.cp) * eff_comm);
+    cp_mb = std::max(0.0, comm - attn_mb);
+  }
+  // EP: token dispatch and combine all-to-alls, forward and backward (4; 6 with full recompute), each sending
+  // (ep-1)/ep of tokens*topk*h*2 bytes.
+  double ep_mb = 0;
+  if (s.ep > 1 && s.num_moe_layers > 0) {
+    const double moe_layers = layers * s.num_moe_layers / s.num_layers;
+    const double bytes = (s.ep - 1) / s.ep * tokens * s.topk * s.h * 2 / (s.sp ? s.tp : 1.0);
+    ep_mb = moe_layers * (4 + 2 * recompute_share) * bytes / (group_bandwidth(gpu, s.tp * s.cp, s.ep) * eff_comm);
+  }
+
+  const double compute_first = gemm_mb + attn_mb + elem_mb + (s.pp == 1 ? logits_mb : 0);
+  const double compute_last = gemm_mb + attn_mb + elem_mb + logits_mb;
+  const double compute_mb = std::max(compute_first, compute_last);
+  const double t_mb = compute_mb + tp_mb + cp_mb + ep_mb;
+
+  t.compute_s = m * compute_mb;
+  t.tp_comm_s = m * tp_mb;
+  t.cp_comm_s = m * cp_mb;
+  t.ep_comm_s = m * ep_mb;
+  // 1F1B bubble: (p-1)/v micro-batch times (Narayanan 2021 Section 2.2.2).
+  t.bubble_s = (s.pp - 1) / s.vp * t_mb;
+  // PP: activation forward and gradient backward per model chunk per micro-batch, [s/cp, b, h] bf16 split
+  // across the TP ranks (SP, or Megatron's scatter-gather optimisation, Narayanan 2021 Section 4.1), over
+  // NVLink only when the whole job is one NVLink domain.
+  if (s.pp > 1) {
+    const double bytes = 2 * tokens * s.h / s.tp;
+    const double bw = l.num_gpus <= gpu.nvlink_domain_size ? gpu.nvlink_bandwidth_bytes_per_s
+                                                          : gpu.internode_bandwidth_bytes_per_s;
+    t.pp_comm_s = 2 * s.vp * m * bytes / (bw * eff_comm);
+  }
+
+  // DP: gradients (fp32 or bf16) reduce-scattered and bf16 parameters all-gathered with the distributed optimizer,
+  // else an fp32 all-reduce; overlapped with one micro-batch's backward / forward when enabled.
+  StageParams p = stage_params(s, 0);
+  if (l.lora) p = StageParams{};  // adapters only: negligible gradients and optimizer state
+  const double dense_n = s.dp * s.cp;
+  const double expert_n = std::max(1.0, s.dp * s.cp * s.tp / (s.ep * s.etp));
+  auto ring = [&](double params, double n, double bytes_per_param) {
+    return n > 1 ? (n - 1) / n * params * bytes_per_param : 0.0;
+  };
+  const double bw_dp = group_bandwidth(gpu, s.tp * s.cp, s.dp) * eff_comm;
+  double reduce_s = 0, gather_s = 0;
+  const double grad_bytes = l.grad_reduce_in_fp32 ? 4 : 2;
+  if (l.distributed_optimizer) {
+    reduce_s = (ring(p.dense, dense_n, grad_bytes) + ring(p.expert, expert_n, grad_bytes)) / bw_dp;
+    gather_s = (ring(p.dense, dense_n, 2) + ring(p.expert, expert_n, 2)) / bw_dp;
+  } else {
+    reduce_s = 2 * (ring(p.dense, dense_n, grad_bytes) + ring(p.expert, expert_n, grad_bytes)) / bw_dp;
+  }
+  const double fwd_window = gemm_mb / gemm_passes + attn_mb / attn_passes;
+  const double bwd_window = 2 * fwd_window;
+  t.dp_comm_s = (l.overlap_grad_reduce ? std::max(0.0, reduce_s - bwd_window) : reduce_s) +
+                (l.overlap_param_gather ? std::max(0.0, gather_s - fwd_window) : gather_s);
+
+  // Optimizer: memory-bound Adam over the local shard, ~30 bytes per parameter (fp32 master, m, v read and
+  // written, gradient read, bf16 parameter written).
+  const double local = l.distributed_optimizer ? p.dense / dense_n + p.expert / expert_n : p.dense + p.expert;
+  t.optimizer_s = 30 * local / gpu.memory_bandwidth_bytes_per_s;
+  t.overhead_s = c.step_overhead_s;
+  t.step_time_s = t.compute_s + t.tp_comm_s + t.cp_comm_s + t.ep_comm_s + t.bubble_s + t.pp_comm_s + t.dp_comm_s +
+                  t.optimizer_s + t.overhead_s;
+
+  if (hardware_flops) {
+    // All GPUs, one step: 3 GEMM passes + recompute, attention passes as computed, logits 3 passes.
+    const double per_mb_stage = layers * ((f.gemm + f.expert) * gemm_passes + f.attn * attn_passes);
+    *hardware_flops = (m * per_mb_stage * s.pp + m * 3 * logits_flops) * s.tp * s.cp * s.dp;
+  }
+  return t;
+}
+
+}  // namespace hp::detail

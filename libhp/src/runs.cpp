@@ -1,0 +1,188 @@
+// Rows with the published-runs column names -> (ModelSpec, Layout, GPU, measurements). A bad row keeps a
+// reason in RunRecord::error instead of throwing. Defaults for empty cells: docs/usage/performance_model.md.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+
+#include "hp/core.hpp"
+#include "hp/runs.hpp"
+
+namespace hp {
+namespace {
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+
+// Reads one row's cells by column name; parse failures become RunRecord::error ("key=value: why").
+struct Cells {
+  const Table& table;
+  const std::vector<std::string>& row;
+  std::string* error;
+
+  std::string text(const char* key) const {
+    const int i = table.column(key);
+    return i < 0 ? std::string() : trim(row[static_cast<std::size_t>(i)]);
+  }
+  double number(const char* key, double fallback) const {
+    const std::string v = text(key);
+    if (v.empty()) return fallback;
+    char* end = nullptr;
+    const double x = std::strtod(v.c_str(), &end);
+    if (end == v.c_str() || *end != '\0' || !std::isfinite(x)) fail(key, v, "not a number");
+    return x;
+  }
+  int integer(const char* key, int fallback, bool required = false) const {
+    const std::string v = text(key);
+    if (v.empty()) {
+      if (required) fail(key, "", "missing (required)");
+      return fallback;
+    }
+    const double x = number(key, fallback);
+    if (x != std::floor(x) || x < 0 || x > 1e9) fail(key, v, "not a non-negative integer");
+    return static_cast<int>(x);
+  }
+  bool flag(const char* key, bool fallback) const {
+    const std::string v = lower(text(key));
+    if (v.empty()) return fallback;
+    if (v.rfind("yes", 0) == 0 || v == "true" || v == "1" || v.rfind("zero-1", 0) == 0) return true;
+    if (v.rfind("no", 0) == 0 || v == "false" || v == "0") return false;
+    fail(key, v, "expected yes or no");
+    return fallback;
+  }
+  void fail(const char* key, const std::string& value, const std::string& why) const {
+    if (error->empty()) *error = std::string(key) + "=" + value + ": " + why;
+  }
+};
+
+void fill_model(const Cells& c, ModelSpec& m) {
+  m.family = "custom";
+  m.name = c.text("model");
+  m.num_layers = c.integer("num_layers", 0, true);
+  m.hidden_size = c.integer("hidden_size", 0, true);
+  m.num_attention_heads = c.integer("num_attention_heads", 0, true);
+  m.seq_length = c.integer("seq_length", 0, true);
+  m.max_position_embeddings = m.seq_length;
+  m.ffn_hidden_size = c.integer("ffn_hidden_size", 4 * m.hidden_size);
+  m.num_query_groups = c.integer("num_query_groups", 0);
+  m.kv_channels = c.integer("kv_channels", 0);
+  m.vocab_size = c.integer("vocab_size", 51200);
+  m.moe_num_experts = c.integer("moe_num_experts", 0);
+  m.moe_topk = c.integer("moe_topk", m.moe_num_experts > 0 ? 2 : 0);
+  m.moe_ffn_hidden_size = c.integer("moe_ffn_hidden_size", 0);
+  m.moe_shared_expert_ffn_size = c.integer("moe_shared_expert_ffn_size", 0);
+  m.moe_layer_freq = std::max(1, c.integer("moe_layer_freq", 1));
+  // Architecture style: the activation column when present, else gated (SwiGLU, Llama-like: RMSNorm, RoPE,
+  // no biases, untied embeddings) exactly when the FFN is not 4h; GPT-3-like otherwise.
+  const int ffn = m.moe_num_experts > 0 && m.moe_ffn_hidden_size > 0 ? m.moe_ffn_hidden_size : m.ffn_hidden_size;
+  const std::string act = lower(c.text("activation"));
+  m.activation = !act.empty() ? act : (ffn != 4 * m.hidden_size ? "swiglu" : "gelu");
+  const bool llama_like = m.gated_mlp();
+  m.normalization = llama_like ? "rmsnorm" : "layernorm";
+  m.position_embedding = llama_like ? "rope" : "learned_absolute";
+  m.add_bias_linear = !llama_like;
+  m.share_embeddings_and_output_weights = !llama_like;
+  if (lower(c.text("arch_type")).find("encoder-decoder") != std::string::npos) {
+    m.family = "t5";
+    m.num_decoder_layers = c.integer("num_decoder_layers", m.num_layers);
+    m.decoder_seq_length = c.integer("decoder_seq_length", 0, true);
+    m.position_embedding = "relative";
+  }
+}
+
+void fill_layout(const Cells& c, const std::string& task, Layout& l) {
+  l.num_gpus = c.integer("num_gpus", 0, true);
+  l.tp = std::max(1, c.integer("tp", 1));
+  l.pp = std::max(1, c.integer("pp", 1));
+  l.vp = std::max(1, c.integer("vp", 1));
+  l.cp = std::max(1, c.integer("cp", 1));
+  l.ep = std::max(1, c.integer("ep", 1));
+  l.etp = c.integer("etp", 0);
+  l.mbs = std::max(1, c.integer("mbs", 1));
+  l.gbs = c.integer("gbs", 0, true);
+  const std::string precision = lower(c.text("precision"));
+  l.fp8 = precision.find("fp8") != std::string::npos || precision.find("fp4") != std::string::npos;
+  l.sequence_parallel = c.flag("sequence_parallel", l.tp > 1);
+  const std::string rc = lower(c.text("recompute"));
+  if (rc.empty() || rc.rfind("none", 0) == 0 || rc == "no") l.recompute = Recompute::none;
+  else if (rc.rfind("full", 0) == 0) l.recompute = Recompute::full;
+  else if (rc.rfind("selective", 0) == 0) l.recompute = Recompute::selective;
+  else c.fail("recompute", rc, "expected none, selective or full");
+  l.recompute_num_layers = c.integer("recompute_num_layers", 0);
+  l.recompute_micro_batches = c.text("recompute_micro_batches").empty() ? -1 : c.integer("recompute_micro_batches", 0);
+  l.distributed_optimizer = c.flag("distributed_optimizer", true);
+  l.flash_attention = c.flag("flash_attention", true);
+  l.grad_reduce_in_fp32 = c.flag("grad_reduce_in_fp32", false);
+  l.tp_comm_overlap = c.flag("tp_comm_overlap", false);
+  l.lora = task == "lora";
+  l.uneven_pipeline = c.flag("uneven_pipeline", true);  // a measured run with uneven stages was set up for them
+  const int mp = l.tp * l.pp * l.cp;
+  if (l.num_gpus > 0 && l.num_gpus % mp != 0)
+    c.fail("num_gpus", std::to_string(l.num_gpus), "not divisible by tp*pp*cp=" + std::to_string(mp));
+  const std::string dp = c.text("dp");
+  if (!dp.empty() && l.num_gpus > 0 && c.integer("dp", 0) != l.num_gpus / mp)
+    c.fail("dp", dp, "inconsistent with num_gpus/(tp*pp*cp)=" + std::to_string(l.num_gpus / mp));
+}
+
+}  // namespace
+
+bool RunRecord::unflagged() const { return quality_flags.empty(); }
+
+bool RunRecord::dense() const {
+  if (!arch_type.empty()) return arch_type.rfind("dense", 0) == 0;
+  return !model.is_moe() && !model.is_encoder_decoder();
+}
+
+bool RunRecord::fit_quality() const {
+  if (!ok() || measured_step_time_s <= 0) return false;
+  // Data-consistency problems and non-Megatron frameworks (published_runs.md section 2 flags).
+  for (const char* bad : {"mismatch", "differs", "deviates", "non_megatron", "config_incomplete", "config_not_matched"})
+    if (quality_flags.find(bad) != std::string::npos) return false;
+  return true;
+}
+
+std::vector<RunRecord> runs_from_table(const Table& table) {
+  std::vector<RunRecord> out;
+  out.reserve(table.rows.size());
+  for (std::size_t i = 0; i < table.rows.size(); ++i) {
+    RunRecord r;
+    r.index = i;
+    const Cells c{table, table.rows[i], &r.error};
+    r.row_id = c.text("row_id").empty() ? std::to_string(i + 1) : c.text("row_id");
+    r.source_key = c.text("source_key");
+    r.gpu_type = c.text("gpu_type");
+    r.task = lower(c.text("task"));
+    r.arch_type = lower(c.text("arch_type"));
+    r.quality_flags = c.text("quality_flags");
+    r.split = lower(c.text("split"));
+    fill_model(c, r.model);
+    fill_layout(c, r.task, r.layout);
+    if (r.arch_type.find("hybrid") != std::string::npos) c.fail("arch_type", r.arch_type, "hybrid models are not modelled");
+    if (r.gpu_type.empty()) {
+      c.fail("gpu_type", "", "missing (required)");
+    } else {
+      try {
+        r.gpu = find_gpu(r.gpu_type);
+      } catch (const ConfigError& e) {
+        c.fail("gpu_type", r.gpu_type, "unknown GPU");
+      }
+    }
+    const double tokens = c.number("tokens_per_sec_per_gpu", 0);
+    r.measured_step_time_s = c.number("step_time_s", 0);
+    if (r.measured_step_time_s <= 0 && tokens > 0 && r.layout.num_gpus > 0)
+      r.measured_step_time_s = double(r.layout.gbs) * r.model.seq_length / (tokens * r.layout.num_gpus);
+    r.measured_memory_bytes = c.number("memory_per_gpu_gb", 0) * kGiB;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace hp

@@ -1,0 +1,291 @@
+// Binding: performance model (ModelSpec, Layout, GpuSpec, Calibration classes; estimate; calibrate; validate).
+#include <pybind11/stl.h>
+
+#include "binding.hpp"
+#include "hp/calibration.hpp"
+#include "hp/catalog.hpp"
+#include "hp/core.hpp"
+#include "hp/hardware.hpp"
+#include "hp/model.hpp"
+#include "hp/perf.hpp"
+#include "hp/runs.hpp"
+
+namespace {
+
+namespace py = pybind11;
+
+// Keyword constructor: defaults from the C++ struct, then each keyword set as an attribute; an unknown
+// keyword or a value of the wrong type is a ConfigError naming it.
+template <class T>
+T from_kwargs(const py::kwargs& kw) {
+  T value{};
+  py::object self = py::cast(&value, py::return_value_policy::reference);
+  for (auto item : kw) {
+    const std::string key = item.first.cast<std::string>();
+    const auto v = py::reinterpret_borrow<py::object>(item.second);
+    if (!py::hasattr(self, key.c_str()) || key.rfind("_", 0) == 0)
+      throw hp::ConfigError(key, py::str(v).cast<std::string>(), "unknown field");
+    try {
+      py::setattr(self, key.c_str(), v);
+    } catch (const py::error_already_set& e) {
+      if (e.matches(PyExc_ValueError)) throw;
+      throw hp::ConfigError(key, py::str(v).cast<std::string>(), "wrong type");
+    }
+  }
+  return value;
+}
+
+template <class T>
+py::dict fields_dict(const py::object& self, const std::vector<const char*>& names) {
+  py::dict d;
+  for (const char* n : names) d[n] = self.attr(n);
+  return d;
+}
+
+hp::ModelSpec model_arg(const py::object& model) {
+  if (py::isinstance<py::str>(model)) return hp::find_model(model.cast<std::string>());
+  if (py::isinstance<py::dict>(model)) return from_kwargs<hp::ModelSpec>(model.cast<py::dict>());
+  try {
+    return model.cast<hp::ModelSpec>();
+  } catch (const py::cast_error&) {
+    throw hp::ConfigError("model", py::str(model).cast<std::string>(), "expected 'family/size', a dict or a ModelSpec");
+  }
+}
+
+hp::Layout layout_arg(const py::object& layout) {
+  if (py::isinstance<py::dict>(layout)) return from_kwargs<hp::Layout>(layout.cast<py::dict>());
+  try {
+    return layout.cast<hp::Layout>();
+  } catch (const py::cast_error&) {
+    throw hp::ConfigError("layout", py::str(layout).cast<std::string>(), "expected a Layout or a dict");
+  }
+}
+
+hp::GpuSpec gpu_arg(const py::object& gpu) {
+  if (py::isinstance<py::str>(gpu)) return hp::find_gpu(gpu.cast<std::string>());
+  try {
+    return gpu.cast<hp::GpuSpec>();
+  } catch (const py::cast_error&) {
+    throw hp::ConfigError("gpu", py::str(gpu).cast<std::string>(), "expected a GPU name or a GpuSpec");
+  }
+}
+
+const char* recompute_name(hp::Recompute r) {
+  return r == hp::Recompute::none ? "none" : r == hp::Recompute::selective ? "selective" : "full";
+}
+
+hp::Recompute recompute_from(const std::string& s) {
+  if (s == "none") return hp::Recompute::none;
+  if (s == "selective") return hp::Recompute::selective;
+  if (s == "full") return hp::Recompute::full;
+  throw hp::ConfigError("recompute", s, "expected none, selective or full");
+}
+
+py::dict estimate_dict(const hp::Estimate& e) {
+  py::dict out, memory, time;
+  out["reason"] = e.reason == hp::Infeasible::none ? "" : hp::to_string(e.reason);
+  for (const auto& kv : hp::to_fields(e)) {
+    const auto dot = kv.first.find('.');
+    if (kv.first == "fits") out["fits"] = kv.second != 0;
+    else if (dot == std::string::npos) out[kv.first.c_str()] = kv.second;
+    else (kv.first.compare(0, dot, "memory") == 0 ? memory : time)[kv.first.substr(dot + 1).c_str()] = kv.second;
+  }
+  out["memory"] = memory;
+  out["time"] = time;
+  return out;
+}
+
+py::dict stats_dict(const hp::ErrorStats& s) {
+  py::dict d;
+  d["group"] = s.group;
+  d["num_runs"] = s.num_runs;
+  d["mean_abs_pct"] = s.mean_abs_pct;
+  d["max_abs_pct"] = s.max_abs_pct;
+  return d;
+}
+
+void bind_classes(py::module_& m) {
+  py::class_<hp::ModelSpec>(m, "ModelSpec", "A transformer architecture (Megatron-Core names); ModelSpec(**fields)")
+      .def(py::init([](const py::kwargs& kw) { return from_kwargs<hp::ModelSpec>(kw); }))
+      .def_readwrite("family", &hp::ModelSpec::family)
+      .def_readwrite("name", &hp::ModelSpec::name)
+      .def_readwrite("num_layers", &hp::ModelSpec::num_layers)
+      .def_readwrite("num_decoder_layers", &hp::ModelSpec::num_decoder_layers)
+      .def_readwrite("hidden_size", &hp::ModelSpec::hidden_size)
+      .def_readwrite("ffn_hidden_size", &hp::ModelSpec::ffn_hidden_size)
+      .def_readwrite("num_attention_heads", &hp::ModelSpec::num_attention_heads)
+      .def_readwrite("num_query_groups", &hp::ModelSpec::num_query_groups)
+      .def_readwrite("kv_channels", &hp::ModelSpec::kv_channels)
+      .def_readwrite("vocab_size", &hp::ModelSpec::vocab_size)
+      .def_readwrite("seq_length", &hp::ModelSpec::seq_length)
+      .def_readwrite("decoder_seq_length", &hp::ModelSpec::decoder_seq_length)
+      .def_readwrite("max_position_embeddings", &hp::ModelSpec::max_position_embeddings)
+      .def_readwrite("position_embedding", &hp::ModelSpec::position_embedding)
+      .def_readwrite("activation", &hp::ModelSpec::activation)
+      .def_readwrite("normalization", &hp::ModelSpec::normalization)
+      .def_readwrite("add_bias_linear", &hp::ModelSpec::add_bias_linear)
+      .def_readwrite("share_embeddings_and_output_weights", &hp::ModelSpec::share_embeddings_and_output_weights)
+      .def_readwrite("moe_num_experts", &hp::ModelSpec::moe_num_experts)
+      .def_readwrite("moe_topk", &hp::ModelSpec::moe_topk)
+      .def_readwrite("moe_ffn_hidden_size", &hp::ModelSpec::moe_ffn_hidden_size)
+      .def_readwrite("moe_shared_expert_ffn_size", &hp::ModelSpec::moe_shared_expert_ffn_size)
+      .def_readwrite("moe_layer_freq", &hp::ModelSpec::moe_layer_freq)
+      .def_static("from_catalog", &hp::find_model, py::arg("key"), "A pre-defined config, e.g. 'gpt3/175b'")
+      .def("__repr__", [](const hp::ModelSpec& s) {
+        return "ModelSpec(name='" + s.name + "', num_layers=" + std::to_string(s.num_layers) +
+               ", hidden_size=" + std::to_string(s.hidden_size) + ")";
+      });
+
+  py::class_<hp::Layout>(m, "Layout", "A parallel training layout (Megatron-Core semantics); Layout(**fields)")
+      .def(py::init([](const py::kwargs& kw) { return from_kwargs<hp::Layout>(kw); }))
+      .def_readwrite("num_gpus", &hp::Layout::num_gpus)
+      .def_readwrite("tp", &hp::Layout::tp)
+      .def_readwrite("pp", &hp::Layout::pp)
+      .def_readwrite("vp", &hp::Layout::vp)
+      .def_readwrite("cp", &hp::Layout::cp)
+      .def_readwrite("ep", &hp::Layout::ep)
+      .def_readwrite("etp", &hp::Layout::etp)
+      .def_readwrite("mbs", &hp::Layout::mbs)
+      .def_readwrite("gbs", &hp::Layout::gbs)
+      .def_readwrite("sequence_parallel", &hp::Layout::sequence_parallel)
+      .def_property("recompute", [](const hp::Layout& l) { return recompute_name(l.recompute); },
+                    [](hp::Layout& l, const std::string& s) { l.recompute = recompute_from(s); },
+                    "none, selective or full")
+      .def_readwrite("recompute_num_layers", &hp::Layout::recompute_num_layers)
+      .def_readwrite("recompute_micro_batches", &hp::Layout::recompute_micro_batches)
+      .def_readwrite("distributed_optimizer", &hp::Layout::distributed_optimizer)
+      .def_readwrite("grad_reduce_in_fp32", &hp::Layout::grad_reduce_in_fp32)
+      .def_readwrite("fp8", &hp::Layout::fp8)
+      .def_readwrite("overlap_grad_reduce", &hp::Layout::overlap_grad_reduce)
+      .def_readwrite("overlap_param_gather", &hp::Layout::overlap_param_gather)
+      .def_readwrite("tp_comm_overlap", &hp::Layout::tp_comm_overlap)
+      .def_readwrite("lora", &hp::Layout::lora)
+      .def_readwrite("flash_attention", &hp::Layout::flash_attention)
+      .def_readwrite("uneven_pipeline", &hp::Layout::uneven_pipeline)
+      .def_property_readonly("dp", &hp::Layout::dp)
+      .def_property_readonly("num_micro_batches", &hp::Layout::num_micro_batches);
+
+  py::class_<hp::GpuSpec>(m, "GpuSpec", "A GPU in its system (SI units); GpuSpec(**fields)")
+      .def(py::init([](const py::kwargs& kw) { return from_kwargs<hp::GpuSpec>(kw); }))
+      .def_readwrite("name", &hp::GpuSpec::name)
+      .def_readwrite("memory_bytes", &hp::GpuSpec::memory_bytes)
+      .def_readwrite("memory_bandwidth_bytes_per_s", &hp::GpuSpec::memory_bandwidth_bytes_per_s)
+      .def_readwrite("peak_bf16_flops_per_s", &hp::GpuSpec::peak_bf16_flops_per_s)
+      .def_readwrite("peak_fp8_flops_per_s", &hp::GpuSpec::peak_fp8_flops_per_s)
+      .def_readwrite("nvlink_bandwidth_bytes_per_s", &hp::GpuSpec::nvlink_bandwidth_bytes_per_s)
+      .def_readwrite("nvlink_domain_size", &hp::GpuSpec::nvlink_domain_size)
+      .def_readwrite("internode_bandwidth_bytes_per_s", &hp::GpuSpec::internode_bandwidth_bytes_per_s)
+      .def_readwrite("gpus_per_node", &hp::GpuSpec::gpus_per_node)
+      .def_readwrite("family", &hp::GpuSpec::family)
+      .def_readwrite("source", &hp::GpuSpec::source)
+      .def("__repr__", [](const hp::GpuSpec& g) { return "GpuSpec(name='" + g.name + "')"; });
+
+  py::class_<hp::Calibration>(m, "Calibration", "Efficiency parameters of one GPU family; Calibration(**fields)")
+      .def(py::init([](const py::kwargs& kw) { return from_kwargs<hp::Calibration>(kw); }))
+      .def_readwrite("gpu_family", &hp::Calibration::gpu_family)
+      .def_readwrite("gemm_efficiency", &hp::Calibration::gemm_efficiency)
+      .def_readwrite("fp8_gemm_efficiency", &hp::Calibration::fp8_gemm_efficiency)
+      .def_readwrite("gemm_half_size_flops", &hp::Calibration::gemm_half_size_flops)
+      .def_readwrite("attention_efficiency", &hp::Calibration::attention_efficiency)
+      .def_readwrite("comm_efficiency", &hp::Calibration::comm_efficiency)
+      .def_readwrite("tp_overlap_exposed_fraction", &hp::Calibration::tp_overlap_exposed_fraction)
+      .def_readwrite("memory_overhead_bytes", &hp::Calibration::memory_overhead_bytes)
+      .def_readwrite("step_overhead_s", &hp::Calibration::step_overhead_s)
+      .def_readwrite("num_fit_runs", &hp::Calibration::num_fit_runs);
+}
+
+void bind_results(py::module_& m) {
+  py::class_<hp::MemoryBreakdown>(m, "MemoryBreakdown", "Memory of the most loaded GPU, bytes")
+      .def_readonly("weights_bytes", &hp::MemoryBreakdown::weights_bytes)
+      .def_readonly("gradients_bytes", &hp::MemoryBreakdown::gradients_bytes)
+      .def_readonly("optimizer_bytes", &hp::MemoryBreakdown::optimizer_bytes)
+      .def_readonly("activations_bytes", &hp::MemoryBreakdown::activations_bytes)
+      .def_readonly("embedding_logits_bytes", &hp::MemoryBreakdown::embedding_logits_bytes)
+      .def_readonly("overhead_bytes", &hp::MemoryBreakdown::overhead_bytes)
+      .def_readonly("total_bytes", &hp::MemoryBreakdown::total_bytes)
+      .def_readonly("pipeline_rank", &hp::MemoryBreakdown::pipeline_rank);
+  py::class_<hp::TimeBreakdown>(m, "TimeBreakdown", "Step time parts, seconds")
+      .def_readonly("compute_s", &hp::TimeBreakdown::compute_s)
+      .def_readonly("tp_comm_s", &hp::TimeBreakdown::tp_comm_s)
+      .def_readonly("cp_comm_s", &hp::TimeBreakdown::cp_comm_s)
+      .def_readonly("ep_comm_s", &hp::TimeBreakdown::ep_comm_s)
+      .def_readonly("pp_comm_s", &hp::TimeBreakdown::pp_comm_s)
+      .def_readonly("bubble_s", &hp::TimeBreakdown::bubble_s)
+      .def_readonly("dp_comm_s", &hp::TimeBreakdown::dp_comm_s)
+      .def_readonly("optimizer_s", &hp::TimeBreakdown::optimizer_s)
+      .def_readonly("overhead_s", &hp::TimeBreakdown::overhead_s)
+      .def_readonly("step_time_s", &hp::TimeBreakdown::step_time_s);
+  py::class_<hp::Estimate>(m, "Estimate", "Result of estimate(): breakdowns, throughput, MFU, feasibility")
+      .def_property_readonly("reason", [](const hp::Estimate& e) {
+        return std::string(e.reason == hp::Infeasible::none ? "" : hp::to_string(e.reason));
+      }, "why the layout cannot run ('' = it runs and fits)")
+      .def_readonly("fits", &hp::Estimate::fits)
+      .def_readonly("memory", &hp::Estimate::memory)
+      .def_readonly("time", &hp::Estimate::time)
+      .def_readonly("model_flops_per_step", &hp::Estimate::model_flops_per_step)
+      .def_readonly("hardware_flops_per_step", &hp::Estimate::hardware_flops_per_step)
+      .def_readonly("tokens_per_s_per_gpu", &hp::Estimate::tokens_per_s_per_gpu)
+      .def_readonly("tflops_per_gpu", &hp::Estimate::tflops_per_gpu)
+      .def_readonly("mfu", &hp::Estimate::mfu)
+      .def_readonly("hfu", &hp::Estimate::hfu)
+      .def_readonly("num_parameters", &hp::Estimate::num_parameters)
+      .def("to_dict", &estimate_dict, "Everything as a dict (SI units; 'memory' and 'time' sub-dicts)");
+}
+
+void bind_functions(py::module_& m) {
+  m.def("find_gpu", &hp::find_gpu, py::arg("name"), "A catalogue GPU by name or alias ('H100-SXM-80GB')");
+  m.def("gpu_catalog", &hp::gpu_catalog, "All known GPUs");
+  m.def("load_gpus", [](const std::string& path) {
+    auto gpus = hp::load_gpus_yaml(path);
+    hp::register_gpus(gpus);
+    return gpus;
+  }, py::arg("path"), "Read your own GPUs from YAML and make find_gpu see them");
+  m.def("default_calibration", [](const py::object& gpu) { return hp::default_calibration(gpu_arg(gpu)); },
+        py::arg("gpu"), "The shipped calibration of a GPU's family");
+  m.def("estimate",
+        [](const py::object& model, const py::object& layout, const py::object& gpu, const py::object& calibration,
+           double memory_margin) {
+          const hp::GpuSpec g = gpu_arg(gpu);
+          const hp::Calibration c = calibration.is_none() ? hp::default_calibration(g) : calibration.cast<hp::Calibration>();
+          hp::EstimateOptions o;
+          o.memory_margin = memory_margin;
+          return hp::estimate(model_arg(model), layout_arg(layout), g, c, o);
+        },
+        py::arg("model"), py::arg("layout"), py::arg("gpu") = "h100-sxm", py::arg("calibration") = py::none(),
+        py::arg("memory_margin") = 0.0,
+        "Memory, step time, tokens/s, TFLOP/s and MFU of one layout. model: 'gpt3/175b', a dict or a ModelSpec; "
+        "layout: a Layout or a dict; gpu: a name or a GpuSpec. Infeasible layouts give .reason, not an exception.");
+  m.def("model_flops_per_step", [](const py::object& model, int gbs) { return hp::model_flops_per_step(model_arg(model), gbs); },
+        py::arg("model"), py::arg("global_batch_size"), "Megatron-Core model FLOPs of one global batch");
+  m.def("validate_runs", [](const std::string& path) {
+    const hp::Table t = path.empty() ? hp::parse_csv(hp::published_runs_csv(), "published_runs.csv") : hp::read_csv(path);
+    const auto r = hp::validate_runs(hp::runs_from_table(t), hp::shipped_calibrations());
+    py::dict d;
+    d["split"] = r.split;
+    d["num_rows"] = r.num_rows;
+    d["num_evaluated"] = r.num_evaluated;
+    d["holdout_dense_unflagged"] = stats_dict(r.holdout_dense_unflagged);
+    d["korthikanti"] = stats_dict(r.korthikanti);
+    py::list groups, memory;
+    for (const auto& s : r.step_time) groups.append(stats_dict(s));
+    for (const auto& s : r.memory) memory.append(stats_dict(s));
+    d["step_time"] = groups;
+    d["memory"] = memory;
+    return d;
+  }, py::arg("path") = "", "Validation report of the shipped calibration (default: the project's published runs)");
+  m.def("calibrate", [](const std::string& path, const std::string& split) {
+    hp::FitOptions o;
+    o.split = split == "all" ? "" : split;
+    std::vector<hp::Calibration> out;
+    for (const auto& f : hp::fit_calibrations(hp::runs_from_table(hp::read_csv(path)), o)) out.push_back(f.calibration);
+    return out;
+  }, py::arg("path"), py::arg("split") = "fit", "Fit calibrations per GPU family on a measured-runs CSV");
+}
+
+}  // namespace
+
+HP_PY_BINDING(30, [](py::module_& m) {
+  bind_classes(m);
+  bind_results(m);
+  bind_functions(m);
+});
