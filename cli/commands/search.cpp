@@ -1,0 +1,168 @@
+// hp-cli search: training HP search (seed capability 1.3): rank every layout, write candidate configs and a plan.
+// Launching the plan is the executor's job (--executor none plans and stops).
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+
+#include "command.hpp"
+#include "hp/core.hpp"
+#include "hp/search.hpp"
+#include "json.hpp"
+
+namespace {
+
+struct Opts {
+  std::string config;
+  std::string policy;
+  std::string executor = "none";
+  std::string results_dir;
+  bool json = false;
+  bool profile = false;
+  bool nemo_fix_bugs = false;
+  bool no_write = false;
+};
+
+// A progress bar on stderr, drawn only when the search has run for more than a second and stderr is a terminal.
+hp::ProgressFn progress_bar() {
+  if (!isatty(2)) return {};
+  auto start = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+  auto drawn = std::make_shared<bool>(false);
+  return [start, drawn](std::uint64_t done, std::uint64_t total) {
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - *start).count();
+    if (elapsed < 1.0 || total == 0) return;
+    const int width = 40, filled = static_cast<int>(width * done / total);
+    fmt::print(stderr, "\r[{}{}] {:3}% {}/{} layouts", std::string(filled, '#'), std::string(width - filled, '.'),
+               100 * done / total, done, total);
+    *drawn = true;
+    if (done >= total) fmt::print(stderr, "\n");
+  };
+}
+
+std::string trial_json(const hp::Trial& t) {
+  const hp::Layout& l = t.layout;
+  auto opt = [](int v) { return v < 0 ? std::string("null") : std::to_string(v); };
+  hpcli::JsonObject j;
+  j.integer("index", t.index)
+      .integer("tp", l.tp)
+      .integer("pp", l.pp)
+      .integer("cp", l.cp)
+      .integer("ep", l.ep)
+      .integer("vp", l.vp)
+      .integer("mbs", l.mbs)
+      .integer("gbs", l.gbs)
+      .raw("act_ckpt_layers", opt(t.act_ckpt_layers))
+      .raw("num_micro_batches_with_partial_activation_checkpoints",
+           opt(t.num_micro_batches_with_partial_activation_checkpoints))
+      .raw("activations_checkpoint_layers_per_pipeline", opt(t.activations_checkpoint_layers_per_pipeline))
+      .boolean("sequence_parallel", l.sequence_parallel)
+      .boolean("distributed_optimizer", l.distributed_optimizer)
+      .boolean("fp8", l.fp8)
+      .integer("nodes", t.num_nodes)
+      .str("config_name", t.config_name)
+      .str("config_path", t.config_path)
+      .str("time_limit", t.time_limit)
+      .integer("max_steps", t.max_steps)
+      .num("predicted_step_time_s", t.predicted_step_time_s)
+      .num("predicted_memory_per_gpu_gib", t.predicted_memory_bytes / hp::kGiB)
+      .str("reason", t.reason);
+  return j.dump();
+}
+
+std::string result_json(const hp::SearchResult& r) {
+  std::vector<std::string> trials, reasons, suggestions;
+  for (const auto& t : r.plan.trials) trials.push_back(trial_json(t));
+  for (const auto& c : r.infeasible) {
+    hpcli::JsonObject j;
+    j.str("reason", hp::to_string(c.reason)).integer("count", static_cast<long long>(c.count)).str("example", hp::describe_layout(c.example));
+    reasons.push_back(j.dump());
+  }
+  for (const auto& s : r.suggestions) suggestions.push_back(hpcli::json_string(s));
+  hpcli::JsonObject j;
+  j.str("policy", hp::to_string(r.policy))
+      .str("model", r.plan.model_name)
+      .str("gpu", r.gpu.name)
+      .integer("num_nodes", r.num_nodes)
+      .integer("gpus_per_node", r.gpus_per_node)
+      .integer("gbs", r.gbs)
+      .integer("enumerated", static_cast<long long>(r.enumerated))
+      .integer("evaluated", static_cast<long long>(r.evaluated))
+      .integer("feasible", static_cast<long long>(r.feasible))
+      .num("elapsed_s", r.elapsed_s)
+      .num("evaluate_s", r.evaluate_s)
+      .str("results_dir", r.plan.results_dir)
+      .raw("plan", hpcli::json_array(trials))
+      .raw("infeasible", hpcli::json_array(reasons))
+      .str("message", r.message)
+      .raw("suggestions", hpcli::json_array(suggestions));
+  return j.dump();
+}
+
+void print_text(const hp::SearchResult& r, int top_n) {
+  fmt::print("{} on {} nodes x {} {} (GBS {}), policy {}: {} layouts, {} evaluated, {} feasible in {:.3f} s\n",
+             r.plan.model_name, r.num_nodes, r.gpus_per_node, r.gpu.name, r.gbs, hp::to_string(r.policy),
+             r.enumerated, r.evaluated, r.feasible, r.elapsed_s);
+  fmt::print("{:>4}  {:>10}  {:>9}  {:>8}  {:>6}  {:>8}  {}\n", r.policy == hp::SearchPolicy::nemo ? "run" : "rank", "step_s", "tok/s/gpu", "TFLOP/s", "MFU",
+             "mem_GiB", "config");
+  for (std::size_t i = 0; i < r.ranked.size() && i < static_cast<std::size_t>(top_n); ++i) {
+    const auto& x = r.ranked[i];
+    fmt::print("{:>4}  {:>10.4f}  {:>9.0f}  {:>8.1f}  {:>6.3f}  {:>8.1f}  {}{}\n", i + 1, x.step_time_s,
+               x.tokens_per_s_per_gpu, x.tflops_per_gpu, x.mfu, x.memory_bytes / hp::kGiB,
+               x.name.empty() ? hp::model_run_name(r.family, r.size_b, r.num_nodes, x) : x.name,
+               x.fits ? "" : "  (predicted not to fit)");
+  }
+  for (const auto& c : r.infeasible)
+    fmt::print("infeasible: {:>10} {} (e.g. {})\n", c.count, hp::to_string(c.reason), hp::describe_layout(c.example));
+  fmt::print("plan: {} trials -> {}/plan.yaml\n", r.plan.trials.size(), r.plan.results_dir);
+}
+
+std::function<int()> setup(CLI::App& app) {
+  auto o = std::make_shared<Opts>();
+  app.description("Training HP search: rank every parallel layout and write candidate configs and a launch plan");
+  app.add_option("config", o->config, "Search config YAML (NeMo's search_config format)")->required();
+  app.add_option("--policy", o->policy, "model (rank every layout with the performance model) or nemo (NeMo's grid); "
+                                        "default: train_settings.policy");
+  app.add_option("--executor", o->executor, "none: plan only (write candidate configs and plan.yaml)")
+      ->capture_default_str();
+  app.add_option("--results-dir", o->results_dir, "Results directory (default: train_settings.logs, else ./results)");
+  app.add_flag("--json", o->json, "Print one JSON object");
+  app.add_flag("--profile", o->profile, "Print the time spent to stderr");
+  app.add_flag("--nemo-fix-bugs", o->nemo_fix_bugs, "nemo policy: fix NeMo's known grid bugs");
+  app.add_flag("--no-write", o->no_write, "Do not write the results directory");
+  return [o] {
+    if (o->executor != "none")
+      throw hp::ConfigError("--executor", o->executor, "only 'none' (plan and stop) is available in this build");
+    const hp::SearchConfig config = hp::load_search_config(o->config);
+    hp::SearchOptions options;
+    options.policy = o->policy;
+    options.results_dir = o->results_dir;
+    options.write_files = !o->no_write;
+    options.nemo_fix_bugs = o->nemo_fix_bugs;
+    options.progress = progress_bar();
+    const hp::SearchResult r = hp::search(config, options);
+    if (o->profile)
+      fmt::print(stderr,
+                 "profile: {} layouts enumerated, {} evaluated, {} feasible; search {:.4f} s ({:.3f} us per layout), "
+                 "writing {:.4f} s\n",
+                 r.enumerated, r.evaluated, r.feasible, r.evaluate_s,
+                 r.enumerated ? 1e6 * r.evaluate_s / static_cast<double>(r.enumerated) : 0.0,
+                 r.elapsed_s - r.evaluate_s);
+    const bool none = r.plan.trials.empty();
+    if (o->json) {
+      fmt::print("{}\n", result_json(r));
+      return none ? hpcli::kNoFeasible : hpcli::kOk;
+    }
+    if (none) {
+      std::string text = r.message;
+      for (const auto& s : r.suggestions) text += "\n  nearest feasible change: " + s;
+      throw hp::NoFeasibleLayoutError(text);
+    }
+    print_text(r, config.train.output_top_n);
+    return hpcli::kOk;
+  };
+}
+
+}  // namespace
+
+HP_CLI_COMMAND("search", 40, setup);

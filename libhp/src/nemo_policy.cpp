@@ -1,0 +1,169 @@
+// NeMo's training grid, reproduced: validity filter (generate_grid_search_configs / modify_cfg), activation
+// checkpointing and virtual pipeline (_set_activations_checkpoint_params), launch order and names
+// (nemo_autoconfigurator.md sections 4.2-4.4). Known NeMo bugs are kept unless fix_bugs is set.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <tuple>
+
+#include "hp/search.hpp"
+
+namespace hp {
+namespace {
+
+bool is_t5(const std::string& family) { return family == "t5" || family == "mt5"; }
+
+// Python's `range(start, stop, step)` as a list.
+std::vector<int> py_range(int start, int stop, int step) {
+  std::vector<int> out;
+  for (int v = start; v < stop; v += std::max(1, step)) out.push_back(v);
+  return out;
+}
+
+// GBS mod (mbs * G / (tp * pp)) == 0. NeMo computes this in floats (a non-integer data-parallel size passes
+// when it happens to divide); fix_bugs requires an integer data-parallel size.
+bool gbs_divides(const NemoGridInput& in, int gbs, int num_gpus, int tp, int pp, int mbs) {
+  if (in.fix_bugs) {
+    if (num_gpus % (tp * pp) != 0) return false;
+    return gbs % (mbs * (num_gpus / (tp * pp))) == 0;
+  }
+  // NeMo: `gbs % (mbs * num_gpus / (tp * pp))`, evaluated left to right in Python floats.
+  const double divisor = static_cast<double>(mbs * num_gpus) / static_cast<double>(tp * pp);
+  return std::fmod(static_cast<double>(gbs), divisor) == 0.0;  // Python float % equals fmod for positives
+}
+
+struct ActParams {
+  int vp = 0;
+  std::vector<int> act, num_mbs_act, act_per_pipe;  // -1 = None
+};
+
+ActParams act_params(const NemoGridInput& in, int pp) {
+  const bool t5 = is_t5(in.family);
+  const int mult = t5 ? 2 : 1;
+  const int layers = in.num_layers;
+  const bool block = in.act_ckpt_method == "block";
+  int act_multiple = std::max(1, 4 / pp);
+  if (block) {
+    if (in.size_b >= 1.0 && in.size_b < 11.3) act_multiple = 8 / pp;
+    else if (in.size_b >= 11.3 && in.size_b < 26) act_multiple = 16 / pp;
+    else if (in.size_b >= 26 && in.size_b < 60) act_multiple = 16 / pp;
+    else if (in.size_b >= 60) act_multiple = 32 / pp;
+    act_multiple = std::max(1, act_multiple);
+  }
+  ActParams p;
+  int max_micro_b = pp, interval_micro_b = 1, max_layers_per_pipe = layers;
+  int layer_multiple = act_multiple;
+  if (!t5 && pp > 2) {  // interleaved pipeline, whatever the act-ckpt method
+    p.vp = layers / pp;
+    max_micro_b = pp * (p.vp - 1) + 2 * (pp - 1) + 1;
+    interval_micro_b = 8 * p.vp;
+    max_layers_per_pipe = mult * layers / pp / p.vp + 1;
+    layer_multiple = 1;
+  } else if (!t5 && in.base_vp > 0 && !in.fix_bugs) {
+    p.vp = in.base_vp;  // quirk 4: a custom config's VP stays for pp <= 2
+  }
+  if (!block) {
+    p.act = p.num_mbs_act = p.act_per_pipe = {-1};
+    return p;
+  }
+  const int per_stage = mult * layers / pp / (p.vp > 0 && pp > 2 ? p.vp : 1);
+  p.act = in.act_ckpt_layers.empty() ? py_range(0, per_stage + 1, layer_multiple) : in.act_ckpt_layers;
+  if (!t5 && pp > 1) {
+    p.num_mbs_act = py_range(0, max_micro_b + 1, interval_micro_b);
+    if (!p.num_mbs_act.empty() && p.num_mbs_act.front() == 0) p.num_mbs_act.front() = 1;
+    p.act_per_pipe = py_range(0, max_layers_per_pipe + 1, act_multiple);
+  } else {
+    p.num_mbs_act = p.act_per_pipe = {-1};
+  }
+  return p;
+}
+
+std::string opt(int v) { return v < 0 ? std::string("None") : std::to_string(v); }
+
+}  // namespace
+
+int nemo_effective_gbs(const NemoGridInput& in) {
+  const int num_gpus = in.num_nodes * in.devices;
+  // fix_bugs: NeMo's power-of-two GBS leaves no candidate on clusters that are not powers of two (quirk 2);
+  // round it to the nearest multiple of the GPU count (22.04 used 1440/1920-style values for 160 GPUs).
+  if (in.fix_bugs && num_gpus > 0 && in.global_batch_size % num_gpus != 0) {
+    const long rounded = std::lround(static_cast<double>(in.global_batch_size) / num_gpus) * num_gpus;
+    return static_cast<int>(std::max<long>(num_gpus, rounded));
+  }
+  return in.global_batch_size;
+}
+
+std::vector<NemoCandidate> nemo_grid(const NemoGridInput& in) {
+  const NemoLists lists = nemo_candidate_lists(in);
+  const bool t5 = is_t5(in.family);
+  const int mult = t5 ? 2 : 1;
+  const int num_gpus = in.num_nodes * in.devices;
+  const int gbs = nemo_effective_gbs(in);
+
+  // Valid (tp, pp) pairs, in list order: at least one mbs passes every rule.
+  std::vector<std::pair<int, int>> pairs;
+  for (int tp : lists.tp) {
+    for (int pp : lists.pp) {
+      for (int mbs : lists.mbs) {
+        if (gbs_divides(in, gbs, num_gpus, tp, pp, mbs) && in.num_attention_heads % tp == 0 &&
+            (mult * in.num_layers) % pp == 0 && lists.min_mp <= tp * pp && tp * pp <= lists.max_mp) {
+          pairs.emplace_back(tp, pp);
+          break;
+        }
+      }
+    }
+  }
+
+  // Every candidate, re-checked by modify_cfg (which uses L, not mult * L).
+  struct Keyed {
+    int bucket;
+    NemoCandidate c;
+  };
+  std::vector<Keyed> keyed;
+  const bool act_search = in.act_ckpt_method == "block";
+  for (const auto& [tp, pp] : pairs) {
+    const ActParams p = act_params(in, pp);
+    for (int mbs : lists.mbs) {
+      if (!gbs_divides(in, gbs, num_gpus, tp, pp, mbs) || in.num_attention_heads % tp != 0 ||
+          in.num_layers % pp != 0)
+        continue;
+      for (int act : p.act)
+        for (int n : p.num_mbs_act)
+          for (int k : p.act_per_pipe) {
+            NemoCandidate c{tp, pp, mbs, p.vp, act, n, k};
+            // Launch order: bucket by act-ckpt layers when that search is active, else by MBS. NeMo raises
+            // IndexError when the value exceeds mult * L; we keep the candidate (documented).
+            keyed.push_back({act_search ? std::max(act, 0) : mbs, c});
+          }
+    }
+  }
+  std::stable_sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) { return a.bucket < b.bucket; });
+  // NeMo keeps candidates in a dict keyed by run name: a repeated name (the partial-checkpointing range
+  // [0, 1, ...] whose 0 became 1) is one candidate.
+  std::vector<NemoCandidate> out;
+  std::set<std::tuple<int, int, int, int, int, int>> seen;
+  out.reserve(keyed.size());
+  for (const Keyed& k : keyed) {
+    const NemoCandidate& c = k.c;
+    if (seen.emplace(c.tp, c.pp, c.mbs, c.act_ckpt_layers, c.num_mbs_act, c.act_per_pipe).second) out.push_back(c);
+  }
+  return out;
+}
+
+std::string format_size_b(double size_b) { return fmt::format("{}", size_b); }
+
+std::string nemo_run_name(const std::string& family, double size_b, int num_nodes, const NemoCandidate& c) {
+  return fmt::format("{}_{}b_{}nodes_tp_{}_pp_{}_mbs_{}_act_ckpt_{}_num_mbs_act_{}_act_per_pipe_{}", family,
+                     format_size_b(size_b), num_nodes, c.tp, c.pp, c.mbs, opt(c.act_ckpt_layers), opt(c.num_mbs_act),
+                     opt(c.act_per_pipe));
+}
+
+std::string search_time_limit(int minutes, bool faithful_nemo) {
+  const int m = std::max(0, minutes);
+  if (faithful_nemo) return fmt::format("{}-{}:{}:00", m / 3600, (m % 3600) / 60, m % 60);  // quirk 7
+  return fmt::format("{}-{:02}:{:02}:00", m / 1440, (m % 1440) / 60, m % 60);
+}
+
+}  // namespace hp

@@ -1,0 +1,117 @@
+// Trials: names, the NeMo training config of each trial, and the dotted overrides for a user's custom config.
+#include <fmt/format.h>
+
+#include "hp/search.hpp"
+
+namespace hp {
+namespace {
+
+std::string recompute_tag(const RankedLayout& r) {
+  switch (r.layout.recompute) {
+    case Recompute::selective: return "selective";
+    case Recompute::full: return std::to_string(r.act_ckpt_layers);
+    case Recompute::none: break;
+  }
+  return "0";
+}
+
+// Layers per model chunk recomputed with the block method (what NeMo's activations_checkpoint_num_layers means).
+int layers_per_chunk(const TrainingConfig& base, const Layout& l) {
+  const int layers = base.model.num_layers + base.model.num_decoder_layers;
+  const int per_chunk = layers / std::max(1, l.pp * l.vp);
+  return l.recompute_num_layers == 0 ? per_chunk : l.recompute_num_layers / std::max(1, l.vp);
+}
+
+}  // namespace
+
+std::string model_run_name(const std::string& family, double size_b, int num_nodes, const RankedLayout& r) {
+  const Layout& l = r.layout;
+  std::string name = fmt::format("{}_{}b_{}nodes_tp_{}_pp_{}_mbs_{}_act_ckpt_{}_num_mbs_act_None_act_per_pipe_None",
+                                 family, format_size_b(size_b), num_nodes, l.tp, l.pp, l.mbs, recompute_tag(r));
+  if (l.vp > 1) name += fmt::format("_vp_{}", l.vp);
+  if (l.cp > 1) name += fmt::format("_cp_{}", l.cp);
+  if (l.ep > 1) name += fmt::format("_ep_{}", l.ep);
+  if (l.tp > 1 && !l.sequence_parallel) name += "_nosp";
+  if (!l.distributed_optimizer) name += "_nodo";
+  if (l.fp8) name += "_fp8";
+  return name;
+}
+
+TrainingConfig trial_config(const TrainingConfig& base, const Trial& t, SearchPolicy policy) {
+  TrainingConfig c = base;
+  const Layout& l = t.layout;
+  c.run_name = t.config_name;
+  c.num_nodes = t.num_nodes;
+  c.gpus_per_node = t.gpus_per_node;
+  c.max_steps = t.max_steps;
+  c.time_limit = t.time_limit;
+  c.global_batch_size = l.gbs;
+  c.micro_batch_size = l.mbs;
+  c.tensor_model_parallel_size = l.tp;
+  c.pipeline_model_parallel_size = l.pp;
+  c.virtual_pipeline_model_parallel_size = l.vp > 1 ? l.vp : 0;
+  c.context_parallel_size = l.cp;
+  c.expert_model_parallel_size = l.ep;
+  c.sequence_parallel = l.sequence_parallel;
+  c.distributed_optimizer = l.distributed_optimizer;
+  c.fp8 = l.fp8;
+  if (policy == SearchPolicy::nemo && t.act_ckpt_layers >= 0) {
+    // NeMo's act-ckpt sweep (block method); T5/mT5 split the layers over encoder and decoder.
+    c.activations_checkpoint_granularity = "full";
+    c.activations_checkpoint_method = "block";
+    c.activations_checkpoint_num_layers = base.model.is_encoder_decoder() ? t.act_ckpt_layers / 2 : t.act_ckpt_layers;
+    c.num_micro_batches_with_partial_activation_checkpoints = t.num_micro_batches_with_partial_activation_checkpoints;
+    c.activations_checkpoint_layers_per_pipeline = t.activations_checkpoint_layers_per_pipeline;
+  } else if (policy == SearchPolicy::model) {
+    c.num_micro_batches_with_partial_activation_checkpoints = -1;
+    c.activations_checkpoint_layers_per_pipeline = -1;
+    if (l.recompute == Recompute::selective) {
+      c.activations_checkpoint_granularity = "selective";
+      c.activations_checkpoint_method = "";
+      c.activations_checkpoint_num_layers = -1;
+    } else if (l.recompute == Recompute::full) {
+      c.activations_checkpoint_granularity = "full";
+      c.activations_checkpoint_method = "block";
+      c.activations_checkpoint_num_layers = layers_per_chunk(base, l);
+    } else {
+      c.activations_checkpoint_granularity = "";
+      c.activations_checkpoint_method = "";
+      c.activations_checkpoint_num_layers = -1;
+    }
+  }
+  return c;
+}
+
+std::vector<std::pair<std::string, std::string>> trial_overrides(const TrainingConfig& c, bool model_policy) {
+  auto opt = [](int v) { return v < 0 ? std::string("null") : std::to_string(v); };
+  auto str = [](const std::string& s) { return s.empty() ? std::string("null") : s; };
+  std::vector<std::pair<std::string, std::string>> out = {
+      {"run.name", c.run_name},
+      {"run.time_limit", c.time_limit},
+      {"trainer.num_nodes", std::to_string(c.num_nodes)},
+      {"trainer.max_steps", std::to_string(c.max_steps)},
+      {"trainer.val_check_interval", std::to_string(c.max_steps)},
+      {"model.global_batch_size", std::to_string(c.global_batch_size)},
+      {"model.micro_batch_size", std::to_string(c.micro_batch_size)},
+      {"model.tensor_model_parallel_size", std::to_string(c.tensor_model_parallel_size)},
+      {"model.pipeline_model_parallel_size", std::to_string(c.pipeline_model_parallel_size)},
+      {"model.virtual_pipeline_model_parallel_size",
+       c.virtual_pipeline_model_parallel_size > 0 ? std::to_string(c.virtual_pipeline_model_parallel_size) : "null"},
+      {"model.activations_checkpoint_granularity", str(c.activations_checkpoint_granularity)},
+      {"model.activations_checkpoint_method", str(c.activations_checkpoint_method)},
+      {"model.activations_checkpoint_num_layers", opt(c.activations_checkpoint_num_layers)},
+      {"model.num_micro_batches_with_partial_activation_checkpoints",
+       opt(c.num_micro_batches_with_partial_activation_checkpoints)},
+      {"model.activations_checkpoint_layers_per_pipeline", opt(c.activations_checkpoint_layers_per_pipeline)},
+  };
+  if (model_policy) {
+    out.push_back({"model.context_parallel_size", std::to_string(c.context_parallel_size)});
+    out.push_back({"model.expert_model_parallel_size", std::to_string(c.expert_model_parallel_size)});
+    out.push_back({"model.sequence_parallel", c.sequence_parallel ? "true" : "false"});
+    out.push_back({"model.optim.name", c.distributed_optimizer ? "distributed_fused_adam" : "fused_adam"});
+    out.push_back({"model.fp8", c.fp8 ? "true" : "false"});
+  }
+  return out;
+}
+
+}  // namespace hp

@@ -1,0 +1,165 @@
+// The search space of the model policy: candidate values per dimension (docs/model_search.md, "Space").
+// Divisibility and memory are hp::estimate's verdict.
+#include <algorithm>
+
+#include "hp/search.hpp"
+
+namespace hp {
+namespace {
+
+int total_layers(const ModelSpec& m) { return m.num_layers + (m.is_encoder_decoder() ? m.num_decoder_layers : 0); }
+
+std::vector<int> powers_of_two_up_to(int limit) {
+  std::vector<int> out;
+  for (int v = 1; v <= limit; v *= 2) out.push_back(v);
+  return out;
+}
+
+std::vector<int> divisors(int n) {
+  std::vector<int> out;
+  for (int d = 1; d <= n; ++d)
+    if (n % d == 0) out.push_back(d);
+  return out;
+}
+
+// Auto vp: interleaving needs pp > 1 (Megatron-Core schedules.py) and layers/pp divisible by vp.
+std::vector<int> vp_values(const SearchSpace& s, int layers, int pp) {
+  if (!s.vp.empty()) return s.vp;
+  if (pp < 2 || layers % pp != 0) return {1};
+  return divisors(layers / pp);
+}
+
+// Recomputation choices for one (pp, vp): none, selective, and full with k layers per chunk.
+// Layout::recompute_num_layers counts layers per pipeline stage, i.e. k * vp (0 = all layers of the stage).
+std::vector<RecomputeChoice> recompute_choices(const SearchSpace& s, int layers, int pp, int vp) {
+  std::vector<RecomputeChoice> out;
+  const int per_chunk = std::max(1, layers / std::max(1, pp * vp));
+  for (Recompute mode : s.recompute_modes) {
+    if (mode != Recompute::full) {
+      out.push_back({mode, 0});
+      continue;
+    }
+    std::vector<int> ks = s.recompute_num_layers;
+    if (ks.empty()) {
+      ks = powers_of_two_up_to(per_chunk - 1);  // partial recompute: 1, 2, 4, ... below all
+      ks.push_back(per_chunk);
+    }
+    for (int k : ks) {
+      if (k <= 0 || k > per_chunk) continue;
+      out.push_back({mode, k == per_chunk ? 0 : k * vp});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+SearchSpace default_space(const ModelSpec& model, const TrainSettings& train, const GpuSpec& gpu, int num_gpus,
+                          int gbs) {
+  SearchSpace s;
+  s.num_gpus = num_gpus;
+  s.gbs = gbs;
+  const int layers = total_layers(model);
+
+  if (!train.tensor_parallel_sizes.empty()) {
+    s.tp = train.tensor_parallel_sizes;
+  } else {
+    // TP stays inside the NVLink domain (Narayanan et al. 2021, "Efficient Large-Scale Language Model
+    // Training on GPU Clusters", Takeaway #1); 16 at most.
+    const int max_tp = std::min({std::max(1, gpu.nvlink_domain_size), 16, num_gpus});
+    for (int tp : powers_of_two_up_to(max_tp))
+      if (model.num_attention_heads % tp == 0 && model.query_groups() % tp == 0) s.tp.push_back(tp);
+  }
+  if (!train.pipeline_parallel_sizes.empty()) {
+    s.pp = train.pipeline_parallel_sizes;
+  } else {
+    for (int pp : divisors(layers))
+      if (pp <= num_gpus) s.pp.push_back(pp);
+  }
+  if (!train.context_parallel_sizes.empty()) {
+    s.cp = train.context_parallel_sizes;
+  } else {
+    // Context parallelism splits the sequence in 2*cp chunks; below ~1k tokens per rank it only adds traffic.
+    for (int cp : powers_of_two_up_to(std::min(16, num_gpus)))
+      if (cp == 1 || model.seq_length / cp >= 1024) s.cp.push_back(cp);
+  }
+  if (!train.expert_parallel_sizes.empty()) {
+    s.ep = train.expert_parallel_sizes;
+  } else if (model.is_moe()) {
+    for (int ep : powers_of_two_up_to(std::min(model.moe_num_experts, num_gpus)))
+      if (model.moe_num_experts % ep == 0) s.ep.push_back(ep);
+  } else {
+    s.ep = {1};
+  }
+  if (!train.micro_batch_sizes.empty()) {
+    s.mbs = train.micro_batch_sizes;
+  } else {
+    for (int mbs : {1, 2, 4, 8})
+      if (mbs <= gbs) s.mbs.push_back(mbs);
+  }
+  s.vp = train.virtual_pipeline_sizes;
+  if (train.recompute_modes.empty()) {
+    s.recompute_modes = {Recompute::none, Recompute::selective, Recompute::full};
+  } else {
+    for (const std::string& m : train.recompute_modes)
+      s.recompute_modes.push_back(m == "full" ? Recompute::full : m == "selective" ? Recompute::selective
+                                                                                   : Recompute::none);
+  }
+  for (int k : train.act_ckpt_layers)
+    if (k > 0) s.recompute_num_layers.push_back(k);
+  s.sequence_parallel = train.sequence_parallel;
+  s.distributed_optimizer = train.distributed_optimizer.empty() ? std::vector<int>{1, 0} : train.distributed_optimizer;
+  s.fp8 = train.fp8 ? std::vector<int>{0, 1} : std::vector<int>{0};
+  if (train.min_model_parallel_size > 0) s.min_model_parallel = train.min_model_parallel_size;
+  if (train.max_model_parallel_size > 0) s.max_model_parallel = train.max_model_parallel_size;
+  return s;
+}
+
+std::uint64_t enumerate_layouts(const ModelSpec& model, const SearchSpace& s, const LayoutVisitor& visit) {
+  const int layers = total_layers(model);
+  std::uint64_t count = 0;
+  Layout l;
+  l.num_gpus = s.num_gpus;
+  l.gbs = s.gbs;
+  const std::vector<int> sp_auto_off{0}, sp_auto_on{1};
+  for (int tp : s.tp) {
+    const std::vector<int>& sps = !s.sequence_parallel.empty() ? s.sequence_parallel : tp > 1 ? sp_auto_on : sp_auto_off;
+    for (int cp : s.cp) {
+      for (int pp : s.pp) {
+        if (tp * pp < s.min_model_parallel || tp * pp > s.max_model_parallel) continue;
+        for (int vp : vp_values(s, layers, pp)) {
+          const std::vector<RecomputeChoice> recomputes = recompute_choices(s, layers, pp, vp);
+          for (int ep : s.ep) {
+            for (int mbs : s.mbs) {
+              for (const RecomputeChoice& rc : recomputes) {
+                for (int sp : sps) {
+                  if (sp && tp == 1 && !s.sequence_parallel.empty() && sps.size() > 1) continue;  // same as off
+                  for (int dopt : s.distributed_optimizer) {
+                    for (int fp8 : s.fp8) {
+                      l.tp = tp;
+                      l.cp = cp;
+                      l.pp = pp;
+                      l.vp = vp;
+                      l.ep = ep;
+                      l.mbs = mbs;
+                      l.recompute = rc.mode;
+                      l.recompute_num_layers = rc.num_layers;
+                      l.sequence_parallel = sp != 0 && tp > 1;
+                      l.distributed_optimizer = dopt != 0;
+                      l.fp8 = fp8 != 0;
+                      ++count;
+                      visit(l);
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return count;
+}
+
+}  // namespace hp

@@ -1,0 +1,136 @@
+// Binding: training HP search (hp::search). The pure-Python wrapper with .to_pandas() is bignlp_hp/search.py.
+#include <pybind11/stl.h>
+
+#include "binding.hpp"
+#include "hp/core.hpp"
+#include "hp/search.hpp"
+
+namespace {
+
+namespace py = pybind11;
+
+py::object opt(int v) { return v < 0 ? py::object(py::none()) : py::object(py::int_(v)); }
+
+const char* recompute_name(hp::Recompute r) {
+  return r == hp::Recompute::full ? "full" : r == hp::Recompute::selective ? "selective" : "none";
+}
+
+py::dict trial_dict(const hp::Trial& t) {
+  const hp::Layout& l = t.layout;
+  py::dict d;
+  d["index"] = t.index;
+  d["tp"] = l.tp;
+  d["pp"] = l.pp;
+  d["cp"] = l.cp;
+  d["ep"] = l.ep;
+  d["vp"] = l.vp;
+  d["mbs"] = l.mbs;
+  d["gbs"] = l.gbs;
+  d["recompute"] = recompute_name(l.recompute);
+  d["act_ckpt_layers"] = opt(t.act_ckpt_layers);
+  d["num_micro_batches_with_partial_activation_checkpoints"] = opt(t.num_micro_batches_with_partial_activation_checkpoints);
+  d["activations_checkpoint_layers_per_pipeline"] = opt(t.activations_checkpoint_layers_per_pipeline);
+  d["sequence_parallel"] = l.sequence_parallel;
+  d["distributed_optimizer"] = l.distributed_optimizer;
+  d["fp8"] = l.fp8;
+  d["nodes"] = t.num_nodes;
+  d["gpus_per_node"] = t.gpus_per_node;
+  d["config_name"] = t.config_name;
+  d["config_path"] = t.config_path;
+  d["time_limit"] = t.time_limit;
+  d["max_steps"] = t.max_steps;
+  d["predicted_step_time_s"] = t.predicted_step_time_s;
+  d["predicted_memory_per_gpu_gib"] = t.predicted_memory_bytes / hp::kGiB;
+  d["reason"] = t.reason;
+  return d;
+}
+
+// Every ranked layout, column by column (cheap to turn into a DataFrame).
+py::dict rows_dict(const hp::SearchResult& r) {
+  std::vector<std::string> name, recompute;
+  std::vector<int> tp, pp, vp, cp, ep, mbs, gbs, act, sp, dopt, fp8, fits;
+  std::vector<double> step, tokens, tflops, mfu, mem;
+  for (const auto& x : r.ranked) {
+    const hp::Layout& l = x.layout;
+    name.push_back(x.name.empty() ? hp::model_run_name(r.family, r.size_b, r.num_nodes, x) : x.name);
+    tp.push_back(l.tp), pp.push_back(l.pp), vp.push_back(l.vp), cp.push_back(l.cp), ep.push_back(l.ep);
+    mbs.push_back(l.mbs), gbs.push_back(l.gbs), recompute.push_back(recompute_name(l.recompute));
+    act.push_back(x.act_ckpt_layers), sp.push_back(l.sequence_parallel), dopt.push_back(l.distributed_optimizer);
+    fp8.push_back(l.fp8), fits.push_back(x.fits);
+    step.push_back(x.step_time_s), tokens.push_back(x.tokens_per_s_per_gpu), tflops.push_back(x.tflops_per_gpu);
+    mfu.push_back(x.mfu), mem.push_back(x.memory_bytes / hp::kGiB);
+  }
+  py::dict d;
+  d["config_name"] = name;
+  d["tp"] = tp, d["pp"] = pp, d["vp"] = vp, d["cp"] = cp, d["ep"] = ep, d["mbs"] = mbs, d["gbs"] = gbs;
+  d["recompute"] = recompute, d["act_ckpt_layers"] = act, d["sequence_parallel"] = sp;
+  d["distributed_optimizer"] = dopt, d["fp8"] = fp8;
+  d["predicted_step_time_s"] = step, d["tokens_per_s_per_gpu"] = tokens, d["tflops_per_gpu"] = tflops;
+  d["mfu"] = mfu, d["memory_per_gpu_gib"] = mem, d["fits"] = fits;
+  return d;
+}
+
+py::dict search(const py::object& config, const std::string& policy, const std::string& results_dir, bool write_files,
+                bool nemo_fix_bugs) {
+  hp::SearchConfig c;
+  if (py::isinstance<py::dict>(config)) {
+    // JSON is YAML: a dict goes through the same parser (and the same checks) as a file.
+    const std::string text = py::module_::import("json").attr("dumps")(config).cast<std::string>();
+    c = hp::parse_search_config(text);
+  } else {
+    c = hp::load_search_config(py::str(config).cast<std::string>());
+  }
+  hp::SearchOptions options;
+  options.policy = policy;
+  options.results_dir = results_dir;
+  options.write_files = write_files;
+  options.nemo_fix_bugs = nemo_fix_bugs;
+  hp::SearchResult r;
+  {
+    py::gil_scoped_release release;
+    r = hp::search(c, options);
+  }
+  py::dict d;
+  d["policy"] = hp::to_string(r.policy);
+  d["model"] = r.plan.model_name;
+  d["gpu"] = r.gpu.name;
+  d["num_nodes"] = r.num_nodes;
+  d["gpus_per_node"] = r.gpus_per_node;
+  d["gbs"] = r.gbs;
+  d["enumerated"] = r.enumerated;
+  d["evaluated"] = r.evaluated;
+  d["feasible"] = r.feasible;
+  d["elapsed_s"] = r.elapsed_s;
+  d["results_dir"] = r.plan.results_dir;
+  d["message"] = r.message;
+  d["suggestions"] = r.suggestions;
+  py::list plan, infeasible;
+  for (const auto& t : r.plan.trials) plan.append(trial_dict(t));
+  for (const auto& x : r.infeasible) {
+    py::dict i;
+    i["reason"] = hp::to_string(x.reason);
+    i["count"] = x.count;
+    i["example"] = hp::describe_layout(x.example);
+    i["example_memory_per_gpu_gib"] = x.example_memory_bytes / hp::kGiB;
+    infeasible.append(i);
+  }
+  d["plan"] = plan;
+  d["infeasible"] = infeasible;
+  d["rows"] = rows_dict(r);
+  return d;
+}
+
+}  // namespace
+
+HP_PY_BINDING(40, [](py::module_& m) {
+  m.def("_search", &search, py::arg("config"), py::arg("policy") = "", py::arg("results_dir") = "",
+        py::arg("write_files") = true, py::arg("nemo_fix_bugs") = false,
+        R"(Training HP search (raw result as a dict; use bignlp_hp.search for the result object).
+
+config: path of a search config YAML (NeMo's search_config format) or a dict with the same keys.
+policy: "model" (rank every layout with the performance model) or "nemo" (NeMo's grid); "" = the config's.
+results_dir: where candidate_configs/, predicted_summary.csv, infeasible_summary.csv and plan.yaml go
+    ("" = train_settings.logs, else ./results).
+write_files: write the results directory.
+nemo_fix_bugs: nemo policy: fix NeMo's known grid bugs.)");
+});

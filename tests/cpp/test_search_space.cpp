@@ -1,0 +1,154 @@
+// The model policy's space: auto lists and Megatron-Core's divisibility rules.
+#include <catch2/catch.hpp>
+
+#include <map>
+
+#include "hp/hardware.hpp"
+#include "hp/search.hpp"
+
+namespace {
+
+hp::ModelSpec gpt_like(int layers, int hidden, int heads, int seq = 2048) {
+  hp::ModelSpec m;
+  m.family = "gpt3";
+  m.num_layers = layers;
+  m.hidden_size = hidden;
+  m.ffn_hidden_size = 4 * hidden;
+  m.num_attention_heads = heads;
+  m.seq_length = seq;
+  return m;
+}
+
+hp::GpuSpec dgx_gpu() {
+  hp::GpuSpec g;
+  g.name = "test";
+  g.nvlink_domain_size = 8;
+  g.peak_fp8_flops_per_s = 0;
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("space: auto lists for a 175B-like model on 1024 GPUs", "[search][space]") {
+  const auto m = gpt_like(96, 12288, 96);
+  hp::TrainSettings train;
+  const auto s = hp::default_space(m, train, dgx_gpu(), 1024, 2048);
+  CHECK(s.tp == std::vector<int>{1, 2, 4, 8});
+  CHECK(s.pp == std::vector<int>{1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 96});
+  CHECK(s.cp == std::vector<int>{1, 2});
+  CHECK(s.ep == std::vector<int>{1});
+  CHECK(s.mbs == std::vector<int>{1, 2, 4, 8});
+  CHECK(s.fp8 == std::vector<int>{0});
+}
+
+TEST_CASE("space: every layout the model accepts obeys Megatron-Core's rules", "[search][space]") {
+  const auto m = gpt_like(24, 4096, 32);
+  hp::TrainSettings train;
+  train.tensor_parallel_sizes = {1, 2, 3, 4, 8};
+  const auto gpu = hp::find_gpu("a100-80gb");
+  const auto s = hp::default_space(m, train, gpu, 96, 1536);
+  std::map<hp::Infeasible, int> reasons;
+  std::uint64_t ok = 0;
+  const auto n = hp::enumerate_layouts(m, s, [&](const hp::Layout& l) {
+    const auto r = hp::estimate(m, l, gpu, hp::default_calibration(gpu)).reason;
+    ++reasons[r];
+    if (r != hp::Infeasible::none && r != hp::Infeasible::out_of_memory) return;
+    ++ok;
+    REQUIRE(96 % (l.tp * l.pp * l.cp) == 0);
+    REQUIRE(32 % l.tp == 0);
+    REQUIRE(24 % (l.pp * l.vp) == 0);
+    REQUIRE(1536 % (l.mbs * l.dp()) == 0);
+    REQUIRE(l.sequence_parallel == (l.tp > 1));
+  });
+  CHECK(n > ok);
+  CHECK(ok > 100);
+  CHECK(reasons[hp::Infeasible::heads_not_divisible] > 0);  // tp 3
+  CHECK(reasons[hp::Infeasible::gpus_not_divisible] > 0);   // e.g. pp 24 x tp 8 > 96 GPUs
+}
+
+TEST_CASE("space: full recompute layers are per stage, all = 0", "[search][space]") {
+  const auto m = gpt_like(24, 4096, 32);
+  hp::TrainSettings train;
+  train.tensor_parallel_sizes = {8};
+  train.pipeline_parallel_sizes = {4};
+  train.virtual_pipeline_sizes = {2};
+  train.micro_batch_sizes = {1};
+  train.recompute_modes = {"full"};
+  train.distributed_optimizer = {1};
+  const auto gpu = dgx_gpu();
+  auto s = hp::default_space(m, train, gpu, 64, 512);
+  s.cp = {1};
+  std::vector<int> layers;
+  hp::enumerate_layouts(m, s, [&](const hp::Layout& l) { layers.push_back(l.recompute_num_layers); });
+  // 24 layers / (pp 4 * vp 2) = 3 per chunk: k = 1, 2 per chunk -> 2, 4 per stage; then all (0).
+  CHECK(layers == std::vector<int>{2, 4, 0});
+}
+
+TEST_CASE("rank: counts add up, ranking is sorted and deterministic", "[search][rank]") {
+  const auto m = gpt_like(24, 4096, 32);
+  hp::TrainSettings train;
+  const auto gpu = hp::find_gpu("a100-80gb");
+  const auto space = hp::default_space(m, train, gpu, 128, 2048);
+  const auto cal = hp::default_calibration(gpu);
+  const auto a = hp::rank_space(m, space, gpu, cal, {});
+  const auto b = hp::rank_space(m, space, gpu, cal, {});
+  REQUIRE(a.feasible > 0);
+  CHECK(a.feasible == a.ranked.size());
+  std::uint64_t rejected = 0;
+  for (const auto& c : a.infeasible) rejected += c.count;
+  CHECK(rejected + a.feasible == a.enumerated);
+  CHECK(a.evaluated <= a.enumerated);
+  for (std::size_t i = 1; i < a.ranked.size(); ++i) REQUIRE_FALSE(hp::rank_less(a.ranked[i], a.ranked[i - 1]));
+  for (const auto& r : a.ranked) REQUIRE(r.fits);
+  REQUIRE(a.ranked.size() == b.ranked.size());
+  for (std::size_t i = 0; i < a.ranked.size(); ++i)
+    REQUIRE(hp::describe_layout(a.ranked[i].layout) == hp::describe_layout(b.ranked[i].layout));
+  // A bigger safety margin can only drop layouts.
+  hp::EstimateOptions tight;
+  tight.memory_margin = 0.5;
+  CHECK(hp::rank_space(m, space, gpu, cal, tight).feasible < a.feasible);
+}
+
+TEST_CASE("select_trials: top shapes first, then the best of each tp x pp", "[search][rank]") {
+  auto row = [](int tp, int pp, int mbs, hp::Recompute rc, double t) {
+    hp::RankedLayout r;
+    r.layout.tp = tp;
+    r.layout.pp = pp;
+    r.layout.mbs = mbs;
+    r.layout.recompute = rc;
+    r.step_time_s = t;
+    return r;
+  };
+  using R = hp::Recompute;
+  const std::vector<hp::RankedLayout> ranked = {
+      row(2, 1, 4, R::none, 1.0), row(2, 1, 4, R::selective, 1.0), row(2, 1, 2, R::none, 1.1),
+      row(2, 1, 1, R::none, 1.2), row(4, 1, 4, R::none, 1.3), row(1, 2, 4, R::none, 1.4), row(4, 1, 2, R::none, 1.5)};
+  const auto picks = hp::select_trials(ranked, 4);
+  REQUIRE(picks.size() == 4);
+  // Top 2 shapes: rows 0 and 2 (row 1 is row 0's slower copy); then the best of (4,1) and (1,2).
+  CHECK(picks[0].index == 0);
+  CHECK(picks[1].index == 2);
+  CHECK(picks[2].index == 4);
+  CHECK(picks[3].index == 5);
+  CHECK(std::string(picks[3].reason) == "best of tp x pp");
+  CHECK(hp::select_trials(ranked, 100).size() == ranked.size());
+  CHECK(hp::select_trials(ranked, 1).size() == 1);
+}
+
+TEST_CASE("space: MoE models search expert parallelism", "[search][space]") {
+  auto m = gpt_like(32, 4096, 32, 4096);
+  m.moe_num_experts = 8;
+  m.moe_topk = 2;
+  m.num_query_groups = 8;
+  hp::TrainSettings train;
+  const auto gpu = hp::find_gpu("h100-sxm");
+  const auto s = hp::default_space(m, train, gpu, 64, 256);
+  CHECK(s.ep == std::vector<int>{1, 2, 4, 8});
+  CHECK(s.cp == std::vector<int>{1, 2, 4});
+  const auto r = hp::rank_space(m, s, gpu, hp::default_calibration(gpu), {});
+  REQUIRE(r.feasible > 0);
+  bool has_ep = false;
+  for (const auto& x : r.ranked) has_ep |= x.layout.ep > 1;
+  CHECK(has_ep);
+  CHECK(hp::model_run_name("mixtral", 47, 8, r.ranked.front()).rfind("mixtral_47b_8nodes_tp_", 0) == 0);
+}
