@@ -9,7 +9,9 @@
 #include "command.hpp"
 #include "hp/core.hpp"
 #include "hp/search.hpp"
+#include "hpfe/search_launch.hpp"
 #include "json.hpp"
+#include "launch_cli.hpp"
 
 namespace {
 
@@ -22,6 +24,7 @@ struct Opts {
   bool profile = false;
   bool nemo_fix_bugs = false;
   bool no_write = false;
+  std::string resume;
 };
 
 // A progress bar on stderr, drawn only when the search has run for more than a second and stderr is a terminal.
@@ -120,19 +123,34 @@ void print_text(const hp::SearchResult& r, int top_n) {
 std::function<int()> setup(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   app.description("Training HP search: rank every parallel layout and write candidate configs and a launch plan");
-  app.add_option("config", o->config, "Search config YAML (NeMo's search_config format)")->required();
+  app.add_option("config", o->config, "Search config YAML (NeMo's search_config format); not with --resume");
   app.add_option("--policy", o->policy, "model (rank every layout with the performance model) or nemo (NeMo's grid); "
                                         "default: train_settings.policy");
-  app.add_option("--executor", o->executor, "none: plan only (write candidate configs and plan.yaml)")
+  app.add_option("--executor", o->executor,
+                 "none: plan only (candidate configs, plan.yaml, each trial's sbatch script); local: run the trials here (Boost.Process, "
+                 "executor.max_concurrent at once); slurm: sbatch each trial (cluster.* keys), poll, collect")
       ->capture_default_str();
+  app.add_option("--resume", o->resume,
+                 "Continue the search in this results directory after a crash or kill -9: finished trials are kept, "
+                 "queued or running Slurm jobs are polled again, nothing finished runs twice");
   app.add_option("--results-dir", o->results_dir, "Results directory (default: train_settings.logs, else ./results)");
   app.add_flag("--json", o->json, "Print one JSON object");
   app.add_flag("--profile", o->profile, "Print the time spent to stderr");
   app.add_flag("--nemo-fix-bugs", o->nemo_fix_bugs, "nemo policy: fix NeMo's known grid bugs");
   app.add_flag("--no-write", o->no_write, "Do not write the results directory");
-  return [o] {
-    if (o->executor != "none")
-      throw hp::ConfigError("--executor", o->executor, "only 'none' (plan and stop) is available in this build");
+  return [o]() -> int {
+    if (!o->resume.empty()) {
+      if (!o->config.empty()) throw hp::ConfigError("--resume", o->resume, "give either a config or --resume DIR");
+      hpfe::RunSpec spec;
+      spec.results_dir = o->resume;
+      spec.executor = o->executor;  // none keeps the executor the run was started with
+      return hpcli::run_plan(spec, true, o->json, "");
+    }
+    if (o->config.empty()) throw hp::ConfigError("config", "", "a search config is required (or --resume DIR)");
+    if (o->executor != "none" && o->executor != "local" && o->executor != "slurm")
+      throw hp::ConfigError("--executor", o->executor, "expected none, local or slurm");
+    if (o->executor != "none" && o->no_write)
+      throw hp::ConfigError("--no-write", "true", "running trials needs the results directory (drop --no-write)");
     const hp::SearchConfig config = hp::load_search_config(o->config);
     hp::SearchOptions options;
     options.policy = o->policy;
@@ -149,6 +167,15 @@ std::function<int()> setup(CLI::App& app) {
                  r.enumerated ? 1e6 * r.evaluate_s / static_cast<double>(r.enumerated) : 0.0,
                  r.elapsed_s - r.evaluate_s);
     const bool none = r.plan.trials.empty();
+    if (!none && !o->no_write) {  // launch the plan (issue 5); none writes the trials' sbatch scripts only
+      hpfe::RunSpec spec = hpfe::run_spec_from_search(config, r, o->executor);
+      if (o->executor == "none") hpfe::launch(spec, false, nullptr);
+    }
+    if (o->executor != "none" && !none) {
+      hpfe::RunSpec spec = hpfe::run_spec_from_search(config, r, o->executor);
+      if (!o->json) print_text(r, config.train.output_top_n);
+      return hpcli::run_plan(spec, false, o->json, o->json ? result_json(r) : "");
+    }
     if (o->json) {
       fmt::print("{}\n", result_json(r));
       return none ? hpcli::kNoFeasible : hpcli::kOk;

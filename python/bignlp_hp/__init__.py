@@ -17,3 +17,4 @@ from ._core import (  # noqa: F401
 from ._core import *  # noqa: F401,F403  (the binding's public functions and classes)
 from .perf import estimate_table, to_pandas  # noqa: F401,E402
 from .search import SearchResult, search  # noqa: F401,E402
+from .trials import TrialResults, collect, resume, run_search  # noqa: F401,E402

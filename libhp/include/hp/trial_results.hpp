@@ -1,0 +1,62 @@
+// Measured results of search trials: NeMo's final_summary / failed_jobs CSVs, and learning from measurements
+// (refit the performance model's efficiency factors, re-rank what has not run).
+// Public header: standard-library types only. Formulas and sources: docs/model_logs.md.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "hp/hardware.hpp"
+#include "hp/logs.hpp"
+#include "hp/nemo_config.hpp"
+#include "hp/perf.hpp"
+
+namespace hp {
+
+/// One trial as the reports see it.
+struct TrialResult {
+  std::string config_name;              ///< run.name (candidate file name without .yaml)
+  TrainingConfig config;                ///< the candidate YAML
+  double predicted_step_time_s = 0;     ///< 0 = no prediction
+  StepTimeStats stats;                  ///< measured (NeMo's rule)
+  Failure failure;                      ///< kind none and stats.valid = measured
+  std::string job_state;                ///< executor's final state ("completed", "timeout", ...)
+  double measured_max_memory_bytes = 0; ///< largest max-allocated memory the logs report (0 = none printed)
+  bool measured() const noexcept { return stats.valid && failure.kind == FailureKind::none; }
+};
+
+/// Model FLOPs per global step as NeMo's compare_throughput.py computes them (GPT-like:
+/// (24 B s h^2 + 4 B s^2 h) 3 L + 6 B s h V; T5/mT5: encoder/decoder layer terms, nemo_autoconfigurator 4.6).
+double nemo_model_flops_per_step(const ModelSpec& model, int global_batch_size);
+
+/// NeMo's Config Name column: tp<tp>_pp<pp>_mbs<mbs>_act_<a>_num_mbs_act_<n>_act_per_pipe_<k>.
+std::string nemo_config_name(const TrainingConfig& config);
+
+/// final_summary_<N>nodes.csv: NeMo's 20 columns in NeMo's order, then CP, EP, VP, Predicted Time per Step,
+/// Prediction Error %, Time per Step Stddev, Max Allocated Memory GiB (from the logs; empty when not printed). Measured trials only, fastest first (NeMo sorts by time per step).
+std::string final_summary_csv(const std::vector<TrialResult>& results);
+/// failed_jobs_<N>nodes.csv: NeMo's first 15 columns, Error Message, then Failure Class, Evidence Source, Config Name.
+std::string failed_jobs_csv(const std::vector<TrialResult>& results);
+/// The fastest measured trial, or nullptr when none was measured.
+const TrialResult* best_trial(const std::vector<TrialResult>& results);
+
+/// One measured layout for learning.
+struct MeasuredLayout {
+  Layout layout;
+  double measured_step_time_s = 0;
+};
+
+struct Refit {
+  Calibration calibration;   ///< prior with gemm_efficiency / comm_efficiency rescaled
+  double compute_scale = 1;  ///< measured / predicted factor on compute + bubble + optimizer time
+  double comm_scale = 1;     ///< factor on exposed communication time
+  int num_trials = 0;
+};
+
+/// Fit measured ~ a (compute + bubble + optimizer) + b (exposed communication) + overhead by least squares over
+/// the measured layouts (a = b when fewer than 2 trials or the 2-factor fit is not positive), then divide the
+/// prior's efficiencies by a and b. Fewer than 1 trial returns the prior.
+Refit refit_calibration(const ModelSpec& model, const GpuSpec& gpu, const Calibration& prior,
+                        const std::vector<MeasuredLayout>& measured);
+
+}  // namespace hp

@@ -1,0 +1,222 @@
+// Binding: log parsing, executors (with a Python subclass of the Executor interface: pybind11 trampoline),
+// running a search's trials, collect. Pure-Python helpers (to_pandas) are in bignlp_hp/trials.py.
+#include <pybind11/functional.h>
+#include <pybind11/stl.h>
+
+#include "binding.hpp"
+#include "hp/core.hpp"
+#include "hp/logs.hpp"
+#include "hp/search.hpp"
+#include "hpfe/executor.hpp"
+#include "hpfe/runner.hpp"
+#include "hpfe/search_launch.hpp"
+
+namespace {
+
+namespace py = pybind11;
+
+// Python subclasses override name/submit/poll/cancel (and optionally max_concurrent, reattachable, poll_interval_s).
+class PyExecutor : public hpfe::Executor {
+ public:
+  using hpfe::Executor::Executor;
+  std::string name() const override { PYBIND11_OVERRIDE_PURE(std::string, hpfe::Executor, name, ); }
+  std::string submit(const hpfe::JobRequest& r) override { PYBIND11_OVERRIDE_PURE(std::string, hpfe::Executor, submit, r); }
+  hpfe::JobStatus poll(const std::string& id) override { PYBIND11_OVERRIDE_PURE(hpfe::JobStatus, hpfe::Executor, poll, id); }
+  void cancel(const std::string& id) override { PYBIND11_OVERRIDE_PURE(void, hpfe::Executor, cancel, id); }
+  int max_concurrent() const override { PYBIND11_OVERRIDE(int, hpfe::Executor, max_concurrent, ); }
+  bool reattachable() const override { PYBIND11_OVERRIDE(bool, hpfe::Executor, reattachable, ); }
+  double poll_interval_s() const override { PYBIND11_OVERRIDE(double, hpfe::Executor, poll_interval_s, ); }
+  std::string find_job(const hpfe::JobRequest& r) override { PYBIND11_OVERRIDE(std::string, hpfe::Executor, find_job, r); }
+};
+
+py::dict log_dict(const hp::TrainingLog& log) {
+  hp::StepTimeStats st = hp::nemo_step_time(log.step_times_s);
+  py::dict d;
+  d["path"] = log.path;
+  d["format"] = hp::to_string(log.format);
+  d["iterations"] = log.iterations;
+  d["step_times_s"] = log.step_times_s;
+  d["tflops_per_gpu"] = log.tflops_per_gpu;
+  py::list memory;
+  for (const auto& m : log.memory)
+    memory.append(py::dict(py::arg("rank") = m.rank, py::arg("iteration") = m.iteration,
+                           py::arg("allocated_bytes") = m.allocated_bytes, py::arg("max_allocated_bytes") = m.max_allocated_bytes,
+                           py::arg("reserved_bytes") = m.reserved_bytes, py::arg("max_reserved_bytes") = m.max_reserved_bytes));
+  d["memory"] = memory;
+  d["step_time_s"] = st.valid ? py::object(py::float_(st.mean_s)) : py::object(py::none());
+  d["step_time_stddev_s"] = st.stddev_s;
+  d["failure"] = hp::to_string(log.failure.kind);
+  d["evidence"] = log.failure.evidence;
+  d["source"] = log.failure.source;
+  return d;
+}
+
+py::dict state_dict(const hpfe::TrialState& t) {
+  py::dict d;
+  d["config_name"] = t.plan.config_name;
+  d["config_path"] = t.plan.config_path;
+  d["job_id"] = t.job_id;
+  d["state"] = t.phase == hpfe::TrialPhase::pending ? "queued" : hpfe::to_string(t.job.state);
+  d["scheduler_state"] = t.job.scheduler_state;
+  d["exit_code"] = t.job.exit_code;
+  d["signal"] = t.job.signal;
+  d["step_time_s"] = t.stats.valid ? py::object(py::float_(t.stats.mean_s)) : py::object(py::none());
+  d["predicted_step_time_s"] = t.plan.predicted_step_time_s;
+  d["repredicted_step_time_s"] = t.repredicted_step_time_s > 0 ? py::object(py::float_(t.repredicted_step_time_s)) : py::object(py::none());
+  d["failure"] = hp::to_string(t.failure.kind);
+  d["evidence"] = t.failure.evidence;
+  return d;
+}
+
+py::dict outcome_dict(const hpfe::LaunchOutcome& out, const std::string& dir) {
+  py::list trials;
+  for (const auto& t : out.states) trials.append(state_dict(t));
+  py::dict d;
+  d["results_dir"] = dir;
+  d["trials"] = trials;
+  d["interrupted"] = out.interrupted;
+  d["num_measured"] = out.reports.num_measured;
+  d["num_failed"] = out.reports.num_failed;
+  d["files"] = out.reports.files;
+  d["message"] = out.reports.message;
+  return d;
+}
+
+// executor: "local" / "slurm" / "none" (settings from the config) or an Executor instance (a Python subclass).
+hpfe::LaunchOutcome run_spec(const hpfe::RunSpec& spec, const py::object& executor, bool resume) {
+  if (py::isinstance<hpfe::Executor>(executor)) {
+    auto& ex = executor.cast<hpfe::Executor&>();
+    return hpfe::launch_with(spec, ex, resume, nullptr);  // the GIL stays held: Python methods are called
+  }
+  hpfe::RunSpec s = spec;
+  if (!resume) s.executor = executor.cast<std::string>();
+  py::gil_scoped_release release;
+  return hpfe::launch(s, resume, nullptr);
+}
+
+hp::SearchConfig load_config(const py::object& config) {
+  if (py::isinstance<py::dict>(config))
+    return hp::parse_search_config(py::module_::import("json").attr("dumps")(config).cast<std::string>());
+  return hp::load_search_config(py::str(config).cast<std::string>());
+}
+
+py::dict collect_dict(const std::string& dir) {
+  auto results = hpfe::collect_results(dir);
+  hpfe::ReportFiles rep = hpfe::write_reports(dir, results);
+  py::dict cols;
+  std::vector<std::string> name, failure, evidence;
+  std::vector<int> tp, pp, mbs, nodes;
+  std::vector<py::object> step, predicted;
+  for (const auto& r : results) {
+    name.push_back(r.config_name), failure.push_back(hp::to_string(r.failure.kind)), evidence.push_back(r.failure.evidence);
+    tp.push_back(r.config.tensor_model_parallel_size), pp.push_back(r.config.pipeline_model_parallel_size);
+    mbs.push_back(r.config.micro_batch_size), nodes.push_back(r.config.num_nodes);
+    step.push_back(r.measured() ? py::object(py::float_(r.stats.mean_s)) : py::object(py::none()));
+    predicted.push_back(r.predicted_step_time_s > 0 ? py::object(py::float_(r.predicted_step_time_s)) : py::object(py::none()));
+  }
+  cols["config_name"] = name, cols["tp"] = tp, cols["pp"] = pp, cols["mbs"] = mbs, cols["nodes"] = nodes;
+  cols["step_time_s"] = step, cols["predicted_step_time_s"] = predicted, cols["failure"] = failure;
+  cols["evidence"] = evidence;
+  py::dict d;
+  d["results_dir"] = dir;
+  d["rows"] = cols;
+  d["files"] = rep.files;
+  d["message"] = rep.message;
+  d["num_measured"] = rep.num_measured;
+  d["num_failed"] = rep.num_failed;
+  return d;
+}
+
+void bind_trials(py::module_& m) {
+  m.def("parse_log", [](const std::string& path) { return log_dict(hp::parse_log_file(path)); }, py::arg("path"),
+        R"(Parse one training log (TensorBoard events, NeMo or Megatron-LM console output).
+
+Returns a dict: format, iterations, step_times_s, tflops_per_gpu, memory, step_time_s (NeMo's rule: mean after
+5 warm-up steps, None with fewer than 7 points), step_time_stddev_s, failure (cuda_oom, nccl_timeout, nccl_error,
+slurm_node_fail, slurm_timeout, slurm_cancelled, nonzero_exit, no_steps or none), evidence, source.)");
+
+  py::class_<hpfe::JobRequest>(m, "JobRequest", "What to run for one trial (an argument vector, never a shell string).")
+      .def(py::init<>())
+      .def_readwrite("name", &hpfe::JobRequest::name)
+      .def_readwrite("argv", &hpfe::JobRequest::argv)
+      .def_readwrite("env", &hpfe::JobRequest::env)
+      .def_readwrite("work_dir", &hpfe::JobRequest::work_dir)
+      .def_readwrite("num_nodes", &hpfe::JobRequest::num_nodes)
+      .def_readwrite("gpus_per_node", &hpfe::JobRequest::gpus_per_node)
+      .def_readwrite("time_limit_s", &hpfe::JobRequest::time_limit_s)
+      .def_readwrite("stdout_path", &hpfe::JobRequest::stdout_path)
+      .def_readwrite("stderr_path", &hpfe::JobRequest::stderr_path)
+      .def_readwrite("script_path", &hpfe::JobRequest::script_path);
+
+  py::class_<hpfe::JobStatus>(m, "JobStatus", "How a job stands: state is pending, running, completed, failed, "
+                                              "timeout, cancelled, node_fail or lost.")
+      .def(py::init([](const std::string& state, int exit_code, int signal, const std::string& scheduler_state) {
+             return hpfe::JobStatus{hpfe::job_state_from_string(state), exit_code, signal, scheduler_state};
+           }),
+           py::arg("state"), py::arg("exit_code") = 0, py::arg("signal") = 0, py::arg("scheduler_state") = "")
+      .def_property("state", [](const hpfe::JobStatus& s) { return std::string(hpfe::to_string(s.state)); },
+                    [](hpfe::JobStatus& s, const std::string& v) { s.state = hpfe::job_state_from_string(v); })
+      .def_readwrite("exit_code", &hpfe::JobStatus::exit_code)
+      .def_readwrite("signal", &hpfe::JobStatus::signal)
+      .def_readwrite("scheduler_state", &hpfe::JobStatus::scheduler_state)
+      .def("finished", &hpfe::JobStatus::finished)
+      .def("__repr__", [](const hpfe::JobStatus& s) {
+        return "JobStatus(state='" + std::string(hpfe::to_string(s.state)) + "', exit_code=" + std::to_string(s.exit_code) +
+               ", signal=" + std::to_string(s.signal) + ")";
+      });
+
+  py::class_<hpfe::Executor, PyExecutor>(m, "Executor", R"(How trials run. Subclass it in Python and override
+name(), submit(request) -> job id, poll(job_id) -> JobStatus, cancel(job_id); optionally max_concurrent() (0 = no
+limit), reattachable() (jobs outlive this process), poll_interval_s().)")
+      .def(py::init<>())
+      .def("name", &hpfe::Executor::name)
+      .def("submit", &hpfe::Executor::submit, py::arg("request"))
+      .def("poll", &hpfe::Executor::poll, py::arg("job_id"))
+      .def("cancel", &hpfe::Executor::cancel, py::arg("job_id"))
+      .def("max_concurrent", &hpfe::Executor::max_concurrent)
+      .def("reattachable", &hpfe::Executor::reattachable)
+      .def("poll_interval_s", &hpfe::Executor::poll_interval_s)
+      .def("find_job", &hpfe::Executor::find_job, py::arg("request"))
+      .def("wait", &hpfe::Executor::wait, py::arg("job_id"), py::arg("timeout_s") = 0.0);
+
+  m.def("make_executor",
+        [](const std::string& kind, const std::map<std::string, std::string>& settings) {
+          return hpfe::make_executor(hpfe::executor_options_from_config(settings, kind));
+        },
+        py::arg("kind"), py::arg("settings") = std::map<std::string, std::string>{},
+        R"(A built-in executor: "none", "local" or "slurm"; settings are the config's executor.* / cluster.* keys
+(e.g. {"executor.max_concurrent": "2", "cluster.partition": "batch"}).)");
+
+  m.def("render_sbatch_script",
+        [](const hpfe::JobRequest& r, const std::map<std::string, std::string>& settings) {
+          return hpfe::render_sbatch_script(r, hpfe::executor_options_from_config(settings, "slurm").slurm);
+        },
+        py::arg("request"), py::arg("settings") = std::map<std::string, std::string>{},
+        "The sbatch script the slurm executor submits for a request (every value quoted).");
+
+  m.def("_run_search",
+        [](const py::object& config, const py::object& executor, const std::string& results_dir) {
+          hp::SearchConfig c = load_config(config);
+          hp::SearchOptions options;
+          options.results_dir = results_dir;
+          hp::SearchResult r = hp::search(c, options);
+          if (r.plan.trials.empty()) throw hp::NoFeasibleLayoutError(r.message);
+          std::string kind = py::isinstance<py::str>(executor) ? executor.cast<std::string>() : "python";
+          hpfe::RunSpec spec = hpfe::run_spec_from_search(c, r, kind);
+          return outcome_dict(run_spec(spec, executor, false), spec.results_dir);
+        },
+        py::arg("config"), py::arg("executor") = "local", py::arg("results_dir") = "");
+  m.def("_resume",
+        [](const std::string& dir, const py::object& executor) {
+          hpfe::RunSpec spec;
+          spec.results_dir = dir;
+          py::object ex = executor.is_none() ? py::object(py::str("")) : executor;
+          return outcome_dict(run_spec(spec, ex, true), dir);
+        },
+        py::arg("results_dir"), py::arg("executor") = py::none());
+  m.def("_collect", &collect_dict, py::arg("results_dir"));
+}
+
+}  // namespace
+
+HP_PY_BINDING(50, bind_trials);
