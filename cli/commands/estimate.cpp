@@ -62,6 +62,7 @@ void add_layout_options(CLI::App& app, Opts& o) {
   app.add_flag("--distributed-optimizer,!--no-distributed-optimizer", l.distributed_optimizer,
                "shard optimizer state over DP (default on)");
   app.add_flag("--fp8", l.fp8, "FP8 GEMMs (Transformer Engine)");
+  app.add_flag("--grad-reduce-in-fp32", l.grad_reduce_in_fp32, "fp32 gradient buffer and reduction (else bf16)");
   app.add_flag("--tp-comm-overlap", l.tp_comm_overlap, "overlap TP communication with GEMMs");
   app.add_flag("--flash-attention,!--no-flash-attention", l.flash_attention, "fused attention (default on)");
   app.add_flag("--lora", l.lora, "LoRA fine-tuning (frozen base weights)");

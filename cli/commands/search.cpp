@@ -127,7 +127,7 @@ std::function<int()> setup(CLI::App& app) {
   app.add_option("--policy", o->policy, "model (rank every layout with the performance model) or nemo (NeMo's grid); "
                                         "default: train_settings.policy");
   app.add_option("--executor", o->executor,
-                 "none: plan only (write candidate configs and plan.yaml); local: run the trials here (Boost.Process, "
+                 "none: plan only (candidate configs, plan.yaml, each trial's sbatch script); local: run the trials here (Boost.Process, "
                  "executor.max_concurrent at once); slurm: sbatch each trial (cluster.* keys), poll, collect")
       ->capture_default_str();
   app.add_option("--resume", o->resume,

@@ -30,6 +30,9 @@ void print_json(const hp::ValidationReport& r) {
   for (const auto& s : r.step_time) steps.push_back(stats_json(s));
   for (const auto& s : r.memory) memory.push_back(stats_json(s));
   j.raw("step_time", hpcli::json_array(steps)).raw("memory", hpcli::json_array(memory));
+  std::vector<std::string> oom;
+  for (const auto& id : r.predicted_out_of_memory) oom.push_back(hpcli::json_string(id));
+  j.raw("predicted_out_of_memory", hpcli::json_array(oom));
   hpcli::JsonObject skipped;
   for (const auto& kv : r.skipped) skipped.integer(kv.first, kv.second);
   j.raw("skipped", skipped.dump());
@@ -57,6 +60,10 @@ void print_table(const hp::ValidationReport& r, bool list_runs) {
   row(r.korthikanti);
   fmt::print("\n{:<58} {:>5} {:>9} {:>9}\n", "memory", "items", "mean |%|", "max |%|");
   for (const auto& s : r.memory) row(s);
+  std::string oom;
+  for (const auto& id : r.predicted_out_of_memory) oom += (oom.empty() ? "" : " ") + id;
+  fmt::print("measured runs predicted not to fit: {} of {}{}\n", r.predicted_out_of_memory.size(), r.num_evaluated,
+             oom.empty() ? "" : " (rows " + oom + ")");
   fmt::print("\nnot evaluated:\n");
   for (const auto& kv : r.skipped) fmt::print("  {:>4}  {}\n", kv.second, kv.first);
   if (list_runs) {

@@ -11,6 +11,8 @@ source, see libhp/data/README.md). Added here, each listed in the row's derived_
     stages; the paper's Figure 1 memory values are reproduced only with it (published_runs.md section 6).
   - flash_attention=no for 2021-2022 papers and Megatron-DeepSpeed/FSDP runs (before fused attention);
     empty (= yes, the modern default) otherwise.
+  - grad_reduce_in_fp32=yes for the same rows (Megatron-LM accumulated bf16/fp16 gradients in fp32); empty
+    (= no: bf16 gradients, as the NeMo / Megatron-Bridge performance recipes set) otherwise.
   - sequence_parallel=no for narayanan2021 (SP was introduced later, by Korthikanti et al. 2022).
   - vocab_size=256000 for Nemotron rows that leave it empty (NeMo Nemotron configs; the dgxc Nemotron rows
     publish 256000).
@@ -25,7 +27,7 @@ KEEP = ["row_id", "source_key", "source_location", "source_version", "task", "mo
         "num_gpus", "tp", "pp", "vp", "cp", "ep", "etp", "dp", "mbs", "gbs", "sequence_parallel", "recompute",
         "precision", "distributed_optimizer", "framework", "tflops_per_gpu", "mfu_pct", "hfu_pct",
         "tokens_per_sec_per_gpu", "step_time_s", "memory_per_gpu_gb", "derived_fields", "quality_flags"]
-ADDED = ["flash_attention", "split"]
+ADDED = ["flash_attention", "grad_reduce_in_fp32", "split"]
 OLD = {"narayanan2021", "korthikanti2022", "bloom_bigscience", "opt2022"}
 
 
@@ -50,6 +52,7 @@ def main(src, dst_csv, dst_cpp):
             o["vocab_size"] = "256000"
             derived.append("vocab_size (NeMo Nemotron config, as in the dgxc Nemotron rows)")
         o["flash_attention"] = "no" if r["source_key"] in OLD else ""
+        o["grad_reduce_in_fp32"] = "yes" if r["source_key"] in OLD else ""
         o["split"] = "fit" if int(r["row_id"]) % 2 == 1 else "holdout"
         o["derived_fields"] = ";".join(derived)
         out.append(o)

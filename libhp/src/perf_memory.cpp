@@ -87,7 +87,7 @@ double in_flight_layers(const Shape& s, int rank) {
 MemoryBreakdown stage_memory(const Shape& s, const Layout& l, const Calibration& c, int rank) {
   MemoryBreakdown m;
   m.pipeline_rank = rank;
-  // Weights bf16 (2 B), fp32 gradient buffer (4 B), Adam fp32 master + two moments (12 B), the latter sharded
+  // Weights bf16 (2 B), gradient buffer (4 B fp32 or 2 B bf16), Adam fp32 master + two moments (12 B), the latter sharded
   // over the data-parallel (x context-parallel) group by the distributed optimizer; experts over expert-DP.
   const StageParams p = stage_params(s, rank);
   const double dp_group = s.dp * s.cp;
@@ -97,10 +97,10 @@ MemoryBreakdown stage_memory(const Shape& s, const Layout& l, const Calibration&
   if (l.lora) {  // frozen base weights: no gradients or optimizer state (adapters are negligible)
     m.embedding_state_bytes = 2 * p.embedding;
   } else {
-    m.gradients_bytes = 4 * (p.dense + p.expert);
+    m.gradients_bytes = (l.grad_reduce_in_fp32 ? 4 : 2) * (p.dense + p.expert);
     m.optimizer_bytes = l.distributed_optimizer ? 12 * p.dense / dp_group + 12 * p.expert / expert_dp
                                                 : 12 * (p.dense + p.expert);
-    m.embedding_state_bytes = p.embedding * (6 + (l.distributed_optimizer ? 12 / dp_group : 12));
+    m.embedding_state_bytes = p.embedding * ((l.grad_reduce_in_fp32 ? 6 : 4) + (l.distributed_optimizer ? 12 / dp_group : 12));
   }
 
   // Activations of the transformer layers held at the peak of the schedule.

@@ -161,7 +161,7 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
     t.pp_comm_s = 2 * s.vp * m * bytes / (bw * eff_comm);
   }
 
-  // DP: gradients (fp32) reduce-scattered and bf16 parameters all-gathered with the distributed optimizer,
+  // DP: gradients (fp32 or bf16) reduce-scattered and bf16 parameters all-gathered with the distributed optimizer,
   // else an fp32 all-reduce; overlapped with one micro-batch's backward / forward when enabled.
   StageParams p = stage_params(s, 0);
   if (l.lora) p = StageParams{};  // adapters only: negligible gradients and optimizer state
@@ -172,11 +172,12 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   };
   const double bw_dp = group_bandwidth(gpu, s.tp * s.cp, s.dp) * eff_comm;
   double reduce_s = 0, gather_s = 0;
+  const double grad_bytes = l.grad_reduce_in_fp32 ? 4 : 2;
   if (l.distributed_optimizer) {
-    reduce_s = (ring(p.dense, dense_n, 4) + ring(p.expert, expert_n, 4)) / bw_dp;
+    reduce_s = (ring(p.dense, dense_n, grad_bytes) + ring(p.expert, expert_n, grad_bytes)) / bw_dp;
     gather_s = (ring(p.dense, dense_n, 2) + ring(p.expert, expert_n, 2)) / bw_dp;
   } else {
-    reduce_s = 2 * (ring(p.dense, dense_n, 4) + ring(p.expert, expert_n, 4)) / bw_dp;
+    reduce_s = 2 * (ring(p.dense, dense_n, grad_bytes) + ring(p.expert, expert_n, grad_bytes)) / bw_dp;
   }
   const double fwd_window = gemm_mb / gemm_passes + attn_mb / attn_passes;
   const double bwd_window = 2 * fwd_window;
@@ -184,7 +185,7 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
                 (l.overlap_param_gather ? std::max(0.0, gather_s - fwd_window) : gather_s);
 
   // Optimizer: memory-bound Adam over the local shard, ~30 bytes per parameter (fp32 master, m, v read and
-  // written, fp32 gradient read, bf16 parameter written).
+  // written, gradient read, bf16 parameter written).
   const double local = l.distributed_optimizer ? p.dense / dense_n + p.expert / expert_n : p.dense + p.expert;
   t.optimizer_s = 30 * local / gpu.memory_bandwidth_bytes_per_s;
   t.overhead_s = c.step_overhead_s;

@@ -120,6 +120,7 @@ void fill_layout(const Cells& c, const std::string& task, Layout& l) {
   l.recompute_micro_batches = c.text("recompute_micro_batches").empty() ? -1 : c.integer("recompute_micro_batches", 0);
   l.distributed_optimizer = c.flag("distributed_optimizer", true);
   l.flash_attention = c.flag("flash_attention", true);
+  l.grad_reduce_in_fp32 = c.flag("grad_reduce_in_fp32", false);
   l.tp_comm_overlap = c.flag("tp_comm_overlap", false);
   l.lora = task == "lora";
   l.uneven_pipeline = c.flag("uneven_pipeline", true);  // a measured run with uneven stages was set up for them

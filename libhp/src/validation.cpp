@@ -66,6 +66,7 @@ void figure1_memory(std::vector<ErrorStats>& out, const std::vector<Calibration>
     l.gbs = f.gbs;  // Table 3, DP = 1
     l.flash_attention = false;
     l.distributed_optimizer = false;
+    l.grad_reduce_in_fp32 = true;  // Megatron-LM 2022: fp32 gradient accumulation (18 B per parameter)
     const Estimate b = estimate(m, l, gpu, cal);
     l.sequence_parallel = true;
     l.recompute = Recompute::selective;
@@ -114,6 +115,7 @@ ValidationReport validate_runs(const std::vector<RunRecord>& runs, const std::ve
       ++skipped["no measured step time"];
       continue;
     }
+    if (e.reason == Infeasible::out_of_memory) rep.predicted_out_of_memory.push_back(r.row_id);
     RunCheck c;
     c.row_id = r.row_id;
     c.source_key = r.source_key;

@@ -154,6 +154,7 @@ void bind_classes(py::module_& m) {
       .def_readwrite("recompute_num_layers", &hp::Layout::recompute_num_layers)
       .def_readwrite("recompute_micro_batches", &hp::Layout::recompute_micro_batches)
       .def_readwrite("distributed_optimizer", &hp::Layout::distributed_optimizer)
+      .def_readwrite("grad_reduce_in_fp32", &hp::Layout::grad_reduce_in_fp32)
       .def_readwrite("fp8", &hp::Layout::fp8)
       .def_readwrite("overlap_grad_reduce", &hp::Layout::overlap_grad_reduce)
       .def_readwrite("overlap_param_gather", &hp::Layout::overlap_param_gather)

@@ -45,6 +45,7 @@ hp::Layout korthikanti_layout(const Fig1& f, bool sp_selective) {
   l.gbs = f.gbs;
   l.flash_attention = false;  // 2022: attention scores are materialised
   l.distributed_optimizer = false;
+  l.grad_reduce_in_fp32 = true;  // 18 bytes per parameter (Megatron-LM 2022)
   l.sequence_parallel = sp_selective;
   l.recompute = sp_selective ? hp::Recompute::selective : hp::Recompute::none;
   return l;

@@ -1,6 +1,7 @@
 // Performance model: hardware catalogue, FLOPs definition, parameter counts, time structure.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 
@@ -144,4 +145,40 @@ TEST_CASE("a NeMo training config gives the layout", "[perf]") {
   CHECK(l.sequence_parallel);
   c.activations_checkpoint_granularity = "selective";
   CHECK(hp::layout_from_nemo(c).recompute == hp::Recompute::selective);
+}
+
+TEST_CASE("every catalogue model, GPU and layout of a grid gives finite numbers or a reason", "[perf]") {
+  int feasible = 0, total = 0;
+  for (const auto& entry : hp::model_catalog())
+    for (const auto& gpu : hp::gpu_catalog()) {
+      const hp::Calibration cal = hp::default_calibration(gpu);
+      for (int tp : {1, 2, 8})
+        for (int pp : {1, 4})
+          for (int vp : {1, 2})
+            for (int cp : {1, 2})
+              for (auto rc : {hp::Recompute::none, hp::Recompute::selective, hp::Recompute::full}) {
+                hp::Layout l;
+                l.num_gpus = 64;
+                l.gbs = 512;
+                l.tp = tp;
+                l.pp = pp;
+                l.vp = vp;
+                l.cp = cp;
+                l.recompute = rc;
+                l.sequence_parallel = tp > 1;
+                l.fp8 = gpu.peak_fp8_flops_per_s > 0 && tp == 8;
+                const hp::Estimate e = hp::estimate(entry.model, l, gpu, cal);
+                ++total;
+                if (e.reason != hp::Infeasible::none && e.reason != hp::Infeasible::out_of_memory) continue;
+                ++feasible;
+                INFO(entry.key << " " << gpu.name << " tp" << tp << " pp" << pp << " vp" << vp << " cp" << cp);
+                REQUIRE(std::isfinite(e.time.step_time_s));
+                REQUIRE(e.time.step_time_s > 0);
+                REQUIRE(std::isfinite(e.memory.total_bytes));
+                REQUIRE(e.memory.activations_bytes > 0);
+                REQUIRE(e.mfu > 0);
+                REQUIRE(e.mfu < 1);
+              }
+    }
+  CHECK(feasible > total / 4);
 }

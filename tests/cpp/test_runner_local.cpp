@@ -78,6 +78,13 @@ TEST_CASE("local executor: search plan end to end with the fake trainer", "[runn
   CHECK(best.stats.mean_s == Approx(1.95));  // fake trainer: 1 + 0.25 tp + 0.5 pp + 0.4 / mbs
   CHECK(best.failure.kind == hp::FailureKind::none);
 
+  // Learning: trials that started after the first measurements were re-predicted with the refit factors, and
+  // the refit brings the prediction of the tp=2 layout near what it measured (the plan's was ~3x too fast).
+  const auto& tp2 = find(out.states, "tp_2_pp_1_mbs_1");
+  REQUIRE(tp2.repredicted_step_time_s > 0);
+  CHECK(tp2.repredicted_step_time_s == Approx(2.4).epsilon(0.25));
+  CHECK(tp2.plan.predicted_step_time_s < 2.4 / 2);
+
   // Reports: NeMo's files, the fastest measured candidate as the optimal config.
   std::string fr = dir + "/final_result/";
   std::string summary = slurp(fr + "final_summary_1nodes.csv");

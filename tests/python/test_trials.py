@@ -150,3 +150,18 @@ def test_cli_collect_every_trial_failed(cli, tmp_path):
     failed = (tmp_path / "results" / "final_result" / "failed_jobs_1nodes.csv").read_text().splitlines()
     assert len(failed) == 7 and failed[0].startswith("Model Name,Model Size")
     assert cli.run("collect", tmp_path / "nothing").returncode == 3
+
+
+def test_metacharacters_in_config_values_stay_data(cli, tmp_path):
+    marker = tmp_path / "pwned"
+    cfg = fake_config(tmp_path, f'--behave "$(touch {marker})=ok" --behave "; touch {marker}=ok" --behave \'`touch {marker}`=ok\'')
+    r = cli.run("search", cfg, "--executor", "local", "--json")
+    out = json.loads(r.stdout)
+    assert out["run"]["num_measured"] == 3
+    assert not marker.exists()
+    # the none executor's sbatch scripts carry the same words single-quoted
+    r = cli.run("search", cfg, "--results-dir", tmp_path / "planned")
+    assert r.returncode == 0, r.stderr
+    script = next((tmp_path / "planned" / "training_logs").glob("*/launch_*.sh")).read_text()
+    assert f"'$(touch {marker})=ok'" in script and f"'; touch {marker}=ok'" in script
+    assert not marker.exists()

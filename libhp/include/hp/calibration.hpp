@@ -60,6 +60,8 @@ struct ValidationReport {
   ErrorStats fit_dense_unflagged;
   ErrorStats korthikanti;                ///< the eight Korthikanti 2022 step times; target: mean <= 5 %
   std::vector<ErrorStats> memory;        ///< BLOOM rows (measured) and Korthikanti Figure 1 (formula values)
+  /// Rows that ran (a measured time) but are predicted not to fit in GPU memory: a too pessimistic memory model.
+  std::vector<std::string> predicted_out_of_memory;
   std::vector<RunCheck> runs;
 };
 

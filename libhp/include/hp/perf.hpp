@@ -30,6 +30,9 @@ struct Layout {
   int recompute_num_layers = 0;            ///< full: layers per pipeline stage recomputed (0 = all)
   int recompute_micro_batches = -1;        ///< full, partial: micro-batches with recompute (-1 = all)
   bool distributed_optimizer = true;
+  /// fp32 gradient buffer and reduction (Megatron-LM's default with bf16); off = bf16 gradients, as the NeMo /
+  /// Megatron-Bridge performance recipes set (grad_reduce_in_fp32 = False) and Megatron-Core DDP's default.
+  bool grad_reduce_in_fp32 = false;
   bool fp8 = false;                        ///< FP8 GEMMs (else BF16)
   bool overlap_grad_reduce = true;
   bool overlap_param_gather = true;
@@ -121,7 +124,7 @@ struct Calibration {
 };
 
 struct EstimateOptions {
-  double memory_margin = 0.0;  ///< fraction of GPU memory kept free (0.05 = 5%)
+  double memory_margin = 0.0;  ///< fraction of GPU memory kept free (0.05 = 5%; negative = tolerate that much over)
 };
 
 struct TrainingConfig;  // hp/nemo_config.hpp
