@@ -45,7 +45,7 @@ void add_model_options(CLI::App& app, Opts& o) {
 void add_layout_options(CLI::App& app, Opts& o) {
   hp::Layout& l = o.layout;
   app.add_option("--gpu", o.gpu, "GPU (catalogue name or alias)")->capture_default_str();
-  app.add_option("--gpu-file", o.gpu_file, "YAML file with your own GPUs (see docs/usage/performance_model.md)");
+  app.add_option("--gpu-file", o.gpu_file, "YAML file with your own GPUs (see docs/usage.md)");
   app.add_option("--gpus", l.num_gpus, "total GPUs")->capture_default_str();
   app.add_option("--tp", l.tp, "tensor parallel")->capture_default_str();
   app.add_option("--pp", l.pp, "pipeline parallel")->capture_default_str();

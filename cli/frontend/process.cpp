@@ -1,5 +1,5 @@
 // The only translation unit with Boost.Process (18 s / 610 MB to compile): run_capture and the local executor.
-// Pitfalls (docs/usage/cluster.md, infra notes): exit_code() gives the signal number for a killed child, so
+// Pitfalls (docs/usage.md, infra notes): exit_code() gives the signal number for a killed child, so
 // the raw status from native_exit_code() goes through WIFSIGNALED/WTERMSIG; each trial gets its own process
 // group (setpgid in the child) so a time limit or Ctrl-C kills the trainer's whole tree.
 #include <signal.h>

@@ -1,5 +1,5 @@
 // Inference performance model: per-layer roofline of prefill and decode, TP all-reduces, pipeline
-// micro-batching and KV-cache memory. Every formula is listed with its source in docs/model_inference.md.
+// micro-batching and KV-cache memory. Every formula is listed with its source in docs/model.md.
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -36,7 +36,7 @@ double dtype_bytes(const std::string& key, const std::string& dtype) {
 
 namespace {
 
-/// Shipped fits (`hp-cli infer-validate --fit` on libhp/src/data/inference_published.cpp; docs/model_inference.md,
+/// Shipped fits (`hp-cli infer-validate --fit` on libhp/src/data/inference_published.cpp; docs/model.md,
 /// "Calibration"), per GPU family and engine. A100 has no GQA decode row and takes Hopper's gqa_kv_reuse (same
 /// TensorRT-LLM releases, same attention kernels). For FasterTransformer, attention_efficiency (1.1 % of peak)
 /// stands for its masked multi-head attention decode kernel, far slower per key than the KV-read roofline (the

@@ -1,5 +1,5 @@
 // Console log parsers (NeMo 1.x progress bar, NeMo 2.0 progress printer, Megatron-LM iteration and memory
-// lines), failure classification and NeMo's step-time rule. Formats with real examples: docs/model_logs.md.
+// lines), failure classification and NeMo's step-time rule. Formats with real examples: docs/model.md.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>

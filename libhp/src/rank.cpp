@@ -1,5 +1,5 @@
 // Model policy: evaluate every dividing layout with the performance model, count the rest by reason, rank the
-// feasible ones, and pick the trials (docs/model_search.md, "Ranking" and "Trial selection").
+// feasible ones, and pick the trials (docs/model.md, "Ranking" and "Trial selection").
 #include <fmt/format.h>
 
 #include <algorithm>

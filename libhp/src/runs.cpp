@@ -1,5 +1,5 @@
 // Rows with the published-runs column names -> (ModelSpec, Layout, GPU, measurements). A bad row keeps a
-// reason in RunRecord::error instead of throwing. Defaults for empty cells: docs/usage/performance_model.md.
+// reason in RunRecord::error instead of throwing. Defaults for empty cells: docs/usage.md.
 #include <algorithm>
 #include <cctype>
 #include <cmath>

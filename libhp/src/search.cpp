@@ -1,5 +1,5 @@
 // The whole training search: check the settings, resolve model / base config / GPU, build the candidates by the
-// policy, rank, plan and write the results directory (docs/usage/search.md).
+// policy, rank, plan and write the results directory (docs/usage.md).
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // Results directory of a search: candidate_configs/<name>.yaml, predicted_summary.csv, infeasible_summary.csv,
-// plan.yaml. Every file is written atomically; columns are documented in docs/usage/search.md.
+// plan.yaml. Every file is written atomically; columns are documented in docs/usage.md.
 #include <fmt/format.h>
 
 #include <filesystem>

@@ -1,4 +1,4 @@
-// The search space of the model policy: candidate values per dimension (docs/model_search.md, "Space").
+// The search space of the model policy: candidate values per dimension (docs/model.md, "Space").
 // Divisibility and memory are hp::estimate's verdict.
 #include <algorithm>
 

@@ -1,5 +1,5 @@
 // TensorBoard event files: TFRecord framing with masked CRC32C, and hand-decoded Event / Summary protobufs.
-// Sources (docs/model_logs.md): tensorflow/core/lib/io/record_writer.cc (framing: uint64 length, masked crc of
+// Sources (docs/model.md): tensorflow/core/lib/io/record_writer.cc (framing: uint64 length, masked crc of
 // the length, data, masked crc of the data), tensorflow/core/lib/hash/crc32c.h (mask: rotate right 15 and add
 // 0xa282ead8), tensorflow/core/util/event.proto (Event: 1 wall_time double, 2 step int64, 3 file_version,
 // 5 summary), tensorflow/core/framework/summary.proto (Summary: 1 repeated Value; Value: 1 tag, 2 simple_value

@@ -1,5 +1,5 @@
 // Inference (serving) performance model: prefill, decode, TP all-reduces, pipeline stages, KV-cache memory.
-// Public header: standard-library types only. Formulas and sources: docs/model_inference.md.
+// Public header: standard-library types only. Formulas and sources: docs/model.md.
 #pragma once
 
 #include <cstdint>

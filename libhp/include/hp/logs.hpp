@@ -1,6 +1,6 @@
 // Training log parsers: TensorBoard event files, NeMo console progress lines, Megatron-LM iteration
 // lines; failure classification with the evidence line; step time as NeMo's compare_throughput computes it.
-// Public header: standard-library types only. Formats and sources: docs/model_logs.md.
+// Public header: standard-library types only. Formats and sources: docs/model.md.
 #pragma once
 
 #include <cstdint>

@@ -55,7 +55,7 @@ struct RunRecord {
   bool fit_quality() const;
 };
 
-/// Convert table rows. Defaults for empty cells are documented in docs/usage/performance_model.md.
+/// Convert table rows. Defaults for empty cells are documented in docs/usage.md.
 std::vector<RunRecord> runs_from_table(const Table& table);
 
 }  // namespace hp

@@ -1,5 +1,5 @@
 // Training HP search: the space of parallel layouts, NeMo's candidate grid, model-based ranking and the
-// launch plan. Public header: standard-library types only. Rules and sources: docs/model_search.md.
+// launch plan. Public header: standard-library types only. Rules and sources: docs/model.md.
 #pragma once
 
 #include <cstdint>
@@ -46,7 +46,7 @@ struct SearchSpace {
 };
 
 /// The default ("auto") space for a model on num_gpus GPUs, with the user's explicit lists applied.
-/// Auto rules (docs/model_search.md): tp = powers of 2 up to the NVLink domain (max 8 per node unless the
+/// Auto rules (docs/model.md): tp = powers of 2 up to the NVLink domain (max 8 per node unless the
 /// domain is larger) dividing heads and query groups; pp = divisors of the layers; cp = powers of 2 while
 /// seq/cp >= 1024 (max 16); ep = powers of 2 dividing the experts (MoE) else 1; mbs = 1,2,4,8;
 /// recompute none/selective/full; SP on when tp > 1; distributed optimizer on and off; FP8 only if asked.
@@ -78,7 +78,7 @@ struct NemoGridInput {
   int base_vp = 0;                  ///< vp already in a custom config (kept stale for pp <= 2, quirk 4)
   std::vector<int> tp, pp, mbs, act_ckpt_layers;  ///< user lists (empty = auto)
   int min_mp = 0, max_mp = 0;       ///< user bounds (0 = auto)
-  bool fix_bugs = false;            ///< integer DP check; stale VP dropped (docs/model_search.md)
+  bool fix_bugs = false;            ///< integer DP check; stale VP dropped (docs/model.md)
 };
 
 struct NemoCandidate {
@@ -202,7 +202,7 @@ RankedLayout to_ranked(const Layout& layout, const Estimate& estimate);
 /// Rank comparator used by rank_space (exposed for tests).
 bool rank_less(const RankedLayout& a, const RankedLayout& b) noexcept;
 
-/// The trials of the model policy, in launch order (= rank order). Rule (docs/model_search.md): the first ceil(limit/2)
+/// The trials of the model policy, in launch order (= rank order). Rule (docs/model.md): the first ceil(limit/2)
 /// are the top predictions, one per shape (tp, pp, vp, cp, ep, mbs); the rest go to the best layout of each
 /// (tp, pp) not yet chosen, in rank order; slots still free are filled by rank.
 struct TrialPick {
@@ -245,7 +245,7 @@ SearchResult search(const SearchConfig& config, const SearchOptions& options = {
 std::vector<std::string> suggest_changes(const ModelSpec& model, const SearchSpace& space, const GpuSpec& gpu,
                                          const Calibration& calibration, const EstimateOptions& options);
 
-/// Writers (each file atomically). CSV columns: docs/usage/search.md.
+/// Writers (each file atomically). CSV columns: docs/usage.md.
 std::string predicted_summary_csv(const SearchResult& result);
 std::string infeasible_summary_csv(const SearchResult& result);
 std::string plan_yaml(const Plan& plan);

@@ -1,6 +1,6 @@
 // Measured results of search trials: NeMo's final_summary / failed_jobs CSVs, and learning from measurements
 // (refit the performance model's efficiency factors, re-rank what has not run).
-// Public header: standard-library types only. Formulas and sources: docs/model_logs.md.
+// Public header: standard-library types only. Formulas and sources: docs/model.md.
 #pragma once
 
 #include <string>
