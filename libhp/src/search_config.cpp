@@ -153,6 +153,16 @@ InferenceSettings parse_inference(const YAML::Node& n, const std::string& p) {
       keys[k] = {p + "." + k, kv.second};
     }
   }
+  // Every key NeMo's forms use (HEAD run/benchmark, 22.04 flat, 22.08 transitional) plus ours: a typo must
+  // not fall back to a default silently.
+  static const std::set<std::string> known = {
+      "model_type", "model_train_name", "gpus_per_node", "data_type", "time_limit", "results_dir",
+      "tensor_parallel_sizes", "pipeline_parallel_sizes", "top_n", "max_latency_ms", "input_len", "output_len",
+      "batch_sizes", "beam_width", "topk", "topp", "triton_wait_time_s", "vocab_size", "start_id", "end_id",
+      "input_seq_len", "output_seq_len", "logs", "max_batch_sizes", "input_seq_lengths", "output_seq_lengths",
+      "num_nodes", "gpu", "model", "weight_dtype", "kv_cache_dtype", "benchmark_tool", "memory_fraction"};
+  for (const auto& [k, where_value] : keys)
+    if (!known.count(k)) throw ConfigError(where_value.first, yaml::text(where_value.second), "unknown key in inference_settings");
   auto find = [&](const char* k, std::string& where) -> YAML::Node {
     auto it = keys.find(k);
     if (it == keys.end()) return YAML::Node(YAML::NodeType::Undefined);  // Node() would be a defined null

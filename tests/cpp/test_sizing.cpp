@@ -122,4 +122,6 @@ TEST_CASE("search config: NeMo's keys, folder-derived family, clear errors", "[s
   CHECK_THROWS_WITH(hp::parse_search_config("model: bert\ntrain_settings: {}\n"), Catch::Contains("model=bert"));
   CHECK_THROWS_AS(hp::parse_search_config("train_settings: [\n"), hp::ConfigError);
   CHECK_THROWS_AS(hp::load_search_config("/nonexistent/x.yaml"), hp::IoError);
+  CHECK_THROWS_WITH(hp::parse_search_config("inference_settings:\n  benchmark:\n    batch_size: [1]\n"),
+                    Catch::Contains("inference_settings.benchmark.batch_size=[1]: unknown key"));
 }
