@@ -102,7 +102,7 @@ std::string result_json(const hp::SearchResult& r) {
   return j.dump();
 }
 
-void print_text(const hp::SearchResult& r, int top_n) {
+void print_text(const hp::SearchResult& r, int top_n, bool written) {
   fmt::print("{} on {} nodes x {} {} (GBS {}), policy {}: {} layouts, {} evaluated, {} feasible in {:.3f} s\n",
              r.plan.model_name, r.num_nodes, r.gpus_per_node, r.gpu.name, r.gbs, hp::to_string(r.policy),
              r.enumerated, r.evaluated, r.feasible, r.elapsed_s);
@@ -117,7 +117,10 @@ void print_text(const hp::SearchResult& r, int top_n) {
   }
   for (const auto& c : r.infeasible)
     fmt::print("infeasible: {:>10} {} (e.g. {})\n", c.count, hp::to_string(c.reason), hp::describe_layout(c.example));
-  fmt::print("plan: {} trials -> {}/plan.yaml\n", r.plan.trials.size(), r.plan.results_dir);
+  if (written)
+    fmt::print("plan: {} trials -> {}/plan.yaml\n", r.plan.trials.size(), r.plan.results_dir);
+  else
+    fmt::print("plan: {} trials (not written: --no-write)\n", r.plan.trials.size());
 }
 
 std::function<int()> setup(CLI::App& app) {
@@ -173,7 +176,7 @@ std::function<int()> setup(CLI::App& app) {
     }
     if (o->executor != "none" && !none) {
       hpfe::RunSpec spec = hpfe::run_spec_from_search(config, r, o->executor);
-      if (!o->json) print_text(r, config.train.output_top_n);
+      if (!o->json) print_text(r, config.train.output_top_n, true);
       return hpcli::run_plan(spec, false, o->json, o->json ? result_json(r) : "");
     }
     if (o->json) {
@@ -185,7 +188,7 @@ std::function<int()> setup(CLI::App& app) {
       for (const auto& s : r.suggestions) text += "\n  nearest feasible change: " + s;
       throw hp::NoFeasibleLayoutError(text);
     }
-    print_text(r, config.train.output_top_n);
+    print_text(r, config.train.output_top_n, !o->no_write);
     return hpcli::kOk;
   };
 }

@@ -105,6 +105,15 @@ SearchSpace default_space(const ModelSpec& model, const TrainSettings& train, co
       s.recompute_modes.push_back(m == "full" ? Recompute::full : m == "selective" ? Recompute::selective
                                                                                    : Recompute::none);
   }
+  // The search runs fused (flash) attention, which keeps no s^2 score tensors: selective recompute then saves
+  // no memory and costs no extra pass in the model (docs/model.md), so it would only duplicate every "none"
+  // layout in the ranking. Keep it only when it is the sole non-full choice.
+  const auto has = [&](Recompute r) {
+    return std::find(s.recompute_modes.begin(), s.recompute_modes.end(), r) != s.recompute_modes.end();
+  };
+  if (has(Recompute::none) && has(Recompute::selective))
+    s.recompute_modes.erase(std::remove(s.recompute_modes.begin(), s.recompute_modes.end(), Recompute::selective),
+                            s.recompute_modes.end());
   for (int k : train.act_ckpt_layers)
     if (k > 0) s.recompute_num_layers.push_back(k);
   s.sequence_parallel = train.sequence_parallel;
