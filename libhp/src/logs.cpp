@@ -75,7 +75,7 @@ const Pattern kPatterns[] = {
     {FailureKind::nccl_error, "ncclRemoteError"},
     {FailureKind::nccl_error, "DistBackendError"},
     {FailureKind::slurm_node_fail, "DUE TO NODE FAILURE"},
-    {FailureKind::slurm_timeout, "DUE TO TIME LIMIT"},
+    {FailureKind::time_limit, "DUE TO TIME LIMIT"},
     // The job, not a step: srun --kill-on-bad-exit cancels the other tasks' step after one task failed.
     {FailureKind::slurm_cancelled, "CANCELLED AT", "*** JOB "},
     {FailureKind::nonzero_exit, "Exited with exit code"},
@@ -179,7 +179,7 @@ const char* to_string(FailureKind kind) noexcept {
     case FailureKind::nccl_timeout: return "nccl_timeout";
     case FailureKind::nccl_error: return "nccl_error";
     case FailureKind::slurm_node_fail: return "slurm_node_fail";
-    case FailureKind::slurm_timeout: return "slurm_timeout";
+    case FailureKind::time_limit: return "time_limit";
     case FailureKind::slurm_cancelled: return "slurm_cancelled";
     case FailureKind::nonzero_exit: return "nonzero_exit";
     case FailureKind::no_steps: return "no_steps";
@@ -291,7 +291,7 @@ Failure classify_trial(const std::vector<TrainingLog>& logs, const JobOutcome& o
   const std::string& st = outcome.scheduler_state;
   auto scheduler = [&](FailureKind k) { return Failure{k, "job state " + st, "scheduler"}; };
   if (st.rfind("NODE_FAIL", 0) == 0) return scheduler(FailureKind::slurm_node_fail);
-  if (st.rfind("TIMEOUT", 0) == 0) return scheduler(FailureKind::slurm_timeout);
+  if (st.rfind("TIMEOUT", 0) == 0) return scheduler(FailureKind::time_limit);
   if (st.rfind("CANCELLED", 0) == 0) return scheduler(FailureKind::slurm_cancelled);
   if (outcome.signal != 0)
     return {FailureKind::nonzero_exit, "killed by signal " + std::to_string(outcome.signal), "exit status"};

@@ -133,7 +133,7 @@ void bind_trials(py::module_& m) {
 
 Returns a dict: format, iterations, step_times_s, tflops_per_gpu, memory, step_time_s (NeMo's rule: mean after
 5 warm-up steps, None with fewer than 7 points), step_time_stddev_s, failure (cuda_oom, nccl_timeout, nccl_error,
-slurm_node_fail, slurm_timeout, slurm_cancelled, nonzero_exit, no_steps or none), evidence, source.)");
+slurm_node_fail, time_limit, slurm_cancelled, nonzero_exit, no_steps or none), evidence, source.)");
 
   py::class_<hpfe::JobRequest>(m, "JobRequest", "What to run for one trial (an argument vector, never a shell string).")
       .def(py::init<>())

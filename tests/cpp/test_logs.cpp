@@ -120,7 +120,7 @@ TEST_CASE("failure classes with their evidence line", "[logs]") {
       {"oom.err", hp::FailureKind::cuda_oom, "torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB", 8},
       {"nccl_timeout.err", hp::FailureKind::nccl_timeout, "Watchdog caught collective operation timeout", 1},
       {"nccl_error.err", hp::FailureKind::nccl_error, "NCCL error in:", 4},
-      {"slurm_timeout.out", hp::FailureKind::slurm_timeout, "*** JOB 48213 ON node011 CANCELLED AT", 2},
+      {"slurm_timeout.out", hp::FailureKind::time_limit, "*** JOB 48213 ON node011 CANCELLED AT", 2},
       {"slurm_cancelled.out", hp::FailureKind::slurm_cancelled, "*** JOB 48230 ON node004 CANCELLED AT", 3},
       {"node_fail.out", hp::FailureKind::slurm_node_fail, "DUE TO NODE FAILURE", 3},
   };
@@ -157,7 +157,7 @@ TEST_CASE("classify_trial: text evidence, scheduler state, exit status, no steps
   hp::StepTimeStats none;
   CHECK(hp::classify_trial({oom}, {"FAILED", 1, 0}, none).kind == hp::FailureKind::cuda_oom);
   CHECK(hp::classify_trial({}, {"NODE_FAIL", 0, 0}, none).kind == hp::FailureKind::slurm_node_fail);
-  CHECK(hp::classify_trial({}, {"TIMEOUT", 0, 15}, none).kind == hp::FailureKind::slurm_timeout);
+  CHECK(hp::classify_trial({}, {"TIMEOUT", 0, 15}, none).kind == hp::FailureKind::time_limit);
   CHECK(hp::classify_trial({}, {"CANCELLED by 0", 0, 0}, none).kind == hp::FailureKind::slurm_cancelled);
   auto crash = hp::classify_trial({}, {"", 3, 0}, none);
   CHECK(crash.kind == hp::FailureKind::nonzero_exit);

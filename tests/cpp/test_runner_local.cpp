@@ -69,7 +69,7 @@ TEST_CASE("local executor: search plan end to end with the fake trainer", "[runn
   CHECK_THAT(oom.failure.evidence, Catch::Contains("CUDA out of memory"));
   const auto& hang = find(out.states, "tp_1_pp_1_mbs_4");
   CHECK(hang.job.state == hpfe::JobState::timeout);
-  CHECK(hang.failure.kind == hp::FailureKind::slurm_timeout);
+  CHECK(hang.failure.kind == hp::FailureKind::time_limit);
   const auto& crash = find(out.states, "tp_2_pp_1_mbs_2");
   CHECK(crash.job.exit_code == 3);
   CHECK(crash.failure.kind == hp::FailureKind::nonzero_exit);
@@ -97,7 +97,7 @@ TEST_CASE("local executor: search plan end to end with the fake trainer", "[runn
   CHECK_THAT(summary, Catch::Contains(",6.84\n"));  // fake trainer's max allocated: 4000 + 1500 * 2 MB
   std::string failed = slurp(fr + "failed_jobs_1nodes.csv");
   CHECK(count(failed, "\n") == 1 + 3);
-  CHECK_THAT(failed, Catch::Contains("cuda_oom") && Catch::Contains("slurm_timeout") && Catch::Contains("nonzero_exit"));
+  CHECK_THAT(failed, Catch::Contains("cuda_oom") && Catch::Contains("time_limit") && Catch::Contains("nonzero_exit"));
   CHECK(slurp(fr + "optimal_config_0.126b_1nodes.yaml") == slurp(best.plan.config_path));
   // The refit calibration: the fake trainer is ~7x slower than the model's A100, so efficiencies drop.
   auto cal = hp::load_calibrations_yaml(fr + "calibration.yaml");

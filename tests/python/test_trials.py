@@ -94,7 +94,7 @@ def test_python_executor_subclass(tmp_path):
 def test_run_search_local_and_collect(tmp_path):
     res = bignlp_hp.run_search(fake_config(tmp_path), executor="local")
     by_failure = sorted(t["failure"] for t in res.trials)
-    assert by_failure == ["cuda_oom", "none", "none", "none", "nonzero_exit", "slurm_timeout"]
+    assert by_failure == ["cuda_oom", "none", "none", "none", "nonzero_exit", "time_limit"]
     col = bignlp_hp.collect(tmp_path / "results")
     assert col.num_measured == 3 and col.num_failed == 3
     try:

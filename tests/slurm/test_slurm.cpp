@@ -194,7 +194,7 @@ TEST_CASE("time limit (TIMEOUT about 61-92 s after --time=1)", "[slurm]") {
   hpfe::LaunchOutcome out = hpfe::launch(spec, false, nullptr);
   REQUIRE(out.states.size() == 1);
   CHECK(out.states[0].job.state == hpfe::JobState::timeout);
-  CHECK(out.states[0].failure.kind == hp::FailureKind::slurm_timeout);
+  CHECK(out.states[0].failure.kind == hp::FailureKind::time_limit);
   CHECK_THAT(out.states[0].failure.evidence, Catch::Contains("DUE TO TIME LIMIT"));
   CHECK(out.reports.num_measured == 0);
   CHECK_THAT(out.reports.message, Catch::Contains("every trial failed"));

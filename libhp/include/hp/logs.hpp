@@ -22,7 +22,7 @@ enum class FailureKind {
   nccl_timeout,      ///< NCCL watchdog: collective operation timeout
   nccl_error,        ///< "NCCL error" / ncclSystemError / DistBackendError
   slurm_node_fail,   ///< Slurm NODE_FAIL ("DUE TO NODE FAILURE")
-  slurm_timeout,     ///< Slurm TIMEOUT ("DUE TO TIME LIMIT") or the local executor's time limit
+  time_limit,     ///< Slurm TIMEOUT ("DUE TO TIME LIMIT") or the local executor's time limit
   slurm_cancelled,   ///< Slurm CANCELLED (scancel, or Ctrl-C in the local executor)
   nonzero_exit,      ///< the trainer exited with a non-zero status or was killed by a signal
   no_steps,          ///< the trainer ended without logging enough steps
