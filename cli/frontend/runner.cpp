@@ -137,8 +137,15 @@ JobRequest request_for(const RunSpec& spec, const TrialState& t) {
 }  // namespace
 
 std::string short_trial_name(const std::string& name) {
+  // Drop the "<model>_<size>_<N>nodes_" prefix and NeMo's unset partial-checkpointing fields, which every
+  // trial without partial recomputation carries; the table and the picture need the layout only.
   std::size_t p = name.find("nodes_");
-  return p == std::string::npos ? name : name.substr(p + 6);
+  std::string s = p == std::string::npos ? name : name.substr(p + 6);
+  for (const char* unset : {"_num_mbs_act_None", "_act_per_pipe_None"}) {
+    const std::size_t at = s.find(unset);
+    if (at != std::string::npos) s.erase(at, std::string(unset).size());
+  }
+  return s;
 }
 
 std::string default_trial_command(const std::string& family) {
