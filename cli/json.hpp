@@ -1,42 +1,16 @@
 // Minimal JSON writer for --json output (flat objects, arrays of numbers/strings, nesting by raw values).
 #pragma once
 
-#include <cmath>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "hpfe/json.hpp"
+
 namespace hpcli {
 
-inline std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += char(c);
-        }
-    }
-  }
-  return out + "\"";
-}
-
-inline std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
-  std::ostringstream os;
-  os.precision(12);
-  os << v;
-  return os.str();
-}
+// Scalars come from the front-end library, so the CLI and the reports escape and format alike.
+using hpfe::json_number;
+using hpfe::json_string;
 
 /// Builds one JSON object; values are added in order.
 class JsonObject {
