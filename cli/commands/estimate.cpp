@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "command.hpp"
+#include "hp/model.hpp"
 #include "hp/calibration.hpp"
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
@@ -185,8 +186,10 @@ int run_batch(const Opts& o) {
 }
 
 void print_text(const hp::ModelSpec& m, const hp::Layout& l, const hp::GpuSpec& g, const hp::Estimate& e) {
+  // An infeasible layout is not evaluated, so count the parameters here rather than print 0.
+  const double params = e.num_parameters > 0 ? e.num_parameters : double(hp::count_parameters(m).total);
   fmt::print("model   {} ({:.2f} B parameters), seq {}, vocab {}\n", m.name.empty() ? m.family : m.name,
-             e.num_parameters / 1e9, m.seq_length, m.vocab_size);
+             params / 1e9, m.seq_length, m.vocab_size);
   fmt::print("gpu     {} x {} ({:.0f} GiB, {:.0f} TFLOP/s {} dense)\n", l.num_gpus, g.name, g.memory_bytes / hp::kGiB,
              (l.fp8 ? g.peak_fp8_flops_per_s : g.peak_bf16_flops_per_s) / 1e12, l.fp8 ? "FP8" : "BF16");
   fmt::print("layout  tp {} pp {} vp {} cp {} ep {} dp {} | mbs {} gbs {} ({} micro-batches) | sp {} | recompute {} | "
