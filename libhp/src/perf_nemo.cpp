@@ -21,9 +21,15 @@ Layout layout_from_nemo(const TrainingConfig& c) {
     l.recompute = Recompute::selective;
   } else if (c.activations_checkpoint_granularity == "full") {
     l.recompute = Recompute::full;
-    // NeMo "block": the first N layers of each pipeline stage; "uniform": every layer (in chunks of N).
-    if (c.activations_checkpoint_method == "block" && c.activations_checkpoint_num_layers > 0)
-      l.recompute_num_layers = c.activations_checkpoint_num_layers;
+    // Megatron "block": the first N layers of each model chunk are recomputed, so N x vp per pipeline stage, and
+    // N = 0 recomputes nothing (NeMo's T5 configs ship full/block/0). "uniform": every layer, in groups of N.
+    if (c.activations_checkpoint_method == "block" && c.activations_checkpoint_num_layers >= 0) {
+      if (c.activations_checkpoint_num_layers == 0) {
+        l.recompute = Recompute::none;
+        return l;
+      }
+      l.recompute_num_layers = c.activations_checkpoint_num_layers * l.vp;
+    }
     if (c.num_micro_batches_with_partial_activation_checkpoints >= 0)
       l.recompute_micro_batches = c.num_micro_batches_with_partial_activation_checkpoints;
   }

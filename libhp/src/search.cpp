@@ -142,7 +142,6 @@ void run_nemo_policy(SearchResult& result, const Resolved& r, const TrainSetting
     trial.num_micro_batches_with_partial_activation_checkpoints = c.num_mbs_act;
     trial.activations_checkpoint_layers_per_pipeline = c.act_per_pipe;
     Layout l = layout_from_nemo(trial_config(r.base, trial, SearchPolicy::nemo));
-    if (c.act_ckpt_layers == 0) l.recompute = Recompute::none;  // block method with 0 layers recomputes nothing
     RankedLayout row = to_ranked(l, estimate(r.base.model, l, r.gpu, calibration, options));
     row.act_ckpt_layers = c.act_ckpt_layers;
     row.num_mbs_act = c.num_mbs_act;

@@ -143,6 +143,11 @@ TEST_CASE("a NeMo training config gives the layout", "[perf]") {
   CHECK(l.recompute_num_layers == 3);
   CHECK(l.recompute_micro_batches == 2);
   CHECK(l.sequence_parallel);
+  // Block method: N layers per model chunk (x vp per stage); 0 layers recompute nothing.
+  c.virtual_pipeline_model_parallel_size = 2;
+  CHECK(hp::layout_from_nemo(c).recompute_num_layers == 6);
+  c.activations_checkpoint_num_layers = 0;
+  CHECK(hp::layout_from_nemo(c).recompute == hp::Recompute::none);
   c.activations_checkpoint_granularity = "selective";
   CHECK(hp::layout_from_nemo(c).recompute == hp::Recompute::selective);
 }
