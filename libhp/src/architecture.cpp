@@ -1,21 +1,15 @@
 // Architecture from size and GBS/TP/PP defaults: NeMo launcher's tables and layer search
 // (nemo_autoconfigurator.md sections 3.1 and 3.2, launcher HEAD).
 #include <cmath>
-#include <sstream>
 #include <vector>
 
 #include "hp/catalog.hpp"
+#include "format.hpp"
 #include "hp/core.hpp"
 #include "hp/sizing.hpp"
 
 namespace hp {
 namespace {
-
-std::string num(double v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
-}
 
 struct GptBucket {
   double below;  // size < below
@@ -41,7 +35,7 @@ const T5Bucket kT5[] = {{0.1, false, 512, 6, 1024, 64},      {0.4, false, 768, 1
                         {165.5, true, 7680, 96, 20480, 128}, {250, true, 12288, 96, 32768, 128}};
 
 void check_size(double size_b) {
-  if (!(size_b > 0) || !std::isfinite(size_b)) throw ConfigError("model_size_in_b", num(size_b), "must be a positive number");
+  if (!(size_b > 0) || !std::isfinite(size_b)) throw ConfigError("model_size_in_b", detail::format_number(size_b), "must be a positive number");
 }
 
 // NeMo's layer search: the first L with target(1-m) < P(L) < target(1+m), margins growing by 0.01 (accumulated
@@ -71,7 +65,7 @@ int search_layers(ModelSpec m, double size_b) {
                                  {6, range(5, 200, 5)}, {10, range(1, 199, 1)}}) {
     if (int L = try_phase(margins, layers)) return L;
   }
-  throw ConfigError("model_size_in_b", num(size_b), "no number of layers reaches this size within 10% (NeMo's layer search)");
+  throw ConfigError("model_size_in_b", detail::format_number(size_b), "no number of layers reaches this size within 10% (NeMo's layer search)");
 }
 
 }  // namespace
@@ -92,7 +86,7 @@ double nemo_learning_rate(const std::string& family, double size_b) {
   if (family != "gpt3") return 1e-4;
   for (const auto& b : kGpt)
     if (size_b < b.below) return b.lr;
-  throw ConfigError("model_size_in_b", num(size_b), "GPT-3 sizes must be below 1105B (NeMo's table)");
+  throw ConfigError("model_size_in_b", detail::format_number(size_b), "GPT-3 sizes must be below 1105B (NeMo's table)");
 }
 
 ModelSpec architecture_from_size(const std::string& family, double size_b, int seq_length, int vocab_size) {
@@ -112,7 +106,7 @@ ModelSpec architecture_from_size(const std::string& family, double size_b, int s
         bucket = &b;
         break;
       }
-    if (!bucket) throw ConfigError("model_size_in_b", num(size_b), "GPT-3 sizes must be below 1105B (NeMo's table)");
+    if (!bucket) throw ConfigError("model_size_in_b", detail::format_number(size_b), "GPT-3 sizes must be below 1105B (NeMo's table)");
     m.hidden_size = bucket->hidden;
     m.num_attention_heads = bucket->heads;
     m.ffn_hidden_size = 4 * bucket->hidden;
@@ -128,7 +122,7 @@ ModelSpec architecture_from_size(const std::string& family, double size_b, int s
         break;
       }
     }
-    if (!bucket) throw ConfigError("model_size_in_b", num(size_b), "T5/mT5 sizes must be at most 250B (NeMo's table)");
+    if (!bucket) throw ConfigError("model_size_in_b", detail::format_number(size_b), "T5/mT5 sizes must be at most 250B (NeMo's table)");
     m.hidden_size = bucket->hidden;
     m.num_attention_heads = bucket->heads;
     m.ffn_hidden_size = bucket->ffn;
@@ -182,12 +176,12 @@ GbsTpPp default_gbs_tp_pp(const std::string& family, double size_b, int gpu_memo
       if (size_b <= rows[i].max_size) {
         const GbsTpPp r = rows[i].by_seq[col];
         if (r.global_batch_size == 0)
-          throw ConfigError("model_size_in_b", num(size_b),
+          throw ConfigError("model_size_in_b", detail::format_number(size_b),
                             "NeMo has no GPT-3 defaults for this size at seq_length=" + std::to_string(seq_length));
         return r;
       }
     }
-    throw ConfigError("model_size_in_b", num(size_b), "no GPT-3 model larger than 1100B in NeMo's tables");
+    throw ConfigError("model_size_in_b", detail::format_number(size_b), "no GPT-3 model larger than 1100B in NeMo's tables");
   }
   if (seq_length != 512)
     throw ConfigError("seq_length", std::to_string(seq_length), "NeMo's T5/mT5 tables cover seq_length 512 only");
@@ -201,7 +195,7 @@ GbsTpPp default_gbs_tp_pp(const std::string& family, double size_b, int gpu_memo
       return gpu_memory_gb == 80 ? GbsTpPp{gbs, kTp80[i], kPp80[i]} : GbsTpPp{gbs, kTp40[i], kPp40[i]};
     }
   }
-  throw ConfigError("model_size_in_b", num(size_b), "no T5/mT5 model larger than 250B in NeMo's tables");
+  throw ConfigError("model_size_in_b", detail::format_number(size_b), "no T5/mT5 model larger than 250B in NeMo's tables");
 }
 
 }  // namespace hp

@@ -6,17 +6,12 @@
 #include <sstream>
 
 #include "hp/catalog.hpp"
+#include "format.hpp"
 #include "hp/core.hpp"
 #include "hp/sizing.hpp"
 
 namespace hp {
 namespace {
-
-std::string num(double v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
-}
 
 std::string two(int v) {
   char buf[16];
@@ -41,11 +36,11 @@ std::string nemo_size_label(double size_b) { return size_label(size_b); }
 
 TrainingConfig base_config(const BaseConfigRequest& r) {
   check_family(r.family);
-  if (!(r.size_b > 0) || !std::isfinite(r.size_b)) throw ConfigError("model_size_in_b", num(r.size_b), "must be a positive number");
+  if (!(r.size_b > 0) || !std::isfinite(r.size_b)) throw ConfigError("model_size_in_b", detail::format_number(r.size_b), "must be a positive number");
   if (r.num_nodes <= 0) throw ConfigError("num_nodes", std::to_string(r.num_nodes), "must be a positive integer");
   if (r.gpus_per_node <= 0) throw ConfigError("gpus_per_node", std::to_string(r.gpus_per_node), "must be a positive integer");
-  if (!(r.max_training_days > 0)) throw ConfigError("max_training_days", num(r.max_training_days), "must be a positive number");
-  if (!(r.num_tokens_in_b > 0)) throw ConfigError("num_tokens_in_b", num(r.num_tokens_in_b), "must be a positive number");
+  if (!(r.max_training_days > 0)) throw ConfigError("max_training_days", detail::format_number(r.max_training_days), "must be a positive number");
+  if (!(r.num_tokens_in_b > 0)) throw ConfigError("num_tokens_in_b", detail::format_number(r.num_tokens_in_b), "must be a positive number");
   if (r.seq_length < 0) throw ConfigError("seq_length", std::to_string(r.seq_length), "must be a positive integer");
   if (r.vocab_size < 0) throw ConfigError("vocab_size", std::to_string(r.vocab_size), "must be a positive integer");
 

@@ -11,6 +11,7 @@
 #include "hp/core.hpp"
 #include "hp/search.hpp"
 #include "hp/sizing.hpp"
+#include "yaml_util.hpp"
 
 namespace hp {
 namespace {
@@ -22,14 +23,6 @@ void check_list(const std::string& key, const std::vector<int>& values, int lo, 
 
 void check_min(const std::string& key, double value, double lo, const std::string& why) {
   if (!(value >= lo)) throw ConfigError("train_settings." + key, fmt::format("{}", value), why);
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path, "cannot read file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 struct Resolved {
@@ -48,7 +41,7 @@ Resolved resolve(const SearchConfig& config) {
     std::filesystem::path path(t.custom_config);
     if (path.is_relative() && !std::filesystem::exists(path) && !config.path.empty())
       path = std::filesystem::path(config.path).parent_path() / path;
-    r.custom_yaml = read_text(path.string());
+    r.custom_yaml = yaml::read_file(path.string());
     r.base = parse_nemo_yaml(r.custom_yaml, path.string());
     if (r.size_b <= 0) r.size_b = static_cast<double>(count_parameters(r.base.model).total) / 1e9;
   } else {

@@ -6,26 +6,21 @@
 #include <sstream>
 
 #include "hp/catalog.hpp"
+#include "format.hpp"
 #include "hp/core.hpp"
 
 namespace hp {
 namespace {
 
-std::string num(double v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
-}
-
 void check(const SizingInput& in) {
   check_family(in.family);
   if (in.num_gpus <= 0) throw ConfigError("num_gpus", std::to_string(in.num_gpus), "must be a positive integer");
   if (!(in.tflops_per_gpu > 0) || !std::isfinite(in.tflops_per_gpu))
-    throw ConfigError("tflops_per_gpu", num(in.tflops_per_gpu), "must be a positive number");
+    throw ConfigError("tflops_per_gpu", detail::format_number(in.tflops_per_gpu), "must be a positive number");
   if (!(in.max_training_days > 0) || !std::isfinite(in.max_training_days))
-    throw ConfigError("max_training_days", num(in.max_training_days), "must be a positive number");
+    throw ConfigError("max_training_days", detail::format_number(in.max_training_days), "must be a positive number");
   if (!(in.num_tokens_in_b > 0) || !std::isfinite(in.num_tokens_in_b))
-    throw ConfigError("num_tokens_in_b", num(in.num_tokens_in_b), "must be a positive number");
+    throw ConfigError("num_tokens_in_b", detail::format_number(in.num_tokens_in_b), "must be a positive number");
 }
 
 // 8 FLOPs per parameter per token: 6 for forward and backward (Kaplan et al. 2020, C = 6ND) plus 2 for the
@@ -46,7 +41,7 @@ double estimate_model_size_b(const SizingInput& in) {
 
 double training_days(const SizingInput& in, double size_b) {
   check(in);
-  if (!(size_b > 0) || !std::isfinite(size_b)) throw ConfigError("model_size_in_b", num(size_b), "must be a positive number");
+  if (!(size_b > 0) || !std::isfinite(size_b)) throw ConfigError("model_size_in_b", detail::format_number(size_b), "must be a positive number");
   const double flops = size_b * 1e9 * kFlopsPerParamToken * in.num_tokens_in_b * 1e9;
   return round2(days_factor(in.family) * flops / (kSecondsPerDay * in.num_gpus * in.tflops_per_gpu * kTera));
 }
@@ -55,7 +50,7 @@ SizeRecommendation recommend_model_size(const SizingInput& in) {
   SizeRecommendation r;
   r.estimated_size_b = estimate_model_size_b(in);
   if (!(r.estimated_size_b > 0))
-    throw ConfigError("max_training_days", num(in.max_training_days),
+    throw ConfigError("max_training_days", detail::format_number(in.max_training_days),
                       "the budget trains no model of at least 0.01B parameters; give more GPUs or days");
   // Nearest pre-defined config on a log scale: sizes are compared by ratio, not difference.
   double best = std::numeric_limits<double>::infinity();

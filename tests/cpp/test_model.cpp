@@ -4,6 +4,28 @@
 #include "hp/core.hpp"
 #include "hp/model.hpp"
 
+namespace {
+
+// A Llama-like decoder (RoPE, SwiGLU, RMSNorm, no biases, untied embeddings), as in the published model cards.
+hp::ModelSpec llama_like(int layers, int hidden, int ffn, int heads, int vocab) {
+  hp::ModelSpec m;
+  m.family = "llama";
+  m.num_layers = layers;
+  m.hidden_size = hidden;
+  m.ffn_hidden_size = ffn;
+  m.num_attention_heads = heads;
+  m.vocab_size = vocab;
+  m.seq_length = 4096;
+  m.position_embedding = "rope";
+  m.activation = "swiglu";
+  m.normalization = "rmsnorm";
+  m.add_bias_linear = false;
+  m.share_embeddings_and_output_weights = false;
+  return m;
+}
+
+}  // namespace
+
 TEST_CASE("GPT-3 175B exact count is 174.6B within 0.1%", "[model]") {
   const auto c = hp::count_parameters(hp::find_model("gpt3/175b"));
   CHECK(double(c.total) == Approx(174.6e9).epsilon(0.001));
@@ -30,39 +52,15 @@ TEST_CASE("exact count equals NeMo's GPT closed form term by term", "[model]") {
 }
 
 TEST_CASE("GQA, SwiGLU, RMSNorm, untied: Llama-2 7B is 6.74B", "[model]") {
-  hp::ModelSpec m;
-  m.family = "llama";
-  m.num_layers = 32;
-  m.hidden_size = 4096;
-  m.ffn_hidden_size = 11008;
-  m.num_attention_heads = 32;
-  m.vocab_size = 32000;
-  m.seq_length = 4096;
-  m.position_embedding = "rope";
-  m.activation = "swiglu";
-  m.normalization = "rmsnorm";
-  m.add_bias_linear = false;
-  m.share_embeddings_and_output_weights = false;
+  hp::ModelSpec m = llama_like(32, 4096, 11008, 32, 32000);
   CHECK(hp::count_parameters(m).total == 6738415616LL);  // the published Llama-2-7b checkpoint size
   m.num_query_groups = 8;  // GQA shrinks K and V by 4x
   CHECK(hp::count_parameters(m).total == 6738415616LL - 32LL * 2 * 4096 * (4096 - 1024));
 }
 
 TEST_CASE("MoE: Mixtral 8x7B total 46.7B, active 12.9B", "[model]") {
-  hp::ModelSpec m;
-  m.family = "llama";
-  m.num_layers = 32;
-  m.hidden_size = 4096;
-  m.ffn_hidden_size = 14336;
-  m.num_attention_heads = 32;
+  hp::ModelSpec m = llama_like(32, 4096, 14336, 32, 32000);
   m.num_query_groups = 8;
-  m.vocab_size = 32000;
-  m.seq_length = 4096;
-  m.position_embedding = "rope";
-  m.activation = "swiglu";
-  m.normalization = "rmsnorm";
-  m.add_bias_linear = false;
-  m.share_embeddings_and_output_weights = false;
   m.moe_num_experts = 8;
   m.moe_topk = 2;
   const auto c = hp::count_parameters(m);

@@ -8,6 +8,7 @@
 
 #include "hp/calibration.hpp"
 #include "hp/core.hpp"
+#include "test_files.hpp"
 #include "hp/search.hpp"
 #include "hpfe/executor.hpp"
 #include "hpfe/runner.hpp"
@@ -17,12 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using hptest::slurp;
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   for (std::size_t p = 0; (p = s.find(from, p)) != std::string::npos; p += to.size()) s.replace(p, from.size(), to);

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "hp/core.hpp"
+#include "test_files.hpp"
 #include "hp/nemo_config.hpp"
 #include "hpfe/executor.hpp"
 #include "hpfe/runner.hpp"
@@ -17,12 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using hptest::slurp;
 
 int count(const std::string& text, const std::string& needle) {
   int n = 0;
