@@ -56,6 +56,16 @@ def test_estimate_reads_nvidia_5b_as_distributed_optimizer_and_fits(cli):
     assert j["fits"] == 1
 
 
+def test_custom_config_search_over_nvidia_5b_keeps_the_distributed_optimizer(tmp_path):
+    cfg = {"model": "gpt3", "train_settings": {"model_size_in_b": 5, "num_nodes": 16, "policy": "nemo",
+                                               "custom_config": os.path.join(NEMO, "gpt3_5b.yaml")}}
+    r = bignlp_hp.search(cfg, write_files=False)
+    rows = r.rows()
+    assert len(rows["fits"]) == 12 and all(rows["distributed_optimizer"])
+    # only tp 1 x mbs 8 (76.5 GiB with the 5% margin) is predicted not to fit; read as fused_adam, 4 were
+    assert sum(1 for f in rows["fits"] if not f) == 1
+
+
 def test_nvidia_configs_read_with_their_optimizer():
     for name, optimizer in [("gpt3_5b.yaml", "mcore_distributed_optim"), ("gpt3_126m.yaml", "mcore_distributed_optim"),
                             ("t5_220m.yaml", "distributed_fused_adam"), ("mt5_170m.yaml", "distributed_fused_adam")]:
