@@ -2,6 +2,7 @@
 #include <pybind11/stl.h>
 
 #include "binding.hpp"
+#include "record.hpp"
 #include "hp/core.hpp"
 #include "hp/search.hpp"
 
@@ -9,41 +10,7 @@ namespace {
 
 namespace py = pybind11;
 
-py::object opt(int v) { return v < 0 ? py::object(py::none()) : py::object(py::int_(v)); }
 
-const char* recompute_name(hp::Recompute r) {
-  return r == hp::Recompute::full ? "full" : r == hp::Recompute::selective ? "selective" : "none";
-}
-
-py::dict trial_dict(const hp::Trial& t) {
-  const hp::Layout& l = t.layout;
-  py::dict d;
-  d["index"] = t.index;
-  d["tp"] = l.tp;
-  d["pp"] = l.pp;
-  d["cp"] = l.cp;
-  d["ep"] = l.ep;
-  d["vp"] = l.vp;
-  d["mbs"] = l.mbs;
-  d["gbs"] = l.gbs;
-  d["recompute"] = recompute_name(l.recompute);
-  d["act_ckpt_layers"] = opt(t.act_ckpt_layers);
-  d["num_micro_batches_with_partial_activation_checkpoints"] = opt(t.num_micro_batches_with_partial_activation_checkpoints);
-  d["activations_checkpoint_layers_per_pipeline"] = opt(t.activations_checkpoint_layers_per_pipeline);
-  d["sequence_parallel"] = l.sequence_parallel;
-  d["distributed_optimizer"] = l.distributed_optimizer;
-  d["fp8"] = l.fp8;
-  d["nodes"] = t.num_nodes;
-  d["gpus_per_node"] = t.gpus_per_node;
-  d["config_name"] = t.config_name;
-  d["config_path"] = t.config_path;
-  d["time_limit"] = t.time_limit;
-  d["max_steps"] = t.max_steps;
-  d["predicted_step_time_s"] = t.predicted_step_time_s;
-  d["predicted_memory_per_gpu_gib"] = t.predicted_memory_bytes / hp::kGiB;
-  d["reason"] = t.reason;
-  return d;
-}
 
 // Every ranked layout, column by column (cheap to turn into a DataFrame).
 py::dict rows_dict(const hp::SearchResult& r) {
@@ -54,7 +21,7 @@ py::dict rows_dict(const hp::SearchResult& r) {
     const hp::Layout& l = x.layout;
     name.push_back(hp::result_row_name(r, x));
     tp.push_back(l.tp), pp.push_back(l.pp), vp.push_back(l.vp), cp.push_back(l.cp), ep.push_back(l.ep);
-    mbs.push_back(l.mbs), gbs.push_back(l.gbs), recompute.push_back(recompute_name(l.recompute));
+    mbs.push_back(l.mbs), gbs.push_back(l.gbs), recompute.push_back(hp::to_string(l.recompute));
     act.push_back(x.act_ckpt_layers), sp.push_back(l.sequence_parallel), dopt.push_back(l.distributed_optimizer);
     fp8.push_back(l.fp8), fits.push_back(x.fits);
     step.push_back(x.step_time_s), tokens.push_back(x.tokens_per_s_per_gpu), tflops.push_back(x.tflops_per_gpu);
@@ -106,7 +73,7 @@ py::dict search(const py::object& config, const std::string& policy, const std::
   d["message"] = r.message;
   d["suggestions"] = r.suggestions;
   py::list plan, infeasible;
-  for (const auto& t : r.plan.trials) plan.append(trial_dict(t));
+  for (const auto& t : r.plan.trials) plan.append(hppy::record_dict(hp::trial_record(t)));
   for (const auto& x : r.infeasible) {
     py::dict i;
     i["reason"] = hp::to_string(x.reason);

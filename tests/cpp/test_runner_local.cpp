@@ -10,9 +10,9 @@
 #include "hp/core.hpp"
 #include "test_files.hpp"
 #include "hp/search.hpp"
-#include "hpfe/executor.hpp"
-#include "hpfe/runner.hpp"
-#include "hpfe/search_launch.hpp"
+#include "hp/run/executor.hpp"
+#include "hp/run/runner.hpp"
+#include "hp/run/search_launch.hpp"
 
 namespace fs = std::filesystem;
 

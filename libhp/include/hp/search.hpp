@@ -12,6 +12,7 @@
 #include "hp/model.hpp"
 #include "hp/nemo_config.hpp"
 #include "hp/perf.hpp"
+#include "hp/record.hpp"
 #include "hp/search_config.hpp"
 
 namespace hp {
@@ -159,6 +160,9 @@ struct Trial {
   int activations_checkpoint_layers_per_pipeline = -1;
   std::string reason;               ///< why it is in the plan: "top", "best of tp x pp", "nemo order"
 };
+
+/// The one output schema of a planned trial (hp-cli search --json and bignlp_hp.search render it).
+Record trial_record(const Trial& trial);
 
 struct Plan {
   std::string policy;

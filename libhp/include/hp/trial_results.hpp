@@ -10,6 +10,7 @@
 #include "hp/logs.hpp"
 #include "hp/nemo_config.hpp"
 #include "hp/perf.hpp"
+#include "hp/record.hpp"
 
 namespace hp {
 
@@ -59,5 +60,19 @@ struct Refit {
 /// prior's efficiencies by a and b. Fewer than 1 trial returns the prior.
 Refit refit_calibration(const ModelSpec& model, const GpuSpec& gpu, const Calibration& prior,
                         const std::vector<MeasuredLayout>& measured);
+
+/// The refit of a search's trials (the runner's re-ranking and the reports' calibration.yaml): the measured
+/// trials of the first measured trial's model, each layout read from its NeMo config by layout_from_nemo, fitted
+/// from default_calibration(gpu). num_trials 0 (and the prior) when nothing was measured.
+Refit refit_on_trials(const std::vector<TrialResult>& trials, const GpuSpec& gpu);
+
+/// The one output schema of a collected trial (hp-cli collect --json and bignlp_hp.collect render it).
+Record trial_result_record(const TrialResult& result);
+
+/// A NeMo config's step time under a (refitted) calibration: how pending trials are re-ranked.
+double predict_step_time_s(const TrainingConfig& config, const GpuSpec& gpu, const Calibration& calibration);
+
+/// The GPU of a run by catalogue name; "" = a100-80gb (NeMo's default gpu_memory_gb 80).
+GpuSpec run_gpu(const std::string& name);
 
 }  // namespace hp
