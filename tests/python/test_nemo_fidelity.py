@@ -66,6 +66,21 @@ def test_custom_config_search_over_nvidia_5b_keeps_the_distributed_optimizer(tmp
     assert sum(1 for f in rows["fits"] if not f) == 1
 
 
+def test_nemo_policy_writes_the_grids_cp_over_a_custom_config(tmp_path):
+    # NeMo's modify_cfg sets model.context_parallel_size from its grid ([1] for GPT): the file and the name agree
+    doc = nemo_file("gpt3_5b.yaml")
+    doc["model"]["context_parallel_size"] = 2
+    custom = tmp_path / "cp2.yaml"
+    custom.write_text(yaml.safe_dump(doc))
+    cfg = {"model": "gpt3", "train_settings": {"model_size_in_b": 5, "num_nodes": 16, "policy": "nemo",
+                                               "limit_search_runs": 2, "custom_config": str(custom),
+                                               "logs": str(tmp_path / "r")}}
+    r = bignlp_hp.search(cfg)
+    for t in r.plan:
+        assert "_cp_1_ep_1_" in t["config_name"] and t["cp"] == 1
+        assert yaml.safe_load(open(t["config_path"]))["model"]["context_parallel_size"] == 1
+
+
 def test_nvidia_configs_read_with_their_optimizer():
     for name, optimizer in [("gpt3_5b.yaml", "mcore_distributed_optim"), ("gpt3_126m.yaml", "mcore_distributed_optim"),
                             ("t5_220m.yaml", "distributed_fused_adam"), ("mt5_170m.yaml", "distributed_fused_adam")]:
