@@ -6,6 +6,7 @@
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
 #include "hp/inference_search.hpp"
+#include "hp/serving_search.hpp"
 
 namespace hp {
 
@@ -63,6 +64,8 @@ double inference_size_b(const ModelSpec& model) {
 
 ModelSpec inference_model(const SearchConfig& config) {
   const InferenceSettings& s = config.inference;
+  if (!s.architecture.empty())
+    return architecture_model(s.model.empty() ? "custom" : s.model, s.architecture, "inference_settings.architecture");
   if (!s.model.empty()) {
     std::string key = s.model;
     // NeMo's run name gpt3_5b -> catalogue key gpt3/5b.

@@ -18,4 +18,5 @@ from ._core import *  # noqa: F401,F403  (the binding's public functions and cla
 from .inference import InferenceSearch, inference_search  # noqa: F401,E402
 from .perf import estimate_table, to_pandas  # noqa: F401,E402
 from .search import SearchResult, search  # noqa: F401,E402
+from .serving import ServingSearch, serving_search  # noqa: F401,E402
 from .trials import TrialResults, collect, resume, run_search  # noqa: F401,E402
