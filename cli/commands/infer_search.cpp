@@ -24,6 +24,7 @@ struct Opts {
   double time_limit_min = 30;
   int measure_top_n = -1;
   bool json = false;
+  bool profile = false;
 };
 
 std::string candidate_json(const hp::InferenceCandidate& c) {
@@ -54,6 +55,7 @@ std::function<int()> setup(CLI::App& app) {
   app.add_option("--model-path", opts->model_path, "checkpoint / engine / weights path used by the benchmark jobs");
   app.add_option("--measure-top-n", opts->measure_top_n, "benchmark jobs for this many ranked layouts (default top_n)");
   app.add_flag("--json", opts->json, "print one JSON object");
+  app.add_flag("--profile", opts->profile, "serving modes: print the search time to stderr");
   return [opts]() -> int {
     const hp::SearchConfig config = hp::load_search_config(opts->config);
     if (!config.has_inference_settings)
@@ -62,7 +64,7 @@ std::function<int()> setup(CLI::App& app) {
       if (opts->executor != "none")
         throw hp::ConfigError("--executor", opts->executor,
                               "serving modes are predicted only; benchmark jobs cover mode static_batch");
-      return hpcli::run_serving_search(config, opts->results_dir, opts->json);
+      return hpcli::run_serving_search(config, opts->results_dir, opts->json, opts->profile);
     }
     hpfe::InferenceRunOptions ro;
     ro.results_dir = opts->results_dir;

@@ -40,13 +40,16 @@ std::string layout_text(const hp::ServingCandidate& c) {
 
 }  // namespace
 
-int run_serving_search(const hp::SearchConfig& config, const std::string& results_dir, bool json) {
+int run_serving_search(const hp::SearchConfig& config, const std::string& results_dir, bool json, bool profile) {
   const hp::ModelSpec model = hp::inference_model(config);
   const hp::GpuSpec gpu = hp::inference_gpu(config);
   const auto t0 = std::chrono::steady_clock::now();
   const auto r = hp::serving_search(model, gpu, config.inference,
                                     hp::default_inference_calibration(gpu, config.inference.engine));
   const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (profile)
+    fmt::print(stderr, "profile: {} serving layouts evaluated in {:.4f} s ({:.2f} us per layout)\n", r.candidates.size(),
+               elapsed_s, r.candidates.empty() ? 0.0 : elapsed_s * 1e6 / r.candidates.size());
   std::string written;
   if (!results_dir.empty()) {
     std::filesystem::create_directories(results_dir);

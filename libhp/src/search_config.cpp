@@ -271,7 +271,9 @@ SearchConfig parse_search_config(const std::string& text, const std::string& ori
     c.inference = parse_inference(body["inference_settings"], "inference_settings");
     c.has_inference_settings = true;
   }
-  if (family.empty() && origin != "<string>") {
+  // A serving config that names its model (or gives its architecture) needs no training family.
+  const bool self_contained = !c.has_train_settings && (!c.inference.model.empty() || !c.inference.architecture.empty());
+  if (family.empty() && origin != "<string>" && !self_contained) {
     // NeMo derives the family from the folder: search_config/gpt3/5b.yaml is GPT-3.
     family = std::filesystem::path(origin).parent_path().filename().string();
     const auto fams = model_families();

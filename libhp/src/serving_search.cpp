@@ -215,7 +215,8 @@ ServingSearchResult serving_search(const ModelSpec& model, const GpuSpec& gpu, c
     if (cand.fits) fit.push_back(&cand);
   std::sort(fit.begin(), fit.end(), [](const ServingCandidate* a, const ServingCandidate* b) {
     if (a->tokens_per_s_per_user != b->tokens_per_s_per_user) return a->tokens_per_s_per_user > b->tokens_per_s_per_user;
-    return a->tokens_per_s_per_gpu > b->tokens_per_s_per_gpu;
+    if (a->tokens_per_s_per_gpu != b->tokens_per_s_per_gpu) return a->tokens_per_s_per_gpu > b->tokens_per_s_per_gpu;
+    return a->num_gpus < b->num_gpus;  // of equal points the smallest deployment is the one on the front
   });
   double best_gpu = -1;
   for (auto* cand : fit)
@@ -227,6 +228,7 @@ ServingSearchResult serving_search(const ModelSpec& model, const GpuSpec& gpu, c
     if (a.within_bounds != b.within_bounds) return a.within_bounds;
     if (a.fits != b.fits) return a.fits;
     if (a.tokens_per_s_per_gpu != b.tokens_per_s_per_gpu) return a.tokens_per_s_per_gpu > b.tokens_per_s_per_gpu;
+    if (a.tokens_per_s_per_user != b.tokens_per_s_per_user) return a.tokens_per_s_per_user > b.tokens_per_s_per_user;
     return a.num_gpus < b.num_gpus;
   });
   int rank = 0;
