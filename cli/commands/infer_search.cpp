@@ -10,8 +10,8 @@
 #include "json.hpp"
 #include "hp/core.hpp"
 #include "hp/search_config.hpp"
+#include "hp/run/inference_frontend.hpp"
 #include "infer_serving.hpp"
-#include "inference_frontend.hpp"
 
 namespace {
 

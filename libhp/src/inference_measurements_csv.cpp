@@ -115,6 +115,7 @@ std::vector<InferenceMeasurement> parse_inference_measurements_csv(const std::st
                             "moe_ffn_hidden_size", "activation"})
         if (!opt(k).empty()) arch[k] = opt(k);
       m.model = architecture_model(f[0], arch, where);
+      m.architecture_columns = true;
     } else {
       // Unknown names are this row's problem; the other rows are still evaluated.
       try {
@@ -182,17 +183,41 @@ std::vector<InferenceMeasurement> load_inference_measurements_csv(const std::str
 }
 
 std::string inference_measurements_csv(const std::vector<InferenceMeasurement>& rows) {
-  std::string out =
-      "model,gpu,tp,pp,batch_size,input_len,output_len,weight_dtype,kv_cache_dtype,metric,value,source,engine,table\n";
+  bool extended = false;  // the static tables keep their original 14 columns
+  for (const auto& m : rows) extended |= m.mode != "static_batch" || !m.split.empty() || m.architecture_columns;
+  std::string out = "model,gpu,tp,pp,batch_size,input_len,output_len,weight_dtype,kv_cache_dtype,metric,value,source,engine,table";
+  if (extended)
+    out += ",mode,concurrency,request_rate,max_num_tokens,kv_cache_fraction,split,ep,num_layers,hidden_size,"
+           "num_attention_heads,num_query_groups,ffn_hidden_size,vocab_size,max_position_embeddings,moe_num_experts,"
+           "moe_topk,moe_ffn_hidden_size,activation";
+  out += "\n";
+  auto num = [](double v) {
+    char b[64];
+    std::snprintf(b, sizeof b, "%.12g", v);
+    return std::string(b);
+  };
   for (const auto& m : rows) {
-    char value[64];
-    std::snprintf(value, sizeof value, "%.12g", m.value);
     const auto& l = m.layout;
-    const std::string table = m.id.substr(0, m.id.find('/'));
+    const std::string table = m.id.find('/') == std::string::npos ? "" : m.id.substr(0, m.id.find('/'));
     out += csv_field(m.model_name) + "," + csv_field(m.gpu) + "," + std::to_string(l.tp) + "," + std::to_string(l.pp) +
            "," + std::to_string(l.batch_size) + "," + std::to_string(l.input_len) + "," +
            std::to_string(l.output_len) + "," + l.weight_dtype + "," + l.kv_cache_dtype + "," + to_string(m.metric) +
-           "," + value + "," + csv_field(m.source) + "," + csv_field(m.engine) + "," + csv_field(table) + "\n";
+           "," + num(m.value) + "," + csv_field(m.source) + "," + csv_field(m.engine) + "," + csv_field(table);
+    if (extended) {
+      out += "," + m.mode + "," + std::to_string(m.concurrency) + "," + num(m.request_rate) + "," +
+             std::to_string(m.max_num_tokens) + "," + num(m.kv_cache_fraction) + "," + m.split + "," +
+             std::to_string(l.ep);
+      const auto& a = m.model;
+      if (m.architecture_columns)
+        out += "," + std::to_string(a.num_layers) + "," + std::to_string(a.hidden_size) + "," +
+               std::to_string(a.num_attention_heads) + "," + std::to_string(a.num_query_groups) + "," +
+               std::to_string(a.ffn_hidden_size) + "," + std::to_string(a.vocab_size) + "," +
+               std::to_string(a.max_position_embeddings) + "," + std::to_string(a.moe_num_experts) + "," +
+               std::to_string(a.moe_topk) + "," + std::to_string(a.moe_ffn_hidden_size) + "," + a.activation;
+      else
+        out += ",,,,,,,,,,,";
+    }
+    out += "\n";
   }
   return out;
 }

@@ -228,6 +228,18 @@ TEST_CASE("published serving data: embedded copy, sources, split", "[serving]") 
   }
   CHECK(fit > 100);
   CHECK(holdout > 100);
+  // --export writes what the reader needs to rebuild every row (mode, rate, split, architecture).
+  const auto again = hp::parse_inference_measurements_csv(hp::inference_measurements_csv(rows), "export.csv");
+  REQUIRE(again.size() == rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    CHECK(again[i].mode == rows[i].mode);
+    CHECK(again[i].request_rate == rows[i].request_rate);
+    CHECK(again[i].split == rows[i].split);
+    CHECK(again[i].kv_cache_fraction == rows[i].kv_cache_fraction);
+    CHECK(again[i].model.num_layers == rows[i].model.num_layers);
+    CHECK(again[i].model.moe_num_experts == rows[i].model.moe_num_experts);
+    CHECK(again[i].id == rows[i].id);
+  }
   // Fitting never sees hold-out rows: a set of only hold-out rows has nothing to fit.
   std::vector<hp::InferenceMeasurement> only_holdout;
   for (const auto& m : rows)

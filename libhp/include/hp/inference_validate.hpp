@@ -41,6 +41,7 @@ struct InferenceMeasurement {
   double kv_cache_fraction = 0.9; ///< in-flight batching: share of free memory for the KV cache
   std::string split;              ///< fit | holdout | "" (a user file: both)
   std::string problem;            ///< why the row cannot be evaluated (unknown model or GPU); "" = evaluable
+  bool architecture_columns = false;  ///< the model came from the row's architecture columns
 };
 
 /// Published measurements shipped with the project (libhp/data/inference_published.csv, embedded): TensorRT-LLM
@@ -68,7 +69,8 @@ const std::string& published_serving_csv();
 std::vector<InferenceMeasurement> load_inference_measurements_csv(const std::string& path);
 /// The same from text (`origin` names it in errors). Optional columns after `source`: engine, table (id prefix).
 std::vector<InferenceMeasurement> parse_inference_measurements_csv(const std::string& text, const std::string& origin);
-/// Measurements as that CSV (with the engine and table columns).
+/// Measurements as that CSV (with the engine and table columns; with the serving columns, split and the
+/// architecture columns too when any row has a serving mode, a split or an architecture from columns).
 std::string inference_measurements_csv(const std::vector<InferenceMeasurement>& rows);
 
 struct InferenceValidationRow {
