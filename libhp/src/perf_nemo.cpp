@@ -16,6 +16,7 @@ Layout layout_from_nemo(const TrainingConfig& c) {
   l.gbs = c.global_batch_size;
   l.sequence_parallel = c.sequence_parallel;
   l.distributed_optimizer = c.distributed_optimizer;
+  l.optimizer_state_bytes = c.optimizer_state_bytes;
   l.fp8 = c.fp8 || c.precision.find("fp8") != std::string::npos;
   if (c.activations_checkpoint_granularity == "selective") {
     l.recompute = Recompute::selective;

@@ -208,6 +208,7 @@ tensor/pipeline_model_parallel_size, max_steps, lr, the YAML text ("yaml") and c
     d["max_steps"] = c.max_steps;
     d["optimizer"] = c.optimizer;
     d["distributed_optimizer"] = c.distributed_optimizer;
+    d["optimizer_state_bytes"] = c.optimizer_state_bytes;
     return d;
   }, py::arg("path"), "Read a NeMo-Megatron training YAML back (architecture, batch and layout keys) as a dict.");
 
@@ -217,11 +218,13 @@ tensor/pipeline_model_parallel_size, max_steps, lr, the YAML text ("yaml") and c
       py::dict d;
       d["name"] = o.name;
       d["distributed"] = o.distributed;
+      d["state_bytes"] = o.state_bytes;
       d["what"] = o.what;
       out.append(d);
     }
     return out;
-  }, "Every model.optim.name NeMo accepts, with distributed = shards the optimizer state over data parallelism.");
+  }, "Every model.optim.name NeMo accepts: distributed (shards the optimizer state over data parallelism) and "
+     "state_bytes (fp32 master + optimizer state per parameter).");
 }
 
 }  // namespace

@@ -46,6 +46,7 @@ struct TrainingConfig {
   int activations_checkpoint_layers_per_pipeline = -1;              ///< -1 = null
   bool distributed_optimizer = true;  ///< optim.name shards the optimizer state (see nemo_optimizers())
   std::string optimizer;              ///< model.optim.name as read; "" = written from distributed_optimizer
+  int optimizer_state_bytes = 12;     ///< fp32 master + state per parameter of that optimizer (Adam 12)
   bool fp8 = false;
 };
 
@@ -53,6 +54,7 @@ struct TrainingConfig {
 struct NemoOptimizer {
   std::string name;
   bool distributed = false;  ///< shards fp32 master weights and optimizer state over the data-parallel group
+  int state_bytes = 12;      ///< fp32 master weights (4 B) + 4 B per fp32 state tensor, per parameter
   std::string what;          ///< the implementation behind the name
 };
 

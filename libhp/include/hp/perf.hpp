@@ -34,6 +34,8 @@ struct Layout {
   int recompute_num_layers = 0;            ///< full: layers per pipeline stage recomputed (0 = all)
   int recompute_micro_batches = -1;        ///< full, partial: micro-batches with recompute (-1 = all)
   bool distributed_optimizer = true;
+  /// fp32 master weights + optimizer state per parameter: Adam 4 + 2 x 4 = 12 B (hp::nemo_optimizers() for others).
+  int optimizer_state_bytes = 12;
   /// fp32 gradient buffer and reduction (Megatron-LM's default with bf16); off = bf16 gradients, as the NeMo /
   /// Megatron-Bridge performance recipes set (grad_reduce_in_fp32 = False) and Megatron-Core DDP's default.
   bool grad_reduce_in_fp32 = false;
