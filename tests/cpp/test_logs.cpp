@@ -68,7 +68,7 @@ TEST_CASE("parse_log_file detects an event file by name and by content", "[logs]
   }
 }
 
-TEST_CASE("NeMo 1.x progress bar ('\\r' updates, global_step=)", "[logs]") {
+TEST_CASE("NeMo 1.x progress bar (carriage-return updates, global_step=)", "[logs]") {
   auto log = hp::parse_log_file(data("nemo1_progress.out"));
   CHECK(log.format == hp::LogFormat::nemo);
   REQUIRE(log.iterations.size() == 10);

@@ -1,0 +1,188 @@
+// The time model's terms pinned to their formulas, and the physics held across a search space (issue 17:
+// deleting the pipeline bubble improved the held-out error, so accuracy alone cannot reject wrong physics).
+// Formulas: Narayanan et al. 2021 (arXiv 2104.04473) Section 2.2 (1F1B bubble (p-1)/(v m) of the ideal time),
+// Section 4.1 (pipeline messages [s, b, h] split over TP); ring collectives 2(n-1)/n (all-reduce) and (n-1)/n
+// (reduce-scatter, all-gather) of the message per GPU (NCCL performance notes); Korthikanti et al. 2022 Section 5
+// (recompute costs one more forward).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "hp/catalog.hpp"
+#include "hp/core.hpp"
+#include "hp/perf.hpp"
+
+namespace {
+
+hp::ModelSpec gpt(int layers, int hidden, int heads, int seq) {
+  hp::ModelSpec m;
+  m.num_layers = layers;
+  m.hidden_size = hidden;
+  m.ffn_hidden_size = 4 * hidden;
+  m.num_attention_heads = heads;
+  m.seq_length = m.max_position_embeddings = seq;
+  m.vocab_size = 51200;
+  return m;
+}
+
+double sum_of_terms(const hp::TimeBreakdown& t) {
+  return t.compute_s + t.tp_comm_s + t.cp_comm_s + t.ep_comm_s + t.bubble_s + t.pp_comm_s + t.dp_comm_s +
+         t.optimizer_s + t.overhead_s;
+}
+
+}  // namespace
+
+TEST_CASE("pipeline bubble is (p-1)/v micro-batch times of the busiest stage", "[perf][time][pin]") {
+  const hp::GpuSpec gpu = hp::find_gpu("h100-sxm");
+  const hp::Calibration cal = hp::default_calibration(gpu);
+  const hp::ModelSpec m = gpt(48, 6144, 48, 2048);
+  int checked = 0;
+  for (int pp : {1, 2, 4, 8})
+    for (int vp : {1, 2, 3})
+      for (int gbs : {128, 512, 2048}) {
+        hp::Layout l;
+        l.num_gpus = 128;
+        l.tp = 4;
+        l.pp = pp;
+        l.vp = vp;
+        l.gbs = gbs;
+        l.sequence_parallel = true;
+        l.recompute = hp::Recompute::selective;
+        const hp::Estimate e = hp::estimate(m, l, gpu, cal);
+        if (e.reason != hp::Infeasible::none && e.reason != hp::Infeasible::out_of_memory) continue;
+        INFO("pp " << pp << " vp " << vp << " gbs " << gbs);
+        const double micro_batches = l.num_micro_batches();
+        const auto& t = e.time;
+        // Narayanan 2021 Section 2.2: bubble = (p-1)/v x (time of one micro-batch on a stage), where the
+        // micro-batch time is everything the stage does per micro-batch (compute and its exposed TP/CP/EP).
+        const double per_micro_batch = (t.compute_s + t.tp_comm_s + t.cp_comm_s + t.ep_comm_s) / micro_batches;
+        CHECK(t.bubble_s == Approx(double(pp - 1) / vp * per_micro_batch).epsilon(1e-12));
+        // Bubble share of the ideal time = (p-1)/(v m).
+        if (pp > 1) CHECK(t.bubble_s / (t.compute_s + t.tp_comm_s) == Approx((pp - 1.0) / (vp * micro_batches)));
+        CHECK(t.step_time_s == Approx(sum_of_terms(t)).epsilon(1e-12));
+        ++checked;
+      }
+  CHECK(checked >= 20);
+}
+
+TEST_CASE("TP, PP and DP communication follow message size and link", "[perf][time][pin]") {
+  const hp::GpuSpec gpu = hp::find_gpu("h100-sxm");  // NVLink 450 GB/s, 50 GB/s per GPU between nodes
+  hp::Calibration cal = hp::default_calibration(gpu);
+  const double bw_nvlink = gpu.nvlink_bandwidth_bytes_per_s * cal.comm_efficiency;
+  const double bw_ib = gpu.internode_bandwidth_bytes_per_s * cal.comm_efficiency;
+  const double s = 4096, h = 6144;
+  const hp::ModelSpec m = gpt(48, 6144, 48, 4096);
+  hp::Layout l;
+  l.num_gpus = 64;
+  l.tp = 8;
+  l.pp = 4;  // 12 layers per stage
+  l.gbs = 64;  // dp 2, 32 micro-batches
+  l.sequence_parallel = true;
+  l.overlap_grad_reduce = false;
+  l.overlap_param_gather = false;
+  const hp::Estimate e = hp::estimate(m, l, gpu, cal);
+  REQUIRE(e.reason == hp::Infeasible::none);
+  // TP: 4 collectives per layer (2 forward, 2 backward), each 2(t-1)/t of the [s, b, h] bf16 tensor, NVLink.
+  CHECK(e.time.tp_comm_s == Approx(32 * 12 * 4 * (2 * 7.0 / 8) * (2 * s * h) / bw_nvlink).epsilon(1e-9));
+  // PP: one activation forward and one gradient backward per micro-batch, [s, b, h] bf16 / t, across nodes.
+  CHECK(e.time.pp_comm_s == Approx(32 * 2 * (2 * s * h / 8) / bw_ib).epsilon(1e-9));
+  // DP (distributed optimizer, no overlap): bf16 gradients reduce-scattered, bf16 parameters all-gathered,
+  // (n-1)/n of the stage's parameters each, n = 2 across nodes (stride tp = 8 leaves each node once).
+  const double stage_params = e.memory.pipeline_rank == 0 ? e.memory.weights_bytes / 2 : -1;
+  REQUIRE(stage_params > 0);
+  CHECK(e.time.dp_comm_s == Approx(2 * (0.5 * stage_params * 2) / bw_ib).epsilon(1e-9));
+
+  // Twice the sequence: twice the TP and PP bytes per micro-batch.
+  const hp::Estimate e2 = hp::estimate(gpt(48, 6144, 48, 8192), l, gpu, cal);
+  CHECK(e2.time.tp_comm_s == Approx(2 * e.time.tp_comm_s).epsilon(1e-9));
+  CHECK(e2.time.pp_comm_s == Approx(2 * e.time.pp_comm_s).epsilon(1e-9));
+  // The whole job inside one NVLink domain: PP messages over NVLink.
+  l.num_gpus = 32;
+  l.tp = 4;
+  l.pp = 8;  // dp 1
+  l.gbs = 32;
+  hp::GpuSpec nvl = gpu;
+  nvl.nvlink_domain_size = 32;
+  const hp::Estimate inside = hp::estimate(m, l, nvl, cal);
+  CHECK(inside.time.pp_comm_s == Approx(32 * 2 * (2 * s * h / 4) / bw_nvlink).epsilon(1e-9));
+  CHECK(inside.time.dp_comm_s == 0);  // dp = 1
+  // TP across nodes (t = 16 on 8-GPU nodes): each node's 8 GPUs drive 8 NICs, min(NVLink, 8 x 50 GB/s).
+  hp::ModelSpec wide = gpt(48, 6144, 64, 4096);
+  l.num_gpus = 16;
+  l.tp = 16;
+  l.pp = 1;
+  l.gbs = 16;
+  const hp::Estimate t16 = hp::estimate(wide, l, gpu, cal);
+  const double bw16 = std::min(gpu.nvlink_bandwidth_bytes_per_s, 8 * gpu.internode_bandwidth_bytes_per_s) *
+                      cal.comm_efficiency;
+  CHECK(t16.time.tp_comm_s == Approx(16 * 48 * 4 * (2 * 15.0 / 16) * (2 * s * h) / bw16).epsilon(1e-9));
+}
+
+// Physics that must hold for every model and layout of a grid (catalogue models x GPUs x layouts).
+TEST_CASE("properties across the search space: recompute, TP, micro-batches, interleaving", "[perf][time][property]") {
+  int compared = 0;
+  auto ok = [](const hp::Estimate& e) { return e.reason == hp::Infeasible::none || e.reason == hp::Infeasible::out_of_memory; };
+  for (const auto& entry : hp::model_catalog())
+    for (const char* gpu_name : {"a100-80gb", "h100-sxm", "gb200"}) {
+      const hp::GpuSpec gpu = hp::find_gpu(gpu_name);
+      const hp::Calibration cal = hp::default_calibration(gpu);
+      for (int tp : {1, 2, 4})
+        for (int pp : {1, 2, 4})
+          for (bool sp : {false, true}) {
+            hp::Layout l;
+            l.num_gpus = 64;
+            l.gbs = 256;
+            l.tp = tp;
+            l.pp = pp;
+            l.sequence_parallel = sp && tp > 1;
+            l.flash_attention = !sp;  // both attention kernels
+            const hp::Estimate base = hp::estimate(entry.model, l, gpu, cal);
+            if (!ok(base)) continue;
+            INFO(entry.key << " " << gpu_name << " tp" << tp << " pp" << pp << " sp" << sp);
+            // More recompute: less (or equal) memory, more (or equal) time; full strictly both against none. (Full
+            // need not beat selective: the layer being recomputed holds all its activations, s^2 scores included.)
+            hp::Layout sel = l, full = l;
+            sel.recompute = hp::Recompute::selective;
+            full.recompute = hp::Recompute::full;
+            const hp::Estimate es = hp::estimate(entry.model, sel, gpu, cal), ef = hp::estimate(entry.model, full, gpu, cal);
+            CHECK(es.memory.activations_bytes <= base.memory.activations_bytes);
+            CHECK(ef.memory.activations_bytes < base.memory.activations_bytes);
+            CHECK(es.time.compute_s >= base.time.compute_s);
+            CHECK(ef.time.compute_s > es.time.compute_s);
+            CHECK(ef.hardware_flops_per_step > base.hardware_flops_per_step);
+            CHECK(ef.model_flops_per_step == base.model_flops_per_step);  // model FLOPs ignore recompute
+            // More TP on the same GPUs (while micro-batches >= pp, so in-flight micro-batches stay p): less memory
+            // per GPU for weights + gradients + optimizer and in all (the busiest stage may change: first or last).
+            hp::Layout more_tp = l;
+            more_tp.tp = 2 * tp;
+            const hp::Estimate et = hp::estimate(entry.model, more_tp, gpu, cal);
+            if (ok(et) && l.num_micro_batches() >= pp) {
+              CHECK(et.memory.weights_bytes + et.memory.gradients_bytes + et.memory.optimizer_bytes <
+                    base.memory.weights_bytes + base.memory.gradients_bytes + base.memory.optimizer_bytes);
+              CHECK(et.memory.total_bytes < base.memory.total_bytes);
+            }
+            // More micro-batches (a larger global batch): a smaller bubble share, the same memory per GPU.
+            hp::Layout more_mb = l;
+            more_mb.gbs = 4 * l.gbs;
+            const hp::Estimate em = hp::estimate(entry.model, more_mb, gpu, cal);
+            if (pp > 1) CHECK(em.time.bubble_s / em.time.step_time_s < base.time.bubble_s / base.time.step_time_s);
+            else CHECK(em.time.bubble_s == 0);
+            if (l.num_micro_batches() >= pp) CHECK(em.memory.total_bytes == Approx(base.memory.total_bytes));
+            // Larger micro-batches: more activation memory.
+            hp::Layout big_mb = l;
+            big_mb.mbs = 2;
+            const hp::Estimate eb = hp::estimate(entry.model, big_mb, gpu, cal);
+            if (ok(eb) && big_mb.num_micro_batches() >= pp) CHECK(eb.memory.activations_bytes > base.memory.activations_bytes);
+            // Interleaving: a smaller bubble, more first-stage activations (with enough micro-batches).
+            hp::Layout inter = l;
+            inter.vp = 2;
+            const hp::Estimate ei = hp::estimate(entry.model, inter, gpu, cal);
+            if (ok(ei)) {
+              CHECK(ei.time.bubble_s < base.time.bubble_s);
+              CHECK(ei.memory.activations_bytes >= base.memory.activations_bytes);
+            }
+            ++compared;
+          }
+    }
+  CHECK(compared >= 100);
+}
