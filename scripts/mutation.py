@@ -9,6 +9,7 @@ benchmarks), then for each sampled mutant: writes the mutated file, rebuilds hp_
 fast unit suite and restores the file. A mutant is killed when the suite fails (or times out), survives when it
 passes, and is not counted when it does not compile. Prints, and writes to --report, the share killed per file and
 overall and every surviving mutant, so a test can be written to kill it. Never touches the working tree itself.
+--seeded runs the hand-seeded bugs of issue 17 (SEEDED below) instead of sampled mutants.
 
 Mutation operators (issue 17): arithmetic (+ - * /), comparisons (< <= > >= == !=), constants (n -> n+1, x.y ->
 2*x.y), logic (&& ||, true false), std::min <-> std::max, and swapped arguments of two-argument calls.
@@ -49,6 +50,23 @@ OPERATORS = [
     ("min -> max", r"\bstd::min\b", "std::max"),
     ("max -> min", r"\bstd::max\b", "std::min"),
 ]
+# The plausible bugs issue 17 seeded by hand (--seeded): each must be killed by the suite.
+SEEDED = [
+    ("SwiGLU activation factor 2", "libhp/src/perf_shape.cpp", "s.mlp_mats = m.gated_mlp() ? 3 : 2;", "s.mlp_mats = 2;"),
+    ("last pipeline stage off by one (estimate)", "libhp/src/perf.cpp",
+     "stage_memory(s, layout, calibration, layout.pp - 1)", "stage_memory(s, layout, calibration, layout.pp - 2)"),
+    ("last pipeline stage off by one (logits)", "libhp/src/perf_memory.cpp",
+     "if (rank == static_cast<int>(s.pp) - 1)", "if (rank == static_cast<int>(s.pp))"),
+    ("last pipeline stage off by one (output layer)", "libhp/src/perf_shape.cpp",
+     "if (rank == static_cast<int>(s.pp) - 1) {", "if (rank == static_cast<int>(s.pp) - 2) {"),
+    ("GQA K/V activations with the query width", "libhp/src/perf_memory.cpp",
+     "double sharded = 4 * S * b * s.q_dim + 4 * S * b * s.kv_dim;", "double sharded = 4 * S * b * s.q_dim + 4 * S * b * s.q_dim;"),
+    ("pipeline bubble deleted", "libhp/src/perf_time.cpp", "t.bubble_s = (s.pp - 1) / s.vp * t_mb;", "t.bubble_s = 0;"),
+    ("NeMo reader: TP/PP swapped", "libhp/src/perf_nemo.cpp",
+     "l.tp = c.tensor_model_parallel_size;\n  l.pp = c.pipeline_model_parallel_size;",
+     "l.tp = c.pipeline_model_parallel_size;\n  l.pp = c.tensor_model_parallel_size;"),
+]
+
 _INT = re.compile(r"(?<![\w.])(\d+)(?![\w.])")
 _FLOAT = re.compile(r"(?<![\w.])(\d+\.\d*(?:e[-+]?\d+)?)(?![\w.])")
 _CALL2 = re.compile(r"\b(std::min|std::max|[a-z_]+)\(([^(),]+), ([^(),]+)\)")
@@ -150,6 +168,7 @@ def main(argv=None):
     parser.add_argument("--work", default=os.path.join(ROOT, "build-mutation"))
     parser.add_argument("--report", help="write the result as markdown here (e.g. docs/mutation.md)")
     parser.add_argument("--list", action="store_true", help="only count the mutation sites per file")
+    parser.add_argument("--seeded", action="store_true", help="run the hand-seeded bugs of issue 17 instead")
     args = parser.parse_args(argv)
 
     per_file = {path: mutants_of(path) for path in args.files}
@@ -159,9 +178,21 @@ def main(argv=None):
         return 0
     rng = random.Random(args.seed)
     share = max(1, args.max // len(args.files))
-    chosen = []
-    for path, (_, sites) in per_file.items():
-        chosen += [(path, site) for site in rng.sample(sites, min(share, len(sites)))]
+    chosen = []  # (path, text of the whole mutated file, description, line number, before, after)
+    for path, (lines, sites) in per_file.items():
+        for n, start, end, repl, desc in rng.sample(sites, min(share, len(sites))):
+            mutated = lines[n][:start] + repl + lines[n][end:]
+            chosen.append((path, "\n".join(lines[:n] + [mutated] + lines[n + 1:]), desc, n + 1, lines[n].strip(),
+                           mutated.strip()))
+    if args.seeded:
+        chosen = []
+        for desc, path, before, after in SEEDED:
+            with open(os.path.join(ROOT, path)) as f:
+                text = f.read()
+            if text.count(before) != 1:
+                sys.exit(f"seeded bug {desc!r}: {before!r} is not once in {path} (update SEEDED)")
+            line = text[:text.index(before)].count("\n") + 1
+            chosen.append((path, text.replace(before, after), desc, line, before, after))
 
     build, env = prepare(args.work, args.jobs)
     exe = os.path.join(build, "tests", "hp_tests")
@@ -170,26 +201,24 @@ def main(argv=None):
         sys.exit(f"the unmutated suite fails:\n{baseline.stdout[-3000:]}")
     results = []  # (path, line, description, before, after, outcome)
     started = time.time()
-    for k, (path, (n, start, end, repl, desc)) in enumerate(chosen, 1):
-        lines = per_file[path][0]
-        original = lines[n]
-        mutated = original[:start] + repl + original[end:]
+    for k, (path, text, desc, line, before, after) in enumerate(chosen, 1):
         target = os.path.join(args.work, path)
         with open(target, "w") as f:
-            f.write("\n".join(lines[:n] + [mutated] + lines[n + 1:]))
+            f.write(text)
         try:
             proc = run(["cmake", "--build", build, "-j", str(args.jobs), "--target", "hp_tests"], env=env)
             if proc.returncode != 0:
                 outcome = "no-compile"
             else:
                 try:
-                    outcome = "killed" if run([exe, args.spec], timeout=args.timeout).returncode != 0 else "survived"
+                    # --abort: the first failure kills the mutant; only survivors pay for the whole suite.
+                    outcome = "killed" if run([exe, args.spec, "--abort"], timeout=args.timeout).returncode != 0 else "survived"
                 except subprocess.TimeoutExpired:
                     outcome = "killed"
         finally:
             shutil.copy2(os.path.join(ROOT, path), target)
-        results.append((path, n + 1, desc, original.strip(), mutated.strip(), outcome))
-        print(f"[{k}/{len(chosen)}] {outcome:10} {path}:{n + 1} {desc}", flush=True)
+        results.append((path, line, desc, before, after, outcome))
+        print(f"[{k}/{len(chosen)}] {outcome:10} {path}:{line} {desc}", flush=True)
     # Leave the copy built from the unmutated sources.
     run(["cmake", "--build", build, "-j", str(args.jobs), "--target", "hp_tests"], env=env)
 
@@ -207,8 +236,9 @@ def report(results, args, seconds):
         counted = sum(r[5] in ("killed", "survived") for r in rows)
         return killed, counted
 
+    command = "--seeded" if args.seeded else f"--max {args.max} --seed {args.seed}"
     out = ["# Mutation testing: last result", "",
-           f"`scripts/mutation.py --max {args.max} --seed {args.seed}` (suite: `hp_tests \"{args.spec}\"`), "
+           f"`scripts/mutation.py {command}` (suite: `hp_tests \"{args.spec}\"`), "
            f"{len(results)} mutants in {seconds / 60:.0f} min. A mutant is killed when the suite fails; mutants "
            "that do not compile are not counted.", "",
            "| file | killed | counted | score | no-compile |", "|---|---|---|---|---|"]
@@ -220,6 +250,8 @@ def report(results, args, seconds):
     out += [f"| **all** | {k} | {c} | **{100 * k / c if c else 0:.0f}%** | |", "", "## Surviving mutants", ""]
     survivors = [r for r in results if r[5] == "survived"]
     out += [f"- `{r[0]}:{r[1]}` {r[2]}: `{r[3]}` -> `{r[4]}`" for r in survivors] or ["(none)"]
+    out += ["", "## Every mutant", "", "| outcome | where | mutation |", "|---|---|---|"]
+    out += [f"| {r[5]} | `{r[0]}:{r[1]}` | {r[2]} |" for r in results]
     return "\n".join(out) + "\n"
 
 

@@ -50,6 +50,7 @@ def main(argv=None):
     parser.add_argument("--catch-add-tests", required=True)
     parser.add_argument("--work-dir", required=True)
     args = parser.parse_args(argv)
+    args.exe = os.path.abspath(args.exe)  # CatchAddTests runs it from the scratch directory
     discover(args.exe, args.catch_add_tests, args.work_dir)
     failures = []
 

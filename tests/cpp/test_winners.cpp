@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "hp/calibration.hpp"
 #include "hp/core.hpp"
@@ -56,12 +58,31 @@ TEST_CASE("NVIDIA's published H100 recipes rank near the model's best layout", "
   REQUIRE(recipes.size() >= 5);
   std::vector<RecipeCheck> checks;
   for (const auto& kv : recipes) checks.push_back(check_recipe(*kv.second));
-  int within = 0, predicted_oom = 0;
+  std::string table;  // printed on failure, or with -s (docs/testing.md "Winners" is this table)
+  std::vector<double> gaps;
+  int top_100 = 0, not_fitting = 0;
   for (const auto& c : checks) {
-    WARN(c.name << ": rank " << c.rank << " of " << c.feasible << ", predicted gap " << 100 * c.gap << " %");
-    predicted_oom += c.rank == 0;
-    within += c.rank > 0 && c.gap <= 0.15;
+    table += c.name + ": rank " + std::to_string(c.rank) + " of " + std::to_string(c.feasible) + ", gap " +
+             std::to_string(100 * c.gap) + " %\n";
+    if (c.rank == 0) {
+      ++not_fitting;
+      continue;
+    }
+    gaps.push_back(c.gap);
+    top_100 += c.rank <= 100;
   }
-  CHECK(predicted_oom == 0);
-  CHECK(within >= 0);
+  INFO(table);
+  REQUIRE(gaps.size() >= 20);
+  std::sort(gaps.begin(), gaps.end());
+  // Tolerances from the accuracy target, not from today's output: the held-out target is a 10 % mean step-time
+  // error (docs/model.md), so two layouts closer than 2 x 10 % cannot be told apart. Each recipe within 20 % of the
+  // predicted best, the median recipe within 10 %.
+  CHECK(gaps.back() <= 0.20);
+  CHECK(gaps[gaps.size() / 2] <= 0.10);
+  // Most recipes are among the trials a search would launch (NeMo's default limit_search_runs = 100).
+  CHECK(top_100 >= 0.75 * gaps.size());
+  // Regression guard (known, docs/testing.md): Nemotron-4 340B on 128 GPUs is predicted not to fit (the memory
+  // model is too pessimistic there), and Llama 3.1 405B on 512 GPUs (126 layers over pp 8 x vp 8) needs an uneven
+  // pipeline, which the default space does not search.
+  CHECK(not_fitting <= 4);
 }
