@@ -141,7 +141,12 @@ def prepare(work, jobs):
             continue
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         if not os.path.exists(dst) or open(src, "rb").read() != open(dst, "rb").read():
-            shutil.copy2(src, dst)
+            shutil.copyfile(src, dst)  # a new mtime, so that ninja rebuilds what changed
+            shutil.copymode(src, dst)
+    # A run killed mid-mutant leaves a restored source older than its mutated object: rebuild the mutable files.
+    for rel in set(FORMULA_FILES) | {seeded[1] for seeded in SEEDED}:
+        if os.path.exists(os.path.join(work, rel)):
+            os.utime(os.path.join(work, rel))
     env = dict(os.environ)
     env.setdefault("CCACHE_BASEDIR", ROOT)  # work/ lies inside ROOT: ccache sees the same relative paths
     build = os.path.join(work, "build")
@@ -225,7 +230,7 @@ def main(argv=None):
             else:
                 outcome = run_suite(exe, args.spec, args.timeout)
         finally:
-            shutil.copy2(os.path.join(ROOT, path), target)
+            shutil.copyfile(os.path.join(ROOT, path), target)  # a new mtime: the next build recompiles it
         results.append((path, line, desc, before, after, outcome))
         print(f"[{k}/{len(chosen)}] {outcome:10} {path}:{line} {desc}", flush=True)
     # Leave the copy built from the unmutated sources.

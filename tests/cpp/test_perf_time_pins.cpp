@@ -186,3 +186,83 @@ TEST_CASE("properties across the search space: recompute, TP, micro-batches, int
     }
   CHECK(compared >= 100);
 }
+
+TEST_CASE("a half-MoE model lies between its dense and all-MoE versions", "[perf][time][property]") {
+  // Every second layer MoE (moe_layer_freq 2): each per-layer cost is the layer-weighted mean of a dense and an
+  // MoE layer, so compute time, activations and parameters sit strictly between the two pure models, and exactly
+  // halfway when GEMM efficiency does not depend on size (every term is then linear in the MoE share).
+  const hp::GpuSpec gpu = hp::find_gpu("h100-sxm");
+  hp::Calibration cal = hp::default_calibration(gpu);
+  cal.gemm_half_size_flops = 0;
+  hp::ModelSpec dense = gpt(32, 4096, 32, 4096);
+  dense.ffn_hidden_size = 14336;
+  dense.activation = "swiglu";
+  hp::ModelSpec all_moe = dense, half_moe = dense;
+  all_moe.moe_num_experts = half_moe.moe_num_experts = 8;
+  all_moe.moe_topk = half_moe.moe_topk = 2;
+  half_moe.moe_layer_freq = 2;
+  hp::Layout l;
+  l.num_gpus = 64;
+  l.tp = 2;
+  l.ep = 8;
+  l.gbs = 256;
+  l.sequence_parallel = true;
+  hp::Layout ld = l;
+  ld.ep = 1;
+  const hp::Estimate d = hp::estimate(dense, ld, gpu, cal), h = hp::estimate(half_moe, l, gpu, cal),
+                     a = hp::estimate(all_moe, l, gpu, cal);
+  for (const auto* e : {&d, &h, &a}) REQUIRE(e->memory.total_bytes > 0);
+  CHECK(d.time.compute_s < h.time.compute_s);
+  CHECK(h.time.compute_s < a.time.compute_s);
+  CHECK(d.memory.activations_bytes < h.memory.activations_bytes);
+  CHECK(h.memory.activations_bytes < a.memory.activations_bytes);
+  CHECK(d.num_parameters < h.num_parameters);
+  CHECK(h.num_parameters < a.num_parameters);
+  CHECK(d.model_flops_per_step < h.model_flops_per_step);
+  CHECK(h.model_flops_per_step < a.model_flops_per_step);
+  CHECK(h.time.ep_comm_s < a.time.ep_comm_s);
+  CHECK(h.time.compute_s == Approx((d.time.compute_s + a.time.compute_s) / 2).epsilon(1e-9));
+  CHECK(h.memory.activations_bytes == Approx((d.memory.activations_bytes + a.memory.activations_bytes) / 2).epsilon(1e-9));
+  CHECK(h.time.ep_comm_s == Approx(a.time.ep_comm_s / 2).epsilon(1e-9));
+
+  // The element-wise (memory-bound) term against its formula: passes x 2 bytes x tokens x (h / t with SP, the
+  // gated MLP's extra (mats - 1) x width / t, MoE's permuted copies 2 topk h / t) per layer and micro-batch, over
+  // HBM bandwidth (docs/model.md "Step time"; Calculon's vector-op roofline).
+  hp::Calibration no_elementwise = cal;
+  no_elementwise.elementwise_passes = 0;
+  const double tokens = 4096, h_dim = 4096, t = 2, micro_batches = 256 / (64 / 2), layers = 32;
+  struct Case {
+    const hp::ModelSpec* model;
+    const hp::Layout* layout;
+    double moe_share;
+  };
+  for (const Case& c : {Case{&dense, &ld, 0.0}, Case{&half_moe, &l, 0.5}, Case{&all_moe, &l, 1.0}}) {
+    INFO("MoE share " << c.moe_share);
+    const double width = (1 - c.moe_share) * 14336 + c.moe_share * 2 * 14336;  // top-2 experts of 14336
+    const double bytes = 2 * tokens * (h_dim / t + (3 - 1) * width / t + c.moe_share * 2 * 2 * h_dim / t);
+    const double expected = micro_batches * layers * cal.elementwise_passes * bytes / gpu.memory_bandwidth_bytes_per_s;
+    const double with = hp::estimate(*c.model, *c.layout, gpu, cal).time.compute_s;
+    const double without = hp::estimate(*c.model, *c.layout, gpu, no_elementwise).time.compute_s;
+    CHECK(with - without == Approx(expected).epsilon(1e-6));
+  }
+}
+
+TEST_CASE("T5: the element-wise term runs over the mean of encoder and decoder tokens", "[perf][time][pin]") {
+  const hp::GpuSpec gpu = hp::find_gpu("a100-80gb");
+  const hp::Calibration cal = hp::default_calibration(gpu);
+  hp::Calibration no_elementwise = cal;
+  no_elementwise.elementwise_passes = 0;
+  const hp::ModelSpec m = hp::find_model("t5/220m");
+  REQUIRE(m.decoder_seq_length > 0);
+  REQUIRE(m.decoder_seq_length != m.seq_length);
+  hp::Layout l;
+  l.num_gpus = 8;
+  l.gbs = 64;  // tp 1, pp 1, dp 8: 8 micro-batches of all 24 layers
+  const double tokens = (m.seq_length + m.decoder_seq_length) / 2.0;
+  const double mats = m.gated_mlp() ? 3 : 2;
+  const double bytes = 2 * tokens * (m.hidden_size + (mats - 1) * m.ffn_hidden_size);
+  const double layers = m.num_layers + m.num_decoder_layers;
+  const double expected = 8 * layers * cal.elementwise_passes * bytes / gpu.memory_bandwidth_bytes_per_s;
+  CHECK(hp::estimate(m, l, gpu, cal).time.compute_s - hp::estimate(m, l, gpu, no_elementwise).time.compute_s ==
+        Approx(expected).epsilon(1e-6));
+}
