@@ -266,3 +266,16 @@ TEST_CASE("T5: the element-wise term runs over the mean of encoder and decoder t
   CHECK(hp::estimate(m, l, gpu, cal).time.compute_s - hp::estimate(m, l, gpu, no_elementwise).time.compute_s ==
         Approx(expected).epsilon(1e-6));
 }
+
+TEST_CASE("T5 model FLOPs: encoder, decoder with cross-attention, logits", "[perf][flops][pin]") {
+  // Megatron-Core's counting (3 passes x 2 FLOPs per multiply-add, causal self-attention halved) applied to T5:
+  // the decoder's cross-attention has its own Q/K/V/output projections and a core over the s encoder tokens.
+  const hp::ModelSpec m = hp::find_model("t5/220m");
+  const double s = m.seq_length, S = m.decoder_seq_length, h = m.hidden_size, F = m.ffn_hidden_size;
+  const double q = double(m.num_attention_heads) * m.head_dim(), kv = double(m.query_groups()) * m.head_dim();
+  const double mats = m.gated_mlp() ? 3 : 2, proj = h * (2 * q + 2 * kv);
+  const double enc = s * m.num_layers * 6 * (proj + 2 * s * q + mats * h * F);
+  const double dec = S * m.num_decoder_layers * 6 * (2 * proj + 2 * S * q * 0.5 + mats * h * F + 2 * s * q);
+  const double logits = S * 6 * h * m.vocab_size;
+  CHECK(hp::model_flops_per_step(m, 128) == Approx(128 * (enc + dec + logits)).epsilon(1e-12));
+}
