@@ -121,8 +121,8 @@ def mutants_of(path):
             if not _FLOAT.search(code[max(0, m.start() - 1):m.end() + 1]):
                 sites.append((n, m.start(), m.end(), str(int(m.group(1)) + 1), f"constant {m.group(1)} -> +1"))
         for m in _CALL2.finditer(code):
-            if m.group(1) in ("if", "for", "while", "switch", "return"):
-                continue
+            if m.group(1) in ("if", "for", "while", "switch", "return", "std::min", "std::max"):
+                continue  # keywords; min/max are symmetric (swapping their arguments is an equivalent mutant)
             swapped = f"{m.group(1)}({m.group(3)}, {m.group(2)})"
             sites.append((n, m.start(), m.end(), swapped, f"swap arguments of {m.group(1)}"))
     return lines, sites

@@ -264,3 +264,21 @@ TEST_CASE("T5: encoder and decoder layers (self + cross attention) by hand", "[p
   // The model leaves out the cross-attention log-sum-exp (4 a S bytes per layer): below 1 %.
   CHECK(e.memory.activations_bytes == Approx(m.num_layers * enc + m.num_decoder_layers * dec).epsilon(0.01));
 }
+
+TEST_CASE("the performance model's parameter count equals the exact module count", "[perf][memory][pin]") {
+  // Two independent implementations: count_parameters (model.cpp, checked against published sizes) and the
+  // per-stage shapes the memory model uses (perf_shape.cpp).
+  std::vector<hp::ModelSpec> models = {llama3_8b(8192), llama3_70b(8192), gpt_gelu(24, 4096, 32, 256000, 4096)};
+  for (const auto& e : hp::model_catalog()) models.push_back(e.model);
+  for (const auto& m : models) {
+    INFO(m.name << " " << m.num_layers << "x" << m.hidden_size);
+    hp::Layout l;
+    l.num_gpus = 1;
+    l.gbs = 1;
+    const hp::Estimate e = hp::estimate(m, l, hp::find_gpu("b200"), hp::Calibration{});
+    // Exact for decoder-only models; T5/mT5's LM-head bias (one value per vocabulary entry, < 0.02 %) is left out
+    // of the memory model.
+    const double margin = m.is_encoder_decoder() ? m.vocab_size : 0.5;
+    CHECK(e.num_parameters == Approx(double(hp::count_parameters(m).total)).epsilon(0).margin(margin));
+  }
+}

@@ -279,3 +279,24 @@ TEST_CASE("T5 model FLOPs: encoder, decoder with cross-attention, logits", "[per
   const double logits = S * 6 * h * m.vocab_size;
   CHECK(hp::model_flops_per_step(m, 128) == Approx(128 * (enc + dec + logits)).epsilon(1e-12));
 }
+
+TEST_CASE("CP ring exchange of K and V against its formula", "[perf][time][pin]") {
+  // Megatron-Core's ring attention: each CP rank passes its K and V chunk (bf16, [s/cp, b, g*d] / t each) around
+  // the ring, cp - 1 steps forward and twice that volume backward, overlapped with the attention core (made free
+  // here with an enormous attention efficiency, so the whole exchange is exposed).
+  const hp::GpuSpec gpu = hp::find_gpu("h100-sxm");
+  hp::Calibration cal = hp::default_calibration(gpu);
+  cal.attention_efficiency = 1e9;
+  hp::ModelSpec m = gpt(32, 4096, 32, 16384);
+  m.num_query_groups = 8;  // K/V width 1024
+  hp::Layout l;
+  l.num_gpus = 8;
+  l.tp = 2;
+  l.cp = 4;  // tp x cp = 8 GPUs: NVLink
+  l.gbs = 8;  // dp 1: 8 micro-batches
+  l.sequence_parallel = true;
+  const hp::Estimate e = hp::estimate(m, l, gpu, cal);
+  const double tokens = 16384.0 / 4, kv_bytes = 2 * 2 * tokens * 1024 / 2;
+  const double expected = 8 * 32 * 3 * (4 - 1) * kv_bytes / (gpu.nvlink_bandwidth_bytes_per_s * cal.comm_efficiency);
+  CHECK(e.time.cp_comm_s == Approx(expected).epsilon(1e-6));
+}
