@@ -159,6 +159,23 @@ TEST_CASE("a NeMo training config gives the layout", "[perf]") {
   CHECK(hp::layout_from_nemo(c).recompute == hp::Recompute::none);
   c.activations_checkpoint_granularity = "selective";
   CHECK(hp::layout_from_nemo(c).recompute == hp::Recompute::selective);
+  // Partial checkpointing of 0 micro-batches is 0, not "all" (-1 = null); "uniform" recomputes every layer.
+  c.activations_checkpoint_granularity = "full";
+  c.activations_checkpoint_method = "uniform";
+  c.activations_checkpoint_num_layers = 1;
+  c.num_micro_batches_with_partial_activation_checkpoints = 0;
+  CHECK(hp::layout_from_nemo(c).recompute_micro_batches == 0);
+  CHECK(hp::layout_from_nemo(c).recompute_num_layers == 0);
+  // FP8 from either key; the optimizer flag is carried over.
+  CHECK_FALSE(hp::layout_from_nemo(c).fp8);
+  c.precision = "fp8-mixed";
+  CHECK(hp::layout_from_nemo(c).fp8);
+  c.precision = "bf16";
+  c.fp8 = true;
+  CHECK(hp::layout_from_nemo(c).fp8);
+  CHECK(hp::layout_from_nemo(c).distributed_optimizer);
+  c.distributed_optimizer = false;
+  CHECK_FALSE(hp::layout_from_nemo(c).distributed_optimizer);
 }
 
 TEST_CASE("every catalogue model, GPU and layout of a grid gives finite numbers or a reason", "[perf]") {
