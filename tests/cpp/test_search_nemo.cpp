@@ -202,3 +202,14 @@ TEST_CASE("nemo grid: block method with pp > 2 interleaves and steps act layers 
   CHECK(nmb == std::set<int>{1});
   CHECK(per_pipe == std::set<int>{0, 2});
 }
+
+TEST_CASE("nemo grid: 11.3-26B block sweep steps act layers by 16 / pp", "[search][nemo]") {
+  auto in = gpt(20, 16, 44, 48);
+  in.act_ckpt_method = "block";
+  in.pp = {1};
+  in.tp = {8};
+  std::set<int> acts;
+  for (const auto& c : hp::nemo_grid(in)) acts.insert(c.act_ckpt_layers);
+  // NeMo: act_multiple = 16 // pp for 11.3 <= size < 26; range(0, layers / pp + 1, 16).
+  CHECK(acts == std::set<int>{0, 16, 32});
+}
