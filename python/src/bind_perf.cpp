@@ -262,6 +262,17 @@ void bind_functions(py::module_& m) {
     for (const auto& s : r.memory) memory.append(stats_dict(s));
     d["step_time"] = groups;
     d["memory"] = memory;
+    py::list grouped;
+    for (const auto& g : r.grouped) {
+      py::dict gd;
+      gd["by"] = g.by;
+      gd["overall"] = stats_dict(g.overall);
+      py::list per_group;
+      for (const auto& s : g.groups) per_group.append(stats_dict(s));
+      gd["groups"] = per_group;
+      grouped.append(gd);
+    }
+    d["grouped_holdout"] = grouped;
     return d;
   }, py::arg("path") = "", "Validation report of the shipped calibration (default: the project's published runs)");
   m.def("calibrate", [](const std::string& path, const std::string& split) {

@@ -41,7 +41,7 @@ TEST_CASE("nemo fidelity: NVIDIA's gpt3 5b is read with the distributed optimize
   CHECK(ef.memory.optimizer_bytes > 4 * e.memory.optimizer_bytes);
 }
 
-TEST_CASE("nemo fidelity: every optimizer name NeMo knows; an unknown one names the key and the accepted names",
+TEST_CASE("nemo fidelity: every optimizer name NeMo knows, and an unknown one names the key and the accepted names",
           "[nemo_fid]") {
   int distributed = 0;
   for (const hp::NemoOptimizer& o : hp::nemo_optimizers()) {

@@ -3,6 +3,7 @@
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
 #include "hp/nemo_config.hpp"
+#include "hp/perf.hpp"
 #include "hp/search_config.hpp"
 #include "hp/sizing.hpp"
 
@@ -92,6 +93,32 @@ TEST_CASE("every pre-defined config round-trips through YAML", "[nemo_config]") 
     CHECK(back.model.family == e.model.family);
     CHECK(hp::count_parameters(back.model).total == hp::count_parameters(e.model).total);
   }
+}
+
+TEST_CASE("NeMo YAML parallel sizes round-trip without swaps", "[nemo_config]") {
+  // Every size differs from every other one (issue 17: a TP/PP swap passed with tp = pp = 4).
+  hp::BaseConfigRequest r;
+  r.size_b = 5;
+  r.num_nodes = 32;
+  auto c = hp::base_config(r);
+  c.tensor_model_parallel_size = 4;
+  c.pipeline_model_parallel_size = 2;
+  c.virtual_pipeline_model_parallel_size = 3;
+  c.context_parallel_size = 8;
+  c.micro_batch_size = 16;
+  c.global_batch_size = 2048;
+  c.activations_checkpoint_num_layers = 5;
+  c.num_micro_batches_with_partial_activation_checkpoints = 7;
+  const auto back = hp::parse_nemo_yaml(hp::to_nemo_yaml(c));
+  CHECK(back.tensor_model_parallel_size == 4);
+  CHECK(back.pipeline_model_parallel_size == 2);
+  CHECK(back.virtual_pipeline_model_parallel_size == 3);
+  CHECK(back.context_parallel_size == 8);
+  CHECK(back.micro_batch_size == 16);
+  CHECK(back.global_batch_size == 2048);
+  CHECK(back.num_nodes == 32);
+  const hp::Layout l = hp::layout_from_nemo(back);
+  CHECK((l.tp == 4 && l.pp == 2 && l.vp == 3 && l.cp == 8 && l.mbs == 16 && l.num_gpus == 256 && l.dp() == 4));
 }
 
 TEST_CASE("override_yaml sets dotted keys and keeps the rest", "[nemo_config]") {
