@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "hp/nemo_config.hpp"
+#include "hp/perf.hpp"
 #include "hp/sizing.hpp"
 #include "yaml_util.hpp"
 
@@ -28,6 +29,7 @@ int opt_int(const YAML::Node& n, const std::string& key, int fallback) {
 }
 
 void read_stack(const YAML::Node& s, const std::string& prefix, ModelSpec& m, bool decoder) {
+  if (!yaml::is_map(s)) throw ConfigError(prefix.substr(0, prefix.size() - 1), yaml::text(s), "expected a mapping");
   const int layers = yaml::get_int(s["num_layers"], prefix + "num_layers");
   if (decoder) {
     m.num_decoder_layers = layers;
@@ -45,12 +47,7 @@ void read_stack(const YAML::Node& s, const std::string& prefix, ModelSpec& m, bo
   if (!yaml::is_null(s["bias"])) m.add_bias_linear = yaml::get_bool(s["bias"], prefix + "bias");
 }
 
-}  // namespace
-
-TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origin) {
-  const YAML::Node root = yaml::parse(text, origin);
-  if (!yaml::is_map(root) || !yaml::is_map(root["model"]))
-    throw ConfigError(origin + ":model", yaml::text(root["model"]), "not a NeMo-Megatron training config (no model section)");
+TrainingConfig read_config(const YAML::Node& root) {
   const YAML::Node m = root["model"];
   TrainingConfig c;
   const bool t5 = yaml::is_map(m["encoder"]);
@@ -59,14 +56,14 @@ TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origi
     read_stack(m["decoder"], "model.decoder.", c.model, true);
     c.model.seq_length = yaml::get_int(m["seq_length"], "model.seq_length");
     c.model.max_position_embeddings = c.model.seq_length;
-    const auto tok = m["tokenizer"];
-    c.model.family = (!yaml::is_null(tok["library"]) && tok["library"].Scalar() == "sentencepiece") ? "mt5" : "t5";
+    const auto tok = yaml::child(m, "tokenizer");
+    c.model.family = (!yaml::is_null(yaml::child(tok, "library")) && yaml::get_string(yaml::child(tok, "library"), "model.tokenizer.library") == "sentencepiece") ? "mt5" : "t5";
     c.model.vocab_size = default_vocab_size(c.model.family);
-    c.model.decoder_seq_length = opt_int(m["data"]["seq_length_dec"], "model.data.seq_length_dec", 128);
+    c.model.decoder_seq_length = opt_int(yaml::child(m["data"], "seq_length_dec"), "model.data.seq_length_dec", 128);
     read_act_ckpt(m["encoder"], "model.encoder.", c);
-    if (!yaml::is_null(m["optim"]["sched"]["warmup_ratio"]))
-      c.warmup_ratio = yaml::get_double(m["optim"]["sched"]["warmup_ratio"], "model.optim.sched.warmup_ratio");
-    c.init_method_std = yaml::get_double(m["encoder"]["init_method_std"], "model.encoder.init_method_std");
+    if (!yaml::is_null(yaml::child(yaml::child(m["optim"], "sched"), "warmup_ratio")))
+      c.warmup_ratio = yaml::get_double(yaml::child(yaml::child(m["optim"], "sched"), "warmup_ratio"), "model.optim.sched.warmup_ratio");
+    c.init_method_std = yaml::get_double(yaml::child(m["encoder"], "init_method_std"), "model.encoder.init_method_std");
   } else {
     c.model.family = "gpt3";
     c.model.vocab_size = default_vocab_size("gpt3");
@@ -91,9 +88,9 @@ TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origi
     if (!yaml::is_null(m["sequence_parallel"])) c.sequence_parallel = yaml::get_bool(m["sequence_parallel"], "model.sequence_parallel");
     if (!yaml::is_null(m["fp8"])) c.fp8 = yaml::get_bool(m["fp8"], "model.fp8");
     if (!yaml::is_null(m["init_method_std"])) c.init_method_std = yaml::get_double(m["init_method_std"], "model.init_method_std");
-    const auto sched = m["optim"]["sched"];
-    c.warmup_steps = yaml::is_null(sched["warmup_steps"]) ? 0 : yaml::get_int64(sched["warmup_steps"], "model.optim.sched.warmup_steps");
-    c.constant_steps = yaml::is_null(sched["constant_steps"]) ? 0 : yaml::get_int64(sched["constant_steps"], "model.optim.sched.constant_steps");
+    const auto sched = yaml::child(m["optim"], "sched");
+    c.warmup_steps = yaml::is_null(yaml::child(sched, "warmup_steps")) ? 0 : yaml::get_int64(yaml::child(sched, "warmup_steps"), "model.optim.sched.warmup_steps");
+    c.constant_steps = yaml::is_null(yaml::child(sched, "constant_steps")) ? 0 : yaml::get_int64(yaml::child(sched, "constant_steps"), "model.optim.sched.constant_steps");
   }
   c.model.name.clear();
   validate(c.model);
@@ -102,9 +99,9 @@ TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origi
   c.tensor_model_parallel_size = yaml::get_int(m["tensor_model_parallel_size"], "model.tensor_model_parallel_size");
   c.pipeline_model_parallel_size = yaml::get_int(m["pipeline_model_parallel_size"], "model.pipeline_model_parallel_size");
   const auto optim = m["optim"];
-  if (!yaml::is_null(optim["name"])) c.distributed_optimizer = optim["name"].Scalar() == "distributed_fused_adam";
-  if (!yaml::is_null(optim["lr"])) c.lr = yaml::get_double(optim["lr"], "model.optim.lr");
-  if (!yaml::is_null(optim["sched"]["min_lr"])) c.min_lr = yaml::get_double(optim["sched"]["min_lr"], "model.optim.sched.min_lr");
+  if (!yaml::is_null(yaml::child(optim, "name"))) c.distributed_optimizer = yaml::get_string(yaml::child(optim, "name"), "model.optim.name") == "distributed_fused_adam";
+  if (!yaml::is_null(yaml::child(optim, "lr"))) c.lr = yaml::get_double(yaml::child(optim, "lr"), "model.optim.lr");
+  if (!yaml::is_null(yaml::child(yaml::child(optim, "sched"), "min_lr"))) c.min_lr = yaml::get_double(yaml::child(yaml::child(optim, "sched"), "min_lr"), "model.optim.sched.min_lr");
 
   const auto run = root["run"];
   if (yaml::is_map(run)) {
@@ -120,9 +117,26 @@ TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origi
     c.max_steps = yaml::get_int64(tr["max_steps"], "trainer.max_steps");
     if (!yaml::is_null(tr["max_time"])) c.max_time = yaml::get_string(tr["max_time"], "trainer.max_time");
   }
+  (void)layout_from_nemo(c);  // checks every parallel size and batch where it enters (ConfigError naming the key)
   // Size from the exact count, to two decimals (a custom file has no nominal size).
   c.size_b = std::round(double(count_parameters(c.model).total) / 1e9 * 100) / 100;
   return c;
+}
+
+}  // namespace
+
+TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origin) {
+  const YAML::Node root = yaml::parse(text, origin);
+  if (!yaml::is_map(root))
+    throw ConfigError(origin, yaml::text(root), "expected a YAML mapping (a NeMo-Megatron training config)");
+  if (!yaml::is_map(root["model"]))
+    throw ConfigError(origin + ":model", yaml::text(root["model"]), "not a NeMo-Megatron training config (no model section)");
+  try {
+    return read_config(root);
+  } catch (const YAML::Exception& e) {
+    // Backstop: read_config reads through yaml::child / get_*; a structure they missed is still bad input.
+    throw ConfigError(origin, "line " + std::to_string(e.mark.line + 1), "unexpected YAML structure: " + e.msg);
+  }
 }
 
 TrainingConfig load_nemo_yaml(const std::string& path) { return parse_nemo_yaml(yaml::read_file(path), path); }

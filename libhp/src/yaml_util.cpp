@@ -1,7 +1,8 @@
 #include "yaml_util.hpp"
 
-#include <fstream>
-#include <sstream>
+#include <cmath>
+
+#include "hp/files.hpp"
 
 namespace hp::yaml {
 
@@ -14,14 +15,7 @@ YAML::Node parse(const std::string& text, const std::string& origin) {
   }
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw IoError(path, "cannot open for reading");
-  std::ostringstream os;
-  os << f.rdbuf();
-  if (f.bad()) throw IoError(path, "read failed");
-  return os.str();
-}
+std::string read_file(const std::string& path) { return read_file_limited(path, kMaxConfigFileBytes, "YAML config"); }
 
 std::string text(const YAML::Node& n) {
   if (!n.IsDefined()) return "<missing>";
@@ -53,7 +47,16 @@ T as(const YAML::Node& n, const std::string& key, const char* what) {
 
 int get_int(const YAML::Node& n, const std::string& key) { return as<int>(n, key, "an integer"); }
 long long get_int64(const YAML::Node& n, const std::string& key) { return as<long long>(n, key, "an integer"); }
-double get_double(const YAML::Node& n, const std::string& key) { return as<double>(n, key, "a number"); }
+double get_double(const YAML::Node& n, const std::string& key) {
+  const double v = as<double>(n, key, "a finite number");
+  if (!std::isfinite(v)) throw ConfigError(key, text(n), "expected a finite number");
+  return v;
+}
+
+YAML::Node child(const YAML::Node& n, const std::string& key) {
+  if (!is_map(n)) return YAML::Node(YAML::NodeType::Undefined);  // Node() would be a defined null
+  return n[key];
+}
 bool get_bool(const YAML::Node& n, const std::string& key) { return as<bool>(n, key, "true or false"); }
 std::string get_string(const YAML::Node& n, const std::string& key) { return as<std::string>(n, key, "a string"); }
 
