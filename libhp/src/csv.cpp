@@ -103,7 +103,7 @@ void write_csv(const Table& table, const std::string& path) {
   };
   write_row(table.columns);
   for (const auto& r : table.rows) write_row(r);
-  write_file_atomic(path, out);
+  write_file_atomic(path, out, /*create_parents=*/false);
 }
 
 }  // namespace hp

@@ -34,7 +34,7 @@ std::string read_file_limited(const std::string& path, std::size_t max_bytes, co
   if (f.fd < 0) throw IoError(path, "cannot open the " + what + " for reading: " + std::strerror(errno));
   struct stat st {};
   if (::fstat(f.fd, &st) != 0) throw IoError(path, "cannot stat the " + what + ": " + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) throw IoError(path, "is a directory; expected the " + what + " file");
+  if (S_ISDIR(st.st_mode)) throw IoError(path, "is a directory, not a " + what);
   if (S_ISREG(st.st_mode) && static_cast<unsigned long long>(st.st_size) > max_bytes)
     throw IoError(path, "the " + what + " is " + std::to_string(st.st_size) + " bytes; the limit is " + mib(max_bytes));
   const int flags = ::fcntl(f.fd, F_GETFL);
@@ -68,10 +68,10 @@ void require_text(const std::string& text, const std::string& origin, const std:
   }
 }
 
-void write_file_atomic(const std::string& path, const std::string& text) {
+void write_file_atomic(const std::string& path, const std::string& text, bool create_parents) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   std::error_code ec;
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (create_parents && !parent.empty()) std::filesystem::create_directories(parent, ec);
   if (ec) throw IoError(path, "cannot create the directory: " + ec.message());
   const std::string tmp = path + ".tmp" + std::to_string(::getpid());
   Fd f;

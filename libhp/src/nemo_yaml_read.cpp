@@ -49,6 +49,15 @@ void read_stack(const YAML::Node& s, const std::string& prefix, ModelSpec& m, bo
 
 TrainingConfig read_config(const YAML::Node& root) {
   const YAML::Node m = root["model"];
+  // Optional sections: missing or null is fine (defaults), anything but a mapping is an error.
+  for (const char* section : {"optim", "tokenizer", "data", "encoder", "decoder"})
+    if (!yaml::is_null(m[section]) && !yaml::is_map(m[section]))
+      throw ConfigError(std::string("model.") + section, yaml::text(m[section]), "expected a mapping");
+  if (!yaml::is_null(yaml::child(m["optim"], "sched")) && !yaml::is_map(yaml::child(m["optim"], "sched")))
+    throw ConfigError("model.optim.sched", yaml::text(yaml::child(m["optim"], "sched")), "expected a mapping");
+  for (const char* section : {"trainer", "run"})
+    if (!yaml::is_null(root[section]) && !yaml::is_map(root[section]))
+      throw ConfigError(section, yaml::text(root[section]), "expected a mapping");
   TrainingConfig c;
   const bool t5 = yaml::is_map(m["encoder"]);
   if (t5) {

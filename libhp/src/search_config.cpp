@@ -28,12 +28,18 @@ void positive_list(const std::string& key, const std::vector<int>& v) {
   for (int x : v) require_int(key, x, 1, kMaxLayoutSize);
 }
 
-void flatten(const YAML::Node& n, const std::string& prefix, std::map<std::string, std::string>& out) {
+// At most kMaxExtraKeys leaves: YAML aliases can nest a small file into an exponentially large tree.
+constexpr std::size_t kMaxExtraKeys = 100000;
+
+void flatten(const YAML::Node& n, const std::string& prefix, std::map<std::string, std::string>& out, std::size_t& visited) {
+  if (++visited > kMaxExtraKeys)
+    throw ConfigError(prefix, "...", "more than " + std::to_string(kMaxExtraKeys) + " keys and list items (aliases?)");
   if (yaml::is_map(n)) {
-    for (const auto& kv : n) flatten(kv.second, prefix.empty() ? kv.first.Scalar() : prefix + "." + kv.first.Scalar(), out);
+    for (const auto& kv : n)
+      flatten(kv.second, prefix.empty() ? kv.first.Scalar() : prefix + "." + kv.first.Scalar(), out, visited);
   } else if (n.IsSequence()) {
     size_t i = 0;
-    for (const auto& item : n) flatten(item, prefix + "[" + std::to_string(i++) + "]", out);
+    for (const auto& item : n) flatten(item, prefix + "[" + std::to_string(i++) + "]", out, visited);
   } else {
     out[prefix] = is_null(n) ? "" : n.Scalar();
   }
@@ -249,9 +255,10 @@ SearchConfig parse_search_config(const std::string& text, const std::string& ori
   c.train.model = family;
   if (!c.has_train_settings && !c.has_inference_settings)
     throw ConfigError(origin, "<missing>", "expected train_settings and/or inference_settings");
+  std::size_t visited = 0;
   for (const auto& kv : body) {
     const std::string k = kv.first.Scalar();
-    if (k != "train_settings" && k != "inference_settings" && k != "model") flatten(kv.second, k, c.extra);
+    if (k != "train_settings" && k != "inference_settings" && k != "model") flatten(kv.second, k, c.extra, visited);
   }
   return c;
 }

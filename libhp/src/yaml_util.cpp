@@ -17,15 +17,50 @@ YAML::Node parse(const std::string& text, const std::string& origin) {
 
 std::string read_file(const std::string& path) { return read_file_limited(path, kMaxConfigFileBytes, "YAML config"); }
 
+namespace {
+// Flow style, stopping after kMaxTextChars: aliases can make a small file a huge (exponential) tree, and a
+// message needs only its start.
+constexpr std::size_t kMaxTextChars = 200;
+void append_flow(const YAML::Node& n, std::string& out) {
+  if (out.size() > kMaxTextChars) return;
+  if (!n.IsDefined() || n.IsNull()) {
+    out += "null";
+  } else if (n.IsScalar()) {
+    out += n.Scalar().substr(0, kMaxTextChars);
+  } else if (n.IsSequence()) {
+    out += '[';
+    bool first = true;
+    for (const auto& item : n) {
+      if (out.size() > kMaxTextChars) break;
+      out += first ? "" : ", ";
+      first = false;
+      append_flow(item, out);
+    }
+    out += ']';
+  } else {
+    out += '{';
+    bool first = true;
+    for (const auto& kv : n) {
+      if (out.size() > kMaxTextChars) break;
+      out += first ? "" : ", ";
+      first = false;
+      append_flow(kv.first, out);
+      out += ": ";
+      append_flow(kv.second, out);
+    }
+    out += '}';
+  }
+}
+}  // namespace
+
 std::string text(const YAML::Node& n) {
   if (!n.IsDefined()) return "<missing>";
   if (n.IsNull()) return "null";
   if (n.IsScalar()) return n.Scalar();
-  YAML::Emitter e;
-  e.SetSeqFormat(YAML::Flow);
-  e.SetMapFormat(YAML::Flow);
-  e << n;
-  return e.c_str();
+  std::string out;
+  append_flow(n, out);
+  if (out.size() > kMaxTextChars) out = out.substr(0, kMaxTextChars) + "...";
+  return out;
 }
 
 bool is_null(const YAML::Node& n) {

@@ -5,16 +5,21 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <regex>
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "hp/calibration.hpp"
+#include "hp/core.hpp"
 #include "hp/catalog.hpp"
 #include "hp/files.hpp"
 #include "hp/inference_search.hpp"
+#include "hp/inference_validate.hpp"
 #include "hp/logs.hpp"
 #include "hp/nemo_config.hpp"
 #include "hp/perf.hpp"
@@ -114,7 +119,7 @@ TEST_CASE("ModelSpec: huge sizes are rejected before any count overflows", "[har
 TEST_CASE("NeMo config reader: zero parallel sizes and broken structure are ConfigErrors naming the key", "[hardening]") {
   const std::string yaml = base_nemo_yaml();
   const std::pair<std::string, std::string> cases[] = {
-      {"tensor_model_parallel_size: 1", "model.tensor_model_parallel_size"},
+      {"tensor_model_parallel_size: 2", "model.tensor_model_parallel_size"},
       {"pipeline_model_parallel_size: 1", "model.pipeline_model_parallel_size"},
       {"micro_batch_size: 1", "model.micro_batch_size"},
       {"num_nodes: 1", "trainer.num_nodes"},

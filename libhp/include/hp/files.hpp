@@ -22,7 +22,8 @@ std::string read_file_limited(const std::string& path, std::size_t max_bytes, co
 void require_text(const std::string& text, const std::string& origin, const std::string& what);
 
 /// Write text through a temporary file in the same directory, fsync and rename: either the whole new file is
-/// there or the old state is left untouched (no partial file on ENOSPC). Creates missing parent directories.
-void write_file_atomic(const std::string& path, const std::string& text);
+/// there or the old state is left untouched (no partial file on ENOSPC). create_parents: make missing parent
+/// directories first (else a missing directory is an IoError).
+void write_file_atomic(const std::string& path, const std::string& text, bool create_parents = true);
 
 }  // namespace hp
