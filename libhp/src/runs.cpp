@@ -39,7 +39,10 @@ struct Cells {
     if (v.empty()) return fallback;
     char* end = nullptr;
     const double x = std::strtod(v.c_str(), &end);
-    if (end == v.c_str() || *end != '\0' || !std::isfinite(x)) fail(key, v, "not a number");
+    if (end == v.c_str() || *end != '\0' || !std::isfinite(x)) {
+      fail(key, v, "expected a finite number");
+      return fallback;
+    }
     return x;
   }
   int integer(const char* key, int fallback, bool required = false) const {
@@ -49,7 +52,10 @@ struct Cells {
       return fallback;
     }
     const double x = number(key, fallback);
-    if (x != std::floor(x) || x < 0 || x > 1e9) fail(key, v, "not a non-negative integer");
+    if (!(x == std::floor(x) && x >= 0 && x <= 1e9)) {  // also false for NaN: the cast below stays defined
+      fail(key, v, "expected an integer in 0..1000000000");
+      return fallback;
+    }
     return static_cast<int>(x);
   }
   bool flag(const char* key, bool fallback) const {
