@@ -108,9 +108,13 @@ TrainingConfig read_config(const YAML::Node& root) {
   c.tensor_model_parallel_size = yaml::get_int(m["tensor_model_parallel_size"], "model.tensor_model_parallel_size");
   c.pipeline_model_parallel_size = yaml::get_int(m["pipeline_model_parallel_size"], "model.pipeline_model_parallel_size");
   const auto optim = m["optim"];
-  if (!yaml::is_null(yaml::child(optim, "name"))) c.distributed_optimizer = yaml::get_string(yaml::child(optim, "name"), "model.optim.name") == "distributed_fused_adam";
+  if (!yaml::is_null(yaml::child(optim, "name"))) {
+    c.optimizer = find_nemo_optimizer(yaml::get_string(yaml::child(optim, "name"), "model.optim.name")).name;
+    c.distributed_optimizer = find_nemo_optimizer(c.optimizer).distributed;
+  }
   if (!yaml::is_null(yaml::child(optim, "lr"))) c.lr = yaml::get_double(yaml::child(optim, "lr"), "model.optim.lr");
-  if (!yaml::is_null(yaml::child(yaml::child(optim, "sched"), "min_lr"))) c.min_lr = yaml::get_double(yaml::child(yaml::child(optim, "sched"), "min_lr"), "model.optim.sched.min_lr");
+  if (!yaml::is_null(yaml::child(yaml::child(optim, "sched"), "min_lr")))
+    c.min_lr = yaml::get_double(yaml::child(yaml::child(optim, "sched"), "min_lr"), "model.optim.sched.min_lr");
 
   const auto run = root["run"];
   if (yaml::is_map(run)) {
@@ -173,10 +177,7 @@ std::string override_yaml(const std::string& yaml_text, const std::vector<std::p
     }
     cur[parts.back()] = yaml::parse(value, key);
   }
-  YAML::Emitter out;
-  out.SetIndent(2);
-  out << root;
-  return std::string(out.c_str()) + "\n";
+  return yaml::emit(root);
 }
 
 }  // namespace hp

@@ -25,6 +25,10 @@ bool is_null(const YAML::Node& n);
 /// undefined node): chains like child(child(m, "optim"), "sched") never throw.
 YAML::Node child(const YAML::Node& n, const std::string& key);
 
+/// Block YAML with 2-space indent, clock-like scalars ("12:23:30:00", "0-00:20:00") double-quoted: YAML 1.1
+/// readers (PyYAML, so OmegaConf and NeMo) read unquoted 12:23:30:00 as the base-60 integer 2676600.
+std::string emit(const YAML::Node& root);
+
 /// Safe on a missing key (yaml-cpp's const lookup of a missing key gives a node whose IsMap() throws).
 inline bool is_map(const YAML::Node& n) { return n.IsDefined() && n.IsMap(); }
 
