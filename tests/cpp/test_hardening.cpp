@@ -24,6 +24,7 @@
 #include "hp/nemo_config.hpp"
 #include "hp/perf.hpp"
 #include "hp/runs.hpp"
+#include "hp/run/executor.hpp"
 #include "hp/search_config.hpp"
 #include "hp/sizing.hpp"
 
@@ -119,14 +120,17 @@ TEST_CASE("ModelSpec: huge sizes are rejected before any count overflows", "[har
 TEST_CASE("NeMo config reader: zero parallel sizes and broken structure are ConfigErrors naming the key", "[hardening]") {
   const std::string yaml = base_nemo_yaml();
   const std::pair<std::string, std::string> cases[] = {
-      {"tensor_model_parallel_size: 2", "model.tensor_model_parallel_size"},
-      {"pipeline_model_parallel_size: 1", "model.pipeline_model_parallel_size"},
-      {"micro_batch_size: 1", "model.micro_batch_size"},
-      {"num_nodes: 1", "trainer.num_nodes"},
-      {"devices: 8", "trainer.devices"}};
-  for (const auto& [line, key] : cases)
+      {"tensor_model_parallel_size", "model.tensor_model_parallel_size"},
+      {"pipeline_model_parallel_size", "model.pipeline_model_parallel_size"},
+      {"micro_batch_size", "model.micro_batch_size"},
+      {"num_nodes", "trainer.num_nodes"},
+      {"devices", "trainer.devices"}};
+  for (const auto& [name, key] : cases)
     for (const char* v : {"0", "-1", "1000000000"}) {
-      const std::string bad = replace(yaml, line, line.substr(0, line.find(':') + 2) + v);
+      // The first "  <name>: <value>" line, whatever value the base config has.
+      const std::string bad = std::regex_replace(yaml, std::regex("(\n +" + name + ":) [^\n]+"), "$1 " + std::string(v),
+                                                 std::regex_constants::format_first_only);
+      REQUIRE(bad != yaml);
       INFO(key << "=" << v);
       try {
         (void)hp::parse_nemo_yaml(bad);
@@ -323,4 +327,40 @@ TEST_CASE("Messages: binary values are printed escaped", "[hardening]") {
   const hp::ConfigError e("key", std::string("a\x01\xff", 3), "why");
   CHECK(std::string(e.what()) == "key=a\\x01\\xff: why");
   CHECK(e.value() == std::string("a\x01\xff", 3));
+}
+
+TEST_CASE("Local executor: a symlink placed at a trial's log path is not followed", "[hardening][runner]") {
+  TempDir dir;
+  const fs::path target = dir.path / "precious.txt";
+  hp::write_file_atomic(target.string(), "keep me\n");
+  const fs::path log = dir.path / "log.out";
+  fs::create_symlink(target, log);
+  auto ex = hpfe::make_executor({"local", 1, 0.5, {}});
+  hpfe::JobRequest r;
+  r.name = "t";
+  r.argv = {"true"};
+  r.stdout_path = log.string();
+  r.stderr_path = (dir.path / "log.err").string();
+  CHECK_THROWS_WITH(ex->submit(r), Catch::Contains("symbolic link"));
+  CHECK(hp::read_file_limited(target.string(), 100, "file") == "keep me\n");
+}
+
+TEST_CASE("Slurm options: control characters and bad cluster values are rejected", "[hardening][runner]") {
+  const std::pair<std::string, std::string> bad[] = {
+      {"cluster.sbatch_args[0]", "--exclusive\ntouch /tmp/x"}, {"cluster.partition", "a\nb"},
+      {"cluster.gpus_per_node", "false"},                       {"cluster.gpus_per_node", "-2"},
+      {"executor.max_concurrent", "0"},                         {"executor.kill_grace_s", "-1"},
+      {"cluster.ntasks_per_node", "x"}};
+  for (const auto& [k, v] : bad) {
+    INFO(k << "=" << v);
+    CHECK_THROWS_AS(hpfe::executor_options_from_config({{k, v}}, "slurm"), hp::ConfigError);
+  }
+  CHECK(hpfe::executor_options_from_config({{"cluster.gpus_per_node", "8"}}, "slurm").slurm.gpus_per_node_flag);
+  CHECK_FALSE(hpfe::executor_options_from_config({{"cluster.gpus_per_node", "null"}}, "slurm").slurm.gpus_per_node_flag);
+  hpfe::SlurmOptions o;
+  o.sbatch_args = {"--exclusive\ntouch /tmp/x"};
+  hpfe::JobRequest r;
+  r.name = "t";
+  r.argv = {"true"};
+  CHECK_THROWS_AS(hpfe::render_sbatch_script(r, o), hp::ConfigError);
 }

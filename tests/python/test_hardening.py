@@ -162,3 +162,88 @@ def test_tensorboard_nan_negative_zero_step_times_are_dropped(repo_root, cli):
     assert log["step_times_s"] == [2.0] * 7
     p = cli.run("parse-log", path, "--json", check=True)
     assert "nan" not in p.stdout.lower() and "-1" not in p.stdout
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FAKE = os.path.join(ROOT, "tests", "fixtures", "fake_trainer.py")
+
+
+def fake_search(tmp_path, extra=""):
+    text = open(os.path.join(ROOT, "tests", "data", "search", "local_fake.yaml")).read()
+    text = text.replace("@FAKE_TRAINER@", FAKE).replace("@RESULTS@", str(tmp_path / "results")) + extra
+    path = tmp_path / "search.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("extra,replace,key", [
+    ('cluster:\n  sbatch_args: ["--exclusive\\ntouch /tmp/x"]\n', None, "cluster.sbatch_args"),
+    ("cluster:\n  gpus_per_node: false\n", None, "cluster.gpus_per_node"),
+    ("", ("time_limit_s: 2", "time_limit_s: -5"), "executor.time_limit_s"),
+])
+def test_search_bad_executor_settings_exit_2_leave_nothing(cli, tmp_path, extra, replace, key):
+    cfg = fake_search(tmp_path, extra)
+    if replace:
+        cfg.write_text(cfg.read_text().replace(*replace))
+    p = cli.run("search", cfg, "--executor", "slurm", timeout=120)
+    assert p.returncode == 2, p.stderr
+    assert key in p.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_slurm_percent_in_results_dir_leaves_nothing(cli, tmp_path):
+    cfg = fake_search(tmp_path)
+    out = tmp_path / "res%j"
+    p = cli.run("search", cfg, "--executor", "slurm", "--results-dir", out, timeout=120)
+    assert p.returncode == 2 and "'%'" in p.stderr, p.stderr
+    assert not out.exists()
+
+
+def test_second_search_into_results_is_refused_without_force(cli, tmp_path):
+    cfg = fake_search(tmp_path)
+    cli.run("search", cfg, check=True, timeout=120)
+    before = sorted(str(p) for p in (tmp_path / "results").rglob("*"))
+    p = cli.run("search", cfg, timeout=120)
+    assert p.returncode == 2 and "--resume" in p.stderr and "--force" in p.stderr
+    assert sorted(str(p) for p in (tmp_path / "results").rglob("*")) == before
+    (tmp_path / "results" / "mine.txt").write_text("user file\n")
+    cli.run("search", cfg, "--force", check=True, timeout=120)
+    assert (tmp_path / "results" / "mine.txt").read_text() == "user file\n"
+    with pytest.raises(hp.ConfigError, match="force"):
+        hp.search(str(cfg))
+    hp.search(str(cfg), force=True)
+
+
+def test_collect_on_a_foreign_directory_writes_nothing(cli, tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    p = cli.run("collect", tmp_path, timeout=60)
+    assert p.returncode == 2 and "not a search results directory" in p.stderr
+    assert sorted(os.listdir(tmp_path)) == ["notes.txt"]
+
+
+def test_run_state_paths_are_absolute_and_resume_works_from_elsewhere(cli, tmp_path):
+    cfg = fake_search(tmp_path)
+    cfg.write_text(cfg.read_text().replace(str(tmp_path / "results"), "rel_results"))
+    cli.run("search", cfg, "--executor", "none", cwd=tmp_path, check=True, timeout=120)
+    state = (tmp_path / "rel_results" / "run_state.yaml").read_text()
+    paths = re.findall(r"config_path: (\S+)", state)
+    assert paths and all(os.path.isabs(p) for p in paths)
+
+
+class NonePollExecutor(hp.Executor):
+    def name(self):
+        return "none-poll"
+
+    def submit(self, request):
+        return "job-1"
+
+    def poll(self, job_id):
+        return None
+
+    def cancel(self, job_id):
+        pass
+
+
+def test_python_executor_poll_returning_none_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match=r"Executor\.poll=None: expected a bignlp_hp\.JobStatus"):
+        hp.run_search(str(fake_search(tmp_path)), executor=NonePollExecutor())
