@@ -1,7 +1,9 @@
 // hp-cli estimate: memory, step time, throughput and MFU of one training layout, or of every row of a CSV.
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 
 #include "command.hpp"
@@ -29,17 +31,17 @@ struct Opts {
 void add_model_options(CLI::App& app, Opts& o) {
   app.add_option("--model", o.model, "pre-defined config ('gpt3/175b') or family with --size-b ('gpt3')");
   app.add_option("--size-b", o.size_b, "size in billions of a pre-defined config of --model's family");
-  app.add_option("--num-layers", o.dims.num_layers, "custom model: layers (or override)");
-  app.add_option("--hidden-size", o.dims.hidden_size, "custom model: hidden size");
-  app.add_option("--ffn-hidden-size", o.dims.ffn_hidden_size, "custom model: FFN size (default 4 x hidden)");
-  app.add_option("--num-attention-heads", o.dims.num_attention_heads, "custom model: attention heads");
-  app.add_option("--num-query-groups", o.dims.num_query_groups, "custom model: GQA groups (default = heads)");
-  app.add_option("--kv-channels", o.dims.kv_channels, "custom model: head dimension (default hidden/heads)");
-  app.add_option("--seq-length", o.dims.seq_length, "sequence length");
-  app.add_option("--vocab-size", o.dims.vocab_size, "padded vocabulary");
-  app.add_option("--moe-num-experts", o.dims.moe_num_experts, "MoE: routed experts");
-  app.add_option("--moe-topk", o.dims.moe_topk, "MoE: experts per token");
-  app.add_option("--moe-ffn-hidden-size", o.dims.moe_ffn_hidden_size, "MoE: FFN size per expert");
+  app.add_option("--num-layers", o.dims.num_layers, "custom model: layers (or override)")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
+  app.add_option("--hidden-size", o.dims.hidden_size, "custom model: hidden size")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
+  app.add_option("--ffn-hidden-size", o.dims.ffn_hidden_size, "custom model: FFN size (default 4 x hidden)")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
+  app.add_option("--num-attention-heads", o.dims.num_attention_heads, "custom model: attention heads")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
+  app.add_option("--num-query-groups", o.dims.num_query_groups, "custom model: GQA groups (default = heads)")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
+  app.add_option("--kv-channels", o.dims.kv_channels, "custom model: head dimension (default hidden/heads)")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
+  app.add_option("--seq-length", o.dims.seq_length, "sequence length")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
+  app.add_option("--vocab-size", o.dims.vocab_size, "padded vocabulary")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
+  app.add_option("--moe-num-experts", o.dims.moe_num_experts, "MoE: routed experts")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
+  app.add_option("--moe-topk", o.dims.moe_topk, "MoE: experts per token")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
+  app.add_option("--moe-ffn-hidden-size", o.dims.moe_ffn_hidden_size, "MoE: FFN size per expert")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
   app.add_option("--activation", o.dims.activation, "gelu, swiglu or geglu");
 }
 
@@ -98,7 +100,9 @@ hp::ModelSpec resolve_model(const Opts& o) {
   if (d.num_layers > 0) m.num_layers = d.num_layers;
   if (d.hidden_size > 0) {
     m.hidden_size = d.hidden_size;
-    if (custom && d.ffn_hidden_size <= 0) m.ffn_hidden_size = 4 * d.hidden_size;
+    // 64-bit, then validate() below rejects a too large width with the limit in the message.
+    if (custom && d.ffn_hidden_size <= 0)
+      m.ffn_hidden_size = static_cast<int>(std::min<long long>(4LL * d.hidden_size, std::numeric_limits<int>::max()));
   }
   if (d.ffn_hidden_size > 0) m.ffn_hidden_size = d.ffn_hidden_size;
   if (d.num_attention_heads > 0) m.num_attention_heads = d.num_attention_heads;
@@ -116,10 +120,7 @@ hp::ModelSpec resolve_model(const Opts& o) {
 
 hp::Layout resolve_layout(const Opts& o) {
   hp::Layout l = o.layout;
-  const std::pair<const char*, int> positive[] = {{"gpus", l.num_gpus}, {"tp", l.tp}, {"pp", l.pp}, {"vp", l.vp},
-                                                  {"cp", l.cp},         {"ep", l.ep}, {"mbs", l.mbs}, {"gbs", l.gbs}};
-  for (const auto& kv : positive)
-    if (kv.second < 1) throw hp::ConfigError(kv.first, std::to_string(kv.second), "must be >= 1");
+  hp::validate(l);
   l.recompute = hp::recompute_from_string("recompute", o.recompute);
   return l;
 }
@@ -264,7 +265,9 @@ std::function<int()> setup(CLI::App& app) {
   add_model_options(app, *o);
   add_layout_options(app, *o);
   app.add_option("--calibration", o->calibration, "calibration YAML from hp-cli calibrate (default: shipped)");
-  app.add_option("--memory-margin", o->memory_margin, "fraction of GPU memory kept free")->capture_default_str();
+  app.add_option("--memory-margin", o->memory_margin, "fraction of GPU memory kept free (negative: tolerate that much over)")
+      ->capture_default_str()
+      ->check(hpcli::finite_range(-1, 1));
   app.add_flag("--json", o->json, "print one JSON object");
   return [o] { return o->batch.empty() ? run_single(*o) : run_batch(*o); };
 }

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <string>
 
+#include "checks.hpp"
+#include "hp/perf.hpp"
 #include "hp/core.hpp"
 #include "hp/inference.hpp"
 
@@ -315,14 +317,15 @@ double pipelined_s(const Ctx& c, double stage_s, double mbs_tokens, int m) {
 
 InferenceEstimate estimate_inference(const ModelSpec& model, const InferenceLayout& layout, const GpuSpec& gpu,
                                      const InferenceCalibration& cal) {
-  if (layout.tp < 1) throw ConfigError("tp", std::to_string(layout.tp), "must be >= 1");
-  if (layout.pp < 1) throw ConfigError("pp", std::to_string(layout.pp), "must be >= 1");
-  if (layout.batch_size < 1) throw ConfigError("batch_size", std::to_string(layout.batch_size), "must be >= 1");
-  if (layout.input_len < 1) throw ConfigError("input_len", std::to_string(layout.input_len), "must be >= 1");
-  if (layout.output_len < 1) throw ConfigError("output_len", std::to_string(layout.output_len), "must be >= 1");
-  if (layout.gpus_per_node < 1)
-    throw ConfigError("gpus_per_node", std::to_string(layout.gpus_per_node), "must be >= 1");
-  if (layout.ep < 1) throw ConfigError("ep", std::to_string(layout.ep), "must be >= 1");
+  // Upper bounds keep tp x pp, pp x tp and input + output lengths inside int (docs/usage.md "Limits").
+  detail::require_int("tp", layout.tp, 1, kMaxLayoutSize);
+  detail::require_int("pp", layout.pp, 1, kMaxLayoutSize);
+  detail::require_int("tp x pp", static_cast<long long>(layout.tp) * layout.pp, 1, kMaxLayoutSize);
+  detail::require_int("batch_size", layout.batch_size, 1, kMaxLayoutSize);
+  detail::require_int("input_len", layout.input_len, 1, 1 << 24);
+  detail::require_int("output_len", layout.output_len, 1, 1 << 24);
+  detail::require_int("gpus_per_node", layout.gpus_per_node, 1, kMaxLayoutSize);
+  detail::require_int("ep", layout.ep, 1, kMaxLayoutSize);
   Ctx c = make_ctx(model, layout, gpu, cal);
 
   InferenceEstimate e;

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <string>
 
+#include "checks.hpp"
+#include "hp/perf.hpp"
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
 #include "hp/inference_search.hpp"
@@ -20,8 +22,11 @@ std::string join_ints(const std::vector<int>& v) {
 }
 
 void check_positive(const std::string& key, const std::vector<int>& values) {
+  // Upper bound: sizes and lengths multiply in the memory and time formulas (docs/usage.md "Limits").
   for (int v : values)
-    if (v < 1) throw ConfigError("inference_settings." + key, join_ints(values), "every value must be >= 1");
+    if (v < 1 || v > kMaxLayoutSize)
+      throw ConfigError("inference_settings." + key, join_ints(values),
+                        "every value must be an integer in 1.." + std::to_string(kMaxLayoutSize));
 }
 
 }  // namespace
@@ -117,12 +122,12 @@ InferenceSearchResult inference_search(const ModelSpec& model, const GpuSpec& gp
     if (values->empty()) throw ConfigError(std::string("inference_settings.") + key, "[]", "must not be empty");
     check_positive(key, *values);
   }
-  if (s.top_n < 1) throw ConfigError("inference_settings.top_n", std::to_string(s.top_n), "must be >= 1");
-  if (!(s.max_latency_ms >= 0))
-    throw ConfigError("inference_settings.max_latency_ms", std::to_string(s.max_latency_ms), "must be >= 0 (0 = no bound)");
-  if (s.gpus_per_node < 1)
-    throw ConfigError("inference_settings.gpus_per_node", std::to_string(s.gpus_per_node), "must be >= 1");
-  if (s.num_nodes < 0) throw ConfigError("inference_settings.num_nodes", std::to_string(s.num_nodes), "must be >= 0");
+  detail::require_int("inference_settings.top_n", s.top_n, 1, kMaxLayoutSize);
+  if (!(s.max_latency_ms >= 0 && std::isfinite(s.max_latency_ms)))
+    throw ConfigError("inference_settings.max_latency_ms", detail::format_number(s.max_latency_ms),
+                      "expected a finite number >= 0 (0 = no bound)");
+  detail::require_int("inference_settings.gpus_per_node", s.gpus_per_node, 1, kMaxLayoutSize);
+  detail::require_int("inference_settings.num_nodes", s.num_nodes, 0, kMaxLayoutSize);
   if (!(s.memory_fraction >= 0 && s.memory_fraction <= 1))
     throw ConfigError("inference_settings.memory_fraction", std::to_string(s.memory_fraction),
                       "must be in (0, 1] (0 = the engine calibration's)");

@@ -23,12 +23,6 @@ void read_act_ckpt(const YAML::Node& m, const std::string& prefix, TrainingConfi
     c.activations_checkpoint_num_layers = yaml::get_int(m["activations_checkpoint_num_layers"], prefix + "activations_checkpoint_num_layers");
 }
 
-// n[key] when n is a mapping, else an undefined node: yaml-cpp throws on a lookup inside a missing key, and an
-// optional section (optim.sched, data, tokenizer) may be absent from a user's file.
-YAML::Node at(const YAML::Node& n, const char* key) {
-  return yaml::is_map(n) ? n[key] : YAML::Node(YAML::NodeType::Undefined);
-}
-
 int opt_int(const YAML::Node& n, const std::string& key, int fallback) {
   return yaml::is_null(n) ? fallback : yaml::get_int(n, key);
 }
@@ -66,11 +60,11 @@ TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origi
     c.model.seq_length = yaml::get_int(m["seq_length"], "model.seq_length");
     c.model.max_position_embeddings = c.model.seq_length;
     const auto tok = m["tokenizer"];
-    c.model.family = (!yaml::is_null(at(tok, "library")) && at(tok, "library").Scalar() == "sentencepiece") ? "mt5" : "t5";
+    c.model.family = (!yaml::is_null(yaml::child(tok, "library")) && yaml::child(tok, "library").Scalar() == "sentencepiece") ? "mt5" : "t5";
     c.model.vocab_size = default_vocab_size(c.model.family);
-    c.model.decoder_seq_length = opt_int(at(m["data"], "seq_length_dec"), "model.data.seq_length_dec", 128);
+    c.model.decoder_seq_length = opt_int(yaml::child(m["data"], "seq_length_dec"), "model.data.seq_length_dec", 128);
     read_act_ckpt(m["encoder"], "model.encoder.", c);
-    const YAML::Node warmup = at(at(m["optim"], "sched"), "warmup_ratio");
+    const YAML::Node warmup = yaml::child(yaml::child(m["optim"], "sched"), "warmup_ratio");
     if (!yaml::is_null(warmup)) c.warmup_ratio = yaml::get_double(warmup, "model.optim.sched.warmup_ratio");
     c.init_method_std = yaml::get_double(m["encoder"]["init_method_std"], "model.encoder.init_method_std");
   } else {
@@ -97,9 +91,9 @@ TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origi
     if (!yaml::is_null(m["sequence_parallel"])) c.sequence_parallel = yaml::get_bool(m["sequence_parallel"], "model.sequence_parallel");
     if (!yaml::is_null(m["fp8"])) c.fp8 = yaml::get_bool(m["fp8"], "model.fp8");
     if (!yaml::is_null(m["init_method_std"])) c.init_method_std = yaml::get_double(m["init_method_std"], "model.init_method_std");
-    const YAML::Node sched = at(m["optim"], "sched");
+    const YAML::Node sched = yaml::child(m["optim"], "sched");
     auto steps = [&sched](const char* key) {
-      const YAML::Node n = at(sched, key);
+      const YAML::Node n = yaml::child(sched, key);
       return yaml::is_null(n) ? 0LL : yaml::get_int64(n, std::string("model.optim.sched.") + key);
     };
     c.warmup_steps = steps("warmup_steps");
@@ -112,19 +106,19 @@ TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origi
   c.tensor_model_parallel_size = yaml::get_int(m["tensor_model_parallel_size"], "model.tensor_model_parallel_size");
   c.pipeline_model_parallel_size = yaml::get_int(m["pipeline_model_parallel_size"], "model.pipeline_model_parallel_size");
   const auto optim = m["optim"];
-  if (!yaml::is_null(at(optim, "name"))) {
-    c.optimizer = find_nemo_optimizer(yaml::get_string(at(optim, "name"), "model.optim.name")).name;
+  if (!yaml::is_null(yaml::child(optim, "name"))) {
+    c.optimizer = find_nemo_optimizer(yaml::get_string(yaml::child(optim, "name"), "model.optim.name")).name;
     const NemoOptimizer& o = find_nemo_optimizer(c.optimizer);
     c.distributed_optimizer = o.distributed;
     c.optimizer_state_bytes = o.state_bytes;
     // The optional first moment of SGD (momentum) and Adafactor (beta1): one more fp32 tensor when set.
     const char* first_moment = o.name == "sgd" ? "momentum" : o.name == "adafactor" ? "beta1" : nullptr;
-    const YAML::Node extra = first_moment ? at(optim, first_moment) : YAML::Node();
+    const YAML::Node extra = first_moment ? yaml::child(optim, first_moment) : YAML::Node();
     if (!yaml::is_null(extra) && yaml::get_double(extra, std::string("model.optim.") + first_moment) > 0)
       c.optimizer_state_bytes += 4;
   }
-  if (!yaml::is_null(at(optim, "lr"))) c.lr = yaml::get_double(at(optim, "lr"), "model.optim.lr");
-  const YAML::Node min_lr = at(at(optim, "sched"), "min_lr");
+  if (!yaml::is_null(yaml::child(optim, "lr"))) c.lr = yaml::get_double(yaml::child(optim, "lr"), "model.optim.lr");
+  const YAML::Node min_lr = yaml::child(yaml::child(optim, "sched"), "min_lr");
   if (!yaml::is_null(min_lr)) c.min_lr = yaml::get_double(min_lr, "model.optim.sched.min_lr");
 
   const auto run = root["run"];

@@ -292,6 +292,14 @@ SearchResult search(const SearchConfig& config, const SearchOptions& options) {
   result.num_nodes = t.num_nodes;
   result.gpus_per_node = t.gpus_per_node;
   result.plan.results_dir = !options.results_dir.empty() ? options.results_dir : results_dir_from_logs(config, t);
+  if (options.write_files && holds_search_results(result.plan.results_dir)) {
+    // Another search's trials, journal and reports must not be silently re-run and overwritten.
+    if (!options.force)
+      throw ConfigError("results_dir", result.plan.results_dir,
+                        "holds another search's results; continue it with --resume DIR (Python: resume()), or replace "
+                        "them with --force (force=True)");
+    remove_search_results(result.plan.results_dir);
+  }
   if (result.policy == SearchPolicy::nemo) {
     run_nemo_policy(result, r, t, t.nemo_fix_bugs);
   } else {
@@ -300,6 +308,8 @@ SearchResult search(const SearchConfig& config, const SearchOptions& options) {
   if (result.policy == SearchPolicy::model || !result.ranked.empty()) make_plan(result, t);
   result.evaluate_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (options.write_files) {
+    std::error_code ec;
+    result.created_results_dir = !std::filesystem::exists(result.plan.results_dir, ec);
     TrainingConfig base = r.base;
     base.global_batch_size = result.gbs;
     write_search_results(result, base, r.custom_yaml);

@@ -70,6 +70,17 @@ hp::GpuSpec gpu_arg(const py::object& gpu) {
   }
 }
 
+hp::Calibration calibration_arg(const py::object& calibration, const hp::GpuSpec& gpu) {
+  if (calibration.is_none()) return hp::default_calibration(gpu);
+  if (py::isinstance<py::dict>(calibration)) return from_kwargs<hp::Calibration>(calibration.cast<py::dict>());
+  try {
+    return calibration.cast<hp::Calibration>();
+  } catch (const py::builtin_exception&) {
+    throw hp::ConfigError("calibration", py::str(calibration).cast<std::string>(),
+                          "expected None, a Calibration or a dict of Calibration fields");
+  }
+}
+
 
 py::dict estimate_dict(const hp::Estimate& e) {
   py::dict out, memory, time;
@@ -237,7 +248,10 @@ void bind_functions(py::module_& m) {
         [](const py::object& model, const py::object& layout, const py::object& gpu, const py::object& calibration,
            double memory_margin) {
           const hp::GpuSpec g = gpu_arg(gpu);
-          const hp::Calibration c = calibration.is_none() ? hp::default_calibration(g) : calibration.cast<hp::Calibration>();
+          const hp::Calibration c = calibration_arg(calibration, g);
+          if (!(memory_margin >= -1 && memory_margin <= 1))  // false for NaN
+            throw hp::ConfigError("memory_margin", py::str(py::float_(memory_margin)).cast<std::string>(),
+                                  "expected a finite number in [-1, 1]");
           hp::EstimateOptions o;
           o.memory_margin = memory_margin;
           return hp::estimate(model_arg(model), layout_arg(layout), g, c, o);

@@ -1,11 +1,14 @@
 // Binding: model catalogue, parameter counts, size recommendation, base config generation.
 #include <pybind11/stl.h>
 
+#include <optional>
+
 #include "binding.hpp"
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
 #include "hp/model.hpp"
 #include "hp/nemo_config.hpp"
+#include "hp/perf.hpp"
 #include "hp/sizing.hpp"
 
 namespace {
@@ -119,11 +122,17 @@ activation, normalization, position_embedding, moe_num_experts, ...).
 Returns a dict with embedding, attention, mlp, norms, output_layer, total, active and nemo_approx.)");
 
   m.def("recommend_model_size",
-        [](const std::string& model, int gpus, int nodes, int gpus_per_node, double days, double tflops_per_gpu, double tokens_b) {
+        [](const std::string& model, int gpus, const std::optional<int>& nodes, int gpus_per_node, double days,
+           double tflops_per_gpu, double tokens_b) {
           hp::SizingInput in{model, gpus, tflops_per_gpu, days, tokens_b};
-          if (nodes != 0) {
-            if (nodes < 0) throw hp::ConfigError("nodes", std::to_string(nodes), "must be a positive integer");
-            in.num_gpus = nodes * gpus_per_node;
+          if (nodes) {  // nodes=0 is an error, not "not given"
+            const std::string accepted = "expected an integer in 1.." + std::to_string(hp::kMaxLayoutSize);
+            if (*nodes < 1 || *nodes > hp::kMaxLayoutSize) throw hp::ConfigError("nodes", std::to_string(*nodes), accepted);
+            if (gpus_per_node < 1 || gpus_per_node > hp::kMaxLayoutSize)
+              throw hp::ConfigError("gpus_per_node", std::to_string(gpus_per_node), accepted);
+            const long long n = static_cast<long long>(*nodes) * gpus_per_node;
+            if (n > hp::kMaxLayoutSize) throw hp::ConfigError("nodes x gpus_per_node", std::to_string(n), accepted);
+            in.num_gpus = static_cast<int>(n);
           }
           const auto r = hp::recommend_model_size(in);
           py::dict d;
@@ -136,7 +145,7 @@ Returns a dict with embedding, attention, mlp, norms, output_layer, total, activ
           d["message"] = r.message;
           return d;
         },
-        py::kw_only(), py::arg("model") = "gpt3", py::arg("gpus") = 8, py::arg("nodes") = 0, py::arg("gpus_per_node") = 8,
+        py::kw_only(), py::arg("model") = "gpt3", py::arg("gpus") = 8, py::arg("nodes") = py::none(), py::arg("gpus_per_node") = 8,
         py::arg("days") = hp::SizingInput{}.max_training_days, py::arg("tflops_per_gpu") = hp::SizingInput{}.tflops_per_gpu,
         py::arg("tokens_b") = hp::SizingInput{}.num_tokens_in_b,
         R"(Model size for a GPU budget with NeMo's rule (8 FLOPs per parameter per token; mT5 x0.87).

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <string>
+
+#include "hp/files.hpp"  // write_file_atomic
 #include <utility>
 #include <vector>
 
@@ -95,7 +97,5 @@ TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origi
 /// Values are parsed as YAML scalars ("null", "true", "2", "1e-4", "abc").
 std::string override_yaml(const std::string& yaml_text, const std::vector<std::pair<std::string, std::string>>& values);
 
-/// Write a file atomically (temp file + rename) so a failure never leaves a partial file. Throws IoError.
-void write_file_atomic(const std::string& path, const std::string& content);
 
 }  // namespace hp

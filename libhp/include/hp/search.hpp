@@ -174,6 +174,7 @@ struct Plan {
 };
 
 struct SearchResult {
+  bool created_results_dir = false;  ///< the results directory did not exist before this search wrote it
   SearchPolicy policy = SearchPolicy::model;
   std::string family;
   double size_b = 0;
@@ -244,8 +245,18 @@ struct SearchOptions {
   bool write_files = true;   ///< candidate_configs/, predicted_summary.csv, infeasible_summary.csv, plan.yaml
   bool nemo_fix_bugs = false;  ///< or train_settings.nemo_fix_bugs
   bool legacy_names = false;   ///< or train_settings.legacy_names: NeMo's names before _cp_/_ep_
+  /// A results directory that holds another search's results (holds_search_results) is refused unless force;
+  /// with force, those results (and only they: remove_search_results) are removed first.
+  bool force = false;
   ProgressFn progress;
 };
+
+/// True when dir holds a search's results: run_state.yaml, journal.jsonl, plan.yaml, candidate_configs/,
+/// training_logs/ or final_result/.
+bool holds_search_results(const std::string& dir);
+/// Remove exactly the entries holds_search_results looks for, plus the summaries a search writes; nothing else in
+/// dir (which may be a user's own directory) is touched.
+void remove_search_results(const std::string& dir);
 
 /// The base config a search starts from, as NeMo's generate_base_config: train_settings.custom_config read back,
 /// else generated from train_settings (model_size_in_b, seq_length, vocab_size, ...; any size).
