@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "families/families.hpp"
 #include "hp/catalog.hpp"
 #include "format.hpp"
 #include "hp/core.hpp"
@@ -35,6 +36,8 @@ std::string size_label(double size_b) {
 std::string nemo_size_label(double size_b) { return size_label(size_b); }
 
 TrainingConfig base_config(const BaseConfigRequest& r) {
+  // Families without a size rule (and base-config names such as llama3_70b): NeMo's shipped config.
+  if (!family_has_size_rule(r.family)) return detail::named_family_base_config(r);
   check_family(r.family);
   if (!(r.size_b > 0) || !std::isfinite(r.size_b)) throw ConfigError("model_size_in_b", detail::format_number(r.size_b), "must be a positive number");
   if (r.num_nodes <= 0) throw ConfigError("num_nodes", std::to_string(r.num_nodes), "must be a positive integer");
@@ -80,7 +83,7 @@ TrainingConfig base_config(const BaseConfigRequest& r) {
 
   c.lr = nemo_learning_rate(r.family, r.size_b);
   c.min_lr = std::round(0.1 * c.lr * 1e8) / 1e8;
-  if (r.family == "gpt3") {
+  if (r.family == "gpt3" || r.family == "bert") {  // NeMo's BERT branch sets the same GPT-style keys
     c.init_method_std = std::round(0.64 / std::sqrt(double(c.model.hidden_size)) * 1e6) / 1e6;
     c.warmup_steps = static_cast<long long>(0.0015 * c.max_steps);
     c.constant_steps = static_cast<long long>(0.166 * c.max_steps);

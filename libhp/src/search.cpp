@@ -8,7 +8,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "hp/catalog.hpp"
 #include "hp/core.hpp"
+#include "hp/families.hpp"
 #include "hp/search.hpp"
 #include "hp/sizing.hpp"
 #include "yaml_util.hpp"
@@ -37,7 +39,13 @@ Resolved resolve(const SearchConfig& config) {
   Resolved r;
   r.gpu = t.gpu.empty() ? gpu_for_memory_gb(t.gpu_memory_gb) : find_gpu(t.gpu);
   r.size_b = t.model_size_in_b;
-  if (!t.custom_config.empty()) {
+  const std::string builtin = builtin_base_config_reference(t.custom_config);
+  if (!builtin.empty() && !family_has_size_rule(builtin)) {
+    // ${auto_configurator_path}/base_configs/<name>.yaml: NeMo's shipped file, built in (its GBS, TP, PP, VP,
+    // act-ckpt method and architecture drive NeMo's grid exactly as the file does).
+    r.base = builtin_base_config(builtin);
+    if (r.size_b <= 0) r.size_b = r.base.size_b;
+  } else if (!t.custom_config.empty() && builtin.empty()) {
     std::filesystem::path path(t.custom_config);
     if (path.is_relative() && !std::filesystem::exists(path) && !config.path.empty())
       path = std::filesystem::path(config.path).parent_path() / path;
@@ -106,6 +114,8 @@ void run_nemo_policy(SearchResult& result, const Resolved& r, const TrainSetting
   in.tp = t.tensor_parallel_sizes;
   in.pp = t.pipeline_parallel_sizes;
   in.mbs = t.micro_batch_sizes;
+  in.cp = t.context_parallel_sizes;
+  in.ep = t.expert_parallel_sizes;
   in.act_ckpt_layers = t.act_ckpt_layers;
   in.min_mp = t.min_model_parallel_size;
   in.max_mp = t.max_model_parallel_size;
@@ -124,8 +134,9 @@ void run_nemo_policy(SearchResult& result, const Resolved& r, const TrainSetting
     trial.layout.tp = c.tp;
     trial.layout.pp = c.pp;
     trial.layout.vp = std::max(1, c.vp);
-    trial.layout.cp = r.base.context_parallel_size;
-    trial.layout.ep = r.base.expert_model_parallel_size;
+    // modify_cfg writes CP and EP when set (GPT-like); BERT/T5 keep the base's.
+    trial.layout.cp = c.cp > 0 ? c.cp : r.base.context_parallel_size;
+    trial.layout.ep = c.ep > 0 ? c.ep : r.base.expert_model_parallel_size;
     trial.layout.mbs = c.mbs;
     trial.layout.gbs = result.gbs;
     trial.layout.sequence_parallel = r.base.sequence_parallel;

@@ -77,12 +77,14 @@ struct NemoGridInput {
   std::string act_ckpt_method;      ///< base YAML's activations_checkpoint_method ("block" enables the sweep)
   int base_vp = 0;                  ///< vp already in a custom config (kept stale for pp <= 2, quirk 4)
   std::vector<int> tp, pp, mbs, act_ckpt_layers;  ///< user lists (empty = auto)
+  std::vector<int> cp, ep;          ///< context/expert_parallel_sizes (empty = NeMo's [1], or None for BERT/T5)
   int min_mp = 0, max_mp = 0;       ///< user bounds (0 = auto)
   bool fix_bugs = false;            ///< integer DP check; stale VP dropped (docs/model.md)
 };
 
 struct NemoCandidate {
   int tp = 1, pp = 1, mbs = 1;
+  int cp = 1, ep = 1;           ///< -1 = None (BERT, T5/mT5 have no CP/EP in NeMo's grid)
   int vp = 0;                   ///< 0 = None
   int act_ckpt_layers = -1;     ///< -1 = None
   int num_mbs_act = -1;         ///< num_micro_batches_with_partial_activation_checkpoints, -1 = None
