@@ -154,13 +154,15 @@ std::vector<NemoCandidate> nemo_grid(const NemoGridInput& in) {
     }
   }
   std::stable_sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) { return a.bucket < b.bucket; });
-  // NeMo keeps candidates in a dict keyed by run name: a repeated name (the partial-checkpointing range
-  // [0, 1, ...] whose 0 became 1) is one candidate.
+  // A repeated candidate (the partial-checkpointing range [0, 1, ...] whose 0 became 1) is one file and one
+  // trial here; NeMo HEAD launches it once per entry, so its launch index counts the repeats.
   std::vector<NemoCandidate> out;
   std::set<std::tuple<int, int, int, int, int, int, int, int>> seen;
   out.reserve(keyed.size());
+  int launch = 0;
   for (const Keyed& k : keyed) {
-    const NemoCandidate& c = k.c;
+    NemoCandidate c = k.c;
+    c.launch_index = launch++;
     if (seen.emplace(c.tp, c.pp, c.cp, c.ep, c.mbs, c.act_ckpt_layers, c.num_mbs_act, c.act_per_pipe).second)
       out.push_back(c);
   }
@@ -169,9 +171,11 @@ std::vector<NemoCandidate> nemo_grid(const NemoGridInput& in) {
 
 std::string format_size_b(double size_b) { return fmt::format("{}", size_b); }
 
-std::string nemo_run_name(const std::string& family, double size_b, int num_nodes, const NemoCandidate& c) {
-  // NeMo HEAD writes _cp_<cp>_ep_<ep>_ always; the older names are kept unless CP or EP is searched (> 1).
-  const std::string cp_ep = c.cp > 1 || c.ep > 1 ? fmt::format("_cp_{}_ep_{}", opt(c.cp), opt(c.ep)) : std::string();
+std::string nemo_run_name(const std::string& family, double size_b, int num_nodes, const NemoCandidate& c,
+                          bool legacy) {
+  // NeMo HEAD's grid has cp = ep = [None] for T5/mT5 and BERT and [1] (or the search config's lists) for GPT-like
+  // models (_calculate_tp_pp_mbs_grid); -1 is None.
+  const std::string cp_ep = legacy ? std::string() : fmt::format("_cp_{}_ep_{}", opt(c.cp), opt(c.ep));
   return fmt::format("{}_{}b_{}nodes_tp_{}_pp_{}{}_mbs_{}_act_ckpt_{}_num_mbs_act_{}_act_per_pipe_{}", family,
                      format_size_b(size_b), num_nodes, c.tp, c.pp, cp_ep, c.mbs, opt(c.act_ckpt_layers),
                      opt(c.num_mbs_act), opt(c.act_per_pipe));

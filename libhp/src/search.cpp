@@ -150,7 +150,8 @@ void run_nemo_policy(SearchResult& result, const Resolved& r, const TrainSetting
     row.act_ckpt_layers = c.act_ckpt_layers;
     row.num_mbs_act = c.num_mbs_act;
     row.act_per_pipe = c.act_per_pipe;
-    row.name = nemo_run_name(t.model, r.size_b, t.num_nodes, c);
+    row.nemo_launch_index = c.launch_index;
+    row.name = nemo_run_name(t.model, r.size_b, t.num_nodes, c, t.legacy_names);  // cp/ep None for T5/BERT
     if (row.fits) {
       ++result.feasible;
     } else {
@@ -214,14 +215,15 @@ void make_plan(SearchResult& result, const TrainSettings& t) {
   const bool nemo = result.policy == SearchPolicy::nemo;
   std::vector<TrialPick> picks;
   if (nemo) {
-    for (std::size_t i = 0; i < result.ranked.size() && i < static_cast<std::size_t>(t.limit_search_runs); ++i)
-      picks.push_back({i, "nemo order"});
+    // NeMo launches the first limit_search_runs entries of its list, repeats included (a repeat runs once here).
+    for (std::size_t i = 0; i < result.ranked.size(); ++i)
+      if (result.ranked[i].nemo_launch_index < t.limit_search_runs) picks.push_back({i, "nemo order"});
   } else {
     picks = select_trials(result.ranked, t.limit_search_runs);
   }
   for (std::size_t i = 0; i < picks.size(); ++i) {
     RankedLayout& row = result.ranked[picks[i].index];
-    if (row.name.empty()) row.name = model_run_name(result.family, result.size_b, t.num_nodes, row);
+    if (row.name.empty()) row.name = model_run_name(result.family, result.size_b, t.num_nodes, row, t.legacy_names);
     Trial trial;
     trial.index = static_cast<int>(i);
     trial.config_name = row.name;
@@ -243,6 +245,8 @@ void make_plan(SearchResult& result, const TrainSettings& t) {
 }
 
 }  // namespace
+
+TrainingConfig search_base_config(const SearchConfig& config) { return resolve(config).base; }
 
 const char* to_string(SearchPolicy policy) noexcept { return policy == SearchPolicy::nemo ? "nemo" : "model"; }
 
@@ -287,6 +291,7 @@ SearchResult search(const SearchConfig& config, const SearchOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   TrainSettings t = config.train;
   if (options.nemo_fix_bugs) t.nemo_fix_bugs = true;
+  if (options.legacy_names) t.legacy_names = true;
   if (!options.policy.empty()) t.policy = to_string(parse_search_policy(options.policy, "--policy"));
   validate_train_settings(t);
   const Resolved r = resolve(config);
@@ -294,6 +299,7 @@ SearchResult search(const SearchConfig& config, const SearchOptions& options) {
   SearchResult result;
   result.policy = parse_search_policy(t.policy);
   result.family = t.model;
+  result.legacy_names = t.legacy_names;
   result.size_b = r.size_b;
   result.model = r.base.model;
   result.gpu = r.gpu;

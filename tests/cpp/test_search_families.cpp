@@ -10,6 +10,9 @@
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
 #include "hp/families.hpp"
+#include "hp/hardware.hpp"
+#include "hp/inference.hpp"
+#include "hp/inference_search.hpp"
 #include "hp/search.hpp"
 
 namespace {
@@ -34,26 +37,27 @@ Key key(const hp::Trial& t) {
 
 }  // namespace
 
-TEST_CASE("llama2_7b: block act-ckpt sweep, 855 candidates, the first 100 launched", "[search][nemo][families]") {
+TEST_CASE("llama2_7b: block act-ckpt sweep, 855 candidates; NeMo's 100 launches are 69 distinct", "[search][nemo][families]") {
   const auto r = nemo("llama/llama2_7b");
   CHECK(r.family == "llama");
   CHECK(r.gbs == 128);  // the shipped base config's GBS
   CHECK(r.model.num_layers == 32);
   CHECK(r.ranked.size() == 855);
-  REQUIRE(r.plan.trials.size() == 100);
+  // NeMo launches its list's first 100 entries; pp 2's partial range [1, 1, 2] repeats 31 of them.
+  REQUIRE(r.plan.trials.size() == 69);
   CHECK(key(r.plan.trials[0]) == Key{1, 1, 1, 1, 1, 1, 0, -1, -1});
   CHECK(key(r.plan.trials[1]) == Key{1, 1, 1, 1, 2, 1, 0, -1, -1});
-  CHECK(key(r.plan.trials[99]) == Key{2, 2, 1, 1, 4, 1, 0, 1, 12});
-  CHECK(r.plan.trials[0].config_name == "llama_7b_1nodes_tp_1_pp_1_mbs_1_act_ckpt_0_num_mbs_act_None_act_per_pipe_None");
+  CHECK(key(r.plan.trials[68]) == Key{2, 2, 1, 1, 1, 1, 0, 1, 32});
+  CHECK(r.plan.trials[0].config_name == "llama_7b_1nodes_tp_1_pp_1_cp_1_ep_1_mbs_1_act_ckpt_0_num_mbs_act_None_act_per_pipe_None");
 }
 
-TEST_CASE("llama2_70b: pp 2 partial checkpointing, 174 candidates", "[search][nemo][families]") {
+TEST_CASE("llama2_70b: pp 2 partial checkpointing, 174 candidates, 76 distinct in 100 launches", "[search][nemo][families]") {
   const auto r = nemo("llama/llama2_70b");
   CHECK(r.ranked.size() == 174);
-  REQUIRE(r.plan.trials.size() == 100);
+  REQUIRE(r.plan.trials.size() == 76);
   CHECK(key(r.plan.trials[0]) == Key{4, 2, 1, 1, 1, 1, 0, 1, 0});
   CHECK(key(r.plan.trials[1]) == Key{4, 2, 1, 1, 1, 1, 0, 1, 16});
-  CHECK(key(r.plan.trials[99]) == Key{8, 2, 1, 1, 1, 1, 16, 1, 16});
+  CHECK(key(r.plan.trials[75]) == Key{4, 2, 1, 1, 1, 1, 16, 1, 16});
 }
 
 TEST_CASE("llama3_70b: CP list [1,2,4] searched, the shipped VP 10 kept for pp 1 (NeMo's stale VP)", "[search][nemo][families]") {
@@ -104,14 +108,16 @@ TEST_CASE("baichuan2 and chatglm: block sweep; chatglm's size is the search conf
   const auto b13 = nemo("baichuan2/13b");
   CHECK(b13.gbs == 64);
   CHECK(b13.ranked.size() == 234);
-  CHECK(key(b13.plan.trials[99]) == Key{2, 2, 1, 1, 2, 1, 8, 2, 24});
+  REQUIRE(b13.plan.trials.size() == 70);
+  CHECK(key(b13.plan.trials[69]) == Key{4, 2, 1, 1, 4, 1, 0, 1, 24});
   CHECK(nemo("baichuan2/7b").ranked.size() == 855);
   const auto glm = nemo("chatglm/6b");
   CHECK(glm.size_b == 1);
   CHECK(glm.gbs == 16);
   CHECK(glm.ranked.size() == 404);
-  CHECK(key(glm.plan.trials[99]) == Key{2, 2, 1, 1, 4, 1, 0, 2, 24});
-  CHECK(glm.plan.trials[0].config_name == "chatglm_1b_1nodes_tp_1_pp_1_mbs_1_act_ckpt_0_num_mbs_act_None_act_per_pipe_None");
+  REQUIRE(glm.plan.trials.size() == 68);
+  CHECK(key(glm.plan.trials[67]) == Key{2, 2, 1, 1, 1, 1, 0, 2, 24});
+  CHECK(glm.plan.trials[0].config_name == "chatglm_1b_1nodes_tp_1_pp_1_cp_1_ep_1_mbs_1_act_ckpt_0_num_mbs_act_None_act_per_pipe_None");
 }
 
 TEST_CASE("bert: NeMo's size rule builds the base config; fixed PP lists and VP for pp > 2", "[search][nemo][families]") {
@@ -122,6 +128,8 @@ TEST_CASE("bert: NeMo's size rule builds the base config; fixed PP lists and VP 
   CHECK(key(b100.plan.trials[0]) == Key{4, 4, 1, 1, 2, 24, -1, -1, -1});
   CHECK(key(b100.plan.trials[1]) == Key{4, 8, 1, 1, 2, 12, -1, -1, -1});
   CHECK(key(b100.plan.trials[19]) == Key{8, 16, 1, 1, 8, 6, -1, -1, -1});
+  CHECK(b100.plan.trials[0].config_name ==
+        "bert_100b_128nodes_tp_4_pp_4_cp_None_ep_None_mbs_2_act_ckpt_None_num_mbs_act_None_act_per_pipe_None");
   CHECK(nemo("bert/0.11b").plan.trials.size() == 7);
   CHECK(nemo("bert/4b").plan.trials.size() == 12);
   CHECK(nemo("bert/20b").plan.trials.size() == 6);
@@ -165,4 +173,32 @@ TEST_CASE("custom_config names a built-in base config; unknown names list the kn
                     Catch::Contains("train_settings.custom_config=llama9_7b") && Catch::Contains("llama3_70b"));
   CHECK_THROWS_WITH(hp::parse_search_config("model: gpt4\ntrain_settings:\n  model_size_in_b: 7\n"),
                     Catch::Contains("model=gpt4") && Catch::Contains("chatglm"));
+}
+
+TEST_CASE("inference search for the decoder-only families; BERT is refused", "[inference][families]") {
+  const auto gpu = hp::find_gpu("h100-sxm");
+  const auto cal = hp::default_inference_calibration(gpu);
+  for (const char* key : {"llama/llama3_70b", "mixtral/mixtral_8x7b", "qwen2/qwen2_72b", "baichuan2/baichuan2_13b",
+                          "chatglm/chatglm3-6b"}) {
+    INFO(key);
+    hp::SearchConfig c;
+    c.inference.model = key;
+    const hp::ModelSpec m = hp::inference_model(c);
+    const double size_b = double(hp::count_parameters(m).total) / 1e9;
+    const hp::InferenceSettings s = hp::with_nemo_inference_defaults(hp::InferenceSettings{}, size_b);
+    const auto r = hp::inference_search(m, gpu, s, cal);
+    REQUIRE(r.best >= 0);
+    const auto& best = r.candidates[r.best];
+    CHECK(best.within_bound);
+    CHECK(best.estimate.fits);
+    CHECK(m.num_attention_heads % best.layout.tp == 0);
+    // Weights alone need more than one 80 GB GPU above ~40B parameters in 16-bit.
+    if (size_b > 45) CHECK(best.layout.tp * best.layout.pp > 1);
+  }
+  hp::SearchConfig named;
+  named.inference.model = "llama3_70b";  // NeMo's base-config name
+  CHECK(hp::inference_model(named).num_layers == 80);
+  hp::SearchConfig bert;
+  bert.inference.model = "bert/110m";
+  CHECK_THROWS_WITH(hp::inference_model(bert), Catch::Contains("inference_settings.model=bert/110m"));
 }

@@ -1,6 +1,7 @@
 """Every model family NeMo's auto-configurator takes (issue 10): base configs compared key by key with NVIDIA's
 shipped training configs (tests/data/nemo/training, NeMo-Framework-Launcher 26e42fa), the shipped search configs
 through the CLI, counts and bad input. Deliberate differences are the lists below, documented in docs/usage.md."""
+import json
 import os
 
 import pytest
@@ -87,3 +88,47 @@ def test_base_config_matches_shipped_training_config(cli, tmp_path, repo_root, m
     # The architecture and NeMo's training values of the shipped file, read back through the library.
     back = bignlp_hp.load_training_config(str(out))
     assert back["num_layers"] == theirs["model.num_layers"] and back["hidden_size"] == theirs["model.hidden_size"]
+
+
+SHIPPED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "nemo", "search_config")
+SHIPPED_FILES = sorted(f"{fam}/{name}" for fam in os.listdir(SHIPPED) for name in os.listdir(os.path.join(SHIPPED, fam)))
+
+
+@pytest.mark.parametrize("policy", ["nemo", "model"])
+def test_every_shipped_search_config_runs(cli, tmp_path, policy):
+    """NVIDIA's 45 shipped search configs of the nine families, unchanged, through the CLI: exit 0, a plan."""
+    assert len(SHIPPED_FILES) == 45
+    for f in SHIPPED_FILES:
+        p = cli.run("search", os.path.join(SHIPPED, f), "--policy", policy, "--no-write", "--json")
+        assert p.returncode == 0, (f, p.stderr)
+        d = json.loads(p.stdout)
+        assert d["plan"], f
+
+
+def test_python_search_and_counts_for_every_family(tmp_path):
+    r = bignlp_hp.search(os.path.join(SHIPPED, "mixtral", "7b.yaml"), policy="nemo", write_files=False)
+    assert len(r.plan) == 42 and {t["ep"] for t in r.plan} == {1, 2, 4}
+    assert bignlp_hp.count_parameters("llama/llama3_70b")["total"] == 70553706496
+    assert bignlp_hp.count_parameters("llama3_70b")["total"] == 70553706496
+    moe = bignlp_hp.count_parameters("mixtral/mixtral_8x7b")
+    assert moe["total"] == 46702792704 and moe["active"] < moe["total"] / 3
+    d = bignlp_hp.base_config(model="llama", size_b=70)
+    assert d["run_name"] == "llama_70b" and d["num_parameters"] == 70553706496  # the newest 70B: Llama 3
+    families = {m["family"] for m in bignlp_hp.list_models()}
+    assert families == {"gpt3", "t5", "mt5", "bert", "llama", "mixtral", "qwen2", "baichuan2", "chatglm"}
+
+
+@pytest.mark.parametrize("yaml_text,needle", [
+    ("model: llama\ntrain_settings:\n  model_size_in_b: 7\n  custom_config: ${auto_configurator_path}/base_configs/llama9_7b.yaml\n",
+     "train_settings.custom_config=llama9_7b"),
+    ("model: gpt5\ntrain_settings:\n  model_size_in_b: 7\n", "model=gpt5"),
+    ("model: qwen2\ntrain_settings:\n  model_size_in_b: 30\n", "model_size_in_b=30"),
+])
+def test_family_bad_input(cli, tmp_path, yaml_text, needle):
+    cfg = tmp_path / "search.yaml"
+    cfg.write_text(yaml_text)
+    out = tmp_path / "results"
+    p = cli.run("search", cfg, "--results-dir", out)
+    assert p.returncode == 2, p.stderr
+    assert needle in p.stderr and "Traceback" not in p.stderr
+    assert not out.exists()  # nothing partial written

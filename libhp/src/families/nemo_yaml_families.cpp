@@ -137,7 +137,8 @@ std::string bert_nemo_yaml(const TrainingConfig& c) {
       {"model.data.skip_warmup", "true"}, {"model.data.num_workers", "2"}, {"model.data.dataloader_type", "single"},
       {"model.data.reset_position_ids", "false"}, {"model.data.reset_attention_mask", "false"},
       {"model.data.eod_mask_loss", "false"}, {"model.data.masked_lm_prob", "0.15"}, {"model.data.short_seq_prob", "0.1"},
-      {"model.optim.name", c.distributed_optimizer ? "distributed_fused_adam" : "fused_adam"},
+      {"model.optim.name", c.optimizer.empty() && c.distributed_optimizer ? "distributed_fused_adam"
+                                                                           : nemo_optimizer_name(c)},  // BERT's file
       {"model.optim.lr", real(c.lr)}, {"model.optim.weight_decay", "0.01"}, {"model.optim.overlap_grad_sync", "false"},
       {"model.optim.bucket_cap_mb", "125"}, {"model.optim.betas", "[0.9, 0.98]"},
       {"model.optim.sched.name", "CosineAnnealing"}, {"model.optim.sched.warmup_steps", integer(c.warmup_steps)},
@@ -251,7 +252,7 @@ std::string family_nemo_yaml(const TrainingConfig& c) {
       {"model.nsys_profile.enabled", "false"}, {"model.nsys_profile.trace", "[nvtx, cuda]"},
       {"model.nsys_profile.start_step", "10"}, {"model.nsys_profile.end_step", "10"},
       {"model.nsys_profile.ranks", "[0]"}, {"model.nsys_profile.gen_shape", "false"},
-      {"model.optim.name", c.distributed_optimizer ? "mcore_distributed_optim" : "fused_adam"},
+      {"model.optim.name", nemo_optimizer_name(c)},
       {"model.optim.lr", real(c.lr)}, {"model.optim.weight_decay", "0.1"}, {"model.optim.betas", "[0.9, 0.95]"},
       {"model.optim.bucket_cap_mb", "125"}, {"model.optim.overlap_grad_sync", "true"},
       {"model.optim.overlap_param_sync", "true"}, {"model.optim.contiguous_grad_buffer", "true"},

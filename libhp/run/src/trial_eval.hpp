@@ -1,11 +1,13 @@
 // Internal to hp_frontend: what one trial directory measured, shared by the runner and collect.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "hp/logs.hpp"
 #include "hp/nemo_config.hpp"
 #include "hp/perf.hpp"
+#include "hp/run/runner.hpp"
 
 namespace hpfe {
 
@@ -20,10 +22,7 @@ struct TrialEvaluation {
 /// scalar when it has points (as NeMo does), else from the console log with the most steps; failure from all.
 TrialEvaluation evaluate_trial_dir(const std::string& dir, const hp::JobOutcome& outcome);
 
-/// The layout a NeMo candidate config describes.
-hp::Layout layout_of(const hp::TrainingConfig& config);
-
-/// The GPU of a run ("" = a100-80gb, NeMo's default 80 GB).
-hp::GpuSpec gpu_of(const std::string& name);
+/// collect() with the run spec already read (nullopt: a results directory without run_state.yaml).
+Collected collect_run(const std::string& results_dir, const std::optional<RunSpec>& spec);
 
 }  // namespace hpfe

@@ -1,4 +1,4 @@
-#include "hpfe/search_launch.hpp"
+#include "hp/run/search_launch.hpp"
 
 #include "hp/core.hpp"
 
@@ -32,6 +32,23 @@ RunSpec run_spec_from_search(const hp::SearchConfig& config, const hp::SearchRes
     spec.trials.push_back({t.config_name, t.config_path, t.num_nodes, t.gpus_per_node, t.max_minutes, t.max_steps,
                            t.predicted_step_time_s});
   return spec;
+}
+
+}  // namespace hpfe
+
+namespace hpfe {
+
+SearchLaunchOutcome search_and_launch(const hp::SearchConfig& config, const hp::SearchOptions& options,
+                                      const LaunchChoice& choice) {
+  SearchLaunchOutcome out;
+  out.search = hp::search(config, options);
+  if (choice.on_searched) choice.on_searched(out.search);
+  if (out.search.plan.trials.empty() || !options.write_files) return out;
+  out.spec = run_spec_from_search(config, out.search, choice.custom ? "python" : choice.executor);
+  out.run = choice.custom ? launch_with(out.spec, *choice.custom, false, choice.status)
+                          : launch(out.spec, false, choice.status);
+  out.launched = true;
+  return out;
 }
 
 }  // namespace hpfe

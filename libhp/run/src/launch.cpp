@@ -3,7 +3,8 @@
 #include <fmt/core.h>
 
 #include "hp/core.hpp"
-#include "hpfe/runner.hpp"
+#include "hp/run/runner.hpp"
+#include "trial_eval.hpp"
 
 namespace hpfe {
 namespace {
@@ -26,10 +27,8 @@ struct SignalGuard {
   }
 };
 
-}  // namespace
-
-LaunchOutcome launch_with(const RunSpec& spec_in, Executor& executor, bool resume, std::FILE* status) {
-  RunSpec spec = resume ? load_run_spec(spec_in.results_dir) : spec_in;
+// The run with its spec in hand (read from run_state.yaml once on resume).
+LaunchOutcome launch_loaded(const RunSpec& spec, Executor& executor, bool resume, std::FILE* status) {
   LaunchOutcome out;
   out.executor = executor.name();
   SignalGuard guard;
@@ -42,8 +41,14 @@ LaunchOutcome launch_with(const RunSpec& spec_in, Executor& executor, bool resum
     };
   out.states = run_trials(spec, executor, resume, cb);
   out.interrupted = g_interrupt.load();
-  if (executor.runs_jobs()) out.reports = write_reports(spec.results_dir, collect_results(spec.results_dir));
+  if (executor.runs_jobs()) out.reports = collect_run(spec.results_dir, spec).reports;
   return out;
+}
+
+}  // namespace
+
+LaunchOutcome launch_with(const RunSpec& spec, Executor& executor, bool resume, std::FILE* status) {
+  return launch_loaded(resume ? load_run_spec(spec.results_dir) : spec, executor, resume, status);
 }
 
 LaunchOutcome launch(const RunSpec& spec_in, bool resume, std::FILE* status) {
@@ -54,7 +59,7 @@ LaunchOutcome launch(const RunSpec& spec_in, bool resume, std::FILE* status) {
     save_run_spec(spec);
   }
   std::unique_ptr<Executor> executor = make_executor(executor_options_from_config(spec.settings, spec.executor));
-  return launch_with(spec, *executor, resume, status);
+  return launch_loaded(spec, *executor, resume, status);
 }
 
 }  // namespace hpfe

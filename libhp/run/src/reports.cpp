@@ -1,48 +1,23 @@
 // Reading a results directory back (collect) and writing NeMo's reports plus a one-page HTML picture.
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fmt/core.h>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "fsutil.hpp"
+#include "journal.hpp"
 #include "hp/calibration.hpp"
 #include "hp/core.hpp"
 #include "hp/hardware.hpp"
 #include "hp/search.hpp"
-#include "hpfe/runner.hpp"
+#include "hp/run/runner.hpp"
 #include "trial_eval.hpp"
 
 namespace fs = std::filesystem;
 
 namespace hpfe {
-
-hp::Layout layout_of(const hp::TrainingConfig& c) {
-  hp::Layout l;
-  l.num_gpus = c.num_nodes * c.gpus_per_node;
-  l.tp = c.tensor_model_parallel_size;
-  l.pp = c.pipeline_model_parallel_size;
-  l.vp = std::max(1, c.virtual_pipeline_model_parallel_size);
-  l.cp = c.context_parallel_size;
-  l.ep = c.expert_model_parallel_size;
-  l.mbs = c.micro_batch_size;
-  l.gbs = c.global_batch_size;
-  l.sequence_parallel = c.sequence_parallel;
-  if (c.activations_checkpoint_granularity == "selective") {
-    l.recompute = hp::Recompute::selective;
-  } else if (c.activations_checkpoint_granularity == "full") {
-    l.recompute = hp::Recompute::full;
-    l.recompute_num_layers = std::max(0, c.activations_checkpoint_num_layers);
-    l.recompute_micro_batches = c.num_micro_batches_with_partial_activation_checkpoints;
-  }
-  l.distributed_optimizer = c.distributed_optimizer;
-  l.fp8 = c.fp8;
-  return l;
-}
-
-hp::GpuSpec gpu_of(const std::string& name) { return name.empty() ? hp::gpu_for_memory_gb(80) : hp::find_gpu(name); }
 
 TrialEvaluation evaluate_trial_dir(const std::string& dir, const hp::JobOutcome& outcome) {
   TrialEvaluation ev;
@@ -95,28 +70,24 @@ double size_from_name(const std::string& name, double fallback) {
   }
 }
 
-std::vector<hp::TrialResult> collect_results(const std::string& results_dir) {
+namespace {
+
+std::optional<RunSpec> run_spec_if_any(const std::string& results_dir) {
+  if (!fs::exists(results_dir + "/run_state.yaml")) return std::nullopt;  // collect works on NeMo's own results too
+  return load_run_spec(results_dir);
+}
+
+std::vector<hp::TrialResult> collect_with(const std::string& results_dir, const std::optional<RunSpec>& spec) {
   std::error_code ec;
   if (!fs::is_directory(results_dir, ec)) throw hp::IoError(results_dir, "not a results directory");
   std::map<std::string, double> predicted;
-  double size_b = 0;
-  if (fs::exists(results_dir + "/run_state.yaml")) {
-    RunSpec spec = load_run_spec(results_dir);
-    for (const TrialPlan& t : spec.trials) predicted[t.config_name] = t.predicted_step_time_s;
-    size_b = spec.size_b;
-  }
+  const double size_b = spec ? spec->size_b : 0;
+  if (spec)
+    for (const TrialPlan& t : spec->trials) predicted[t.config_name] = t.predicted_step_time_s;
   // Final job states from the journal (the last "finished" event of each trial wins).
   std::map<std::string, hp::JobOutcome> outcomes;
-  std::string journal = read_text(results_dir + "/journal.jsonl");
-  for (std::size_t start = 0, end; (end = journal.find('\n', start)) != std::string::npos; start = end + 1) {
-    try {
-      YAML::Node n = YAML::Load(journal.substr(start, end - start));
-      if (n.IsMap() && n["event"] && n["event"].as<std::string>() == "finished")
-        outcomes[n["trial"].as<std::string>()] = {n["scheduler_state"].as<std::string>(), n["exit_code"].as<int>(),
-                                                  n["signal"].as<int>()};
-    } catch (const YAML::Exception&) {
-    }
-  }
+  for (const JournalEvent& e : read_journal(results_dir))
+    if (e.event == "finished") outcomes[e.trial] = {e.scheduler_state, e.exit_code, e.signal};
   const bool have_journal = fs::exists(results_dir + "/journal.jsonl");  // then only finished trials are results (not queued, interrupted)
   std::vector<std::string> names;
   for (auto it = fs::directory_iterator(results_dir + "/training_logs", ec); !ec && it != fs::directory_iterator();
@@ -144,28 +115,42 @@ std::vector<hp::TrialResult> collect_results(const std::string& results_dir) {
   return out;
 }
 
-ReportFiles write_reports(const std::string& results_dir, const std::vector<hp::TrialResult>& results) {
+}  // namespace
+
+std::vector<hp::TrialResult> collect_results(const std::string& results_dir) {
+  return collect_with(results_dir, run_spec_if_any(results_dir));
+}
+
+Collected collect(const std::string& results_dir) { return collect_run(results_dir, run_spec_if_any(results_dir)); }
+
+Collected collect_run(const std::string& results_dir, const std::optional<RunSpec>& spec) {
+  Collected c;
+  c.results = collect_with(results_dir, spec);
+  c.reports = write_reports(results_dir, c.results, spec ? spec->gpu : "");
+  return c;
+}
+
+ReportFiles write_reports(const std::string& results_dir, const std::vector<hp::TrialResult>& results,
+                          const std::string& gpu) {
   ReportFiles rep;
   std::string final_dir = results_dir + "/final_result";
   std::set<int> node_counts;
   for (const hp::TrialResult& r : results) node_counts.insert(r.config.num_nodes);
-  std::string gpu;
-  if (fs::exists(results_dir + "/run_state.yaml")) gpu = load_run_spec(results_dir).gpu;
   for (int n : node_counts) {
     std::vector<hp::TrialResult> group;
     for (const hp::TrialResult& r : results)
       if (r.config.num_nodes == n) group.push_back(r);
     std::string summary = fmt::format("{}/final_summary_{}nodes.csv", final_dir, n);
     std::string failed = fmt::format("{}/failed_jobs_{}nodes.csv", final_dir, n);
-    write_text_atomic(summary, hp::final_summary_csv(group));
-    write_text_atomic(failed, hp::failed_jobs_csv(group));
+    hp::write_file_atomic(summary, hp::final_summary_csv(group));
+    hp::write_file_atomic(failed, hp::failed_jobs_csv(group));
     rep.files.push_back(summary);
     rep.files.push_back(failed);
     for (const hp::TrialResult& r : group) (r.measured() ? rep.num_measured : rep.num_failed)++;
     if (const hp::TrialResult* best = hp::best_trial(group)) {
       std::string optimal = fmt::format("{}/optimal_config_{}b_{}nodes.yaml", final_dir,
                                         hp::format_size_b(best->config.size_b), n);
-      write_text_atomic(optimal, read_text(results_dir + "/candidate_configs/" + best->config_name + ".yaml"));
+      hp::write_file_atomic(optimal, read_text(results_dir + "/candidate_configs/" + best->config_name + ".yaml"));
       rep.files.push_back(optimal);
       rep.message += fmt::format("{} nodes: best {} at {:.4f} s per step ({} of {} trials measured)\n",
                                  n, best->config_name, best->stats.mean_s, rep.num_measured, group.size());
@@ -175,18 +160,10 @@ ReportFiles write_reports(const std::string& results_dir, const std::vector<hp::
     }
   }
   // What this cluster measured, as a calibration the performance model can use again (hp-cli estimate/validate).
-  std::vector<hp::MeasuredLayout> measured;
-  const hp::TrialResult* first = nullptr;
-  for (const hp::TrialResult& r : results)
-    if (r.measured()) {
-      if (!first) first = &r;
-      if (r.config.model.name == first->config.model.name) measured.push_back({layout_of(r.config), r.stats.mean_s});
-    }
-  if (first) {
-    hp::GpuSpec g = gpu_of(gpu);
-    hp::Refit fit = hp::refit_calibration(first->config.model, g, hp::default_calibration(g), measured);
+  const hp::Refit fit = hp::refit_on_trials(results, hp::run_gpu(gpu));
+  if (fit.num_trials > 0) {
     std::string cal = final_dir + "/calibration.yaml";
-    write_text_atomic(cal, hp::calibrations_to_yaml({fit.calibration}));
+    hp::write_file_atomic(cal, hp::calibrations_to_yaml({fit.calibration}));
     rep.files.push_back(cal);
     rep.message += fmt::format("refit on {} measured trials: compute time x{:.3f}, communication x{:.3f} "
                                "(gemm_efficiency {:.3f}, comm_efficiency {:.3f})\n",
@@ -195,7 +172,7 @@ ReportFiles write_reports(const std::string& results_dir, const std::vector<hp::
   }
   if (results.empty()) rep.message = "no finished trials under " + results_dir + "/training_logs\n";
   std::string html = final_dir + "/report.html";
-  write_text_atomic(html, html_report(results, gpu));
+  hp::write_file_atomic(html, html_report(results, gpu));
   rep.files.push_back(html);
   return rep;
 }

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "hpfe/executor.hpp"
+#include "hp/run/executor.hpp"
 
 namespace hpfe {
 

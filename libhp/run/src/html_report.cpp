@@ -4,7 +4,7 @@
 #include <fmt/core.h>
 
 #include "hp/perf.hpp"
-#include "hpfe/runner.hpp"
+#include "hp/run/runner.hpp"
 #include "trial_eval.hpp"
 
 namespace hpfe {
@@ -80,7 +80,7 @@ std::string memory_chart(const std::vector<hp::TrialResult>& rs, const hp::GpuSp
   int y = 30;
   hp::Calibration cal = hp::default_calibration(gpu);
   for (const hp::TrialResult* r : top) {
-    hp::Estimate e = hp::estimate(r->config.model, layout_of(r->config), gpu, cal);
+    hp::Estimate e = hp::estimate(r->config.model, hp::layout_from_nemo(r->config), gpu, cal);
     s += fmt::format(R"(<text x="{}" y="{}" text-anchor="end">{}</text>)", left - 6, y + 12, esc(short_trial_name(r->config_name).substr(0, 60)));
     double cx = left;
     for (const Part& p : parts) {
@@ -106,7 +106,7 @@ std::string memory_chart(const std::vector<hp::TrialResult>& rs, const hp::GpuSp
 }  // namespace
 
 std::string html_report(const std::vector<hp::TrialResult>& results, const std::string& gpu_name) {
-  hp::GpuSpec gpu = gpu_of(gpu_name);
+  hp::GpuSpec gpu = hp::run_gpu(gpu_name);
   std::string h = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>bignlp-hp search report</title>"
                   "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
                   "padding:2px 6px;font-size:12px}</style></head><body>\n<h1>Training HP search: measured trials</h1>\n";

@@ -11,8 +11,9 @@
 #include <vector>
 
 #include "hp/logs.hpp"
+#include "hp/record.hpp"
 #include "hp/trial_results.hpp"
-#include "hpfe/executor.hpp"
+#include "hp/run/executor.hpp"
 
 namespace hpfe {
 
@@ -92,7 +93,19 @@ struct ReportFiles {
 };
 /// final_result/final_summary_<N>nodes.csv, failed_jobs_<N>nodes.csv, optimal_config_<size>b_<N>nodes.yaml
 /// (a copy of the fastest candidate; not written when every trial failed), report.html.
-ReportFiles write_reports(const std::string& results_dir, const std::vector<hp::TrialResult>& results);
+/// `gpu`: the run's GPU for the refit and the memory picture ("" = a100-80gb).
+ReportFiles write_reports(const std::string& results_dir, const std::vector<hp::TrialResult>& results,
+                          const std::string& gpu);
+
+/// collect_results + write_reports, reading run_state.yaml once: what hp-cli collect and bignlp_hp.collect call.
+struct Collected {
+  std::vector<hp::TrialResult> results;
+  ReportFiles reports;
+};
+Collected collect(const std::string& results_dir);
+
+/// The one output schema of a trial of a run (hp-cli search --json "run.trials" and bignlp_hp's trials).
+hp::Record trial_state_record(const TrialState& state);
 
 /// A one-page HTML report with inline SVG: predicted vs measured step time per trial, memory breakdown of the
 /// top layouts (predicted by the performance model for `gpu`).

@@ -5,7 +5,8 @@
 
 #include "fsutil.hpp"
 #include "hp/core.hpp"
-#include "hpfe/executor.hpp"
+#include "hp/nemo_config.hpp"
+#include "hp/run/executor.hpp"
 #include "process.hpp"
 
 namespace hpfe {
@@ -63,9 +64,9 @@ class SlurmExecutor final : public Executor {
   std::string submit(const JobRequest& r) override {
     if (r.argv.empty()) throw hp::ExecutorError("slurm: empty command for trial " + r.name);
     std::string script = r.script_path.empty() ? r.stdout_path + ".sbatch" : r.script_path;
-    write_text_atomic(script, render_sbatch_script(r, o_));
+    hp::write_file_atomic(script, render_sbatch_script(r, o_));
     for (const std::string& p : {r.stdout_path, r.stderr_path})
-      if (!p.empty()) write_text_atomic(p, "");  // Slurm does not create missing directories
+      if (!p.empty()) hp::write_file_atomic(p, "");  // Slurm does not create missing directories
     std::vector<std::string> argv = {o_.sbatch, "--parsable"};
     for (const std::string& opt : sbatch_options(r, o_)) argv.push_back(opt);
     argv.push_back(script);

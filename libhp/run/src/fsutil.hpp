@@ -5,8 +5,6 @@
 
 namespace hpfe {
 
-/// Write through a temp file + rename, creating parent directories; a failure leaves no partial file.
-void write_text_atomic(const std::string& path, const std::string& text);
 /// Append one line and flush it to disk (the journal).
 void append_line_synced(const std::string& path, const std::string& line);
 /// Whole file, or "" when it does not exist; throws hp::IoError when it exists but cannot be read.

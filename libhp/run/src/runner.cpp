@@ -9,11 +9,12 @@
 #include <thread>
 
 #include "fsutil.hpp"
+#include "journal.hpp"
 #include "process.hpp"
 #include "hp/core.hpp"
 #include "hp/nemo_config.hpp"
-#include "hpfe/json.hpp"
-#include "hpfe/runner.hpp"
+#include "hp/trial_results.hpp"
+#include "hp/run/runner.hpp"
 #include "trial_eval.hpp"
 
 namespace fs = std::filesystem;
@@ -23,54 +24,35 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string journal_path(const std::string& dir) { return dir + "/journal.jsonl"; }
-
 void journal(const std::string& dir, const std::string& event, const TrialState& t) {
-  std::string line = fmt::format(R"({{"event":{},"trial":{},"job_id":{})", json_string(event),
-                                 json_string(t.plan.config_name), json_string(t.job_id));
-  if (event == "finished")
-    line += fmt::format(R"(,"state":{},"exit_code":{},"signal":{},"scheduler_state":{})", json_string(to_string(t.job.state)),
-                        t.job.exit_code, t.job.signal, json_string(t.job.scheduler_state));
-  append_line_synced(journal_path(dir), line + "}");
+  JournalEvent e{event, t.plan.config_name, t.job_id};
+  if (event == "finished") e = {event, t.plan.config_name, t.job_id, to_string(t.job.state), t.job.exit_code, t.job.signal, t.job.scheduler_state};
+  append_journal(dir, e);
 }
 
-// Replays the journal into the states (by config name). Lines cut by a crash are skipped.
+// Replays the journal into the states (by config name).
 void replay_journal(const std::string& dir, std::vector<TrialState>& states) {
   std::map<std::string, TrialState*> by_name;
   for (TrialState& t : states) by_name[t.plan.config_name] = &t;
-  std::string text = read_text(journal_path(dir));
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) break;  // last line without newline: cut by a crash
-    std::string line = text.substr(start, end - start);
-    start = end + 1;
-    YAML::Node n;
-    try {
-      n = YAML::Load(line);
-    } catch (const YAML::Exception&) {
-      continue;
-    }
-    if (!n.IsMap() || !n["trial"] || !n["event"]) continue;
-    auto it = by_name.find(n["trial"].as<std::string>());
+  for (const JournalEvent& e : read_journal(dir)) {
+    auto it = by_name.find(e.trial);
     if (it == by_name.end()) continue;
     TrialState& t = *it->second;
-    std::string event = n["event"].as<std::string>();
-    if (event == "submitting") {  // the crash may have come between sbatch and the "submitted" line
+    if (e.event == "submitting") {  // the crash may have come between sbatch and the "submitted" line
       t.job_id = "?";
-    } else if (event == "submitted") {
+    } else if (e.event == "submitted") {
       t.phase = TrialPhase::active;
-      t.job_id = n["job_id"].as<std::string>();
-    } else if (event == "abandoned" || event == "interrupted") {
+      t.job_id = e.job_id;
+    } else if (e.event == "abandoned" || e.event == "interrupted") {
       t.phase = TrialPhase::pending;
       t.job_id.clear();
-    } else if (event == "finished") {
+    } else if (e.event == "finished") {
       t.phase = TrialPhase::finished;
-      t.job_id = n["job_id"].as<std::string>();
-      t.job.state = job_state_from_string(n["state"].as<std::string>());
-      t.job.exit_code = n["exit_code"].as<int>();
-      t.job.signal = n["signal"].as<int>();
-      t.job.scheduler_state = n["scheduler_state"].as<std::string>();
+      t.job_id = e.job_id;
+      t.job.state = job_state_from_string(e.state);
+      t.job.exit_code = e.exit_code;
+      t.job.signal = e.signal;
+      t.job.scheduler_state = e.scheduler_state;
     }
   }
 }
@@ -82,33 +64,34 @@ void evaluate(const std::string& dir, TrialState& t) {
   t.failure = ev.failure;
 }
 
-// Refit the efficiency factors on the measured trials, re-predict the pending ones and put them in the new order.
+// Refit the efficiency factors on the measured trials (libhp's one refit), re-predict the pending ones and put
+// them in the new order.
 void learn(const RunSpec& spec, std::vector<TrialState>& states, std::map<std::string, hp::TrainingConfig>& configs) {
   auto config = [&](const TrialPlan& p) -> const hp::TrainingConfig& {
     auto it = configs.find(p.config_path);
     if (it == configs.end()) it = configs.emplace(p.config_path, hp::load_nemo_yaml(p.config_path)).first;
     return it->second;
   };
-  std::vector<hp::MeasuredLayout> measured;
-  const hp::ModelSpec* model = nullptr;
+  std::vector<hp::TrialResult> measured;
   for (const TrialState& t : states) {
     if (t.phase != TrialPhase::finished || !t.stats.valid || t.failure.kind != hp::FailureKind::none) continue;
-    const hp::TrainingConfig& c = config(t.plan);
-    model = &c.model;
-    measured.push_back({layout_of(c), t.stats.mean_s});
+    hp::TrialResult r;
+    r.config_name = t.plan.config_name;
+    r.config = config(t.plan);
+    r.stats = t.stats;
+    r.failure = t.failure;
+    measured.push_back(std::move(r));
   }
-  if (measured.empty() || !model) return;
-  hp::GpuSpec gpu = gpu_of(spec.gpu);
-  hp::Refit fit = hp::refit_calibration(*model, gpu, hp::default_calibration(gpu), measured);
+  if (measured.empty()) return;
+  const hp::GpuSpec gpu = hp::run_gpu(spec.gpu);
+  const hp::Refit fit = hp::refit_on_trials(measured, gpu);
   std::vector<TrialState*> pending;
   for (TrialState& t : states) {
     if (t.phase != TrialPhase::pending) continue;
-    const hp::TrainingConfig& c = config(t.plan);
-    hp::Estimate e = hp::estimate(c.model, layout_of(c), gpu, fit.calibration);
-    t.repredicted_step_time_s = e.time.step_time_s;
+    t.repredicted_step_time_s = hp::predict_step_time_s(config(t.plan), gpu, fit.calibration);
     pending.push_back(&t);
   }
-  // Pending trials sit after every started one; reorder them among themselves by the new prediction.
+// Pending trials sit after every started one; reorder them among themselves by the new prediction.
   std::vector<TrialState> sorted;
   for (TrialState* p : pending) sorted.push_back(*p);
   std::stable_sort(sorted.begin(), sorted.end(), [](const TrialState& a, const TrialState& b) {
@@ -207,7 +190,7 @@ void save_run_spec(const RunSpec& s) {
       << t.max_minutes << YAML::Key << "max_steps" << YAML::Value << t.max_steps << YAML::Key
       << "predicted_step_time_s" << YAML::Value << t.predicted_step_time_s << YAML::EndMap;
   y << YAML::EndSeq << YAML::EndMap;
-  write_text_atomic(s.results_dir + "/run_state.yaml", std::string(y.c_str()) + "\n");
+  hp::write_file_atomic(s.results_dir + "/run_state.yaml", std::string(y.c_str()) + "\n");
 }
 
 RunSpec load_run_spec(const std::string& dir) {
@@ -241,7 +224,7 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
   if (!resume) {
     std::error_code ec;
     fs::remove(journal_path(spec.results_dir), ec);
-    write_text_atomic(journal_path(spec.results_dir), "");  // exists from the start: collect trusts it
+    hp::write_file_atomic(journal_path(spec.results_dir), "");  // exists from the start: collect trusts it
     save_run_spec(spec);
   }
   std::vector<TrialState> states;

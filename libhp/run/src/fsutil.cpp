@@ -14,28 +14,6 @@ namespace fs = std::filesystem;
 
 namespace hpfe {
 
-void write_text_atomic(const std::string& path, const std::string& text) {
-  std::error_code ec;
-  fs::path parent = fs::path(path).parent_path();
-  if (!parent.empty()) fs::create_directories(parent, ec);
-  std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw hp::IoError(path, "cannot write");
-    out << text;
-    out.flush();
-    if (!out) {
-      fs::remove(tmp, ec);
-      throw hp::IoError(path, "write failed");
-    }
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw hp::IoError(path, "cannot rename into place");
-  }
-}
-
 void append_line_synced(const std::string& path, const std::string& line) {
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
   if (fd < 0) throw hp::IoError(path, "cannot open for appending");

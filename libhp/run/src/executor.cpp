@@ -6,7 +6,8 @@
 #include <thread>
 
 #include "hp/core.hpp"
-#include "hpfe/executor.hpp"
+#include "hp/nemo_config.hpp"
+#include "hp/run/executor.hpp"
 #include "fsutil.hpp"
 #include "process.hpp"
 
@@ -32,7 +33,7 @@ class NoneExecutor final : public Executor {
   std::string name() const override { return "none"; }
   bool runs_jobs() const override { return false; }
   std::string submit(const JobRequest& r) override {
-    if (!r.script_path.empty()) write_text_atomic(r.script_path, render_sbatch_script(r, o_));
+    if (!r.script_path.empty()) hp::write_file_atomic(r.script_path, render_sbatch_script(r, o_));
     return "none:" + r.name;
   }
   JobStatus poll(const std::string&) override { return JobStatus{JobState::pending, 0, 0, "NOT_RUN"}; }

@@ -1,10 +1,12 @@
-// Minimal JSON output helpers for the front ends (values only; the CLI builds objects with fmt).
+// Minimal JSON output helpers for the front ends and the journal (values, arrays, records).
 #pragma once
 
 #include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
+
+#include "hp/record.hpp"
 
 namespace hpfe {
 
@@ -35,6 +37,22 @@ inline std::string json_number(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.10g", v);
   return buf;
+}
+
+/// A record (hp/record.hpp) as one JSON object: how hp-cli renders the schemas libhp and hp::run define.
+inline std::string json_record(const hp::Record& record) {
+  std::string out = "{";
+  for (const auto& [key, v] : record.fields()) {
+    out += (out.size() > 1 ? ", " : "") + json_string(key) + ": ";
+    switch (v.kind) {
+      case hp::RecordValue::Kind::null: out += "null"; break;
+      case hp::RecordValue::Kind::boolean: out += v.boolean ? "true" : "false"; break;
+      case hp::RecordValue::Kind::integer: out += std::to_string(v.integer); break;
+      case hp::RecordValue::Kind::number: out += json_number(v.number); break;
+      case hp::RecordValue::Kind::text: out += json_string(v.text); break;
+    }
+  }
+  return out + "}";
 }
 
 template <class T, class F>

@@ -6,8 +6,8 @@
 #include <thread>
 
 #include "hp/core.hpp"
-#include "hpfe/executor.hpp"
-#include "inference_frontend.hpp"
+#include "hp/run/executor.hpp"
+#include "hp/run/inference_frontend.hpp"
 
 namespace fs = std::filesystem;
 
