@@ -173,9 +173,9 @@ std::string format_size_b(double size_b) { return fmt::format("{}", size_b); }
 
 std::string nemo_run_name(const std::string& family, double size_b, int num_nodes, const NemoCandidate& c,
                           bool legacy) {
-  // NeMo HEAD's grid has cp = ep = [None] for T5/mT5 and BERT and [1] (or the search config's lists) for GPT-like
-  // models (_calculate_tp_pp_mbs_grid); -1 is None.
-  const std::string cp_ep = legacy ? std::string() : fmt::format("_cp_{}_ep_{}", opt(c.cp), opt(c.ep));
+  // HEAD always writes _cp_<cp>_ep_<ep>_ (None for T5/mT5); the older names only when CP or EP is searched (> 1).
+  const bool with_cp_ep = !legacy || c.cp > 1 || c.ep > 1;
+  const std::string cp_ep = with_cp_ep ? fmt::format("_cp_{}_ep_{}", opt(c.cp), opt(c.ep)) : std::string();
   return fmt::format("{}_{}b_{}nodes_tp_{}_pp_{}{}_mbs_{}_act_ckpt_{}_num_mbs_act_{}_act_per_pipe_{}", family,
                      format_size_b(size_b), num_nodes, c.tp, c.pp, cp_ep, c.mbs, opt(c.act_ckpt_layers),
                      opt(c.num_mbs_act), opt(c.act_per_pipe));

@@ -112,7 +112,7 @@ std::vector<NemoCandidate> nemo_grid(const NemoGridInput& in);
 
 /// NeMo HEAD's run name (launcher autoconfig/training_config.py, utils.modify_cfg):
 /// <family>_<size>b_<nodes>nodes_tp_<tp>_pp_<pp>_cp_<cp>_ep_<ep>_mbs_<mbs>_act_ckpt_<a>_num_mbs_act_<n>_act_per_pipe_<k>,
-/// cp and ep None for T5/mT5. legacy = the name before NeMo added cp and ep (no _cp_/_ep_).
+/// cp and ep None for T5/mT5. legacy = the name before NeMo added cp and ep (_cp_/_ep_ only when one is > 1).
 std::string nemo_run_name(const std::string& family, double size_b, int num_nodes, const NemoCandidate& c,
                           bool legacy = false);
 /// Python's str() of the size as NeMo writes it: 5 -> "5", 0.126 -> "0.126".
