@@ -80,16 +80,26 @@ ModelSpec inference_model(const SearchConfig& config) {
       throw ConfigError("inference_settings.model", s.model, e.what());
     }
   };
-  if (s.model.find('/') != std::string::npos) return catalogue(s.model);  // our catalogue key: gpt3/5b
+  auto decoder_only = [&s](ModelSpec m) {
+    // The inference model is a decoder's prefill + decode (and T5's analytical path); BERT has no decode.
+    if (m.is_bert())
+      throw ConfigError("inference_settings.model", s.model.empty() ? m.family : s.model,
+                        "inference search covers decoder models (gpt3, llama, mixtral, qwen2, baichuan2, chatglm, "
+                        "t5, mt5); BERT is an encoder");
+    return m;
+  };
+  if (s.model.find('/') != std::string::npos) return decoder_only(catalogue(s.model));  // catalogue key: gpt3/5b
   // NeMo HEAD takes the architecture from the base config it generates from train_settings (any size, or the
   // custom_config); run.model_train_name ("gpt3_0.126b") is only a label.
   if (config.has_train_settings) {
     const TrainingConfig base = search_base_config(config);
     ModelSpec m = base.model;
     if (m.name.empty()) m.name = s.model.empty() ? base.run_name : s.model;
-    return m;
+    return decoder_only(m);
   }
   if (!s.model.empty()) {
+    for (const auto& e : model_catalog())  // a NeMo base-config name: llama3_70b, mixtral_7b
+      if (e.nemo_base_config == s.model) return e.model;
     std::string key = s.model;  // NeMo's run name gpt3_5b -> catalogue key gpt3/5b
     const auto us = key.find('_');
     if (us != std::string::npos) key[us] = '/';

@@ -32,6 +32,7 @@ i64 self_attention_params(const ModelSpec& m) {
   const i64 q = i64(m.num_attention_heads) * d, kv = 2 * i64(m.query_groups()) * d;
   i64 n = h * (q + kv) + q * h;
   if (m.add_bias_linear) n += (q + kv) + h;
+  else if (m.qkv_bias) n += q + kv;  // Qwen2 / ChatGLM: bias on the QKV projection only
   return n;
 }
 
@@ -77,8 +78,9 @@ void validate(const ModelSpec& m) {
   if (m.num_query_groups < 0 || (m.num_query_groups > 0 && m.num_attention_heads % m.num_query_groups != 0))
     throw ConfigError("num_query_groups", std::to_string(m.num_query_groups),
                       "must divide num_attention_heads=" + std::to_string(m.num_attention_heads));
-  if (m.position_embedding != "learned_absolute" && m.position_embedding != "rope" && m.position_embedding != "relative")
-    throw ConfigError("position_embedding", m.position_embedding, "expected learned_absolute, rope or relative");
+  if (m.position_embedding != "learned_absolute" && m.position_embedding != "rope" && m.position_embedding != "relative" &&
+      m.position_embedding != "alibi")
+    throw ConfigError("position_embedding", m.position_embedding, "expected learned_absolute, rope, relative or alibi");
   if (m.activation != "gelu" && m.activation != "geglu" && m.activation != "swiglu" && m.activation != "relu")
     throw ConfigError("activation", m.activation, "expected gelu, geglu, swiglu or relu");
   if (m.normalization != "layernorm" && m.normalization != "rmsnorm")
@@ -128,6 +130,16 @@ ParameterCount count_parameters(const ModelSpec& m) {
 
   if (!m.share_embeddings_and_output_weights) c.output_layer += V * h;
   if (m.is_encoder_decoder()) c.output_layer += V;  // Megatron T5 LM head keeps a vocab-sized bias
+  if (m.is_bert()) {
+    // Megatron BERT (BertLMHead): dense h x h with bias, a LayerNorm, and a vocab-sized bias on the tied output.
+    c.mlp += h * h + h;
+    c.norms += norm_params(m);
+    c.output_layer += V;
+    if (m.bert_binary_head) {
+      c.embedding += 2 * h;            // two token-type embeddings
+      c.mlp += (h * h + h) + (2 * h + 2);  // pooler (dense + tanh) and the 2-way next-sentence classifier
+    }
+  }
 
   c.total = c.embedding + c.position_embedding + c.attention + c.cross_attention + c.mlp + c.norms + c.output_layer;
   c.active = c.total - inactive_expert_params;
@@ -141,6 +153,11 @@ double nemo_approx_parameters(const ModelSpec& m) {
     // P = 2 L 1.5F + 3 L p + h (2 + 4 L 1.5F + L (21 + 12 p) + s + V), p = heads * kv_channels.
     const double F = m.ffn_hidden_size, p = double(m.num_attention_heads) * m.head_dim();
     return 2 * L * 1.5 * F + 3 * L * p + h * (2 + 4 * L * 1.5 * F + L * (21 + 12 * p) + s + V);
+  }
+  if (m.is_bert()) {
+    // NeMo launcher _calculate_model_size, BERT: P = L (F + h (4h + 3 heads + 2F + 6)) + h (V + s + h + 5).
+    const double F = m.ffn_hidden_size, a = m.num_attention_heads;
+    return L * (F + h * (4 * h + 3 * a + 2 * F + 6)) + h * (V + s + h + 5);
   }
   // NeMo launcher _calculate_model_size, GPT: 12 L h^2 (1 + 13/(12h) + (V+s)/(12 L h)).
   return 12 * L * h * h * (1 + 13 / (12 * h) + (V + s) / (12 * L * h));

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "families/families.hpp"
 #include "hp/catalog.hpp"
 #include "checks.hpp"
 #include "format.hpp"
@@ -43,6 +44,8 @@ int fitting_micro_batch_size(const TrainingConfig& c, int gpu_memory_gb) {
 std::string nemo_size_label(double size_b) { return format_size_b(size_b) + "b"; }
 
 TrainingConfig base_config(const BaseConfigRequest& r) {
+  // Families without a size rule (and base-config names such as llama3_70b): NeMo's shipped config.
+  if (!family_has_size_rule(r.family)) return detail::named_family_base_config(r);
   check_family(r.family);
   detail::require_number("model_size_in_b", r.size_b, 0, kMaxModelSizeB);
   detail::require_int("num_nodes", r.num_nodes, 1, kMaxLayoutSize);
@@ -90,7 +93,7 @@ TrainingConfig base_config(const BaseConfigRequest& r) {
 
   c.lr = nemo_learning_rate(r.family, r.size_b);
   c.min_lr = std::round(0.1 * c.lr * 1e8) / 1e8;
-  if (r.family == "gpt3") {
+  if (r.family == "gpt3" || r.family == "bert") {  // NeMo's BERT branch sets the same GPT-style keys
     c.init_method_std = std::round(0.64 / std::sqrt(double(c.model.hidden_size)) * 1e6) / 1e6;
     c.warmup_steps = static_cast<long long>(0.0015 * c.max_steps);
     c.constant_steps = static_cast<long long>(0.166 * c.max_steps);

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "families/families.hpp"
 #include "hp/core.hpp"
 #include "hp/nemo_config.hpp"
 #include "yaml_util.hpp"
@@ -366,6 +367,7 @@ YAML::Node t5_model(const TrainingConfig& c) {
 
 std::string to_nemo_yaml(const TrainingConfig& c) {
   validate(c.model);
+  if (detail::has_family_yaml_layout(c.model.family)) return detail::family_nemo_yaml(c);  // families/
   const bool t5 = c.model.is_encoder_decoder();
   const std::string model_name = t5 ? "megatron_" + c.model.family : "megatron_gpt";  // megatron_t5 / megatron_mt5
   const std::string results_dir = c.results_dir.empty() ? "results/" + c.run_name : c.results_dir;

@@ -1,6 +1,7 @@
 // Reading a NeMo-Megatron training YAML back into a TrainingConfig, and overriding keys of any YAML.
 #include <cmath>
 
+#include "families/families.hpp"
 #include "hp/nemo_config.hpp"
 #include "hp/sizing.hpp"
 #include "yaml_util.hpp"
@@ -99,6 +100,7 @@ TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origi
     c.warmup_steps = steps("warmup_steps");
     c.constant_steps = steps("constant_steps");
   }
+  detail::read_family_keys(root, c);  // llama, mixtral, qwen2, baichuan2, chatglm, bert (families/)
   c.model.name.clear();
   validate(c.model);
   c.global_batch_size = yaml::get_int(m["global_batch_size"], "model.global_batch_size");

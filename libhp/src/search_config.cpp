@@ -292,9 +292,12 @@ SearchConfig parse_search_config(const std::string& text, const std::string& ori
     // NeMo derives the family from the folder: search_config/gpt3/5b.yaml is GPT-3.
     family = std::filesystem::path(origin).parent_path().filename().string();
     const auto fams = model_families();
-    if (std::find(fams.begin(), fams.end(), family) == fams.end())
+    if (std::find(fams.begin(), fams.end(), family) == fams.end()) {
+      std::string known;
+      for (const auto& f : fams) known += (known.empty() ? "" : ", ") + f;
       throw ConfigError("model", "<missing>", "no 'model' key and the folder name '" + family +
-                                                  "' is not a model family (gpt3, t5, mt5); add model: gpt3");
+                                                  "' is not a model family (" + known + "); add model: gpt3");
+    }
   }
   if (family.empty()) family = "gpt3";
   check_family(family);

@@ -35,6 +35,8 @@ py::dict model_dict(const hp::ModelSpec& m) {
   d["share_embeddings_and_output_weights"] = m.share_embeddings_and_output_weights;
   d["moe_num_experts"] = m.moe_num_experts;
   d["moe_topk"] = m.moe_topk;
+  d["qkv_bias"] = m.qkv_bias;
+  d["bert_binary_head"] = m.bert_binary_head;
   return d;
 }
 
@@ -76,6 +78,8 @@ hp::ModelSpec model_from(const py::object& model) {
     else if (k == "share_embeddings_and_output_weights") as_bool(m.share_embeddings_and_output_weights);
     else if (k == "moe_num_experts") as_int(m.moe_num_experts);
     else if (k == "moe_topk") as_int(m.moe_topk);
+    else if (k == "qkv_bias") as_bool(m.qkv_bias);
+    else if (k == "bert_binary_head") as_bool(m.bert_binary_head);
     else if (k == "moe_ffn_hidden_size") as_int(m.moe_ffn_hidden_size);
     else if (k == "moe_shared_expert_ffn_size") as_int(m.moe_shared_expert_ffn_size);
     else throw hp::ConfigError(k, py::str(v).cast<std::string>(), "unknown model field");
@@ -90,7 +94,8 @@ void bind(py::module_& m) {
     for (const auto& e : hp::model_catalog()) {
       py::dict d = model_dict(e.model);
       d["config"] = e.key;
-      d["published_size_b"] = e.published_size_b;
+      d["published_size_b"] = e.published_size_b;  // 0 = none published (NeMo's own mixtral 8x3B)
+      d["nemo_base_config"] = e.nemo_base_config;   // auto_configurator/base_configs/<name>.yaml, "" = size rule
       d["num_parameters"] = hp::count_parameters(e.model).total;
       out.append(d);
     }
@@ -195,14 +200,16 @@ Example: recommend_model_size(model="gpt3", nodes=20, days=5) -> 4.03B raw, "gpt
           d["yaml"] = yaml;
           return d;
         },
-        py::kw_only(), py::arg("model") = "gpt3", py::arg("size_b"), py::arg("nodes") = 1, py::arg("gpus_per_node") = 8,
+        py::kw_only(), py::arg("model") = "gpt3", py::arg("size_b") = 0.0, py::arg("nodes") = 1, py::arg("gpus_per_node") = 8,
         py::arg("gpu_memory_gb") = 80, py::arg("seq_length") = 0, py::arg("vocab_size") = 0,
         py::arg("days") = hp::BaseConfigRequest{}.max_training_days, py::arg("tokens_b") = hp::BaseConfigRequest{}.num_tokens_in_b,
         py::arg("output") = py::none(),
         R"(A complete NeMo-Megatron training config for a size, as NeMo's launcher would generate it.
 
 A pre-defined size (gpt3 5, t5 0.22, ...) keeps its shipped architecture; any other size gets NeMo's
-architecture tables and layer search. Returns a dict with the architecture, num_parameters, global_batch_size,
+architecture tables and layer search (gpt3, t5, mt5, bert). llama, mixtral, qwen2, baichuan2 and chatglm have only
+NeMo's shipped base configs: model="llama", size_b=70 or model="llama3_70b" (size_b optional); other sizes are a
+ValueError saying NeMo has no rule. Returns a dict with the architecture, num_parameters, global_batch_size,
 tensor/pipeline_model_parallel_size, max_steps, lr, the YAML text ("yaml") and config_path when output is given.)");
 
   m.def("load_training_config", [](const std::string& path) {

@@ -78,6 +78,7 @@ struct NemoGridInput {
   std::string act_ckpt_method;      ///< base YAML's activations_checkpoint_method ("block" enables the sweep)
   int base_vp = 0;                  ///< vp already in a custom config (kept stale for pp <= 2, quirk 4)
   std::vector<int> tp, pp, mbs, act_ckpt_layers;  ///< user lists (empty = auto)
+  std::vector<int> cp, ep;          ///< context/expert_parallel_sizes (empty = NeMo's [1], or None for BERT/T5)
   int min_mp = 0, max_mp = 0;       ///< user bounds (0 = auto)
   bool fix_bugs = false;            ///< integer DP check; stale VP dropped (docs/model.md)
 };
@@ -89,6 +90,10 @@ struct NemoCandidate {
   int act_ckpt_layers = -1;     ///< -1 = None
   int num_mbs_act = -1;         ///< num_micro_batches_with_partial_activation_checkpoints, -1 = None
   int act_per_pipe = -1;        ///< activations_checkpoint_layers_per_pipeline, -1 = None
+  /// Position of its first entry in NeMo's launch list, repeats included: NeMo HEAD appends a candidate once per
+  /// generation (the partial-checkpointing range [0, 1, ...] whose 0 became 1 repeats some) and launches each
+  /// entry, so limit_search_runs counts the repeats.
+  int launch_index = 0;
 };
 
 /// NeMo's candidate lists for one config (before the validity filter).
@@ -124,6 +129,7 @@ struct RankedLayout {
   int act_ckpt_layers = -1;   ///< NeMo's fields (-1 = None); model policy: full recompute layers per chunk
   int num_mbs_act = -1;
   int act_per_pipe = -1;
+  int nemo_launch_index = -1; ///< nemo policy: NemoCandidate::launch_index (planned when < limit_search_runs)
   bool fits = true;
   Infeasible reason = Infeasible::none;
   double step_time_s = 0;
