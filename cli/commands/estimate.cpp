@@ -124,8 +124,12 @@ hp::Layout resolve_layout(const Opts& o) {
   return l;
 }
 
+// The user's GPUs are looked up beside the catalogue (hp::find_gpu(name, extra)); the catalogue is not changed.
+std::vector<hp::GpuSpec> user_gpus(const Opts& o) {
+  return o.gpu_file.empty() ? std::vector<hp::GpuSpec>{} : hp::load_gpus_yaml(o.gpu_file);
+}
+
 std::vector<hp::Calibration> calibrations(const Opts& o) {
-  if (!o.gpu_file.empty()) hp::register_gpus(hp::load_gpus_yaml(o.gpu_file));
   return o.calibration.empty() ? hp::shipped_calibrations() : hp::load_calibrations_yaml(o.calibration);
 }
 
@@ -135,7 +139,7 @@ int run_batch(const Opts& o) {
   if (o.output.empty()) throw hp::ConfigError("output", "", "--batch needs -o PRED.csv");
   const auto cals = calibrations(o);
   hp::Table table = hp::read_csv(o.batch);
-  const auto runs = hp::runs_from_table(table);
+  const auto runs = hp::runs_from_table(table, user_gpus(o));
   const char* added[] = {"pred_step_time_s", "pred_tokens_per_sec_per_gpu", "pred_tflops_per_gpu", "pred_mfu_pct",
                          "pred_memory_per_gpu_gb", "fits", "reason"};
   std::vector<std::size_t> where;
@@ -227,7 +231,7 @@ int run_single(const Opts& o) {
     m = resolve_model(o);
     l = resolve_layout(o);
   }
-  const hp::GpuSpec g = hp::find_gpu(o.gpu);
+  const hp::GpuSpec g = hp::find_gpu(o.gpu, user_gpus(o));
   hp::EstimateOptions eo;
   eo.memory_margin = o.memory_margin;
   const hp::Estimate e = hp::estimate(m, l, g, hp::calibration_for(cals, g), eo);

@@ -54,19 +54,19 @@ struct Fit {
   double values[kNumFitted];  ///< in kFitted order
 };
 const Fit kFits[] = {
-    {"h100", "trtllm", {0.526, 0.444, 0.950, 8.14e-5, 1.23e-4, 2.69e-3, 1.78e-5, 0.326, 0.864, 2e-5, 0.923, 1.5e9, 1.0}},
-    {"a100", "trtllm", {0.754, 0.237, 0.950, 1.76e-4, 0, 1.78e-3, 3.08e-5, 0.326, 1.0, 2e-5, 1.0, 1.5e9, 1.0}},
-    {"a100", "fastertransformer", {0.602, 0.011, 0.798, 7.87e-5, 0, 1.01e-2, 2.01e-5, 1.0, 1.0, 1.27e-5, 1.0, 3.04e9, 1.475}},
+    {"hopper", "trtllm", {0.526, 0.444, 0.950, 8.14e-5, 1.23e-4, 2.69e-3, 1.78e-5, 0.326, 0.864, 2e-5, 0.923, 1.5e9, 1.0}},
+    {"ampere", "trtllm", {0.754, 0.237, 0.950, 1.76e-4, 0, 1.78e-3, 3.08e-5, 0.326, 1.0, 2e-5, 1.0, 1.5e9, 1.0}},
+    {"ampere", "fastertransformer", {0.602, 0.011, 0.798, 7.87e-5, 0, 1.01e-2, 2.01e-5, 1.0, 1.0, 1.27e-5, 1.0, 3.04e9, 1.475}},
 };
 
 }  // namespace
 
 InferenceCalibration default_inference_calibration(const GpuSpec& gpu, const std::string& engine) {
-  std::string n;
-  for (char c : gpu.name) n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::string family;  // Hopper's TensorRT-LLM fit is the generic one (newest architecture with data)
-  if (n.rfind("a100", 0) == 0) family = "a100";
-  else if (n.rfind("h100", 0) == 0 || n.rfind("h200", 0) == 0 || n.rfind("gh200", 0) == 0) family = "h100";
+  // The GPU's own family (GpuSpec::family, the training model's vocabulary: ampere, hopper, blackwell). A family
+  // without a fit of its own is generic (""), and Hopper's TensorRT-LLM fit (newest architecture with data) serves.
+  std::string family;
+  for (const Fit& f : kFits)
+    if (gpu.family == f.family) family = gpu.family;
   // This GPU family and engine, else the family's TensorRT-LLM fit, else Hopper's.
   const Fit* fit = &kFits[0];
   for (const Fit& f : kFits)

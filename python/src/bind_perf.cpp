@@ -223,7 +223,7 @@ void bind_results(py::module_& m) {
 }
 
 void bind_functions(py::module_& m) {
-  m.def("find_gpu", &hp::find_gpu, py::arg("name"), "A catalogue GPU by name or alias ('H100-SXM-80GB')");
+  m.def("find_gpu", [](const std::string& name) { return hp::find_gpu(name); }, py::arg("name"), "A catalogue GPU by name or alias ('H100-SXM-80GB')");
   m.def("gpu_catalog", &hp::gpu_catalog, "All known GPUs");
   m.def("load_gpus", [](const std::string& path) {
     auto gpus = hp::load_gpus_yaml(path);
