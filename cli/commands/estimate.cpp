@@ -12,6 +12,7 @@
 #include "hp/nemo_config.hpp"
 #include "hp/perf.hpp"
 #include "hp/runs.hpp"
+#include "hp/layout_fields.hpp"
 #include "json.hpp"
 
 namespace {
@@ -47,15 +48,8 @@ void add_layout_options(CLI::App& app, Opts& o) {
   hp::Layout& l = o.layout;
   app.add_option("--gpu", o.gpu, "GPU (catalogue name or alias)")->capture_default_str();
   app.add_option("--gpu-file", o.gpu_file, "YAML file with your own GPUs (see docs/usage.md)");
-  app.add_option("--gpus", l.num_gpus, "total GPUs")->capture_default_str();
-  app.add_option("--tp", l.tp, "tensor parallel")->capture_default_str();
-  app.add_option("--pp", l.pp, "pipeline parallel")->capture_default_str();
-  app.add_option("--vp", l.vp, "virtual pipeline stages per rank")->capture_default_str();
-  app.add_option("--cp", l.cp, "context parallel")->capture_default_str();
-  app.add_option("--ep", l.ep, "expert parallel")->capture_default_str();
-  app.add_option("--etp", l.etp, "expert tensor parallel (0 = tp)")->capture_default_str();
-  app.add_option("--mbs", l.mbs, "micro batch size")->capture_default_str();
-  app.add_option("--gbs", l.gbs, "global batch size")->capture_default_str();
+  for (const hp::LayoutField& f : hp::layout_fields())  // --gpus --tp --pp --vp --cp --ep --etp --mbs --gbs
+    app.add_option(f.cli_flag, l.*f.member, f.help)->capture_default_str();
   app.add_flag("--sequence-parallel,!--no-sequence-parallel", l.sequence_parallel, "sequence parallel");
   app.add_option("--recompute", o.recompute, "activation recompute: none, selective, full")->capture_default_str();
   app.add_option("--recompute-num-layers", l.recompute_num_layers, "full: layers per stage recomputed (0 = all)");
@@ -116,10 +110,9 @@ hp::ModelSpec resolve_model(const Opts& o) {
 
 hp::Layout resolve_layout(const Opts& o) {
   hp::Layout l = o.layout;
-  const std::pair<const char*, int> positive[] = {{"gpus", l.num_gpus}, {"tp", l.tp}, {"pp", l.pp}, {"vp", l.vp},
-                                                  {"cp", l.cp},         {"ep", l.ep}, {"mbs", l.mbs}, {"gbs", l.gbs}};
-  for (const auto& kv : positive)
-    if (kv.second < 1) throw hp::ConfigError(kv.first, std::to_string(kv.second), "must be >= 1");
+  for (const hp::LayoutField& f : hp::layout_fields())
+    if (l.*f.member < f.min_value)
+      throw hp::ConfigError(f.cli_flag + 2, std::to_string(l.*f.member), "must be >= " + std::to_string(f.min_value));
   l.recompute = hp::recompute_from_string("recompute", o.recompute);
   return l;
 }

@@ -1,6 +1,7 @@
 // Trials: names, the NeMo training config of each trial, and the dotted overrides for a user's custom config.
 #include <fmt/format.h>
 
+#include "hp/layout_fields.hpp"
 #include "hp/nemo_grid.hpp"
 #include "hp/plan.hpp"
 
@@ -29,9 +30,8 @@ std::string model_run_name(const std::string& family, double size_b, int num_nod
   const Layout& l = r.layout;
   std::string name = fmt::format("{}_{}b_{}nodes_tp_{}_pp_{}_mbs_{}_act_ckpt_{}_num_mbs_act_None_act_per_pipe_None",
                                  family, format_size_b(size_b), num_nodes, l.tp, l.pp, l.mbs, recompute_tag(r));
-  if (l.vp > 1) name += fmt::format("_vp_{}", l.vp);
-  if (l.cp > 1) name += fmt::format("_cp_{}", l.cp);
-  if (l.ep > 1) name += fmt::format("_ep_{}", l.ep);
+  for (const LayoutField& f : layout_fields())  // _vp_ _cp_ _ep_ (the layout field table's name tags)
+    if (*f.name_tag && l.*f.member > 1) name += fmt::format("_{}_{}", f.name_tag, l.*f.member);
   if (l.tp > 1 && !l.sequence_parallel) name += "_nosp";
   if (!l.distributed_optimizer) name += "_nodo";
   if (l.fp8) name += "_fp8";
