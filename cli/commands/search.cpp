@@ -23,6 +23,7 @@ struct Opts {
   bool json = false;
   bool profile = false;
   bool nemo_fix_bugs = false;
+  bool legacy_names = false;
   bool no_write = false;
   std::string resume;
 };
@@ -82,7 +83,7 @@ void print_text(const hp::SearchResult& r, int top_n, bool written) {
     const auto& x = r.ranked[i];
     fmt::print("{:>4}  {:>10.4f}  {:>9.0f}  {:>8.1f}  {:>6.3f}  {:>8.1f}  {}{}\n", i + 1, x.step_time_s,
                x.tokens_per_s_per_gpu, x.tflops_per_gpu, x.mfu, x.memory_bytes / hp::kGiB,
-               x.name.empty() ? hp::model_run_name(r.family, r.size_b, r.num_nodes, x) : x.name,
+               hp::result_row_name(r, x),
                x.fits ? "" : "  (predicted not to fit)");
   }
   for (const auto& c : r.infeasible)
@@ -110,6 +111,7 @@ std::function<int()> setup(CLI::App& app) {
   app.add_flag("--json", o->json, "Print one JSON object");
   app.add_flag("--profile", o->profile, "Print the time spent to stderr");
   app.add_flag("--nemo-fix-bugs", o->nemo_fix_bugs, "nemo policy: fix NeMo's known grid bugs");
+  app.add_flag("--legacy-names", o->legacy_names, "candidate names without NeMo HEAD's _cp_<cp>_ep_<ep>_");
   app.add_flag("--no-write", o->no_write, "Do not write the results directory");
   return [o]() -> int {
     if (!o->resume.empty()) {
@@ -130,6 +132,7 @@ std::function<int()> setup(CLI::App& app) {
     options.results_dir = o->results_dir;
     options.write_files = !o->no_write;
     options.nemo_fix_bugs = o->nemo_fix_bugs;
+    options.legacy_names = o->legacy_names;
     options.progress = progress_bar();
     const bool run = o->executor != "none";
     hpfe::LaunchChoice choice;  // none still writes each trial's launch script

@@ -1,7 +1,6 @@
 // Trials: names, the NeMo training config of each trial, and the dotted overrides for a user's custom config.
 #include <fmt/format.h>
 
-#include "hp/layout_fields.hpp"
 #include "hp/nemo_grid.hpp"
 #include "hp/plan.hpp"
 
@@ -26,12 +25,18 @@ int layers_per_chunk(const TrainingConfig& base, const Layout& l) {
 
 }  // namespace
 
-std::string model_run_name(const std::string& family, double size_b, int num_nodes, const RankedLayout& r) {
+std::string model_run_name(const std::string& family, double size_b, int num_nodes, const RankedLayout& r,
+                           bool legacy) {
   const Layout& l = r.layout;
-  std::string name = fmt::format("{}_{}b_{}nodes_tp_{}_pp_{}_mbs_{}_act_ckpt_{}_num_mbs_act_None_act_per_pipe_None",
-                                 family, format_size_b(size_b), num_nodes, l.tp, l.pp, l.mbs, recompute_tag(r));
-  for (const LayoutField& f : layout_fields())  // _vp_ _cp_ _ep_ (the layout field table's name tags)
-    if (*f.name_tag && l.*f.member > 1) name += fmt::format("_{}_{}", f.name_tag, l.*f.member);
+  // NeMo HEAD writes cp/ep None for T5/mT5 (no context or expert parallelism there).
+  const bool t5 = family == "t5" || family == "mt5";
+  const std::string cp_ep = legacy ? std::string()
+                                   : t5 ? std::string("_cp_None_ep_None") : fmt::format("_cp_{}_ep_{}", l.cp, l.ep);
+  std::string name = fmt::format("{}_{}b_{}nodes_tp_{}_pp_{}{}_mbs_{}_act_ckpt_{}_num_mbs_act_None_act_per_pipe_None",
+                                 family, format_size_b(size_b), num_nodes, l.tp, l.pp, cp_ep, l.mbs, recompute_tag(r));
+  if (l.vp > 1) name += fmt::format("_vp_{}", l.vp);
+  if (legacy && l.cp > 1) name += fmt::format("_cp_{}", l.cp);
+  if (legacy && l.ep > 1) name += fmt::format("_ep_{}", l.ep);
   if (l.tp > 1 && !l.sequence_parallel) name += "_nosp";
   if (!l.distributed_optimizer) name += "_nodo";
   if (l.fp8) name += "_fp8";
@@ -105,11 +110,14 @@ std::vector<std::pair<std::string, std::string>> trial_overrides(const TrainingC
        opt(c.num_micro_batches_with_partial_activation_checkpoints)},
       {"model.activations_checkpoint_layers_per_pipeline", opt(c.activations_checkpoint_layers_per_pipeline)},
   };
-  if (model_policy) {
+  // NeMo's modify_cfg writes CP and EP when its grid sets them (GPT-like models; None for T5/mT5).
+  if (model_policy || !c.model.is_encoder_decoder()) {
     out.push_back({"model.context_parallel_size", std::to_string(c.context_parallel_size)});
     out.push_back({"model.expert_model_parallel_size", std::to_string(c.expert_model_parallel_size)});
+  }
+  if (model_policy) {
     out.push_back({"model.sequence_parallel", c.sequence_parallel ? "true" : "false"});
-    out.push_back({"model.optim.name", c.distributed_optimizer ? "distributed_fused_adam" : "fused_adam"});
+    out.push_back({"model.optim.name", nemo_optimizer_name(c)});
     out.push_back({"model.fp8", c.fp8 ? "true" : "false"});
   }
   return out;

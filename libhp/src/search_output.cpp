@@ -33,12 +33,12 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
-std::string row_name(const SearchResult& result, const RankedLayout& r) {
-  if (!r.name.empty()) return r.name;
-  return model_run_name(result.family, result.size_b, result.num_nodes, r);
-}
-
 }  // namespace
+
+std::string result_row_name(const SearchResult& result, const RankedLayout& r) {
+  if (!r.name.empty()) return r.name;
+  return model_run_name(result.family, result.size_b, result.num_nodes, r, result.legacy_names);
+}
 
 std::string describe_layout(const Layout& l) {
   std::string recompute = to_string(l.recompute);
@@ -60,7 +60,7 @@ std::string predicted_summary_csv(const SearchResult& result) {
   std::size_t rank = 0;
   for (const RankedLayout& r : result.ranked) {
     const Layout& l = r.layout;
-    const std::string name = row_name(result, r);
+    const std::string name = result_row_name(result, r);
     fmt::format_to(std::back_inserter(out),
                    "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.4f},{:.3f},{},{}\n",
                    ++rank, csv_field(name), l.tp, l.pp, l.vp, l.cp, l.ep, l.mbs, l.gbs, l.dp(),

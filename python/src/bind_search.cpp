@@ -19,7 +19,7 @@ py::dict rows_dict(const hp::SearchResult& r) {
   std::vector<double> step, tokens, tflops, mfu, mem;
   for (const auto& x : r.ranked) {
     const hp::Layout& l = x.layout;
-    name.push_back(x.name.empty() ? hp::model_run_name(r.family, r.size_b, r.num_nodes, x) : x.name);
+    name.push_back(hp::result_row_name(r, x));
     tp.push_back(l.tp), pp.push_back(l.pp), vp.push_back(l.vp), cp.push_back(l.cp), ep.push_back(l.ep);
     mbs.push_back(l.mbs), gbs.push_back(l.gbs), recompute.push_back(hp::to_string(l.recompute));
     act.push_back(x.act_ckpt_layers), sp.push_back(l.sequence_parallel), dopt.push_back(l.distributed_optimizer);
@@ -38,7 +38,7 @@ py::dict rows_dict(const hp::SearchResult& r) {
 }
 
 py::dict search(const py::object& config, const std::string& policy, const std::string& results_dir, bool write_files,
-                bool nemo_fix_bugs) {
+                bool nemo_fix_bugs, bool legacy_names) {
   hp::SearchConfig c;
   if (py::isinstance<py::dict>(config)) {
     // JSON is YAML: a dict goes through the same parser (and the same checks) as a file.
@@ -52,6 +52,7 @@ py::dict search(const py::object& config, const std::string& policy, const std::
   options.results_dir = results_dir;
   options.write_files = write_files;
   options.nemo_fix_bugs = nemo_fix_bugs;
+  options.legacy_names = legacy_names;
   hp::SearchResult r;
   {
     py::gil_scoped_release release;
@@ -91,7 +92,7 @@ py::dict search(const py::object& config, const std::string& policy, const std::
 
 HP_PY_BINDING(40, [](py::module_& m) {
   m.def("_search", &search, py::arg("config"), py::arg("policy") = "", py::arg("results_dir") = "",
-        py::arg("write_files") = true, py::arg("nemo_fix_bugs") = false,
+        py::arg("write_files") = true, py::arg("nemo_fix_bugs") = false, py::arg("legacy_names") = false,
         R"(Training HP search (raw result as a dict; use bignlp_hp.search for the result object).
 
 config: path of a search config YAML (NeMo's search_config format) or a dict with the same keys.
@@ -99,5 +100,6 @@ policy: "model" (rank every layout with the performance model) or "nemo" (NeMo's
 results_dir: where candidate_configs/, predicted_summary.csv, infeasible_summary.csv and plan.yaml go
     ("" = train_settings.logs, else ./results).
 write_files: write the results directory.
-nemo_fix_bugs: nemo policy: fix NeMo's known grid bugs.)");
+nemo_fix_bugs: nemo policy: fix NeMo's known grid bugs.
+legacy_names: candidate names without NeMo HEAD's _cp_<cp>_ep_<ep>_ (or train_settings.legacy_names).)");
 });

@@ -1,8 +1,8 @@
 // The layout field table: one row per integer dimension of a training layout, naming it everywhere it appears
 // (Layout member and JSON / Python key, NeMo YAML key, predicted_summary.csv column, hp-cli flag, search-config
 // list, trial-name tag) with its valid range; the default is Layout's member initializer. The CLI flags, the
-// Python Layout attributes and the trial-name tags are generated from it; the YAML reader/writer, the search
-// space, the CSV and the trial records are checked against it (tests/cpp/test_layout_fields.cpp), so adding a
+// Python Layout attributes and estimate_table's columns are generated from it; the YAML reader/writer, the
+// search space, the CSV, the trial records and the trial names are checked against it (tests/cpp/test_layout_fields.cpp), so adding a
 // parallel dimension is a row here plus its formula (docs/architecture.md counts the files).
 // Public header: standard-library types only.
 #pragma once
@@ -28,7 +28,7 @@ struct LayoutField {
   const char* search_key;                       ///< train_settings list ("" = not searched)
   std::vector<int> TrainSettings::*search_member;  ///< the same in TrainSettings (nullptr with no key)
   std::vector<int> SearchSpace::*space_member;     ///< the candidates in the search space (nullptr with no key)
-  const char* name_tag;                         ///< model-policy trial names add _<tag>_<value> when not 1
+  const char* name_tag;                         ///< model-policy trial names carry _<tag>_<value> when not 1
 };
 
 /// Every row, in Layout's order.

@@ -25,8 +25,13 @@ struct SearchOptions {
   std::string results_dir;   ///< "" = train_settings.logs (NeMo interpolations resolved), else "results"
   bool write_files = true;   ///< candidate_configs/, predicted_summary.csv, infeasible_summary.csv, plan.yaml
   bool nemo_fix_bugs = false;  ///< or train_settings.nemo_fix_bugs
+  bool legacy_names = false;   ///< or train_settings.legacy_names: NeMo's names before _cp_/_ep_
   ProgressFn progress;
 };
+
+/// The base config a search starts from, as NeMo's generate_base_config: train_settings.custom_config read back,
+/// else generated from train_settings (model_size_in_b, seq_length, vocab_size, ...; any size).
+TrainingConfig search_base_config(const SearchConfig& config);
 
 /// Check train_settings values (ConfigError naming "train_settings.<key>" and the value).
 void validate_train_settings(const TrainSettings& train);

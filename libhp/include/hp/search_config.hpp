@@ -44,6 +44,7 @@ struct TrainSettings {
   std::vector<int> distributed_optimizer;     ///< 0/1 values to try; empty = auto
   bool fp8 = false;
   bool nemo_fix_bugs = false;          ///< nemo policy: fix NeMo's known grid bugs (docs/model.md)
+  bool legacy_names = false;           ///< candidate names without NeMo HEAD's _cp_<cp>_ep_<ep>_
   double memory_margin = 0.05;         ///< fraction of GPU memory kept free
   int global_batch_size = 0;           ///< 0 = NeMo's default for the size
 };

@@ -83,6 +83,7 @@ struct SearchResult {
   std::vector<RankedLayout> ranked; ///< model: feasible layouts by predicted step time; nemo: grid in launch order
   std::vector<InfeasibleCount> infeasible;  ///< by count, descending
   Plan plan;
+  bool legacy_names = false;        ///< candidate names without NeMo HEAD's _cp_/_ep_ (train_settings.legacy_names)
   std::string message;              ///< no feasible layout: top reasons and the nearest feasible change
   std::vector<std::string> suggestions;
 };
