@@ -14,6 +14,7 @@
 #include "hp/nemo_config.hpp"
 #include "hp/perf.hpp"
 #include "hp/runs.hpp"
+#include "hp/layout_fields.hpp"
 #include "json.hpp"
 
 namespace {
@@ -49,15 +50,8 @@ void add_layout_options(CLI::App& app, Opts& o) {
   hp::Layout& l = o.layout;
   app.add_option("--gpu", o.gpu, "GPU (catalogue name or alias)")->capture_default_str();
   app.add_option("--gpu-file", o.gpu_file, "YAML file with your own GPUs (see docs/usage.md)");
-  app.add_option("--gpus", l.num_gpus, "total GPUs")->capture_default_str();
-  app.add_option("--tp", l.tp, "tensor parallel")->capture_default_str();
-  app.add_option("--pp", l.pp, "pipeline parallel")->capture_default_str();
-  app.add_option("--vp", l.vp, "virtual pipeline stages per rank")->capture_default_str();
-  app.add_option("--cp", l.cp, "context parallel")->capture_default_str();
-  app.add_option("--ep", l.ep, "expert parallel")->capture_default_str();
-  app.add_option("--etp", l.etp, "expert tensor parallel (0 = tp)")->capture_default_str();
-  app.add_option("--mbs", l.mbs, "micro batch size")->capture_default_str();
-  app.add_option("--gbs", l.gbs, "global batch size")->capture_default_str();
+  for (const hp::LayoutField& f : hp::layout_fields())  // --gpus --tp --pp --vp --cp --ep --etp --mbs --gbs
+    app.add_option(f.cli_flag, l.*f.member, f.help)->capture_default_str();
   app.add_flag("--sequence-parallel,!--no-sequence-parallel", l.sequence_parallel, "sequence parallel");
   app.add_option("--recompute", o.recompute, "activation recompute: none, selective, full")->capture_default_str();
   app.add_option("--recompute-num-layers", l.recompute_num_layers, "full: layers per stage recomputed (0 = all)");
@@ -125,8 +119,12 @@ hp::Layout resolve_layout(const Opts& o) {
   return l;
 }
 
+// The user's GPUs are looked up beside the catalogue (hp::find_gpu(name, extra)); the catalogue is not changed.
+std::vector<hp::GpuSpec> user_gpus(const Opts& o) {
+  return o.gpu_file.empty() ? std::vector<hp::GpuSpec>{} : hp::load_gpus_yaml(o.gpu_file);
+}
+
 std::vector<hp::Calibration> calibrations(const Opts& o) {
-  if (!o.gpu_file.empty()) hp::register_gpus(hp::load_gpus_yaml(o.gpu_file));
   return o.calibration.empty() ? hp::shipped_calibrations() : hp::load_calibrations_yaml(o.calibration);
 }
 
@@ -136,7 +134,7 @@ int run_batch(const Opts& o) {
   if (o.output.empty()) throw hp::ConfigError("output", "", "--batch needs -o PRED.csv");
   const auto cals = calibrations(o);
   hp::Table table = hp::read_csv(o.batch);
-  const auto runs = hp::runs_from_table(table);
+  const auto runs = hp::runs_from_table(table, user_gpus(o));
   const char* added[] = {"pred_step_time_s", "pred_tokens_per_sec_per_gpu", "pred_tflops_per_gpu", "pred_mfu_pct",
                          "pred_memory_per_gpu_gb", "fits", "reason"};
   std::vector<std::size_t> where;
@@ -228,7 +226,7 @@ int run_single(const Opts& o) {
     m = resolve_model(o);
     l = resolve_layout(o);
   }
-  const hp::GpuSpec g = hp::find_gpu(o.gpu);
+  const hp::GpuSpec g = hp::find_gpu(o.gpu, user_gpus(o));
   hp::EstimateOptions eo;
   eo.memory_margin = o.memory_margin;
   const hp::Estimate e = hp::estimate(m, l, g, hp::calibration_for(cals, g), eo);

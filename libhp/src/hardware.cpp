@@ -157,6 +157,12 @@ GpuSpec find_gpu(const std::string& name) {
   throw ConfigError("gpu", name, "unknown GPU (known: " + known + "; add your own with a GPU YAML file)");
 }
 
+GpuSpec find_gpu(const std::string& name, const std::vector<GpuSpec>& extra) {
+  for (const GpuSpec& g : extra)
+    if (normalize(g.name) == normalize(name)) return g;
+  return find_gpu(name);
+}
+
 GpuSpec gpu_for_memory_gb(int gpu_memory_gb) {
   if (gpu_memory_gb == 40) return find_gpu("a100-40gb");
   if (gpu_memory_gb == 80) return find_gpu("a100-80gb");

@@ -8,7 +8,7 @@
 #include <set>
 #include <tuple>
 
-#include "hp/search.hpp"
+#include "hp/nemo_grid.hpp"
 
 namespace hp {
 namespace {

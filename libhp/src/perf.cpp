@@ -4,10 +4,11 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "hp/core.hpp"
+#include "hp/layout_fields.hpp"
 
-#include "hp/core.hpp"
 #include "perf_shape.hpp"
 
 namespace hp {
@@ -47,21 +48,26 @@ const char* to_string(Infeasible reason) noexcept {
 
 namespace {
 
-struct LayoutField {
+// The sizes of a Layout with their lower bounds: the layout field table (hp/layout_fields.hpp) plus the two
+// recompute counts, which are not parallel dimensions.
+struct SizeField {
   const char* key;
   int Layout::*member;
   int min;
 };
-constexpr LayoutField kLayoutFields[] = {
-    {"num_gpus", &Layout::num_gpus, 1}, {"tp", &Layout::tp, 1},   {"pp", &Layout::pp, 1},
-    {"vp", &Layout::vp, 1},             {"cp", &Layout::cp, 1},   {"ep", &Layout::ep, 1},
-    {"etp", &Layout::etp, 0},           {"mbs", &Layout::mbs, 1}, {"gbs", &Layout::gbs, 1},
-    {"recompute_num_layers", &Layout::recompute_num_layers, 0},
-    {"recompute_micro_batches", &Layout::recompute_micro_batches, -1},
-};
+const std::vector<SizeField>& size_fields() {
+  static const std::vector<SizeField> fields = [] {
+    std::vector<SizeField> f;
+    for (const LayoutField& lf : layout_fields()) f.push_back({lf.name, lf.member, lf.min_value});
+    f.push_back({"recompute_num_layers", &Layout::recompute_num_layers, 0});
+    f.push_back({"recompute_micro_batches", &Layout::recompute_micro_batches, -1});
+    return f;
+  }();
+  return fields;
+}
 
 bool layout_ok(const Layout& l) {
-  for (const auto& f : kLayoutFields)
+  for (const auto& f : size_fields())
     if (l.*(f.member) < f.min || l.*(f.member) > kMaxLayoutSize) return false;
   return true;
 }
@@ -100,7 +106,7 @@ Infeasible check(const ModelSpec& m, const Layout& l, const GpuSpec& gpu) {
 }  // namespace
 
 void validate(const Layout& l) {
-  for (const auto& f : kLayoutFields)
+  for (const auto& f : size_fields())
     if (l.*(f.member) < f.min || l.*(f.member) > kMaxLayoutSize)
       throw ConfigError(f.key, std::to_string(l.*(f.member)),
                         "expected an integer in " + std::to_string(f.min) + ".." + std::to_string(kMaxLayoutSize));

@@ -167,7 +167,7 @@ bool RunRecord::fit_quality() const {
   return true;
 }
 
-std::vector<RunRecord> runs_from_table(const Table& table) {
+std::vector<RunRecord> runs_from_table(const Table& table, const std::vector<GpuSpec>& extra_gpus) {
   std::vector<RunRecord> out;
   out.reserve(table.rows.size());
   for (std::size_t i = 0; i < table.rows.size(); ++i) {
@@ -195,7 +195,7 @@ std::vector<RunRecord> runs_from_table(const Table& table) {
       c.fail("gpu_type", "", "missing (required)");
     } else {
       try {
-        r.gpu = find_gpu(r.gpu_type);
+        r.gpu = find_gpu(r.gpu_type, extra_gpus);
       } catch (const ConfigError& e) {
         c.fail("gpu_type", r.gpu_type, "unknown GPU");
       }

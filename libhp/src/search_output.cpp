@@ -6,7 +6,8 @@
 #include <set>
 
 #include "hp/core.hpp"
-#include "hp/search.hpp"
+#include "hp/plan.hpp"
+#include "hp/search_output.hpp"
 
 namespace hp {
 namespace {

@@ -6,6 +6,7 @@
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
 #include "hp/hardware.hpp"
+#include "hp/layout_fields.hpp"
 #include "hp/model.hpp"
 #include "hp/perf.hpp"
 #include "hp/runs.hpp"
@@ -137,17 +138,9 @@ void bind_classes(py::module_& m) {
                ", hidden_size=" + std::to_string(s.hidden_size) + ")";
       });
 
-  py::class_<hp::Layout>(m, "Layout", "A parallel training layout (Megatron-Core semantics); Layout(**fields)")
-      .def(py::init([](const py::kwargs& kw) { return from_kwargs<hp::Layout>(kw); }))
-      .def_readwrite("num_gpus", &hp::Layout::num_gpus)
-      .def_readwrite("tp", &hp::Layout::tp)
-      .def_readwrite("pp", &hp::Layout::pp)
-      .def_readwrite("vp", &hp::Layout::vp)
-      .def_readwrite("cp", &hp::Layout::cp)
-      .def_readwrite("ep", &hp::Layout::ep)
-      .def_readwrite("etp", &hp::Layout::etp)
-      .def_readwrite("mbs", &hp::Layout::mbs)
-      .def_readwrite("gbs", &hp::Layout::gbs)
+  py::class_<hp::Layout> layout(m, "Layout", "A parallel training layout (Megatron-Core semantics); Layout(**fields)");
+  for (const hp::LayoutField& f : hp::layout_fields()) layout.def_readwrite(f.name, f.member, f.help);
+  layout.def(py::init([](const py::kwargs& kw) { return from_kwargs<hp::Layout>(kw); }))
       .def_readwrite("sequence_parallel", &hp::Layout::sequence_parallel)
       .def_property("recompute", [](const hp::Layout& l) { return hp::to_string(l.recompute); },
                     [](hp::Layout& l, const std::string& s) { l.recompute = hp::recompute_from_string("recompute", s); },
@@ -235,8 +228,19 @@ void bind_results(py::module_& m) {
 }
 
 void bind_functions(py::module_& m) {
-  m.def("find_gpu", &hp::find_gpu, py::arg("name"), "A catalogue GPU by name or alias ('H100-SXM-80GB')");
+  m.def("find_gpu", [](const std::string& name) { return hp::find_gpu(name); }, py::arg("name"), "A catalogue GPU by name or alias ('H100-SXM-80GB')");
   m.def("gpu_catalog", &hp::gpu_catalog, "All known GPUs");
+  m.def("layout_fields", [] {
+    py::list out;
+    const hp::Layout defaults;
+    for (const hp::LayoutField& f : hp::layout_fields())
+      out.append(py::dict(py::arg("name") = f.name, py::arg("default") = defaults.*f.member, py::arg("min") = f.min_value,
+                          py::arg("help") = f.help, py::arg("cli_flag") = f.cli_flag, py::arg("nemo_key") = f.nemo_key,
+                          py::arg("csv_column") = f.csv_column, py::arg("search_key") = f.search_key,
+                          py::arg("name_tag") = f.name_tag));
+    return out;
+  }, "The layout field table (one dict per integer layout dimension: name, default, min, help, cli_flag, nemo_key, "
+     "csv_column, search_key, name_tag; '' = the dimension does not reach that place)");
   m.def("load_gpus", [](const std::string& path) {
     auto gpus = hp::load_gpus_yaml(path);
     hp::register_gpus(gpus);

@@ -213,3 +213,12 @@ TEST_CASE("every catalogue model, GPU and layout of a grid gives finite numbers 
     }
   CHECK(feasible > total / 4);
 }
+
+TEST_CASE("a user's GPUs are found beside the catalogue without changing it", "[gpu]") {
+  hp::GpuSpec mine = hp::find_gpu("h100-sxm");
+  mine.name = "my-h100-variant";
+  mine.memory_bytes = 96e9;
+  CHECK(hp::find_gpu("My-H100-Variant", {mine}).memory_bytes == 96e9);
+  CHECK(hp::find_gpu("h100", {mine}).name == "h100-sxm");  // aliases still reach the catalogue
+  CHECK_THROWS_AS(hp::find_gpu("my-h100-variant"), hp::ConfigError);  // the catalogue did not change
+}
