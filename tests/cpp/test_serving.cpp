@@ -102,7 +102,7 @@ TEST_CASE("online: queueing grows TTFT with the rate until the engine saturates"
   CHECK_THROWS_WITH(hp::estimate_serving(m, serving(4, 467, 256, "burst"), gpu, cal), Catch::Contains("mode=burst"));
 }
 
-TEST_CASE("precision and GPUs: NVFP4 needs Blackwell; new catalogue entries", "[serving]") {
+TEST_CASE("precision and GPUs: NVFP4 needs Blackwell, and new catalogue entries", "[serving]") {
   const auto m = llama70b();
   auto fp4 = serving(1, 1000, 1000);
   fp4.weight_dtype = "nvfp4";
