@@ -270,9 +270,7 @@ void validate_train_settings(const TrainSettings& t) {
   check_list("distributed_optimizer", t.distributed_optimizer, 0, 1, "must be 0 or 1 (false or true)");
   check_min("min_model_parallel_size", t.min_model_parallel_size, 0, "must be >= 1 (or auto)");
   check_min("max_model_parallel_size", t.max_model_parallel_size, 0, "must be >= 1 (or auto)");
-  for (const std::string& m : t.recompute_modes)
-    if (m != "none" && m != "selective" && m != "full")
-      throw ConfigError("train_settings.recompute_modes", m, "expected none, selective or full");
+  for (const std::string& m : t.recompute_modes) recompute_from_string("train_settings.recompute_modes", m);
 }
 
 SearchResult search(const SearchConfig& config, const SearchOptions& options) {
