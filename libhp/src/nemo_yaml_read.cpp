@@ -50,7 +50,9 @@ void read_stack(const YAML::Node& s, const std::string& prefix, ModelSpec& m, bo
 
 TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origin) {
   const YAML::Node root = yaml::parse(text, origin);
-  if (!yaml::is_map(root) || !yaml::is_map(root["model"]))
+  if (!yaml::is_map(root))
+    throw ConfigError(origin, yaml::text(root), "expected a YAML mapping (a NeMo-Megatron training config)");
+  if (!yaml::is_map(root["model"]))
     throw ConfigError(origin + ":model", yaml::text(root["model"]), "not a NeMo-Megatron training config (no model section)");
   const YAML::Node m = root["model"];
   TrainingConfig c;
