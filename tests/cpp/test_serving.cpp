@@ -244,7 +244,7 @@ TEST_CASE("published serving data: embedded copy, sources, split", "[serving]") 
   std::vector<hp::InferenceMeasurement> only_holdout;
   for (const auto& m : rows)
     if (m.split == "holdout") only_holdout.push_back(m);
-  CHECK_THROWS_WITH(hp::fit_inference_calibration(only_holdout, "h100", "trtllm-0.17"),
+  CHECK_THROWS_WITH(hp::fit_inference_calibration(only_holdout, "hopper", "trtllm-0.17"),
                     Catch::Contains("no measurements"));
 }
 
@@ -256,7 +256,7 @@ TEST_CASE("engine version is an input: own fit, else the latest fitted version",
   CHECK(hp::default_inference_calibration(h100, "trtllm").engine == "trtllm");  // the static-batch fit
   // GPUs without rows take Hopper's fit of that engine version.
   CHECK(hp::default_inference_calibration(hp::find_gpu("b200"), "trtllm-0.17").engine == "trtllm-0.17");
-  CHECK(hp::default_inference_calibration(hp::find_gpu("l40s"), "trtllm-0.10").gpu_family == "l40s");
+  CHECK(hp::default_inference_calibration(hp::find_gpu("l40s"), "trtllm-0.10").gpu_family == "ada");
   // Same setting, two releases: different predictions.
   const auto m = llama70b();
   const auto e10 = hp::estimate_serving(m, serving(2, 128, 2048), h100, hp::default_inference_calibration(h100, "trtllm-0.10"));
