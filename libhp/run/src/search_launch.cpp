@@ -1,6 +1,7 @@
 #include "hp/run/search_launch.hpp"
 
 #include "hp/core.hpp"
+#include "hp/search.hpp"
 
 namespace hpfe {
 
@@ -10,6 +11,8 @@ RunSpec run_spec_from_search(const hp::SearchConfig& config, const hp::SearchRes
   spec.executor = executor;
   spec.gpu = result.gpu.name;
   spec.size_b = result.size_b;
+  spec.judge = result.policy == hp::SearchPolicy::model;
+  spec.memory_margin = config.train.memory_margin;
   auto it = config.extra.find("trial.command");
   spec.command_template = it != config.extra.end() ? it->second : "";
   for (int i = 0; it == config.extra.end(); ++i) {  // a YAML list: one element per argument
@@ -27,10 +30,11 @@ RunSpec run_spec_from_search(const hp::SearchConfig& config, const hp::SearchRes
       throw hp::ConfigError(k, v, "expected a number");
     }
     if (k == "search.learn") spec.learn = v == "true" || v == "1" || v == "True";
+    if (k == "search.judge") spec.judge = spec.judge && (v == "true" || v == "1" || v == "True");
   }
   for (const hp::Trial& t : result.plan.trials)
     spec.trials.push_back({t.config_name, t.config_path, t.num_nodes, t.gpus_per_node, t.max_minutes, t.max_steps,
-                           t.predicted_step_time_s});
+                           t.predicted_step_time_s, t.reason});
   return spec;
 }
 
