@@ -7,6 +7,7 @@
 #include <set>
 
 #include "hp/catalog.hpp"
+#include "hp/perf.hpp"
 #include "yaml_util.hpp"
 
 namespace hp {
@@ -93,9 +94,7 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
   s.context_parallel_sizes = get_int_list(t["context_parallel_sizes"], key("context_parallel_sizes"));
   s.expert_parallel_sizes = get_int_list(t["expert_parallel_sizes"], key("expert_parallel_sizes"));
   s.recompute_modes = yaml::get_string_list(t["recompute_modes"], key("recompute_modes"));
-  for (const auto& r : s.recompute_modes)
-    if (r != "none" && r != "selective" && r != "full")
-      throw ConfigError(key("recompute_modes"), r, "expected none, selective or full");
+  for (const auto& r : s.recompute_modes) recompute_from_string(key("recompute_modes"), r);
   for (const char* k : {"sequence_parallel", "distributed_optimizer"}) {
     std::vector<int> v;
     const YAML::Node n = t[k];
