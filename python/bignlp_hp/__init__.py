@@ -29,6 +29,7 @@ from ._core import (
     default_calibration,
     estimate,
     estimate_inference,
+    estimate_serving,
     find_gpu,
     gpu_catalog,
     list_models,
@@ -36,6 +37,7 @@ from ._core import (
     load_training_config,
     make_executor,
     model_flops_per_step,
+    nemo_optimizers,
     parse_log,
     recommend_model_size,
     render_sbatch_script,
@@ -46,6 +48,7 @@ from ._core import (
 from .inference import InferenceSearch, inference_search
 from .perf import estimate_table, to_pandas
 from .search import SearchResult, search
+from .serving import ServingSearch, serving_search
 from .trials import TrialResults, collect, resume, run_search
 
 # The public API: every public name of the binding (tests/python/test_package.py checks none is missing) and
@@ -56,9 +59,9 @@ __all__ = [
     "JobRequest", "JobStatus", "Layout", "LogParseError", "MemoryBreakdown", "ModelSpec", "NoFeasibleLayoutError",
     "TimeBreakdown",
     "base_config", "calibrate", "count_parameters", "default_calibration", "estimate", "estimate_inference",
-    "find_gpu", "gpu_catalog", "list_models", "load_gpus", "load_training_config", "make_executor",
-    "model_flops_per_step", "parse_log", "recommend_model_size", "render_sbatch_script", "training_days",
+    "estimate_serving", "find_gpu", "gpu_catalog", "list_models", "load_gpus", "load_training_config", "make_executor",
+    "model_flops_per_step", "nemo_optimizers", "parse_log", "recommend_model_size", "render_sbatch_script", "training_days",
     "validate_inference", "validate_runs",
     "InferenceSearch", "inference_search", "estimate_table", "to_pandas", "SearchResult", "search",
-    "TrialResults", "collect", "resume", "run_search",
+    "TrialResults", "collect", "resume", "run_search", "ServingSearch", "serving_search",
 ]

@@ -162,6 +162,7 @@ void bind_classes(py::module_& m) {
       .def_readwrite("memory_bandwidth_bytes_per_s", &hp::GpuSpec::memory_bandwidth_bytes_per_s)
       .def_readwrite("peak_bf16_flops_per_s", &hp::GpuSpec::peak_bf16_flops_per_s)
       .def_readwrite("peak_fp8_flops_per_s", &hp::GpuSpec::peak_fp8_flops_per_s)
+      .def_readwrite("peak_fp4_flops_per_s", &hp::GpuSpec::peak_fp4_flops_per_s)
       .def_readwrite("nvlink_bandwidth_bytes_per_s", &hp::GpuSpec::nvlink_bandwidth_bytes_per_s)
       .def_readwrite("nvlink_domain_size", &hp::GpuSpec::nvlink_domain_size)
       .def_readwrite("internode_bandwidth_bytes_per_s", &hp::GpuSpec::internode_bandwidth_bytes_per_s)
