@@ -1,7 +1,8 @@
 // Trials: names, the NeMo training config of each trial, and the dotted overrides for a user's custom config.
 #include <fmt/format.h>
 
-#include "hp/search.hpp"
+#include "hp/nemo_grid.hpp"
+#include "hp/plan.hpp"
 
 namespace hp {
 namespace {

@@ -6,7 +6,8 @@
 #include <set>
 
 #include "hp/core.hpp"
-#include "hp/search.hpp"
+#include "hp/plan.hpp"
+#include "hp/search_output.hpp"
 
 namespace hp {
 namespace {
@@ -104,6 +105,25 @@ std::string plan_yaml(const Plan& plan) {
         l.distributed_optimizer ? "true" : "false", l.fp8 ? "true" : "false", quoted(t.reason));
   }
   return out;
+}
+
+namespace {
+const char* const kResultEntries[] = {"run_state.yaml", "journal.jsonl", "plan.yaml", "candidate_configs",
+                                      "training_logs", "final_result"};
+const char* const kSummaries[] = {"predicted_summary.csv", "infeasible_summary.csv"};
+}  // namespace
+
+bool holds_search_results(const std::string& dir) {
+  std::error_code ec;
+  for (const char* e : kResultEntries)
+    if (std::filesystem::exists(std::filesystem::path(dir) / e, ec)) return true;
+  return false;
+}
+
+void remove_search_results(const std::string& dir) {
+  std::error_code ec;
+  for (const char* e : kResultEntries) std::filesystem::remove_all(std::filesystem::path(dir) / e, ec);
+  for (const char* e : kSummaries) std::filesystem::remove(std::filesystem::path(dir) / e, ec);
 }
 
 void write_search_results(const SearchResult& result, const TrainingConfig& base, const std::string& custom_yaml) {

@@ -2,7 +2,7 @@
 // Divisibility and memory are hp::estimate's verdict.
 #include <algorithm>
 
-#include "hp/search.hpp"
+#include "hp/search_space.hpp"
 
 namespace hp {
 namespace {
