@@ -69,7 +69,12 @@ std::function<int()> setup(CLI::App& app) {
                                                "or a base-config name (hp-cli models)");
       }
       // NeMo: a null model_size_in_b is estimated from the hardware and the days.
-      hp::SizingInput in{r.family, r.num_nodes * r.gpus_per_node, o->tflops_per_gpu, r.max_training_days, r.num_tokens_in_b};
+      hp::SizingInput in;
+      in.family = r.family;
+      in.num_gpus = r.num_nodes * r.gpus_per_node;
+      in.tflops_per_gpu = o->tflops_per_gpu;
+      in.max_training_days = r.max_training_days;
+      in.num_tokens_in_b = r.num_tokens_in_b;
       r.size_b = hp::estimate_model_size_b(in);
     }
     const hp::TrainingConfig c = hp::base_config(r);

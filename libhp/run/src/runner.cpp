@@ -27,7 +27,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 void journal(const std::string& dir, const std::string& event, const TrialState& t) {
-  JournalEvent e{event, t.plan.config_name, t.job_id};
+  JournalEvent e;
+  e.event = event;
+  e.trial = t.plan.config_name;
+  e.job_id = t.job_id;
   if (event == "finished") e = {event, t.plan.config_name, t.job_id, to_string(t.job.state), t.job.exit_code, t.job.signal, t.job.scheduler_state};
   append_journal(dir, e);
 }
@@ -286,7 +289,11 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
     save_run_spec(spec);
   }
   std::vector<TrialState> states;
-  for (const TrialPlan& p : spec.trials) states.push_back(TrialState{p});
+  for (const TrialPlan& p : spec.trials) {
+    TrialState s;
+    s.plan = p;
+    states.push_back(std::move(s));
+  }
   if (resume) replay_journal(spec.results_dir, states);
   const auto t0 = Clock::now();
   auto now_s = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
