@@ -20,9 +20,11 @@ ModelSpec architecture_model(const std::string& name, const std::map<std::string
                                       "num_query_groups", "ffn_hidden_size",  "vocab_size",
                                       "max_position_embeddings", "moe_num_experts", "moe_topk",
                                       "moe_ffn_hidden_size", "activation"};
-  for (const auto& [k, v] : fields)
-    if (std::find_if(std::begin(kKeys), std::end(kKeys), [&](const char* x) { return k == x; }) == std::end(kKeys))
-      throw ConfigError(where + "." + k, v, "unknown architecture key");
+  for (const auto& field : fields) {
+    const std::string& k = field.first;  // not a structured binding: C++17 lambdas cannot capture those (clang)
+    if (std::find_if(std::begin(kKeys), std::end(kKeys), [&k](const char* x) { return k == x; }) == std::end(kKeys))
+      throw ConfigError(where + "." + k, field.second, "unknown architecture key");
+  }
   auto num = [&](const char* key, bool required, int lo) {
     const auto it = fields.find(key);
     if (it == fields.end() || it->second.empty()) {
