@@ -61,7 +61,7 @@ std::string trial_json(const hp::Trial& t) {
       .raw("activations_checkpoint_layers_per_pipeline", opt(t.activations_checkpoint_layers_per_pipeline))
       .boolean("sequence_parallel", l.sequence_parallel)
       .boolean("distributed_optimizer", l.distributed_optimizer)
-      .boolean("fp8", l.fp8)
+      .boolean("fp8", l.fp8())
       .integer("nodes", t.num_nodes)
       .str("config_name", t.config_name)
       .str("config_path", t.config_path)

@@ -38,7 +38,7 @@ hp::Layout layout_of(const hp::TrainingConfig& c) {
     l.recompute_micro_batches = c.num_micro_batches_with_partial_activation_checkpoints;
   }
   l.distributed_optimizer = c.distributed_optimizer;
-  l.fp8 = c.fp8;
+  l.precision = c.fp8 ? hp::Precision::fp8_delayed : hp::Precision::bf16;
   return l;
 }
 

@@ -36,6 +36,11 @@ GpuSpec make(const char* name, double mem_gib, double hbm_tb_s, double bf16_tflo
   return g;
 }
 
+GpuSpec with_fp4(GpuSpec g, double fp4_tflops) {
+  g.peak_fp4_flops_per_s = fp4_tflops * kT;
+  return g;
+}
+
 std::vector<GpuSpec> builtin() {
   return {
       // NVIDIA A100 Tensor Core GPU datasheet (2021): 312 TFLOPS BF16 dense, 1,555 GB/s (40GB) /
@@ -53,13 +58,15 @@ std::vector<GpuSpec> builtin() {
            "NVIDIA H200 Tensor Core GPU datasheet (SXM 141GB); DGX H200 (8x NDR 400 Gb/s)"),
       // NVIDIA HGX B200 datasheet: 180 GB HBM3e, 8 TB/s, 2.25 PFLOPS BF16 / 4.5 PFLOPS FP8 dense per GPU,
       // NVLink 5 1.8 TB/s bidirectional; DGX B200: 8x 400 Gb/s ConnectX-7.
-      make("b200", 180, 8.0, 2250, 4500, 900, 8, 50, "blackwell",
-           "NVIDIA HGX B200 datasheet (per GPU, dense); DGX B200 user guide (8x 400 Gb/s)"),
+      // FP4: 18 PFLOPS sparse = 9 PFLOPS dense per GPU (same datasheet); MXFP8 runs at the FP8 rate.
+      with_fp4(make("b200", 180, 8.0, 2250, 4500, 900, 8, 50, "blackwell",
+                    "NVIDIA HGX B200 datasheet (per GPU, dense); DGX B200 user guide (8x 400 Gb/s)"), 9000),
       // NVIDIA GB200 NVL72 datasheet: 72 GPUs, 180 PFLOPS BF16 / 360 PFLOPS FP8 dense (2.5 / 5 per GPU),
       // 13.4 TB HBM3e (186 GB per GPU), 8 TB/s, 130 TB/s NVLink (1.8 TB/s bidirectional per GPU), one NVLink
       // domain of 72; one 400 Gb/s ConnectX-7 per GPU for the scale-out network.
-      make("gb200", 186, 8.0, 2500, 5000, 900, 72, 50, "blackwell",
-           "NVIDIA GB200 NVL72 datasheet (per GPU = rack / 72, dense); 400 Gb/s NIC per GPU"),
+      // FP4: 1,440 PFLOPS sparse per rack = 720 dense = 10 PFLOPS per GPU (same datasheet).
+      with_fp4(make("gb200", 186, 8.0, 2500, 5000, 900, 72, 50, "blackwell",
+                    "NVIDIA GB200 NVL72 datasheet (per GPU = rack / 72, dense); 400 Gb/s NIC per GPU"), 10000),
   };
 }
 
@@ -169,6 +176,7 @@ GpuSpec parse_gpu(const YAML::Node& node, const std::string& where) {
     else if (key == "memory_bandwidth_gb_per_s") g.memory_bandwidth_bytes_per_s = positive(v, key, where) * kGB;
     else if (key == "peak_bf16_tflops") g.peak_bf16_flops_per_s = positive(v, key, where) * kTera;
     else if (key == "peak_fp8_tflops") g.peak_fp8_flops_per_s = positive(v, key, where) * kTera;
+    else if (key == "peak_fp4_tflops") g.peak_fp4_flops_per_s = positive(v, key, where) * kTera;
     else if (key == "nvlink_bandwidth_gb_per_s") g.nvlink_bandwidth_bytes_per_s = positive(v, key, where) * kGB;
     else if (key == "internode_bandwidth_gb_per_s")
       g.internode_bandwidth_bytes_per_s = positive(v, key, where) * kGB;

@@ -153,6 +153,11 @@ void precision_and_fp8(YAML::Node m, const TrainingConfig& c) {
   m["fp8_amax_history_len"] = 1024;
   m["fp8_amax_compute_algo"] = "max";
   m["fp8_wgrad"] = true;
+  if (!c.fp8_recipe.empty() && !c.fp4) m["fp8_recipe"] = c.fp8_recipe;
+  if (c.fp4) {
+    m["fp4"] = "e2m1";
+    m["fp4_recipe"] = "nvfp4";
+  }
   m["ub_tp_comm_overlap"] = false;
 }
 
@@ -168,6 +173,11 @@ YAML::Node gpt_model(const TrainingConfig& c) {
   m["virtual_pipeline_model_parallel_size"] =
       or_null(c.virtual_pipeline_model_parallel_size > 1, c.virtual_pipeline_model_parallel_size);
   m["expert_model_parallel_size"] = c.expert_model_parallel_size;
+  // Layout keys of newer Megatron-Core (TransformerConfig fields NeMo forwards), only when set.
+  if (c.expert_tensor_parallel_size > 0) m["expert_tensor_parallel_size"] = c.expert_tensor_parallel_size;
+  if (c.fsdp) m["fsdp"] = true;
+  if (c.account_for_embedding_in_pipeline_split) m["account_for_embedding_in_pipeline_split"] = true;
+  if (c.account_for_loss_in_pipeline_split) m["account_for_loss_in_pipeline_split"] = true;
   m["resume_from_checkpoint"] = null_node();
   m["encoder_seq_length"] = s.seq_length;
   m["max_position_embeddings"] = s.max_position_embeddings;

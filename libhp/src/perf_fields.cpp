@@ -32,6 +32,7 @@ std::vector<std::pair<std::string, double>> to_fields(const Estimate& e) {
       {"time.pp_comm_s", t.pp_comm_s},
       {"time.bubble_s", t.bubble_s},
       {"time.dp_comm_s", t.dp_comm_s},
+      {"time.fsdp_comm_s", t.fsdp_comm_s},
       {"time.optimizer_s", t.optimizer_s},
       {"time.overhead_s", t.overhead_s},
       {"time.step_time_s", t.step_time_s},

@@ -16,7 +16,16 @@ Layout layout_from_nemo(const TrainingConfig& c) {
   l.gbs = c.global_batch_size;
   l.sequence_parallel = c.sequence_parallel;
   l.distributed_optimizer = c.distributed_optimizer;
-  l.fp8 = c.fp8 || c.precision.find("fp8") != std::string::npos;
+  if (c.fp8 || c.precision.find("fp8") != std::string::npos) {
+    l.precision = c.fp8_recipe == "tensorwise" ? Precision::fp8_current
+                  : c.fp8_recipe == "mxfp8"    ? Precision::mxfp8
+                                               : Precision::fp8_delayed;
+  }
+  if (c.fp4) l.precision = Precision::nvfp4;
+  l.etp = c.expert_tensor_parallel_size;
+  l.fsdp = c.fsdp;
+  l.account_for_embedding = c.account_for_embedding_in_pipeline_split;
+  l.account_for_loss = c.account_for_loss_in_pipeline_split;
   if (c.activations_checkpoint_granularity == "selective") {
     l.recompute = Recompute::selective;
   } else if (c.activations_checkpoint_granularity == "full") {

@@ -27,6 +27,7 @@ struct Cells {
   const Table& table;
   const std::vector<std::string>& row;
   std::string* error;
+  std::size_t index = 0;  // 0-based data row, for messages
 
   std::string text(const char* key) const {
     const int i = table.column(key);
@@ -108,8 +109,20 @@ void fill_layout(const Cells& c, const std::string& task, Layout& l) {
   l.etp = c.integer("etp", 0);
   l.mbs = std::max(1, c.integer("mbs", 1));
   l.gbs = c.integer("gbs", 0, true);
-  const std::string precision = lower(c.text("precision"));
-  l.fp8 = precision.find("fp8") != std::string::npos || precision.find("fp4") != std::string::npos;
+  // Vocabulary columns: an unknown word is a mistake in the file, not a bad measurement, so it stops the read
+  // (ConfigError naming the column, the row and the accepted words) instead of skipping the row.
+  const std::string row = " (row " + std::to_string(c.index + 1) + ")";
+  const std::string precision = c.text("precision");
+  if (!precision.empty()) l.precision = parse_precision("precision" + row, precision);
+  const std::string fsdp = lower(c.text("fsdp"));
+  if (fsdp.empty() || fsdp.rfind("no", 0) == 0 || fsdp == "0" || fsdp == "false") l.fsdp = false;
+  else if (fsdp.rfind("yes", 0) == 0 || fsdp == "1" || fsdp == "true") l.fsdp = true;
+  else throw ConfigError("fsdp" + row, c.text("fsdp"), "expected yes or no (1 or 0)");
+  const std::string split = lower(c.text("pipeline_split"));
+  if (split == "embedding+loss" || split == "embedding") l.account_for_embedding = true;
+  if (split == "embedding+loss" || split == "loss") l.account_for_loss = true;
+  if (!split.empty() && split != "none" && split != "embedding" && split != "loss" && split != "embedding+loss")
+    throw ConfigError("pipeline_split" + row, c.text("pipeline_split"), "expected none, embedding, loss or embedding+loss");
   l.sequence_parallel = c.flag("sequence_parallel", l.tp > 1);
   const std::string rc = lower(c.text("recompute"));
   if (rc.empty() || rc.rfind("none", 0) == 0 || rc == "no") l.recompute = Recompute::none;
@@ -155,7 +168,7 @@ std::vector<RunRecord> runs_from_table(const Table& table) {
   for (std::size_t i = 0; i < table.rows.size(); ++i) {
     RunRecord r;
     r.index = i;
-    const Cells c{table, table.rows[i], &r.error};
+    const Cells c{table, table.rows[i], &r.error, i};
     r.row_id = c.text("row_id").empty() ? std::to_string(i + 1) : c.text("row_id");
     r.source_key = c.text("source_key");
     r.gpu_type = c.text("gpu_type");

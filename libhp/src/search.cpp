@@ -130,7 +130,7 @@ void run_nemo_policy(SearchResult& result, const Resolved& r, const TrainSetting
     trial.layout.gbs = result.gbs;
     trial.layout.sequence_parallel = r.base.sequence_parallel;
     trial.layout.distributed_optimizer = r.base.distributed_optimizer;
-    trial.layout.fp8 = r.base.fp8;
+    trial.layout.precision = r.base.fp8 ? Precision::fp8_delayed : Precision::bf16;
     trial.act_ckpt_layers = c.act_ckpt_layers;
     trial.num_micro_batches_with_partial_activation_checkpoints = c.num_mbs_act;
     trial.activations_checkpoint_layers_per_pipeline = c.act_per_pipe;

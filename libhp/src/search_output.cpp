@@ -54,7 +54,7 @@ std::string describe_layout(const Layout& l) {
     recompute += l.recompute_num_layers == 0 ? std::string("/all") : "/" + std::to_string(l.recompute_num_layers);
   return fmt::format("tp={} pp={} vp={} cp={} ep={} mbs={} gbs={} dp={} recompute={} sp={} dist_opt={} fp8={}", l.tp,
                      l.pp, l.vp, l.cp, l.ep, l.mbs, l.gbs, l.tp * l.pp * l.cp > 0 ? l.dp() : 0, recompute,
-                     l.sequence_parallel ? 1 : 0, l.distributed_optimizer ? 1 : 0, l.fp8 ? 1 : 0);
+                     l.sequence_parallel ? 1 : 0, l.distributed_optimizer ? 1 : 0, l.fp8() ? 1 : 0);
 }
 
 std::string predicted_summary_csv(const SearchResult& result) {
@@ -74,7 +74,7 @@ std::string predicted_summary_csv(const SearchResult& result) {
                    ++rank, csv_field(name), l.tp, l.pp, l.vp, l.cp, l.ep, l.mbs, l.gbs, l.dp(),
                    l.dp() > 0 ? l.num_micro_batches() : 0, recompute_name(l.recompute), r.act_ckpt_layers,
                    r.num_mbs_act, r.act_per_pipe, l.sequence_parallel ? 1 : 0, l.distributed_optimizer ? 1 : 0,
-                   l.fp8 ? 1 : 0, r.step_time_s, r.tokens_per_s_per_gpu, r.tflops_per_gpu, r.mfu, r.memory_bytes / kGiB,
+                   l.fp8() ? 1 : 0, r.step_time_s, r.tokens_per_s_per_gpu, r.tflops_per_gpu, r.mfu, r.memory_bytes / kGiB,
                    r.fits ? 1 : 0, planned.count(name) ? 1 : 0);
   }
   return out;
@@ -110,7 +110,7 @@ std::string plan_yaml(const Plan& plan) {
         l.ep, l.mbs, l.gbs, recompute_name(l.recompute), opt(t.act_ckpt_layers),
         opt(t.num_micro_batches_with_partial_activation_checkpoints),
         opt(t.activations_checkpoint_layers_per_pipeline), l.sequence_parallel ? "true" : "false",
-        l.distributed_optimizer ? "true" : "false", l.fp8 ? "true" : "false", quoted(t.reason));
+        l.distributed_optimizer ? "true" : "false", l.fp8() ? "true" : "false", quoted(t.reason));
   }
   return out;
 }

@@ -4,6 +4,7 @@ from ._core import Layout, estimate
 
 _LAYOUT_FIELDS = ("num_gpus", "tp", "pp", "vp", "cp", "ep", "etp", "mbs", "gbs", "sequence_parallel", "recompute",
                   "recompute_num_layers", "recompute_micro_batches", "distributed_optimizer", "grad_reduce_in_fp32", "fp8",
+                  "precision", "fsdp", "account_for_embedding", "account_for_loss",
                   "tp_comm_overlap", "lora", "flash_attention", "uneven_pipeline")
 
 

@@ -155,7 +155,15 @@ void bind_classes(py::module_& m) {
       .def_readwrite("recompute_micro_batches", &hp::Layout::recompute_micro_batches)
       .def_readwrite("distributed_optimizer", &hp::Layout::distributed_optimizer)
       .def_readwrite("grad_reduce_in_fp32", &hp::Layout::grad_reduce_in_fp32)
-      .def_readwrite("fp8", &hp::Layout::fp8)
+      .def_property("fp8", [](const hp::Layout& l) { return l.fp8(); },
+                    [](hp::Layout& l, bool on) { l.precision = on ? hp::Precision::fp8_delayed : hp::Precision::bf16; },
+                    "low-precision GEMMs; setting True means FP8 with delayed scaling")
+      .def_property("precision", [](const hp::Layout& l) { return std::string(hp::to_string(l.precision)); },
+                    [](hp::Layout& l, const std::string& s) { l.precision = hp::parse_precision("precision", s); },
+                    "bf16, fp8 (delayed scaling), fp8-cs (current scaling), mxfp8 or nvfp4")
+      .def_readwrite("fsdp", &hp::Layout::fsdp)
+      .def_readwrite("account_for_embedding", &hp::Layout::account_for_embedding)
+      .def_readwrite("account_for_loss", &hp::Layout::account_for_loss)
       .def_readwrite("overlap_grad_reduce", &hp::Layout::overlap_grad_reduce)
       .def_readwrite("overlap_param_gather", &hp::Layout::overlap_param_gather)
       .def_readwrite("tp_comm_overlap", &hp::Layout::tp_comm_overlap)
@@ -172,6 +180,7 @@ void bind_classes(py::module_& m) {
       .def_readwrite("memory_bandwidth_bytes_per_s", &hp::GpuSpec::memory_bandwidth_bytes_per_s)
       .def_readwrite("peak_bf16_flops_per_s", &hp::GpuSpec::peak_bf16_flops_per_s)
       .def_readwrite("peak_fp8_flops_per_s", &hp::GpuSpec::peak_fp8_flops_per_s)
+      .def_readwrite("peak_fp4_flops_per_s", &hp::GpuSpec::peak_fp4_flops_per_s)
       .def_readwrite("nvlink_bandwidth_bytes_per_s", &hp::GpuSpec::nvlink_bandwidth_bytes_per_s)
       .def_readwrite("nvlink_domain_size", &hp::GpuSpec::nvlink_domain_size)
       .def_readwrite("internode_bandwidth_bytes_per_s", &hp::GpuSpec::internode_bandwidth_bytes_per_s)
@@ -212,6 +221,7 @@ void bind_results(py::module_& m) {
       .def_readonly("pp_comm_s", &hp::TimeBreakdown::pp_comm_s)
       .def_readonly("bubble_s", &hp::TimeBreakdown::bubble_s)
       .def_readonly("dp_comm_s", &hp::TimeBreakdown::dp_comm_s)
+      .def_readonly("fsdp_comm_s", &hp::TimeBreakdown::fsdp_comm_s)
       .def_readonly("optimizer_s", &hp::TimeBreakdown::optimizer_s)
       .def_readonly("overhead_s", &hp::TimeBreakdown::overhead_s)
       .def_readonly("step_time_s", &hp::TimeBreakdown::step_time_s);

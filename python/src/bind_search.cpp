@@ -32,7 +32,7 @@ py::dict trial_dict(const hp::Trial& t) {
   d["activations_checkpoint_layers_per_pipeline"] = opt(t.activations_checkpoint_layers_per_pipeline);
   d["sequence_parallel"] = l.sequence_parallel;
   d["distributed_optimizer"] = l.distributed_optimizer;
-  d["fp8"] = l.fp8;
+  d["fp8"] = l.fp8();
   d["nodes"] = t.num_nodes;
   d["gpus_per_node"] = t.gpus_per_node;
   d["config_name"] = t.config_name;
@@ -56,7 +56,7 @@ py::dict rows_dict(const hp::SearchResult& r) {
     tp.push_back(l.tp), pp.push_back(l.pp), vp.push_back(l.vp), cp.push_back(l.cp), ep.push_back(l.ep);
     mbs.push_back(l.mbs), gbs.push_back(l.gbs), recompute.push_back(recompute_name(l.recompute));
     act.push_back(x.act_ckpt_layers), sp.push_back(l.sequence_parallel), dopt.push_back(l.distributed_optimizer);
-    fp8.push_back(l.fp8), fits.push_back(x.fits);
+    fp8.push_back(l.fp8()), fits.push_back(x.fits);
     step.push_back(x.step_time_s), tokens.push_back(x.tokens_per_s_per_gpu), tflops.push_back(x.tflops_per_gpu);
     mfu.push_back(x.mfu), mem.push_back(x.memory_bytes / hp::kGiB);
   }

@@ -46,6 +46,13 @@ struct TrainingConfig {
   int activations_checkpoint_layers_per_pipeline = -1;              ///< -1 = null
   bool distributed_optimizer = true;  ///< optim.name distributed_fused_adam (else fused_adam)
   bool fp8 = false;
+  /// Megatron-Core TransformerConfig keys NeMo passes through (written only when not the default):
+  std::string fp8_recipe;          ///< "" = delayed; "tensorwise" (current scaling), "mxfp8"; with fp4 "nvfp4"
+  bool fp4 = false;                ///< NVFP4 GEMMs (fp4_recipe nvfp4)
+  int expert_tensor_parallel_size = 0;  ///< 0 = null (Megatron-Core: = tensor parallel)
+  bool fsdp = false;               ///< model.fsdp (fully sharded data parallel)
+  bool account_for_embedding_in_pipeline_split = false;
+  bool account_for_loss_in_pipeline_split = false;
 };
 
 struct BaseConfigRequest {
