@@ -23,7 +23,7 @@ struct Opts {
   hp::Layout layout;
   bool bf16 = false;
   bool fp8 = false;
-  std::string precision, pipeline_split;
+  std::string precision, pipeline_split, moe_dispatcher;
   double memory_margin = 0;
   bool json = false;
 };
@@ -67,6 +67,9 @@ void add_layout_options(CLI::App& app, Opts& o) {
   app.add_flag("--fp8", o.fp8, "FP8 GEMMs with delayed scaling (= --precision fp8)");
   app.add_option("--precision", o.precision, "GEMM precision: bf16, fp8 (delayed scaling), fp8-cs (current), mxfp8, nvfp4");
   app.add_flag("--fsdp", l.fsdp, "fully sharded data parallel (Megatron-FSDP / FSDP2 / ZeRO-3)");
+  app.add_option("--moe-dispatcher", o.moe_dispatcher, "MoE token dispatcher: alltoall (default), allgather, flex");
+  app.add_option("--activation-offload-layers", l.activation_offload_layers,
+                 "layers per stage whose activations are offloaded to host memory (0 = none)");
   app.add_option("--pipeline-split", o.pipeline_split,
                  "count the embedding and/or loss as a pipeline layer: none, embedding, loss, embedding+loss");
   app.add_flag("--grad-reduce-in-fp32", l.grad_reduce_in_fp32, "fp32 gradient buffer and reduction (else bf16)");
@@ -132,6 +135,9 @@ hp::Layout resolve_layout(const Opts& o) {
   else throw hp::ConfigError("recompute", o.recompute, "expected none, selective or full");
   if (o.fp8) l.precision = hp::Precision::fp8_delayed;
   if (!o.precision.empty()) l.precision = hp::parse_precision("precision", o.precision);
+  if (!o.moe_dispatcher.empty()) l.moe_dispatcher = hp::parse_moe_dispatcher("moe_dispatcher", o.moe_dispatcher);
+  if (l.activation_offload_layers < 0)
+    throw hp::ConfigError("activation_offload_layers", std::to_string(l.activation_offload_layers), "must be >= 0");
   const std::string& ps = o.pipeline_split;
   if (!ps.empty() && ps != "none" && ps != "embedding" && ps != "loss" && ps != "embedding+loss")
     throw hp::ConfigError("pipeline_split", ps, "expected none, embedding, loss or embedding+loss");
@@ -229,8 +235,16 @@ void print_text(const hp::ModelSpec& m, const hp::Layout& l, const hp::GpuSpec& 
   const std::pair<const char*, double> trows[] = {
       {"compute", t.compute_s}, {"tp comm (exposed)", t.tp_comm_s}, {"cp comm (exposed)", t.cp_comm_s},
       {"ep comm", t.ep_comm_s}, {"pp comm", t.pp_comm_s}, {"pipeline bubble", t.bubble_s},
-      {"dp comm (exposed)", t.dp_comm_s}, {"fsdp comm (exposed)", t.fsdp_comm_s}, {"optimizer", t.optimizer_s}, {"fixed overhead", t.overhead_s}};
+      {"dp comm (exposed)", t.dp_comm_s}, {"fsdp comm (exposed)", t.fsdp_comm_s},
+      {"offload (exposed)", t.offload_s}, {"optimizer", t.optimizer_s}, {"fixed overhead", t.overhead_s}};
   for (const auto& r : trows)
+    fmt::print("  {:<18} {:>9.4f} s {:>6.1f}%\n", r.first, r.second, 100 * r.second / t.step_time_s);
+  if (!m.is_moe()) return;
+  fmt::print("\nMoE parts (inside compute / ep comm above), dispatcher {}:\n", hp::to_string(l.moe_dispatcher));
+  const std::pair<const char*, double> moe[] = {
+      {"router", t.moe_router_s}, {"permute/unpermute", t.moe_permute_s}, {"dispatch comm", t.moe_dispatch_s},
+      {"expert GEMMs", t.moe_expert_gemm_s}, {"shared experts", t.moe_shared_expert_s}};
+  for (const auto& r : moe)
     fmt::print("  {:<18} {:>9.4f} s {:>6.1f}%\n", r.first, r.second, 100 * r.second / t.step_time_s);
 }
 

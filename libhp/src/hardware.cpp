@@ -41,32 +41,40 @@ GpuSpec with_fp4(GpuSpec g, double fp4_tflops) {
   return g;
 }
 
+// Host link per direction: PCIe Gen4 x16 32 GB/s (A100), Gen5 x16 64 GB/s (H100, H200, B200); GB200's
+// NVLink-C2C to its Grace CPU 900 GB/s bidirectional, 450 per direction (datasheets as below).
+GpuSpec with_host(GpuSpec g, double host_gb_s) {
+  g.host_bandwidth_bytes_per_s = host_gb_s * kG;
+  return g;
+}
+
 std::vector<GpuSpec> builtin() {
   return {
       // NVIDIA A100 Tensor Core GPU datasheet (2021): 312 TFLOPS BF16 dense, 1,555 GB/s (40GB) /
       // 2,039 GB/s (80GB SXM), NVLink 600 GB/s bidirectional; DGX A100: 8x 200 Gb/s HDR per node.
-      make("a100-40gb", 40, 1.555, 312, 0, 300, 8, 25, "ampere",
-           "NVIDIA A100 datasheet 2021 (SXM4 40GB); DGX A100 user guide (8x HDR 200 Gb/s)"),
-      make("a100-80gb", 80, 2.039, 312, 0, 300, 8, 25, "ampere",
-           "NVIDIA A100 datasheet 2021 (SXM4 80GB); DGX A100 user guide (8x HDR 200 Gb/s)"),
+      with_host(make("a100-40gb", 40, 1.555, 312, 0, 300, 8, 25, "ampere",
+                     "NVIDIA A100 datasheet 2021 (SXM4 40GB); DGX A100 user guide (8x HDR 200 Gb/s)"), 32),
+      with_host(make("a100-80gb", 80, 2.039, 312, 0, 300, 8, 25, "ampere",
+                     "NVIDIA A100 datasheet 2021 (SXM4 80GB); DGX A100 user guide (8x HDR 200 Gb/s)"), 32),
       // NVIDIA H100 datasheet: SXM 989 TFLOPS BF16 / 1,979 FP8 dense (half the sparse figures), 3.35 TB/s,
       // NVLink 900 GB/s bidirectional; DGX H100: 8x 400 Gb/s NDR.
-      make("h100-sxm", 80, 3.35, 989, 1979, 450, 8, 50, "hopper",
-           "NVIDIA H100 Tensor Core GPU datasheet (SXM5 80GB); DGX H100 user guide (8x NDR 400 Gb/s)"),
+      with_host(make("h100-sxm", 80, 3.35, 989, 1979, 450, 8, 50, "hopper",
+                     "NVIDIA H100 Tensor Core GPU datasheet (SXM5 80GB); DGX H100 user guide (8x NDR 400 Gb/s)"), 64),
       // NVIDIA H200 datasheet: 141 GB HBM3e, 4.8 TB/s, same Hopper compute and NVLink as H100 SXM.
-      make("h200", 141, 4.8, 989, 1979, 450, 8, 50, "hopper",
-           "NVIDIA H200 Tensor Core GPU datasheet (SXM 141GB); DGX H200 (8x NDR 400 Gb/s)"),
+      with_host(make("h200", 141, 4.8, 989, 1979, 450, 8, 50, "hopper",
+                     "NVIDIA H200 Tensor Core GPU datasheet (SXM 141GB); DGX H200 (8x NDR 400 Gb/s)"), 64),
       // NVIDIA HGX B200 datasheet: 180 GB HBM3e, 8 TB/s, 2.25 PFLOPS BF16 / 4.5 PFLOPS FP8 dense per GPU,
       // NVLink 5 1.8 TB/s bidirectional; DGX B200: 8x 400 Gb/s ConnectX-7.
       // FP4: 18 PFLOPS sparse = 9 PFLOPS dense per GPU (same datasheet); MXFP8 runs at the FP8 rate.
-      with_fp4(make("b200", 180, 8.0, 2250, 4500, 900, 8, 50, "blackwell",
-                    "NVIDIA HGX B200 datasheet (per GPU, dense); DGX B200 user guide (8x 400 Gb/s)"), 9000),
+      with_host(with_fp4(make("b200", 180, 8.0, 2250, 4500, 900, 8, 50, "blackwell",
+                              "NVIDIA HGX B200 datasheet (per GPU, dense); DGX B200 user guide (8x 400 Gb/s)"), 9000), 64),
       // NVIDIA GB200 NVL72 datasheet: 72 GPUs, 180 PFLOPS BF16 / 360 PFLOPS FP8 dense (2.5 / 5 per GPU),
       // 13.4 TB HBM3e (186 GB per GPU), 8 TB/s, 130 TB/s NVLink (1.8 TB/s bidirectional per GPU), one NVLink
       // domain of 72; one 400 Gb/s ConnectX-7 per GPU for the scale-out network.
       // FP4: 1,440 PFLOPS sparse per rack = 720 dense = 10 PFLOPS per GPU (same datasheet).
-      with_fp4(make("gb200", 186, 8.0, 2500, 5000, 900, 72, 50, "blackwell",
-                    "NVIDIA GB200 NVL72 datasheet (per GPU = rack / 72, dense); 400 Gb/s NIC per GPU"), 10000),
+      with_host(with_fp4(make("gb200", 186, 8.0, 2500, 5000, 900, 72, 50, "blackwell",
+                              "NVIDIA GB200 NVL72 datasheet (per GPU = rack / 72, dense); 400 Gb/s NIC per GPU"), 10000),
+                450),
   };
 }
 
@@ -177,6 +185,7 @@ GpuSpec parse_gpu(const YAML::Node& node, const std::string& where) {
     else if (key == "peak_bf16_tflops") g.peak_bf16_flops_per_s = positive(v, key, where) * kTera;
     else if (key == "peak_fp8_tflops") g.peak_fp8_flops_per_s = positive(v, key, where) * kTera;
     else if (key == "peak_fp4_tflops") g.peak_fp4_flops_per_s = positive(v, key, where) * kTera;
+    else if (key == "host_bandwidth_gb_per_s") g.host_bandwidth_bytes_per_s = positive(v, key, where) * kGB;
     else if (key == "nvlink_bandwidth_gb_per_s") g.nvlink_bandwidth_bytes_per_s = positive(v, key, where) * kGB;
     else if (key == "internode_bandwidth_gb_per_s")
       g.internode_bandwidth_bytes_per_s = positive(v, key, where) * kGB;

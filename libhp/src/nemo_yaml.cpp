@@ -178,6 +178,13 @@ YAML::Node gpt_model(const TrainingConfig& c) {
   if (c.fsdp) m["fsdp"] = true;
   if (c.account_for_embedding_in_pipeline_split) m["account_for_embedding_in_pipeline_split"] = true;
   if (c.account_for_loss_in_pipeline_split) m["account_for_loss_in_pipeline_split"] = true;
+  if (!c.moe_token_dispatcher_type.empty()) m["moe_token_dispatcher_type"] = c.moe_token_dispatcher_type;
+  if (c.cpu_offloading_num_layers > 0) {
+    m["cpu_offloading"] = true;
+    m["cpu_offloading_num_layers"] = c.cpu_offloading_num_layers;
+    m["cpu_offloading_activations"] = true;
+    m["cpu_offloading_weights"] = false;
+  }
   m["resume_from_checkpoint"] = null_node();
   m["encoder_seq_length"] = s.seq_length;
   m["max_position_embeddings"] = s.max_position_embeddings;

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "hp/nemo_config.hpp"
+#include "hp/perf.hpp"
 #include "hp/sizing.hpp"
 #include "yaml_util.hpp"
 
@@ -103,6 +104,12 @@ TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origi
     c.expert_tensor_parallel_size =
         opt_int(m["expert_tensor_parallel_size"], "model.expert_tensor_parallel_size", 0);
     if (!yaml::is_null(m["fsdp"])) c.fsdp = yaml::get_bool(m["fsdp"], "model.fsdp");
+    if (!yaml::is_null(m["moe_token_dispatcher_type"])) {
+      c.moe_token_dispatcher_type = m["moe_token_dispatcher_type"].as<std::string>();
+      parse_moe_dispatcher("model.moe_token_dispatcher_type", c.moe_token_dispatcher_type);  // known word?
+    }
+    if (!yaml::is_null(m["cpu_offloading"]) && yaml::get_bool(m["cpu_offloading"], "model.cpu_offloading"))
+      c.cpu_offloading_num_layers = opt_int(m["cpu_offloading_num_layers"], "model.cpu_offloading_num_layers", 0);
     if (!yaml::is_null(m["account_for_embedding_in_pipeline_split"]))
       c.account_for_embedding_in_pipeline_split = yaml::get_bool(
           m["account_for_embedding_in_pipeline_split"], "model.account_for_embedding_in_pipeline_split");

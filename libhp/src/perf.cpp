@@ -57,6 +57,24 @@ Precision parse_precision(const std::string& key, const std::string& value) {
                     "unknown precision (accepted: bf16, fp8 (delayed scaling), fp8-cs (current scaling), mxfp8, nvfp4)");
 }
 
+const char* to_string(MoeDispatcher d) noexcept {
+  switch (d) {
+    case MoeDispatcher::alltoall: return "alltoall";
+    case MoeDispatcher::allgather: return "allgather";
+    case MoeDispatcher::flex: return "flex";
+  }
+  return "alltoall";
+}
+
+MoeDispatcher parse_moe_dispatcher(const std::string& key, const std::string& value) {
+  std::string w;
+  for (char c : value) w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (w == "alltoall" || w == "all-to-all" || w == "a2a") return MoeDispatcher::alltoall;
+  if (w == "allgather" || w == "all-gather") return MoeDispatcher::allgather;
+  if (w == "flex" || w == "deepep" || w == "hybridep") return MoeDispatcher::flex;
+  throw ConfigError(key, value, "unknown MoE token dispatcher (accepted: alltoall, allgather, flex)");
+}
+
 namespace {
 
 // Megatron-Core's divisibility rules (megatron/core/parallel_state.py, transformer_config.py, schedules.py).
@@ -65,7 +83,7 @@ Infeasible check(const ModelSpec& m, const Layout& l, const GpuSpec& gpu) {
       m.vocab_size <= 0 || m.ffn_hidden_size < 0 || (m.is_moe() && m.moe_topk > m.moe_num_experts))
     return Infeasible::invalid_model;
   if (l.num_gpus <= 0 || l.tp <= 0 || l.pp <= 0 || l.vp <= 0 || l.cp <= 0 || l.ep <= 0 || l.etp < 0 ||
-      l.mbs <= 0 || l.gbs <= 0)
+      l.mbs <= 0 || l.gbs <= 0 || l.activation_offload_layers < 0)
     return Infeasible::invalid_layout;
   const int model_parallel = l.tp * l.pp * l.cp;
   if (l.num_gpus % model_parallel != 0) return Infeasible::gpus_not_divisible;

@@ -74,6 +74,8 @@ LayerActivations average_layer_activations(const Shape& s, const Layout& l) {
 
 }  // namespace
 
+double layer_activation_bytes(const Shape& s, const Layout& l) { return average_layer_activations(s, l).stored; }
+
 /// Layers' worth of activations held by pipeline rank `rank` at its peak (Megatron-Core 1F1B schedules):
 /// non-interleaved min(m, p - r) micro-batches of L/p layers; interleaved (p - r - 1)*2 + (v - 1)*p + 1
 /// model chunks of L/(p v) layers (for r = 0 this is Korthikanti's L * (1 + (p-1)/(p v))).
@@ -134,6 +136,12 @@ MemoryBreakdown stage_memory(const Shape& s, const Layout& l, const Calibration&
   m.activations_bytes = layers * (recomputed * act.checkpoint + (1 - recomputed) * act.stored);
   // While a recomputed layer runs its backward, its full activations exist once.
   if (recomputed > 0) m.activations_bytes += act.stored;
+  // Activation offload (Megatron-Core cpu_offloading): k of the stage's layers keep their activations in host
+  // memory, except the layer in transit (one double buffer).
+  if (l.activation_offload_layers > 0) {
+    const double share = std::min(1.0, l.activation_offload_layers / stage_layers);
+    m.activations_bytes = m.activations_bytes * (1 - share) + act.stored;
+  }
 
   // Outside the layers (Korthikanti Section 4.3): embedding dropout output on the first stage for each
   // in-flight micro-batch; final norm, output-projection input and fp32 logits on the last stage.

@@ -26,6 +26,9 @@ Layout layout_from_nemo(const TrainingConfig& c) {
   l.fsdp = c.fsdp;
   l.account_for_embedding = c.account_for_embedding_in_pipeline_split;
   l.account_for_loss = c.account_for_loss_in_pipeline_split;
+  if (!c.moe_token_dispatcher_type.empty())
+    l.moe_dispatcher = parse_moe_dispatcher("model.moe_token_dispatcher_type", c.moe_token_dispatcher_type);
+  l.activation_offload_layers = c.cpu_offloading_num_layers;
   if (c.activations_checkpoint_granularity == "selective") {
     l.recompute = Recompute::selective;
   } else if (c.activations_checkpoint_granularity == "full") {

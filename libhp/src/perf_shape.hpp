@@ -72,6 +72,9 @@ double model_flops_per_sequence(const Shape& s);
 /// Layers' worth of activations held by pipeline rank `rank` at the peak of the 1F1B schedule.
 double in_flight_layers(const Shape& s, int rank);
 
+/// Activation bytes one transformer layer keeps for one micro-batch (averaged over layer kinds).
+double layer_activation_bytes(const Shape& s, const Layout& l);
+
 MemoryBreakdown stage_memory(const Shape& s, const Layout& l, const Calibration& c, int rank);
 
 /// Step time of the slowest pipeline stage; hardware_flops receives the FLOPs of one step on all GPUs

@@ -15,7 +15,8 @@ namespace {
 struct LayerFlops {
   double gemm = 0;         // forward dense GEMM FLOPs of one layer, one micro-batch, one GPU
   double expert = 0;       // forward routed-expert GEMM FLOPs, same scope
-  double expert_size = 1;  // FLOPs of one expert's fc1 GEMM (grouped GEMMs are as efficient as their parts)
+  double expert_size = 1;  // FLOPs of the grouped GEMM over all local experts (one kernel)
+  double expert_tile = 1;  // share of the 128-row tiles holding real tokens (tile quantization)
   double attn = 0;         // forward attention-core FLOPs (QK^T and AV), same scope
 };
 
@@ -29,7 +30,13 @@ LayerFlops layer_flops(const Shape& s, double seq, double kv_seq, bool causal, b
   if (moe_share > 0) {
     // Each expert sees ep * tokens * topk / E tokens of its EP group (balanced routing).
     f.expert = moe_share * 2 * tokens * s.topk * s.mlp_mats * s.h * s.moe_ffn / s.tp;
-    f.expert_size = 2 * (s.ep * tokens * s.topk / s.experts) * s.h * s.moe_ffn / s.tp;
+    // Grouped GEMM (Megatron-Core TEGroupedMLP, CUTLASS grouped GEMM): one launch over every local expert, so
+    // the size that sets its efficiency is the layer's routed-expert work on this GPU; an expert whose token
+    // rows do not fill its last 128-row tile wastes the rest (tile quantization, NVIDIA Deep Learning
+    // Performance Guide, "Matrix Multiplication Background"). Rows per expert: ep * tokens * topk / E.
+    f.expert_size = f.expert;
+    const double rows = s.ep * tokens * s.topk / s.experts;
+    f.expert_tile = rows / (std::ceil(rows / 128) * 128);
   }
   f.attn = 4 * tokens * kv_seq * s.q_dim * (causal ? 0.5 : 1.0) / s.tp;
   if (cross) f.attn += 4 * tokens * s.seq * s.q_dim / s.tp;
@@ -113,10 +120,11 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
                              recompute_share;
   // LoRA: frozen base weights have no weight-gradient GEMM (forward + data gradient only).
   const double gemm_passes = (l.lora ? 2 : 3) + recompute_share;
+  const double expert_mb = gemm_seconds(layers * f.expert * gemm_passes, f.expert_size, peak,
+                                        gemm_eff * f.expert_tile, c.gemm_half_size_flops);
   const double gemm_mb = gemm_seconds(layers * f.gemm * gemm_passes, f.gemm + f.expert, peak, gemm_eff,
                                       c.gemm_half_size_flops) +
-                         gemm_seconds(layers * f.expert * gemm_passes, f.expert_size, peak, gemm_eff,
-                                      c.gemm_half_size_flops);
+                         expert_mb;
   const double attn_mb = layers * f.attn * attn_passes / (gpu.peak_bf16_flops_per_s * std::max(1e-3, c.attention_efficiency));
   // Element-wise work, memory-bound: passes x bf16 bytes of the layer's hidden tensor (split by TP with SP) and
   // of its activation-function tensor (split by TP), over HBM bandwidth (roofline memory term, as Calculon's
@@ -160,11 +168,30 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   }
   // EP: token dispatch and combine all-to-alls, forward and backward (4; 6 with full recompute), each sending
   // (ep-1)/ep of tokens*topk*h*2 bytes.
+  // Which dispatcher moves them (Megatron-Core token_dispatcher.py):
+  //   alltoall:  (e-1)/e of the topk routed copies, over the EP group's tier;
+  //   allgather: every token of the other e-1 ranks, no topk copies (reduce-scatter back on combine);
+  //   flex (DeepEP / HybridEP, deepseek-ai/DeepEP README "normal kernels"): across NVLink domains a token goes
+  //   once to each of the at most min(topk, D) domains holding its experts (deduplicated), then fans out over
+  //   NVLink; inside one domain it is the all-to-all. The slower of the two tiers sets the time.
   double ep_mb = 0;
   if (s.ep > 1 && s.num_moe_layers > 0) {
     const double moe_layers = layers * s.num_moe_layers / s.num_layers;
-    const double bytes = (s.ep - 1) / s.ep * tokens * s.topk * s.h * 2 / (s.sp ? s.tp : 1.0);
-    ep_mb = moe_layers * (4 + 2 * recompute_share) * bytes / (group_bandwidth(gpu, s.tp * s.cp, s.ep) * eff_comm);
+    const double local_tokens = tokens / (s.sp ? s.tp : 1.0);
+    const double a2a_bytes = (s.ep - 1) / s.ep * local_tokens * s.topk * s.h * 2;
+    const double bw_ep = group_bandwidth(gpu, s.tp * s.cp, s.ep) * eff_comm;
+    double per_op = a2a_bytes / bw_ep;
+    if (l.moe_dispatcher == MoeDispatcher::allgather) {
+      per_op = (s.ep - 1) * local_tokens * s.h * 2 / bw_ep;
+    } else if (l.moe_dispatcher == MoeDispatcher::flex) {
+      const double domains = std::max(1.0, s.tp * s.cp * s.ep / std::max(1, gpu.nvlink_domain_size));
+      if (domains > 1) {
+        const double inter = local_tokens * s.h * 2 * std::min(s.topk, domains) * (domains - 1) / domains;
+        per_op = std::max(inter / (gpu.internode_bandwidth_bytes_per_s * eff_comm),
+                          a2a_bytes / (gpu.nvlink_bandwidth_bytes_per_s * eff_comm));
+      }
+    }
+    ep_mb = moe_layers * (4 + 2 * recompute_share) * per_op;
   }
 
   const double layer_mb = (gemm_mb + attn_mb + elem_mb) / std::max(1.0, layers);
@@ -175,7 +202,27 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   const double t_mb = compute_mb + tp_mb + cp_mb + ep_mb;
 
   t.compute_s = m * compute_mb;
+  // MoE parts of the busiest stage, named for reports (already inside compute_s and ep_comm_s).
+  if (s.num_moe_layers > 0) {
+    const double dense_part = f.gemm > 0 ? (gemm_mb - expert_mb) / f.gemm : 0;  // seconds per dense GEMM FLOP
+    const double tokens_gemm = 2 * tokens / s.tp;
+    t.moe_router_s = m * moe_share * dense_part * tokens_gemm * s.h * s.experts;
+    t.moe_shared_expert_s = m * moe_share * dense_part * tokens_gemm * s.mlp_mats * s.h * s.shared_ffn;
+    t.moe_expert_gemm_s = m * expert_mb;
+    // moe_tokens_h is already averaged over the layers (x moe_share).
+    t.moe_permute_s = m * layers * (c.elementwise_passes + quantize_passes(l.precision)) * (1 + recompute_share / 3) *
+                      2 * out_seq_tokens * moe_tokens_h / gpu.memory_bandwidth_bytes_per_s;
+    t.moe_dispatch_s = m * ep_mb;
+  }
   t.tp_comm_s = m * tp_mb;
+  // Activation offload (Megatron-Core cpu_offloading): each offloaded layer's activations go to host memory
+  // after its forward and come back before its backward, overlapped with the micro-batch's compute on their own
+  // copy engine; what is longer than the compute shows.
+  if (l.activation_offload_layers > 0) {
+    const double k = std::min<double>(l.activation_offload_layers, layers);
+    const double bytes = 2 * k * layer_activation_bytes(s, l);
+    t.offload_s = m * std::max(0.0, bytes / gpu.host_bandwidth_bytes_per_s - compute_mb);
+  }
   t.cp_comm_s = m * cp_mb;
   t.ep_comm_s = m * ep_mb;
   // 1F1B bubble: (p-1)/v micro-batch times (Narayanan 2021 Section 2.2.2).
@@ -231,7 +278,7 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   t.optimizer_s = 30 * local / gpu.memory_bandwidth_bytes_per_s;
   t.overhead_s = c.step_overhead_s;
   t.step_time_s = t.compute_s + t.tp_comm_s + t.cp_comm_s + t.ep_comm_s + t.bubble_s + t.pp_comm_s + t.dp_comm_s +
-                  t.fsdp_comm_s + t.optimizer_s + t.overhead_s;
+                  t.fsdp_comm_s + t.offload_s + t.optimizer_s + t.overhead_s;
 
   if (hardware_flops) {
     // All GPUs, one step: 3 GEMM passes + recompute, attention passes as computed, logits 3 passes.

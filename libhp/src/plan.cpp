@@ -64,6 +64,8 @@ TrainingConfig trial_config(const TrainingConfig& base, const Trial& t, SearchPo
   c.fsdp = l.fsdp;
   c.account_for_embedding_in_pipeline_split = l.account_for_embedding;
   c.account_for_loss_in_pipeline_split = l.account_for_loss;
+  c.moe_token_dispatcher_type = l.moe_dispatcher == MoeDispatcher::alltoall ? "" : to_string(l.moe_dispatcher);
+  c.cpu_offloading_num_layers = l.activation_offload_layers;
   if (policy == SearchPolicy::nemo && t.act_ckpt_layers >= 0) {
     // NeMo's act-ckpt sweep (block method); T5/mT5 split the layers over encoder and decoder.
     c.activations_checkpoint_granularity = "full";

@@ -118,6 +118,9 @@ void fill_layout(const Cells& c, const std::string& task, Layout& l) {
   if (fsdp.empty() || fsdp.rfind("no", 0) == 0 || fsdp == "0" || fsdp == "false") l.fsdp = false;
   else if (fsdp.rfind("yes", 0) == 0 || fsdp == "1" || fsdp == "true") l.fsdp = true;
   else throw ConfigError("fsdp" + row, c.text("fsdp"), "expected yes or no (1 or 0)");
+  const std::string dispatcher = c.text("moe_dispatcher");
+  if (!dispatcher.empty()) l.moe_dispatcher = parse_moe_dispatcher("moe_dispatcher" + row, dispatcher);
+  l.activation_offload_layers = c.integer("activation_offload_layers", 0);
   const std::string split = lower(c.text("pipeline_split"));
   if (split == "embedding+loss" || split == "embedding") l.account_for_embedding = true;
   if (split == "embedding+loss" || split == "loss") l.account_for_loss = true;
@@ -179,6 +182,9 @@ std::vector<RunRecord> runs_from_table(const Table& table) {
     fill_model(c, r.model);
     fill_layout(c, r.task, r.layout);
     if (r.arch_type.find("hybrid") != std::string::npos) c.fail("arch_type", r.arch_type, "hybrid models are not modelled");
+    // Multi-head latent attention (low-rank Q/KV projections, decoupled RoPE heads) has other shapes than the
+    // GQA layer the model knows; timing it as MHA would be a number without a formula behind it.
+    if (r.arch_type.find("mla") != std::string::npos) c.fail("arch_type", r.arch_type, "MLA attention is not modelled");
     if (r.gpu_type.empty()) {
       c.fail("gpu_type", "", "missing (required)");
     } else {

@@ -121,8 +121,9 @@ SearchSpace default_space(const ModelSpec& model, const TrainSettings& train, co
   s.fp8 = train.fp8 ? std::vector<int>{0, 1} : std::vector<int>{0};
   s.fsdp = {0, 1};
   if (train.pipeline_parallel_sizes.empty()) {
+    // Each stage keeps at least one transformer layer besides the embedding / loss slot.
     for (int pp : divisors(layers + 2))
-      if (pp > 1 && pp <= num_gpus && layers % pp != 0) s.pp.push_back(pp);
+      if (pp > 1 && pp <= num_gpus && layers % pp != 0 && (layers + 2) / pp >= 2) s.pp.push_back(pp);
     std::sort(s.pp.begin(), s.pp.end());
   }
   if (train.min_model_parallel_size > 0) s.min_model_parallel = train.min_model_parallel_size;

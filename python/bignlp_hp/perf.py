@@ -4,7 +4,8 @@ from ._core import Layout, estimate
 
 _LAYOUT_FIELDS = ("num_gpus", "tp", "pp", "vp", "cp", "ep", "etp", "mbs", "gbs", "sequence_parallel", "recompute",
                   "recompute_num_layers", "recompute_micro_batches", "distributed_optimizer", "grad_reduce_in_fp32", "fp8",
-                  "precision", "fsdp", "account_for_embedding", "account_for_loss",
+                  "precision", "fsdp", "account_for_embedding", "account_for_loss", "moe_dispatcher",
+                  "activation_offload_layers",
                   "tp_comm_overlap", "lora", "flash_attention", "uneven_pipeline")
 
 

@@ -164,6 +164,10 @@ void bind_classes(py::module_& m) {
       .def_readwrite("fsdp", &hp::Layout::fsdp)
       .def_readwrite("account_for_embedding", &hp::Layout::account_for_embedding)
       .def_readwrite("account_for_loss", &hp::Layout::account_for_loss)
+      .def_property("moe_dispatcher", [](const hp::Layout& l) { return std::string(hp::to_string(l.moe_dispatcher)); },
+                    [](hp::Layout& l, const std::string& s) { l.moe_dispatcher = hp::parse_moe_dispatcher("moe_dispatcher", s); },
+                    "alltoall, allgather or flex")
+      .def_readwrite("activation_offload_layers", &hp::Layout::activation_offload_layers)
       .def_readwrite("overlap_grad_reduce", &hp::Layout::overlap_grad_reduce)
       .def_readwrite("overlap_param_gather", &hp::Layout::overlap_param_gather)
       .def_readwrite("tp_comm_overlap", &hp::Layout::tp_comm_overlap)
@@ -181,6 +185,7 @@ void bind_classes(py::module_& m) {
       .def_readwrite("peak_bf16_flops_per_s", &hp::GpuSpec::peak_bf16_flops_per_s)
       .def_readwrite("peak_fp8_flops_per_s", &hp::GpuSpec::peak_fp8_flops_per_s)
       .def_readwrite("peak_fp4_flops_per_s", &hp::GpuSpec::peak_fp4_flops_per_s)
+      .def_readwrite("host_bandwidth_bytes_per_s", &hp::GpuSpec::host_bandwidth_bytes_per_s)
       .def_readwrite("nvlink_bandwidth_bytes_per_s", &hp::GpuSpec::nvlink_bandwidth_bytes_per_s)
       .def_readwrite("nvlink_domain_size", &hp::GpuSpec::nvlink_domain_size)
       .def_readwrite("internode_bandwidth_bytes_per_s", &hp::GpuSpec::internode_bandwidth_bytes_per_s)
@@ -222,6 +227,12 @@ void bind_results(py::module_& m) {
       .def_readonly("bubble_s", &hp::TimeBreakdown::bubble_s)
       .def_readonly("dp_comm_s", &hp::TimeBreakdown::dp_comm_s)
       .def_readonly("fsdp_comm_s", &hp::TimeBreakdown::fsdp_comm_s)
+      .def_readonly("offload_s", &hp::TimeBreakdown::offload_s)
+      .def_readonly("moe_router_s", &hp::TimeBreakdown::moe_router_s)
+      .def_readonly("moe_permute_s", &hp::TimeBreakdown::moe_permute_s)
+      .def_readonly("moe_dispatch_s", &hp::TimeBreakdown::moe_dispatch_s)
+      .def_readonly("moe_expert_gemm_s", &hp::TimeBreakdown::moe_expert_gemm_s)
+      .def_readonly("moe_shared_expert_s", &hp::TimeBreakdown::moe_shared_expert_s)
       .def_readonly("optimizer_s", &hp::TimeBreakdown::optimizer_s)
       .def_readonly("overhead_s", &hp::TimeBreakdown::overhead_s)
       .def_readonly("step_time_s", &hp::TimeBreakdown::step_time_s);

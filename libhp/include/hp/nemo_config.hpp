@@ -53,6 +53,8 @@ struct TrainingConfig {
   bool fsdp = false;               ///< model.fsdp (fully sharded data parallel)
   bool account_for_embedding_in_pipeline_split = false;
   bool account_for_loss_in_pipeline_split = false;
+  std::string moe_token_dispatcher_type;  ///< "" = null (alltoall); alltoall, allgather, flex
+  int cpu_offloading_num_layers = 0;      ///< > 0: cpu_offloading with activations only
 };
 
 struct BaseConfigRequest {

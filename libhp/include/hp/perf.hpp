@@ -20,6 +20,14 @@ enum class Recompute { none, selective, full };
 enum class Precision : std::uint8_t { bf16, fp8_delayed, fp8_current, mxfp8, nvfp4 };
 /// "bf16", "fp8", "fp8-cs", "mxfp8", "nvfp4".
 const char* to_string(Precision precision) noexcept;
+
+/// Megatron-Core MoE token dispatcher (--moe-token-dispatcher-type): all-to-all of the routed copies, all-gather
+/// of every token over the EP group (reduce-scatter back), or flex (DeepEP / HybridEP: one copy per destination
+/// NVLink domain, forwarded inside it).
+enum class MoeDispatcher : std::uint8_t { alltoall, allgather, flex };
+const char* to_string(MoeDispatcher dispatcher) noexcept;
+/// alltoall, allgather or flex (deepep, hybridep also mean flex); else ConfigError(key, value, accepted words).
+MoeDispatcher parse_moe_dispatcher(const std::string& key, const std::string& value);
 /// Accepted words (case-insensitive): bf16 (also fp16, mixed, fp32), fp8 / fp8-delayed / fp8-ds, fp8-cs /
 /// fp8-current / fp8-tensorwise, mxfp8 / fp8-mx, nvfp4 / fp4. Text after the first space or '(' is a note and
 /// ignored. Throws ConfigError(key, value, the accepted words) for anything else.
@@ -62,6 +70,10 @@ struct Layout {
   /// and the first (last) stage holds one transformer layer fewer (126 layers, PP16 VP8 with both).
   bool account_for_embedding = false;
   bool account_for_loss = false;
+  MoeDispatcher moe_dispatcher = MoeDispatcher::alltoall;
+  /// Megatron-Core cpu_offloading_num_layers with activations: layers per stage whose activations go to host
+  /// memory after their forward and come back for their backward.
+  int activation_offload_layers = 0;
 
   /// Low-precision (FP8 / MXFP8 / NVFP4) GEMMs.
   bool fp8() const noexcept { return precision != Precision::bf16; }
@@ -114,6 +126,14 @@ struct TimeBreakdown {
   double ep_comm_s = 0;
   double pp_comm_s = 0;
   double fsdp_comm_s = 0;     ///< exposed FSDP parameter all-gathers and gradient reduce-scatters (with --fsdp)
+  double offload_s = 0;       ///< exposed activation offload / reload over the host link
+  /// MoE parts (already inside compute_s / ep_comm_s, named for reports): router GEMM and top-k, permute and
+  /// unpermute copies, dispatcher communication, routed-expert grouped GEMMs, shared-expert GEMMs.
+  double moe_router_s = 0;
+  double moe_permute_s = 0;
+  double moe_dispatch_s = 0;
+  double moe_expert_gemm_s = 0;
+  double moe_shared_expert_s = 0;
   double bubble_s = 0;        ///< pipeline bubble (p-1)/(v*m) of the compute
   double dp_comm_s = 0;       ///< exposed gradient reduce and parameter gather
   double optimizer_s = 0;
