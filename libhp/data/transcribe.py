@@ -34,7 +34,7 @@ KEEP = ["row_id", "source_key", "source_location", "source_version", "task", "mo
         "precision", "distributed_optimizer", "framework", "tflops_per_gpu", "mfu_pct", "hfu_pct",
         "tokens_per_sec_per_gpu", "step_time_s", "memory_per_gpu_gb", "derived_fields", "quality_flags"]
 ADDED = ["flash_attention", "grad_reduce_in_fp32", "split", "kv_channels", "moe_shared_expert_ffn_size", "fsdp",
-         "pipeline_split", "moe_layer_freq"]
+         "pipeline_split", "moe_layer_freq", "activation_offload_layers"]
 OLD = {"narayanan2021", "korthikanti2022", "bloom_bigscience", "opt2022"}
 
 

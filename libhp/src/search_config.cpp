@@ -46,7 +46,7 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
       "pipeline_parallel_sizes", "min_model_parallel_size", "max_model_parallel_size", "micro_batch_sizes",
       "act_ckpt_layers", "override_search_num_nodes", "gpu", "policy", "virtual_pipeline_sizes",
       "context_parallel_sizes", "expert_parallel_sizes", "recompute_modes", "sequence_parallel",
-      "distributed_optimizer", "fp8", "memory_margin", "global_batch_size", "nemo_fix_bugs"};
+      "distributed_optimizer", "fp8", "fsdp", "memory_margin", "global_batch_size", "nemo_fix_bugs"};
   if (!yaml::is_map(t)) throw ConfigError(p, yaml::text(t), "expected a mapping");
   for (const auto& kv : t) {
     const std::string k = kv.first.Scalar();
@@ -108,6 +108,7 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
     (std::string(k) == "sequence_parallel" ? s.sequence_parallel : s.distributed_optimizer) = v;
   }
   if (!is_null(t["fp8"])) s.fp8 = yaml::get_bool(t["fp8"], key("fp8"));
+  if (!is_null(t["fsdp"])) s.fsdp = yaml::get_bool(t["fsdp"], key("fsdp"));
   if (!is_null(t["nemo_fix_bugs"])) s.nemo_fix_bugs = yaml::get_bool(t["nemo_fix_bugs"], key("nemo_fix_bugs"));
   num_or("memory_margin", s.memory_margin);
   int_or("global_batch_size", s.global_batch_size);

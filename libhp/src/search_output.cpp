@@ -52,9 +52,21 @@ std::string describe_layout(const Layout& l) {
   std::string recompute = recompute_name(l.recompute);
   if (l.recompute == Recompute::full)
     recompute += l.recompute_num_layers == 0 ? std::string("/all") : "/" + std::to_string(l.recompute_num_layers);
-  return fmt::format("tp={} pp={} vp={} cp={} ep={} mbs={} gbs={} dp={} recompute={} sp={} dist_opt={} fp8={}", l.tp,
-                     l.pp, l.vp, l.cp, l.ep, l.mbs, l.gbs, l.tp * l.pp * l.cp > 0 ? l.dp() : 0, recompute,
-                     l.sequence_parallel ? 1 : 0, l.distributed_optimizer ? 1 : 0, l.fp8() ? 1 : 0);
+  std::string out = fmt::format(
+      "tp={} pp={} vp={} cp={} ep={} mbs={} gbs={} dp={} recompute={} sp={} dist_opt={} fp8={}", l.tp, l.pp, l.vp,
+      l.cp, l.ep, l.mbs, l.gbs, l.tp * l.pp * l.cp > 0 ? l.dp() : 0, recompute, l.sequence_parallel ? 1 : 0,
+      l.distributed_optimizer ? 1 : 0, l.fp8() ? 1 : 0);
+  // Issue 15's dimensions, named only when set so the classic description stays as it was.
+  if (l.etp > 0) out += fmt::format(" etp={}", l.etp);
+  if (l.fsdp) out += " fsdp=1";
+  if (l.account_for_embedding || l.account_for_loss)
+    out += l.account_for_embedding && l.account_for_loss ? " split=embedding+loss"
+                                                           : l.account_for_embedding ? " split=embedding" : " split=loss";
+  if (l.precision != Precision::bf16 && l.precision != Precision::fp8_delayed)
+    out += std::string(" precision=") + to_string(l.precision);
+  if (l.moe_dispatcher != MoeDispatcher::alltoall) out += std::string(" dispatcher=") + to_string(l.moe_dispatcher);
+  if (l.activation_offload_layers > 0) out += fmt::format(" offload={}", l.activation_offload_layers);
+  return out;
 }
 
 std::string predicted_summary_csv(const SearchResult& result) {

@@ -119,7 +119,7 @@ SearchSpace default_space(const ModelSpec& model, const TrainSettings& train, co
   s.sequence_parallel = train.sequence_parallel;
   s.distributed_optimizer = train.distributed_optimizer.empty() ? std::vector<int>{1, 0} : train.distributed_optimizer;
   s.fp8 = train.fp8 ? std::vector<int>{0, 1} : std::vector<int>{0};
-  s.fsdp = {0, 1};
+  s.fsdp = train.fsdp ? std::vector<int>{0, 1} : std::vector<int>{0};
   if (train.pipeline_parallel_sizes.empty()) {
     // Each stage keeps at least one transformer layer besides the embedding / loss slot.
     for (int pp : divisors(layers + 2))
@@ -150,9 +150,10 @@ std::uint64_t enumerate_layouts(const ModelSpec& model, const SearchSpace& s, co
         // Pipeline split: plain (layers % pp) and, where pp divides layers + 2, embedding and loss as layers.
         for (int split = 0; split < 2; ++split) {
           const int slots = layers + 2 * split;
-          if (split && (!s.pipeline_split || pp < 2 || slots % pp != 0)) continue;
-          if (!split && pp > 1 && layers % pp != 0 && s.pipeline_split && (layers + 2) % pp == 0)
-            continue;  // pp only there for the split
+          // The split only where the plain one does not divide (as the recipes use it: 126 layers, PP 8/16).
+          const bool needs_split = pp > 1 && layers % pp != 0 && (layers + 2) % pp == 0;
+          if (split && (!s.pipeline_split || !needs_split)) continue;
+          if (!split && needs_split && s.pipeline_split) continue;
           for (int vp : vp_values(s, slots, pp)) {
             const std::vector<RecomputeChoice> recomputes = recompute_choices(s, layers, pp, vp);
             for (int ep : s.ep) {

@@ -286,6 +286,8 @@ void bind_functions(py::module_& m) {
     d["num_rows"] = r.num_rows;
     d["num_evaluated"] = r.num_evaluated;
     d["holdout_dense_unflagged"] = stats_dict(r.holdout_dense_unflagged);
+    d["holdout_dense_modern"] = stats_dict(r.holdout_dense_modern);
+    d["holdout_moe"] = stats_dict(r.holdout_moe);
     d["korthikanti"] = stats_dict(r.korthikanti);
     py::list groups, memory;
     for (const auto& s : r.step_time) groups.append(stats_dict(s));

@@ -32,12 +32,14 @@ hp::GpuSpec dgx_gpu() {
 
 TEST_CASE("space: auto lists for a 175B-like model on 1024 GPUs", "[search][space]") {
   const auto m = gpt_like(96, 12288, 96);
-  hp::TrainSettings train;
+  hp::TrainSettings train;  // not const: the FSDP check below opts in
   const auto s = hp::default_space(m, train, dgx_gpu(), 1024, 2048);
   CHECK(s.tp == std::vector<int>{1, 2, 4, 8});
   // Divisors of 96, and of 98 for the embedding + loss split (each stage keeps a transformer layer).
   CHECK(s.pp == std::vector<int>{1, 2, 3, 4, 6, 7, 8, 12, 14, 16, 24, 32, 48, 49, 96});
-  CHECK(s.fsdp == std::vector<int>{0, 1});
+  CHECK(s.fsdp == std::vector<int>{0});
+  train.fsdp = true;
+  CHECK(hp::default_space(m, train, dgx_gpu(), 1024, 2048).fsdp == std::vector<int>{0, 1});
   CHECK(s.cp == std::vector<int>{1, 2});
   CHECK(s.ep == std::vector<int>{1});
   CHECK(s.mbs == std::vector<int>{1, 2, 4, 8});

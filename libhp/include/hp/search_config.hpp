@@ -43,6 +43,7 @@ struct TrainSettings {
   std::vector<int> sequence_parallel;         ///< 0/1 values to try; empty = auto
   std::vector<int> distributed_optimizer;     ///< 0/1 values to try; empty = auto
   bool fp8 = false;
+  bool fsdp = false;                   ///< true: also try FSDP (pp = 1 layouts) [train_settings.fsdp]
   bool nemo_fix_bugs = false;          ///< nemo policy: fix NeMo's known grid bugs (docs/model.md)
   double memory_margin = 0.05;         ///< fraction of GPU memory kept free
   int global_batch_size = 0;           ///< 0 = NeMo's default for the size
