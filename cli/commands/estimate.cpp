@@ -235,7 +235,7 @@ void print_text(const hp::ModelSpec& m, const hp::Layout& l, const hp::GpuSpec& 
   const std::pair<const char*, double> trows[] = {
       {"compute", t.compute_s}, {"tp comm (exposed)", t.tp_comm_s}, {"cp comm (exposed)", t.cp_comm_s},
       {"ep comm", t.ep_comm_s}, {"pp comm", t.pp_comm_s}, {"pipeline bubble", t.bubble_s},
-      {"dp comm (exposed)", t.dp_comm_s}, {"fsdp comm (exposed)", t.fsdp_comm_s},
+      {"dp comm (exposed)", t.dp_comm_s}, {"fsdp (exposed)", t.fsdp_comm_s},
       {"offload (exposed)", t.offload_s}, {"optimizer", t.optimizer_s}, {"fixed overhead", t.overhead_s}};
   for (const auto& r : trows)
     fmt::print("  {:<18} {:>9.4f} s {:>6.1f}%\n", r.first, r.second, 100 * r.second / t.step_time_s);
