@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "hpfe/json.hpp"
+#include "hp/run/json.hpp"
 
 namespace hpcli {
 

@@ -2,8 +2,9 @@
 #include <fmt/core.h>
 
 #include "command.hpp"
-#include "hpfe/json.hpp"
-#include "hpfe/runner.hpp"
+#include "hp/run/json.hpp"
+#include "hp/run/runner.hpp"
+#include "hp/trial_results.hpp"
 
 namespace {
 
@@ -19,16 +20,11 @@ std::function<int()> setup(CLI::App& app) {
   app.add_option("dir", opts->dir, "results directory of a search")->required();
   app.add_flag("--json", opts->json, "print one JSON object");
   return [opts] {
-    auto results = hpfe::collect_results(opts->dir);
-    hpfe::ReportFiles rep = hpfe::write_reports(opts->dir, results);
+    const hpfe::Collected c = hpfe::collect(opts->dir);
+    const auto& results = c.results;
+    const hpfe::ReportFiles& rep = c.reports;
     if (opts->json) {
-      std::string trials = hpfe::json_array(results, [](const hp::TrialResult& r) {
-        return fmt::format(R"({{"config_name":{},"measured":{},"step_time_s":{},"stddev_s":{},"predicted_step_time_s":{},"failure":{},"evidence":{}}})",
-                           hpfe::json_string(r.config_name), r.measured() ? "true" : "false",
-                           r.stats.valid ? hpfe::json_number(r.stats.mean_s) : "null", hpfe::json_number(r.stats.stddev_s),
-                           r.predicted_step_time_s > 0 ? hpfe::json_number(r.predicted_step_time_s) : "null",
-                           hpfe::json_string(hp::to_string(r.failure.kind)), hpfe::json_string(r.failure.evidence));
-      });
+      std::string trials = hpfe::json_array(results, [](const hp::TrialResult& r) { return hpfe::json_record(hp::trial_result_record(r)); });
       fmt::print(R"({{"results_dir":{},"num_measured":{},"num_failed":{},"files":{},"trials":{},"message":{}}})" "\n",
                  hpfe::json_string(opts->dir), rep.num_measured, rep.num_failed,
                  hpfe::json_array(rep.files, [](const std::string& f) { return hpfe::json_string(f); }), trials,

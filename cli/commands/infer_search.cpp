@@ -10,7 +10,7 @@
 #include "json.hpp"
 #include "hp/core.hpp"
 #include "hp/search_config.hpp"
-#include "inference_frontend.hpp"
+#include "hp/run/inference_frontend.hpp"
 
 namespace {
 

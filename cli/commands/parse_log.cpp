@@ -3,7 +3,7 @@
 
 #include "command.hpp"
 #include "hp/logs.hpp"
-#include "hpfe/json.hpp"
+#include "hp/run/json.hpp"
 
 namespace {
 

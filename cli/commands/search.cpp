@@ -9,7 +9,7 @@
 #include "command.hpp"
 #include "hp/core.hpp"
 #include "hp/search.hpp"
-#include "hpfe/search_launch.hpp"
+#include "hp/run/search_launch.hpp"
 #include "json.hpp"
 #include "launch_cli.hpp"
 
@@ -23,6 +23,7 @@ struct Opts {
   bool json = false;
   bool profile = false;
   bool nemo_fix_bugs = false;
+  bool legacy_names = false;
   bool no_write = false;
   std::string resume;
 };
@@ -43,39 +44,9 @@ hp::ProgressFn progress_bar() {
   };
 }
 
-std::string trial_json(const hp::Trial& t) {
-  const hp::Layout& l = t.layout;
-  auto opt = [](int v) { return v < 0 ? std::string("null") : std::to_string(v); };
-  hpcli::JsonObject j;
-  j.integer("index", t.index)
-      .integer("tp", l.tp)
-      .integer("pp", l.pp)
-      .integer("cp", l.cp)
-      .integer("ep", l.ep)
-      .integer("vp", l.vp)
-      .integer("mbs", l.mbs)
-      .integer("gbs", l.gbs)
-      .raw("act_ckpt_layers", opt(t.act_ckpt_layers))
-      .raw("num_micro_batches_with_partial_activation_checkpoints",
-           opt(t.num_micro_batches_with_partial_activation_checkpoints))
-      .raw("activations_checkpoint_layers_per_pipeline", opt(t.activations_checkpoint_layers_per_pipeline))
-      .boolean("sequence_parallel", l.sequence_parallel)
-      .boolean("distributed_optimizer", l.distributed_optimizer)
-      .boolean("fp8", l.fp8())
-      .integer("nodes", t.num_nodes)
-      .str("config_name", t.config_name)
-      .str("config_path", t.config_path)
-      .str("time_limit", t.time_limit)
-      .integer("max_steps", t.max_steps)
-      .num("predicted_step_time_s", t.predicted_step_time_s)
-      .num("predicted_memory_per_gpu_gib", t.predicted_memory_bytes / hp::kGiB)
-      .str("reason", t.reason);
-  return j.dump();
-}
-
 std::string result_json(const hp::SearchResult& r) {
   std::vector<std::string> trials, reasons, suggestions;
-  for (const auto& t : r.plan.trials) trials.push_back(trial_json(t));
+  for (const auto& t : r.plan.trials) trials.push_back(hpfe::json_record(hp::trial_record(t)));
   for (const auto& c : r.infeasible) {
     hpcli::JsonObject j;
     j.str("reason", hp::to_string(c.reason)).integer("count", static_cast<long long>(c.count)).str("example", hp::describe_layout(c.example));
@@ -112,7 +83,7 @@ void print_text(const hp::SearchResult& r, int top_n, bool written) {
     const auto& x = r.ranked[i];
     fmt::print("{:>4}  {:>10.4f}  {:>9.0f}  {:>8.1f}  {:>6.3f}  {:>8.1f}  {}{}\n", i + 1, x.step_time_s,
                x.tokens_per_s_per_gpu, x.tflops_per_gpu, x.mfu, x.memory_bytes / hp::kGiB,
-               x.name.empty() ? hp::model_run_name(r.family, r.size_b, r.num_nodes, x) : x.name,
+               hp::result_row_name(r, x),
                x.fits ? "" : "  (predicted not to fit)");
   }
   for (const auto& c : r.infeasible)
@@ -140,6 +111,7 @@ std::function<int()> setup(CLI::App& app) {
   app.add_flag("--json", o->json, "Print one JSON object");
   app.add_flag("--profile", o->profile, "Print the time spent to stderr");
   app.add_flag("--nemo-fix-bugs", o->nemo_fix_bugs, "nemo policy: fix NeMo's known grid bugs");
+  app.add_flag("--legacy-names", o->legacy_names, "candidate names without NeMo HEAD's _cp_<cp>_ep_<ep>_");
   app.add_flag("--no-write", o->no_write, "Do not write the results directory");
   return [o]() -> int {
     if (!o->resume.empty()) {
@@ -147,7 +119,7 @@ std::function<int()> setup(CLI::App& app) {
       hpfe::RunSpec spec;
       spec.results_dir = o->resume;
       spec.executor = o->executor;  // none keeps the executor the run was started with
-      return hpcli::run_plan(spec, true, o->json, "");
+      return hpcli::print_run(hpfe::launch(spec, true, o->json ? nullptr : stderr), o->resume, o->json, "");
     }
     if (o->config.empty()) throw hp::ConfigError("config", "", "a search config is required (or --resume DIR)");
     if (o->executor != "none" && o->executor != "local" && o->executor != "slurm")
@@ -160,25 +132,26 @@ std::function<int()> setup(CLI::App& app) {
     options.results_dir = o->results_dir;
     options.write_files = !o->no_write;
     options.nemo_fix_bugs = o->nemo_fix_bugs;
+    options.legacy_names = o->legacy_names;
     options.progress = progress_bar();
-    const hp::SearchResult r = hp::search(config, options);
-    if (o->profile)
-      fmt::print(stderr,
-                 "profile: {} layouts enumerated, {} evaluated, {} feasible; search {:.4f} s ({:.3f} us per layout), "
-                 "writing {:.4f} s\n",
-                 r.enumerated, r.evaluated, r.feasible, r.evaluate_s,
-                 r.enumerated ? 1e6 * r.evaluate_s / static_cast<double>(r.enumerated) : 0.0,
-                 r.elapsed_s - r.evaluate_s);
+    const bool run = o->executor != "none";
+    hpfe::LaunchChoice choice;  // none still writes each trial's launch script
+    choice.executor = o->executor;
+    choice.status = run && !o->json ? stderr : nullptr;
+    choice.on_searched = [&](const hp::SearchResult& r) {
+      if (o->profile)
+        fmt::print(stderr,
+                   "profile: {} layouts enumerated, {} evaluated, {} feasible; search {:.4f} s ({:.3f} us per layout), "
+                   "writing {:.4f} s\n",
+                   r.enumerated, r.evaluated, r.feasible, r.evaluate_s,
+                   r.enumerated ? 1e6 * r.evaluate_s / static_cast<double>(r.enumerated) : 0.0,
+                   r.elapsed_s - r.evaluate_s);
+      if (run && !o->json && !r.plan.trials.empty()) print_text(r, config.train.output_top_n, true);
+    };
+    const hpfe::SearchLaunchOutcome out = hpfe::search_and_launch(config, options, choice);
+    const hp::SearchResult& r = out.search;
     const bool none = r.plan.trials.empty();
-    if (!none && !o->no_write) {  // launch the plan (issue 5); none writes the trials' sbatch scripts only
-      hpfe::RunSpec spec = hpfe::run_spec_from_search(config, r, o->executor);
-      if (o->executor == "none") hpfe::launch(spec, false, nullptr);
-    }
-    if (o->executor != "none" && !none) {
-      hpfe::RunSpec spec = hpfe::run_spec_from_search(config, r, o->executor);
-      if (!o->json) print_text(r, config.train.output_top_n, true);
-      return hpcli::run_plan(spec, false, o->json, o->json ? result_json(r) : "");
-    }
+    if (run && out.launched) return hpcli::print_run(out.run, out.spec.results_dir, o->json, o->json ? result_json(r) : "");
     if (o->json) {
       fmt::print("{}\n", result_json(r));
       return none ? hpcli::kNoFeasible : hpcli::kOk;

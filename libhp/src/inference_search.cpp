@@ -6,6 +6,7 @@
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
 #include "hp/inference_search.hpp"
+#include "hp/search.hpp"
 
 namespace hp {
 
@@ -63,23 +64,30 @@ double inference_size_b(const ModelSpec& model) {
 
 ModelSpec inference_model(const SearchConfig& config) {
   const InferenceSettings& s = config.inference;
-  if (!s.model.empty()) {
-    std::string key = s.model;
-    // NeMo's run name gpt3_5b -> catalogue key gpt3/5b.
-    const auto us = key.find('_');
-    if (key.find('/') == std::string::npos && us != std::string::npos) key[us] = '/';
+  auto catalogue = [&s](const std::string& key) {
     try {
       return find_model(key);
     } catch (const ConfigError& e) {
       throw ConfigError("inference_settings.model", s.model, e.what());
     }
+  };
+  if (s.model.find('/') != std::string::npos) return catalogue(s.model);  // our catalogue key: gpt3/5b
+  // NeMo HEAD takes the architecture from the base config it generates from train_settings (any size, or the
+  // custom_config); run.model_train_name ("gpt3_0.126b") is only a label.
+  if (config.has_train_settings) {
+    const TrainingConfig base = search_base_config(config);
+    ModelSpec m = base.model;
+    if (m.name.empty()) m.name = s.model.empty() ? base.run_name : s.model;
+    return m;
   }
-  const double size = config.train.model_size_in_b;
-  for (const auto& e : model_catalog())
-    if (e.key.rfind(config.train.model + "/", 0) == 0 && size > 0 && std::fabs(e.nominal_size_b - size) < 1e-9)
-      return e.model;
+  if (!s.model.empty()) {
+    std::string key = s.model;  // NeMo's run name gpt3_5b -> catalogue key gpt3/5b
+    const auto us = key.find('_');
+    if (us != std::string::npos) key[us] = '/';
+    return catalogue(key);
+  }
   throw ConfigError("inference_settings.model", s.model,
-                    "name a pre-defined model (e.g. gpt3/5b), or give train_settings.model_size_in_b of one");
+                    "name a pre-defined model (e.g. gpt3/5b), or give train_settings.model_size_in_b");
 }
 
 GpuSpec inference_gpu(const SearchConfig& config) {

@@ -8,6 +8,9 @@
 #include "hp/catalog.hpp"
 #include "format.hpp"
 #include "hp/core.hpp"
+#include "hp/hardware.hpp"
+#include "hp/perf.hpp"
+#include "hp/search.hpp"
 #include "hp/sizing.hpp"
 
 namespace hp {
@@ -19,20 +22,24 @@ std::string two(int v) {
   return buf;
 }
 
-// "6b", "126m", "0.5b" as NeMo names runs (gpt3_5b, t5_220m).
-std::string size_label(double size_b) {
-  std::ostringstream os;
-  if (size_b < 1.0 && std::abs(size_b * 1000 - std::round(size_b * 1000)) < 1e-6) {
-    os << std::round(size_b * 1000) << "m";
-  } else {
-    os << size_b << "b";
+// NeMo's generate_base_config writes micro_batch_size from its template (auto_configurator/base_configs: GPT 4,
+// T5/mT5 64). The base config is meant to run as is, so the largest of that value and its halvings that the
+// performance model says runs on the request's GPUs is kept (1 when none does).
+int fitting_micro_batch_size(const TrainingConfig& c, int gpu_memory_gb) {
+  const GpuSpec gpu = gpu_for_memory_gb(gpu_memory_gb);
+  const Calibration calibration = default_calibration(gpu);
+  for (int mbs = c.model.is_encoder_decoder() ? 64 : 4; mbs > 1; mbs /= 2) {
+    TrainingConfig t = c;
+    t.micro_batch_size = mbs;
+    if (estimate(c.model, layout_from_nemo(t), gpu, calibration).fits) return mbs;
   }
-  return os.str();
+  return 1;
 }
 
 }  // namespace
 
-std::string nemo_size_label(double size_b) { return size_label(size_b); }
+// NeMo names runs f"{model_name}_{model_size_in_b}b" with Python's str() of the size (gpt3_5b, gpt3_0.126b).
+std::string nemo_size_label(double size_b) { return format_size_b(size_b) + "b"; }
 
 TrainingConfig base_config(const BaseConfigRequest& r) {
   check_family(r.family);
@@ -57,7 +64,7 @@ TrainingConfig base_config(const BaseConfigRequest& r) {
     c.model = architecture_from_size(r.family, r.size_b, seq, r.vocab_size);
   }
   c.size_b = r.size_b;
-  c.run_name = r.family + "_" + size_label(r.size_b);
+  c.run_name = r.family + "_" + nemo_size_label(r.size_b);
   c.num_nodes = r.num_nodes;
   c.gpus_per_node = r.gpus_per_node;
 
@@ -93,7 +100,7 @@ TrainingConfig base_config(const BaseConfigRequest& r) {
     c.activations_checkpoint_method = "block";
     c.activations_checkpoint_num_layers = 0;
   }
-  c.micro_batch_size = 1;
+  c.micro_batch_size = fitting_micro_batch_size(c, r.gpu_memory_gb);
   return c;
 }
 

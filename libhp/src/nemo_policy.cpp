@@ -154,10 +154,15 @@ std::vector<NemoCandidate> nemo_grid(const NemoGridInput& in) {
 
 std::string format_size_b(double size_b) { return fmt::format("{}", size_b); }
 
-std::string nemo_run_name(const std::string& family, double size_b, int num_nodes, const NemoCandidate& c) {
-  return fmt::format("{}_{}b_{}nodes_tp_{}_pp_{}_mbs_{}_act_ckpt_{}_num_mbs_act_{}_act_per_pipe_{}", family,
-                     format_size_b(size_b), num_nodes, c.tp, c.pp, c.mbs, opt(c.act_ckpt_layers), opt(c.num_mbs_act),
-                     opt(c.act_per_pipe));
+std::string nemo_run_name(const std::string& family, double size_b, int num_nodes, const NemoCandidate& c,
+                          bool legacy) {
+  // NeMo HEAD's grid has cp = ep = [None] for T5/mT5 and [1] for GPT-like models (_calculate_tp_pp_mbs_grid).
+  const std::string cp_ep = legacy ? std::string()
+                                   : is_t5(family) ? std::string("_cp_None_ep_None")
+                                                   : fmt::format("_cp_{}_ep_{}", c.cp, c.ep);
+  return fmt::format("{}_{}b_{}nodes_tp_{}_pp_{}{}_mbs_{}_act_ckpt_{}_num_mbs_act_{}_act_per_pipe_{}", family,
+                     format_size_b(size_b), num_nodes, c.tp, c.pp, cp_ep, c.mbs, opt(c.act_ckpt_layers),
+                     opt(c.num_mbs_act), opt(c.act_per_pipe));
 }
 
 std::string search_time_limit(int minutes, bool faithful_nemo) {

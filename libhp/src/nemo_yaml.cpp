@@ -2,6 +2,7 @@
 // conf/training/{gpt3,t5,mt5}/*.yaml) and reading back. yaml-cpp stays inside this file.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 
 #include "hp/core.hpp"
 #include "hp/nemo_config.hpp"
+#include "yaml_util.hpp"
 
 namespace hp {
 namespace {
@@ -25,23 +27,6 @@ YAML::Node flt(double v) {
   const auto e = s.find_first_of("eE");
   if (s.find_first_of(".n") == std::string::npos) s.insert(e == std::string::npos ? s.size() : e, ".0");
   return YAML::Node(s);
-}
-
-// Quote clock-like values ("05:23:30:00", "5-00:00:00"): YAML 1.1 loaders (PyYAML, so OmegaConf) read
-// unquoted 1:2:3 as a base-60 integer.
-std::string quote_clock_values(const std::string& text) {
-  std::istringstream in(text);
-  std::string out, line;
-  while (std::getline(in, line)) {
-    const auto colon = line.find(": ");
-    if (colon != std::string::npos) {
-      const std::string v = line.substr(colon + 2);
-      if (!v.empty() && v.find(':') != std::string::npos && v.find_first_not_of("0123456789:-") == std::string::npos)
-        line = line.substr(0, colon + 2) + "\"" + v + "\"";
-    }
-    out += line + "\n";
-  }
-  return out;
 }
 
 template <class T>
@@ -70,7 +55,7 @@ YAML::Node trainer(const TrainingConfig& c) {
   t["max_steps"] = c.max_steps;
   t["max_time"] = c.max_time;
   t["log_every_n_steps"] = 1;
-  t["val_check_interval"] = c.max_steps > 2000 ? 2000 : std::max<long long>(c.max_steps, 1);
+  t["val_check_interval"] = std::min<long long>(50, std::max<long long>(c.max_steps, 1));  // NeMo's base configs: 50
   t["limit_val_batches"] = 1;
   t["limit_test_batches"] = 1;
   t["accumulate_grad_batches"] = 1;
@@ -144,7 +129,7 @@ void precision_and_fp8(YAML::Node m, const TrainingConfig& c) {
   m["grad_allreduce_chunk_size_mb"] = 125;
   m["sharp"] = false;
   m["mcore_gpt"] = true;
-  m["transformer_engine"] = c.fp8;  // NeMo: fp8 needs transformer_engine
+  m["transformer_engine"] = true;  // NeMo's shipped configs (and fp8 needs it)
   m["fp8"] = c.fp8;
   m["fp8_e4m3"] = false;
   m["fp8_hybrid"] = true;
@@ -242,9 +227,11 @@ YAML::Node gpt_model(const TrainingConfig& c) {
   m["apex_transformer_log_level"] = 30;
   m["nsys_profile"] = nsys_profile();
   auto o = m["optim"];
-  o["name"] = c.distributed_optimizer ? "distributed_fused_adam" : "fused_adam";
+  o["name"] = nemo_optimizer_name(c);
   if (c.distributed_optimizer) {
-    o["bucket_cap_mb"] = 400;
+    // bucket_cap_mb as NeMo's auto-configurator base config (= grad_allreduce_chunk_size_mb, 125); overlap on as
+    // in NeMo's launcher training configs, which the time model assumes (docs/usage.md "base-config").
+    o["bucket_cap_mb"] = 125;
     o["overlap_grad_sync"] = true;
     o["overlap_param_sync"] = true;
     o["contiguous_grad_buffer"] = true;
@@ -310,6 +297,8 @@ YAML::Node t5_model(const TrainingConfig& c) {
   const ModelSpec& s = c.model;
   const bool mt5 = s.family == "mt5";
   YAML::Node m;
+  m["mcore_t5"] = true;  // NeMo launcher conf/training/{t5,mt5}/*.yaml
+  m["transformer_engine"] = true;
   m["micro_batch_size"] = c.micro_batch_size;
   m["global_batch_size"] = c.global_batch_size;
   m["tensor_model_parallel_size"] = c.tensor_model_parallel_size;
@@ -353,9 +342,9 @@ YAML::Node t5_model(const TrainingConfig& c) {
   m["share_decoder_tokens_head_embeddings"] = s.share_embeddings_and_output_weights;
   m["nsys_profile"] = nsys_profile();
   auto o = m["optim"];
-  o["name"] = c.distributed_optimizer ? "distributed_fused_adam" : "fused_adam";
+  o["name"] = nemo_optimizer_name(c);
   if (c.distributed_optimizer) {
-    o["bucket_cap_mb"] = 200;
+    o["bucket_cap_mb"] = 125;  // NeMo's auto-configurator t5/mt5 base configs (= grad_allreduce_chunk_size_mb)
     o["overlap_grad_sync"] = false;
     o["contiguous_grad_buffer"] = true;
   }
@@ -369,11 +358,11 @@ YAML::Node t5_model(const TrainingConfig& c) {
   o["sched"]["warmup_ratio"] = flt(c.warmup_ratio);
   auto d = m["data"];
   d["data_impl"] = "mmap";
-  d["splits_string"] = "999982,9,9";
+  d["splits_string"] = mt5 ? "999892,99,9" : "999982,9,9";  // NeMo launcher mt5/*.yaml, t5/*.yaml
   d["seq_length"] = s.seq_length;
   d["seq_length_dec"] = s.decoder_seq_length;
   d["skip_warmup"] = true;
-  d["num_workers"] = 4;
+  d["num_workers"] = mt5 ? 8 : 4;
   d["dataloader_type"] = "single";
   d["masked_lm_prob"] = flt(0.15);
   d["dataset_type"] = "t5";
@@ -395,7 +384,7 @@ YAML::Node t5_model(const TrainingConfig& c) {
 std::string to_nemo_yaml(const TrainingConfig& c) {
   validate(c.model);
   const bool t5 = c.model.is_encoder_decoder();
-  const std::string model_name = t5 ? "megatron_t5" : "megatron_gpt";
+  const std::string model_name = t5 ? "megatron_" + c.model.family : "megatron_gpt";  // megatron_t5 / megatron_mt5
   const std::string results_dir = c.results_dir.empty() ? "results/" + c.run_name : c.results_dir;
   YAML::Node root;
   root["run"]["name"] = c.run_name;
@@ -409,10 +398,7 @@ std::string to_nemo_yaml(const TrainingConfig& c) {
   root["trainer"] = trainer(c);
   root["exp_manager"] = exp_manager(c, results_dir, model_name);
   root["model"] = t5 ? t5_model(c) : gpt_model(c);
-  YAML::Emitter out;
-  out.SetIndent(2);
-  out << root;
-  return std::string("# NeMo-Megatron training config generated by bignlp-hp ") + version() + "\n" + quote_clock_values(out.c_str());
+  return std::string("# NeMo-Megatron training config generated by bignlp-hp ") + version() + "\n" + yaml::emit(root);
 }
 
 void write_file_atomic(const std::string& path, const std::string& content) {

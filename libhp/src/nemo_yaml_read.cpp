@@ -128,7 +128,10 @@ TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origi
   c.tensor_model_parallel_size = yaml::get_int(m["tensor_model_parallel_size"], "model.tensor_model_parallel_size");
   c.pipeline_model_parallel_size = yaml::get_int(m["pipeline_model_parallel_size"], "model.pipeline_model_parallel_size");
   const auto optim = m["optim"];
-  if (!yaml::is_null(optim["name"])) c.distributed_optimizer = optim["name"].Scalar() == "distributed_fused_adam";
+  if (!yaml::is_null(optim["name"])) {
+    c.optimizer = find_nemo_optimizer(yaml::get_string(optim["name"], "model.optim.name")).name;
+    c.distributed_optimizer = find_nemo_optimizer(c.optimizer).distributed;
+  }
   if (!yaml::is_null(optim["lr"])) c.lr = yaml::get_double(optim["lr"], "model.optim.lr");
   if (!yaml::is_null(optim["sched"]["min_lr"])) c.min_lr = yaml::get_double(optim["sched"]["min_lr"], "model.optim.sched.min_lr");
 
@@ -176,10 +179,7 @@ std::string override_yaml(const std::string& yaml_text, const std::vector<std::p
     }
     cur[parts.back()] = yaml::parse(value, key);
   }
-  YAML::Emitter out;
-  out.SetIndent(2);
-  out << root;
-  return std::string(out.c_str()) + "\n";
+  return yaml::emit(root);
 }
 
 }  // namespace hp

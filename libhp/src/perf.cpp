@@ -10,6 +10,21 @@
 
 namespace hp {
 
+const char* to_string(Recompute recompute) noexcept {
+  switch (recompute) {
+    case Recompute::selective: return "selective";
+    case Recompute::full: return "full";
+    case Recompute::none: break;
+  }
+  return "none";
+}
+
+Recompute recompute_from_string(const std::string& key, const std::string& value) {
+  for (Recompute r : {Recompute::none, Recompute::selective, Recompute::full})
+    if (value == to_string(r)) return r;
+  throw ConfigError(key, value, "expected none, selective or full");
+}
+
 const char* to_string(Infeasible reason) noexcept {
   switch (reason) {
     case Infeasible::none: return "ok";

@@ -24,13 +24,18 @@ int layers_per_chunk(const TrainingConfig& base, const Layout& l) {
 
 }  // namespace
 
-std::string model_run_name(const std::string& family, double size_b, int num_nodes, const RankedLayout& r) {
+std::string model_run_name(const std::string& family, double size_b, int num_nodes, const RankedLayout& r,
+                           bool legacy) {
   const Layout& l = r.layout;
-  std::string name = fmt::format("{}_{}b_{}nodes_tp_{}_pp_{}_mbs_{}_act_ckpt_{}_num_mbs_act_None_act_per_pipe_None",
-                                 family, format_size_b(size_b), num_nodes, l.tp, l.pp, l.mbs, recompute_tag(r));
+  // NeMo HEAD writes cp/ep None for T5/mT5 (no context or expert parallelism there).
+  const bool t5 = family == "t5" || family == "mt5";
+  const std::string cp_ep = legacy ? std::string()
+                                   : t5 ? std::string("_cp_None_ep_None") : fmt::format("_cp_{}_ep_{}", l.cp, l.ep);
+  std::string name = fmt::format("{}_{}b_{}nodes_tp_{}_pp_{}{}_mbs_{}_act_ckpt_{}_num_mbs_act_None_act_per_pipe_None",
+                                 family, format_size_b(size_b), num_nodes, l.tp, l.pp, cp_ep, l.mbs, recompute_tag(r));
   if (l.vp > 1) name += fmt::format("_vp_{}", l.vp);
-  if (l.cp > 1) name += fmt::format("_cp_{}", l.cp);
-  if (l.ep > 1) name += fmt::format("_ep_{}", l.ep);
+  if (legacy && l.cp > 1) name += fmt::format("_cp_{}", l.cp);
+  if (legacy && l.ep > 1) name += fmt::format("_ep_{}", l.ep);
   if (l.tp > 1 && !l.sequence_parallel) name += "_nosp";
   if (!l.distributed_optimizer) name += "_nodo";
   if (l.etp > 0 && l.ep > 1) name += fmt::format("_etp_{}", l.etp);
@@ -119,7 +124,7 @@ std::vector<std::pair<std::string, std::string>> trial_overrides(const TrainingC
     out.push_back({"model.context_parallel_size", std::to_string(c.context_parallel_size)});
     out.push_back({"model.expert_model_parallel_size", std::to_string(c.expert_model_parallel_size)});
     out.push_back({"model.sequence_parallel", c.sequence_parallel ? "true" : "false"});
-    out.push_back({"model.optim.name", c.distributed_optimizer ? "distributed_fused_adam" : "fused_adam"});
+    out.push_back({"model.optim.name", nemo_optimizer_name(c)});
     out.push_back({"model.fp8", c.fp8 ? "true" : "false"});
     if (c.expert_tensor_parallel_size > 0)
       out.push_back({"model.expert_tensor_parallel_size", std::to_string(c.expert_tensor_parallel_size)});

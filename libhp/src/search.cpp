@@ -139,7 +139,10 @@ void run_nemo_policy(SearchResult& result, const Resolved& r, const TrainSetting
     row.act_ckpt_layers = c.act_ckpt_layers;
     row.num_mbs_act = c.num_mbs_act;
     row.act_per_pipe = c.act_per_pipe;
-    row.name = nemo_run_name(t.model, r.size_b, t.num_nodes, c);
+    NemoCandidate named = c;
+    named.cp = trial.layout.cp;
+    named.ep = trial.layout.ep;
+    row.name = nemo_run_name(t.model, r.size_b, t.num_nodes, named, t.legacy_names);
     if (row.fits) {
       ++result.feasible;
     } else {
@@ -210,7 +213,7 @@ void make_plan(SearchResult& result, const TrainSettings& t) {
   }
   for (std::size_t i = 0; i < picks.size(); ++i) {
     RankedLayout& row = result.ranked[picks[i].index];
-    if (row.name.empty()) row.name = model_run_name(result.family, result.size_b, t.num_nodes, row);
+    if (row.name.empty()) row.name = model_run_name(result.family, result.size_b, t.num_nodes, row, t.legacy_names);
     Trial trial;
     trial.index = static_cast<int>(i);
     trial.config_name = row.name;
@@ -232,6 +235,8 @@ void make_plan(SearchResult& result, const TrainSettings& t) {
 }
 
 }  // namespace
+
+TrainingConfig search_base_config(const SearchConfig& config) { return resolve(config).base; }
 
 const char* to_string(SearchPolicy policy) noexcept { return policy == SearchPolicy::nemo ? "nemo" : "model"; }
 
@@ -276,6 +281,7 @@ SearchResult search(const SearchConfig& config, const SearchOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   TrainSettings t = config.train;
   if (options.nemo_fix_bugs) t.nemo_fix_bugs = true;
+  if (options.legacy_names) t.legacy_names = true;
   if (!options.policy.empty()) t.policy = to_string(parse_search_policy(options.policy, "--policy"));
   validate_train_settings(t);
   const Resolved r = resolve(config);
@@ -283,6 +289,7 @@ SearchResult search(const SearchConfig& config, const SearchOptions& options) {
   SearchResult result;
   result.policy = parse_search_policy(t.policy);
   result.family = t.model;
+  result.legacy_names = t.legacy_names;
   result.size_b = r.size_b;
   result.model = r.base.model;
   result.gpu = r.gpu;

@@ -46,7 +46,8 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
       "pipeline_parallel_sizes", "min_model_parallel_size", "max_model_parallel_size", "micro_batch_sizes",
       "act_ckpt_layers", "override_search_num_nodes", "gpu", "policy", "virtual_pipeline_sizes",
       "context_parallel_sizes", "expert_parallel_sizes", "recompute_modes", "sequence_parallel",
-      "distributed_optimizer", "fp8", "fsdp", "memory_margin", "global_batch_size", "nemo_fix_bugs"};
+      "distributed_optimizer", "fp8", "fsdp", "memory_margin", "global_batch_size", "nemo_fix_bugs",
+      "legacy_names"};
   if (!yaml::is_map(t)) throw ConfigError(p, yaml::text(t), "expected a mapping");
   for (const auto& kv : t) {
     const std::string k = kv.first.Scalar();
@@ -110,6 +111,7 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
   if (!is_null(t["fp8"])) s.fp8 = yaml::get_bool(t["fp8"], key("fp8"));
   if (!is_null(t["fsdp"])) s.fsdp = yaml::get_bool(t["fsdp"], key("fsdp"));
   if (!is_null(t["nemo_fix_bugs"])) s.nemo_fix_bugs = yaml::get_bool(t["nemo_fix_bugs"], key("nemo_fix_bugs"));
+  if (!is_null(t["legacy_names"])) s.legacy_names = yaml::get_bool(t["legacy_names"], key("legacy_names"));
   num_or("memory_margin", s.memory_margin);
   int_or("global_batch_size", s.global_batch_size);
 

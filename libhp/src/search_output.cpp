@@ -11,15 +11,6 @@
 namespace hp {
 namespace {
 
-const char* recompute_name(Recompute r) {
-  switch (r) {
-    case Recompute::selective: return "selective";
-    case Recompute::full: return "full";
-    case Recompute::none: break;
-  }
-  return "none";
-}
-
 // A YAML double-quoted scalar (JSON escaping is valid YAML).
 std::string quoted(const std::string& s) {
   std::string out = "\"";
@@ -41,15 +32,15 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
-std::string row_name(const SearchResult& result, const RankedLayout& r) {
-  if (!r.name.empty()) return r.name;
-  return model_run_name(result.family, result.size_b, result.num_nodes, r);
-}
-
 }  // namespace
 
+std::string result_row_name(const SearchResult& result, const RankedLayout& r) {
+  if (!r.name.empty()) return r.name;
+  return model_run_name(result.family, result.size_b, result.num_nodes, r, result.legacy_names);
+}
+
 std::string describe_layout(const Layout& l) {
-  std::string recompute = recompute_name(l.recompute);
+  std::string recompute = to_string(l.recompute);
   if (l.recompute == Recompute::full)
     recompute += l.recompute_num_layers == 0 ? std::string("/all") : "/" + std::to_string(l.recompute_num_layers);
   std::string out = fmt::format(
@@ -80,11 +71,11 @@ std::string predicted_summary_csv(const SearchResult& result) {
   std::size_t rank = 0;
   for (const RankedLayout& r : result.ranked) {
     const Layout& l = r.layout;
-    const std::string name = row_name(result, r);
+    const std::string name = result_row_name(result, r);
     fmt::format_to(std::back_inserter(out),
                    "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.4f},{:.3f},{},{}\n",
                    ++rank, csv_field(name), l.tp, l.pp, l.vp, l.cp, l.ep, l.mbs, l.gbs, l.dp(),
-                   l.dp() > 0 ? l.num_micro_batches() : 0, recompute_name(l.recompute), r.act_ckpt_layers,
+                   l.dp() > 0 ? l.num_micro_batches() : 0, to_string(l.recompute), r.act_ckpt_layers,
                    r.num_mbs_act, r.act_per_pipe, l.sequence_parallel ? 1 : 0, l.distributed_optimizer ? 1 : 0,
                    l.fp8() ? 1 : 0, r.step_time_s, r.tokens_per_s_per_gpu, r.tflops_per_gpu, r.mfu, r.memory_bytes / kGiB,
                    r.fits ? 1 : 0, planned.count(name) ? 1 : 0);
@@ -119,7 +110,7 @@ std::string plan_yaml(const Plan& plan) {
         "    distributed_optimizer: {}\n    fp8: {}\n    reason: {}\n",
         t.index, quoted(t.config_name), quoted(t.config_path), t.num_nodes, t.gpus_per_node, quoted(t.time_limit),
         t.max_minutes, t.max_steps, t.predicted_step_time_s, t.predicted_memory_bytes / kGiB, l.tp, l.pp, l.vp, l.cp,
-        l.ep, l.mbs, l.gbs, recompute_name(l.recompute), opt(t.act_ckpt_layers),
+        l.ep, l.mbs, l.gbs, to_string(l.recompute), opt(t.act_ckpt_layers),
         opt(t.num_micro_batches_with_partial_activation_checkpoints),
         opt(t.activations_checkpoint_layers_per_pipeline), l.sequence_parallel ? "true" : "false",
         l.distributed_optimizer ? "true" : "false", l.fp8() ? "true" : "false", quoted(t.reason));

@@ -32,21 +32,25 @@ std::string csv_row(const std::vector<std::string>& fields) {
 
 const std::vector<std::string>& nemo_columns() {
   static const std::vector<std::string> c = {
-      "Model Name", "Model Size", "Seq Length", "TP", "PP", "MBS", "Act Ckpt Layers", "Act Ckpt Micro Bathes",
+      "Model Name", "Model Size", "Seq Length", "TP", "PP", "CP", "EP", "MBS", "Act Ckpt Layers", "Act Ckpt Micro Bathes",
       "Act Ckpt Layers per Pipeline", "Num Layers", "Hidden Size", "FFN Hidden Size", "GBS", "Nodes",
       "GPUs per Node", "Time per Step", "Samples per Second", "Model TFLOPS / GPU", "Model TFLOPS Aggregate",
       "Config Name"};
   return c;
 }
 
-// The first 15 NeMo columns of a trial.
+// NeMo HEAD's context / expert parallel value: None for T5/mT5 (compare_throughput.py).
+std::string cp_or_none(const TrainingConfig& c, int v) { return c.model.is_encoder_decoder() ? "None" : std::to_string(v); }
+
+// The first 17 NeMo columns of a trial (HEAD: CP and EP after PP).
 std::vector<std::string> first_columns(const TrainingConfig& c) {
   const ModelSpec& m = c.model;
   int act = c.activations_checkpoint_num_layers;
   std::string ffn = m.is_encoder_decoder() ? std::to_string(m.ffn_hidden_size) : "None";  // NeMo: None for GPT
   int layers = m.num_layers + m.num_decoder_layers;
   return {m.family, format_size_b(c.size_b), std::to_string(m.seq_length), std::to_string(c.tensor_model_parallel_size),
-          std::to_string(c.pipeline_model_parallel_size), std::to_string(c.micro_batch_size), none_or(act),
+          std::to_string(c.pipeline_model_parallel_size), cp_or_none(c, c.context_parallel_size),
+          cp_or_none(c, c.expert_model_parallel_size), std::to_string(c.micro_batch_size), none_or(act),
           none_or(c.num_micro_batches_with_partial_activation_checkpoints),
           none_or(c.activations_checkpoint_layers_per_pipeline), std::to_string(layers), std::to_string(m.hidden_size),
           ffn, std::to_string(c.global_batch_size), std::to_string(c.num_nodes), std::to_string(c.gpus_per_node)};
@@ -71,7 +75,7 @@ double nemo_model_flops_per_step(const ModelSpec& m, int gbs) {
 
 std::string nemo_config_name(const TrainingConfig& c) {
   return "tp" + std::to_string(c.tensor_model_parallel_size) + "_pp" + std::to_string(c.pipeline_model_parallel_size) +
-         "_mbs" + std::to_string(c.micro_batch_size) + "_act_" + none_or(c.activations_checkpoint_num_layers) +
+         "_cp" + cp_or_none(c, c.context_parallel_size) + "_ep" + cp_or_none(c, c.expert_model_parallel_size) + "_mbs" + std::to_string(c.micro_batch_size) + "_act_" + none_or(c.activations_checkpoint_num_layers) +
          "_num_mbs_act_" + none_or(c.num_micro_batches_with_partial_activation_checkpoints) + "_act_per_pipe_" +
          none_or(c.activations_checkpoint_layers_per_pipeline);
 }
@@ -85,7 +89,7 @@ const TrialResult* best_trial(const std::vector<TrialResult>& results) {
 
 std::string final_summary_csv(const std::vector<TrialResult>& results) {
   std::vector<std::string> header = nemo_columns();
-  for (const char* c : {"CP", "EP", "VP", "Predicted Time per Step", "Prediction Error %", "Time per Step Stddev",
+  for (const char* c : {"VP", "Predicted Time per Step", "Prediction Error %", "Time per Step Stddev",
                         "Max Allocated Memory GiB"})
     header.push_back(c);
   std::string out = csv_row(header);
@@ -105,8 +109,6 @@ std::string final_summary_csv(const std::vector<TrialResult>& results) {
     row.push_back(num(per_gpu, 2));
     row.push_back(num(aggregate, 2));
     row.push_back(nemo_config_name(c));
-    row.push_back(std::to_string(c.context_parallel_size));
-    row.push_back(std::to_string(c.expert_model_parallel_size));
     row.push_back(c.virtual_pipeline_model_parallel_size > 0 ? std::to_string(c.virtual_pipeline_model_parallel_size) : "None");
     row.push_back(r->predicted_step_time_s > 0 ? num(r->predicted_step_time_s, 4) : "");
     row.push_back(r->predicted_step_time_s > 0 ? num(100 * (r->predicted_step_time_s - t) / t, 1) : "");
@@ -118,7 +120,7 @@ std::string final_summary_csv(const std::vector<TrialResult>& results) {
 }
 
 std::string failed_jobs_csv(const std::vector<TrialResult>& results) {
-  std::vector<std::string> header(nemo_columns().begin(), nemo_columns().begin() + 15);
+  std::vector<std::string> header(nemo_columns().begin(), nemo_columns().begin() + 17);
   for (const char* c : {"Error Message", "Failure Class", "Evidence Source", "Config Name"}) header.push_back(c);
   std::string out = csv_row(header);
   for (const TrialResult& r : results) {

@@ -34,6 +34,34 @@ std::string text(const YAML::Node& n) {
   return e.c_str();
 }
 
+namespace {
+// Digits, ':' and '-' with at least one ':' (what a Slurm or Lightning clock looks like).
+bool clock_like(const std::string& v) {
+  return !v.empty() && v.find(':') != std::string::npos && v.find_first_not_of("0123456789:-") == std::string::npos;
+}
+}  // namespace
+
+std::string emit(const YAML::Node& root) {
+  YAML::Emitter e;
+  e.SetIndent(2);
+  e << root;
+  std::istringstream in(e.c_str());
+  std::string out, line;
+  while (std::getline(in, line)) {
+    // A value after "key: " or a sequence item after "- ".
+    std::size_t at = line.find(": ");
+    if (at != std::string::npos) {
+      at += 2;
+    } else {
+      const std::size_t first = line.find_first_not_of(' ');
+      at = first != std::string::npos && line.compare(first, 2, "- ") == 0 ? first + 2 : std::string::npos;
+    }
+    if (at != std::string::npos && clock_like(line.substr(at))) line = line.substr(0, at) + "\"" + line.substr(at) + "\"";
+    out += line + "\n";
+  }
+  return out;
+}
+
 bool is_null(const YAML::Node& n) {
   return !n.IsDefined() || n.IsNull() || (n.IsScalar() && (n.Scalar() == "null" || n.Scalar() == "~"));
 }

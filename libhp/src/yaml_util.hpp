@@ -21,6 +21,10 @@ std::string text(const YAML::Node& n);
 
 bool is_null(const YAML::Node& n);
 
+/// Block YAML with 2-space indent, clock-like scalars ("12:23:30:00", "0-00:20:00") double-quoted: YAML 1.1
+/// readers (PyYAML, so OmegaConf and NeMo) read unquoted 12:23:30:00 as the base-60 integer 2676600.
+std::string emit(const YAML::Node& root);
+
 /// Safe on a missing key (yaml-cpp's const lookup of a missing key gives a node whose IsMap() throws).
 inline bool is_map(const YAML::Node& n) { return n.IsDefined() && n.IsMap(); }
 

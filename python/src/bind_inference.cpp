@@ -13,7 +13,7 @@
 #include "hp/inference_search.hpp"
 #include "hp/inference_validate.hpp"
 #include "hp/search_config.hpp"
-#include "inference_frontend.hpp"
+#include "hp/run/inference_frontend.hpp"
 
 namespace {
 

@@ -2,6 +2,7 @@
 #include <pybind11/stl.h>
 
 #include "binding.hpp"
+#include "record.hpp"
 #include "hp/core.hpp"
 #include "hp/search.hpp"
 
@@ -9,41 +10,7 @@ namespace {
 
 namespace py = pybind11;
 
-py::object opt(int v) { return v < 0 ? py::object(py::none()) : py::object(py::int_(v)); }
 
-const char* recompute_name(hp::Recompute r) {
-  return r == hp::Recompute::full ? "full" : r == hp::Recompute::selective ? "selective" : "none";
-}
-
-py::dict trial_dict(const hp::Trial& t) {
-  const hp::Layout& l = t.layout;
-  py::dict d;
-  d["index"] = t.index;
-  d["tp"] = l.tp;
-  d["pp"] = l.pp;
-  d["cp"] = l.cp;
-  d["ep"] = l.ep;
-  d["vp"] = l.vp;
-  d["mbs"] = l.mbs;
-  d["gbs"] = l.gbs;
-  d["recompute"] = recompute_name(l.recompute);
-  d["act_ckpt_layers"] = opt(t.act_ckpt_layers);
-  d["num_micro_batches_with_partial_activation_checkpoints"] = opt(t.num_micro_batches_with_partial_activation_checkpoints);
-  d["activations_checkpoint_layers_per_pipeline"] = opt(t.activations_checkpoint_layers_per_pipeline);
-  d["sequence_parallel"] = l.sequence_parallel;
-  d["distributed_optimizer"] = l.distributed_optimizer;
-  d["fp8"] = l.fp8();
-  d["nodes"] = t.num_nodes;
-  d["gpus_per_node"] = t.gpus_per_node;
-  d["config_name"] = t.config_name;
-  d["config_path"] = t.config_path;
-  d["time_limit"] = t.time_limit;
-  d["max_steps"] = t.max_steps;
-  d["predicted_step_time_s"] = t.predicted_step_time_s;
-  d["predicted_memory_per_gpu_gib"] = t.predicted_memory_bytes / hp::kGiB;
-  d["reason"] = t.reason;
-  return d;
-}
 
 // Every ranked layout, column by column (cheap to turn into a DataFrame).
 py::dict rows_dict(const hp::SearchResult& r) {
@@ -52,9 +19,9 @@ py::dict rows_dict(const hp::SearchResult& r) {
   std::vector<double> step, tokens, tflops, mfu, mem;
   for (const auto& x : r.ranked) {
     const hp::Layout& l = x.layout;
-    name.push_back(x.name.empty() ? hp::model_run_name(r.family, r.size_b, r.num_nodes, x) : x.name);
+    name.push_back(hp::result_row_name(r, x));
     tp.push_back(l.tp), pp.push_back(l.pp), vp.push_back(l.vp), cp.push_back(l.cp), ep.push_back(l.ep);
-    mbs.push_back(l.mbs), gbs.push_back(l.gbs), recompute.push_back(recompute_name(l.recompute));
+    mbs.push_back(l.mbs), gbs.push_back(l.gbs), recompute.push_back(hp::to_string(l.recompute));
     act.push_back(x.act_ckpt_layers), sp.push_back(l.sequence_parallel), dopt.push_back(l.distributed_optimizer);
     fp8.push_back(l.fp8()), fits.push_back(x.fits);
     step.push_back(x.step_time_s), tokens.push_back(x.tokens_per_s_per_gpu), tflops.push_back(x.tflops_per_gpu);
@@ -71,7 +38,7 @@ py::dict rows_dict(const hp::SearchResult& r) {
 }
 
 py::dict search(const py::object& config, const std::string& policy, const std::string& results_dir, bool write_files,
-                bool nemo_fix_bugs) {
+                bool nemo_fix_bugs, bool legacy_names) {
   hp::SearchConfig c;
   if (py::isinstance<py::dict>(config)) {
     // JSON is YAML: a dict goes through the same parser (and the same checks) as a file.
@@ -85,6 +52,7 @@ py::dict search(const py::object& config, const std::string& policy, const std::
   options.results_dir = results_dir;
   options.write_files = write_files;
   options.nemo_fix_bugs = nemo_fix_bugs;
+  options.legacy_names = legacy_names;
   hp::SearchResult r;
   {
     py::gil_scoped_release release;
@@ -105,7 +73,7 @@ py::dict search(const py::object& config, const std::string& policy, const std::
   d["message"] = r.message;
   d["suggestions"] = r.suggestions;
   py::list plan, infeasible;
-  for (const auto& t : r.plan.trials) plan.append(trial_dict(t));
+  for (const auto& t : r.plan.trials) plan.append(hppy::record_dict(hp::trial_record(t)));
   for (const auto& x : r.infeasible) {
     py::dict i;
     i["reason"] = hp::to_string(x.reason);
@@ -124,7 +92,7 @@ py::dict search(const py::object& config, const std::string& policy, const std::
 
 HP_PY_BINDING(40, [](py::module_& m) {
   m.def("_search", &search, py::arg("config"), py::arg("policy") = "", py::arg("results_dir") = "",
-        py::arg("write_files") = true, py::arg("nemo_fix_bugs") = false,
+        py::arg("write_files") = true, py::arg("nemo_fix_bugs") = false, py::arg("legacy_names") = false,
         R"(Training HP search (raw result as a dict; use bignlp_hp.search for the result object).
 
 config: path of a search config YAML (NeMo's search_config format) or a dict with the same keys.
@@ -132,5 +100,6 @@ policy: "model" (rank every layout with the performance model) or "nemo" (NeMo's
 results_dir: where candidate_configs/, predicted_summary.csv, infeasible_summary.csv and plan.yaml go
     ("" = train_settings.logs, else ./results).
 write_files: write the results directory.
-nemo_fix_bugs: nemo policy: fix NeMo's known grid bugs.)");
+nemo_fix_bugs: nemo policy: fix NeMo's known grid bugs.
+legacy_names: candidate names without NeMo HEAD's _cp_<cp>_ep_<ep>_ (or train_settings.legacy_names).)");
 });

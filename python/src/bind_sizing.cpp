@@ -206,8 +206,22 @@ tensor/pipeline_model_parallel_size, max_steps, lr, the YAML text ("yaml") and c
     d["pipeline_model_parallel_size"] = c.pipeline_model_parallel_size;
     d["num_nodes"] = c.num_nodes;
     d["max_steps"] = c.max_steps;
+    d["optimizer"] = c.optimizer;
+    d["distributed_optimizer"] = c.distributed_optimizer;
     return d;
   }, py::arg("path"), "Read a NeMo-Megatron training YAML back (architecture, batch and layout keys) as a dict.");
+
+  m.def("nemo_optimizers", [] {
+    py::list out;
+    for (const auto& o : hp::nemo_optimizers()) {
+      py::dict d;
+      d["name"] = o.name;
+      d["distributed"] = o.distributed;
+      d["what"] = o.what;
+      out.append(d);
+    }
+    return out;
+  }, "Every model.optim.name NeMo accepts, with distributed = shards the optimizer state over data parallelism.");
 }
 
 }  // namespace

@@ -4,12 +4,13 @@
 #include <pybind11/stl.h>
 
 #include "binding.hpp"
+#include "record.hpp"
 #include "hp/core.hpp"
 #include "hp/logs.hpp"
 #include "hp/search.hpp"
-#include "hpfe/executor.hpp"
-#include "hpfe/runner.hpp"
-#include "hpfe/search_launch.hpp"
+#include "hp/run/executor.hpp"
+#include "hp/run/runner.hpp"
+#include "hp/run/search_launch.hpp"
 
 namespace {
 
@@ -51,26 +52,9 @@ py::dict log_dict(const hp::TrainingLog& log) {
   return d;
 }
 
-py::dict state_dict(const hpfe::TrialState& t) {
-  py::dict d;
-  d["config_name"] = t.plan.config_name;
-  d["config_path"] = t.plan.config_path;
-  d["job_id"] = t.job_id;
-  d["state"] = t.phase == hpfe::TrialPhase::pending ? "queued" : hpfe::to_string(t.job.state);
-  d["scheduler_state"] = t.job.scheduler_state;
-  d["exit_code"] = t.job.exit_code;
-  d["signal"] = t.job.signal;
-  d["step_time_s"] = t.stats.valid ? py::object(py::float_(t.stats.mean_s)) : py::object(py::none());
-  d["predicted_step_time_s"] = t.plan.predicted_step_time_s;
-  d["repredicted_step_time_s"] = t.repredicted_step_time_s > 0 ? py::object(py::float_(t.repredicted_step_time_s)) : py::object(py::none());
-  d["failure"] = hp::to_string(t.failure.kind);
-  d["evidence"] = t.failure.evidence;
-  return d;
-}
-
 py::dict outcome_dict(const hpfe::LaunchOutcome& out, const std::string& dir) {
   py::list trials;
-  for (const auto& t : out.states) trials.append(state_dict(t));
+  for (const auto& t : out.states) trials.append(hppy::record_dict(hpfe::trial_state_record(t)));
   py::dict d;
   d["results_dir"] = dir;
   d["trials"] = trials;
@@ -82,18 +66,6 @@ py::dict outcome_dict(const hpfe::LaunchOutcome& out, const std::string& dir) {
   return d;
 }
 
-// executor: "local" / "slurm" / "none" (settings from the config) or an Executor instance (a Python subclass).
-hpfe::LaunchOutcome run_spec(const hpfe::RunSpec& spec, const py::object& executor, bool resume) {
-  if (py::isinstance<hpfe::Executor>(executor)) {
-    auto& ex = executor.cast<hpfe::Executor&>();
-    return hpfe::launch_with(spec, ex, resume, nullptr);  // the GIL stays held: Python methods are called
-  }
-  hpfe::RunSpec s = spec;
-  if (!resume) s.executor = executor.cast<std::string>();
-  py::gil_scoped_release release;
-  return hpfe::launch(s, resume, nullptr);
-}
-
 hp::SearchConfig load_config(const py::object& config) {
   if (py::isinstance<py::dict>(config))
     return hp::parse_search_config(py::module_::import("json").attr("dumps")(config).cast<std::string>());
@@ -101,30 +73,57 @@ hp::SearchConfig load_config(const py::object& config) {
 }
 
 py::dict collect_dict(const std::string& dir) {
-  auto results = hpfe::collect_results(dir);
-  hpfe::ReportFiles rep = hpfe::write_reports(dir, results);
-  py::dict cols;
-  std::vector<std::string> name, failure, evidence;
-  std::vector<int> tp, pp, mbs, nodes;
-  std::vector<py::object> step, predicted;
-  for (const auto& r : results) {
-    name.push_back(r.config_name), failure.push_back(hp::to_string(r.failure.kind)), evidence.push_back(r.failure.evidence);
-    tp.push_back(r.config.tensor_model_parallel_size), pp.push_back(r.config.pipeline_model_parallel_size);
-    mbs.push_back(r.config.micro_batch_size), nodes.push_back(r.config.num_nodes);
-    step.push_back(r.measured() ? py::object(py::float_(r.stats.mean_s)) : py::object(py::none()));
-    predicted.push_back(r.predicted_step_time_s > 0 ? py::object(py::float_(r.predicted_step_time_s)) : py::object(py::none()));
+  hpfe::Collected c;
+  {
+    py::gil_scoped_release release;  // reading every trial's logs can take a while
+    c = hpfe::collect(dir);
   }
-  cols["config_name"] = name, cols["tp"] = tp, cols["pp"] = pp, cols["mbs"] = mbs, cols["nodes"] = nodes;
-  cols["step_time_s"] = step, cols["predicted_step_time_s"] = predicted, cols["failure"] = failure;
-  cols["evidence"] = evidence;
+  std::vector<hp::Record> rows;
+  for (const auto& r : c.results) rows.push_back(hp::trial_result_record(r));
   py::dict d;
   d["results_dir"] = dir;
-  d["rows"] = cols;
-  d["files"] = rep.files;
-  d["message"] = rep.message;
-  d["num_measured"] = rep.num_measured;
-  d["num_failed"] = rep.num_failed;
+  d["rows"] = hppy::record_columns(rows, hp::trial_result_record(hp::TrialResult{}));
+  d["files"] = c.reports.files;
+  d["message"] = c.reports.message;
+  d["num_measured"] = c.reports.num_measured;
+  d["num_failed"] = c.reports.num_failed;
   return d;
+}
+
+// executor: "local" / "slurm" / "none" (settings from the config) or an Executor instance (a Python subclass).
+// The GIL is released around the long work; a Python executor's methods take it back (PYBIND11_OVERRIDE does).
+py::dict run_search(const py::object& config, const py::object& executor, const std::string& results_dir) {
+  const hp::SearchConfig c = load_config(config);
+  hp::SearchOptions options;
+  options.results_dir = results_dir;
+  hpfe::LaunchChoice choice;
+  if (py::isinstance<hpfe::Executor>(executor))
+    choice.custom = &executor.cast<hpfe::Executor&>();
+  else
+    choice.executor = executor.cast<std::string>();
+  hpfe::SearchLaunchOutcome out;
+  {
+    py::gil_scoped_release release;
+    out = hpfe::search_and_launch(c, options, choice);
+  }
+  if (out.search.plan.trials.empty()) throw hp::NoFeasibleLayoutError(out.search.message);
+  return outcome_dict(out.run, out.spec.results_dir);
+}
+
+py::dict resume(const std::string& dir, const py::object& executor) {
+  hpfe::RunSpec spec;
+  spec.results_dir = dir;
+  hpfe::LaunchOutcome out;
+  if (py::isinstance<hpfe::Executor>(executor)) {
+    auto& ex = executor.cast<hpfe::Executor&>();
+    py::gil_scoped_release release;
+    out = hpfe::launch_with(spec, ex, true, nullptr);
+  } else {
+    spec.executor = executor.is_none() ? "" : executor.cast<std::string>();
+    py::gil_scoped_release release;
+    out = hpfe::launch(spec, true, nullptr);
+  }
+  return outcome_dict(out, dir);
 }
 
 void bind_trials(py::module_& m) {
@@ -194,26 +193,8 @@ limit), reattachable() (jobs outlive this process), poll_interval_s().)")
         py::arg("request"), py::arg("settings") = std::map<std::string, std::string>{},
         "The sbatch script the slurm executor submits for a request (every value quoted).");
 
-  m.def("_run_search",
-        [](const py::object& config, const py::object& executor, const std::string& results_dir) {
-          hp::SearchConfig c = load_config(config);
-          hp::SearchOptions options;
-          options.results_dir = results_dir;
-          hp::SearchResult r = hp::search(c, options);
-          if (r.plan.trials.empty()) throw hp::NoFeasibleLayoutError(r.message);
-          std::string kind = py::isinstance<py::str>(executor) ? executor.cast<std::string>() : "python";
-          hpfe::RunSpec spec = hpfe::run_spec_from_search(c, r, kind);
-          return outcome_dict(run_spec(spec, executor, false), spec.results_dir);
-        },
-        py::arg("config"), py::arg("executor") = "local", py::arg("results_dir") = "");
-  m.def("_resume",
-        [](const std::string& dir, const py::object& executor) {
-          hpfe::RunSpec spec;
-          spec.results_dir = dir;
-          py::object ex = executor.is_none() ? py::object(py::str("")) : executor;
-          return outcome_dict(run_spec(spec, ex, true), dir);
-        },
-        py::arg("results_dir"), py::arg("executor") = py::none());
+  m.def("_run_search", &run_search, py::arg("config"), py::arg("executor") = "local", py::arg("results_dir") = "");
+  m.def("_resume", &resume, py::arg("results_dir"), py::arg("executor") = py::none());
   m.def("_collect", &collect_dict, py::arg("results_dir"));
 }
 

@@ -10,9 +10,9 @@
 #include "hp/core.hpp"
 #include "test_files.hpp"
 #include "hp/search.hpp"
-#include "hpfe/executor.hpp"
-#include "hpfe/runner.hpp"
-#include "hpfe/search_launch.hpp"
+#include "hp/run/executor.hpp"
+#include "hp/run/runner.hpp"
+#include "hp/run/search_launch.hpp"
 
 namespace fs = std::filesystem;
 
@@ -60,23 +60,23 @@ TEST_CASE("local executor: search plan end to end with the fake trainer", "[runn
   hpfe::LaunchOutcome out = hpfe::launch(spec, false, nullptr);
   REQUIRE(out.states.size() == 6);
   for (const auto& s : out.states) CHECK(s.phase == hpfe::TrialPhase::finished);
-  const auto& oom = find(out.states, "tp_2_pp_1_mbs_4");
+  const auto& oom = find(out.states, "tp_2_pp_1_cp_1_ep_1_mbs_4");
   CHECK(oom.failure.kind == hp::FailureKind::cuda_oom);
   CHECK_THAT(oom.failure.evidence, Catch::Contains("CUDA out of memory"));
-  const auto& hang = find(out.states, "tp_1_pp_1_mbs_4");
+  const auto& hang = find(out.states, "tp_1_pp_1_cp_1_ep_1_mbs_4");
   CHECK(hang.job.state == hpfe::JobState::timeout);
   CHECK(hang.failure.kind == hp::FailureKind::time_limit);
-  const auto& crash = find(out.states, "tp_2_pp_1_mbs_2");
+  const auto& crash = find(out.states, "tp_2_pp_1_cp_1_ep_1_mbs_2");
   CHECK(crash.job.exit_code == 3);
   CHECK(crash.failure.kind == hp::FailureKind::nonzero_exit);
-  const auto& best = find(out.states, "tp_1_pp_1_mbs_2");
+  const auto& best = find(out.states, "tp_1_pp_1_cp_1_ep_1_mbs_2");
   REQUIRE(best.stats.valid);
   CHECK(best.stats.mean_s == Approx(1.95));  // fake trainer: 1 + 0.25 tp + 0.5 pp + 0.4 / mbs
   CHECK(best.failure.kind == hp::FailureKind::none);
 
   // Learning: trials that started after the first measurements were re-predicted with the refit factors, and
   // the refit brings the prediction of the tp=2 layout near what it measured (the plan's was ~3x too fast).
-  const auto& tp2 = find(out.states, "tp_2_pp_1_mbs_1");
+  const auto& tp2 = find(out.states, "tp_2_pp_1_cp_1_ep_1_mbs_1");
   REQUIRE(tp2.repredicted_step_time_s > 0);
   CHECK(tp2.repredicted_step_time_s == Approx(2.4).epsilon(0.25));
   CHECK(tp2.plan.predicted_step_time_s < 2.4 / 2);
@@ -84,12 +84,12 @@ TEST_CASE("local executor: search plan end to end with the fake trainer", "[runn
   // Reports: NeMo's files, the fastest measured candidate as the optimal config.
   std::string fr = dir + "/final_result/";
   std::string summary = slurp(fr + "final_summary_1nodes.csv");
-  CHECK(summary.rfind("Model Name,Model Size,Seq Length,TP,PP,MBS,Act Ckpt Layers,Act Ckpt Micro Bathes,"
+  CHECK(summary.rfind("Model Name,Model Size,Seq Length,TP,PP,CP,EP,MBS,Act Ckpt Layers,Act Ckpt Micro Bathes,"
                       "Act Ckpt Layers per Pipeline,Num Layers,Hidden Size,FFN Hidden Size,GBS,Nodes,GPUs per Node,"
-                      "Time per Step,Samples per Second,Model TFLOPS / GPU,Model TFLOPS Aggregate,Config Name,CP,EP,VP,",
+                      "Time per Step,Samples per Second,Model TFLOPS / GPU,Model TFLOPS Aggregate,Config Name,VP,",
                       0) == 0);
   CHECK(count(summary, "\n") == 1 + 3);  // header + three measured trials
-  CHECK_THAT(summary, Catch::Contains("gpt3,0.126,2048,1,1,2,"));
+  CHECK_THAT(summary, Catch::Contains("gpt3,0.126,2048,1,1,1,1,2,"));
   CHECK_THAT(summary, Catch::Contains(",6.84\n"));  // fake trainer's max allocated: 4000 + 1500 * 2 MB
   std::string failed = slurp(fr + "failed_jobs_1nodes.csv");
   CHECK(count(failed, "\n") == 1 + 3);
@@ -112,22 +112,22 @@ TEST_CASE("local executor: search plan end to end with the fake trainer", "[runn
   CHECK(count(journal, "\"submitted\"") == 6);
   hpfe::LaunchOutcome again = hpfe::launch(hpfe::RunSpec{dir}, true, nullptr);
   CHECK(count(slurp(dir + "/journal.jsonl"), "\"submitted\"") == 6);
-  CHECK(find(again.states, "tp_1_pp_1_mbs_2").stats.mean_s == Approx(1.95));
+  CHECK(find(again.states, "tp_1_pp_1_cp_1_ep_1_mbs_2").stats.mean_s == Approx(1.95));
 
   // A crash (kill -9) after a trial was submitted but before it finished: journal without its "finished" line
   // (and a half-written last line). Resume re-runs exactly that trial; the others are kept.
   std::string cut;
   std::istringstream lines(journal);
   for (std::string line; std::getline(lines, line);)
-    if (!(line.find("\"finished\"") != std::string::npos && line.find("tp_1_pp_1_mbs_2") != std::string::npos))
+    if (!(line.find("\"finished\"") != std::string::npos && line.find("tp_1_pp_1_cp_1_ep_1_mbs_2") != std::string::npos))
       cut += line + "\n";
   std::ofstream(dir + "/journal.jsonl") << cut << "{\"event\":\"fini";
   hpfe::LaunchOutcome resumed = hpfe::launch(hpfe::RunSpec{dir}, true, nullptr);
   std::string after = slurp(dir + "/journal.jsonl");
   CHECK(count(after, "\"submitted\"") == 7);
   CHECK(count(after, "\"abandoned\"") == 1);
-  CHECK(find(resumed.states, "tp_1_pp_1_mbs_2").stats.mean_s == Approx(1.95));
-  CHECK(find(resumed.states, "tp_2_pp_1_mbs_4").failure.kind == hp::FailureKind::cuda_oom);
+  CHECK(find(resumed.states, "tp_1_pp_1_cp_1_ep_1_mbs_2").stats.mean_s == Approx(1.95));
+  CHECK(find(resumed.states, "tp_2_pp_1_cp_1_ep_1_mbs_4").failure.kind == hp::FailureKind::cuda_oom);
 }
 
 TEST_CASE("local executor: process group killed at the time limit, cancel, signals", "[runner][local]") {

@@ -35,10 +35,10 @@ TEST_CASE("search nemo policy: gpt3/175b on 128 nodes gives NeMo's 9 runs in NeM
   REQUIRE(r.plan.trials.size() == 9);
   CHECK(r.gbs == 2048);
   CHECK(r.plan.trials[0].config_name ==
-        "gpt3_175b_128nodes_tp_8_pp_4_mbs_1_act_ckpt_None_num_mbs_act_None_act_per_pipe_None");
+        "gpt3_175b_128nodes_tp_8_pp_4_cp_1_ep_1_mbs_1_act_ckpt_None_num_mbs_act_None_act_per_pipe_None");
   CHECK(r.plan.trials[0].layout.vp == 24);
   CHECK(r.plan.trials[8].config_name ==
-        "gpt3_175b_128nodes_tp_8_pp_16_mbs_4_act_ckpt_None_num_mbs_act_None_act_per_pipe_None");
+        "gpt3_175b_128nodes_tp_8_pp_16_cp_1_ep_1_mbs_4_act_ckpt_None_num_mbs_act_None_act_per_pipe_None");
   CHECK(r.plan.trials[8].layout.vp == 6);
   CHECK(r.plan.trials[0].time_limit == "0-0:30:00");
   for (const auto& t : r.plan.trials) CHECK(t.num_nodes == 128);

@@ -48,6 +48,8 @@ TEST_CASE("nemo grid: gpt3/5b on 16 nodes has 12 candidates, mbs 3 and 6 removed
   CHECK(grid[2].tp == 4);
   CHECK(grid[3].mbs == 2);
   CHECK(hp::nemo_run_name("gpt3", 5, 16, grid[0]) ==
+        "gpt3_5b_16nodes_tp_1_pp_1_cp_1_ep_1_mbs_1_act_ckpt_None_num_mbs_act_None_act_per_pipe_None");
+  CHECK(hp::nemo_run_name("gpt3", 5, 16, grid[0], true) ==
         "gpt3_5b_16nodes_tp_1_pp_1_mbs_1_act_ckpt_None_num_mbs_act_None_act_per_pipe_None");
 }
 

@@ -1,6 +1,8 @@
-// Fails (non-zero) unless the installed library links and computes a known parameter count.
+// Fails (non-zero) unless the installed libraries link: a known parameter count (hp::hp) and a command split into
+// words without a shell (hp::run).
 #include <hp/catalog.hpp>
 #include <hp/model.hpp>
+#include <hp/run/executor.hpp>
 
 #include <cstdio>
 
@@ -8,5 +10,7 @@ int main() {
   const hp::ModelSpec m = hp::find_model("gpt3/126m");
   const auto n = hp::count_parameters(m).total;
   std::printf("gpt3/126m: %lld parameters\n", static_cast<long long>(n));
-  return (n > 120000000 && n < 135000000) ? 0 : 1;
+  const auto words = hpfe::split_command("train --name 'a b'");
+  std::printf("split_command: %zu words\n", words.size());
+  return (n > 120000000 && n < 135000000 && words.size() == 3) ? 0 : 1;
 }

@@ -87,7 +87,7 @@ def test_cli_nemo_policy_reproduces_nemo_grid(tmp_path):
     assert r["model"] == "gpt3_5b"
     names = [t["config_name"] for t in r["plan"]]
     assert len(names) == 12
-    assert names[0] == "gpt3_5b_16nodes_tp_1_pp_1_mbs_1_act_ckpt_None_num_mbs_act_None_act_per_pipe_None"
+    assert names[0] == "gpt3_5b_16nodes_tp_1_pp_1_cp_1_ep_1_mbs_1_act_ckpt_None_num_mbs_act_None_act_per_pipe_None"
     assert [t["mbs"] for t in r["plan"]] == [1] * 3 + [2] * 3 + [4] * 3 + [8] * 3
     assert {t["time_limit"] for t in r["plan"]} == {"0-0:20:00"}  # NeMo's own format
     assert all(t["act_ckpt_layers"] is None and t["vp"] == 1 for t in r["plan"])

@@ -11,8 +11,8 @@
 #include "hp/core.hpp"
 #include "test_files.hpp"
 #include "hp/nemo_config.hpp"
-#include "hpfe/executor.hpp"
-#include "hpfe/runner.hpp"
+#include "hp/run/executor.hpp"
+#include "hp/run/runner.hpp"
 
 namespace fs = std::filesystem;
 

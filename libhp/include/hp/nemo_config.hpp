@@ -44,7 +44,8 @@ struct TrainingConfig {
   int activations_checkpoint_num_layers = -1;      ///< -1 = null
   int num_micro_batches_with_partial_activation_checkpoints = -1;  ///< -1 = null
   int activations_checkpoint_layers_per_pipeline = -1;              ///< -1 = null
-  bool distributed_optimizer = true;  ///< optim.name distributed_fused_adam (else fused_adam)
+  bool distributed_optimizer = true;  ///< optim.name shards the optimizer state (see nemo_optimizers())
+  std::string optimizer;              ///< model.optim.name as read; "" = written from distributed_optimizer
   bool fp8 = false;
   /// Megatron-Core TransformerConfig keys NeMo passes through (written only when not the default):
   std::string fp8_recipe;          ///< "" = delayed; "tensorwise" (current scaling), "mxfp8"; with fp4 "nvfp4"
@@ -56,6 +57,21 @@ struct TrainingConfig {
   std::string moe_token_dispatcher_type;  ///< "" = null (alltoall); alltoall, allgather, flex
   int cpu_offloading_num_layers = 0;      ///< > 0: cpu_offloading with activations only
 };
+
+/// An optimizer NeMo accepts in model.optim.name.
+struct NemoOptimizer {
+  std::string name;
+  bool distributed = false;  ///< shards fp32 master weights and optimizer state over the data-parallel group
+  std::string what;          ///< the implementation behind the name
+};
+
+/// Every optimizer name NeMo knows (mcore_distributed_optim first: what NeMo writes today).
+const std::vector<NemoOptimizer>& nemo_optimizers();
+/// The entry for a name; an unknown name throws ConfigError(key, name, "... NeMo accepts <names>").
+const NemoOptimizer& find_nemo_optimizer(const std::string& name, const std::string& key = "model.optim.name");
+/// What the writer puts in model.optim.name: config.optimizer when it agrees with distributed_optimizer, else
+/// mcore_distributed_optim (distributed) or fused_adam.
+std::string nemo_optimizer_name(const TrainingConfig& config);
 
 struct BaseConfigRequest {
   std::string family = "gpt3";
@@ -69,7 +85,7 @@ struct BaseConfigRequest {
   double num_tokens_in_b = 300;
 };
 
-/// NeMo's size label in run names: 5 -> "5b", 0.126 -> "126m".
+/// NeMo's size label in run and file names: 5 -> "5b", 0.126 -> "0.126b" (Python's str() of the size).
 std::string nemo_size_label(double size_b);
 
 /// The base config NeMo's launcher would generate (nemo_autoconfigurator.md section 3).

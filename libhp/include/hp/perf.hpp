@@ -13,6 +13,10 @@
 namespace hp {
 
 enum class Recompute { none, selective, full };
+/// "none", "selective", "full" (NeMo's activations_checkpoint_granularity, none = null).
+const char* to_string(Recompute recompute) noexcept;
+/// Inverse of to_string; throws ConfigError(key, value) for another name.
+Recompute recompute_from_string(const std::string& key, const std::string& value);
 
 /// GEMM precision recipe (Transformer Engine / Megatron-Core --fp8-recipe and --fp4-recipe): BF16, FP8 with
 /// per-tensor delayed scaling (amax history), FP8 with per-tensor current scaling ("tensorwise"), MXFP8 (E4M3

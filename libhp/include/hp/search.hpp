@@ -12,6 +12,7 @@
 #include "hp/model.hpp"
 #include "hp/nemo_config.hpp"
 #include "hp/perf.hpp"
+#include "hp/record.hpp"
 #include "hp/search_config.hpp"
 
 namespace hp {
@@ -94,6 +95,7 @@ struct NemoCandidate {
   int act_ckpt_layers = -1;     ///< -1 = None
   int num_mbs_act = -1;         ///< num_micro_batches_with_partial_activation_checkpoints, -1 = None
   int act_per_pipe = -1;        ///< activations_checkpoint_layers_per_pipeline, -1 = None
+  int cp = 1, ep = 1;           ///< context / expert parallel size in the name (T5/mT5: None, as NeMo writes)
 };
 
 /// NeMo's candidate lists for one config (before the validity filter).
@@ -110,8 +112,11 @@ int nemo_effective_gbs(const NemoGridInput& in);
 /// The full NeMo grid in NeMo's launch order (all candidates; the plan takes the first limit_search_runs).
 std::vector<NemoCandidate> nemo_grid(const NemoGridInput& in);
 
-/// NeMo's run name: <family>_<size>b_<nodes>nodes_tp_<tp>_pp_<pp>_mbs_<mbs>_act_ckpt_<a>_num_mbs_act_<n>_act_per_pipe_<k>.
-std::string nemo_run_name(const std::string& family, double size_b, int num_nodes, const NemoCandidate& c);
+/// NeMo HEAD's run name (launcher autoconfig/training_config.py, utils.modify_cfg):
+/// <family>_<size>b_<nodes>nodes_tp_<tp>_pp_<pp>_cp_<cp>_ep_<ep>_mbs_<mbs>_act_ckpt_<a>_num_mbs_act_<n>_act_per_pipe_<k>,
+/// cp and ep None for T5/mT5. legacy = the name before NeMo added cp and ep (no _cp_/_ep_).
+std::string nemo_run_name(const std::string& family, double size_b, int num_nodes, const NemoCandidate& c,
+                          bool legacy = false);
 /// Python's str() of the size as NeMo writes it: 5 -> "5", 0.126 -> "0.126".
 std::string format_size_b(double size_b);
 /// Slurm time limit for a search run: faithful = NeMo's f"{m//3600}-{(m%3600)//60}:{m%60}:00", else D-HH:MM:SS.
@@ -163,6 +168,9 @@ struct Trial {
   std::string reason;               ///< why it is in the plan: "top", "best of tp x pp", "nemo order"
 };
 
+/// The one output schema of a planned trial (hp-cli search --json and bignlp_hp.search render it).
+Record trial_record(const Trial& trial);
+
 struct Plan {
   std::string policy;
   std::string results_dir;
@@ -187,6 +195,7 @@ struct SearchResult {
   std::vector<RankedLayout> ranked; ///< model: feasible layouts by predicted step time; nemo: grid in launch order
   std::vector<InfeasibleCount> infeasible;  ///< by count, descending
   Plan plan;
+  bool legacy_names = false;        ///< candidate names without NeMo HEAD's _cp_/_ep_ (train_settings.legacy_names)
   std::string message;              ///< no feasible layout: top reasons and the nearest feasible change
   std::vector<std::string> suggestions;
 };
@@ -218,9 +227,13 @@ struct TrialPick {
 };
 std::vector<TrialPick> select_trials(const std::vector<RankedLayout>& ranked, int limit);
 
-/// Names for the model policy: NeMo's name extended with _cp_/_ep_/_vp_ when not 1, act_ckpt_selective for
-/// selective recompute, and _nosp/_nodo/_fp8 when those differ from the defaults.
-std::string model_run_name(const std::string& family, double size_b, int num_nodes, const RankedLayout& r);
+/// Names for the model policy: NeMo HEAD's name (with _cp_/_ep_) extended with _vp_ when not 1,
+/// act_ckpt_selective for selective recompute, and _nosp/_nodo/_fp8 when those differ from the defaults.
+/// legacy = NeMo's older name, _cp_/_ep_ appended only when not 1.
+std::string model_run_name(const std::string& family, double size_b, int num_nodes, const RankedLayout& r,
+                           bool legacy = false);
+/// The name of a result row: its planned name, else model_run_name with the result's naming style.
+std::string result_row_name(const SearchResult& result, const RankedLayout& row);
 
 /// The NeMo training config of one trial: base with the layout fields, nodes, steps and time limit. Under the
 /// nemo policy the act-ckpt fields change only when NeMo's sweep set them.
@@ -237,8 +250,13 @@ struct SearchOptions {
   std::string results_dir;   ///< "" = train_settings.logs (NeMo interpolations resolved), else "results"
   bool write_files = true;   ///< candidate_configs/, predicted_summary.csv, infeasible_summary.csv, plan.yaml
   bool nemo_fix_bugs = false;  ///< or train_settings.nemo_fix_bugs
+  bool legacy_names = false;   ///< or train_settings.legacy_names: NeMo's names before _cp_/_ep_
   ProgressFn progress;
 };
+
+/// The base config a search starts from, as NeMo's generate_base_config: train_settings.custom_config read back,
+/// else generated from train_settings (model_size_in_b, seq_length, vocab_size, ...; any size).
+TrainingConfig search_base_config(const SearchConfig& config);
 
 /// Check train_settings values (ConfigError naming "train_settings.<key>" and the value).
 void validate_train_settings(const TrainSettings& train);

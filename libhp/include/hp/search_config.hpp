@@ -45,6 +45,7 @@ struct TrainSettings {
   bool fp8 = false;
   bool fsdp = false;                   ///< true: also try FSDP (pp = 1 layouts) [train_settings.fsdp]
   bool nemo_fix_bugs = false;          ///< nemo policy: fix NeMo's known grid bugs (docs/model.md)
+  bool legacy_names = false;           ///< candidate names without NeMo HEAD's _cp_<cp>_ep_<ep>_
   double memory_margin = 0.05;         ///< fraction of GPU memory kept free
   int global_batch_size = 0;           ///< 0 = NeMo's default for the size
 };

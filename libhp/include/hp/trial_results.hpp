@@ -10,6 +10,7 @@
 #include "hp/logs.hpp"
 #include "hp/nemo_config.hpp"
 #include "hp/perf.hpp"
+#include "hp/record.hpp"
 
 namespace hp {
 
@@ -29,13 +30,14 @@ struct TrialResult {
 /// (24 B s h^2 + 4 B s^2 h) 3 L + 6 B s h V; T5/mT5: encoder/decoder layer terms, nemo_autoconfigurator 4.6).
 double nemo_model_flops_per_step(const ModelSpec& model, int global_batch_size);
 
-/// NeMo's Config Name column: tp<tp>_pp<pp>_mbs<mbs>_act_<a>_num_mbs_act_<n>_act_per_pipe_<k>.
+/// NeMo HEAD's Config Name column: tp<tp>_pp<pp>_cp<cp>_ep<ep>_mbs<mbs>_act_<a>_num_mbs_act_<n>_act_per_pipe_<k>
+/// (cp/ep None for T5/mT5).
 std::string nemo_config_name(const TrainingConfig& config);
 
-/// final_summary_<N>nodes.csv: NeMo's 20 columns in NeMo's order, then CP, EP, VP, Predicted Time per Step,
+/// final_summary_<N>nodes.csv: NeMo HEAD's 22 columns in NeMo's order, then VP, Predicted Time per Step,
 /// Prediction Error %, Time per Step Stddev, Max Allocated Memory GiB (from the logs; empty when not printed). Measured trials only, fastest first (NeMo sorts by time per step).
 std::string final_summary_csv(const std::vector<TrialResult>& results);
-/// failed_jobs_<N>nodes.csv: NeMo's first 15 columns, Error Message, then Failure Class, Evidence Source, Config Name.
+/// failed_jobs_<N>nodes.csv: NeMo HEAD's first 17 columns, Error Message, then Failure Class, Evidence Source, Config Name.
 std::string failed_jobs_csv(const std::vector<TrialResult>& results);
 /// The fastest measured trial, or nullptr when none was measured.
 const TrialResult* best_trial(const std::vector<TrialResult>& results);
@@ -58,5 +60,19 @@ struct Refit {
 /// prior's efficiencies by a and b. Fewer than 1 trial returns the prior.
 Refit refit_calibration(const ModelSpec& model, const GpuSpec& gpu, const Calibration& prior,
                         const std::vector<MeasuredLayout>& measured);
+
+/// The refit of a search's trials (the runner's re-ranking and the reports' calibration.yaml): the measured
+/// trials of the first measured trial's model, each layout read from its NeMo config by layout_from_nemo, fitted
+/// from default_calibration(gpu). num_trials 0 (and the prior) when nothing was measured.
+Refit refit_on_trials(const std::vector<TrialResult>& trials, const GpuSpec& gpu);
+
+/// The one output schema of a collected trial (hp-cli collect --json and bignlp_hp.collect render it).
+Record trial_result_record(const TrialResult& result);
+
+/// A NeMo config's step time under a (refitted) calibration: how pending trials are re-ranked.
+double predict_step_time_s(const TrainingConfig& config, const GpuSpec& gpu, const Calibration& calibration);
+
+/// The GPU of a run by catalogue name; "" = a100-80gb (NeMo's default gpu_memory_gb 80).
+GpuSpec run_gpu(const std::string& name);
 
 }  // namespace hp

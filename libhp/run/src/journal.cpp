@@ -1,0 +1,47 @@
+#include "journal.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fmt/core.h>
+
+#include "fsutil.hpp"
+#include "hp/run/json.hpp"
+
+namespace hpfe {
+
+std::string journal_path(const std::string& dir) { return dir + "/journal.jsonl"; }
+
+void append_journal(const std::string& dir, const JournalEvent& e) {
+  std::string line = fmt::format(R"({{"event":{},"trial":{},"job_id":{})", json_string(e.event), json_string(e.trial),
+                                 json_string(e.job_id));
+  if (e.event == "finished")
+    line += fmt::format(R"(,"state":{},"exit_code":{},"signal":{},"scheduler_state":{})", json_string(e.state),
+                        e.exit_code, e.signal, json_string(e.scheduler_state));
+  append_line_synced(journal_path(dir), line + "}");
+}
+
+std::vector<JournalEvent> read_journal(const std::string& dir) {
+  std::vector<JournalEvent> events;
+  const std::string text = read_text(journal_path(dir));
+  for (std::size_t start = 0, end; (end = text.find('\n', start)) != std::string::npos; start = end + 1) {
+    try {
+      const YAML::Node n = YAML::Load(text.substr(start, end - start));  // JSON is YAML: one parser for both files
+      if (!n.IsMap() || !n["event"] || !n["trial"]) continue;
+      JournalEvent e;
+      e.event = n["event"].as<std::string>();
+      e.trial = n["trial"].as<std::string>();
+      e.job_id = n["job_id"].as<std::string>("");
+      if (e.event == "finished") {
+        e.state = n["state"].as<std::string>();
+        e.exit_code = n["exit_code"].as<int>();
+        e.signal = n["signal"].as<int>();
+        e.scheduler_state = n["scheduler_state"].as<std::string>();
+      }
+      events.push_back(e);
+    } catch (const YAML::Exception&) {  // a line cut or garbled by a crash is no event
+    }
+  }
+  return events;
+}
+
+}  // namespace hpfe

@@ -1,0 +1,65 @@
+// Launching a search's plan from a front end: executor from the run spec, Ctrl-C, live table, reports.
+#include <csignal>
+#include <fmt/core.h>
+
+#include "hp/core.hpp"
+#include "hp/run/runner.hpp"
+#include "trial_eval.hpp"
+
+namespace hpfe {
+namespace {
+
+std::atomic<bool> g_interrupt{false};
+extern "C" void on_sigint(int) { g_interrupt.store(true); }
+
+// SIGINT / SIGTERM set the flag while a launch runs; the previous handlers come back afterwards.
+struct SignalGuard {
+  using Handler = void (*)(int);
+  Handler old_int, old_term;
+  SignalGuard() {
+    g_interrupt.store(false);
+    old_int = std::signal(SIGINT, on_sigint);
+    old_term = std::signal(SIGTERM, on_sigint);
+  }
+  ~SignalGuard() {
+    std::signal(SIGINT, old_int);
+    std::signal(SIGTERM, old_term);
+  }
+};
+
+// The run with its spec in hand (read from run_state.yaml once on resume).
+LaunchOutcome launch_loaded(const RunSpec& spec, Executor& executor, bool resume, std::FILE* status) {
+  LaunchOutcome out;
+  out.executor = executor.name();
+  SignalGuard guard;
+  RunCallbacks cb;
+  cb.interrupt = &g_interrupt;
+  if (status)
+    cb.on_change = [status](const std::vector<TrialState>& states) {
+      fmt::print(status, "\n{}", status_table(states));
+      std::fflush(status);
+    };
+  out.states = run_trials(spec, executor, resume, cb);
+  out.interrupted = g_interrupt.load();
+  if (executor.runs_jobs()) out.reports = collect_run(spec.results_dir, spec).reports;
+  return out;
+}
+
+}  // namespace
+
+LaunchOutcome launch_with(const RunSpec& spec, Executor& executor, bool resume, std::FILE* status) {
+  return launch_loaded(resume ? load_run_spec(spec.results_dir) : spec, executor, resume, status);
+}
+
+LaunchOutcome launch(const RunSpec& spec_in, bool resume, std::FILE* status) {
+  RunSpec spec = resume ? load_run_spec(spec_in.results_dir) : spec_in;
+  // A plan made with --executor none can be launched later: --resume DIR --executor slurm.
+  if (resume && !spec_in.executor.empty() && spec_in.executor != "none" && spec.executor != spec_in.executor) {
+    spec.executor = spec_in.executor;
+    save_run_spec(spec);
+  }
+  std::unique_ptr<Executor> executor = make_executor(executor_options_from_config(spec.settings, spec.executor));
+  return launch_loaded(spec, *executor, resume, status);
+}
+
+}  // namespace hpfe
