@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "hp/core.hpp"
+#include "hp/nemo_config.hpp"
 #include "hp/perf.hpp"
 #include "hp/runs.hpp"
 
@@ -216,4 +217,34 @@ TEST_CASE("runs CSV: precision, fsdp and pipeline_split columns; unknown words s
                                     "t.csv");
   CHECK_THROWS_WITH(hp::runs_from_table(t), Catch::Contains("precision (row 1)=int4") &&
                                                 Catch::Contains("mxfp8, nvfp4"));
+}
+
+TEST_CASE("NeMo YAML writes and reads back the issue-15 layout keys", "[perf][nemo]") {
+  hp::BaseConfigRequest req;
+  req.family = "gpt3";
+  req.size_b = 5;
+  req.num_nodes = 2;
+  hp::TrainingConfig c = hp::base_config(req);
+  c.fp8 = true;
+  c.fp8_recipe = "mxfp8";
+  c.expert_tensor_parallel_size = 1;
+  c.fsdp = true;
+  c.account_for_embedding_in_pipeline_split = c.account_for_loss_in_pipeline_split = true;
+  c.moe_token_dispatcher_type = "flex";
+  c.cpu_offloading_num_layers = 4;
+  const std::string text = hp::to_nemo_yaml(c);
+  const hp::Layout l = hp::layout_from_nemo(hp::parse_nemo_yaml(text));
+  CHECK(l.precision == hp::Precision::mxfp8);
+  CHECK(l.etp == 1);
+  CHECK(l.fsdp);
+  CHECK(l.account_for_embedding);
+  CHECK(l.account_for_loss);
+  CHECK(l.moe_dispatcher == hp::MoeDispatcher::flex);
+  CHECK(l.activation_offload_layers == 4);
+  // Defaults write none of the keys (the classic YAML stays as it was).
+  const std::string plain = hp::to_nemo_yaml(hp::base_config(req));
+  for (const char* key : {"fsdp:", "expert_tensor_parallel_size", "account_for_", "fp8_recipe", "cpu_offloading"})
+    CHECK(plain.find(key) == std::string::npos);
+  c.fp8_recipe = "float8";
+  CHECK_THROWS_AS(hp::parse_nemo_yaml(hp::to_nemo_yaml(c)), hp::ConfigError);
 }
