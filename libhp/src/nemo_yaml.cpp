@@ -160,7 +160,6 @@ YAML::Node gpt_model(const TrainingConfig& c) {
   m["expert_model_parallel_size"] = c.expert_model_parallel_size;
   // Layout keys of newer Megatron-Core (TransformerConfig fields NeMo forwards), only when set.
   if (c.expert_tensor_parallel_size > 0) m["expert_tensor_parallel_size"] = c.expert_tensor_parallel_size;
-  if (c.fsdp) m["fsdp"] = true;
   if (c.account_for_embedding_in_pipeline_split) m["account_for_embedding_in_pipeline_split"] = true;
   if (c.account_for_loss_in_pipeline_split) m["account_for_loss_in_pipeline_split"] = true;
   if (!c.moe_token_dispatcher_type.empty()) m["moe_token_dispatcher_type"] = c.moe_token_dispatcher_type;
@@ -198,7 +197,7 @@ YAML::Node gpt_model(const TrainingConfig& c) {
       or_null(c.num_micro_batches_with_partial_activation_checkpoints >= 0, c.num_micro_batches_with_partial_activation_checkpoints);
   m["activations_checkpoint_layers_per_pipeline"] =
       or_null(c.activations_checkpoint_layers_per_pipeline >= 0, c.activations_checkpoint_layers_per_pipeline);
-  m["fsdp"] = false;
+  m["fsdp"] = c.fsdp;  // NeMo's own key (torch FSDP); false unless the layout shards fully
   m["sequence_parallel"] = c.sequence_parallel;
   m["overlap_p2p_comm"] = c.virtual_pipeline_model_parallel_size > 1;
   m["batch_p2p_comm"] = c.virtual_pipeline_model_parallel_size <= 1;

@@ -49,7 +49,7 @@ hp::Layout drifted(const hp::TrainingConfig& c) {
     l.recompute = hp::Recompute::full;
     l.recompute_num_layers = c.activations_checkpoint_num_layers;
   }
-  l.fp8 = c.fp8;
+  l.precision = c.fp8 ? hp::Precision::fp8_delayed : hp::Precision::bf16;
   return l;
 }
 
