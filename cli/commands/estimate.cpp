@@ -129,10 +129,7 @@ hp::Layout resolve_layout(const Opts& o) {
                                                   {"cp", l.cp},         {"ep", l.ep}, {"mbs", l.mbs}, {"gbs", l.gbs}};
   for (const auto& kv : positive)
     if (kv.second < 1) throw hp::ConfigError(kv.first, std::to_string(kv.second), "must be >= 1");
-  if (o.recompute == "none") l.recompute = hp::Recompute::none;
-  else if (o.recompute == "selective") l.recompute = hp::Recompute::selective;
-  else if (o.recompute == "full") l.recompute = hp::Recompute::full;
-  else throw hp::ConfigError("recompute", o.recompute, "expected none, selective or full");
+  l.recompute = hp::recompute_from_string("recompute", o.recompute);
   if (o.fp8) l.precision = hp::Precision::fp8_delayed;
   if (!o.precision.empty()) l.precision = hp::parse_precision("precision", o.precision);
   if (!o.moe_dispatcher.empty()) l.moe_dispatcher = hp::parse_moe_dispatcher("moe_dispatcher", o.moe_dispatcher);
@@ -217,7 +214,7 @@ void print_text(const hp::ModelSpec& m, const hp::Layout& l, const hp::GpuSpec& 
   fmt::print("layout  tp {} pp {} vp {} cp {} ep {} dp {} | mbs {} gbs {} ({} micro-batches) | sp {} | recompute {} | "
              "dist-opt {}{}\n", l.tp, l.pp, l.vp, l.cp, l.ep, l.dp(), l.mbs, l.gbs, l.num_micro_batches(),
              l.sequence_parallel ? "yes" : "no",
-             l.recompute == hp::Recompute::none ? "none" : l.recompute == hp::Recompute::full ? "full" : "selective",
+             hp::to_string(l.recompute),
              l.distributed_optimizer ? "yes" : "no", l.fsdp ? " | fsdp" : "");
   fmt::print("fits    {}{}\n", e.fits ? "yes" : "no",
              e.reason == hp::Infeasible::none ? "" : fmt::format(" ({})", hp::to_string(e.reason)));
@@ -272,7 +269,7 @@ int run_single(const Opts& o) {
   j.str("model", m.name.empty() ? m.family : m.name).str("gpu", g.name).integer("num_gpus", l.num_gpus);
   j.integer("tp", l.tp).integer("pp", l.pp).integer("vp", l.vp).integer("cp", l.cp).integer("ep", l.ep);
   j.integer("dp", l.dp()).integer("mbs", l.mbs).integer("gbs", l.gbs);
-  j.str("recompute", l.recompute == hp::Recompute::none ? "none" : l.recompute == hp::Recompute::full ? "full" : "selective");
+  j.str("recompute", hp::to_string(l.recompute));
   j.boolean("sequence_parallel", l.sequence_parallel).boolean("distributed_optimizer", l.distributed_optimizer);
   j.boolean("fp8", l.fp8()).str("precision", hp::to_string(l.precision)).boolean("fsdp", l.fsdp);
   j.str("reason", e.reason == hp::Infeasible::none ? "" : hp::to_string(e.reason));

@@ -25,21 +25,22 @@ std::function<int()> setup(CLI::App& app) {
     if (!o->gpu_file.empty()) hp::register_gpus(hp::load_gpus_yaml(o->gpu_file));
     std::vector<std::string> items;
     if (!o->json)
-      fmt::print("{:<12} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>8}  {:<10} {}\n", "name", "mem GiB", "HBM TB/s",
-                 "BF16 TF", "FP8 TF", "NVL GB/s", "domain", "net GB/s", "family", "source");
+      fmt::print("{:<12} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>8}  {:<10} {}\n", "name", "mem GiB", "HBM TB/s",
+                 "BF16 TF", "FP8 TF", "FP4 TF", "NVL GB/s", "domain", "net GB/s", "family", "source");
     for (const auto& g : hp::gpu_catalog()) {
       if (o->json) {
         hpcli::JsonObject j;
         j.str("name", g.name).num("memory_bytes", g.memory_bytes).num("memory_bandwidth_bytes_per_s", g.memory_bandwidth_bytes_per_s);
         j.num("peak_bf16_flops_per_s", g.peak_bf16_flops_per_s).num("peak_fp8_flops_per_s", g.peak_fp8_flops_per_s);
+        j.num("peak_fp4_flops_per_s", g.peak_fp4_flops_per_s);
         j.num("nvlink_bandwidth_bytes_per_s", g.nvlink_bandwidth_bytes_per_s).integer("nvlink_domain_size", g.nvlink_domain_size);
         j.num("internode_bandwidth_bytes_per_s", g.internode_bandwidth_bytes_per_s).integer("gpus_per_node", g.gpus_per_node);
         j.str("family", g.family).str("source", g.source).integer("calibration_runs", hp::default_calibration(g).num_fit_runs);
         items.push_back(j.dump());
       } else {
-        fmt::print("{:<12} {:>8.0f} {:>8.2f} {:>8.0f} {:>8.0f} {:>8.0f} {:>7} {:>8.0f}  {:<10} {}\n", g.name,
+        fmt::print("{:<12} {:>8.0f} {:>8.2f} {:>8.0f} {:>8.0f} {:>8.0f} {:>8.0f} {:>7} {:>8.0f}  {:<10} {}\n", g.name,
                    g.memory_bytes / hp::kGiB, g.memory_bandwidth_bytes_per_s / 1e12, g.peak_bf16_flops_per_s / 1e12,
-                   g.peak_fp8_flops_per_s / 1e12, g.nvlink_bandwidth_bytes_per_s / 1e9, g.nvlink_domain_size,
+                   g.peak_fp8_flops_per_s / 1e12, g.peak_fp4_flops_per_s / 1e12, g.nvlink_bandwidth_bytes_per_s / 1e9, g.nvlink_domain_size,
                    g.internode_bandwidth_bytes_per_s / 1e9, g.family, g.source);
       }
     }

@@ -11,6 +11,7 @@
 #include "hp/core.hpp"
 #include "hp/search_config.hpp"
 #include "hp/run/inference_frontend.hpp"
+#include "infer_serving.hpp"
 
 namespace {
 
@@ -23,6 +24,7 @@ struct Opts {
   double time_limit_min = 30;
   int measure_top_n = -1;
   bool json = false;
+  bool profile = false;
 };
 
 std::string candidate_json(const hp::InferenceCandidate& c) {
@@ -40,7 +42,8 @@ std::string candidate_json(const hp::InferenceCandidate& c) {
 
 std::function<int()> setup(CLI::App& app) {
   auto opts = std::make_shared<Opts>();
-  app.description("Inference HP search: best serving layout (TP, PP, batch) under a latency bound");
+  app.description("Inference HP search: best serving layout (TP, PP, batch) under a latency bound; with "
+                  "inference_settings.mode max_throughput or online: in-flight batching under TTFT/TPOT bounds");
   app.add_option("config", opts->config, "search config YAML with inference_settings (NeMo's keys)")->required();
   app.add_option("--results-dir", opts->results_dir, "results directory (default: train_settings.logs or ./results)");
   app.add_option("--executor", opts->executor,
@@ -52,10 +55,17 @@ std::function<int()> setup(CLI::App& app) {
   app.add_option("--model-path", opts->model_path, "checkpoint / engine / weights path used by the benchmark jobs");
   app.add_option("--measure-top-n", opts->measure_top_n, "benchmark jobs for this many ranked layouts (default top_n)");
   app.add_flag("--json", opts->json, "print one JSON object");
-  return [opts] {
+  app.add_flag("--profile", opts->profile, "serving modes: print the search time to stderr");
+  return [opts]() -> int {
     const hp::SearchConfig config = hp::load_search_config(opts->config);
     if (!config.has_inference_settings)
       throw hp::ConfigError("inference_settings", "<missing>", "the config has no inference_settings section");
+    if (config.inference.mode != "static_batch") {
+      if (opts->executor != "none")
+        throw hp::ConfigError("--executor", opts->executor,
+                              "serving modes are predicted only; benchmark jobs cover mode static_batch");
+      return hpcli::run_serving_search(config, opts->results_dir, opts->json, opts->profile);
+    }
     hpfe::InferenceRunOptions ro;
     ro.results_dir = opts->results_dir;
     ro.executor = opts->executor;

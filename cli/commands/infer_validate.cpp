@@ -20,6 +20,8 @@ struct Opts {
   bool fit = false;
   bool cross_validate = false;
   std::string export_csv;
+  std::string published = "static";  // static | serving: which shipped table when --data is not given
+  std::string split = "all";         // all | fit | holdout: rows shown and summarised
   bool json = false;
 };
 
@@ -43,29 +45,45 @@ std::function<int()> setup(CLI::App& app) {
   app.add_flag("--cross-validate", opts->cross_validate,
                "leave-one-out: predict each row with a calibration fitted on the other rows (out-of-sample error)");
   app.add_option("--export", opts->export_csv, "also write the measurements as a CSV (the --data format) to this file");
+  app.add_option("--published", opts->published,
+                 "shipped data when --data is not given: static (static-batch tables) or serving (in-flight batching: "
+                 "TensorRT-LLM 0.17 max throughput, 0.14 online)")
+      ->capture_default_str();
+  app.add_option("--split", opts->split, "rows to report: all, fit or holdout (never fitted)")->capture_default_str();
   app.add_flag("--json", opts->json, "print one JSON object");
   return [opts] {
-    const auto data =
-        opts->data.empty() ? hp::published_inference_measurements() : hp::load_inference_measurements_csv(opts->data);
+    if (opts->published != "static" && opts->published != "serving")
+      throw hp::ConfigError("--published", opts->published, "expected static or serving");
+    if (opts->split != "all" && opts->split != "fit" && opts->split != "holdout")
+      throw hp::ConfigError("--split", opts->split, "expected all, fit or holdout");
+    const auto data = !opts->data.empty()              ? hp::load_inference_measurements_csv(opts->data)
+                      : opts->published == "serving" ? hp::published_serving_measurements()
+                                                     : hp::published_inference_measurements();
     if (!opts->export_csv.empty()) hp::write_file_atomic(opts->export_csv, hp::inference_measurements_csv(data));
     std::vector<hp::InferenceCalibration> fitted;
     if (opts->fit) {
       for (const auto& [family, engine] : hp::calibration_groups(data))
         fitted.push_back(hp::fit_inference_calibration(data, family, engine));
     }
-    const auto rep = opts->cross_validate ? hp::cross_validate_inference(data) : hp::validate_inference(data, fitted);
+    auto rep = opts->cross_validate ? hp::cross_validate_inference(data) : hp::validate_inference(data, fitted);
+    if (opts->split != "all") rep = hp::select_split(rep, opts->split);
     if (opts->json) {
       std::string rows;
       for (const auto& r : rep.rows)
         rows += fmt::format("{}{{\"id\":{},\"metric\":\"{}\",\"measured\":{},\"predicted\":{},\"error\":{},"
-                            "\"predicted_fits\":{},\"source\":{}}}",
+                            "\"predicted_fits\":{},\"evaluated\":{},\"reason\":{},\"mode\":{},\"engine\":{},"
+                            "\"split\":{},\"source\":{}}}",
                             rows.empty() ? "" : ",", hpcli::json_string(r.measurement.id), hp::to_string(r.measurement.metric),
                             r.measurement.value, r.predicted, r.error, r.predicted_fits ? "true" : "false",
-                            hpcli::json_string(r.measurement.source));
-      fmt::print("{{\"num_rows\":{},\"mean_abs_error\":{},\"median_abs_error\":{},\"max_abs_error\":{},"
-                 "\"mean_abs_error_throughput\":{},\"mean_abs_error_ttft\":{},\"num_not_fitting\":{},\"rows\":[{}]}}\n",
-                 rep.rows.size(), rep.mean_abs_error, rep.median_abs_error, rep.max_abs_error,
-                 rep.mean_abs_error_throughput, rep.mean_abs_error_ttft, rep.num_not_fitting, rows);
+                            r.evaluated ? "true" : "false", hpcli::json_string(r.predicted_reason),
+                            hpcli::json_string(r.measurement.mode), hpcli::json_string(r.measurement.engine),
+                            hpcli::json_string(r.measurement.split), hpcli::json_string(r.measurement.source));
+      fmt::print("{{\"num_rows\":{},\"num_not_evaluated\":{},\"mean_abs_error\":{},\"median_abs_error\":{},"
+                 "\"max_abs_error\":{},\"mean_abs_error_throughput\":{},\"mean_abs_error_ttft\":{},"
+                 "\"mean_abs_error_tpot\":{},\"num_not_fitting\":{},\"rows\":[{}]}}\n",
+                 rep.rows.size(), rep.num_not_evaluated, rep.mean_abs_error, rep.median_abs_error, rep.max_abs_error,
+                 rep.mean_abs_error_throughput, rep.mean_abs_error_ttft, rep.mean_abs_error_tpot, rep.num_not_fitting,
+                 rows);
       return hpcli::kOk;
     }
     if (opts->fit) {
@@ -74,8 +92,14 @@ std::function<int()> setup(CLI::App& app) {
     }
     fmt::print("{:<58} {:>12} {:>12} {:>8}  {}\n", "measurement", "measured", "predicted", "error", "fits");
     for (const auto& r : rep.rows) {
+      if (!r.evaluated) {
+        fmt::print("{:<58} {:>12.4g} {:>12} {:>8}  not evaluated: {}\n", r.measurement.id, r.measurement.value, "-", "-",
+                   r.predicted_reason);
+        continue;
+      }
       const auto metric = r.measurement.metric;
-      const bool time = metric == hp::InferenceMetric::ttft_s || metric == hp::InferenceMetric::latency_s;
+      const bool time = metric == hp::InferenceMetric::ttft_s || metric == hp::InferenceMetric::latency_s ||
+                        metric == hp::InferenceMetric::tpot_s;
       const bool mem = metric == hp::InferenceMetric::memory_bytes;
       const double k = time ? 1e3 : mem ? 1 / hp::kGiB : 1;
       const char* unit = time ? "ms" : mem ? "GiB" : (metric == hp::InferenceMetric::output_tokens_per_s ? "tok/s" : "tok/s/gpu");
@@ -85,18 +109,20 @@ std::function<int()> setup(CLI::App& app) {
     // Mean |error| per table (the id's first part: trtllm-v0.6.1, trtllm-v0.5.0, trtllm-ttft-v0.5, ft, ...).
     std::vector<std::pair<std::string, std::pair<double, int>>> tables;
     for (const auto& r : rep.rows) {
-      const std::string t = r.measurement.id.substr(0, r.measurement.id.find('/'));
+      if (!r.evaluated) continue;
+      const std::string t = r.measurement.id.substr(0, r.measurement.id.find('/')) + " " + hp::to_string(r.measurement.metric);
       auto it = std::find_if(tables.begin(), tables.end(), [&](const auto& x) { return x.first == t; });
       if (it == tables.end()) it = tables.insert(tables.end(), {t, {0.0, 0}});
       it->second.first += std::fabs(r.error);
       ++it->second.second;
     }
     for (const auto& [t, v] : tables)
-      fmt::print("  {:<20} rows {:>3}  mean |error| {:.1f}%\n", t, v.second, v.first / v.second * 100);
+      fmt::print("  {:<40} rows {:>3}  mean |error| {:.1f}%\n", t, v.second, v.first / v.second * 100);
     fmt::print("rows {}  mean |error| {:.1f}%  median {:.1f}%  max {:.1f}%  throughput {:.1f}%  ttft {:.1f}%  "
-               "predicted not fitting {}\n",
-               rep.rows.size(), rep.mean_abs_error * 100, rep.median_abs_error * 100, rep.max_abs_error * 100,
-               rep.mean_abs_error_throughput * 100, rep.mean_abs_error_ttft * 100, rep.num_not_fitting);
+               "tpot {:.1f}%  predicted not fitting {}  not evaluated {}\n",
+               rep.rows.size() - rep.num_not_evaluated, rep.mean_abs_error * 100, rep.median_abs_error * 100,
+               rep.max_abs_error * 100, rep.mean_abs_error_throughput * 100, rep.mean_abs_error_ttft * 100,
+               rep.mean_abs_error_tpot * 100, rep.num_not_fitting, rep.num_not_evaluated);
     return hpcli::kOk;
   };
 }

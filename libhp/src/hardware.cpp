@@ -19,7 +19,8 @@ constexpr double kT = 1e12;  // TFLOP/s, TB/s
 constexpr double kG = 1e9;   // GB/s
 
 GpuSpec make(const char* name, double mem_gib, double hbm_tb_s, double bf16_tflops, double fp8_tflops,
-             double nvlink_gb_s, int domain, double ib_gb_s, const char* family, const char* source) {
+             double nvlink_gb_s, int domain, double ib_gb_s, const char* family, const char* source,
+             double fp4_tflops = 0) {
   GpuSpec g;
   g.name = name;
   // Capacity: the datasheet "GB" figure is what CUDA reports in GiB (A100 80GB = 81920 MiB), so GiB.
@@ -27,6 +28,7 @@ GpuSpec make(const char* name, double mem_gib, double hbm_tb_s, double bf16_tflo
   g.memory_bandwidth_bytes_per_s = hbm_tb_s * kT;
   g.peak_bf16_flops_per_s = bf16_tflops * kT;
   g.peak_fp8_flops_per_s = fp8_tflops * kT;
+  g.peak_fp4_flops_per_s = fp4_tflops * kT;
   g.nvlink_bandwidth_bytes_per_s = nvlink_gb_s * kG;
   g.nvlink_domain_size = domain;
   g.internode_bandwidth_bytes_per_s = ib_gb_s * kG;
@@ -36,12 +38,8 @@ GpuSpec make(const char* name, double mem_gib, double hbm_tb_s, double bf16_tflo
   return g;
 }
 
-GpuSpec with_fp4(GpuSpec g, double fp4_tflops) {
-  g.peak_fp4_flops_per_s = fp4_tflops * kT;
-  return g;
-}
-
-// Host link per direction: PCIe Gen4 x16 32 GB/s (A100), Gen5 x16 64 GB/s (H100, H200, B200); GB200's
+// Host link per direction: PCIe Gen4 x16 32 GB/s (A100, L40S), Gen5 x16 64 GB/s (H100, H200, H20, B200,
+// RTX PRO 6000); GB200's
 // NVLink-C2C to its Grace CPU 900 GB/s bidirectional, 450 per direction (datasheets as below).
 GpuSpec with_host(GpuSpec g, double host_gb_s) {
   g.host_bandwidth_bytes_per_s = host_gb_s * kG;
@@ -65,16 +63,30 @@ std::vector<GpuSpec> builtin() {
                      "NVIDIA H200 Tensor Core GPU datasheet (SXM 141GB); DGX H200 (8x NDR 400 Gb/s)"), 64),
       // NVIDIA HGX B200 datasheet: 180 GB HBM3e, 8 TB/s, 2.25 PFLOPS BF16 / 4.5 PFLOPS FP8 dense per GPU,
       // NVLink 5 1.8 TB/s bidirectional; DGX B200: 8x 400 Gb/s ConnectX-7.
-      // FP4: 18 PFLOPS sparse = 9 PFLOPS dense per GPU (same datasheet); MXFP8 runs at the FP8 rate.
-      with_host(with_fp4(make("b200", 180, 8.0, 2250, 4500, 900, 8, 50, "blackwell",
-                              "NVIDIA HGX B200 datasheet (per GPU, dense); DGX B200 user guide (8x 400 Gb/s)"), 9000), 64),
+      // FP4: 144 PFLOPS sparse for 8 GPUs = 18 per GPU sparse, 9 dense.
+      with_host(make("b200", 180, 8.0, 2250, 4500, 900, 8, 50, "blackwell",
+                     "NVIDIA HGX B200 datasheet (per GPU, dense); DGX B200 user guide (8x 400 Gb/s)", 9000), 64),
       // NVIDIA GB200 NVL72 datasheet: 72 GPUs, 180 PFLOPS BF16 / 360 PFLOPS FP8 dense (2.5 / 5 per GPU),
       // 13.4 TB HBM3e (186 GB per GPU), 8 TB/s, 130 TB/s NVLink (1.8 TB/s bidirectional per GPU), one NVLink
       // domain of 72; one 400 Gb/s ConnectX-7 per GPU for the scale-out network.
-      // FP4: 1,440 PFLOPS sparse per rack = 720 dense = 10 PFLOPS per GPU (same datasheet).
-      with_host(with_fp4(make("gb200", 186, 8.0, 2500, 5000, 900, 72, 50, "blackwell",
-                              "NVIDIA GB200 NVL72 datasheet (per GPU = rack / 72, dense); 400 Gb/s NIC per GPU"), 10000),
-                450),
+      // FP4: 1,440 PFLOPS sparse per rack = 720 dense = 10 PFLOPS per GPU; MXFP8 runs at the FP8 rate.
+      with_host(make("gb200", 186, 8.0, 2500, 5000, 900, 72, 50, "blackwell",
+                     "NVIDIA GB200 NVL72 datasheet (per GPU = rack / 72, dense); 400 Gb/s NIC per GPU", 10000), 450),
+      // NVIDIA H20 (China SKU) product brief: 96 GB HBM3, 4.0 TB/s, 148 TFLOPS BF16 / 296 FP8 dense, NVLink
+      // 900 GB/s bidirectional (HGX H20, 8 GPUs, 400 Gb/s NIC per GPU).
+      with_host(make("h20", 96, 4.0, 148, 296, 450, 8, 50, "hopper",
+                     "NVIDIA H20 product brief (HGX H20, 96GB HBM3, dense); 400 Gb/s NIC per GPU"), 64),
+      // NVIDIA L40S datasheet: 48 GB GDDR6, 864 GB/s, BF16 362.05 / FP8 733 TFLOPS dense (the starred figures
+      // are with sparsity); no NVLink: PCIe Gen4 x16 64 GB/s bidirectional = 32 GB/s per direction between the
+      // 8 GPUs of a server; one 200 Gb/s NIC per GPU assumed across servers.
+      make("l40s", 48, 0.864, 362, 733, 32, 8, 25, "ada",
+           "NVIDIA L40S datasheet (dense; PCIe Gen4 x16 between GPUs, no NVLink)"),
+      // NVIDIA RTX PRO 6000 Blackwell Server Edition datasheet: 96 GB GDDR7, 1,597 GB/s, 4,000 AI TOPS FP4 with
+      // sparsity = 2,000 dense; FP8 and BF16 at half and a quarter of the dense FP4 rate (5th-gen tensor core
+      // ratios of the Blackwell architecture whitepaper); PCIe Gen5 x16 128 GB/s bidirectional, no NVLink.
+      with_host(make("rtx-pro-6000", 96, 1.597, 500, 1000, 64, 8, 50, "blackwell",
+                     "NVIDIA RTX PRO 6000 Blackwell Server Edition datasheet (dense = sparse / 2; PCIe Gen5 x16)",
+                     2000), 64),
   };
 }
 
@@ -115,7 +127,10 @@ constexpr Alias kAliases[] = {
     {"h200sxm", "h200"},         {"h200141gb", "h200"},      {"h200sxm141gb", "h200"},
     {"dgxh200", "h200"},         {"dgxb200", "b200"},        {"hgxb200", "b200"},
     {"b200sxm", "b200"},         {"dgxgb200", "gb200"},      {"gb200nvl72", "gb200"},
-    {"gb200nvl", "gb200"},
+    {"gb200nvl", "gb200"},       {"l40s48gb", "l40s"},       {"h2096gb", "h20"},
+    {"rtxpro6000", "rtx-pro-6000"}, {"rtx6000pro", "rtx-pro-6000"}, {"rtxpro6000blackwell", "rtx-pro-6000"},
+    {"rtx6000problackwell", "rtx-pro-6000"}, {"rtxpro6000blackwellserveredition", "rtx-pro-6000"},
+    {"gb200192gb", "gb200"},     {"b200180gb", "b200"},
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The measurements CSV: reading (user files and the embedded published data) and writing.
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -8,7 +9,10 @@
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
 #include "hp/hardware.hpp"
+#include "hp/inference_serving.hpp"
+#include "hp/serving_search.hpp"
 #include "hp/inference_validate.hpp"
+#include "format.hpp"
 
 namespace hp {
 
@@ -86,23 +90,44 @@ std::vector<InferenceMeasurement> parse_inference_measurements_csv(const std::st
     };
     InferenceMeasurement m;
     m.model_name = f[0];
-    if (f[0].find('/') != std::string::npos) {
+    // Optional columns by name (after the required ones).
+    auto opt = [&](const char* name) -> std::string {
+      for (size_t i = want.size(); i < header.size() && i < f.size(); ++i)
+        if (header[i] == name) return f[i];
+      return "";
+    };
+    auto opt_num = [&](const char* name, double lo) {
+      const std::string v = opt(name);
+      if (v.empty()) return -1.0;
       try {
-        m.model = find_model(f[0]);
-      } catch (const ConfigError& e) {
-        throw ConfigError(where + ".model", f[0], e.what());
+        size_t used = 0;
+        const double x = std::stod(v, &used);
+        if (used != v.size() || !(x >= lo)) throw std::invalid_argument("bad");
+        return x;
+      } catch (const std::exception&) {
+        throw ConfigError(where + "." + name, v, "expected a number >= " + detail::format_number(lo));
       }
+    };
+    if (!opt("num_layers").empty()) {
+      std::map<std::string, std::string> arch;
+      for (const char* k : {"num_layers", "hidden_size", "num_attention_heads", "num_query_groups", "ffn_hidden_size",
+                            "vocab_size", "max_position_embeddings", "moe_num_experts", "moe_topk",
+                            "moe_ffn_hidden_size", "activation"})
+        if (!opt(k).empty()) arch[k] = opt(k);
+      m.model = architecture_model(f[0], arch, where);
+      m.architecture_columns = true;
     } else {
+      // Unknown names are this row's problem; the other rows are still evaluated.
       try {
-        m.model = validation_model(f[0]);
-      } catch (const ConfigError& e) {
-        throw ConfigError(where + ".model", f[0], e.what());
+        m.model = f[0].find('/') != std::string::npos ? find_model(f[0]) : validation_model(f[0]);
+      } catch (const ConfigError&) {
+        m.problem = std::string("unknown model ") + f[0] + " (give the architecture columns, e.g. num_layers)";
       }
     }
     try {
       find_gpu(f[1]);
-    } catch (const ConfigError& e) {
-      throw ConfigError(where + ".gpu", f[1], e.what());
+    } catch (const ConfigError&) {
+      if (m.problem.empty()) m.problem = "unknown GPU " + f[1];
     }
     m.gpu = f[1];
     m.layout.tp = to_int(2);
@@ -123,16 +148,26 @@ std::vector<InferenceMeasurement> parse_inference_measurements_csv(const std::st
       throw ConfigError(where + ".value", f[10], "expected a number > 0");
     }
     m.source = f[11];
-    // Optional columns after the required ones, by name: engine, table.
-    std::string table;
-    for (size_t i = want.size(); i < header.size() && i < f.size(); ++i) {
-      if (header[i] == "engine" && !f[i].empty()) m.engine = f[i];
-      if (header[i] == "table") table = f[i];
-    }
+    const std::string table = opt("table");
+    if (!opt("engine").empty()) m.engine = opt("engine");
+    if (!opt("mode").empty()) m.mode = opt("mode");
+    check_serving_mode(where + ".mode", m.mode);
+    if (opt_num("request_rate", 0) >= 0) m.request_rate = opt_num("request_rate", 0);
+    if (opt_num("concurrency", 0) >= 0) m.concurrency = static_cast<int>(opt_num("concurrency", 0));
+    if (opt_num("max_num_tokens", 1) > 0) m.max_num_tokens = static_cast<int>(opt_num("max_num_tokens", 1));
+    if (opt_num("kv_cache_fraction", 0) > 0) m.kv_cache_fraction = opt_num("kv_cache_fraction", 0);
+    if (opt_num("ep", 1) > 0) m.layout.ep = static_cast<int>(opt_num("ep", 1));
+    m.split = opt("split");
+    if (m.mode == "online" && m.request_rate <= 0 && m.concurrency <= 0)
+      throw ConfigError(where + ".request_rate", opt("request_rate"), "an online row needs request_rate or concurrency");
+    const std::string load = m.mode == "static_batch" ? "/bs" + std::to_string(m.layout.batch_size)
+                             : m.mode == "max_throughput" ? std::string("/ifb")
+                             : m.request_rate > 0 ? "/qps" + detail::format_number(m.request_rate)
+                                                  : "/users" + std::to_string(m.concurrency);
     m.id = (table.empty() ? std::string() : table + "/") + m.gpu + "/" + m.model_name + "/tp" +
-           std::to_string(m.layout.tp) + "/pp" + std::to_string(m.layout.pp) + "/bs" +
-           std::to_string(m.layout.batch_size) + "/" + std::to_string(m.layout.input_len) + "-" +
-           std::to_string(m.layout.output_len);
+           std::to_string(m.layout.tp) + "/pp" + std::to_string(m.layout.pp) + load + "/" +
+           std::to_string(m.layout.input_len) + "-" + std::to_string(m.layout.output_len);
+    if (m.metric == InferenceMetric::ttft_s || m.metric == InferenceMetric::tpot_s) m.id += "/" + std::string(to_string(m.metric));
     out.push_back(std::move(m));
   }
   if (out.empty()) throw ConfigError(path, "", "no measurement rows");
@@ -148,17 +183,41 @@ std::vector<InferenceMeasurement> load_inference_measurements_csv(const std::str
 }
 
 std::string inference_measurements_csv(const std::vector<InferenceMeasurement>& rows) {
-  std::string out =
-      "model,gpu,tp,pp,batch_size,input_len,output_len,weight_dtype,kv_cache_dtype,metric,value,source,engine,table\n";
+  bool extended = false;  // the static tables keep their original 14 columns
+  for (const auto& m : rows) extended |= m.mode != "static_batch" || !m.split.empty() || m.architecture_columns;
+  std::string out = "model,gpu,tp,pp,batch_size,input_len,output_len,weight_dtype,kv_cache_dtype,metric,value,source,engine,table";
+  if (extended)
+    out += ",mode,concurrency,request_rate,max_num_tokens,kv_cache_fraction,split,ep,num_layers,hidden_size,"
+           "num_attention_heads,num_query_groups,ffn_hidden_size,vocab_size,max_position_embeddings,moe_num_experts,"
+           "moe_topk,moe_ffn_hidden_size,activation";
+  out += "\n";
+  auto num = [](double v) {
+    char b[64];
+    std::snprintf(b, sizeof b, "%.12g", v);
+    return std::string(b);
+  };
   for (const auto& m : rows) {
-    char value[64];
-    std::snprintf(value, sizeof value, "%.12g", m.value);
     const auto& l = m.layout;
-    const std::string table = m.id.substr(0, m.id.find('/'));
+    const std::string table = m.id.find('/') == std::string::npos ? "" : m.id.substr(0, m.id.find('/'));
     out += csv_field(m.model_name) + "," + csv_field(m.gpu) + "," + std::to_string(l.tp) + "," + std::to_string(l.pp) +
            "," + std::to_string(l.batch_size) + "," + std::to_string(l.input_len) + "," +
            std::to_string(l.output_len) + "," + l.weight_dtype + "," + l.kv_cache_dtype + "," + to_string(m.metric) +
-           "," + value + "," + csv_field(m.source) + "," + csv_field(m.engine) + "," + csv_field(table) + "\n";
+           "," + num(m.value) + "," + csv_field(m.source) + "," + csv_field(m.engine) + "," + csv_field(table);
+    if (extended) {
+      out += "," + m.mode + "," + std::to_string(m.concurrency) + "," + num(m.request_rate) + "," +
+             std::to_string(m.max_num_tokens) + "," + num(m.kv_cache_fraction) + "," + m.split + "," +
+             std::to_string(l.ep);
+      const auto& a = m.model;
+      if (m.architecture_columns)
+        out += "," + std::to_string(a.num_layers) + "," + std::to_string(a.hidden_size) + "," +
+               std::to_string(a.num_attention_heads) + "," + std::to_string(a.num_query_groups) + "," +
+               std::to_string(a.ffn_hidden_size) + "," + std::to_string(a.vocab_size) + "," +
+               std::to_string(a.max_position_embeddings) + "," + std::to_string(a.moe_num_experts) + "," +
+               std::to_string(a.moe_topk) + "," + std::to_string(a.moe_ffn_hidden_size) + "," + a.activation;
+      else
+        out += ",,,,,,,,,,,";
+    }
+    out += "\n";
   }
   return out;
 }

@@ -21,6 +21,8 @@ const char* to_string(InferenceInfeasible reason) noexcept {
     case InferenceInfeasible::fp8_unsupported: return "fp8_unsupported";
     case InferenceInfeasible::sequence_too_long: return "sequence_too_long";
     case InferenceInfeasible::out_of_memory: return "out_of_memory";
+    case InferenceInfeasible::fp4_unsupported: return "fp4_unsupported";
+    case InferenceInfeasible::experts_not_divisible: return "experts_not_divisible";
   }
   return "unknown";
 }
@@ -31,7 +33,10 @@ double dtype_bytes(const std::string& key, const std::string& dtype) {
   if (d == "fp32" || d == "float32") return 4;
   if (d == "fp16" || d == "float16" || d == "bf16" || d == "bfloat16") return 2;
   if (d == "fp8" || d == "int8") return 1;
-  throw ConfigError(key, dtype, "unknown data type (expected fp16, bf16, fp8, int8 or fp32)");
+  // NVFP4: 4-bit E2M1 values with one FP8 (E4M3) scale per 16-element block (NVIDIA, "Introducing NVFP4 for
+  // efficient and accurate low-precision inference", 2025): 0.5 + 1/16 bytes per element.
+  if (d == "nvfp4" || d == "fp4") return 0.5 + 1.0 / 16;
+  throw ConfigError(key, dtype, "unknown data type (expected fp16, bf16, fp8, nvfp4, int8 or fp32)");
 }
 
 namespace {
@@ -57,6 +62,12 @@ const Fit kFits[] = {
     {"h100", "trtllm", {0.526, 0.444, 0.950, 8.14e-5, 1.23e-4, 2.69e-3, 1.78e-5, 0.326, 0.864, 2e-5, 0.923, 1.5e9, 1.0}},
     {"a100", "trtllm", {0.754, 0.237, 0.950, 1.76e-4, 0, 1.78e-3, 3.08e-5, 0.326, 1.0, 2e-5, 1.0, 1.5e9, 1.0}},
     {"a100", "fastertransformer", {0.602, 0.011, 0.798, 7.87e-5, 0, 1.01e-2, 2.01e-5, 1.0, 1.0, 1.27e-5, 1.0, 3.04e9, 1.475}},
+    // In-flight batching (libhp/data/serving_published.csv, fit split only; `hp-cli infer-validate --published
+    // serving --fit`): TensorRT-LLM 0.14 online serving (Triton backend), then 0.17 maximum throughput.
+    {"h100", "trtllm-0.14", {0.418, 0.900, 0.820, 7.51e-5, 1.79e-4, 1e-3, 5.94e-6, 0.668, 1.0, 2e-5, 1.0, 9.9e8, 1.983}},
+    {"h100", "trtllm-0.17", {0.510, 0.900, 0.950, 9.23e-6, 4.08e-3, 1e-3, 2.22e-5, 1.0, 0.838, 2e-5, 0.843, 5.31e8, 1.0}},
+    {"l40s", "trtllm-0.17", {0.483, 0.900, 0.944, 1.13e-6, 2.28e-3, 1e-3, 1.78e-5, 1.0, 0.503, 2e-5, 0.736, 7.17e8, 1.030}},
+    {"a100", "trtllm-0.17", {0.653, 0.614, 0.857, 1.19e-5, 5.0e-3, 1e-3, 5e-5, 1.0, 0.514, 2e-5, 0.907, 5e8, 1.0}},
 };
 
 }  // namespace
@@ -67,12 +78,23 @@ InferenceCalibration default_inference_calibration(const GpuSpec& gpu, const std
   std::string family;  // Hopper's TensorRT-LLM fit is the generic one (newest architecture with data)
   if (n.rfind("a100", 0) == 0) family = "a100";
   else if (n.rfind("h100", 0) == 0 || n.rfind("h200", 0) == 0 || n.rfind("gh200", 0) == 0) family = "h100";
-  // This GPU family and engine, else the family's TensorRT-LLM fit, else Hopper's.
+  else if (n.rfind("l40s", 0) == 0) family = "l40s";
+  // An engine with a version ("trtllm-0.17") falls back to the latest fitted version of the same engine.
+  const std::string base = engine.substr(0, engine.find('-'));
+  auto pick = [&](const std::string& fam) -> const Fit* {
+    const Fit* best = nullptr;
+    for (const Fit& f : kFits)  // kFits lists versions oldest first: the last match is the latest
+      if (f.family == fam && std::string(f.engine).rfind(base + "-", 0) == 0 && base != engine) best = &f;
+    for (const Fit& f : kFits)
+      if (f.family == fam && f.engine == engine) best = &f;
+    return best;
+  };
+  // This GPU family and engine, else Hopper's for the engine, else the family's TensorRT-LLM fit, else Hopper's.
   const Fit* fit = &kFits[0];
   for (const Fit& f : kFits)
     if (f.family == family && f.engine == std::string("trtllm")) fit = &f;
-  for (const Fit& f : kFits)
-    if (f.family == family && f.engine == engine) fit = &f;
+  if (const Fit* h = pick("h100")) fit = h;
+  if (const Fit* f = pick(family)) fit = f;
   InferenceCalibration c;
   c.gpu_family = family;
   c.engine = fit->engine;
@@ -151,6 +173,25 @@ struct Ctx {
   double kv_heads_per_gpu = 1;
   double kv_heads_read_per_gpu = 1;  ///< K/V heads whose cache one decode step reads (GQA reuse)
 };
+
+Ctx make_ctx(const ModelSpec& model, const InferenceLayout& layout, const GpuSpec& gpu, const InferenceCalibration& cal) {
+  const std::string kv_dtype = layout.kv_cache_dtype.empty() ? layout.weight_dtype : layout.kv_cache_dtype;
+  Ctx c{model, layout, gpu, cal, layer_shape(model)};
+  c.weight_b = dtype_bytes("weight_dtype", layout.weight_dtype);
+  c.kv_b = dtype_bytes("kv_cache_dtype", kv_dtype);
+  c.tp = layout.tp;
+  // K/V heads are split over TP ranks and replicated when there are fewer groups than ranks.
+  c.kv_heads_per_gpu = std::ceil(static_cast<double>(model.query_groups()) / layout.tp);
+  // Kernels that do not share K/V loads across the query heads of a group read them once per query head.
+  const double q_heads_per_gpu = static_cast<double>(model.num_attention_heads) / layout.tp;
+  c.kv_heads_read_per_gpu = c.kv_heads_per_gpu + (1 - cal.gqa_kv_reuse) * std::max(0.0, q_heads_per_gpu - c.kv_heads_per_gpu);
+  c.attn_peak = gpu.peak_bf16_flops_per_s;
+  // GEMMs run at the weight format's tensor-core rate: FP8 (1 byte), NVFP4 (< 1 byte), else BF16.
+  c.gemm_peak = c.weight_b < 1 ? gpu.peak_fp4_flops_per_s : c.weight_b == 1 ? gpu.peak_fp8_flops_per_s : gpu.peak_bf16_flops_per_s;
+  if (c.gemm_peak <= 0) c.gemm_peak = c.weight_b < 1 && gpu.peak_fp8_flops_per_s > 0 ? gpu.peak_fp8_flops_per_s : gpu.peak_bf16_flops_per_s;
+  c.mem_bw = gpu.memory_bandwidth_bytes_per_s * cal.memory_efficiency;
+  return c;
+}
 
 /// Roofline (Williams, Waterman, Patterson 2009): an op takes the longer of its compute and memory time.
 double roofline(double flops, double peak, double bytes, double bw) { return std::max(flops / peak, bytes / bw); }
@@ -281,19 +322,8 @@ InferenceEstimate estimate_inference(const ModelSpec& model, const InferenceLayo
   if (layout.output_len < 1) throw ConfigError("output_len", std::to_string(layout.output_len), "must be >= 1");
   if (layout.gpus_per_node < 1)
     throw ConfigError("gpus_per_node", std::to_string(layout.gpus_per_node), "must be >= 1");
-  const std::string kv_dtype = layout.kv_cache_dtype.empty() ? layout.weight_dtype : layout.kv_cache_dtype;
-  Ctx c{model, layout, gpu, cal, layer_shape(model)};
-  c.weight_b = dtype_bytes("weight_dtype", layout.weight_dtype);
-  c.kv_b = dtype_bytes("kv_cache_dtype", kv_dtype);
-  c.tp = layout.tp;
-  // K/V heads are split over TP ranks and replicated when there are fewer groups than ranks.
-  c.kv_heads_per_gpu = std::ceil(static_cast<double>(model.query_groups()) / layout.tp);
-  // Kernels that do not share K/V loads across the query heads of a group read them once per query head.
-  const double q_heads_per_gpu = static_cast<double>(model.num_attention_heads) / layout.tp;
-  c.kv_heads_read_per_gpu = c.kv_heads_per_gpu + (1 - cal.gqa_kv_reuse) * std::max(0.0, q_heads_per_gpu - c.kv_heads_per_gpu);
-  c.attn_peak = gpu.peak_bf16_flops_per_s;
-  c.gemm_peak = c.weight_b == 1 ? gpu.peak_fp8_flops_per_s : gpu.peak_bf16_flops_per_s;
-  c.mem_bw = gpu.memory_bandwidth_bytes_per_s * cal.memory_efficiency;
+  if (layout.ep < 1) throw ConfigError("ep", std::to_string(layout.ep), "must be >= 1");
+  Ctx c = make_ctx(model, layout, gpu, cal);
 
   InferenceEstimate e;
   const int tp = layout.tp, pp = layout.pp, gpn = layout.gpus_per_node;
@@ -307,13 +337,18 @@ InferenceEstimate estimate_inference(const ModelSpec& model, const InferenceLayo
   else if (all_layers % pp != 0) e.reason = InferenceInfeasible::layers_not_divisible;
   else if (pp > 1 && tp < gpn) e.reason = InferenceInfeasible::partial_node_pipeline;
   else if (e.num_nodes == 0) e.reason = InferenceInfeasible::tp_not_node_multiple;
+  else if (model.is_moe() && (model.moe_num_experts % layout.ep != 0 || layout.tp % layout.ep != 0))
+    e.reason = InferenceInfeasible::experts_not_divisible;
+  else if ((c.weight_b < 1 || c.kv_b < 1) && gpu.peak_fp4_flops_per_s <= 0)
+    e.reason = InferenceInfeasible::fp4_unsupported;
   else if ((c.weight_b == 1 || c.kv_b == 1) && gpu.peak_fp8_flops_per_s <= 0)
     e.reason = InferenceInfeasible::fp8_unsupported;
   else if (model.position_embedding == "learned_absolute" && !model.is_encoder_decoder() &&
            layout.input_len + layout.output_len > model.max_position_embeddings)
     e.reason = InferenceInfeasible::sequence_too_long;
-  if (e.reason != InferenceInfeasible::none && e.reason != InferenceInfeasible::fp8_unsupported) return e;
-  if (c.gemm_peak <= 0) c.gemm_peak = gpu.peak_bf16_flops_per_s;  // fp8 without support: times as BF16
+  if (e.reason != InferenceInfeasible::none && e.reason != InferenceInfeasible::fp8_unsupported &&
+      e.reason != InferenceInfeasible::fp4_unsupported)
+    return e;  // fp8/fp4 without support: timed at the next format the GPU has (make_ctx)
 
   const double b = layout.batch_size, s_in = layout.input_len, s_out = layout.output_len;
   const double dec_per_stage = static_cast<double>(dec_layers) / pp;
@@ -397,6 +432,29 @@ InferenceEstimate estimate_inference(const ModelSpec& model, const InferenceLayo
   e.output_tokens_per_s_per_gpu = e.output_tokens_per_s / e.num_gpus;
   e.fits = e.reason == InferenceInfeasible::none;
   return e;
+}
+
+}  // namespace hp
+
+namespace hp {
+
+double inference_step_s(const ModelSpec& model, const InferenceLayout& layout, const GpuSpec& gpu,
+                        const InferenceCalibration& cal, const InferenceStepLoad& load) {
+  const Ctx c = make_ctx(model, layout, gpu, cal);
+  const int pp = layout.pp;
+  // One micro-batch per stage in flight (TensorRT-LLM's pipeline-parallel in-flight batching): every stage holds
+  // 1/pp of the sequences and a token of each sequence passes all pp stages per step.
+  const double dec = load.decode_seqs / pp, pre = load.prefill_tokens / pp;
+  const double layers = static_cast<double>(model.num_layers) / pp;
+  // GEMMs, all-reduces and fixed costs over all tokens of the iteration (weights read once), attention per phase.
+  const double tokens = dec + pre;
+  if (tokens <= 0) return 0;
+  const StepCost g = layer_cost(c, 1, tokens, 0, true, 0, false);
+  double attn = 0;
+  if (dec > 0) attn += layer_cost(c, dec, 1, load.decode_ctx, true, 0, false).kv_s;
+  if (pre > 0) attn += layer_cost(c, 1, pre, load.prefill_ctx, false, 0, false).kv_s;
+  const double stage = layers * (g.compute_s + g.comm_s + g.overhead_s + attn) + lm_head_s(c, dec + load.prefill_seqs / pp) / pp;
+  return pipelined_s(c, stage, tokens, 1) + cal.step_overhead_s;  // pp x (stage + send)
 }
 
 }  // namespace hp

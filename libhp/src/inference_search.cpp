@@ -7,6 +7,7 @@
 #include "hp/core.hpp"
 #include "hp/inference_search.hpp"
 #include "hp/search.hpp"
+#include "hp/serving_search.hpp"
 
 namespace hp {
 
@@ -64,6 +65,9 @@ double inference_size_b(const ModelSpec& model) {
 
 ModelSpec inference_model(const SearchConfig& config) {
   const InferenceSettings& s = config.inference;
+  // Any decoder-only architecture by its fields (issue 14) comes first: it names the model exactly.
+  if (!s.architecture.empty())
+    return architecture_model(s.model.empty() ? "custom" : s.model, s.architecture, "inference_settings.architecture");
   auto catalogue = [&s](const std::string& key) {
     try {
       return find_model(key);

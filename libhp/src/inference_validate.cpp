@@ -10,6 +10,7 @@
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
 #include "hp/hardware.hpp"
+#include "hp/inference_serving.hpp"
 #include "hp/inference_validate.hpp"
 
 namespace hp {
@@ -21,30 +22,74 @@ const char* to_string(InferenceMetric metric) noexcept {
     case InferenceMetric::ttft_s: return "ttft_s";
     case InferenceMetric::latency_s: return "latency_s";
     case InferenceMetric::memory_bytes: return "memory_bytes";
+    case InferenceMetric::tpot_s: return "tpot_s";
   }
   return "unknown";
 }
 
 InferenceMetric inference_metric_from_string(const std::string& key, const std::string& value) {
   for (auto m : {InferenceMetric::output_tokens_per_s, InferenceMetric::output_tokens_per_s_per_gpu,
-                 InferenceMetric::ttft_s, InferenceMetric::latency_s, InferenceMetric::memory_bytes})
+                 InferenceMetric::ttft_s, InferenceMetric::latency_s, InferenceMetric::memory_bytes,
+                 InferenceMetric::tpot_s})
     if (value == to_string(m)) return m;
   throw ConfigError(key, value,
-                    "unknown metric (expected output_tokens_per_s, output_tokens_per_s_per_gpu, ttft_s, latency_s or "
-                    "memory_bytes)");
+                    "unknown metric (expected output_tokens_per_s, output_tokens_per_s_per_gpu, ttft_s, tpot_s, latency_s "
+                    "or memory_bytes)");
 }
 
 namespace {
 
-double predict(const InferenceMeasurement& m, const InferenceEstimate& e) {
-  switch (m.metric) {
-    case InferenceMetric::output_tokens_per_s: return e.output_tokens_per_s;
-    case InferenceMetric::output_tokens_per_s_per_gpu: return e.output_tokens_per_s_per_gpu;
-    case InferenceMetric::ttft_s: return e.ttft_s;
-    case InferenceMetric::latency_s: return e.latency_s;
-    case InferenceMetric::memory_bytes: return e.memory.total_bytes;
+struct Prediction {
+  double value = 0;
+  bool fits = false;
+  std::string reason;
+};
+
+/// The model's value for a measurement: a static batch (estimate_inference) or in-flight batching
+/// (estimate_serving) by the row's mode.
+Prediction predict(const InferenceMeasurement& m, const InferenceCalibration& cal) {
+  const GpuSpec gpu = find_gpu(m.gpu);
+  Prediction p;
+  if (m.mode == "static_batch") {
+    const InferenceEstimate e = estimate_inference(m.model, m.layout, gpu, cal);
+    p.fits = e.fits;
+    p.reason = to_string(e.reason);
+    switch (m.metric) {
+      case InferenceMetric::output_tokens_per_s: p.value = e.output_tokens_per_s; break;
+      case InferenceMetric::output_tokens_per_s_per_gpu: p.value = e.output_tokens_per_s_per_gpu; break;
+      case InferenceMetric::ttft_s: p.value = e.ttft_s; break;
+      case InferenceMetric::latency_s: p.value = e.latency_s; break;
+      case InferenceMetric::memory_bytes: p.value = e.memory.total_bytes; break;
+      case InferenceMetric::tpot_s: p.value = e.tpot_s; break;
+    }
+    return p;
   }
-  return 0;
+  ServingLayout l;
+  l.tp = m.layout.tp;
+  l.pp = m.layout.pp;
+  l.ep = m.layout.ep;
+  l.input_len = m.layout.input_len;
+  l.output_len = m.layout.output_len;
+  l.weight_dtype = m.layout.weight_dtype;
+  l.kv_cache_dtype = m.layout.kv_cache_dtype;
+  l.mode = m.mode;
+  l.max_num_tokens = m.max_num_tokens;
+  l.max_batch_size = m.layout.batch_size;
+  l.kv_cache_fraction = m.kv_cache_fraction;
+  l.request_rate = m.request_rate;
+  l.concurrency = m.concurrency;
+  const ServingEstimate e = estimate_serving(m.model, l, gpu, cal);
+  p.fits = e.fits;
+  p.reason = e.saturated ? "saturated" : to_string(e.reason);
+  switch (m.metric) {
+    case InferenceMetric::output_tokens_per_s: p.value = e.output_tokens_per_s; break;
+    case InferenceMetric::output_tokens_per_s_per_gpu: p.value = e.output_tokens_per_s_per_gpu; break;
+    case InferenceMetric::ttft_s: p.value = e.ttft_s; break;
+    case InferenceMetric::latency_s: p.value = e.request_latency_s; break;
+    case InferenceMetric::memory_bytes: p.value = e.weights_bytes + e.kv_capacity_tokens * e.kv_bytes_per_token; break;
+    case InferenceMetric::tpot_s: p.value = e.tpot_s; break;
+  }
+  return p;
 }
 
 InferenceCalibration calibration_for(const GpuSpec& gpu, const std::string& engine,
@@ -60,27 +105,46 @@ InferenceCalibration calibration_for(const GpuSpec& gpu, const std::string& engi
 namespace {
 
 InferenceValidationRow validation_row(const InferenceMeasurement& m, const InferenceCalibration& cal) {
-  const InferenceEstimate e = estimate_inference(m.model, m.layout, find_gpu(m.gpu), cal);
   InferenceValidationRow row;
   row.measurement = m;
-  row.predicted = predict(m, e);
+  if (!m.problem.empty()) {
+    row.evaluated = false;
+    row.predicted_reason = m.problem;
+    return row;
+  }
+  const Prediction p = predict(m, cal);
+  row.predicted = p.value;
   row.error = (row.predicted - m.value) / m.value;
-  row.predicted_fits = e.fits;
-  row.predicted_reason = to_string(e.reason);
+  row.predicted_fits = p.fits;
+  row.predicted_reason = p.reason;
   return row;
+}
+
+/// A row's calibration: the shipped one for its GPU and engine, unless `overrides` has that family and engine.
+InferenceCalibration row_calibration(const InferenceMeasurement& m, const std::vector<InferenceCalibration>& overrides) {
+  if (!m.problem.empty()) return InferenceCalibration{};
+  return calibration_for(find_gpu(m.gpu), m.engine, overrides);
 }
 
 InferenceValidationReport summarize(std::vector<InferenceValidationRow> rows) {
   InferenceValidationReport rep;
   std::vector<double> abs_errors;
-  double sum_thr = 0, sum_ttft = 0;
-  int n_thr = 0, n_ttft = 0;
+  double sum_thr = 0, sum_ttft = 0, sum_tpot = 0;
+  int n_thr = 0, n_ttft = 0, n_tpot = 0;
   for (auto& row : rows) {
     const auto& m = row.measurement;
+    if (!row.evaluated) {
+      ++rep.num_not_evaluated;
+      rep.rows.push_back(std::move(row));
+      continue;
+    }
     if (!row.predicted_fits) ++rep.num_not_fitting;
     const double a = std::fabs(row.error);
     abs_errors.push_back(a);
-    if (m.metric == InferenceMetric::ttft_s) {
+    if (m.metric == InferenceMetric::tpot_s) {
+      sum_tpot += a;
+      ++n_tpot;
+    } else if (m.metric == InferenceMetric::ttft_s) {
       sum_ttft += a;
       ++n_ttft;
     } else if (m.metric == InferenceMetric::output_tokens_per_s || m.metric == InferenceMetric::output_tokens_per_s_per_gpu) {
@@ -100,6 +164,7 @@ InferenceValidationReport summarize(std::vector<InferenceValidationRow> rows) {
   }
   rep.mean_abs_error_throughput = n_thr ? sum_thr / n_thr : 0;
   rep.mean_abs_error_ttft = n_ttft ? sum_ttft / n_ttft : 0;
+  rep.mean_abs_error_tpot = n_tpot ? sum_tpot / n_tpot : 0;
   return rep;
 }
 
@@ -108,7 +173,15 @@ InferenceValidationReport summarize(std::vector<InferenceValidationRow> rows) {
 InferenceValidationReport validate_inference(const std::vector<InferenceMeasurement>& measurements,
                                              const std::vector<InferenceCalibration>& calibrations) {
   std::vector<InferenceValidationRow> rows;
-  for (const auto& m : measurements) rows.push_back(validation_row(m, calibration_for(find_gpu(m.gpu), m.engine, calibrations)));
+  for (const auto& m : measurements) rows.push_back(validation_row(m, row_calibration(m, calibrations)));
+  return summarize(std::move(rows));
+}
+
+InferenceValidationReport select_split(const InferenceValidationReport& report, const std::string& split) {
+  if (split != "fit" && split != "holdout") throw ConfigError("split", split, "expected fit or holdout");
+  std::vector<InferenceValidationRow> rows;
+  for (const auto& r : report.rows)
+    if (r.measurement.split.empty() || r.measurement.split == split) rows.push_back(r);
   return summarize(std::move(rows));
 }
 
@@ -124,7 +197,7 @@ InferenceValidationReport cross_validate_inference(const std::vector<InferenceMe
     for (const auto& [family, engine] : calibration_groups(rest)) fitted.push_back(fit_inference_calibration(rest, family, engine));
     for (size_t i = static_cast<size_t>(k); i < measurements.size(); i += static_cast<size_t>(folds)) {
       const auto& m = measurements[i];
-      rows[i] = validation_row(m, calibration_for(find_gpu(m.gpu), m.engine, fitted));
+      rows[i] = validation_row(m, row_calibration(m, fitted));
     }
   }
   return summarize(std::move(rows));
@@ -135,6 +208,7 @@ InferenceCalibration fit_inference_calibration(const std::vector<InferenceMeasur
   std::vector<InferenceMeasurement> rows;
   GpuSpec gpu;
   for (const auto& m : measurements) {
+    if (!m.problem.empty() || m.split == "holdout") continue;  // hold-out rows are never fitted
     const GpuSpec g = find_gpu(m.gpu);
     if (default_inference_calibration(g).gpu_family == gpu_family && m.engine == engine) rows.push_back(m);
   }
@@ -148,8 +222,7 @@ InferenceCalibration fit_inference_calibration(const std::vector<InferenceMeasur
   auto loss = [&](const InferenceCalibration& c) {
     double s = 0;
     for (const auto& m : rows) {
-      const GpuSpec g = find_gpu(m.gpu);
-      const double p = predict(m, estimate_inference(m.model, m.layout, g, c));
+      const double p = predict(m, c).value;
       const double l = std::log(std::max(p, 1e-30) / m.value);
       s += l * l;
     }
@@ -214,6 +287,7 @@ InferenceCalibration fit_inference_calibration(const std::vector<InferenceMeasur
 std::vector<std::pair<std::string, std::string>> calibration_groups(const std::vector<InferenceMeasurement>& measurements) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& m : measurements) {
+    if (!m.problem.empty() || m.split == "holdout") continue;
     std::pair<std::string, std::string> g{default_inference_calibration(find_gpu(m.gpu)).gpu_family, m.engine};
     if (std::find(out.begin(), out.end(), g) == out.end()) out.push_back(g);
   }

@@ -120,9 +120,12 @@ std::vector<std::pair<std::string, std::string>> trial_overrides(const TrainingC
        opt(c.num_micro_batches_with_partial_activation_checkpoints)},
       {"model.activations_checkpoint_layers_per_pipeline", opt(c.activations_checkpoint_layers_per_pipeline)},
   };
-  if (model_policy) {
+  // NeMo's modify_cfg writes CP and EP when its grid sets them (GPT-like models; None for T5/mT5).
+  if (model_policy || !c.model.is_encoder_decoder()) {
     out.push_back({"model.context_parallel_size", std::to_string(c.context_parallel_size)});
     out.push_back({"model.expert_model_parallel_size", std::to_string(c.expert_model_parallel_size)});
+  }
+  if (model_policy) {
     out.push_back({"model.sequence_parallel", c.sequence_parallel ? "true" : "false"});
     out.push_back({"model.optim.name", nemo_optimizer_name(c)});
     out.push_back({"model.fp8", c.fp8 ? "true" : "false"});

@@ -124,8 +124,9 @@ void run_nemo_policy(SearchResult& result, const Resolved& r, const TrainSetting
     trial.layout.tp = c.tp;
     trial.layout.pp = c.pp;
     trial.layout.vp = std::max(1, c.vp);
-    trial.layout.cp = r.base.context_parallel_size;
-    trial.layout.ep = r.base.expert_model_parallel_size;
+    // modify_cfg writes CP and EP when set (GPT-like); BERT/T5 keep the base's.
+    trial.layout.cp = c.cp > 0 ? c.cp : r.base.context_parallel_size;
+    trial.layout.ep = c.ep > 0 ? c.ep : r.base.expert_model_parallel_size;
     trial.layout.mbs = c.mbs;
     trial.layout.gbs = result.gbs;
     trial.layout.sequence_parallel = r.base.sequence_parallel;
@@ -139,10 +140,7 @@ void run_nemo_policy(SearchResult& result, const Resolved& r, const TrainSetting
     row.act_ckpt_layers = c.act_ckpt_layers;
     row.num_mbs_act = c.num_mbs_act;
     row.act_per_pipe = c.act_per_pipe;
-    NemoCandidate named = c;
-    named.cp = trial.layout.cp;
-    named.ep = trial.layout.ep;
-    row.name = nemo_run_name(t.model, r.size_b, t.num_nodes, named, t.legacy_names);
+    row.name = nemo_run_name(t.model, r.size_b, t.num_nodes, c, t.legacy_names);
     if (row.fits) {
       ++result.feasible;
     } else {
@@ -272,9 +270,7 @@ void validate_train_settings(const TrainSettings& t) {
   check_list("distributed_optimizer", t.distributed_optimizer, 0, 1, "must be 0 or 1 (false or true)");
   check_min("min_model_parallel_size", t.min_model_parallel_size, 0, "must be >= 1 (or auto)");
   check_min("max_model_parallel_size", t.max_model_parallel_size, 0, "must be >= 1 (or auto)");
-  for (const std::string& m : t.recompute_modes)
-    if (m != "none" && m != "selective" && m != "full")
-      throw ConfigError("train_settings.recompute_modes", m, "expected none, selective or full");
+  for (const std::string& m : t.recompute_modes) recompute_from_string("train_settings.recompute_modes", m);
 }
 
 SearchResult search(const SearchConfig& config, const SearchOptions& options) {

@@ -7,11 +7,13 @@
 #include <set>
 
 #include "hp/catalog.hpp"
+#include "hp/perf.hpp"
 #include "yaml_util.hpp"
 
 namespace hp {
 namespace {
 
+using yaml::get_bool;
 using yaml::get_double;
 using yaml::get_int;
 using yaml::get_int_list;
@@ -93,9 +95,7 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
   s.context_parallel_sizes = get_int_list(t["context_parallel_sizes"], key("context_parallel_sizes"));
   s.expert_parallel_sizes = get_int_list(t["expert_parallel_sizes"], key("expert_parallel_sizes"));
   s.recompute_modes = yaml::get_string_list(t["recompute_modes"], key("recompute_modes"));
-  for (const auto& r : s.recompute_modes)
-    if (r != "none" && r != "selective" && r != "full")
-      throw ConfigError(key("recompute_modes"), r, "expected none, selective or full");
+  for (const auto& r : s.recompute_modes) recompute_from_string(key("recompute_modes"), r);
   for (const char* k : {"sequence_parallel", "distributed_optimizer"}) {
     std::vector<int> v;
     const YAML::Node n = t[k];
@@ -143,6 +143,46 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
   return s;
 }
 
+/// Serving keys (issue 14): mode, TTFT/TPOT bounds, concurrency, request rate, token budget, EP, engine,
+/// disaggregation and an architecture map. `find` returns the node and sets the dotted key for errors.
+template <class Find>
+void parse_serving(InferenceSettings& s, Find& find) {
+  std::string w;
+  if (auto v = find("mode", w); v.IsDefined() && !is_null(v)) {
+    s.mode = get_string(v, w);
+    if (s.mode != "static_batch" && s.mode != "max_throughput" && s.mode != "online")
+      throw ConfigError(w, s.mode, "unknown serving mode (expected static_batch, max_throughput or online)");
+  }
+  for (auto [key, field] : {std::pair<const char*, double*>{"max_ttft_ms", &s.max_ttft_ms},
+                            {"max_tpot_ms", &s.max_tpot_ms}, {"request_rate", &s.request_rate}})
+    if (auto v = find(key, w); v.IsDefined() && !is_null(v)) {
+      *field = get_double(v, w);
+      if (!(*field >= 0)) throw ConfigError(w, yaml::text(v), "must be >= 0 (0 = none)");
+    }
+  if (auto v = find("concurrency", w); v.IsDefined() && !is_null(v)) {
+    s.concurrency = v.IsSequence() ? get_int_list(v, w) : std::vector<int>{get_int(v, w)};
+    positive_list(w, s.concurrency);
+  }
+  if (auto v = find("expert_parallel_sizes", w); v.IsDefined() && !is_null(v)) {
+    s.expert_parallel_sizes = get_int_list(v, w);
+    positive_list(w, s.expert_parallel_sizes);
+  }
+  if (auto v = find("max_num_tokens", w); v.IsDefined() && !is_null(v)) {
+    s.max_num_tokens = get_int(v, w);
+    if (s.max_num_tokens < 1) throw ConfigError(w, yaml::text(v), "must be >= 1");
+  }
+  if (auto v = find("max_gpus", w); v.IsDefined() && !is_null(v)) {
+    s.max_gpus = get_int(v, w);
+    if (s.max_gpus < 1) throw ConfigError(w, yaml::text(v), "must be >= 1");
+  }
+  if (auto v = find("engine", w); v.IsDefined() && !is_null(v)) s.engine = get_string(v, w);
+  if (auto v = find("disaggregated", w); v.IsDefined() && !is_null(v)) s.disaggregated = get_bool(v, w);
+  if (auto v = find("architecture", w); v.IsDefined() && !is_null(v)) {
+    if (!v.IsMap()) throw ConfigError(w, yaml::text(v), "expected a map of architecture keys (num_layers, ...)");
+    for (const auto& kv : v) s.architecture[kv.first.Scalar()] = yaml::text(kv.second);
+  }
+}
+
 InferenceSettings parse_inference(const YAML::Node& n, const std::string& p) {
   if (!yaml::is_map(n)) throw ConfigError(p, yaml::text(n), "expected a mapping");
   InferenceSettings s;
@@ -163,7 +203,9 @@ InferenceSettings parse_inference(const YAML::Node& n, const std::string& p) {
       "tensor_parallel_sizes", "pipeline_parallel_sizes", "top_n", "max_latency_ms", "input_len", "output_len",
       "batch_sizes", "beam_width", "topk", "topp", "triton_wait_time_s", "vocab_size", "start_id", "end_id",
       "input_seq_len", "output_seq_len", "logs", "max_batch_sizes", "input_seq_lengths", "output_seq_lengths",
-      "num_nodes", "gpu", "model", "weight_dtype", "kv_cache_dtype", "benchmark_tool", "memory_fraction"};
+      "num_nodes", "gpu", "model", "weight_dtype", "kv_cache_dtype", "benchmark_tool", "memory_fraction",
+      "mode", "max_ttft_ms", "max_tpot_ms", "concurrency", "request_rate", "max_num_tokens", "expert_parallel_sizes",
+      "engine", "disaggregated", "max_gpus", "architecture"};
   for (const auto& [k, where_value] : keys)
     if (!known.count(k)) throw ConfigError(where_value.first, yaml::text(where_value.second), "unknown key in inference_settings");
   auto find = [&](const char* k, std::string& where) -> YAML::Node {
@@ -205,6 +247,7 @@ InferenceSettings parse_inference(const YAML::Node& n, const std::string& p) {
   if (auto v = find("benchmark_tool", w); v.IsDefined() && !is_null(v)) s.benchmark = get_string(v, w);
   if (auto v = find("memory_fraction", w); v.IsDefined() && !is_null(v)) s.memory_fraction = get_double(v, w);
   if (auto v = find("beam_width", w); v.IsDefined() && !is_null(v)) s.beam_width = get_int(v, w);
+  parse_serving(s, find);
   if (s.top_n <= 0) throw ConfigError(p + ".top_n", std::to_string(s.top_n), "must be a positive integer");
   if (s.gpus_per_node <= 0) throw ConfigError(p + ".gpus_per_node", std::to_string(s.gpus_per_node), "must be a positive integer");
   return s;
@@ -230,7 +273,9 @@ SearchConfig parse_search_config(const std::string& text, const std::string& ori
     c.inference = parse_inference(body["inference_settings"], "inference_settings");
     c.has_inference_settings = true;
   }
-  if (family.empty() && origin != "<string>") {
+  // A serving config that names its model (or gives its architecture) needs no training family.
+  const bool self_contained = !c.has_train_settings && (!c.inference.model.empty() || !c.inference.architecture.empty());
+  if (family.empty() && origin != "<string>" && !self_contained) {
     // NeMo derives the family from the folder: search_config/gpt3/5b.yaml is GPT-3.
     family = std::filesystem::path(origin).parent_path().filename().string();
     const auto fams = model_families();

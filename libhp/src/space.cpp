@@ -102,8 +102,7 @@ SearchSpace default_space(const ModelSpec& model, const TrainSettings& train, co
     s.recompute_modes = {Recompute::none, Recompute::selective, Recompute::full};
   } else {
     for (const std::string& m : train.recompute_modes)
-      s.recompute_modes.push_back(m == "full" ? Recompute::full : m == "selective" ? Recompute::selective
-                                                                                   : Recompute::none);
+      s.recompute_modes.push_back(recompute_from_string("train_settings.recompute_modes", m));
   }
   // The search runs fused (flash) attention, which keeps no s^2 score tensors: selective recompute then saves
   // no memory and costs no extra pass in the model (docs/model.md), so it would only duplicate every "none"

@@ -5,17 +5,63 @@ arguments with the same names and defaults as ``hp-cli``; bad input raises :clas
 (a :class:`ValueError`) whose message names the key and the value.
 """
 
-from ._core import (  # noqa: F401
+from ._core import (
     __version__,
+    Calibration,
     ConfigError,
     Error,
+    Estimate,
+    Executor,
     ExecutorError,
+    GpuSpec,
     IoError,
+    JobRequest,
+    JobStatus,
+    Layout,
     LogParseError,
+    MemoryBreakdown,
+    ModelSpec,
     NoFeasibleLayoutError,
+    TimeBreakdown,
+    base_config,
+    calibrate,
+    count_parameters,
+    default_calibration,
+    estimate,
+    estimate_inference,
+    estimate_serving,
+    find_gpu,
+    gpu_catalog,
+    list_models,
+    load_gpus,
+    load_training_config,
+    make_executor,
+    model_flops_per_step,
+    nemo_optimizers,
+    parse_log,
+    recommend_model_size,
+    render_sbatch_script,
+    training_days,
+    validate_inference,
+    validate_runs,
 )
-from ._core import *  # noqa: F401,F403  (the binding's public functions and classes)
-from .inference import InferenceSearch, inference_search  # noqa: F401,E402
-from .perf import estimate_table, to_pandas  # noqa: F401,E402
-from .search import SearchResult, search  # noqa: F401,E402
-from .trials import TrialResults, collect, resume, run_search  # noqa: F401,E402
+from .inference import InferenceSearch, inference_search
+from .perf import estimate_table, to_pandas
+from .search import SearchResult, search
+from .serving import ServingSearch, serving_search
+from .trials import TrialResults, collect, resume, run_search
+
+# The public API: every public name of the binding (tests/python/test_package.py checks none is missing) and
+# the pure-Python helpers.
+__all__ = [
+    "__version__",
+    "Calibration", "ConfigError", "Error", "Estimate", "Executor", "ExecutorError", "GpuSpec", "IoError",
+    "JobRequest", "JobStatus", "Layout", "LogParseError", "MemoryBreakdown", "ModelSpec", "NoFeasibleLayoutError",
+    "TimeBreakdown",
+    "base_config", "calibrate", "count_parameters", "default_calibration", "estimate", "estimate_inference",
+    "estimate_serving", "find_gpu", "gpu_catalog", "list_models", "load_gpus", "load_training_config", "make_executor",
+    "model_flops_per_step", "nemo_optimizers", "parse_log", "recommend_model_size", "render_sbatch_script", "training_days",
+    "validate_inference", "validate_runs",
+    "InferenceSearch", "inference_search", "estimate_table", "to_pandas", "SearchResult", "search",
+    "TrialResults", "collect", "resume", "run_search", "ServingSearch", "serving_search",
+]

@@ -5,6 +5,8 @@ import io
 
 from . import _core
 
+__all__ = ["InferenceSearch", "inference_search"]
+
 
 class InferenceSearch:
     """Result of :func:`inference_search`.

@@ -2,6 +2,8 @@
 
 from ._core import Layout, estimate
 
+__all__ = ["estimate_table", "to_pandas"]
+
 _LAYOUT_FIELDS = ("num_gpus", "tp", "pp", "vp", "cp", "ep", "etp", "mbs", "gbs", "sequence_parallel", "recompute",
                   "recompute_num_layers", "recompute_micro_batches", "distributed_optimizer", "grad_reduce_in_fp32", "fp8",
                   "precision", "fsdp", "account_for_embedding", "account_for_loss", "moe_dispatcher",

@@ -119,13 +119,19 @@ py::dict inference_search(const std::optional<std::string>& config, const std::o
   return d;
 }
 
-py::dict validate_inference(const std::optional<std::string>& data, bool fit, bool cross_validate) {
-  const auto rows = data ? hp::load_inference_measurements_csv(*data) : hp::published_inference_measurements();
+py::dict validate_inference(const std::optional<std::string>& data, bool fit, bool cross_validate,
+                            const std::string& published, const std::string& split) {
+  if (published != "static" && published != "serving")
+    throw hp::ConfigError("published", published, "expected static or serving");
+  const auto rows = data                     ? hp::load_inference_measurements_csv(*data)
+                    : published == "serving" ? hp::published_serving_measurements()
+                                             : hp::published_inference_measurements();
   std::vector<hp::InferenceCalibration> fitted;
   if (fit)
     for (const auto& [family, engine] : hp::calibration_groups(rows))
       fitted.push_back(hp::fit_inference_calibration(rows, family, engine));
-  const auto rep = cross_validate ? hp::cross_validate_inference(rows) : hp::validate_inference(rows, fitted);
+  auto rep = cross_validate ? hp::cross_validate_inference(rows) : hp::validate_inference(rows, fitted);
+  if (split != "all") rep = hp::select_split(rep, split);
   py::list list;
   for (const auto& r : rep.rows) {
     py::dict x;
@@ -135,6 +141,11 @@ py::dict validate_inference(const std::optional<std::string>& data, bool fit, bo
     x["predicted"] = r.predicted;
     x["error"] = r.error;
     x["predicted_fits"] = r.predicted_fits;
+    x["evaluated"] = r.evaluated;
+    x["reason"] = r.predicted_reason;
+    x["mode"] = r.measurement.mode;
+    x["engine"] = r.measurement.engine;
+    x["split"] = r.measurement.split;
     x["source"] = r.measurement.source;
     list.append(x);
   }
@@ -145,7 +156,9 @@ py::dict validate_inference(const std::optional<std::string>& data, bool fit, bo
   d["max_abs_error"] = rep.max_abs_error;
   d["mean_abs_error_throughput"] = rep.mean_abs_error_throughput;
   d["mean_abs_error_ttft"] = rep.mean_abs_error_ttft;
+  d["mean_abs_error_tpot"] = rep.mean_abs_error_tpot;
   d["num_not_fitting"] = rep.num_not_fitting;
+  d["num_not_evaluated"] = rep.num_not_evaluated;
   return d;
 }
 
@@ -168,6 +181,8 @@ HP_PY_BINDING(60, [](py::module_& m) {
         py::arg("ft_path") = py::none(), py::arg("time_limit_min") = 30.0,
         "Inference HP search (use bignlp_hp.inference_search, which wraps the result).");
   m.def("validate_inference", &validate_inference, py::kw_only(), py::arg("data") = py::none(),
-        py::arg("fit") = false, py::arg("cross_validate") = false,
-        "Compare the inference model with measurements (default: published TensorRT-LLM tables).");
+        py::arg("fit") = false, py::arg("cross_validate") = false, py::arg("published") = "static",
+        py::arg("split") = "all",
+        "Compare the inference model with measurements (default: published TensorRT-LLM static tables; "
+        "published='serving': in-flight batching tables; split: all, fit or holdout).");
 });

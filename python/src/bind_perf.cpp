@@ -70,16 +70,6 @@ hp::GpuSpec gpu_arg(const py::object& gpu) {
   }
 }
 
-const char* recompute_name(hp::Recompute r) {
-  return r == hp::Recompute::none ? "none" : r == hp::Recompute::selective ? "selective" : "full";
-}
-
-hp::Recompute recompute_from(const std::string& s) {
-  if (s == "none") return hp::Recompute::none;
-  if (s == "selective") return hp::Recompute::selective;
-  if (s == "full") return hp::Recompute::full;
-  throw hp::ConfigError("recompute", s, "expected none, selective or full");
-}
 
 py::dict estimate_dict(const hp::Estimate& e) {
   py::dict out, memory, time;
@@ -148,8 +138,8 @@ void bind_classes(py::module_& m) {
       .def_readwrite("mbs", &hp::Layout::mbs)
       .def_readwrite("gbs", &hp::Layout::gbs)
       .def_readwrite("sequence_parallel", &hp::Layout::sequence_parallel)
-      .def_property("recompute", [](const hp::Layout& l) { return recompute_name(l.recompute); },
-                    [](hp::Layout& l, const std::string& s) { l.recompute = recompute_from(s); },
+      .def_property("recompute", [](const hp::Layout& l) { return hp::to_string(l.recompute); },
+                    [](hp::Layout& l, const std::string& s) { l.recompute = hp::recompute_from_string("recompute", s); },
                     "none, selective or full")
       .def_readwrite("recompute_num_layers", &hp::Layout::recompute_num_layers)
       .def_readwrite("recompute_micro_batches", &hp::Layout::recompute_micro_batches)

@@ -216,3 +216,107 @@ def test_cli_infer_search_model_and_gpu_from_train_settings(cli, tmp_path):
     assert j["model"] == "gpt3/20b" and j["gpu"] == "a100-40gb"
     assert j["num_candidates"] == 3 * 3 * 7  # NeMo's 20b lists: TP [2,4,8] x PP [1,2,4] x 7 batch sizes
     assert (logs / "inference" / "final_summary" / "final_output.csv").is_file()
+
+
+# ---- Serving with in-flight batching (issue 14) ----
+
+LLAMA70B = {"num_layers": 80, "hidden_size": 8192, "num_attention_heads": 64, "num_query_groups": 8,
+            "ffn_hidden_size": 28672, "vocab_size": 128256, "max_position_embeddings": 131072}
+
+
+def _serving_yaml(path, **extra):
+    lines = ["inference_settings:", "  model: llama-3.1-70b", "  gpu: h100-sxm", "  data_type: fp8",
+             "  tensor_parallel_sizes: [1, 2, 4, 8]", "  pipeline_parallel_sizes: [1]", "  architecture:"]
+    lines += [f"    {k}: {v}" for k, v in LLAMA70B.items()]
+    lines += [f"  {k}: {v}" for k, v in extra.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_estimate_serving_python():
+    arch = {k: str(v) for k, v in LLAMA70B.items()}
+    e = bignlp_hp.estimate_serving(model="llama-3.1-70b", architecture=arch, gpu="h100-sxm", tp=4,
+                                   input_len=1000, output_len=1000)
+    assert e["fits"] and 0 < e["concurrency"] <= e["max_concurrency"]
+    assert e["output_tokens_per_s"] == pytest.approx(e["requests_per_s"] * 1000)
+    on = bignlp_hp.estimate_serving(model="llama-3.1-70b", architecture=arch, tp=4, mode="online",
+                                    request_rate=2, input_len=467, output_len=256)
+    assert on["requests_per_s"] == pytest.approx(2) and not on["saturated"]
+    d = bignlp_hp.estimate_serving(model="llama-3.1-70b", architecture=arch, mode="disaggregated", tp=4,
+                                   prefill_tp=2, input_len=4000, output_len=500)
+    assert d["fits"] and d["kv_transfer_s"] > 0 and d["num_gpus"] == 6
+    with pytest.raises(ValueError, match="mode=burst"):
+        bignlp_hp.estimate_serving(model="llama-3.1-70b", architecture=arch, mode="burst")
+    fp4 = bignlp_hp.estimate_serving(model="llama-3.1-70b", architecture=arch, gpu="h100-sxm", weight_dtype="nvfp4")
+    assert not fp4["fits"] and fp4["reason"] == "fp4_unsupported"
+
+
+def test_serving_search_python_bounds_and_message():
+    r = bignlp_hp.serving_search(architecture=LLAMA70B, model="llama-3.1-70b", gpu="h100-sxm", data_type="fp8",
+                                 tensor_parallel_sizes=[1, 2, 4, 8], pipeline_parallel_sizes=[1],
+                                 input_seq_lengths=[1000], output_seq_lengths=[1000], max_ttft_ms=1000,
+                                 max_tpot_ms=50)
+    assert r.best is not None and float(r.best["tpot_ms"]) <= 50 and float(r.best["ttft_ms"]) <= 1000
+    assert r.pareto and all(p["fits"] == "true" for p in r.pareto)
+    none = bignlp_hp.serving_search(architecture=LLAMA70B, model="llama-3.1-70b", gpu="h100-sxm",
+                                    data_type="fp8", tensor_parallel_sizes=[8], pipeline_parallel_sizes=[1],
+                                    input_seq_lengths=[1000], output_seq_lengths=[1000], max_tpot_ms=0.01)
+    assert none.best is None and "lowest reachable TPOT" in none.message
+    with pytest.raises(ValueError, match="input_seq_lengths"):
+        bignlp_hp.serving_search(architecture=LLAMA70B, model="llama-3.1-70b", input_seq_lengths=[131000],
+                                 output_seq_lengths=[1000])
+
+
+def test_validate_serving_python_holdout():
+    rep = bignlp_hp.validate_inference(published="serving", split="holdout")
+    assert rep["num_not_evaluated"] == 0
+    assert all(r["split"] == "holdout" for r in rep["rows"])
+    assert rep["mean_abs_error_throughput"] < 0.25
+
+
+def test_cli_infer_search_serving(cli, tmp_path):
+    cfg = _serving_yaml(tmp_path / "serve.yaml", mode="max_throughput", max_ttft_ms=1000, max_tpot_ms=50,
+                        input_seq_lengths="[1000]", output_seq_lengths="[1000]", disaggregated="true")
+    out = tmp_path / "res"
+    j = cli.json("infer-search", cfg, "--results-dir", out)
+    assert j["mode"] == "max_throughput" and j["best"]["within_bounds"]
+    assert j["best"]["ttft_ms"] <= 1000 and j["best"]["tpot_ms"] <= 50
+    assert j["pareto"] and (out / "serving_output.csv").exists()
+    assert j["best_disaggregated"] is None or j["best_disaggregated"]["kind"] == "disaggregated"
+    text = cli.run("infer-search", cfg, check=True).stdout
+    assert "tok/s/GPU" in text and "disaggregation" in text
+
+
+def test_cli_infer_search_serving_bad_input(cli, tmp_path):
+    cfg = _serving_yaml(tmp_path / "bad.yaml", mode="burst")
+    proc = cli.run("infer-search", cfg)
+    assert proc.returncode == 2 and "mode=burst" in proc.stderr
+    cfg = _serving_yaml(tmp_path / "far.yaml", mode="max_throughput", input_seq_lengths="[131000]",
+                        output_seq_lengths="[1000]")
+    proc = cli.run("infer-search", cfg)
+    assert proc.returncode == 2 and "131072" in proc.stderr
+    cfg = _serving_yaml(tmp_path / "tight.yaml", mode="online", max_ttft_ms=0.5, request_rate=1,
+                        input_seq_lengths="[1000]", output_seq_lengths="[100]")
+    proc = cli.run("infer-search", cfg)
+    assert proc.returncode == 4 and "lowest reachable TTFT" in proc.stderr
+
+
+def test_cli_infer_validate_serving_rows(cli, tmp_path):
+    data = tmp_path / "rows.csv"
+    data.write_text(
+        "model,gpu,tp,pp,batch_size,input_len,output_len,weight_dtype,kv_cache_dtype,metric,value,source,mode,"
+        "num_layers,hidden_size,num_attention_heads,num_query_groups,ffn_hidden_size,vocab_size\n"
+        "llama-3.1-8b,h100-sxm,1,1,4096,128,128,fp8,fp8,output_tokens_per_s,28836.77,src,max_throughput,"
+        "32,4096,32,8,14336,128256\n"
+        "mistral-large,h100-sxm,8,1,1,128,128,fp8,fp8,output_tokens_per_s,100,src,static_batch,,,,,,\n"
+        "llama-3.1-8b,tpu-v5,1,1,4096,128,128,fp8,fp8,output_tokens_per_s,100,src,max_throughput,"
+        "32,4096,32,8,14336,128256\n")
+    j = cli.json("infer-validate", "--data", data)
+    assert j["num_rows"] == 3 and j["num_not_evaluated"] == 2
+    reasons = [r["reason"] for r in j["rows"] if not r["evaluated"]]
+    assert any("mistral-large" in x for x in reasons) and any("tpu-v5" in x for x in reasons)
+    assert j["rows"][0]["evaluated"] and j["rows"][0]["predicted"] > 0
+    j = cli.json("infer-validate", "--published", "serving", "--split", "holdout")
+    assert j["num_not_evaluated"] == 0 and all(r["split"] == "holdout" for r in j["rows"])
+    proc = cli.run("infer-validate", "--published", "nope")
+    assert proc.returncode == 2 and "--published=nope" in proc.stderr

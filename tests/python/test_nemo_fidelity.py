@@ -66,6 +66,21 @@ def test_custom_config_search_over_nvidia_5b_keeps_the_distributed_optimizer(tmp
     assert sum(1 for f in rows["fits"] if not f) == 1
 
 
+def test_nemo_policy_writes_the_grids_cp_over_a_custom_config(tmp_path):
+    # NeMo's modify_cfg sets model.context_parallel_size from its grid ([1] for GPT): the file and the name agree
+    doc = nemo_file("gpt3_5b.yaml")
+    doc["model"]["context_parallel_size"] = 2
+    custom = tmp_path / "cp2.yaml"
+    custom.write_text(yaml.safe_dump(doc))
+    cfg = {"model": "gpt3", "train_settings": {"model_size_in_b": 5, "num_nodes": 16, "policy": "nemo",
+                                               "limit_search_runs": 2, "custom_config": str(custom),
+                                               "logs": str(tmp_path / "r")}}
+    r = bignlp_hp.search(cfg)
+    for t in r.plan:
+        assert "_cp_1_ep_1_" in t["config_name"] and t["cp"] == 1
+        assert yaml.safe_load(open(t["config_path"]))["model"]["context_parallel_size"] == 1
+
+
 def test_nvidia_configs_read_with_their_optimizer():
     for name, optimizer in [("gpt3_5b.yaml", "mcore_distributed_optim"), ("gpt3_126m.yaml", "mcore_distributed_optim"),
                             ("t5_220m.yaml", "distributed_fused_adam"), ("mt5_170m.yaml", "distributed_fused_adam")]:
@@ -206,7 +221,8 @@ def test_gpt_base_config_writes_current_nemo_keys():
     for section in ("run", "trainer", "exp_manager", "model"):
         missing = set(nvidia[section]) - set(ours[section])
         assert not missing, f"{section}: keys NeMo writes that we do not: {sorted(missing)}"
-    assert set(nvidia["model"]["data"]) <= set(ours["model"]["data"])
+    for sub in ("data", "optim", "tokenizer", "nsys_profile"):
+        assert set(nvidia["model"][sub]) <= set(ours["model"][sub]), sub
     assert base("gpt3", 5)["run"]["name"] == "gpt3_5b"
 
 
@@ -244,6 +260,12 @@ def test_t5_and_mt5_write_what_nemo_ships(family, size, nvidia_file):
         assert ours["model"]["data"][key] == nvidia["model"]["data"][key], key
     template = nemo_file(f"base_configs_{family}.yaml")
     assert ours["model"]["micro_batch_size"] == template["model"]["micro_batch_size"] == 64
+    # every key NeMo's template writes is written (mT5's launcher-side language blending keys excepted, documented)
+    for section in ("run", "trainer", "exp_manager", "model"):
+        missing = set(template[section]) - set(ours[section]) - {"preprocessed_dir", "blending_alpha"}
+        assert not missing, f"{section}: {sorted(missing)}"
+    for sub in ("encoder", "decoder", "data", "optim", "tokenizer"):
+        assert set(template["model"][sub]) <= set(ours["model"][sub]), sub
     # our output reads back as the same family
     assert bignlp_hp.base_config(model=family, size_b=size)["run_name"] == f"{family}_{size}b"
 

@@ -24,7 +24,7 @@ struct GpuSpec {
   std::string source;                     ///< citation for the numbers
 };
 
-/// Built-in catalogue: a100-40gb, a100-80gb, h100-sxm, h200, b200, gb200.
+/// Built-in catalogue: a100-40gb, a100-80gb, h100-sxm, h200, h20, l40s, b200, gb200, rtx-pro-6000.
 const std::vector<GpuSpec>& gpu_catalog();
 
 /// Look up by name (case-insensitive; accepts aliases like "A100-SXM4-80GB", "H100"). Throws ConfigError.

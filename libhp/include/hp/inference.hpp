@@ -16,11 +16,12 @@ namespace hp {
 struct InferenceLayout {
   int tp = 1;              ///< tensor parallel size
   int pp = 1;              ///< pipeline parallel size
+  int ep = 1;              ///< expert parallel size inside the TP group (MoE; divides tp and the experts)
   int batch_size = 1;      ///< requests served together
   int input_len = 60;      ///< prompt tokens per request (NeMo's default input_len)
   int output_len = 20;     ///< generated tokens per request (NeMo's default output_len)
-  std::string weight_dtype = "fp16";  ///< fp16 | bf16 | fp8 (weights and GEMMs)
-  std::string kv_cache_dtype;         ///< fp16 | bf16 | fp8; "" = same as weight_dtype
+  std::string weight_dtype = "fp16";  ///< fp16 | bf16 | fp8 | nvfp4 (weights and GEMMs)
+  std::string kv_cache_dtype;         ///< fp16 | bf16 | fp8 | nvfp4; "" = same as weight_dtype
   int gpus_per_node = 8;   ///< NeMo's node rule and the NVLink vs inter-node all-reduce choice
 
   int num_gpus() const noexcept { return tp * pp; }
@@ -37,6 +38,8 @@ enum class InferenceInfeasible : std::uint8_t {
   fp8_unsupported,        ///< FP8 weights or KV cache on a GPU without FP8
   sequence_too_long,      ///< input_len + output_len exceeds max_position_embeddings (learned positions)
   out_of_memory,          ///< weights + KV cache + workspace exceed GPU memory
+  fp4_unsupported,        ///< NVFP4 weights or KV cache on a GPU without FP4 tensor cores (before Blackwell)
+  experts_not_divisible,  ///< ep does not divide the experts or the TP size
 };
 const char* to_string(InferenceInfeasible reason) noexcept;
 
@@ -111,7 +114,21 @@ void set_engine_properties(InferenceCalibration& calibration, const std::string&
 InferenceEstimate estimate_inference(const ModelSpec& model, const InferenceLayout& layout, const GpuSpec& gpu,
                                      const InferenceCalibration& calibration);
 
-/// Bytes per element of a dtype name (fp32 4, fp16/bf16 2, fp8/int8 1). Throws ConfigError(key, value).
+/// Work of one in-flight-batching iteration: decode sequences (one token each) and prefill (context) tokens.
+struct InferenceStepLoad {
+  double decode_seqs = 0;     ///< sequences generating one token
+  double decode_ctx = 0;      ///< mean cached length they attend to
+  double prefill_tokens = 0;  ///< prompt tokens processed in this iteration (chunked context)
+  double prefill_ctx = 0;     ///< mean keys a prefill token attends to ((isl + 1) / 2 for a whole causal prompt)
+  double prefill_seqs = 0;    ///< prompts finishing in this iteration (their first token's logits)
+};
+
+/// Time of one iteration in which every sequence of `load` advances by one token, over all pipeline stages
+/// (decoder-only models). Layout checks are estimate_inference's; this only times.
+double inference_step_s(const ModelSpec& model, const InferenceLayout& layout, const GpuSpec& gpu,
+                        const InferenceCalibration& calibration, const InferenceStepLoad& load);
+
+/// Bytes per element of a dtype name (fp32 4, fp16/bf16 2, fp8/int8 1, nvfp4 0.5625 with its block scales). Throws ConfigError(key, value).
 double dtype_bytes(const std::string& key, const std::string& dtype);
 
 }  // namespace hp

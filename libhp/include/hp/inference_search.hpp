@@ -47,7 +47,8 @@ struct InferenceSearchResult {
 /// fills every empty list of `settings` (TP, PP, batch sizes, input 60 / output 20).
 InferenceSettings with_nemo_inference_defaults(const InferenceSettings& settings, double size_b);
 
-/// The model to serve: inference_settings.model ("gpt3/5b" or NeMo's run name "gpt3_5b"), else the
+/// The model to serve: inference_settings.architecture (any decoder-only architecture by its fields), else
+/// inference_settings.model ("gpt3/5b" or NeMo's run name "gpt3_5b"), else the
 /// family and train_settings.model_size_in_b of the config (a pre-defined size). Throws ConfigError.
 ModelSpec inference_model(const SearchConfig& config);
 

@@ -91,11 +91,11 @@ struct NemoGridInput {
 
 struct NemoCandidate {
   int tp = 1, pp = 1, mbs = 1;
+  int cp = 1, ep = 1;           ///< -1 = None (BERT, T5/mT5 have no CP/EP in NeMo's grid)
   int vp = 0;                   ///< 0 = None
   int act_ckpt_layers = -1;     ///< -1 = None
   int num_mbs_act = -1;         ///< num_micro_batches_with_partial_activation_checkpoints, -1 = None
   int act_per_pipe = -1;        ///< activations_checkpoint_layers_per_pipeline, -1 = None
-  int cp = 1, ep = 1;           ///< context / expert parallel size in the name (T5/mT5: None, as NeMo writes)
 };
 
 /// NeMo's candidate lists for one config (before the validity filter).
@@ -114,7 +114,7 @@ std::vector<NemoCandidate> nemo_grid(const NemoGridInput& in);
 
 /// NeMo HEAD's run name (launcher autoconfig/training_config.py, utils.modify_cfg):
 /// <family>_<size>b_<nodes>nodes_tp_<tp>_pp_<pp>_cp_<cp>_ep_<ep>_mbs_<mbs>_act_ckpt_<a>_num_mbs_act_<n>_act_per_pipe_<k>,
-/// cp and ep None for T5/mT5. legacy = the name before NeMo added cp and ep (no _cp_/_ep_).
+/// cp and ep None for T5/mT5. legacy = the name before NeMo added cp and ep (_cp_/_ep_ only when one is > 1).
 std::string nemo_run_name(const std::string& family, double size_b, int num_nodes, const NemoCandidate& c,
                           bool legacy = false);
 /// Python's str() of the size as NeMo writes it: 5 -> "5", 0.126 -> "0.126".

@@ -69,6 +69,21 @@ struct InferenceSettings {
   std::string benchmark = "fastertransformer";  ///< measure with: fastertransformer | trtllm | vllm [benchmark_tool]
   double memory_fraction = 0;          ///< share of GPU memory usable; 0 = the engine calibration's (0.95, FT 1.0)
   int beam_width = 1;                  ///< [benchmark.beam_width] (the model assumes 1)
+  // Serving with in-flight batching (issue 14).
+  std::string mode = "static_batch";   ///< static_batch | max_throughput | online
+  double max_ttft_ms = 0;              ///< bound on the time to first token; 0 = none
+  double max_tpot_ms = 0;              ///< bound on the time per output token; 0 = none
+  std::vector<int> concurrency;        ///< online: users per replica to try; max_throughput: caps ([] = none)
+  double request_rate = 0;             ///< online: requests/s per replica (instead of concurrency)
+  int max_num_tokens = 8192;           ///< the engine's token budget per iteration
+  std::vector<int> expert_parallel_sizes;  ///< MoE: EP inside TP ([] = 1)
+  std::string engine = "trtllm-0.17";  ///< calibration of the serving modes (trtllm-0.17, trtllm-0.14, trtllm)
+  bool disaggregated = false;          ///< also search separate prefill/decode pools
+  int max_gpus = 8;                    ///< disaggregated: GPUs of both pools together at most
+  /// Architecture keys (num_layers, hidden_size, num_attention_heads, num_query_groups, ffn_hidden_size,
+  /// vocab_size, max_position_embeddings, moe_num_experts, moe_topk, moe_ffn_hidden_size, activation): a model
+  /// without a catalogue entry. Empty = inference_settings.model.
+  std::map<std::string, std::string> architecture;
 };
 
 /// Extra sections users add (trial command template, executor options) as raw strings by dotted key.

@@ -74,3 +74,13 @@ const std::vector<InferenceMeasurement>& published_inference_measurements() {
 }
 
 }  // namespace hp
+
+namespace hp {
+
+const std::vector<InferenceMeasurement>& published_serving_measurements() {
+  static const std::vector<InferenceMeasurement> rows =
+      parse_inference_measurements_csv(published_serving_csv(), "libhp/data/serving_published.csv");
+  return rows;
+}
+
+}  // namespace hp
