@@ -32,6 +32,12 @@ struct Command {
 std::vector<Command>& registry();
 bool register_command(Command c);
 
+/// CLI11 check for an integer option: a whole number in [lo, hi]. The message names the value and the range
+/// (CLI11 prefixes the option name); a failed check exits 2 like every bad input.
+CLI::Validator int_range(long long lo, long long hi);
+/// CLI11 check for a number option: finite (no nan/inf) and in [lo, hi].
+CLI::Validator finite_range(double lo, double hi);
+
 /// Runs fn, printing "hp-cli: error: <message>" and mapping exceptions to exit codes.
 int run_guarded(const std::function<int()>& fn);
 

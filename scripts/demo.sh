@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 .venv/bin/hp-cli recommend --model gpt3 --nodes 20 --days 5
-.venv/bin/hp-cli search examples/search/gpt3_5b.yaml --results-dir results/gpt3_5b
+.venv/bin/hp-cli search examples/search/gpt3_5b.yaml --results-dir results/gpt3_5b --force

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything bignlp-hp needs on Debian 12 (idempotent): C++ libraries and Slurm from apt,
+# Installs everything bignlp-hp needs on Debian 12 (idempotent): C++ libraries, Slurm and clang (libFuzzer and
+# the sanitizer runtimes for scripts/sanitize.sh) from apt,
 # a Python virtual environment in .venv with the test packages, and the package itself (pip install .).
 # Usage: scripts/setup.sh [--no-install]   (--no-install: only system packages and the venv)
 set -euo pipefail
@@ -7,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config python3 python3-dev python3-venv python3-pip
   libyaml-cpp-dev libeigen3-dev libfmt-dev libboost-dev libboost-filesystem-dev catch2 pybind11-dev libcli11-dev
-  slurmctld slurmd slurm-client munge)
+  slurmctld slurmd slurm-client munge clang libclang-rt-14-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

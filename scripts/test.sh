@@ -10,3 +10,5 @@ ctest --test-dir build -j "$JOBS" --output-on-failure
 # pytest runs against the plain CMake build (fast, the code just built) and checks the pip-installed package too.
 PYTHONPATH="$PWD/build/python" HP_CLI="$PWD/build/cli/hp-cli" HP_INSTALLED_CLI="$PWD/.venv/bin/hp-cli" \
   .venv/bin/python -m pytest tests/python -q
+# ASan + UBSan build of the ctest suite, then every fuzz target on its seed corpus (FUZZ_SECONDS each).
+JOBS="$JOBS" FUZZ_SECONDS="${FUZZ_SECONDS:-30}" scripts/sanitize.sh

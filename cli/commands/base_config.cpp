@@ -1,11 +1,13 @@
 // hp-cli base-config: a complete NeMo-Megatron training YAML for a size (seed capability 1.2).
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "command.hpp"
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
+#include "hp/families.hpp"
 #include "hp/model.hpp"
 #include "hp/nemo_config.hpp"
 #include "hp/search_config.hpp"
@@ -28,7 +30,7 @@ std::function<int()> setup(CLI::App& app) {
   o->req.size_b = 0;
   o->req.num_nodes = 1;
   app.description("Generate a NeMo-Megatron training config for a model size");
-  app.add_option("--model", o->req.family, "Model family: gpt3, t5, mt5")->capture_default_str();
+  app.add_option("--model", o->req.family, "Model family (gpt3, t5, mt5, bert, llama, mixtral, qwen2, baichuan2, chatglm) or a NeMo base-config name (llama3_70b)")->capture_default_str();
   app.add_option("--size-b", o->req.size_b, "Model size in billions (0 = recommend from GPUs and days)");
   app.add_option("--nodes", o->req.num_nodes, "Nodes")->capture_default_str();
   app.add_option("--gpus-per-node", o->req.gpus_per_node, "GPUs per node")->capture_default_str();
@@ -58,7 +60,14 @@ std::function<int()> setup(CLI::App& app) {
       o->tflops_per_gpu = c.train.tflops_per_gpu;
     }
     if (r.size_b < 0) throw hp::ConfigError("--size-b", fmt::format("{}", r.size_b), "must be a positive number");
-    if (r.size_b == 0) {
+    const auto names = hp::builtin_base_config_names();
+    const bool named = std::find(names.begin(), names.end(), r.family) != names.end();  // --model llama3_70b
+    if (r.size_b == 0 && !named) {
+      if (!hp::family_has_size_rule(r.family)) {
+        hp::check_family(r.family);
+        throw hp::ConfigError("--size-b", "0", "NeMo estimates a size only for gpt3, t5, mt5 and bert; give --size-b "
+                                               "or a base-config name (hp-cli models)");
+      }
       // NeMo: a null model_size_in_b is estimated from the hardware and the days.
       hp::SizingInput in{r.family, r.num_nodes * r.gpus_per_node, o->tflops_per_gpu, r.max_training_days, r.num_tokens_in_b};
       r.size_b = hp::estimate_model_size_b(in);

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "command.hpp"
+#include "hp/files.hpp"
 #include "hp/calibration.hpp"
 #include "hp/core.hpp"
 #include "json.hpp"
@@ -18,17 +19,6 @@ struct Opts {
   std::string split = "fit";
   bool json = false;
 };
-
-void write_text(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) throw hp::IoError(path, "cannot write");
-    out << text;
-    if (!out.flush()) throw hp::IoError(path, "write failed");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw hp::IoError(path, "cannot rename temporary file");
-}
 
 std::function<int()> setup(CLI::App& app) {
   auto o = std::make_shared<Opts>();
@@ -47,8 +37,8 @@ std::function<int()> setup(CLI::App& app) {
     const auto fits = hp::fit_calibrations(runs, fo);
     std::vector<hp::Calibration> list;
     for (const auto& f : fits) list.push_back(f.calibration);
-    if (!o->output.empty()) write_text(o->output, hp::calibrations_to_yaml(list));
-    if (!o->cpp.empty()) write_text(o->cpp, hp::calibrations_to_cpp(list));
+    if (!o->output.empty()) hp::write_file_atomic(o->output, hp::calibrations_to_yaml(list));
+    if (!o->cpp.empty()) hp::write_file_atomic(o->cpp, hp::calibrations_to_cpp(list));
     if (o->json) {
       std::vector<std::string> items;
       for (const auto& f : fits) {

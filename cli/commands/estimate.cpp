@@ -1,7 +1,9 @@
 // hp-cli estimate: memory, step time, throughput and MFU of one training layout, or of every row of a CSV.
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 
 #include "command.hpp"
@@ -12,6 +14,7 @@
 #include "hp/nemo_config.hpp"
 #include "hp/perf.hpp"
 #include "hp/runs.hpp"
+#include "hp/layout_fields.hpp"
 #include "json.hpp"
 
 namespace {
@@ -31,17 +34,17 @@ struct Opts {
 void add_model_options(CLI::App& app, Opts& o) {
   app.add_option("--model", o.model, "pre-defined config ('gpt3/175b') or family with --size-b ('gpt3')");
   app.add_option("--size-b", o.size_b, "size in billions of a pre-defined config of --model's family");
-  app.add_option("--num-layers", o.dims.num_layers, "custom model: layers (or override)");
-  app.add_option("--hidden-size", o.dims.hidden_size, "custom model: hidden size");
-  app.add_option("--ffn-hidden-size", o.dims.ffn_hidden_size, "custom model: FFN size (default 4 x hidden)");
-  app.add_option("--num-attention-heads", o.dims.num_attention_heads, "custom model: attention heads");
-  app.add_option("--num-query-groups", o.dims.num_query_groups, "custom model: GQA groups (default = heads)");
-  app.add_option("--kv-channels", o.dims.kv_channels, "custom model: head dimension (default hidden/heads)");
-  app.add_option("--seq-length", o.dims.seq_length, "sequence length");
-  app.add_option("--vocab-size", o.dims.vocab_size, "padded vocabulary");
-  app.add_option("--moe-num-experts", o.dims.moe_num_experts, "MoE: routed experts");
-  app.add_option("--moe-topk", o.dims.moe_topk, "MoE: experts per token");
-  app.add_option("--moe-ffn-hidden-size", o.dims.moe_ffn_hidden_size, "MoE: FFN size per expert");
+  app.add_option("--num-layers", o.dims.num_layers, "custom model: layers (or override)")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
+  app.add_option("--hidden-size", o.dims.hidden_size, "custom model: hidden size")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
+  app.add_option("--ffn-hidden-size", o.dims.ffn_hidden_size, "custom model: FFN size (default 4 x hidden)")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
+  app.add_option("--num-attention-heads", o.dims.num_attention_heads, "custom model: attention heads")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
+  app.add_option("--num-query-groups", o.dims.num_query_groups, "custom model: GQA groups (default = heads)")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
+  app.add_option("--kv-channels", o.dims.kv_channels, "custom model: head dimension (default hidden/heads)")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
+  app.add_option("--seq-length", o.dims.seq_length, "sequence length")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
+  app.add_option("--vocab-size", o.dims.vocab_size, "padded vocabulary")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
+  app.add_option("--moe-num-experts", o.dims.moe_num_experts, "MoE: routed experts")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
+  app.add_option("--moe-topk", o.dims.moe_topk, "MoE: experts per token")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
+  app.add_option("--moe-ffn-hidden-size", o.dims.moe_ffn_hidden_size, "MoE: FFN size per expert")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
   app.add_option("--activation", o.dims.activation, "gelu, swiglu or geglu");
 }
 
@@ -49,15 +52,8 @@ void add_layout_options(CLI::App& app, Opts& o) {
   hp::Layout& l = o.layout;
   app.add_option("--gpu", o.gpu, "GPU (catalogue name or alias)")->capture_default_str();
   app.add_option("--gpu-file", o.gpu_file, "YAML file with your own GPUs (see docs/usage.md)");
-  app.add_option("--gpus", l.num_gpus, "total GPUs")->capture_default_str();
-  app.add_option("--tp", l.tp, "tensor parallel")->capture_default_str();
-  app.add_option("--pp", l.pp, "pipeline parallel")->capture_default_str();
-  app.add_option("--vp", l.vp, "virtual pipeline stages per rank")->capture_default_str();
-  app.add_option("--cp", l.cp, "context parallel")->capture_default_str();
-  app.add_option("--ep", l.ep, "expert parallel")->capture_default_str();
-  app.add_option("--etp", l.etp, "expert tensor parallel (0 = tp)")->capture_default_str();
-  app.add_option("--mbs", l.mbs, "micro batch size")->capture_default_str();
-  app.add_option("--gbs", l.gbs, "global batch size")->capture_default_str();
+  for (const hp::LayoutField& f : hp::layout_fields())  // --gpus --tp --pp --vp --cp --ep --etp --mbs --gbs
+    app.add_option(f.cli_flag, l.*f.member, f.help)->capture_default_str();
   app.add_flag("--sequence-parallel,!--no-sequence-parallel", l.sequence_parallel, "sequence parallel");
   app.add_option("--recompute", o.recompute, "activation recompute: none, selective, full")->capture_default_str();
   app.add_option("--recompute-num-layers", l.recompute_num_layers, "full: layers per stage recomputed (0 = all)");
@@ -107,7 +103,9 @@ hp::ModelSpec resolve_model(const Opts& o) {
   if (d.num_layers > 0) m.num_layers = d.num_layers;
   if (d.hidden_size > 0) {
     m.hidden_size = d.hidden_size;
-    if (custom && d.ffn_hidden_size <= 0) m.ffn_hidden_size = 4 * d.hidden_size;
+    // 64-bit, then validate() below rejects a too large width with the limit in the message.
+    if (custom && d.ffn_hidden_size <= 0)
+      m.ffn_hidden_size = static_cast<int>(std::min<long long>(4LL * d.hidden_size, std::numeric_limits<int>::max()));
   }
   if (d.ffn_hidden_size > 0) m.ffn_hidden_size = d.ffn_hidden_size;
   if (d.num_attention_heads > 0) m.num_attention_heads = d.num_attention_heads;
@@ -125,10 +123,7 @@ hp::ModelSpec resolve_model(const Opts& o) {
 
 hp::Layout resolve_layout(const Opts& o) {
   hp::Layout l = o.layout;
-  const std::pair<const char*, int> positive[] = {{"gpus", l.num_gpus}, {"tp", l.tp}, {"pp", l.pp}, {"vp", l.vp},
-                                                  {"cp", l.cp},         {"ep", l.ep}, {"mbs", l.mbs}, {"gbs", l.gbs}};
-  for (const auto& kv : positive)
-    if (kv.second < 1) throw hp::ConfigError(kv.first, std::to_string(kv.second), "must be >= 1");
+  hp::validate(l);
   l.recompute = hp::recompute_from_string("recompute", o.recompute);
   if (o.fp8) l.precision = hp::Precision::fp8_delayed;
   if (!o.precision.empty()) l.precision = hp::parse_precision("precision", o.precision);
@@ -143,8 +138,12 @@ hp::Layout resolve_layout(const Opts& o) {
   return l;
 }
 
+// The user's GPUs are looked up beside the catalogue (hp::find_gpu(name, extra)); the catalogue is not changed.
+std::vector<hp::GpuSpec> user_gpus(const Opts& o) {
+  return o.gpu_file.empty() ? std::vector<hp::GpuSpec>{} : hp::load_gpus_yaml(o.gpu_file);
+}
+
 std::vector<hp::Calibration> calibrations(const Opts& o) {
-  if (!o.gpu_file.empty()) hp::register_gpus(hp::load_gpus_yaml(o.gpu_file));
   return o.calibration.empty() ? hp::shipped_calibrations() : hp::load_calibrations_yaml(o.calibration);
 }
 
@@ -154,7 +153,7 @@ int run_batch(const Opts& o) {
   if (o.output.empty()) throw hp::ConfigError("output", "", "--batch needs -o PRED.csv");
   const auto cals = calibrations(o);
   hp::Table table = hp::read_csv(o.batch);
-  const auto runs = hp::runs_from_table(table);
+  const auto runs = hp::runs_from_table(table, user_gpus(o));
   const char* added[] = {"pred_step_time_s", "pred_tokens_per_sec_per_gpu", "pred_tflops_per_gpu", "pred_mfu_pct",
                          "pred_memory_per_gpu_gb", "fits", "reason"};
   std::vector<std::size_t> where;
@@ -257,7 +256,7 @@ int run_single(const Opts& o) {
     m = resolve_model(o);
     l = resolve_layout(o);
   }
-  const hp::GpuSpec g = hp::find_gpu(o.gpu);
+  const hp::GpuSpec g = hp::find_gpu(o.gpu, user_gpus(o));
   hp::EstimateOptions eo;
   eo.memory_margin = o.memory_margin;
   const hp::Estimate e = hp::estimate(m, l, g, hp::calibration_for(cals, g), eo);
@@ -295,7 +294,9 @@ std::function<int()> setup(CLI::App& app) {
   add_model_options(app, *o);
   add_layout_options(app, *o);
   app.add_option("--calibration", o->calibration, "calibration YAML from hp-cli calibrate (default: shipped)");
-  app.add_option("--memory-margin", o->memory_margin, "fraction of GPU memory kept free")->capture_default_str();
+  app.add_option("--memory-margin", o->memory_margin, "fraction of GPU memory kept free (negative: tolerate that much over)")
+      ->capture_default_str()
+      ->check(hpcli::finite_range(-1, 1));
   app.add_flag("--json", o->json, "print one JSON object");
   return [o] { return o->batch.empty() ? run_single(*o) : run_batch(*o); };
 }

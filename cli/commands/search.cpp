@@ -25,6 +25,7 @@ struct Opts {
   bool nemo_fix_bugs = false;
   bool legacy_names = false;
   bool no_write = false;
+  bool force = false;
   std::string resume;
 };
 
@@ -113,6 +114,8 @@ std::function<int()> setup(CLI::App& app) {
   app.add_flag("--nemo-fix-bugs", o->nemo_fix_bugs, "nemo policy: fix NeMo's known grid bugs");
   app.add_flag("--legacy-names", o->legacy_names, "candidate names without NeMo HEAD's _cp_<cp>_ep_<ep>_");
   app.add_flag("--no-write", o->no_write, "Do not write the results directory");
+  app.add_flag("--force", o->force,
+               "Replace another search's results in the results directory (default: refuse; --resume continues it)");
   return [o]() -> int {
     if (!o->resume.empty()) {
       if (!o->config.empty()) throw hp::ConfigError("--resume", o->resume, "give either a config or --resume DIR");
@@ -133,6 +136,7 @@ std::function<int()> setup(CLI::App& app) {
     options.write_files = !o->no_write;
     options.nemo_fix_bugs = o->nemo_fix_bugs;
     options.legacy_names = o->legacy_names;
+    options.force = o->force;
     options.progress = progress_bar();
     const bool run = o->executor != "none";
     hpfe::LaunchChoice choice;  // none still writes each trial's launch script

@@ -34,6 +34,15 @@ void print_json(const hp::ValidationReport& r) {
   std::vector<std::string> oom;
   for (const auto& id : r.predicted_out_of_memory) oom.push_back(hpcli::json_string(id));
   j.raw("predicted_out_of_memory", hpcli::json_array(oom));
+  std::vector<std::string> grouped;
+  for (const auto& g : r.grouped) {
+    std::vector<std::string> groups;
+    for (const auto& s : g.groups) groups.push_back(stats_json(s));
+    hpcli::JsonObject o;
+    o.str("by", g.by).raw("overall", stats_json(g.overall)).raw("groups", hpcli::json_array(groups));
+    grouped.push_back(o.dump());
+  }
+  j.raw("grouped_holdout", hpcli::json_array(grouped));
   hpcli::JsonObject skipped;
   for (const auto& kv : r.skipped) skipped.integer(kv.first, kv.second);
   j.raw("skipped", skipped.dump());
@@ -61,6 +70,12 @@ void print_table(const hp::ValidationReport& r, bool list_runs) {
   row(r.holdout_dense_modern);
   row(r.holdout_moe);
   row(r.korthikanti);
+  fmt::print("\n{:<58} {:>5} {:>9} {:>9}\n", "grouped hold-out (calibration refitted without the group)", "runs",
+             "mean |%|", "max |%|");
+  for (const auto& g : r.grouped) row(g.overall);
+  if (list_runs)
+    for (const auto& g : r.grouped)
+      for (const auto& s : g.groups) row(hp::ErrorStats{"  " + g.by + ": " + s.group, s.num_runs, s.mean_abs_pct, s.max_abs_pct});
   fmt::print("\n{:<58} {:>5} {:>9} {:>9}\n", "memory", "items", "mean |%|", "max |%|");
   for (const auto& s : r.memory) row(s);
   std::string oom;

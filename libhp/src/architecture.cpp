@@ -3,6 +3,7 @@
 #include <cmath>
 #include <vector>
 
+#include "families/families.hpp"
 #include "hp/catalog.hpp"
 #include "format.hpp"
 #include "hp/core.hpp"
@@ -72,17 +73,19 @@ int search_layers(ModelSpec m, double size_b) {
 
 int default_seq_length(const std::string& family) {
   check_family(family);
-  return family == "gpt3" ? 2048 : 512;
+  return family == "t5" || family == "mt5" || family == "bert" ? 512 : 2048;
 }
 
 int default_vocab_size(const std::string& family) {
   check_family(family);
+  if (family == "bert") return 30522;  // NeMo's bert search configs
   return family == "gpt3" ? 51200 : family == "t5" ? 29000 : 250000;
 }
 
 double nemo_learning_rate(const std::string& family, double size_b) {
   check_family(family);
   check_size(size_b);
+  if (family == "bert") return detail::bert_bucket(size_b).lr;
   if (family != "gpt3") return 1e-4;
   for (const auto& b : kGpt)
     if (size_b < b.below) return b.lr;
@@ -92,9 +95,12 @@ double nemo_learning_rate(const std::string& family, double size_b) {
 ModelSpec architecture_from_size(const std::string& family, double size_b, int seq_length, int vocab_size) {
   check_family(family);
   check_size(size_b);
+  if (!family_has_size_rule(family))
+    throw ConfigError("model", family, "NeMo has no architecture rule for " + family +
+                                           " sizes; use one of its base configs (hp-cli models)");
   const int seq = seq_length > 0 ? seq_length : default_seq_length(family);
   const int vocab = vocab_size > 0 ? vocab_size : default_vocab_size(family);
-  ModelSpec m = find_model(family == "gpt3" ? "gpt3/5b" : family + "/3b");  // family defaults
+  ModelSpec m = find_model(family == "gpt3" ? "gpt3/5b" : family == "bert" ? "bert/4b" : family + "/3b");  // defaults
   m.name.clear();
   m.seq_length = seq;
   m.max_position_embeddings = seq;
@@ -111,6 +117,11 @@ ModelSpec architecture_from_size(const std::string& family, double size_b, int s
     m.num_attention_heads = bucket->heads;
     m.ffn_hidden_size = 4 * bucket->hidden;
     m.kv_channels = 0;
+  } else if (family == "bert") {
+    const detail::BertBucket b = detail::bert_bucket(size_b);
+    m.hidden_size = b.hidden;
+    m.num_attention_heads = b.heads;
+    m.ffn_hidden_size = 4 * b.hidden;  // the YAML's ${multiply:4, ${.hidden_size}}
   } else {
     const T5Bucket* bucket = nullptr;
     const bool mt5 = family == "mt5";
@@ -183,6 +194,9 @@ GbsTpPp default_gbs_tp_pp(const std::string& family, double size_b, int gpu_memo
     }
     throw ConfigError("model_size_in_b", detail::format_number(size_b), "no GPT-3 model larger than 1100B in NeMo's tables");
   }
+  if (family == "bert") return detail::bert_gbs_tp_pp(size_b, gpu_memory_gb, seq_length);
+  if (family != "t5" && family != "mt5")
+    throw ConfigError("model", family, "NeMo has no GBS/TP/PP table for " + family + "; its base configs carry them");
   if (seq_length != 512)
     throw ConfigError("seq_length", std::to_string(seq_length), "NeMo's T5/mT5 tables cover seq_length 512 only");
   // T5/mT5 (size <=, gbs, tp, pp). On 40 GB NeMo's <=0.5 branch is dead code (an `if` that should be `elif`).

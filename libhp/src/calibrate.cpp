@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "hp/calibration.hpp"
+#include "hp/core.hpp"
 
 namespace hp {
 namespace {
@@ -182,6 +183,18 @@ std::vector<FamilyFit> fit_calibrations(const std::vector<RunRecord>& runs, cons
     }
     fit.mean_abs_pct_after = mean_abs_pct(p.rows, fit.calibration);
     out.push_back(fit);
+  }
+  // No usable row at all (a binary or unrelated CSV): a "fit" would only repeat the priors, silently.
+  int used = 0;
+  for (const auto& f : out) used += f.num_runs;
+  if (used == 0) {
+    std::string why = "no row has a usable measured step time (columns as in the published runs)";
+    for (const auto& r : runs)
+      if (!r.ok()) {
+        why += "; row " + r.row_id + ": " + r.error;
+        break;
+      }
+    throw ConfigError("runs", std::to_string(runs.size()) + " rows", why);
   }
   return out;
 }

@@ -1,9 +1,11 @@
 // Calibrations as YAML (hp-cli calibrate -o) and as the C++ source of the shipped table.
 #include <yaml-cpp/yaml.h>
 
-#include <fstream>
+#include <cmath>
 #include <sstream>
 
+#include "yaml_util.hpp"
+#include "hp/files.hpp"
 #include "hp/calibration.hpp"
 #include "hp/core.hpp"
 
@@ -47,16 +49,22 @@ std::string calibrations_to_yaml(const std::vector<Calibration>& list) {
   return out.str();
 }
 
+namespace {
+std::vector<Calibration> read_calibrations(const YAML::Node& root, const std::string& path);
+}  // namespace
+
 std::vector<Calibration> load_calibrations_yaml(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw IoError(path, "cannot open calibration file");
-  YAML::Node root;
+  const YAML::Node root = yaml::parse(read_file_limited(path, kMaxConfigFileBytes, "calibration file"), path);
   try {
-    root = YAML::Load(in);
+    return read_calibrations(root, path);
   } catch (const YAML::Exception& e) {
-    throw ConfigError(path, "", std::string("invalid YAML: ") + e.what());
+    throw ConfigError(path, "line " + std::to_string(e.mark.line + 1), "unexpected YAML structure: " + e.msg);
   }
-  const YAML::Node list = root["calibrations"];
+}
+
+namespace {
+std::vector<Calibration> read_calibrations(const YAML::Node& root, const std::string& path) {
+  const YAML::Node list = yaml::child(root, "calibrations");
   if (!list || !list.IsSequence()) throw ConfigError("calibrations", path, "missing list");
   std::vector<Calibration> out;
   for (std::size_t i = 0; i < list.size(); ++i) {
@@ -76,7 +84,7 @@ std::vector<Calibration> load_calibrations_yaml(const std::string& path) {
       } catch (const YAML::Exception&) {
         throw ConfigError(where + "." + key, value, "not a number");
       }
-      if (v < 0) throw ConfigError(where + "." + key, value, "must be >= 0");
+      if (!(v >= 0) || !std::isfinite(v)) throw ConfigError(where + "." + key, value, "expected a finite number >= 0");
       if (key == "num_fit_runs") c.num_fit_runs = static_cast<int>(v);
       for (const auto& f : kFields)
         if (key == f.key) {
@@ -93,6 +101,7 @@ std::vector<Calibration> load_calibrations_yaml(const std::string& path) {
   }
   return out;
 }
+}  // namespace
 
 std::string calibrations_to_cpp(const std::vector<Calibration>& list) {
   std::ostringstream out;

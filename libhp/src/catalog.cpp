@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "families/families.hpp"
 #include "hp/core.hpp"
 
 namespace hp {
@@ -56,7 +57,7 @@ ModelSpec t5(const char* family, int layers, int hidden, int heads, int ffn) {
 
 CatalogEntry entry(const char* key, double nominal_b, double published_b, ModelSpec m) {
   m.name = key;
-  return CatalogEntry{key, nominal_b, published_b, std::move(m)};
+  return CatalogEntry{key, nominal_b, published_b, std::move(m), ""};
 }
 
 std::string lower(std::string s) {
@@ -66,16 +67,25 @@ std::string lower(std::string s) {
 
 }  // namespace
 
-std::vector<std::string> model_families() { return {"gpt3", "t5", "mt5"}; }
+std::vector<std::string> model_families() {
+  return {"gpt3", "t5", "mt5", "bert", "llama", "mixtral", "qwen2", "baichuan2", "chatglm"};
+}
 
 void check_family(const std::string& family) {
   const auto f = model_families();
-  if (std::find(f.begin(), f.end(), family) == f.end())
-    throw ConfigError("model", family, "unknown model family; expected one of gpt3, t5, mt5");
+  if (std::find(f.begin(), f.end(), family) != f.end()) return;
+  std::string known;
+  for (const auto& k : f) known += (known.empty() ? "" : ", ") + k;
+  throw ConfigError("model", family, "unknown model family; expected one of " + known);
+}
+
+bool family_has_size_rule(const std::string& family) {
+  return family == "gpt3" || family == "t5" || family == "mt5" || family == "bert";
 }
 
 const std::vector<CatalogEntry>& model_catalog() {
-  static const std::vector<CatalogEntry> catalog = {
+  static const std::vector<CatalogEntry> catalog = [] {
+    std::vector<CatalogEntry> c = {
       // GPT-3: published sizes 125M / 350M / 1.3B are the GPT-3 paper's Small, Medium and XL models.
       entry("gpt3/126m", 0.126, 0.125, gpt3(12, 768, 12)),
       entry("gpt3/400m", 0.4, 0.35, gpt3(24, 1024, 16)),
@@ -94,20 +104,24 @@ const std::vector<CatalogEntry>& model_catalog() {
       entry("mt5/3b", 3, 3.2, t5("mt5", 24, 2048, 32, 5120)),
       entry("mt5/11b", 11, 11.9, t5("mt5", 24, 4096, 64, 10240)),
       entry("mt5/23b", 23, 24.65, t5("mt5", 36, 5120, 80, 10880)),
-  };
+    };
+    for (auto& e : detail::family_catalog_entries()) c.push_back(std::move(e));
+    return c;
+  }();
   return catalog;
 }
 
 const CatalogEntry* find_catalog_entry(const std::string& family, double size_b) {
+  const CatalogEntry* found = nullptr;
   for (const auto& e : model_catalog())
-    if (e.model.family == family && std::abs(e.nominal_size_b - size_b) < 1e-9) return &e;
-  return nullptr;
+    if (e.model.family == family && std::abs(e.nominal_size_b - size_b) < 1e-9) found = &e;  // last = newest
+  return found;
 }
 
 ModelSpec find_model(const std::string& key) {
   const std::string k = lower(key);
   for (const auto& e : model_catalog())
-    if (e.key == k) return e.model;
+    if (e.key == k || (!e.nemo_base_config.empty() && e.nemo_base_config == k)) return e.model;
   std::string known;
   for (const auto& e : model_catalog()) known += (known.empty() ? "" : ", ") + e.key;
   throw ConfigError("model", key, "no pre-defined config; known: " + known);

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "hp/files.hpp"
 #include "hp/core.hpp"
 #include "hp/runs.hpp"
 
@@ -15,6 +16,7 @@ int Table::column(const std::string& name) const {
 }
 
 Table parse_csv(const std::string& text, const std::string& origin) {
+  require_text(text, origin, "CSV table");
   std::vector<std::vector<std::string>> records;
   std::vector<std::string> record;
   std::string field;
@@ -76,11 +78,7 @@ Table parse_csv(const std::string& text, const std::string& origin) {
 }
 
 Table read_csv(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path, "cannot open CSV file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_csv(ss.str(), path);
+  return parse_csv(read_file_limited(path, kMaxConfigFileBytes, "CSV file"), path);
 }
 
 namespace {
@@ -98,26 +96,14 @@ std::string quote(const std::string& v) {
 }  // namespace
 
 void write_csv(const Table& table, const std::string& path) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw IoError(path, "cannot write CSV file");
-    auto write_row = [&](const std::vector<std::string>& row) {
-      for (std::size_t i = 0; i < row.size(); ++i) out << (i ? "," : "") << quote(row[i]);
-      out << '\n';
-    };
-    write_row(table.columns);
-    for (const auto& r : table.rows) write_row(r);
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw IoError(path, "write failed");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw IoError(path, "cannot rename temporary file into place");
-  }
+  std::string out;
+  auto write_row = [&](const std::vector<std::string>& row) {
+    for (std::size_t i = 0; i < row.size(); ++i) out += (i ? "," : "") + quote(row[i]);
+    out += '\n';
+  };
+  write_row(table.columns);
+  for (const auto& r : table.rows) write_row(r);
+  write_file_atomic(path, out, /*create_parents=*/false);
 }
 
 }  // namespace hp

@@ -1,6 +1,9 @@
 // GPU catalogue with cited datasheet numbers, aliases as the published-runs CSV names GPUs, and user GPUs
 // from YAML. Dense (no sparsity) peaks; bandwidths per GPU and per direction. Sources per entry below and in
 // docs/model.md ("Hardware catalogue").
+#include "yaml_util.hpp"
+#include "hp/files.hpp"
+#include "hp/perf.hpp"
 #include "hp/hardware.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -164,6 +167,12 @@ GpuSpec find_gpu(const std::string& name) {
   throw ConfigError("gpu", name, "unknown GPU (known: " + known + "; add your own with a GPU YAML file)");
 }
 
+GpuSpec find_gpu(const std::string& name, const std::vector<GpuSpec>& extra) {
+  for (const GpuSpec& g : extra)
+    if (normalize(g.name) == normalize(name)) return g;
+  return find_gpu(name);
+}
+
 GpuSpec gpu_for_memory_gb(int gpu_memory_gb) {
   if (gpu_memory_gb == 40) return find_gpu("a100-40gb");
   if (gpu_memory_gb == 80) return find_gpu("a100-80gb");
@@ -172,29 +181,26 @@ GpuSpec gpu_for_memory_gb(int gpu_memory_gb) {
 
 namespace {
 
-double positive(const YAML::Node& n, const std::string& key, const std::string& where) {
-  double v = 0;
-  try {
-    v = n.as<double>();
-  } catch (const YAML::Exception&) {
-    throw ConfigError(where + "." + key, n.Scalar(), "not a number");
-  }
-  if (!(v >= 0)) throw ConfigError(where + "." + key, n.Scalar(), "must be >= 0");
+// A finite number in [0, max] (GiB, GB/s, TFLOP/s or a count; max keeps the unit conversions and int casts defined).
+double positive(const YAML::Node& n, const std::string& key, const std::string& where, double max = 1e9) {
+  const double v = yaml::get_double(n, where + "." + key);
+  if (!(v >= 0 && v <= max))
+    throw ConfigError(where + "." + key, yaml::text(n), "expected a number in [0, " + std::to_string(static_cast<long long>(max)) + "]");
   return v;
 }
 
 GpuSpec parse_gpu(const YAML::Node& node, const std::string& where) {
   if (!node.IsMap()) throw ConfigError(where, "", "each GPU must be a map");
   GpuSpec g;
-  if (node["base"]) g = find_gpu(node["base"].as<std::string>());
+  if (node["base"]) g = find_gpu(yaml::get_string(node["base"], where + ".base"));
   if (!node["name"]) throw ConfigError(where + ".name", "", "missing");
   for (const auto& kv : node) {
     const std::string key = kv.first.as<std::string>();
     const YAML::Node& v = kv.second;
-    if (key == "name") g.name = v.as<std::string>();
+    if (key == "name") g.name = yaml::get_string(v, where + ".name");
     else if (key == "base") continue;
-    else if (key == "family") g.family = v.as<std::string>();
-    else if (key == "source") g.source = v.as<std::string>();
+    else if (key == "family") g.family = yaml::get_string(v, where + ".family");
+    else if (key == "source") g.source = yaml::get_string(v, where + ".source");
     else if (key == "memory_gb") g.memory_bytes = positive(v, key, where) * kGiB;
     else if (key == "memory_bandwidth_gb_per_s") g.memory_bandwidth_bytes_per_s = positive(v, key, where) * kGB;
     else if (key == "peak_bf16_tflops") g.peak_bf16_flops_per_s = positive(v, key, where) * kTera;
@@ -204,8 +210,8 @@ GpuSpec parse_gpu(const YAML::Node& node, const std::string& where) {
     else if (key == "nvlink_bandwidth_gb_per_s") g.nvlink_bandwidth_bytes_per_s = positive(v, key, where) * kGB;
     else if (key == "internode_bandwidth_gb_per_s")
       g.internode_bandwidth_bytes_per_s = positive(v, key, where) * kGB;
-    else if (key == "nvlink_domain_size") g.nvlink_domain_size = static_cast<int>(positive(v, key, where));
-    else if (key == "gpus_per_node") g.gpus_per_node = static_cast<int>(positive(v, key, where));
+    else if (key == "nvlink_domain_size") g.nvlink_domain_size = static_cast<int>(positive(v, key, where, kMaxLayoutSize));
+    else if (key == "gpus_per_node") g.gpus_per_node = static_cast<int>(positive(v, key, where, kMaxLayoutSize));
     else throw ConfigError(where + "." + key, v.IsScalar() ? v.Scalar() : "", "unknown key");
   }
   if (g.peak_bf16_flops_per_s <= 0) throw ConfigError(where + ".peak_bf16_tflops", "0", "must be > 0");
@@ -217,20 +223,27 @@ GpuSpec parse_gpu(const YAML::Node& node, const std::string& where) {
 
 }  // namespace
 
+namespace {
+std::vector<GpuSpec> read_gpus(const YAML::Node& root, const std::string& path);
+}  // namespace
+
 std::vector<GpuSpec> load_gpus_yaml(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw IoError(path, "cannot open GPU file");
-  YAML::Node root;
+  const YAML::Node root = yaml::parse(read_file_limited(path, kMaxConfigFileBytes, "GPU file"), path);
   try {
-    root = YAML::Load(in);
+    return read_gpus(root, path);
   } catch (const YAML::Exception& e) {
-    throw ConfigError(path, "", std::string("invalid YAML: ") + e.what());
+    throw ConfigError(path, "line " + std::to_string(e.mark.line + 1), "unexpected YAML structure: " + e.msg);
   }
-  const YAML::Node list = root.IsMap() && root["gpus"] ? root["gpus"] : root;
-  if (!list.IsSequence()) throw ConfigError("gpus", path, "expected a list of GPUs");
+}
+
+namespace {
+std::vector<GpuSpec> read_gpus(const YAML::Node& root, const std::string& path) {
+  const YAML::Node list = yaml::is_map(root) && root["gpus"] ? root["gpus"] : root;
+  if (!list.IsSequence()) throw ConfigError(path + ":gpus", yaml::text(list), "expected a list of GPUs");
   std::vector<GpuSpec> out;
   for (std::size_t i = 0; i < list.size(); ++i) out.push_back(parse_gpu(list[i], "gpus[" + std::to_string(i) + "]"));
   return out;
 }
+}  // namespace
 
 }  // namespace hp

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string>
 
+#include "hp/files.hpp"
 #include "hp/core.hpp"
 #include "hp/inference_bench.hpp"
 
@@ -326,16 +327,16 @@ BenchResult parse_bench_output(BenchTool tool, const std::string& text, const In
 }
 
 BenchResult parse_bench_log(BenchTool tool, const std::string& path, const InferenceLayout& layout) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  std::string text;
+  try {
+    text = read_file_limited(path, kMaxLogFileBytes, "benchmark log");
+  } catch (const IoError& e) {
     BenchResult r;
     r.status = "missing_log";
-    r.message = "no log at " + path;
+    r.message = e.what();
     return r;
   }
-  std::ostringstream s;
-  s << in.rdbuf();
-  return parse_bench_output(tool, s.str(), layout);
+  return parse_bench_output(tool, text, layout);
 }
 
 }  // namespace hp

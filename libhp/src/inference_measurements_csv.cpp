@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "hp/files.hpp"
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
 #include "hp/hardware.hpp"
@@ -56,6 +57,7 @@ std::string csv_field(const std::string& v) {
 }  // namespace
 
 std::vector<InferenceMeasurement> parse_inference_measurements_csv(const std::string& text, const std::string& path) {
+  require_text(text, path, "measurements CSV");
   std::istringstream in(text);
   std::string line;
   if (!std::getline(in, line)) throw ConfigError(path, "", "empty measurements CSV (expected a header row)");
@@ -175,11 +177,7 @@ std::vector<InferenceMeasurement> parse_inference_measurements_csv(const std::st
 }
 
 std::vector<InferenceMeasurement> load_inference_measurements_csv(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path, "cannot open measurements CSV");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return parse_inference_measurements_csv(s.str(), path);
+  return parse_inference_measurements_csv(read_file_limited(path, kMaxConfigFileBytes, "measurements CSV"), path);
 }
 
 std::string inference_measurements_csv(const std::vector<InferenceMeasurement>& rows) {

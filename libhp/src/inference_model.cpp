@@ -5,6 +5,8 @@
 #include <cmath>
 #include <string>
 
+#include "checks.hpp"
+#include "hp/perf.hpp"
 #include "hp/core.hpp"
 #include "hp/inference.hpp"
 
@@ -59,26 +61,26 @@ struct Fit {
   double values[kNumFitted];  ///< in kFitted order
 };
 const Fit kFits[] = {
-    {"h100", "trtllm", {0.526, 0.444, 0.950, 8.14e-5, 1.23e-4, 2.69e-3, 1.78e-5, 0.326, 0.864, 2e-5, 0.923, 1.5e9, 1.0}},
-    {"a100", "trtllm", {0.754, 0.237, 0.950, 1.76e-4, 0, 1.78e-3, 3.08e-5, 0.326, 1.0, 2e-5, 1.0, 1.5e9, 1.0}},
-    {"a100", "fastertransformer", {0.602, 0.011, 0.798, 7.87e-5, 0, 1.01e-2, 2.01e-5, 1.0, 1.0, 1.27e-5, 1.0, 3.04e9, 1.475}},
+    {"hopper", "trtllm", {0.526, 0.444, 0.950, 8.14e-5, 1.23e-4, 2.69e-3, 1.78e-5, 0.326, 0.864, 2e-5, 0.923, 1.5e9, 1.0}},
+    {"ampere", "trtllm", {0.754, 0.237, 0.950, 1.76e-4, 0, 1.78e-3, 3.08e-5, 0.326, 1.0, 2e-5, 1.0, 1.5e9, 1.0}},
+    {"ampere", "fastertransformer", {0.602, 0.011, 0.798, 7.87e-5, 0, 1.01e-2, 2.01e-5, 1.0, 1.0, 1.27e-5, 1.0, 3.04e9, 1.475}},
     // In-flight batching (libhp/data/serving_published.csv, fit split only; `hp-cli infer-validate --published
     // serving --fit`): TensorRT-LLM 0.14 online serving (Triton backend), then 0.17 maximum throughput.
-    {"h100", "trtllm-0.14", {0.418, 0.900, 0.820, 7.51e-5, 1.79e-4, 1e-3, 5.94e-6, 0.668, 1.0, 2e-5, 1.0, 9.9e8, 1.983}},
-    {"h100", "trtllm-0.17", {0.510, 0.900, 0.950, 9.23e-6, 4.08e-3, 1e-3, 2.22e-5, 1.0, 0.838, 2e-5, 0.843, 5.31e8, 1.0}},
-    {"l40s", "trtllm-0.17", {0.483, 0.900, 0.944, 1.13e-6, 2.28e-3, 1e-3, 1.78e-5, 1.0, 0.503, 2e-5, 0.736, 7.17e8, 1.030}},
-    {"a100", "trtllm-0.17", {0.653, 0.614, 0.857, 1.19e-5, 5.0e-3, 1e-3, 5e-5, 1.0, 0.514, 2e-5, 0.907, 5e8, 1.0}},
+    {"hopper", "trtllm-0.14", {0.418, 0.900, 0.820, 7.51e-5, 1.79e-4, 1e-3, 5.94e-6, 0.668, 1.0, 2e-5, 1.0, 9.9e8, 1.983}},
+    {"hopper", "trtllm-0.17", {0.510, 0.900, 0.950, 9.23e-6, 4.08e-3, 1e-3, 2.22e-5, 1.0, 0.838, 2e-5, 0.843, 5.31e8, 1.0}},
+    {"ada", "trtllm-0.17", {0.483, 0.900, 0.944, 1.13e-6, 2.28e-3, 1e-3, 1.78e-5, 1.0, 0.503, 2e-5, 0.736, 7.17e8, 1.030}},
+    {"ampere", "trtllm-0.17", {0.653, 0.614, 0.857, 1.19e-5, 5.0e-3, 1e-3, 5e-5, 1.0, 0.514, 2e-5, 0.907, 5e8, 1.0}},
 };
 
 }  // namespace
 
 InferenceCalibration default_inference_calibration(const GpuSpec& gpu, const std::string& engine) {
-  std::string n;
-  for (char c : gpu.name) n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::string family;  // Hopper's TensorRT-LLM fit is the generic one (newest architecture with data)
-  if (n.rfind("a100", 0) == 0) family = "a100";
-  else if (n.rfind("h100", 0) == 0 || n.rfind("h200", 0) == 0 || n.rfind("gh200", 0) == 0) family = "h100";
-  else if (n.rfind("l40s", 0) == 0) family = "l40s";
+  // The GPU's own family (GpuSpec::family, the training model's vocabulary: ampere, hopper, ada, blackwell). A
+  // family without a fit of its own is generic (""), and Hopper's TensorRT-LLM fit (newest architecture with
+  // data) serves.
+  std::string family;
+  for (const Fit& f : kFits)
+    if (gpu.family == f.family) family = gpu.family;
   // An engine with a version ("trtllm-0.17") falls back to the latest fitted version of the same engine.
   const std::string base = engine.substr(0, engine.find('-'));
   auto pick = [&](const std::string& fam) -> const Fit* {
@@ -93,7 +95,7 @@ InferenceCalibration default_inference_calibration(const GpuSpec& gpu, const std
   const Fit* fit = &kFits[0];
   for (const Fit& f : kFits)
     if (f.family == family && f.engine == std::string("trtllm")) fit = &f;
-  if (const Fit* h = pick("h100")) fit = h;
+  if (const Fit* h = pick("hopper")) fit = h;
   if (const Fit* f = pick(family)) fit = f;
   InferenceCalibration c;
   c.gpu_family = family;
@@ -315,14 +317,15 @@ double pipelined_s(const Ctx& c, double stage_s, double mbs_tokens, int m) {
 
 InferenceEstimate estimate_inference(const ModelSpec& model, const InferenceLayout& layout, const GpuSpec& gpu,
                                      const InferenceCalibration& cal) {
-  if (layout.tp < 1) throw ConfigError("tp", std::to_string(layout.tp), "must be >= 1");
-  if (layout.pp < 1) throw ConfigError("pp", std::to_string(layout.pp), "must be >= 1");
-  if (layout.batch_size < 1) throw ConfigError("batch_size", std::to_string(layout.batch_size), "must be >= 1");
-  if (layout.input_len < 1) throw ConfigError("input_len", std::to_string(layout.input_len), "must be >= 1");
-  if (layout.output_len < 1) throw ConfigError("output_len", std::to_string(layout.output_len), "must be >= 1");
-  if (layout.gpus_per_node < 1)
-    throw ConfigError("gpus_per_node", std::to_string(layout.gpus_per_node), "must be >= 1");
-  if (layout.ep < 1) throw ConfigError("ep", std::to_string(layout.ep), "must be >= 1");
+  // Upper bounds keep tp x pp, pp x tp and input + output lengths inside int (docs/usage.md "Limits").
+  detail::require_int("tp", layout.tp, 1, kMaxLayoutSize);
+  detail::require_int("pp", layout.pp, 1, kMaxLayoutSize);
+  detail::require_int("tp x pp", static_cast<long long>(layout.tp) * layout.pp, 1, kMaxLayoutSize);
+  detail::require_int("batch_size", layout.batch_size, 1, kMaxLayoutSize);
+  detail::require_int("input_len", layout.input_len, 1, 1 << 24);
+  detail::require_int("output_len", layout.output_len, 1, 1 << 24);
+  detail::require_int("gpus_per_node", layout.gpus_per_node, 1, kMaxLayoutSize);
+  detail::require_int("ep", layout.ep, 1, kMaxLayoutSize);
   Ctx c = make_ctx(model, layout, gpu, cal);
 
   InferenceEstimate e;

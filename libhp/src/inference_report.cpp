@@ -91,7 +91,9 @@ std::string inference_pareto_svg(const InferenceSearchResult& r) {
   const double W = 820, H = 520, L = 80, R = 200, T = 50, B = 60;
   std::vector<const InferenceCandidate*> pts;
   for (const auto& c : r.candidates)
-    if (c.estimate.fits && c.reported_latency_s() > 0) pts.push_back(&c);
+    if (c.estimate.fits && c.reported_latency_s() > 0 && std::isfinite(c.reported_latency_s()) &&
+        std::isfinite(thr_per_gpu(c)))
+      pts.push_back(&c);
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
       "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
@@ -112,13 +114,17 @@ std::string inference_pareto_svg(const InferenceSearchResult& r) {
     xmax = std::max(xmax, x);
     ymax = std::max(ymax, thr_per_gpu(*p));
   }
-  const double bound = r.settings.max_latency_ms;
+  // The readers reject a non-finite bound; checked again here because the tick loop below walks decades.
+  const double bound = std::isfinite(r.settings.max_latency_ms) ? r.settings.max_latency_ms : 0;
   if (bound > 0) {
     xmin = std::min(xmin, bound);
     xmax = std::max(xmax, bound);
   }
   // Log latency axis over whole decades.
-  const double lx0 = std::floor(std::log10(xmin)), lx1 = std::max(lx0 + 1, std::ceil(std::log10(xmax)));
+  // At most kMaxDecades decades (the lowest ones are dropped): the tick loop is bounded whatever the data.
+  constexpr double kMaxDecades = 12;
+  const double lx1 = std::max(std::floor(std::log10(xmin)) + 1, std::ceil(std::log10(xmax)));
+  const double lx0 = std::max(std::floor(std::log10(xmin)), lx1 - kMaxDecades);
   const double y1 = ymax * 1.1;
   auto px = [&](double ms) { return L + (std::log10(ms) - lx0) / (lx1 - lx0) * (W - L - R); };
   auto py = [&](double t) { return H - B - t / y1 * (H - T - B); };

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <string>
 
+#include "checks.hpp"
+#include "hp/perf.hpp"
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
 #include "hp/inference_search.hpp"
@@ -20,8 +22,11 @@ std::string join_ints(const std::vector<int>& v) {
 }
 
 void check_positive(const std::string& key, const std::vector<int>& values) {
+  // Upper bound: sizes and lengths multiply in the memory and time formulas (docs/usage.md "Limits").
   for (int v : values)
-    if (v < 1) throw ConfigError("inference_settings." + key, join_ints(values), "every value must be >= 1");
+    if (v < 1 || v > kMaxLayoutSize)
+      throw ConfigError("inference_settings." + key, join_ints(values),
+                        "every value must be an integer in 1.." + std::to_string(kMaxLayoutSize));
 }
 
 }  // namespace
@@ -75,16 +80,26 @@ ModelSpec inference_model(const SearchConfig& config) {
       throw ConfigError("inference_settings.model", s.model, e.what());
     }
   };
-  if (s.model.find('/') != std::string::npos) return catalogue(s.model);  // our catalogue key: gpt3/5b
+  auto decoder_only = [&s](ModelSpec m) {
+    // The inference model is a decoder's prefill + decode (and T5's analytical path); BERT has no decode.
+    if (m.is_bert())
+      throw ConfigError("inference_settings.model", s.model.empty() ? m.family : s.model,
+                        "inference search covers decoder models (gpt3, llama, mixtral, qwen2, baichuan2, chatglm, "
+                        "t5, mt5); BERT is an encoder");
+    return m;
+  };
+  if (s.model.find('/') != std::string::npos) return decoder_only(catalogue(s.model));  // catalogue key: gpt3/5b
   // NeMo HEAD takes the architecture from the base config it generates from train_settings (any size, or the
   // custom_config); run.model_train_name ("gpt3_0.126b") is only a label.
   if (config.has_train_settings) {
     const TrainingConfig base = search_base_config(config);
     ModelSpec m = base.model;
     if (m.name.empty()) m.name = s.model.empty() ? base.run_name : s.model;
-    return m;
+    return decoder_only(m);
   }
   if (!s.model.empty()) {
+    for (const auto& e : model_catalog())  // a NeMo base-config name: llama3_70b, mixtral_7b
+      if (e.nemo_base_config == s.model) return e.model;
     std::string key = s.model;  // NeMo's run name gpt3_5b -> catalogue key gpt3/5b
     const auto us = key.find('_');
     if (us != std::string::npos) key[us] = '/';
@@ -117,12 +132,12 @@ InferenceSearchResult inference_search(const ModelSpec& model, const GpuSpec& gp
     if (values->empty()) throw ConfigError(std::string("inference_settings.") + key, "[]", "must not be empty");
     check_positive(key, *values);
   }
-  if (s.top_n < 1) throw ConfigError("inference_settings.top_n", std::to_string(s.top_n), "must be >= 1");
-  if (!(s.max_latency_ms >= 0))
-    throw ConfigError("inference_settings.max_latency_ms", std::to_string(s.max_latency_ms), "must be >= 0 (0 = no bound)");
-  if (s.gpus_per_node < 1)
-    throw ConfigError("inference_settings.gpus_per_node", std::to_string(s.gpus_per_node), "must be >= 1");
-  if (s.num_nodes < 0) throw ConfigError("inference_settings.num_nodes", std::to_string(s.num_nodes), "must be >= 0");
+  detail::require_int("inference_settings.top_n", s.top_n, 1, kMaxLayoutSize);
+  if (!(s.max_latency_ms >= 0 && std::isfinite(s.max_latency_ms)))
+    throw ConfigError("inference_settings.max_latency_ms", detail::format_number(s.max_latency_ms),
+                      "expected a finite number >= 0 (0 = no bound)");
+  detail::require_int("inference_settings.gpus_per_node", s.gpus_per_node, 1, kMaxLayoutSize);
+  detail::require_int("inference_settings.num_nodes", s.num_nodes, 0, kMaxLayoutSize);
   if (!(s.memory_fraction >= 0 && s.memory_fraction <= 1))
     throw ConfigError("inference_settings.memory_fraction", std::to_string(s.memory_fraction),
                       "must be in (0, 1] (0 = the engine calibration's)");

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "hp/files.hpp"
 #include "hp/core.hpp"
 #include "hp/logs.hpp"
 
@@ -29,6 +30,14 @@ bool number_after(std::string_view line, std::string_view key, double& out) {
   double v = std::strtod(s, &end);
   if (end == s || !std::isfinite(v)) return false;
   out = v;
+  return true;
+}
+
+// A count (iteration, rank) from a log: an integer-valued double in [0, kMaxLogCount], so the conversion to an
+// integer is defined.
+bool as_count(double v, long long& out) {
+  if (!(v >= 0 && v <= kMaxLogCount)) return false;
+  out = static_cast<long long>(v);
   return true;
 }
 
@@ -87,6 +96,8 @@ struct Series {
   std::vector<double> tflops;
   std::map<long long, std::size_t> index;
   void add(long long it, double step_s, double tflops_per_gpu) {
+    if (!plausible_step_time(step_s)) return;  // not a measurement (see kMaxStepTimeS)
+    if (!(tflops_per_gpu >= 0)) tflops_per_gpu = 0;
     auto found = index.find(it);
     if (found != index.end()) {  // progress bars repeat a step: keep the last value
       step_times_s[found->second] = step_s;
@@ -106,10 +117,11 @@ bool megatron_line(std::string_view line, Series& s) {
   double ms = 0;
   if (!number_after(line, "elapsed time per iteration (ms):", ms)) return false;
   double it = 0;
-  if (!number_after(line, "iteration ", it)) return false;
+  long long iteration = 0;
+  if (!number_after(line, "iteration ", it) || !as_count(it, iteration)) return false;
   double tflops = 0;
   number_after(line, "throughput per GPU (TFLOP/s/GPU):", tflops);
-  s.add(static_cast<long long>(it), ms / 1000.0, tflops);
+  s.add(iteration, ms / 1000.0, tflops);
   return true;
 }
 
@@ -118,8 +130,9 @@ bool megatron_memory_line(std::string_view line, std::vector<MemoryReport>& out)
   if (line.find("memory (MB)") == std::string_view::npos) return false;
   MemoryReport m;
   double v = 0;
-  if (number_after(line, "[Rank", v)) m.rank = static_cast<int>(v);
-  if (number_after(line, "(after", v)) m.iteration = static_cast<long long>(v);
+  long long count = 0;
+  if (number_after(line, "[Rank", v) && v <= 1e9 && as_count(v, count)) m.rank = static_cast<int>(count);
+  if (number_after(line, "(after", v) && as_count(v, count)) m.iteration = count;
   if (number_after(line, "| allocated:", v)) m.allocated_bytes = v * kMiB;
   if (number_after(line, "max allocated:", v)) m.max_allocated_bytes = v * kMiB;
   if (number_after(line, "| reserved:", v)) m.reserved_bytes = v * kMiB;
@@ -144,15 +157,17 @@ bool nemo_line(std::string_view line, Series& s, std::vector<MemoryReport>& memo
     if (bar != std::string_view::npos && number_after(line.substr(bar), "| ", count)) it = count - 1;
   }
   if (it < 0) it = static_cast<double>(s.iterations.empty() ? 0 : s.iterations.back() + 1);
+  long long iteration = 0;
+  if (!as_count(it, iteration)) return false;
   double tflops = 0;
   number_after(line, "TFLOPS_per_GPU:", tflops);
-  s.add(static_cast<long long>(it), step_s, tflops);
+  s.add(iteration, step_s, tflops);
   double alloc = 0, reserved = 0;
   bool a = number_after(line, "max_memory_allocated:", alloc);
   bool r = number_after(line, "max_memory_reserved:", reserved);
   if (a || r) {
     MemoryReport m;
-    m.iteration = static_cast<long long>(it);
+    m.iteration = iteration;
     m.max_allocated_bytes = alloc;
     m.max_reserved_bytes = reserved;
     memory.push_back(m);
@@ -237,11 +252,7 @@ TrainingLog parse_console_log(const std::string& text, const std::string& path) 
 }
 
 TrainingLog parse_log_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path, "cannot open log file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  const std::string bytes = ss.str();
+  const std::string bytes = read_file_limited(path, kMaxLogFileBytes, "log file");
   std::string name = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
   bool tb = name.find("events.out.tfevents") != std::string::npos;
   if (!tb && bytes.size() >= 12) tb = masked_crc32c(bytes.data(), 8) == static_cast<std::uint32_t>(
@@ -252,6 +263,7 @@ TrainingLog parse_log_file(const std::string& path) {
   log.path = path;
   log.format = LogFormat::tensorboard;
   for (const ScalarPoint& p : parse_tensorboard_scalars(bytes, kStepTimingTag, path)) {
+    if (!plausible_step_time(p.value)) continue;  // NaN, negative, zero or absurd: not a measurement
     log.iterations.push_back(p.step);
     log.step_times_s.push_back(p.value);
     log.tflops_per_gpu.push_back(0);
@@ -264,6 +276,9 @@ StepTimeStats nemo_step_time(const std::vector<double>& step_times_s) {
   st.num_points = static_cast<int>(step_times_s.size());
   if (st.num_points < kNemoMinPoints) return st;
   std::vector<double> used(step_times_s.begin() + kNemoWarmupSteps, step_times_s.end());
+  // The readers drop implausible values; a caller's own list with one is not a valid measurement either.
+  for (double v : used)
+    if (!plausible_step_time(v)) return st;
   double sum = 0;
   for (double v : used) sum += v;
   double mean = sum / static_cast<double>(used.size());

@@ -10,9 +10,17 @@ namespace {
 
 using i64 = std::int64_t;
 
-void require_positive(const char* key, int value) {
-  if (value <= 0) throw ConfigError(key, std::to_string(value), "must be a positive integer");
+// Upper bounds far above any real model keep every product in the parameter and FLOP counts inside 64 bits
+// (layers x experts x 3 x ffn x hidden < 2^63); docs/usage.md "Limits".
+constexpr int kMaxLayers = 1 << 12, kMaxHidden = 1 << 17, kMaxFfn = 1 << 20, kMaxHeads = 1 << 14,
+              kMaxVocab = 1 << 24, kMaxSeq = 1 << 24, kMaxExperts = 1 << 12, kMaxHeadDim = 1 << 16;
+
+void require_range(const char* key, int value, int min, int max) {
+  if (value < min || value > max)
+    throw ConfigError(key, std::to_string(value),
+                      "expected an integer in " + std::to_string(min) + ".." + std::to_string(max));
 }
+void require_positive(const char* key, int value, int max) { require_range(key, value, 1, max); }
 
 // One LayerNorm has a weight and a bias; RMSNorm only a weight.
 i64 norm_params(const ModelSpec& m) { return m.normalization == "rmsnorm" ? i64(m.hidden_size) : 2 * i64(m.hidden_size); }
@@ -24,6 +32,7 @@ i64 self_attention_params(const ModelSpec& m) {
   const i64 q = i64(m.num_attention_heads) * d, kv = 2 * i64(m.query_groups()) * d;
   i64 n = h * (q + kv) + q * h;
   if (m.add_bias_linear) n += (q + kv) + h;
+  else if (m.qkv_bias) n += q + kv;  // Qwen2 / ChatGLM: bias on the QKV projection only
   return n;
 }
 
@@ -50,26 +59,33 @@ bool is_moe_layer(const ModelSpec& m, int layer) {
 }  // namespace
 
 void validate(const ModelSpec& m) {
-  require_positive("num_layers", m.num_layers);
-  require_positive("hidden_size", m.hidden_size);
-  require_positive("ffn_hidden_size", m.ffn_hidden_size);
-  require_positive("num_attention_heads", m.num_attention_heads);
-  require_positive("vocab_size", m.vocab_size);
-  require_positive("seq_length", m.seq_length);
-  if (m.num_decoder_layers < 0) throw ConfigError("num_decoder_layers", std::to_string(m.num_decoder_layers), "must be >= 0");
+  require_positive("num_layers", m.num_layers, kMaxLayers);
+  require_positive("hidden_size", m.hidden_size, kMaxHidden);
+  require_positive("ffn_hidden_size", m.ffn_hidden_size, kMaxFfn);
+  require_positive("num_attention_heads", m.num_attention_heads, kMaxHeads);
+  require_positive("vocab_size", m.vocab_size, kMaxVocab);
+  require_positive("seq_length", m.seq_length, kMaxSeq);
+  require_range("num_decoder_layers", m.num_decoder_layers, 0, kMaxLayers);
+  require_range("decoder_seq_length", m.decoder_seq_length, 0, kMaxSeq);
+  require_range("max_position_embeddings", m.max_position_embeddings, 0, kMaxSeq);
+  require_range("kv_channels", m.kv_channels, 0, kMaxHeadDim);
+  require_range("moe_ffn_hidden_size", m.moe_ffn_hidden_size, 0, kMaxFfn);
+  require_range("moe_shared_expert_ffn_size", m.moe_shared_expert_ffn_size, 0, kMaxFfn);
+  require_range("moe_layer_freq", m.moe_layer_freq, 0, kMaxLayers);
   if (m.kv_channels == 0 && m.hidden_size % m.num_attention_heads != 0)
     throw ConfigError("num_attention_heads", std::to_string(m.num_attention_heads),
                       "must divide hidden_size=" + std::to_string(m.hidden_size) + " (or set kv_channels)");
   if (m.num_query_groups < 0 || (m.num_query_groups > 0 && m.num_attention_heads % m.num_query_groups != 0))
     throw ConfigError("num_query_groups", std::to_string(m.num_query_groups),
                       "must divide num_attention_heads=" + std::to_string(m.num_attention_heads));
-  if (m.position_embedding != "learned_absolute" && m.position_embedding != "rope" && m.position_embedding != "relative")
-    throw ConfigError("position_embedding", m.position_embedding, "expected learned_absolute, rope or relative");
+  if (m.position_embedding != "learned_absolute" && m.position_embedding != "rope" && m.position_embedding != "relative" &&
+      m.position_embedding != "alibi")
+    throw ConfigError("position_embedding", m.position_embedding, "expected learned_absolute, rope, relative or alibi");
   if (m.activation != "gelu" && m.activation != "geglu" && m.activation != "swiglu" && m.activation != "relu")
     throw ConfigError("activation", m.activation, "expected gelu, geglu, swiglu or relu");
   if (m.normalization != "layernorm" && m.normalization != "rmsnorm")
     throw ConfigError("normalization", m.normalization, "expected layernorm or rmsnorm");
-  if (m.moe_num_experts < 0) throw ConfigError("moe_num_experts", std::to_string(m.moe_num_experts), "must be >= 0");
+  require_range("moe_num_experts", m.moe_num_experts, 0, kMaxExperts);
   if (m.is_moe() && (m.moe_topk <= 0 || m.moe_topk > m.moe_num_experts))
     throw ConfigError("moe_topk", std::to_string(m.moe_topk),
                       "must be in 1..moe_num_experts=" + std::to_string(m.moe_num_experts));
@@ -114,6 +130,16 @@ ParameterCount count_parameters(const ModelSpec& m) {
 
   if (!m.share_embeddings_and_output_weights) c.output_layer += V * h;
   if (m.is_encoder_decoder()) c.output_layer += V;  // Megatron T5 LM head keeps a vocab-sized bias
+  if (m.is_bert()) {
+    // Megatron BERT (BertLMHead): dense h x h with bias, a LayerNorm, and a vocab-sized bias on the tied output.
+    c.mlp += h * h + h;
+    c.norms += norm_params(m);
+    c.output_layer += V;
+    if (m.bert_binary_head) {
+      c.embedding += 2 * h;            // two token-type embeddings
+      c.mlp += (h * h + h) + (2 * h + 2);  // pooler (dense + tanh) and the 2-way next-sentence classifier
+    }
+  }
 
   c.total = c.embedding + c.position_embedding + c.attention + c.cross_attention + c.mlp + c.norms + c.output_layer;
   c.active = c.total - inactive_expert_params;
@@ -127,6 +153,11 @@ double nemo_approx_parameters(const ModelSpec& m) {
     // P = 2 L 1.5F + 3 L p + h (2 + 4 L 1.5F + L (21 + 12 p) + s + V), p = heads * kv_channels.
     const double F = m.ffn_hidden_size, p = double(m.num_attention_heads) * m.head_dim();
     return 2 * L * 1.5 * F + 3 * L * p + h * (2 + 4 * L * 1.5 * F + L * (21 + 12 * p) + s + V);
+  }
+  if (m.is_bert()) {
+    // NeMo launcher _calculate_model_size, BERT: P = L (F + h (4h + 3 heads + 2F + 6)) + h (V + s + h + 5).
+    const double F = m.ffn_hidden_size, a = m.num_attention_heads;
+    return L * (F + h * (4 * h + 3 * a + 2 * F + 6)) + h * (V + s + h + 5);
   }
   // NeMo launcher _calculate_model_size, GPT: 12 L h^2 (1 + 13/(12h) + (V+s)/(12 L h)).
   return 12 * L * h * h * (1 + 13 / (12 * h) + (V + s) / (12 * L * h));

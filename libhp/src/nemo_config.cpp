@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <sstream>
 
+#include "families/families.hpp"
 #include "hp/catalog.hpp"
+#include "checks.hpp"
 #include "format.hpp"
 #include "hp/core.hpp"
 #include "hp/hardware.hpp"
@@ -42,14 +44,18 @@ int fitting_micro_batch_size(const TrainingConfig& c, int gpu_memory_gb) {
 std::string nemo_size_label(double size_b) { return format_size_b(size_b) + "b"; }
 
 TrainingConfig base_config(const BaseConfigRequest& r) {
+  // Families without a size rule (and base-config names such as llama3_70b): NeMo's shipped config.
+  if (!family_has_size_rule(r.family)) return detail::named_family_base_config(r);
   check_family(r.family);
-  if (!(r.size_b > 0) || !std::isfinite(r.size_b)) throw ConfigError("model_size_in_b", detail::format_number(r.size_b), "must be a positive number");
-  if (r.num_nodes <= 0) throw ConfigError("num_nodes", std::to_string(r.num_nodes), "must be a positive integer");
-  if (r.gpus_per_node <= 0) throw ConfigError("gpus_per_node", std::to_string(r.gpus_per_node), "must be a positive integer");
-  if (!(r.max_training_days > 0)) throw ConfigError("max_training_days", detail::format_number(r.max_training_days), "must be a positive number");
-  if (!(r.num_tokens_in_b > 0)) throw ConfigError("num_tokens_in_b", detail::format_number(r.num_tokens_in_b), "must be a positive number");
-  if (r.seq_length < 0) throw ConfigError("seq_length", std::to_string(r.seq_length), "must be a positive integer");
-  if (r.vocab_size < 0) throw ConfigError("vocab_size", std::to_string(r.vocab_size), "must be a positive integer");
+  detail::require_number("model_size_in_b", r.size_b, 0, kMaxModelSizeB);
+  detail::require_int("num_nodes", r.num_nodes, 1, kMaxLayoutSize);
+  detail::require_int("gpus_per_node", r.gpus_per_node, 1, kMaxLayoutSize);
+  detail::require_int("num_nodes x gpus_per_node", static_cast<long long>(r.num_nodes) * r.gpus_per_node, 1, kMaxLayoutSize);
+  detail::require_int("gpu_memory_gb", r.gpu_memory_gb, 1, 1 << 20);
+  detail::require_number("max_training_days", r.max_training_days, 0, kMaxTrainingDays);
+  detail::require_number("num_tokens_in_b", r.num_tokens_in_b, 0, kMaxTokensB);
+  detail::require_int("seq_length", r.seq_length, 0, 1 << 24);
+  detail::require_int("vocab_size", r.vocab_size, 0, 1 << 24);
 
   TrainingConfig c;
   const int seq = r.seq_length > 0 ? r.seq_length : default_seq_length(r.family);
@@ -87,7 +93,7 @@ TrainingConfig base_config(const BaseConfigRequest& r) {
 
   c.lr = nemo_learning_rate(r.family, r.size_b);
   c.min_lr = std::round(0.1 * c.lr * 1e8) / 1e8;
-  if (r.family == "gpt3") {
+  if (r.family == "gpt3" || r.family == "bert") {  // NeMo's BERT branch sets the same GPT-style keys
     c.init_method_std = std::round(0.64 / std::sqrt(double(c.model.hidden_size)) * 1e6) / 1e6;
     c.warmup_steps = static_cast<long long>(0.0015 * c.max_steps);
     c.constant_steps = static_cast<long long>(0.166 * c.max_steps);

@@ -8,7 +8,7 @@
 #include <set>
 #include <tuple>
 
-#include "hp/search.hpp"
+#include "hp/nemo_grid.hpp"
 
 namespace hp {
 namespace {
@@ -24,13 +24,14 @@ std::vector<int> py_range(int start, int stop, int step) {
 
 // GBS mod (mbs * G / (tp * pp)) == 0. NeMo computes this in floats (a non-integer data-parallel size passes
 // when it happens to divide); fix_bugs requires an integer data-parallel size.
-bool gbs_divides(const NemoGridInput& in, int gbs, int num_gpus, int tp, int pp, int mbs) {
+// mp is tp * pp, or tp * pp * cp * ep in NeMo's pair check when CP and EP are set (HEAD).
+bool gbs_divides(const NemoGridInput& in, int gbs, int num_gpus, int mp, int mbs) {
   if (in.fix_bugs) {
-    if (num_gpus % (tp * pp) != 0) return false;
-    return gbs % (mbs * (num_gpus / (tp * pp))) == 0;
+    if (num_gpus % mp != 0) return false;
+    return gbs % (mbs * (num_gpus / mp)) == 0;
   }
-  // NeMo: `gbs % (mbs * num_gpus / (tp * pp))`, evaluated left to right in Python floats.
-  const double divisor = static_cast<double>(mbs * num_gpus) / static_cast<double>(tp * pp);
+  // NeMo: `gbs % (mbs * num_gpus / model_parallelism)`, evaluated left to right in Python floats.
+  const double divisor = static_cast<double>(mbs * num_gpus) / static_cast<double>(mp);
   return std::fmod(static_cast<double>(gbs), divisor) == 0.0;  // Python float % equals fmod for positives
 }
 
@@ -102,19 +103,31 @@ std::vector<NemoCandidate> nemo_grid(const NemoGridInput& in) {
   const int num_gpus = in.num_nodes * in.devices;
   const int gbs = nemo_effective_gbs(in);
 
-  // Valid (tp, pp) pairs, in list order: at least one mbs passes every rule.
-  std::vector<std::pair<int, int>> pairs;
-  for (int tp : lists.tp) {
-    for (int pp : lists.pp) {
-      for (int mbs : lists.mbs) {
-        if (gbs_divides(in, gbs, num_gpus, tp, pp, mbs) && in.num_attention_heads % tp == 0 &&
-            (mult * in.num_layers) % pp == 0 && lists.min_mp <= tp * pp && tp * pp <= lists.max_mp) {
-          pairs.emplace_back(tp, pp);
-          break;
+  // Valid (tp, pp, cp, ep), in list order: at least one mbs passes every rule. NeMo HEAD counts CP and EP in
+  // the model parallelism here (not in modify_cfg's re-check) and never combines CP > 1 with EP > 1.
+  const bool none_cp_ep = t5 || in.family == "bert";  // NeMo's [None] lists
+  const std::vector<int> cps = !in.cp.empty() ? in.cp : std::vector<int>{none_cp_ep ? -1 : 1};
+  const std::vector<int> eps = !in.ep.empty() ? in.ep : std::vector<int>{none_cp_ep ? -1 : 1};
+  struct Pair {
+    int tp, pp, cp, ep;
+  };
+  std::vector<Pair> pairs;
+  for (int tp : lists.tp)
+    for (int pp : lists.pp)
+      for (int cp : cps)
+        for (int ep : eps) {
+          const bool set = cp > 0 && ep > 0;
+          const int mp = set ? tp * pp * cp * ep : tp * pp;
+          const int c = cp > 0 ? cp : 1, e = ep > 0 ? ep : 1;
+          if (c != 1 && e != 1) continue;
+          for (int mbs : lists.mbs) {
+            if (gbs_divides(in, gbs, num_gpus, mp, mbs) && in.num_attention_heads % tp == 0 &&
+                (mult * in.num_layers) % pp == 0 && lists.min_mp <= mp && mp <= lists.max_mp) {
+              pairs.push_back({tp, pp, cp, ep});
+              break;
+            }
+          }
         }
-      }
-    }
-  }
 
   // Every candidate, re-checked by modify_cfg (which uses L, not mult * L).
   struct Keyed {
@@ -123,17 +136,17 @@ std::vector<NemoCandidate> nemo_grid(const NemoGridInput& in) {
   };
   std::vector<Keyed> keyed;
   const bool act_search = in.act_ckpt_method == "block";
-  for (const auto& [tp, pp] : pairs) {
+  for (const Pair& pr : pairs) {
+    const int tp = pr.tp, pp = pr.pp;
     const ActParams p = act_params(in, pp);
     for (int mbs : lists.mbs) {
-      if (!gbs_divides(in, gbs, num_gpus, tp, pp, mbs) || in.num_attention_heads % tp != 0 ||
+      if (!gbs_divides(in, gbs, num_gpus, tp * pp, mbs) || in.num_attention_heads % tp != 0 ||
           in.num_layers % pp != 0)
         continue;
       for (int act : p.act)
         for (int n : p.num_mbs_act)
           for (int k : p.act_per_pipe) {
-            // NeMo HEAD's grid has cp = ep = [1] for GPT-like models, [None] for T5/mT5 (no CP/EP search here).
-            NemoCandidate c{tp, pp, mbs, t5 ? -1 : 1, t5 ? -1 : 1, p.vp, act, n, k};
+            NemoCandidate c{tp, pp, mbs, pr.cp, pr.ep, p.vp, act, n, k};
             // Launch order: bucket by act-ckpt layers when that search is active, else by MBS. NeMo raises
             // IndexError when the value exceeds mult * L; we keep the candidate (documented).
             keyed.push_back({act_search ? std::max(act, 0) : mbs, c});
@@ -141,14 +154,17 @@ std::vector<NemoCandidate> nemo_grid(const NemoGridInput& in) {
     }
   }
   std::stable_sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) { return a.bucket < b.bucket; });
-  // NeMo keeps candidates in a dict keyed by run name: a repeated name (the partial-checkpointing range
-  // [0, 1, ...] whose 0 became 1) is one candidate.
+  // A repeated candidate (the partial-checkpointing range [0, 1, ...] whose 0 became 1) is one file and one
+  // trial here; NeMo HEAD launches it once per entry, so its launch index counts the repeats.
   std::vector<NemoCandidate> out;
-  std::set<std::tuple<int, int, int, int, int, int>> seen;
+  std::set<std::tuple<int, int, int, int, int, int, int, int>> seen;
   out.reserve(keyed.size());
+  int launch = 0;
   for (const Keyed& k : keyed) {
-    const NemoCandidate& c = k.c;
-    if (seen.emplace(c.tp, c.pp, c.mbs, c.act_ckpt_layers, c.num_mbs_act, c.act_per_pipe).second) out.push_back(c);
+    NemoCandidate c = k.c;
+    c.launch_index = launch++;
+    if (seen.emplace(c.tp, c.pp, c.cp, c.ep, c.mbs, c.act_ckpt_layers, c.num_mbs_act, c.act_per_pipe).second)
+      out.push_back(c);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // Reading a NeMo-Megatron training YAML back into a TrainingConfig, and overriding keys of any YAML.
 #include <cmath>
 
+#include "families/families.hpp"
 #include "hp/nemo_config.hpp"
 #include "hp/perf.hpp"
 #include "hp/sizing.hpp"
@@ -61,12 +62,12 @@ TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origi
     c.model.seq_length = yaml::get_int(m["seq_length"], "model.seq_length");
     c.model.max_position_embeddings = c.model.seq_length;
     const auto tok = m["tokenizer"];
-    c.model.family = (!yaml::is_null(tok["library"]) && tok["library"].Scalar() == "sentencepiece") ? "mt5" : "t5";
+    c.model.family = (!yaml::is_null(yaml::child(tok, "library")) && yaml::child(tok, "library").Scalar() == "sentencepiece") ? "mt5" : "t5";
     c.model.vocab_size = default_vocab_size(c.model.family);
-    c.model.decoder_seq_length = opt_int(m["data"]["seq_length_dec"], "model.data.seq_length_dec", 128);
+    c.model.decoder_seq_length = opt_int(yaml::child(m["data"], "seq_length_dec"), "model.data.seq_length_dec", 128);
     read_act_ckpt(m["encoder"], "model.encoder.", c);
-    if (!yaml::is_null(m["optim"]["sched"]["warmup_ratio"]))
-      c.warmup_ratio = yaml::get_double(m["optim"]["sched"]["warmup_ratio"], "model.optim.sched.warmup_ratio");
+    const YAML::Node warmup = yaml::child(yaml::child(m["optim"], "sched"), "warmup_ratio");
+    if (!yaml::is_null(warmup)) c.warmup_ratio = yaml::get_double(warmup, "model.optim.sched.warmup_ratio");
     c.init_method_std = yaml::get_double(m["encoder"]["init_method_std"], "model.encoder.init_method_std");
   } else {
     c.model.family = "gpt3";
@@ -117,10 +118,15 @@ TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origi
       c.account_for_loss_in_pipeline_split =
           yaml::get_bool(m["account_for_loss_in_pipeline_split"], "model.account_for_loss_in_pipeline_split");
     if (!yaml::is_null(m["init_method_std"])) c.init_method_std = yaml::get_double(m["init_method_std"], "model.init_method_std");
-    const auto sched = m["optim"]["sched"];
-    c.warmup_steps = yaml::is_null(sched["warmup_steps"]) ? 0 : yaml::get_int64(sched["warmup_steps"], "model.optim.sched.warmup_steps");
-    c.constant_steps = yaml::is_null(sched["constant_steps"]) ? 0 : yaml::get_int64(sched["constant_steps"], "model.optim.sched.constant_steps");
+    const YAML::Node sched = yaml::child(m["optim"], "sched");
+    auto steps = [&sched](const char* key) {
+      const YAML::Node n = yaml::child(sched, key);
+      return yaml::is_null(n) ? 0LL : yaml::get_int64(n, std::string("model.optim.sched.") + key);
+    };
+    c.warmup_steps = steps("warmup_steps");
+    c.constant_steps = steps("constant_steps");
   }
+  detail::read_family_keys(root, c);  // llama, mixtral, qwen2, baichuan2, chatglm, bert (families/)
   c.model.name.clear();
   validate(c.model);
   c.global_batch_size = yaml::get_int(m["global_batch_size"], "model.global_batch_size");
@@ -128,12 +134,20 @@ TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origi
   c.tensor_model_parallel_size = yaml::get_int(m["tensor_model_parallel_size"], "model.tensor_model_parallel_size");
   c.pipeline_model_parallel_size = yaml::get_int(m["pipeline_model_parallel_size"], "model.pipeline_model_parallel_size");
   const auto optim = m["optim"];
-  if (!yaml::is_null(optim["name"])) {
-    c.optimizer = find_nemo_optimizer(yaml::get_string(optim["name"], "model.optim.name")).name;
-    c.distributed_optimizer = find_nemo_optimizer(c.optimizer).distributed;
+  if (!yaml::is_null(yaml::child(optim, "name"))) {
+    c.optimizer = find_nemo_optimizer(yaml::get_string(yaml::child(optim, "name"), "model.optim.name")).name;
+    const NemoOptimizer& o = find_nemo_optimizer(c.optimizer);
+    c.distributed_optimizer = o.distributed;
+    c.optimizer_state_bytes = o.state_bytes;
+    // The optional first moment of SGD (momentum) and Adafactor (beta1): one more fp32 tensor when set.
+    const char* first_moment = o.name == "sgd" ? "momentum" : o.name == "adafactor" ? "beta1" : nullptr;
+    const YAML::Node extra = first_moment ? yaml::child(optim, first_moment) : YAML::Node();
+    if (!yaml::is_null(extra) && yaml::get_double(extra, std::string("model.optim.") + first_moment) > 0)
+      c.optimizer_state_bytes += 4;
   }
-  if (!yaml::is_null(optim["lr"])) c.lr = yaml::get_double(optim["lr"], "model.optim.lr");
-  if (!yaml::is_null(optim["sched"]["min_lr"])) c.min_lr = yaml::get_double(optim["sched"]["min_lr"], "model.optim.sched.min_lr");
+  if (!yaml::is_null(yaml::child(optim, "lr"))) c.lr = yaml::get_double(yaml::child(optim, "lr"), "model.optim.lr");
+  const YAML::Node min_lr = yaml::child(yaml::child(optim, "sched"), "min_lr");
+  if (!yaml::is_null(min_lr)) c.min_lr = yaml::get_double(min_lr, "model.optim.sched.min_lr");
 
   const auto run = root["run"];
   if (yaml::is_map(run)) {

@@ -4,8 +4,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string>
+#include <vector>
 
 #include "hp/core.hpp"
+#include "hp/layout_fields.hpp"
+
 #include "perf_shape.hpp"
 
 namespace hp {
@@ -92,27 +96,59 @@ MoeDispatcher parse_moe_dispatcher(const std::string& key, const std::string& va
 
 namespace {
 
+// The sizes of a Layout with their lower bounds: the layout field table (hp/layout_fields.hpp) plus the two
+// recompute counts, which are not parallel dimensions.
+struct SizeField {
+  const char* key;
+  int Layout::*member;
+  int min;
+};
+const std::vector<SizeField>& size_fields() {
+  static const std::vector<SizeField> fields = [] {
+    std::vector<SizeField> f;
+    for (const LayoutField& lf : layout_fields()) f.push_back({lf.name, lf.member, lf.min_value});
+    f.push_back({"recompute_num_layers", &Layout::recompute_num_layers, 0});
+    f.push_back({"recompute_micro_batches", &Layout::recompute_micro_batches, -1});
+    f.push_back({"activation_offload_layers", &Layout::activation_offload_layers, 0});
+    return f;
+  }();
+  return fields;
+}
+
+bool layout_ok(const Layout& l) {
+  for (const auto& f : size_fields())
+    if (l.*(f.member) < f.min || l.*(f.member) > kMaxLayoutSize) return false;
+  return true;
+}
+
 // Megatron-Core's divisibility rules (megatron/core/parallel_state.py, transformer_config.py, schedules.py).
 Infeasible check(const ModelSpec& m, const Layout& l, const GpuSpec& gpu) {
   if (m.num_layers <= 0 || m.hidden_size <= 0 || m.num_attention_heads <= 0 || m.seq_length <= 0 ||
       m.vocab_size <= 0 || m.ffn_hidden_size < 0 || (m.is_moe() && m.moe_topk > m.moe_num_experts))
     return Infeasible::invalid_model;
-  if (l.num_gpus <= 0 || l.tp <= 0 || l.pp <= 0 || l.vp <= 0 || l.cp <= 0 || l.ep <= 0 || l.etp < 0 ||
-      l.mbs <= 0 || l.gbs <= 0 || l.activation_offload_layers < 0)
-    return Infeasible::invalid_layout;
-  const int model_parallel = l.tp * l.pp * l.cp;
-  if (l.num_gpus % model_parallel != 0) return Infeasible::gpus_not_divisible;
+  // The full check (upper limits too, so no count overflows); it allocates only when it throws.
+  try {
+    validate(m);
+  } catch (const ConfigError&) {
+    return Infeasible::invalid_model;
+  }
+  if (!layout_ok(l)) return Infeasible::invalid_layout;
+  // 64-bit products: each size is at most kMaxLayoutSize (2^20), so two of them never overflow.
+  using i64 = long long;
+  const i64 model_parallel = i64(l.tp) * l.pp * l.cp;
+  if (model_parallel > l.num_gpus || l.num_gpus % model_parallel != 0) return Infeasible::gpus_not_divisible;
   if (m.num_attention_heads % l.tp != 0 || m.query_groups() % l.tp != 0) return Infeasible::heads_not_divisible;
   // Embedding / loss counted as layers (Megatron-Core transformer_config.py: num_layers + 1 per flag must
   // divide by pp*vp); only with pipelining.
-  const int layers = m.num_layers + (m.is_encoder_decoder() ? m.num_decoder_layers : 0) +
+  const i64 layers = i64(m.num_layers) + (m.is_encoder_decoder() ? m.num_decoder_layers : 0) +
                      (l.pp > 1 ? int(l.account_for_embedding) + int(l.account_for_loss) : 0);
-  if (layers < l.pp * l.vp || (!l.uneven_pipeline && layers % (l.pp * l.vp) != 0)) return Infeasible::layers_not_divisible;
-  if (l.gbs % (l.mbs * l.dp()) != 0) return Infeasible::gbs_not_divisible;
-  const int etp = l.expert_tp(m.is_moe());
+  const i64 stages = i64(l.pp) * l.vp;
+  if (layers < stages || (!l.uneven_pipeline && layers % stages != 0)) return Infeasible::layers_not_divisible;
+  if (l.gbs % (i64(l.mbs) * l.dp()) != 0) return Infeasible::gbs_not_divisible;
+  const i64 etp = l.expert_tp(m.is_moe());
   if (l.ep > 1 && (!m.is_moe() || m.moe_num_experts % l.ep != 0)) return Infeasible::experts_not_divisible;
-  if (m.is_moe() && (l.tp * l.cp * l.dp()) % (l.ep * etp) != 0) return Infeasible::experts_not_divisible;
-  if (l.cp > 1 && m.seq_length % (2 * l.cp) != 0) return Infeasible::seq_not_divisible;
+  if (m.is_moe() && (i64(l.tp) * l.cp * l.dp()) % (i64(l.ep) * etp) != 0) return Infeasible::experts_not_divisible;
+  if (l.cp > 1 && m.seq_length % (2 * i64(l.cp)) != 0) return Infeasible::seq_not_divisible;
   if (l.sequence_parallel && l.tp > 1 && (m.seq_length / l.cp) % l.tp != 0) return Infeasible::seq_not_divisible;
   if (l.vp > 1 && (l.pp < 2 || l.num_micro_batches() % l.pp != 0)) return Infeasible::vp_needs_pp;
   if (l.fp8() && gpu.peak_fp8_flops_per_s <= 0) return Infeasible::fp8_unsupported;
@@ -122,6 +158,13 @@ Infeasible check(const ModelSpec& m, const Layout& l, const GpuSpec& gpu) {
 }
 
 }  // namespace
+
+void validate(const Layout& l) {
+  for (const auto& f : size_fields())
+    if (l.*(f.member) < f.min || l.*(f.member) > kMaxLayoutSize)
+      throw ConfigError(f.key, std::to_string(l.*(f.member)),
+                        "expected an integer in " + std::to_string(f.min) + ".." + std::to_string(kMaxLayoutSize));
+}
 
 double model_flops_per_step(const ModelSpec& model, int global_batch_size) {
   Layout l;

@@ -115,9 +115,10 @@ MemoryBreakdown stage_memory(const Shape& s, const Layout& l, const Calibration&
     m.embedding_state_bytes = 2 * p.embedding;
   } else {
     m.gradients_bytes = (l.grad_reduce_in_fp32 ? 4 : 2) * (p.dense + p.expert);
-    m.optimizer_bytes = l.distributed_optimizer ? 12 * p.dense / dp_group + 12 * p.expert / expert_dp
-                                                : 12 * (p.dense + p.expert);
-    m.embedding_state_bytes = p.embedding * ((l.grad_reduce_in_fp32 ? 6 : 4) + (l.distributed_optimizer ? 12 / dp_group : 12));
+    const double state = l.optimizer_state_bytes;  // 12 for Adam
+    m.optimizer_bytes = l.distributed_optimizer ? state * p.dense / dp_group + state * p.expert / expert_dp
+                                                : state * (p.dense + p.expert);
+    m.embedding_state_bytes = p.embedding * ((l.grad_reduce_in_fp32 ? 6 : 4) + (l.distributed_optimizer ? state / dp_group : state));
   }
 
   // Activations of the transformer layers held at the peak of the schedule.

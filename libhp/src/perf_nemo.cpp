@@ -2,9 +2,53 @@
 #include "hp/nemo_config.hpp"
 #include "hp/perf.hpp"
 
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "hp/core.hpp"
+
 namespace hp {
 
+namespace {
+
+// The values come from a user's file: name them with NeMo's keys and check before any arithmetic.
+void check_sizes(const TrainingConfig& c) {
+  const std::pair<const char*, int> sizes[] = {
+      {"trainer.num_nodes", c.num_nodes},
+      {"trainer.devices", c.gpus_per_node},
+      {"model.tensor_model_parallel_size", c.tensor_model_parallel_size},
+      {"model.pipeline_model_parallel_size", c.pipeline_model_parallel_size},
+      {"model.context_parallel_size", c.context_parallel_size},
+      {"model.expert_model_parallel_size", c.expert_model_parallel_size},
+      {"model.micro_batch_size", c.micro_batch_size},
+      {"model.global_batch_size", c.global_batch_size}};
+  const std::string accepted = "expected an integer in 1.." + std::to_string(kMaxLayoutSize);
+  for (const auto& [key, value] : sizes)
+    if (value < 1 || value > kMaxLayoutSize) throw ConfigError(key, std::to_string(value), accepted);
+  if (c.virtual_pipeline_model_parallel_size < 0 || c.virtual_pipeline_model_parallel_size > kMaxLayoutSize)
+    throw ConfigError("model.virtual_pipeline_model_parallel_size", std::to_string(c.virtual_pipeline_model_parallel_size),
+                      "expected null or an integer in 0.." + std::to_string(kMaxLayoutSize));
+  for (const auto& [key, value] : {std::pair<const char*, int>{"model.activations_checkpoint_num_layers", c.activations_checkpoint_num_layers},
+                                   {"model.num_micro_batches_with_partial_activation_checkpoints",
+                                    c.num_micro_batches_with_partial_activation_checkpoints}})
+    if (value < -1 || value > kMaxLayoutSize)
+      throw ConfigError(key, std::to_string(value), "expected null or an integer in 0.." + std::to_string(kMaxLayoutSize));
+  const long long ckpt = static_cast<long long>(c.activations_checkpoint_num_layers) *
+                         std::max(1, c.virtual_pipeline_model_parallel_size);
+  if (ckpt > kMaxLayoutSize)
+    throw ConfigError("model.activations_checkpoint_num_layers", std::to_string(c.activations_checkpoint_num_layers),
+                      "x virtual pipeline stages exceeds " + std::to_string(kMaxLayoutSize));
+  const long long gpus = static_cast<long long>(c.num_nodes) * c.gpus_per_node;
+  if (gpus > kMaxLayoutSize)
+    throw ConfigError("trainer.num_nodes", std::to_string(c.num_nodes),
+                      "num_nodes x devices = " + std::to_string(gpus) + " GPUs; the limit is " + std::to_string(kMaxLayoutSize));
+}
+
+}  // namespace
+
 Layout layout_from_nemo(const TrainingConfig& c) {
+  check_sizes(c);
   Layout l;
   l.num_gpus = c.num_nodes * c.gpus_per_node;
   l.tp = c.tensor_model_parallel_size;
@@ -16,6 +60,7 @@ Layout layout_from_nemo(const TrainingConfig& c) {
   l.gbs = c.global_batch_size;
   l.sequence_parallel = c.sequence_parallel;
   l.distributed_optimizer = c.distributed_optimizer;
+  l.optimizer_state_bytes = c.optimizer_state_bytes;
   if (c.fp8 || c.precision.find("fp8") != std::string::npos) {
     l.precision = c.fp8_recipe == "tensorwise" ? Precision::fp8_current
                   : c.fp8_recipe == "mxfp8"    ? Precision::mxfp8
@@ -38,6 +83,7 @@ Layout layout_from_nemo(const TrainingConfig& c) {
     if (c.activations_checkpoint_method == "block" && c.activations_checkpoint_num_layers >= 0) {
       if (c.activations_checkpoint_num_layers == 0) {
         l.recompute = Recompute::none;
+        validate(l);
         return l;
       }
       l.recompute_num_layers = c.activations_checkpoint_num_layers * l.vp;
@@ -45,6 +91,7 @@ Layout layout_from_nemo(const TrainingConfig& c) {
     if (c.num_micro_batches_with_partial_activation_checkpoints >= 0)
       l.recompute_micro_batches = c.num_micro_batches_with_partial_activation_checkpoints;
   }
+  validate(l);
   return l;
 }
 

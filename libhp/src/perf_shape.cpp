@@ -29,7 +29,7 @@ Shape make_shape(const ModelSpec& m, const Layout& l) {
   s.num_moe_layers = m.is_moe() ? std::ceil(static_cast<double>(m.num_layers) / freq) : 0;
   s.seq = m.seq_length;
   s.dec_seq = m.is_encoder_decoder() ? (m.decoder_seq_length > 0 ? m.decoder_seq_length : m.seq_length) : 0;
-  s.causal = !m.is_encoder_decoder();
+  s.causal = !m.is_encoder_decoder() && !m.is_bert();  // BERT attends both ways
   s.bias = m.add_bias_linear;
   s.norm_params = m.normalization == "rmsnorm" ? 1 : 2;
   s.tied = m.share_embeddings_and_output_weights;
@@ -58,7 +58,8 @@ Shape make_shape(const ModelSpec& m, const Layout& l) {
   s.fsdp = l.fsdp;
 
   // Self-attention: Q (h x a*d), K and V (h x g*d each), output projection (a*d x h), biases.
-  s.attn_params = s.h * (2 * s.q_dim + 2 * s.kv_dim) + (s.bias ? s.q_dim + 2 * s.kv_dim + s.h : 0);
+  s.attn_params = s.h * (2 * s.q_dim + 2 * s.kv_dim) + (s.bias ? s.q_dim + 2 * s.kv_dim + s.h : 0) +
+                  (!s.bias && m.qkv_bias ? s.q_dim + 2 * s.kv_dim : 0);  // Qwen2/ChatGLM: QKV bias only
   s.cross_attn_params = s.attn_params;
   // MLP: fc1 (h x F, or h x 2F gated) and fc2 (F x h), biases.
   s.mlp_params = s.mlp_mats * s.h * s.ffn + (s.bias ? (s.mlp_mats - 1) * s.ffn + s.h : 0);
@@ -69,6 +70,8 @@ Shape make_shape(const ModelSpec& m, const Layout& l) {
   s.norm_params_layer = 2 * s.norm_params * s.h;
   s.embedding_params = s.vocab * s.h + s.position_params;
   s.output_params = s.tied ? 0 : s.vocab * s.h;
+  // BERT's masked-LM head (dense + norm + vocab bias) sits with the output layer (model.cpp has the full count).
+  if (m.is_bert()) s.output_params += s.h * s.h + s.h + s.norm_params * s.h + s.vocab;
   return s;
 }
 
@@ -115,8 +118,8 @@ StageParams stage_params(const Shape& s, int rank) {
   double emb = 0;
   if (rank == 0) emb += s.embedding_params / s.tp;
   if (rank == static_cast<int>(s.pp) - 1) {
-    if (!s.tied) emb += s.output_params / s.tp;
-    else if (s.pp > 1) emb += s.vocab * s.h / s.tp;
+    emb += s.output_params / s.tp;  // untied output layer (and BERT's LM head)
+    if (s.tied && s.pp > 1) emb += s.vocab * s.h / s.tp;
     out.dense += s.norm_params * s.h;
   }
   out.dense += emb;

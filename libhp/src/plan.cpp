@@ -1,7 +1,8 @@
 // Trials: names, the NeMo training config of each trial, and the dotted overrides for a user's custom config.
 #include <fmt/format.h>
 
-#include "hp/search.hpp"
+#include "hp/nemo_grid.hpp"
+#include "hp/plan.hpp"
 
 namespace hp {
 namespace {
@@ -38,7 +39,7 @@ std::string model_run_name(const std::string& family, double size_b, int num_nod
   if (legacy && l.ep > 1) name += fmt::format("_ep_{}", l.ep);
   if (l.tp > 1 && !l.sequence_parallel) name += "_nosp";
   if (!l.distributed_optimizer) name += "_nodo";
-  if (l.etp > 0 && l.ep > 1) name += fmt::format("_etp_{}", l.etp);
+  if (l.etp > 0) name += fmt::format("_etp_{}", l.etp);  // 0 = unspecified, as NeMo's null
   if (l.fsdp) name += "_fsdp";
   if (l.account_for_embedding || l.account_for_loss) name += "_embloss";
   if (l.fp8()) name += l.precision == Precision::fp8_delayed ? std::string("_fp8") : "_" + std::string(to_string(l.precision));

@@ -9,7 +9,7 @@
 #include <tuple>
 
 #include "hp/core.hpp"
-#include "hp/search.hpp"
+#include "hp/rank.hpp"
 
 namespace hp {
 namespace {

@@ -4,8 +4,10 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <utility>
 
 #include "hp/core.hpp"
+#include "hp/perf.hpp"
 #include "hp/runs.hpp"
 
 namespace hp {
@@ -38,7 +40,10 @@ struct Cells {
     if (v.empty()) return fallback;
     char* end = nullptr;
     const double x = std::strtod(v.c_str(), &end);
-    if (end == v.c_str() || *end != '\0' || !std::isfinite(x)) fail(key, v, "not a number");
+    if (end == v.c_str() || *end != '\0' || !std::isfinite(x)) {
+      fail(key, v, "expected a finite number");
+      return fallback;
+    }
     return x;
   }
   int integer(const char* key, int fallback, bool required = false) const {
@@ -48,7 +53,10 @@ struct Cells {
       return fallback;
     }
     const double x = number(key, fallback);
-    if (x != std::floor(x) || x < 0 || x > 1e9) fail(key, v, "not a non-negative integer");
+    if (!(x == std::floor(x) && x >= 0 && x <= 1e9)) {  // also false for NaN: the cast below stays defined
+      fail(key, v, "expected an integer in 0..1000000000");
+      return fallback;
+    }
     return static_cast<int>(x);
   }
   bool flag(const char* key, bool fallback) const {
@@ -72,7 +80,8 @@ void fill_model(const Cells& c, ModelSpec& m) {
   m.num_attention_heads = c.integer("num_attention_heads", 0, true);
   m.seq_length = c.integer("seq_length", 0, true);
   m.max_position_embeddings = m.seq_length;
-  m.ffn_hidden_size = c.integer("ffn_hidden_size", 4 * m.hidden_size);
+  // 64-bit: hidden_size is not range-checked yet (validate() runs on the whole spec later).
+  m.ffn_hidden_size = c.integer("ffn_hidden_size", static_cast<int>(std::min<long long>(4LL * m.hidden_size, 1'000'000'000)));
   m.num_query_groups = c.integer("num_query_groups", 0);
   m.kv_channels = c.integer("kv_channels", 0);
   m.vocab_size = c.integer("vocab_size", 51200);
@@ -85,7 +94,7 @@ void fill_model(const Cells& c, ModelSpec& m) {
   // no biases, untied embeddings) exactly when the FFN is not 4h; GPT-3-like otherwise.
   const int ffn = m.moe_num_experts > 0 && m.moe_ffn_hidden_size > 0 ? m.moe_ffn_hidden_size : m.ffn_hidden_size;
   const std::string act = lower(c.text("activation"));
-  m.activation = !act.empty() ? act : (ffn != 4 * m.hidden_size ? "swiglu" : "gelu");
+  m.activation = !act.empty() ? act : (ffn != 4LL * m.hidden_size ? "swiglu" : "gelu");
   const bool llama_like = m.gated_mlp();
   m.normalization = llama_like ? "rmsnorm" : "layernorm";
   m.position_embedding = llama_like ? "rope" : "learned_absolute";
@@ -98,6 +107,8 @@ void fill_model(const Cells& c, ModelSpec& m) {
     m.position_embedding = "relative";
   }
 }
+
+bool error_free(const Cells& c) { return c.error->empty(); }
 
 void fill_layout(const Cells& c, const std::string& task, Layout& l) {
   l.num_gpus = c.integer("num_gpus", 0, true);
@@ -140,7 +151,14 @@ void fill_layout(const Cells& c, const std::string& task, Layout& l) {
   l.tp_comm_overlap = c.flag("tp_comm_overlap", false);
   l.lora = task == "lora";
   l.uneven_pipeline = c.flag("uneven_pipeline", true);  // a measured run with uneven stages was set up for them
-  const int mp = l.tp * l.pp * l.cp;
+  if (!error_free(c)) return;
+  try {
+    validate(l);  // ranges first: the products below must not overflow
+  } catch (const ConfigError& e) {
+    c.fail(e.key().c_str(), e.value(), std::string(e.what()).substr(e.key().size() + e.value().size() + 3));
+    return;
+  }
+  const long long mp = static_cast<long long>(l.tp) * l.pp * l.cp;
   if (l.num_gpus > 0 && l.num_gpus % mp != 0)
     c.fail("num_gpus", std::to_string(l.num_gpus), "not divisible by tp*pp*cp=" + std::to_string(mp));
   const std::string dp = c.text("dp");
@@ -165,7 +183,7 @@ bool RunRecord::fit_quality() const {
   return true;
 }
 
-std::vector<RunRecord> runs_from_table(const Table& table) {
+std::vector<RunRecord> runs_from_table(const Table& table, const std::vector<GpuSpec>& extra_gpus) {
   std::vector<RunRecord> out;
   out.reserve(table.rows.size());
   for (std::size_t i = 0; i < table.rows.size(); ++i) {
@@ -180,6 +198,13 @@ std::vector<RunRecord> runs_from_table(const Table& table) {
     r.quality_flags = c.text("quality_flags");
     r.split = lower(c.text("split"));
     fill_model(c, r.model);
+    if (r.ok()) {
+      try {
+        validate(r.model);  // ranges where values enter: a row's estimate never overflows
+      } catch (const ConfigError& e) {
+        c.fail(e.key().c_str(), e.value(), std::string(e.what()).substr(e.key().size() + e.value().size() + 3));
+      }
+    }
     fill_layout(c, r.task, r.layout);
     if (r.arch_type.find("hybrid") != std::string::npos) c.fail("arch_type", r.arch_type, "hybrid models are not modelled");
     // Multi-head latent attention (low-rank Q/KV projections, decoupled RoPE heads) has other shapes than the
@@ -189,13 +214,18 @@ std::vector<RunRecord> runs_from_table(const Table& table) {
       c.fail("gpu_type", "", "missing (required)");
     } else {
       try {
-        r.gpu = find_gpu(r.gpu_type);
+        r.gpu = find_gpu(r.gpu_type, extra_gpus);
       } catch (const ConfigError& e) {
         c.fail("gpu_type", r.gpu_type, "unknown GPU");
       }
     }
+    // Measurements: finite (number() checks) and not negative; 0 / empty = not measured.
     const double tokens = c.number("tokens_per_sec_per_gpu", 0);
     r.measured_step_time_s = c.number("step_time_s", 0);
+    for (const auto& [key, v] : {std::pair<const char*, double>{"tokens_per_sec_per_gpu", tokens},
+                                 {"step_time_s", r.measured_step_time_s},
+                                 {"memory_per_gpu_gb", c.number("memory_per_gpu_gb", 0)}})
+      if (v < 0) c.fail(key, c.text(key), "expected a finite number >= 0");
     if (r.measured_step_time_s <= 0 && tokens > 0 && r.layout.num_gpus > 0)
       r.measured_step_time_s = double(r.layout.gbs) * r.model.seq_length / (tokens * r.layout.num_gpus);
     r.measured_memory_bytes = c.number("memory_per_gpu_gb", 0) * kGiB;

@@ -8,7 +8,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "hp/catalog.hpp"
 #include "hp/core.hpp"
+#include "hp/families.hpp"
 #include "hp/search.hpp"
 #include "hp/sizing.hpp"
 #include "yaml_util.hpp"
@@ -37,7 +39,13 @@ Resolved resolve(const SearchConfig& config) {
   Resolved r;
   r.gpu = t.gpu.empty() ? gpu_for_memory_gb(t.gpu_memory_gb) : find_gpu(t.gpu);
   r.size_b = t.model_size_in_b;
-  if (!t.custom_config.empty()) {
+  const std::string builtin = builtin_base_config_reference(t.custom_config);
+  if (!builtin.empty() && !family_has_size_rule(builtin)) {
+    // ${auto_configurator_path}/base_configs/<name>.yaml: NeMo's shipped file, built in (its GBS, TP, PP, VP,
+    // act-ckpt method and architecture drive NeMo's grid exactly as the file does).
+    r.base = builtin_base_config(builtin);
+    if (r.size_b <= 0) r.size_b = r.base.size_b;
+  } else if (!t.custom_config.empty() && builtin.empty()) {
     std::filesystem::path path(t.custom_config);
     if (path.is_relative() && !std::filesystem::exists(path) && !config.path.empty())
       path = std::filesystem::path(config.path).parent_path() / path;
@@ -106,6 +114,8 @@ void run_nemo_policy(SearchResult& result, const Resolved& r, const TrainSetting
   in.tp = t.tensor_parallel_sizes;
   in.pp = t.pipeline_parallel_sizes;
   in.mbs = t.micro_batch_sizes;
+  in.cp = t.context_parallel_sizes;
+  in.ep = t.expert_parallel_sizes;
   in.act_ckpt_layers = t.act_ckpt_layers;
   in.min_mp = t.min_model_parallel_size;
   in.max_mp = t.max_model_parallel_size;
@@ -140,7 +150,8 @@ void run_nemo_policy(SearchResult& result, const Resolved& r, const TrainSetting
     row.act_ckpt_layers = c.act_ckpt_layers;
     row.num_mbs_act = c.num_mbs_act;
     row.act_per_pipe = c.act_per_pipe;
-    row.name = nemo_run_name(t.model, r.size_b, t.num_nodes, c, t.legacy_names);
+    row.nemo_launch_index = c.launch_index;
+    row.name = nemo_run_name(t.model, r.size_b, t.num_nodes, c, t.legacy_names);  // cp/ep None for T5/BERT
     if (row.fits) {
       ++result.feasible;
     } else {
@@ -204,8 +215,9 @@ void make_plan(SearchResult& result, const TrainSettings& t) {
   const bool nemo = result.policy == SearchPolicy::nemo;
   std::vector<TrialPick> picks;
   if (nemo) {
-    for (std::size_t i = 0; i < result.ranked.size() && i < static_cast<std::size_t>(t.limit_search_runs); ++i)
-      picks.push_back({i, "nemo order"});
+    // NeMo launches the first limit_search_runs entries of its list, repeats included (a repeat runs once here).
+    for (std::size_t i = 0; i < result.ranked.size(); ++i)
+      if (result.ranked[i].nemo_launch_index < t.limit_search_runs) picks.push_back({i, "nemo order"});
   } else {
     picks = select_trials(result.ranked, t.limit_search_runs);
   }
@@ -266,6 +278,7 @@ void validate_train_settings(const TrainSettings& t) {
   check_list("virtual_pipeline_sizes", t.virtual_pipeline_sizes, 1, big, "must be >= 1");
   check_list("context_parallel_sizes", t.context_parallel_sizes, 1, big, "must be >= 1");
   check_list("expert_parallel_sizes", t.expert_parallel_sizes, 1, big, "must be >= 1");
+  check_list("expert_tensor_parallel_sizes", t.expert_tensor_parallel_sizes, 1, big, "must be >= 1");
   check_list("sequence_parallel", t.sequence_parallel, 0, 1, "must be 0 or 1 (false or true)");
   check_list("distributed_optimizer", t.distributed_optimizer, 0, 1, "must be 0 or 1 (false or true)");
   check_min("min_model_parallel_size", t.min_model_parallel_size, 0, "must be >= 1 (or auto)");
@@ -292,6 +305,14 @@ SearchResult search(const SearchConfig& config, const SearchOptions& options) {
   result.num_nodes = t.num_nodes;
   result.gpus_per_node = t.gpus_per_node;
   result.plan.results_dir = !options.results_dir.empty() ? options.results_dir : results_dir_from_logs(config, t);
+  if (options.write_files && holds_search_results(result.plan.results_dir)) {
+    // Another search's trials, journal and reports must not be silently re-run and overwritten.
+    if (!options.force)
+      throw ConfigError("results_dir", result.plan.results_dir,
+                        "holds another search's results; continue it with --resume DIR (Python: resume()), or replace "
+                        "them with --force (force=True)");
+    remove_search_results(result.plan.results_dir);
+  }
   if (result.policy == SearchPolicy::nemo) {
     run_nemo_policy(result, r, t, t.nemo_fix_bugs);
   } else {
@@ -300,6 +321,8 @@ SearchResult search(const SearchConfig& config, const SearchOptions& options) {
   if (result.policy == SearchPolicy::model || !result.ranked.empty()) make_plan(result, t);
   result.evaluate_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (options.write_files) {
+    std::error_code ec;
+    result.created_results_dir = !std::filesystem::exists(result.plan.results_dir, ec);
     TrainingConfig base = r.base;
     base.global_batch_size = result.gbs;
     write_search_results(result, base, r.custom_yaml);

@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <set>
 
+#include "checks.hpp"
 #include "hp/catalog.hpp"
 #include "hp/perf.hpp"
+#include "hp/sizing.hpp"
 #include "yaml_util.hpp"
 
 namespace hp {
@@ -20,21 +22,25 @@ using yaml::get_int_list;
 using yaml::get_string;
 using yaml::is_null;
 
-void positive(const std::string& key, double v) {
-  if (!(v > 0) || !std::isfinite(v)) throw ConfigError(key, std::to_string(v), "must be positive");
-}
+using detail::require_int;
+using detail::require_number;
 
 void positive_list(const std::string& key, const std::vector<int>& v) {
-  for (int x : v)
-    if (x <= 0) throw ConfigError(key, std::to_string(x), "list values must be positive integers");
+  for (int x : v) require_int(key, x, 1, kMaxLayoutSize);
 }
 
-void flatten(const YAML::Node& n, const std::string& prefix, std::map<std::string, std::string>& out) {
+// At most kMaxExtraKeys leaves: YAML aliases can nest a small file into an exponentially large tree.
+constexpr std::size_t kMaxExtraKeys = 100000;
+
+void flatten(const YAML::Node& n, const std::string& prefix, std::map<std::string, std::string>& out, std::size_t& visited) {
+  if (++visited > kMaxExtraKeys)
+    throw ConfigError(prefix, "...", "more than " + std::to_string(kMaxExtraKeys) + " keys and list items (aliases?)");
   if (yaml::is_map(n)) {
-    for (const auto& kv : n) flatten(kv.second, prefix.empty() ? kv.first.Scalar() : prefix + "." + kv.first.Scalar(), out);
+    for (const auto& kv : n)
+      flatten(kv.second, prefix.empty() ? kv.first.Scalar() : prefix + "." + kv.first.Scalar(), out, visited);
   } else if (n.IsSequence()) {
     size_t i = 0;
-    for (const auto& item : n) flatten(item, prefix + "[" + std::to_string(i++) + "]", out);
+    for (const auto& item : n) flatten(item, prefix + "[" + std::to_string(i++) + "]", out, visited);
   } else {
     out[prefix] = is_null(n) ? "" : n.Scalar();
   }
@@ -47,7 +53,7 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
       "num_tokens_in_b", "vocab_size", "seq_length", "custom_config", "logs", "tensor_parallel_sizes",
       "pipeline_parallel_sizes", "min_model_parallel_size", "max_model_parallel_size", "micro_batch_sizes",
       "act_ckpt_layers", "override_search_num_nodes", "gpu", "policy", "virtual_pipeline_sizes",
-      "context_parallel_sizes", "expert_parallel_sizes", "recompute_modes", "sequence_parallel",
+      "context_parallel_sizes", "expert_parallel_sizes", "expert_tensor_parallel_sizes", "recompute_modes", "sequence_parallel",
       "distributed_optimizer", "fp8", "fsdp", "memory_margin", "global_batch_size", "nemo_fix_bugs",
       "legacy_names"};
   if (!yaml::is_map(t)) throw ConfigError(p, yaml::text(t), "expected a mapping");
@@ -68,7 +74,7 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
   };
   str_or("model", s.model);
   num_or("model_size_in_b", s.model_size_in_b);
-  if (!is_null(t["model_size_in_b"])) positive(key("model_size_in_b"), s.model_size_in_b);
+  if (!is_null(t["model_size_in_b"])) require_number(key("model_size_in_b"), s.model_size_in_b, 0, kMaxModelSizeB);
   int_or("num_nodes", s.num_nodes);
   int_or("gpus_per_node", s.gpus_per_node);
   int_or("gpu_memory_gb", s.gpu_memory_gb);
@@ -94,6 +100,8 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
   s.virtual_pipeline_sizes = get_int_list(t["virtual_pipeline_sizes"], key("virtual_pipeline_sizes"));
   s.context_parallel_sizes = get_int_list(t["context_parallel_sizes"], key("context_parallel_sizes"));
   s.expert_parallel_sizes = get_int_list(t["expert_parallel_sizes"], key("expert_parallel_sizes"));
+  s.expert_tensor_parallel_sizes =
+      get_int_list(t["expert_tensor_parallel_sizes"], key("expert_tensor_parallel_sizes"));
   s.recompute_modes = yaml::get_string_list(t["recompute_modes"], key("recompute_modes"));
   for (const auto& r : s.recompute_modes) recompute_from_string(key("recompute_modes"), r);
   for (const char* k : {"sequence_parallel", "distributed_optimizer"}) {
@@ -116,18 +124,23 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
   int_or("global_batch_size", s.global_batch_size);
 
   // Range checks: every message names the key and the value.
+  // Upper limits (docs/usage.md "Limits") keep products such as num_nodes x gpus_per_node and minutes x 60
+  // inside their integer types.
   for (auto [k, v] : {std::pair<const char*, int>{"num_nodes", s.num_nodes}, {"gpus_per_node", s.gpus_per_node},
-                      {"limit_search_runs", s.limit_search_runs}, {"output_top_n", s.output_top_n},
-                      {"max_steps_per_run", s.max_steps_per_run}, {"max_minutes_per_run", s.max_minutes_per_run}}) {
-    if (v <= 0) throw ConfigError(key(k), std::to_string(v), "must be a positive integer");
-  }
-  positive(key("max_training_days"), s.max_training_days);
-  positive(key("tflops_per_gpu"), s.tflops_per_gpu);
-  positive(key("num_tokens_in_b"), s.num_tokens_in_b);
-  if (s.vocab_size < 0) throw ConfigError(key("vocab_size"), std::to_string(s.vocab_size), "must be a positive integer");
-  if (s.seq_length < 0) throw ConfigError(key("seq_length"), std::to_string(s.seq_length), "must be a positive integer");
-  if (s.global_batch_size < 0)
-    throw ConfigError(key("global_batch_size"), std::to_string(s.global_batch_size), "must be a positive integer");
+                      {"limit_search_runs", s.limit_search_runs}, {"output_top_n", s.output_top_n}})
+    require_int(key(k), v, 1, kMaxLayoutSize);
+  require_int(key("num_nodes") + " x gpus_per_node", static_cast<long long>(s.num_nodes) * s.gpus_per_node, 1, kMaxLayoutSize);
+  require_int(key("max_steps_per_run"), s.max_steps_per_run, 1, 1'000'000'000);
+  require_int(key("max_minutes_per_run"), s.max_minutes_per_run, 1, 60 * 24 * 3650);
+  require_int(key("gpu_memory_gb"), s.gpu_memory_gb, 1, 1 << 20);
+  require_number(key("max_training_days"), s.max_training_days, 0, kMaxTrainingDays);
+  require_number(key("tflops_per_gpu"), s.tflops_per_gpu, 0, kMaxTflopsPerGpu);
+  require_number(key("num_tokens_in_b"), s.num_tokens_in_b, 0, kMaxTokensB);
+  require_int(key("vocab_size"), s.vocab_size, 0, 1 << 24);
+  require_int(key("seq_length"), s.seq_length, 0, 1 << 24);
+  require_int(key("global_batch_size"), s.global_batch_size, 0, kMaxLayoutSize);
+  for (const char* k : {"min_model_parallel_size", "max_model_parallel_size"})
+    require_int(key(k), k[1] == 'i' ? s.min_model_parallel_size : s.max_model_parallel_size, 0, kMaxLayoutSize);
   if (s.gpu.empty() && s.gpu_memory_gb != 40 && s.gpu_memory_gb != 80)
     throw ConfigError(key("gpu_memory_gb"), std::to_string(s.gpu_memory_gb), "must be 40 or 80 (or name a GPU with 'gpu')");
   if (s.policy != "model" && s.policy != "nemo") throw ConfigError(key("policy"), s.policy, "expected model or nemo");
@@ -138,8 +151,7 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
                       {"virtual_pipeline_sizes", &s.virtual_pipeline_sizes}, {"context_parallel_sizes", &s.context_parallel_sizes},
                       {"expert_parallel_sizes", &s.expert_parallel_sizes}})
     positive_list(key(k), *v);
-  for (int x : s.act_ckpt_layers)
-    if (x < 0) throw ConfigError(key("act_ckpt_layers"), std::to_string(x), "list values must be >= 0");
+  for (int x : s.act_ckpt_layers) require_int(key("act_ckpt_layers"), x, 0, kMaxLayoutSize);
   return s;
 }
 
@@ -248,8 +260,12 @@ InferenceSettings parse_inference(const YAML::Node& n, const std::string& p) {
   if (auto v = find("memory_fraction", w); v.IsDefined() && !is_null(v)) s.memory_fraction = get_double(v, w);
   if (auto v = find("beam_width", w); v.IsDefined() && !is_null(v)) s.beam_width = get_int(v, w);
   parse_serving(s, find);
-  if (s.top_n <= 0) throw ConfigError(p + ".top_n", std::to_string(s.top_n), "must be a positive integer");
-  if (s.gpus_per_node <= 0) throw ConfigError(p + ".gpus_per_node", std::to_string(s.gpus_per_node), "must be a positive integer");
+  require_int(p + ".top_n", s.top_n, 1, kMaxLayoutSize);
+  require_int(p + ".gpus_per_node", s.gpus_per_node, 1, kMaxLayoutSize);
+  require_int(p + ".num_nodes", s.num_nodes, 0, kMaxLayoutSize);  // 0 = no cap
+  require_int(p + ".num_nodes x gpus_per_node", static_cast<long long>(s.num_nodes) * s.gpus_per_node, 0, kMaxLayoutSize);
+  require_int(p + ".beam_width", s.beam_width, 1, 1 << 16);
+  require_number(p + ".memory_fraction", s.memory_fraction, 0, 1, /*lo_open=*/false);  // 0 = the engine's default
   return s;
 }
 
@@ -279,18 +295,22 @@ SearchConfig parse_search_config(const std::string& text, const std::string& ori
     // NeMo derives the family from the folder: search_config/gpt3/5b.yaml is GPT-3.
     family = std::filesystem::path(origin).parent_path().filename().string();
     const auto fams = model_families();
-    if (std::find(fams.begin(), fams.end(), family) == fams.end())
+    if (std::find(fams.begin(), fams.end(), family) == fams.end()) {
+      std::string known;
+      for (const auto& f : fams) known += (known.empty() ? "" : ", ") + f;
       throw ConfigError("model", "<missing>", "no 'model' key and the folder name '" + family +
-                                                  "' is not a model family (gpt3, t5, mt5); add model: gpt3");
+                                                  "' is not a model family (" + known + "); add model: gpt3");
+    }
   }
   if (family.empty()) family = "gpt3";
   check_family(family);
   c.train.model = family;
   if (!c.has_train_settings && !c.has_inference_settings)
     throw ConfigError(origin, "<missing>", "expected train_settings and/or inference_settings");
+  std::size_t visited = 0;
   for (const auto& kv : body) {
     const std::string k = kv.first.Scalar();
-    if (k != "train_settings" && k != "inference_settings" && k != "model") flatten(kv.second, k, c.extra);
+    if (k != "train_settings" && k != "inference_settings" && k != "model") flatten(kv.second, k, c.extra, visited);
   }
   return c;
 }

@@ -6,7 +6,8 @@
 #include <set>
 
 #include "hp/core.hpp"
-#include "hp/search.hpp"
+#include "hp/plan.hpp"
+#include "hp/search_output.hpp"
 
 namespace hp {
 namespace {
@@ -64,7 +65,7 @@ std::string predicted_summary_csv(const SearchResult& result) {
   std::set<std::string> planned;
   for (const Trial& t : result.plan.trials) planned.insert(t.config_name);
   std::string out =
-      "rank,config_name,tp,pp,vp,cp,ep,mbs,gbs,dp,num_micro_batches,recompute,act_ckpt_layers,num_mbs_act,"
+      "rank,config_name,tp,pp,vp,cp,ep,etp,mbs,gbs,dp,num_micro_batches,recompute,act_ckpt_layers,num_mbs_act,"
       "act_per_pipe,sequence_parallel,distributed_optimizer,fp8,predicted_step_time_s,tokens_per_s_per_gpu,"
       "tflops_per_gpu,mfu,memory_per_gpu_gib,fits,planned\n";
   out.reserve(out.size() + result.ranked.size() * 200);
@@ -73,8 +74,8 @@ std::string predicted_summary_csv(const SearchResult& result) {
     const Layout& l = r.layout;
     const std::string name = result_row_name(result, r);
     fmt::format_to(std::back_inserter(out),
-                   "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.4f},{:.3f},{},{}\n",
-                   ++rank, csv_field(name), l.tp, l.pp, l.vp, l.cp, l.ep, l.mbs, l.gbs, l.dp(),
+                   "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.4f},{:.3f},{},{}\n",
+                   ++rank, csv_field(name), l.tp, l.pp, l.vp, l.cp, l.ep, l.etp, l.mbs, l.gbs, l.dp(),
                    l.dp() > 0 ? l.num_micro_batches() : 0, to_string(l.recompute), r.act_ckpt_layers,
                    r.num_mbs_act, r.act_per_pipe, l.sequence_parallel ? 1 : 0, l.distributed_optimizer ? 1 : 0,
                    l.fp8() ? 1 : 0, r.step_time_s, r.tokens_per_s_per_gpu, r.tflops_per_gpu, r.mfu, r.memory_bytes / kGiB,
@@ -116,6 +117,25 @@ std::string plan_yaml(const Plan& plan) {
         l.distributed_optimizer ? "true" : "false", l.fp8() ? "true" : "false", quoted(t.reason));
   }
   return out;
+}
+
+namespace {
+const char* const kResultEntries[] = {"run_state.yaml", "journal.jsonl", "plan.yaml", "candidate_configs",
+                                      "training_logs", "final_result"};
+const char* const kSummaries[] = {"predicted_summary.csv", "infeasible_summary.csv"};
+}  // namespace
+
+bool holds_search_results(const std::string& dir) {
+  std::error_code ec;
+  for (const char* e : kResultEntries)
+    if (std::filesystem::exists(std::filesystem::path(dir) / e, ec)) return true;
+  return false;
+}
+
+void remove_search_results(const std::string& dir) {
+  std::error_code ec;
+  for (const char* e : kResultEntries) std::filesystem::remove_all(std::filesystem::path(dir) / e, ec);
+  for (const char* e : kSummaries) std::filesystem::remove(std::filesystem::path(dir) / e, ec);
 }
 
 void write_search_results(const SearchResult& result, const TrainingConfig& base, const std::string& custom_yaml) {

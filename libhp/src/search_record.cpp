@@ -1,6 +1,6 @@
 // The record of a planned trial: one schema for every front end (fields documented in docs/usage.md).
 #include "hp/core.hpp"
-#include "hp/search.hpp"
+#include "hp/search_result.hpp"
 
 namespace hp {
 

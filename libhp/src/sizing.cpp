@@ -6,7 +6,9 @@
 #include <sstream>
 
 #include "hp/catalog.hpp"
+#include "checks.hpp"
 #include "format.hpp"
+#include "hp/perf.hpp"
 #include "hp/core.hpp"
 
 namespace hp {
@@ -14,13 +16,10 @@ namespace {
 
 void check(const SizingInput& in) {
   check_family(in.family);
-  if (in.num_gpus <= 0) throw ConfigError("num_gpus", std::to_string(in.num_gpus), "must be a positive integer");
-  if (!(in.tflops_per_gpu > 0) || !std::isfinite(in.tflops_per_gpu))
-    throw ConfigError("tflops_per_gpu", detail::format_number(in.tflops_per_gpu), "must be a positive number");
-  if (!(in.max_training_days > 0) || !std::isfinite(in.max_training_days))
-    throw ConfigError("max_training_days", detail::format_number(in.max_training_days), "must be a positive number");
-  if (!(in.num_tokens_in_b > 0) || !std::isfinite(in.num_tokens_in_b))
-    throw ConfigError("num_tokens_in_b", detail::format_number(in.num_tokens_in_b), "must be a positive number");
+  detail::require_int("num_gpus", in.num_gpus, 1, kMaxLayoutSize);
+  detail::require_number("tflops_per_gpu", in.tflops_per_gpu, 0, kMaxTflopsPerGpu);
+  detail::require_number("max_training_days", in.max_training_days, 0, kMaxTrainingDays);
+  detail::require_number("num_tokens_in_b", in.num_tokens_in_b, 0, kMaxTokensB);
 }
 
 // 8 FLOPs per parameter per token: 6 for forward and backward (Kaplan et al. 2020, C = 6ND) plus 2 for the
@@ -41,7 +40,7 @@ double estimate_model_size_b(const SizingInput& in) {
 
 double training_days(const SizingInput& in, double size_b) {
   check(in);
-  if (!(size_b > 0) || !std::isfinite(size_b)) throw ConfigError("model_size_in_b", detail::format_number(size_b), "must be a positive number");
+  detail::require_number("model_size_in_b", size_b, 0, kMaxModelSizeB);
   const double flops = size_b * 1e9 * kFlopsPerParamToken * in.num_tokens_in_b * 1e9;
   return round2(days_factor(in.family) * flops / (kSecondsPerDay * in.num_gpus * in.tflops_per_gpu * kTera));
 }

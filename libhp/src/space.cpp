@@ -2,7 +2,7 @@
 // Divisibility and memory are hp::estimate's verdict.
 #include <algorithm>
 
-#include "hp/search.hpp"
+#include "hp/search_space.hpp"
 
 namespace hp {
 namespace {
@@ -91,6 +91,7 @@ SearchSpace default_space(const ModelSpec& model, const TrainSettings& train, co
   } else {
     s.ep = {1};
   }
+  s.etp = train.expert_tensor_parallel_sizes;  // empty = auto per tp (enumerate_layouts)
   if (!train.micro_batch_sizes.empty()) {
     s.mbs = train.micro_batch_sizes;
   } else {
@@ -141,8 +142,9 @@ std::uint64_t enumerate_layouts(const ModelSpec& model, const SearchSpace& s, co
   for (int tp : s.tp) {
     const std::vector<int>& sps = !s.sequence_parallel.empty() ? s.sequence_parallel : tp > 1 ? sp_auto_on : sp_auto_off;
     // Unspecified ETP for MoE: Megatron-Core's default (= tp) and the recipes' 1.
-    std::vector<int> etps = s.etp;
-    if (etps.empty()) etps = model.is_moe() && tp > 1 ? std::vector<int>{tp, 1} : std::vector<int>{0};
+    // A user's list applies to every layout; auto tries it only with ep > 1.
+    const std::vector<int> etps =
+        !s.etp.empty() ? s.etp : model.is_moe() && tp > 1 ? std::vector<int>{tp, 1} : std::vector<int>{0};
     for (int cp : s.cp) {
       for (int pp : s.pp) {
         if (tp * pp < s.min_model_parallel || tp * pp > s.max_model_parallel) continue;
@@ -156,7 +158,7 @@ std::uint64_t enumerate_layouts(const ModelSpec& model, const SearchSpace& s, co
           for (int vp : vp_values(s, slots, pp)) {
             const std::vector<RecomputeChoice> recomputes = recompute_choices(s, layers, pp, vp);
             for (int ep : s.ep) {
-              for (int etp : ep > 1 ? etps : off) {
+              for (int etp : ep > 1 || !s.etp.empty() ? etps : off) {
                 for (int mbs : s.mbs) {
                   for (const RecomputeChoice& rc : recomputes) {
                     for (int sp : sps) {

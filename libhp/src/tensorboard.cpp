@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "hp/files.hpp"
 #include "hp/core.hpp"
 #include "hp/logs.hpp"
 
@@ -274,11 +275,7 @@ std::vector<ScalarPoint> parse_tensorboard_scalars(const std::string& bytes, con
 }
 
 std::vector<ScalarPoint> read_tensorboard_scalars(const std::string& path, const std::string& tag) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path, "cannot open TensorBoard event file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_tensorboard_scalars(ss.str(), tag, path);
+  return parse_tensorboard_scalars(read_file_limited(path, kMaxLogFileBytes, "TensorBoard event file"), tag, path);
 }
 
 std::string encode_tensorboard_scalars(const std::string& tag, const std::vector<ScalarPoint>& points,

@@ -1,7 +1,8 @@
 #include "yaml_util.hpp"
 
-#include <fstream>
-#include <sstream>
+#include <cmath>
+
+#include "hp/files.hpp"
 
 namespace hp::yaml {
 
@@ -14,24 +15,52 @@ YAML::Node parse(const std::string& text, const std::string& origin) {
   }
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw IoError(path, "cannot open for reading");
-  std::ostringstream os;
-  os << f.rdbuf();
-  if (f.bad()) throw IoError(path, "read failed");
-  return os.str();
+std::string read_file(const std::string& path) { return read_file_limited(path, kMaxConfigFileBytes, "YAML config"); }
+
+namespace {
+// Flow style, stopping after kMaxTextChars: aliases can make a small file a huge (exponential) tree, and a
+// message needs only its start.
+constexpr std::size_t kMaxTextChars = 200;
+void append_flow(const YAML::Node& n, std::string& out) {
+  if (out.size() > kMaxTextChars) return;
+  if (!n.IsDefined() || n.IsNull()) {
+    out += "null";
+  } else if (n.IsScalar()) {
+    out += n.Scalar().substr(0, kMaxTextChars);
+  } else if (n.IsSequence()) {
+    out += '[';
+    bool first = true;
+    for (const auto& item : n) {
+      if (out.size() > kMaxTextChars) break;
+      out += first ? "" : ", ";
+      first = false;
+      append_flow(item, out);
+    }
+    out += ']';
+  } else {
+    out += '{';
+    bool first = true;
+    for (const auto& kv : n) {
+      if (out.size() > kMaxTextChars) break;
+      out += first ? "" : ", ";
+      first = false;
+      append_flow(kv.first, out);
+      out += ": ";
+      append_flow(kv.second, out);
+    }
+    out += '}';
+  }
 }
+}  // namespace
 
 std::string text(const YAML::Node& n) {
   if (!n.IsDefined()) return "<missing>";
   if (n.IsNull()) return "null";
   if (n.IsScalar()) return n.Scalar();
-  YAML::Emitter e;
-  e.SetSeqFormat(YAML::Flow);
-  e.SetMapFormat(YAML::Flow);
-  e << n;
-  return e.c_str();
+  std::string out;
+  append_flow(n, out);
+  if (out.size() > kMaxTextChars) out = out.substr(0, kMaxTextChars) + "...";
+  return out;
 }
 
 namespace {
@@ -81,7 +110,16 @@ T as(const YAML::Node& n, const std::string& key, const char* what) {
 
 int get_int(const YAML::Node& n, const std::string& key) { return as<int>(n, key, "an integer"); }
 long long get_int64(const YAML::Node& n, const std::string& key) { return as<long long>(n, key, "an integer"); }
-double get_double(const YAML::Node& n, const std::string& key) { return as<double>(n, key, "a number"); }
+double get_double(const YAML::Node& n, const std::string& key) {
+  const double v = as<double>(n, key, "a finite number");
+  if (!std::isfinite(v)) throw ConfigError(key, text(n), "expected a finite number");
+  return v;
+}
+
+YAML::Node child(const YAML::Node& n, const std::string& key) {
+  if (!is_map(n)) return YAML::Node(YAML::NodeType::Undefined);  // Node() would be a defined null
+  return n[key];
+}
 bool get_bool(const YAML::Node& n, const std::string& key) { return as<bool>(n, key, "true or false"); }
 std::string get_string(const YAML::Node& n, const std::string& key) { return as<std::string>(n, key, "a string"); }
 

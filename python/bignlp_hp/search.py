@@ -43,18 +43,19 @@ class SearchResult:
 
 
 def search(config, *, policy="", results_dir="", write_files=True, nemo_fix_bugs=False, legacy_names=False,
-           raise_if_none=True):
+           raise_if_none=True, force=False):
     """Training HP search over a search config (a YAML path or a dict with NeMo's ``train_settings`` keys).
 
     policy: "model" (default of the config) ranks every layout with the performance model; "nemo" reproduces
     NeMo's grid. results_dir: where candidate configs, predicted_summary.csv, infeasible_summary.csv and
     plan.yaml go. legacy_names: candidate names without NeMo HEAD's ``_cp_<cp>_ep_<ep>_``. raise_if_none: raise :class:`NoFeasibleLayoutError` (message with the top reasons and the
-    nearest feasible change) when nothing fits; else return the result with an empty plan.
+    nearest feasible change) when nothing fits; else return the result with an empty plan. force: replace
+    another search's results in results_dir (default: a ConfigError; :func:`resume` continues them).
     """
     if isinstance(config, os.PathLike):
         config = os.fspath(config)
     raw = _core._search(config, policy=policy or "", results_dir=os.fspath(results_dir) if results_dir else "",
-                        write_files=write_files, nemo_fix_bugs=nemo_fix_bugs, legacy_names=legacy_names)
+                        write_files=write_files, nemo_fix_bugs=nemo_fix_bugs, legacy_names=legacy_names, force=force)
     result = SearchResult(raw)
     if raise_if_none and not result.plan:
         raise _core.NoFeasibleLayoutError("; ".join([result.message] + list(result.suggestions)))

@@ -36,13 +36,14 @@ class TrialResults:
                 f"failed={self.num_failed})")
 
 
-def run_search(config, *, executor="local", results_dir=""):
+def run_search(config, *, executor="local", results_dir="", force=False):
     """Search (config: YAML path or dict), then run the planned trials with ``executor`` ("local", "slurm", "none"
-    or an Executor subclass instance) and write final_result/. Returns a :class:`TrialResults`."""
+    or an Executor subclass instance) and write final_result/. Returns a :class:`TrialResults`. force: replace
+    another search's results in results_dir (default: a ConfigError; :func:`resume` continues them)."""
     if isinstance(config, os.PathLike):
         config = os.fspath(config)
     return TrialResults(_core._run_search(config, executor=executor,
-                                          results_dir=os.fspath(results_dir) if results_dir else ""))
+                                          results_dir=os.fspath(results_dir) if results_dir else "", force=force))
 
 
 def resume(results_dir, *, executor=None):

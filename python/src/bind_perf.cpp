@@ -6,6 +6,7 @@
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
 #include "hp/hardware.hpp"
+#include "hp/layout_fields.hpp"
 #include "hp/model.hpp"
 #include "hp/perf.hpp"
 #include "hp/runs.hpp"
@@ -70,6 +71,17 @@ hp::GpuSpec gpu_arg(const py::object& gpu) {
   }
 }
 
+hp::Calibration calibration_arg(const py::object& calibration, const hp::GpuSpec& gpu) {
+  if (calibration.is_none()) return hp::default_calibration(gpu);
+  if (py::isinstance<py::dict>(calibration)) return from_kwargs<hp::Calibration>(calibration.cast<py::dict>());
+  try {
+    return calibration.cast<hp::Calibration>();
+  } catch (const py::builtin_exception&) {
+    throw hp::ConfigError("calibration", py::str(calibration).cast<std::string>(),
+                          "expected None, a Calibration or a dict of Calibration fields");
+  }
+}
+
 
 py::dict estimate_dict(const hp::Estimate& e) {
   py::dict out, memory, time;
@@ -126,17 +138,9 @@ void bind_classes(py::module_& m) {
                ", hidden_size=" + std::to_string(s.hidden_size) + ")";
       });
 
-  py::class_<hp::Layout>(m, "Layout", "A parallel training layout (Megatron-Core semantics); Layout(**fields)")
-      .def(py::init([](const py::kwargs& kw) { return from_kwargs<hp::Layout>(kw); }))
-      .def_readwrite("num_gpus", &hp::Layout::num_gpus)
-      .def_readwrite("tp", &hp::Layout::tp)
-      .def_readwrite("pp", &hp::Layout::pp)
-      .def_readwrite("vp", &hp::Layout::vp)
-      .def_readwrite("cp", &hp::Layout::cp)
-      .def_readwrite("ep", &hp::Layout::ep)
-      .def_readwrite("etp", &hp::Layout::etp)
-      .def_readwrite("mbs", &hp::Layout::mbs)
-      .def_readwrite("gbs", &hp::Layout::gbs)
+  py::class_<hp::Layout> layout(m, "Layout", "A parallel training layout (Megatron-Core semantics); Layout(**fields)");
+  for (const hp::LayoutField& f : hp::layout_fields()) layout.def_readwrite(f.name, f.member, f.help);
+  layout.def(py::init([](const py::kwargs& kw) { return from_kwargs<hp::Layout>(kw); }))
       .def_readwrite("sequence_parallel", &hp::Layout::sequence_parallel)
       .def_property("recompute", [](const hp::Layout& l) { return hp::to_string(l.recompute); },
                     [](hp::Layout& l, const std::string& s) { l.recompute = hp::recompute_from_string("recompute", s); },
@@ -244,8 +248,19 @@ void bind_results(py::module_& m) {
 }
 
 void bind_functions(py::module_& m) {
-  m.def("find_gpu", &hp::find_gpu, py::arg("name"), "A catalogue GPU by name or alias ('H100-SXM-80GB')");
+  m.def("find_gpu", [](const std::string& name) { return hp::find_gpu(name); }, py::arg("name"), "A catalogue GPU by name or alias ('H100-SXM-80GB')");
   m.def("gpu_catalog", &hp::gpu_catalog, "All known GPUs");
+  m.def("layout_fields", [] {
+    py::list out;
+    const hp::Layout defaults;
+    for (const hp::LayoutField& f : hp::layout_fields())
+      out.append(py::dict(py::arg("name") = f.name, py::arg("default") = defaults.*f.member, py::arg("min") = f.min_value,
+                          py::arg("help") = f.help, py::arg("cli_flag") = f.cli_flag, py::arg("nemo_key") = f.nemo_key,
+                          py::arg("csv_column") = f.csv_column, py::arg("search_key") = f.search_key,
+                          py::arg("name_tag") = f.name_tag));
+    return out;
+  }, "The layout field table (one dict per integer layout dimension: name, default, min, help, cli_flag, nemo_key, "
+     "csv_column, search_key, name_tag; '' = the dimension does not reach that place)");
   m.def("load_gpus", [](const std::string& path) {
     auto gpus = hp::load_gpus_yaml(path);
     hp::register_gpus(gpus);
@@ -257,7 +272,10 @@ void bind_functions(py::module_& m) {
         [](const py::object& model, const py::object& layout, const py::object& gpu, const py::object& calibration,
            double memory_margin) {
           const hp::GpuSpec g = gpu_arg(gpu);
-          const hp::Calibration c = calibration.is_none() ? hp::default_calibration(g) : calibration.cast<hp::Calibration>();
+          const hp::Calibration c = calibration_arg(calibration, g);
+          if (!(memory_margin >= -1 && memory_margin <= 1))  // false for NaN
+            throw hp::ConfigError("memory_margin", py::str(py::float_(memory_margin)).cast<std::string>(),
+                                  "expected a finite number in [-1, 1]");
           hp::EstimateOptions o;
           o.memory_margin = memory_margin;
           return hp::estimate(model_arg(model), layout_arg(layout), g, c, o);
@@ -284,6 +302,17 @@ void bind_functions(py::module_& m) {
     for (const auto& s : r.memory) memory.append(stats_dict(s));
     d["step_time"] = groups;
     d["memory"] = memory;
+    py::list grouped;
+    for (const auto& g : r.grouped) {
+      py::dict gd;
+      gd["by"] = g.by;
+      gd["overall"] = stats_dict(g.overall);
+      py::list per_group;
+      for (const auto& s : g.groups) per_group.append(stats_dict(s));
+      gd["groups"] = per_group;
+      grouped.append(gd);
+    }
+    d["grouped_holdout"] = grouped;
     return d;
   }, py::arg("path") = "", "Validation report of the shipped calibration (default: the project's published runs)");
   m.def("calibrate", [](const std::string& path, const std::string& split) {

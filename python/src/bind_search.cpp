@@ -38,7 +38,7 @@ py::dict rows_dict(const hp::SearchResult& r) {
 }
 
 py::dict search(const py::object& config, const std::string& policy, const std::string& results_dir, bool write_files,
-                bool nemo_fix_bugs, bool legacy_names) {
+                bool nemo_fix_bugs, bool legacy_names, bool force) {
   hp::SearchConfig c;
   if (py::isinstance<py::dict>(config)) {
     // JSON is YAML: a dict goes through the same parser (and the same checks) as a file.
@@ -50,6 +50,7 @@ py::dict search(const py::object& config, const std::string& policy, const std::
   hp::SearchOptions options;
   options.policy = policy;
   options.results_dir = results_dir;
+  options.force = force;
   options.write_files = write_files;
   options.nemo_fix_bugs = nemo_fix_bugs;
   options.legacy_names = legacy_names;
@@ -92,7 +93,7 @@ py::dict search(const py::object& config, const std::string& policy, const std::
 
 HP_PY_BINDING(40, [](py::module_& m) {
   m.def("_search", &search, py::arg("config"), py::arg("policy") = "", py::arg("results_dir") = "",
-        py::arg("write_files") = true, py::arg("nemo_fix_bugs") = false, py::arg("legacy_names") = false,
+        py::arg("write_files") = true, py::arg("nemo_fix_bugs") = false, py::arg("legacy_names") = false, py::arg("force") = false,
         R"(Training HP search (raw result as a dict; use bignlp_hp.search for the result object).
 
 config: path of a search config YAML (NeMo's search_config format) or a dict with the same keys.

@@ -1,11 +1,14 @@
 // Binding: model catalogue, parameter counts, size recommendation, base config generation.
 #include <pybind11/stl.h>
 
+#include <optional>
+
 #include "binding.hpp"
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
 #include "hp/model.hpp"
 #include "hp/nemo_config.hpp"
+#include "hp/perf.hpp"
 #include "hp/sizing.hpp"
 
 namespace {
@@ -32,6 +35,8 @@ py::dict model_dict(const hp::ModelSpec& m) {
   d["share_embeddings_and_output_weights"] = m.share_embeddings_and_output_weights;
   d["moe_num_experts"] = m.moe_num_experts;
   d["moe_topk"] = m.moe_topk;
+  d["qkv_bias"] = m.qkv_bias;
+  d["bert_binary_head"] = m.bert_binary_head;
   return d;
 }
 
@@ -73,6 +78,8 @@ hp::ModelSpec model_from(const py::object& model) {
     else if (k == "share_embeddings_and_output_weights") as_bool(m.share_embeddings_and_output_weights);
     else if (k == "moe_num_experts") as_int(m.moe_num_experts);
     else if (k == "moe_topk") as_int(m.moe_topk);
+    else if (k == "qkv_bias") as_bool(m.qkv_bias);
+    else if (k == "bert_binary_head") as_bool(m.bert_binary_head);
     else if (k == "moe_ffn_hidden_size") as_int(m.moe_ffn_hidden_size);
     else if (k == "moe_shared_expert_ffn_size") as_int(m.moe_shared_expert_ffn_size);
     else throw hp::ConfigError(k, py::str(v).cast<std::string>(), "unknown model field");
@@ -87,7 +94,8 @@ void bind(py::module_& m) {
     for (const auto& e : hp::model_catalog()) {
       py::dict d = model_dict(e.model);
       d["config"] = e.key;
-      d["published_size_b"] = e.published_size_b;
+      d["published_size_b"] = e.published_size_b;  // 0 = none published (NeMo's own mixtral 8x3B)
+      d["nemo_base_config"] = e.nemo_base_config;   // auto_configurator/base_configs/<name>.yaml, "" = size rule
       d["num_parameters"] = hp::count_parameters(e.model).total;
       out.append(d);
     }
@@ -119,11 +127,17 @@ activation, normalization, position_embedding, moe_num_experts, ...).
 Returns a dict with embedding, attention, mlp, norms, output_layer, total, active and nemo_approx.)");
 
   m.def("recommend_model_size",
-        [](const std::string& model, int gpus, int nodes, int gpus_per_node, double days, double tflops_per_gpu, double tokens_b) {
+        [](const std::string& model, int gpus, const std::optional<int>& nodes, int gpus_per_node, double days,
+           double tflops_per_gpu, double tokens_b) {
           hp::SizingInput in{model, gpus, tflops_per_gpu, days, tokens_b};
-          if (nodes != 0) {
-            if (nodes < 0) throw hp::ConfigError("nodes", std::to_string(nodes), "must be a positive integer");
-            in.num_gpus = nodes * gpus_per_node;
+          if (nodes) {  // nodes=0 is an error, not "not given"
+            const std::string accepted = "expected an integer in 1.." + std::to_string(hp::kMaxLayoutSize);
+            if (*nodes < 1 || *nodes > hp::kMaxLayoutSize) throw hp::ConfigError("nodes", std::to_string(*nodes), accepted);
+            if (gpus_per_node < 1 || gpus_per_node > hp::kMaxLayoutSize)
+              throw hp::ConfigError("gpus_per_node", std::to_string(gpus_per_node), accepted);
+            const long long n = static_cast<long long>(*nodes) * gpus_per_node;
+            if (n > hp::kMaxLayoutSize) throw hp::ConfigError("nodes x gpus_per_node", std::to_string(n), accepted);
+            in.num_gpus = static_cast<int>(n);
           }
           const auto r = hp::recommend_model_size(in);
           py::dict d;
@@ -136,7 +150,7 @@ Returns a dict with embedding, attention, mlp, norms, output_layer, total, activ
           d["message"] = r.message;
           return d;
         },
-        py::kw_only(), py::arg("model") = "gpt3", py::arg("gpus") = 8, py::arg("nodes") = 0, py::arg("gpus_per_node") = 8,
+        py::kw_only(), py::arg("model") = "gpt3", py::arg("gpus") = 8, py::arg("nodes") = py::none(), py::arg("gpus_per_node") = 8,
         py::arg("days") = hp::SizingInput{}.max_training_days, py::arg("tflops_per_gpu") = hp::SizingInput{}.tflops_per_gpu,
         py::arg("tokens_b") = hp::SizingInput{}.num_tokens_in_b,
         R"(Model size for a GPU budget with NeMo's rule (8 FLOPs per parameter per token; mT5 x0.87).
@@ -186,14 +200,16 @@ Example: recommend_model_size(model="gpt3", nodes=20, days=5) -> 4.03B raw, "gpt
           d["yaml"] = yaml;
           return d;
         },
-        py::kw_only(), py::arg("model") = "gpt3", py::arg("size_b"), py::arg("nodes") = 1, py::arg("gpus_per_node") = 8,
+        py::kw_only(), py::arg("model") = "gpt3", py::arg("size_b") = 0.0, py::arg("nodes") = 1, py::arg("gpus_per_node") = 8,
         py::arg("gpu_memory_gb") = 80, py::arg("seq_length") = 0, py::arg("vocab_size") = 0,
         py::arg("days") = hp::BaseConfigRequest{}.max_training_days, py::arg("tokens_b") = hp::BaseConfigRequest{}.num_tokens_in_b,
         py::arg("output") = py::none(),
         R"(A complete NeMo-Megatron training config for a size, as NeMo's launcher would generate it.
 
 A pre-defined size (gpt3 5, t5 0.22, ...) keeps its shipped architecture; any other size gets NeMo's
-architecture tables and layer search. Returns a dict with the architecture, num_parameters, global_batch_size,
+architecture tables and layer search (gpt3, t5, mt5, bert). llama, mixtral, qwen2, baichuan2 and chatglm have only
+NeMo's shipped base configs: model="llama", size_b=70 or model="llama3_70b" (size_b optional); other sizes are a
+ValueError saying NeMo has no rule. Returns a dict with the architecture, num_parameters, global_batch_size,
 tensor/pipeline_model_parallel_size, max_steps, lr, the YAML text ("yaml") and config_path when output is given.)");
 
   m.def("load_training_config", [](const std::string& path) {
@@ -208,6 +224,7 @@ tensor/pipeline_model_parallel_size, max_steps, lr, the YAML text ("yaml") and c
     d["max_steps"] = c.max_steps;
     d["optimizer"] = c.optimizer;
     d["distributed_optimizer"] = c.distributed_optimizer;
+    d["optimizer_state_bytes"] = c.optimizer_state_bytes;
     return d;
   }, py::arg("path"), "Read a NeMo-Megatron training YAML back (architecture, batch and layout keys) as a dict.");
 
@@ -217,11 +234,13 @@ tensor/pipeline_model_parallel_size, max_steps, lr, the YAML text ("yaml") and c
       py::dict d;
       d["name"] = o.name;
       d["distributed"] = o.distributed;
+      d["state_bytes"] = o.state_bytes;
       d["what"] = o.what;
       out.append(d);
     }
     return out;
-  }, "Every model.optim.name NeMo accepts, with distributed = shards the optimizer state over data parallelism.");
+  }, "Every model.optim.name NeMo accepts: distributed (shards the optimizer state over data parallelism) and "
+     "state_bytes (fp32 master + optimizer state per parameter).");
 }
 
 }  // namespace

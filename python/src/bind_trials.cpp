@@ -18,11 +18,31 @@ namespace py = pybind11;
 
 // Python subclasses override name/submit/poll/cancel (and optionally max_concurrent, reattachable, poll_interval_s).
 class PyExecutor : public hpfe::Executor {
+  template <class T, class Arg>
+  T checked(const char* method, const char* expected, const Arg& arg) {
+    py::gil_scoped_acquire gil;
+    py::function fn = py::get_override(static_cast<const hpfe::Executor*>(this), method);
+    if (!fn) throw hp::ConfigError(std::string("Executor.") + method, "<missing>", "the subclass must define it");
+    py::object out = fn(arg);
+    try {
+      return out.cast<T>();
+    } catch (const py::builtin_exception&) {  // cast_error, and reference_cast_error for None (not a cast_error)
+      throw hp::ConfigError(std::string("Executor.") + method, py::repr(out).cast<std::string>(),
+                            std::string("expected ") + expected);
+    }
+  }
+
  public:
   using hpfe::Executor::Executor;
   std::string name() const override { PYBIND11_OVERRIDE_PURE(std::string, hpfe::Executor, name, ); }
-  std::string submit(const hpfe::JobRequest& r) override { PYBIND11_OVERRIDE_PURE(std::string, hpfe::Executor, submit, r); }
-  hpfe::JobStatus poll(const std::string& id) override { PYBIND11_OVERRIDE_PURE(hpfe::JobStatus, hpfe::Executor, poll, id); }
+  // submit and poll check what the Python method returned: a wrong type names the method and the value
+  // (a ConfigError, so a ValueError) instead of pybind11's "Unable to cast" or "incompatible function arguments".
+  std::string submit(const hpfe::JobRequest& r) override {
+    return checked<std::string>("submit", "a job id (str)", r);
+  }
+  hpfe::JobStatus poll(const std::string& id) override {
+    return checked<hpfe::JobStatus>("poll", "a bignlp_hp.JobStatus", id);
+  }
   void cancel(const std::string& id) override { PYBIND11_OVERRIDE_PURE(void, hpfe::Executor, cancel, id); }
   int max_concurrent() const override { PYBIND11_OVERRIDE(int, hpfe::Executor, max_concurrent, ); }
   bool reattachable() const override { PYBIND11_OVERRIDE(bool, hpfe::Executor, reattachable, ); }
@@ -92,10 +112,11 @@ py::dict collect_dict(const std::string& dir) {
 
 // executor: "local" / "slurm" / "none" (settings from the config) or an Executor instance (a Python subclass).
 // The GIL is released around the long work; a Python executor's methods take it back (PYBIND11_OVERRIDE does).
-py::dict run_search(const py::object& config, const py::object& executor, const std::string& results_dir) {
+py::dict run_search(const py::object& config, const py::object& executor, const std::string& results_dir, bool force) {
   const hp::SearchConfig c = load_config(config);
   hp::SearchOptions options;
   options.results_dir = results_dir;
+  options.force = force;
   hpfe::LaunchChoice choice;
   if (py::isinstance<hpfe::Executor>(executor))
     choice.custom = &executor.cast<hpfe::Executor&>();
@@ -193,7 +214,8 @@ limit), reattachable() (jobs outlive this process), poll_interval_s().)")
         py::arg("request"), py::arg("settings") = std::map<std::string, std::string>{},
         "The sbatch script the slurm executor submits for a request (every value quoted).");
 
-  m.def("_run_search", &run_search, py::arg("config"), py::arg("executor") = "local", py::arg("results_dir") = "");
+  m.def("_run_search", &run_search, py::arg("config"), py::arg("executor") = "local", py::arg("results_dir") = "",
+        py::arg("force") = false);
   m.def("_resume", &resume, py::arg("results_dir"), py::arg("executor") = py::none());
   m.def("_collect", &collect_dict, py::arg("results_dir"));
 }

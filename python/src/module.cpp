@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstring>
 
 #include "binding.hpp"
 #include "hp/core.hpp"
@@ -19,6 +20,17 @@ Exceptions& exceptions() {
 }
 
 }  // namespace hppy
+
+namespace {
+// Messages can hold bytes of a user's file: decode them leniently so the real error, not a
+// UnicodeDecodeError, reaches Python.
+void set_error(PyObject* type, const char* what) {
+  PyObject* msg = PyUnicode_DecodeUTF8(what, static_cast<Py_ssize_t>(std::strlen(what)), "backslashreplace");
+  if (!msg) return;  // MemoryError already set
+  PyErr_SetObject(type, msg);
+  Py_DECREF(msg);
+}
+}  // namespace
 
 PYBIND11_MODULE(_core, m) {
   namespace py = pybind11;
@@ -44,17 +56,17 @@ PYBIND11_MODULE(_core, m) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const hp::ConfigError& x) {
-      PyErr_SetString(e.config_error, x.what());
+      set_error(e.config_error, x.what());
     } catch (const hp::IoError& x) {
-      PyErr_SetString(e.io_error, x.what());
+      set_error(e.io_error, x.what());
     } catch (const hp::NoFeasibleLayoutError& x) {
-      PyErr_SetString(e.no_feasible, x.what());
+      set_error(e.no_feasible, x.what());
     } catch (const hp::ExecutorError& x) {
-      PyErr_SetString(e.executor_error, x.what());
+      set_error(e.executor_error, x.what());
     } catch (const hp::LogParseError& x) {
-      PyErr_SetString(e.log_parse_error, x.what());
+      set_error(e.log_parse_error, x.what());
     } catch (const hp::Error& x) {
-      PyErr_SetString(e.error, x.what());
+      set_error(e.error, x.what());
     }
   });
 

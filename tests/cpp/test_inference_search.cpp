@@ -134,12 +134,15 @@ TEST_CASE("inference validation: error against published TensorRT-LLM and Faster
     n_ft += m.engine == "fastertransformer";
   }
   CHECK(n_ft == 65);
-  // Measured with the shipped calibration (hp-cli infer-validate): mean 6.3 %, max 29.8 %.
+  // Measured with the shipped calibration (hp-cli infer-validate): mean 6.3 %, max 29.8 %. The limits are targets,
+  // not today's output (issue 17): issue 14's "static-batch and latency rows <= 10 % mean error, TTFT <= 15 %";
+  // Vidur reports < 9 % latency error (peers.md), in line with 10 %. The max has no independent target: it is a
+  // regression guard only.
   const auto rep = hp::validate_inference(data);
-  CHECK(rep.mean_abs_error < 0.075);
+  CHECK(rep.mean_abs_error <= 0.10);
   CHECK(rep.max_abs_error < 0.35);
-  CHECK(rep.mean_abs_error_throughput < 0.06);
-  CHECK(rep.mean_abs_error_ttft < 0.08);
+  CHECK(rep.mean_abs_error_throughput <= 0.10);
+  CHECK(rep.mean_abs_error_ttft <= 0.15);
   CHECK(rep.num_not_fitting <= 1);
   // Memory (FasterTransformer's measured usage, GPT 350M-6.7B, batch 1-64): within 3 %.
   for (const auto& r : rep.rows)
@@ -153,9 +156,9 @@ TEST_CASE("inference validation: error against published TensorRT-LLM and Faster
   CHECK(cv.max_abs_error < 0.38);
   // An uncalibrated model is much worse: the calibration carries real information.
   std::vector<hp::InferenceCalibration> generic(3);
-  generic[0].gpu_family = "h100";
-  generic[1].gpu_family = "a100";
-  generic[2].gpu_family = "a100";
+  generic[0].gpu_family = "hopper";
+  generic[1].gpu_family = "ampere";
+  generic[2].gpu_family = "ampere";
   generic[2].engine = "fastertransformer";
   CHECK(hp::validate_inference(data, generic).mean_abs_error > 2 * rep.mean_abs_error);
 }
@@ -204,7 +207,9 @@ TEST_CASE("inference validation: the search picks the measured best layout (Fast
     CHECK(std::find(predicted.begin(), predicted.begin() + 3, best_measured) != predicted.begin() + 3);
     exact += predicted.front() == best_measured;
   }
-  CHECK(exact >= 7);
+  // Target (issue 17, not today's 7 of 9): the predicted best is the measured best for most bounds (a majority);
+  // the acceptance is the top-3 check above, because infer-search benchmarks the 3 best predicted layouts.
+  CHECK(exact >= 5);
   // Pairwise order of throughput per GPU agrees on most pairs (Kendall's tau > 0.8).
   int agree = 0, pairs = 0;
   for (size_t i = 0; i < rows.size(); ++i)
@@ -256,4 +261,18 @@ TEST_CASE("inference memory: what fits agrees with FasterTransformer's OOM entri
     agree += e.fits == k.ran;
   }
   CHECK(agree == 11);
+}
+
+TEST_CASE("inference calibration: refitting H100 TensorRT-LLM on the published rows gives the shipped values",
+          "[inference][validate]") {
+  // The shipped table must be what the fit finds on the data (issue 17: a doubled comm_efficiency survived every
+  // accuracy bound, because 10 % mean error leaves room for one wrong constant).
+  const auto fitted = hp::fit_inference_calibration(hp::published_inference_measurements(), "h100", "trtllm");
+  const auto shipped = hp::default_inference_calibration(hp::find_gpu("h100-sxm"), "trtllm");
+  CHECK(fitted.gemm_efficiency == Approx(shipped.gemm_efficiency).epsilon(0.02));
+  CHECK(fitted.attention_efficiency == Approx(shipped.attention_efficiency).epsilon(0.02));
+  CHECK(fitted.memory_efficiency == Approx(shipped.memory_efficiency).epsilon(0.02));
+  CHECK(fitted.comm_efficiency == Approx(shipped.comm_efficiency).epsilon(0.02));
+  CHECK(fitted.gqa_kv_reuse == Approx(shipped.gqa_kv_reuse).epsilon(0.02));
+  CHECK(fitted.kv_read_efficiency == Approx(shipped.kv_read_efficiency).epsilon(0.02));
 }

@@ -68,7 +68,7 @@ TEST_CASE("parse_log_file detects an event file by name and by content", "[logs]
   }
 }
 
-TEST_CASE("NeMo 1.x progress bar ('\\r' updates, global_step=)", "[logs]") {
+TEST_CASE("NeMo 1.x progress bar (carriage-return updates, global_step=)", "[logs]") {
   auto log = hp::parse_log_file(data("nemo1_progress.out"));
   CHECK(log.format == hp::LogFormat::nemo);
   REQUIRE(log.iterations.size() == 10);
@@ -172,4 +172,15 @@ TEST_CASE("classify_trial: text evidence, scheduler state, exit status, no steps
         hp::FailureKind::none);
   CHECK(hp::failure_kind_from_string("nccl_timeout") == hp::FailureKind::nccl_timeout);
   CHECK_THROWS_AS(hp::failure_kind_from_string("bogus"), hp::ConfigError);
+}
+
+TEST_CASE("NeMo lines without a step number are numbered from 0", "[logs]") {
+  // No global_step, iteration or progress count on the line: the steps count up from 0 in order of appearance.
+  auto log = hp::parse_log_file(
+      temp_file("no_step.out", "x | train_step_timing in s: 4.5 | y\nx | train_step_timing in s: 2.5 | y\n"));
+  CHECK(log.format == hp::LogFormat::nemo);
+  REQUIRE(log.iterations.size() == 2);
+  CHECK(log.iterations[0] == 0);
+  CHECK(log.iterations[1] == 1);
+  CHECK(log.step_times_s[1] == Approx(2.5));
 }

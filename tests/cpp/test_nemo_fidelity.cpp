@@ -41,7 +41,7 @@ TEST_CASE("nemo fidelity: NVIDIA's gpt3 5b is read with the distributed optimize
   CHECK(ef.memory.optimizer_bytes > 4 * e.memory.optimizer_bytes);
 }
 
-TEST_CASE("nemo fidelity: every optimizer name NeMo knows; an unknown one names the key and the accepted names",
+TEST_CASE("nemo fidelity: every optimizer name NeMo knows, and an unknown one names the key and the accepted names",
           "[nemo_fid]") {
   int distributed = 0;
   for (const hp::NemoOptimizer& o : hp::nemo_optimizers()) {
@@ -104,4 +104,38 @@ TEST_CASE("nemo fidelity: base config run names and defaults as NeMo's generate_
   CHECK_THAT(hp::to_nemo_yaml(c), Catch::Contains("val_check_interval: 50") && Catch::Contains("bucket_cap_mb: 125"));
   CHECK(hp::nemo_size_label(5) == "5b");
   CHECK(hp::nemo_size_label(0.843) == "0.843b");
+}
+
+TEST_CASE("nemo fidelity: each optimizer's state bytes set the optimizer memory", "[nemo_fid]") {
+  const hp::GpuSpec gpu = hp::find_gpu("a100-80gb");
+  const hp::Calibration cal = hp::default_calibration(gpu);
+  auto optimizer_gib = [&](const hp::TrainingConfig& c) {
+    return hp::estimate(c.model, hp::layout_from_nemo(c), gpu, cal).memory.optimizer_bytes / hp::kGiB;
+  };
+  const double adam = optimizer_gib(with_optimizer("adam"));
+  CHECK(adam > 0);
+  CHECK(optimizer_gib(with_optimizer("adamw")) == Approx(adam));
+  CHECK(optimizer_gib(with_optimizer("sgd")) == Approx(adam * 4 / 12));
+  CHECK(optimizer_gib(with_optimizer("sgd\n    momentum: 0.9")) == Approx(adam * 8 / 12));
+  CHECK(optimizer_gib(with_optimizer("adagrad")) == Approx(adam * 8 / 12));
+  CHECK(optimizer_gib(with_optimizer("adan")) == Approx(adam * 20 / 12));
+  CHECK(optimizer_gib(with_optimizer("adafactor\n    beta1: 0.9")) == Approx(adam * 8 / 12));
+  // Sharded: the same 12 B over the data-parallel group.
+  const hp::TrainingConfig d = with_optimizer("mcore_distributed_optim");
+  CHECK(optimizer_gib(d) == Approx(adam / hp::layout_from_nemo(d).dp()).epsilon(0.01));
+  CHECK_THROWS_WITH(with_optimizer("sgd\n    momentum: fast"), Catch::Contains("model.optim.momentum=fast"));
+}
+
+TEST_CASE("nemo fidelity: optional sections (optim, optim.sched, data, tokenizer) may be absent", "[nemo_fid]") {
+  const std::string gpt =
+      "model:\n  num_layers: 2\n  hidden_size: 256\n  ffn_hidden_size: 1024\n  num_attention_heads: 4\n"
+      "  encoder_seq_length: 512\n  global_batch_size: 8\n  micro_batch_size: 1\n  tensor_model_parallel_size: 1\n"
+      "  pipeline_model_parallel_size: 1\n";
+  const hp::TrainingConfig a = hp::parse_nemo_yaml(gpt);
+  CHECK(a.optimizer.empty());
+  CHECK(a.optimizer_state_bytes == 12);
+  const hp::TrainingConfig b = hp::parse_nemo_yaml(gpt + "  optim:\n    name: sgd\n    lr: 0.1\n");
+  CHECK(b.optimizer == "sgd");
+  CHECK(b.lr == Approx(0.1));
+  CHECK_FALSE(b.distributed_optimizer);
 }

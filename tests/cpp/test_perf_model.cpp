@@ -120,36 +120,62 @@ TEST_CASE("step time parts follow the schedule", "[perf][time]") {
 }
 
 TEST_CASE("a NeMo training config gives the layout", "[perf]") {
+  // Every size differs from the others (tp 4, pp 8, cp 2, mbs 1, dp 2, N 3, partial 6, vp 5): a swap of any two
+  // keys in the reader changes a checked value.
   hp::TrainingConfig c;
   c.num_nodes = 16;
   c.gpus_per_node = 8;
   c.tensor_model_parallel_size = 4;
-  c.pipeline_model_parallel_size = 4;
+  c.pipeline_model_parallel_size = 8;
+  c.context_parallel_size = 2;
   c.virtual_pipeline_model_parallel_size = 0;
   c.global_batch_size = 512;
-  c.micro_batch_size = 2;
+  c.micro_batch_size = 1;
   c.sequence_parallel = true;
   c.activations_checkpoint_granularity = "full";
   c.activations_checkpoint_method = "block";
   c.activations_checkpoint_num_layers = 3;
-  c.num_micro_batches_with_partial_activation_checkpoints = 2;
+  c.num_micro_batches_with_partial_activation_checkpoints = 6;
   c.precision = "bf16";
   const hp::Layout l = hp::layout_from_nemo(c);
   CHECK(l.num_gpus == 128);
-  CHECK(l.dp() == 8);
+  CHECK(l.tp == 4);
+  CHECK(l.pp == 8);
+  CHECK(l.cp == 2);
+  CHECK(l.mbs == 1);
+  CHECK(l.gbs == 512);
+  CHECK(l.dp() == 2);
   CHECK(l.vp == 1);
-  CHECK(l.num_micro_batches() == 32);
+  CHECK(l.num_micro_batches() == 256);
   CHECK(l.recompute == hp::Recompute::full);
   CHECK(l.recompute_num_layers == 3);
-  CHECK(l.recompute_micro_batches == 2);
+  CHECK(l.recompute_micro_batches == 6);
   CHECK(l.sequence_parallel);
   // Block method: N layers per model chunk (x vp per stage); 0 layers recompute nothing.
-  c.virtual_pipeline_model_parallel_size = 2;
-  CHECK(hp::layout_from_nemo(c).recompute_num_layers == 6);
+  c.virtual_pipeline_model_parallel_size = 5;
+  CHECK(hp::layout_from_nemo(c).vp == 5);
+  CHECK(hp::layout_from_nemo(c).recompute_num_layers == 15);
   c.activations_checkpoint_num_layers = 0;
   CHECK(hp::layout_from_nemo(c).recompute == hp::Recompute::none);
   c.activations_checkpoint_granularity = "selective";
   CHECK(hp::layout_from_nemo(c).recompute == hp::Recompute::selective);
+  // Partial checkpointing of 0 micro-batches is 0, not "all" (-1 = null); "uniform" recomputes every layer.
+  c.activations_checkpoint_granularity = "full";
+  c.activations_checkpoint_method = "uniform";
+  c.activations_checkpoint_num_layers = 1;
+  c.num_micro_batches_with_partial_activation_checkpoints = 0;
+  CHECK(hp::layout_from_nemo(c).recompute_micro_batches == 0);
+  CHECK(hp::layout_from_nemo(c).recompute_num_layers == 0);
+  // FP8 from either key; the optimizer flag is carried over.
+  CHECK_FALSE(hp::layout_from_nemo(c).fp8());
+  c.precision = "fp8-mixed";
+  CHECK(hp::layout_from_nemo(c).fp8());
+  c.precision = "bf16";
+  c.fp8 = true;
+  CHECK(hp::layout_from_nemo(c).fp8());
+  CHECK(hp::layout_from_nemo(c).distributed_optimizer);
+  c.distributed_optimizer = false;
+  CHECK_FALSE(hp::layout_from_nemo(c).distributed_optimizer);
 }
 
 TEST_CASE("every catalogue model, GPU and layout of a grid gives finite numbers or a reason", "[perf]") {
@@ -186,4 +212,13 @@ TEST_CASE("every catalogue model, GPU and layout of a grid gives finite numbers 
               }
     }
   CHECK(feasible > total / 4);
+}
+
+TEST_CASE("a user's GPUs are found beside the catalogue without changing it", "[gpu]") {
+  hp::GpuSpec mine = hp::find_gpu("h100-sxm");
+  mine.name = "my-h100-variant";
+  mine.memory_bytes = 96e9;
+  CHECK(hp::find_gpu("My-H100-Variant", {mine}).memory_bytes == 96e9);
+  CHECK(hp::find_gpu("h100", {mine}).name == "h100-sxm");  // aliases still reach the catalogue
+  CHECK_THROWS_AS(hp::find_gpu("my-h100-variant"), hp::ConfigError);  // the catalogue did not change
 }

@@ -112,7 +112,7 @@ TEST_CASE("refit: precision fp8-mixed is FP8", "[refit]") {
   check_refit_and_repredict(c, hp::find_gpu("h100-sxm"));  // a GPU with FP8
 }
 
-TEST_CASE("refit on no measured trial keeps the prior; another model's trial is left out", "[refit]") {
+TEST_CASE("refit on no measured trial keeps the prior, and another model's trial is left out", "[refit]") {
   const hp::GpuSpec gpu = hp::find_gpu("a100-80gb");
   hp::TrainingConfig c = gpt_config();
   hp::TrialResult failed = measured(c, 9.0);

@@ -213,7 +213,7 @@ TEST_CASE("sbatch script: every value quoted, options from the config", "[runner
   CHECK_THROWS_AS(hpfe::render_sbatch_script(r, o.slurm), hp::ConfigError);
 }
 
-TEST_CASE("none writes launch scripts; resume launches the plan later; Ctrl-C cancels", "[runner][local]") {
+TEST_CASE("none writes launch scripts, resume launches the plan later, Ctrl-C cancels", "[runner][local]") {
   std::string dir = std::string(HP_BINARY_DIR) + "/test_runner_none";
   fs::remove_all(dir);
   hp::SearchConfig config = fake_config(dir);

@@ -179,3 +179,37 @@ TEST_CASE("nemo grid: a custom config's VP stays on pp <= 2 unless fixed (quirk 
   REQUIRE_FALSE(grid.empty());
   for (const auto& c : grid) CHECK(c.vp == (c.pp > 2 ? 80 / c.pp : 0));
 }
+
+TEST_CASE("nemo grid: block method with pp > 2 interleaves and steps act layers by 1", "[search][nemo]") {
+  auto in = gpt(5, 16, 24, 32);
+  in.act_ckpt_method = "block";
+  in.pp = {4};
+  in.tp = {1};
+  const auto grid = hp::nemo_grid(in);
+  REQUIRE_FALSE(grid.empty());
+  // NeMo for pp > 2: vp = layers / pp = 6, act layers range(0, layers / pp / vp + 1) step 1 = 0, 1;
+  // num_mbs_act range(0, pp (vp - 1) + 2 (pp - 1) + 1 + 1, 8 vp) = [0] -> [1]; per-pipe range(0, 1 + 1 + 1,
+  // 8 // pp = 2) = 0, 2.
+  std::set<int> acts, nmb, per_pipe, vps;
+  for (const auto& c : grid) {
+    acts.insert(c.act_ckpt_layers);
+    nmb.insert(c.num_mbs_act);
+    per_pipe.insert(c.act_per_pipe);
+    vps.insert(c.vp);
+  }
+  CHECK(vps == std::set<int>{6});
+  CHECK(acts == std::set<int>{0, 1});
+  CHECK(nmb == std::set<int>{1});
+  CHECK(per_pipe == std::set<int>{0, 2});
+}
+
+TEST_CASE("nemo grid: 11.3-26B block sweep steps act layers by 16 / pp", "[search][nemo]") {
+  auto in = gpt(20, 16, 44, 48);
+  in.act_ckpt_method = "block";
+  in.pp = {1};
+  in.tp = {8};
+  std::set<int> acts;
+  for (const auto& c : hp::nemo_grid(in)) acts.insert(c.act_ckpt_layers);
+  // NeMo: act_multiple = 16 // pp for 11.3 <= size < 26; range(0, layers / pp + 1, 16).
+  CHECK(acts == std::set<int>{0, 16, 32});
+}

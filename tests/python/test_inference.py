@@ -61,7 +61,7 @@ def test_inference_search_bad_input_is_value_error(tmp_path):
 def test_validate_inference_bounds():
     rep = bignlp_hp.validate_inference()
     assert len(rep["rows"]) == 114
-    assert rep["mean_abs_error"] < 0.08
+    assert rep["mean_abs_error"] <= 0.10  # target from issue 14 (<= 10 % mean), not today's 6.3 %
     assert all(r["source"].startswith("https://github.com/NVIDIA/") for r in rep["rows"])
 
 
@@ -139,7 +139,7 @@ def test_cli_infer_search_bad_input(cli, tmp_path):
 
 def test_cli_infer_validate(cli, repo_root):
     j = cli.json("infer-validate")
-    assert j["num_rows"] == 114 and j["mean_abs_error"] < 0.08
+    assert j["num_rows"] == 114 and j["mean_abs_error"] <= 0.10  # issue 14's target, not today's output
     j = cli.json("infer-validate", "--data", os.path.join(repo_root, "tests", "data", "inference", "measured_runs.csv"))
     assert j["num_rows"] == 2
     proc = cli.run("infer-validate", "--data", os.path.join(repo_root, "tests", "data", "inference", "measured_runs_bad.csv"))

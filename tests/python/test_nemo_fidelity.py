@@ -103,6 +103,12 @@ def test_every_nemo_optimizer_name_is_read_with_its_sharding(tmp_path):
         path.write_text(yaml.safe_dump(doc))
         c = bignlp_hp.load_training_config(str(path))
         assert c["optimizer"] == n and c["distributed_optimizer"] is distributed
+    states = {o["name"]: o["state_bytes"] for o in bignlp_hp.nemo_optimizers()}
+    assert states["mcore_distributed_optim"] == states["adamw"] == 12 and states["sgd"] == 4
+    doc["model"]["optim"] = {"name": "sgd", "lr": 0.1, "momentum": 0.9}
+    path = tmp_path / "sgd_momentum.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert bignlp_hp.load_training_config(str(path))["optimizer_state_bytes"] == 8
 
 
 def test_non_distributed_optimizer_needs_more_memory(cli, tmp_path):

@@ -84,3 +84,14 @@ def test_version_has_one_source(repo_root):
     provider = project["tool"]["scikit-build"]["metadata"]["version"]
     assert provider["input"] == "CMakeLists.txt"
     assert re.search(provider["regex"], cmake).group("value") == version
+
+
+def test_layout_field_table_reaches_python():
+    layout = bignlp_hp.Layout()
+    row = bignlp_hp.estimate_table("gpt3/126m", [{"tp": 2, "num_gpus": 8}])[0]
+    for f in bignlp_hp.layout_fields():
+        assert getattr(layout, f["name"]) == f["default"], f["name"]
+        assert f["default"] >= f["min"]
+        assert f["name"] in row, f["name"]  # estimate_table's columns
+        assert bignlp_hp.Layout(**{f["name"]: 3}).__getattribute__(f["name"]) == 3
+    assert row["tp"] == 2

@@ -111,7 +111,8 @@ def test_cli_base_config_from_nemo_search_config(cli, tmp_path):
     (["recommend", "--gpus", "8", "--tokens-b", "0"], "num_tokens_in_b=0"),
     (["recommend", "--model", "gpt5"], "model=gpt5"),
     (["base-config", "--model", "gpt3", "--size-b", "5000"], "model_size_in_b=5000"),
-    (["base-config", "--model", "bert", "--size-b", "1"], "model=bert"),
+    (["base-config", "--model", "gpt5", "--size-b", "1"], "model=gpt5"),
+    (["base-config", "--model", "llama", "--size-b", "30"], "model_size_in_b=30"),
 ])
 def test_cli_bad_input(cli, tmp_path, args, needle):
     p = cli.run(*args, "-o", tmp_path / "x.yaml") if args[0] == "base-config" else cli.run(*args)
@@ -159,7 +160,10 @@ def test_shipped_example_configs_are_current(repo_root):
     assert len(names) == len(bignlp_hp.list_models())
     for m in bignlp_hp.list_models():
         family, label = m["config"].split("/")
-        size = float(label[:-1]) / (1000 if label.endswith("m") else 1)
-        d = bignlp_hp.base_config(model=family, size_b=size)
+        if m["nemo_base_config"]:  # llama, mixtral, qwen2, baichuan2, chatglm: by NeMo's base-config name
+            d = bignlp_hp.base_config(model=m["nemo_base_config"])
+        else:
+            size = float(label[:-1]) / (1000 if label.endswith("m") else 1)
+            d = bignlp_hp.base_config(model=family, size_b=size)
         with open(os.path.join(folder, f"{family}_{label}.yaml")) as f:
             assert f.read() == d["yaml"], m["config"]

@@ -51,6 +51,14 @@ struct RunCheck {
   bool target = false;  ///< counts for the held-out dense unflagged target
 };
 
+/// Leave-one-group-out validation (issue 17): every dense unflagged row with a measured step time, predicted with
+/// calibrations refitted (fit_calibrations, struct-default priors, every split) on the rows outside its group.
+struct GroupedHoldout {
+  std::string by;                 ///< "model" (same architecture: layers, hidden, FFN, heads, groups) or "source"
+  ErrorStats overall;             ///< all rows, each predicted without its group
+  std::vector<ErrorStats> groups; ///< per group (named by its first model name / its source key)
+};
+
 struct ValidationReport {
   std::string split;                     ///< how the rows were split (human-readable)
   int num_rows = 0, num_evaluated = 0;   ///< rows in the file / with a prediction and a measured time
@@ -67,9 +75,14 @@ struct ValidationReport {
   /// Rows that ran (a measured time) but are predicted not to fit in GPU memory: a too pessimistic memory model.
   std::vector<std::string> predicted_out_of_memory;
   std::vector<RunCheck> runs;
+  std::vector<GroupedHoldout> grouped;   ///< leave one model out, leave one source out
 };
 
-/// Predict every evaluable row with the given calibrations and summarise the errors.
+/// Predict every evaluable row with the given calibrations and summarise the errors (and the grouped hold-outs,
+/// which refit their own calibrations).
 ValidationReport validate_runs(const std::vector<RunRecord>& runs, const std::vector<Calibration>& calibrations);
+
+/// Leave one model out and leave one source out (see GroupedHoldout); options.split is ignored (every split).
+std::vector<GroupedHoldout> grouped_holdout(const std::vector<RunRecord>& runs, const FitOptions& options = {});
 
 }  // namespace hp

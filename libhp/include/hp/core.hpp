@@ -16,12 +16,33 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
+/// A user value as it may appear in a message: control bytes and bytes >= 0x7F as \xNN, at most 200 characters,
+/// so a binary value can neither garble a terminal nor break a Python str.
+inline std::string printable(const std::string& value) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : value) {
+    if (out.size() >= 200) {
+      out += "...";
+      break;
+    }
+    if (c >= 0x20 && c < 0x7F) {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
 /// Bad user input: an unknown name, a value out of range, a malformed or unreadable file.
 /// The message names the key (a dotted path where it comes from a file) and the bad value.
 class ConfigError : public Error {
  public:
   ConfigError(std::string key, std::string value, const std::string& why)
-      : Error(key + "=" + value + ": " + why), key_(std::move(key)), value_(std::move(value)) {}
+      : Error(printable(key) + "=" + printable(value) + ": " + why), key_(std::move(key)), value_(std::move(value)) {}
   const std::string& key() const noexcept { return key_; }
   const std::string& value() const noexcept { return value_; }
 

@@ -29,6 +29,9 @@ const std::vector<GpuSpec>& gpu_catalog();
 
 /// Look up by name (case-insensitive; accepts aliases like "A100-SXM4-80GB", "H100"). Throws ConfigError.
 GpuSpec find_gpu(const std::string& name);
+/// Same, looking first in `extra` (a user's GPU file) by name: a command that reads a GPU file passes them here
+/// instead of changing the process-wide catalogue.
+GpuSpec find_gpu(const std::string& name, const std::vector<GpuSpec>& extra);
 
 /// Default GPU for a NeMo search config that only gives gpu_memory_gb (40 -> a100-40gb, 80 -> a100-80gb).
 GpuSpec gpu_for_memory_gb(int gpu_memory_gb);

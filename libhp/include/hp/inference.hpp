@@ -78,7 +78,7 @@ struct InferenceEstimate {
 
 /// Efficiency parameters of the inference model (achieved / peak), fitted on published measurements.
 struct InferenceCalibration {
-  std::string gpu_family;               ///< "a100", "h100", ...; empty = generic
+  std::string gpu_family;               ///< GpuSpec::family: "ampere", "hopper", ...; empty = generic
   std::string engine = "trtllm";        ///< serving engine it was fitted on: trtllm | fastertransformer
   double gemm_efficiency = 0.6;         ///< large GEMMs, of dense peak (BF16/FP16 or FP8)
   double attention_efficiency = 0.4;    ///< prefill attention (FlashAttention-like), of BF16 peak

@@ -107,6 +107,13 @@ struct JobOutcome {
 /// and (max - min) / mean of the points used.
 inline constexpr int kNemoWarmupSteps = 5;
 inline constexpr int kNemoMinPoints = 7;
+/// A logged step time is a measurement only when finite and in (0, kMaxStepTimeS]: a zero, negative, NaN or
+/// absurd value (a clock glitch, a corrupt record) is dropped when the log is read and never ranks a trial.
+inline constexpr double kMaxStepTimeS = 86400;
+/// Largest iteration / rank number read from a log (larger ones are not counts: the line is skipped).
+inline constexpr double kMaxLogCount = 1e15;
+/// True for a step time that may be used (see kMaxStepTimeS).
+inline bool plausible_step_time(double s) { return s > 0 && s <= kMaxStepTimeS; }
 struct StepTimeStats {
   bool valid = false;
   int num_points = 0;

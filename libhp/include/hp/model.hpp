@@ -11,7 +11,7 @@ namespace hp {
 /// One transformer architecture. Decoder-only (GPT-3, Llama-like, MoE) or encoder-decoder (T5, mT5).
 /// Field names follow Megatron-Core / NeMo config keys so YAML and CSV columns map 1:1.
 struct ModelSpec {
-  std::string family = "gpt3";  ///< gpt3, t5, mt5, llama (GPT-like), ...
+  std::string family = "gpt3";  ///< gpt3, t5, mt5, bert, llama, mixtral, qwen2, baichuan2, chatglm
   std::string name;             ///< catalogue key, e.g. "gpt3/5b"; empty for a custom model
 
   int num_layers = 24;          ///< decoder layers (GPT) or encoder layers (T5/mT5)
@@ -26,12 +26,14 @@ struct ModelSpec {
   int decoder_seq_length = 0;   ///< T5/mT5 decoder sequence length; 0 for decoder-only models
   int max_position_embeddings = 2048;
 
-  std::string position_embedding = "learned_absolute";  ///< learned_absolute, rope, relative
+  std::string position_embedding = "learned_absolute";  ///< learned_absolute, rope, relative, alibi (no weights)
   std::string activation = "gelu";                      ///< gelu, geglu (mT5), swiglu (Llama)
   std::string normalization = "layernorm";              ///< layernorm, rmsnorm
   bool add_bias_linear = true;                          ///< biases in QKV/proj/MLP linears
+  bool qkv_bias = false;                                ///< biases on the fused QKV only (Qwen2, ChatGLM)
   bool share_embeddings_and_output_weights = true;      ///< tied input/output embeddings
   int relative_attention_num_buckets = 32;              ///< T5 relative position buckets
+  bool bert_binary_head = false;                        ///< BERT: pooler + next-sentence head and 2 token types
 
   // Mixture of experts (0 experts = dense).
   int moe_num_experts = 0;
@@ -42,6 +44,8 @@ struct ModelSpec {
 
   bool is_encoder_decoder() const noexcept { return num_decoder_layers > 0; }
   bool is_moe() const noexcept { return moe_num_experts > 0; }
+  /// Encoder-only BERT: a GPT-shaped stack plus the masked-LM head (and optionally pooler/binary head).
+  bool is_bert() const noexcept { return family == "bert"; }
   int query_groups() const noexcept { return num_query_groups > 0 ? num_query_groups : num_attention_heads; }
   int head_dim() const noexcept { return kv_channels > 0 ? kv_channels : hidden_size / num_attention_heads; }
   bool gated_mlp() const noexcept { return activation == "swiglu" || activation == "geglu"; }

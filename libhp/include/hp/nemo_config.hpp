@@ -3,6 +3,8 @@
 #pragma once
 
 #include <string>
+
+#include "hp/files.hpp"  // write_file_atomic
 #include <utility>
 #include <vector>
 
@@ -46,6 +48,7 @@ struct TrainingConfig {
   int activations_checkpoint_layers_per_pipeline = -1;              ///< -1 = null
   bool distributed_optimizer = true;  ///< optim.name shards the optimizer state (see nemo_optimizers())
   std::string optimizer;              ///< model.optim.name as read; "" = written from distributed_optimizer
+  int optimizer_state_bytes = 12;     ///< fp32 master + state per parameter of that optimizer (Adam 12)
   bool fp8 = false;
   /// Megatron-Core TransformerConfig keys NeMo passes through (written only when not the default):
   std::string fp8_recipe;          ///< "" = delayed; "tensorwise" (current scaling), "mxfp8"; with fp4 "nvfp4"
@@ -62,6 +65,7 @@ struct TrainingConfig {
 struct NemoOptimizer {
   std::string name;
   bool distributed = false;  ///< shards fp32 master weights and optimizer state over the data-parallel group
+  int state_bytes = 12;      ///< fp32 master weights (4 B) + 4 B per fp32 state tensor, per parameter
   std::string what;          ///< the implementation behind the name
 };
 
@@ -102,7 +106,5 @@ TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origi
 /// Values are parsed as YAML scalars ("null", "true", "2", "1e-4", "abc").
 std::string override_yaml(const std::string& yaml_text, const std::vector<std::pair<std::string, std::string>>& values);
 
-/// Write a file atomically (temp file + rename) so a failure never leaves a partial file. Throws IoError.
-void write_file_atomic(const std::string& path, const std::string& content);
 
 }  // namespace hp

@@ -53,6 +53,8 @@ struct Layout {
   int recompute_num_layers = 0;            ///< full: layers per pipeline stage recomputed (0 = all)
   int recompute_micro_batches = -1;        ///< full, partial: micro-batches with recompute (-1 = all)
   bool distributed_optimizer = true;
+  /// fp32 master weights + optimizer state per parameter: Adam 4 + 2 x 4 = 12 B (hp::nemo_optimizers() for others).
+  int optimizer_state_bytes = 12;
   /// fp32 gradient buffer and reduction (Megatron-LM's default with bf16); off = bf16 gradients, as the NeMo /
   /// Megatron-Bridge performance recipes set (grad_reduce_in_fp32 = False) and Megatron-Core DDP's default.
   bool grad_reduce_in_fp32 = false;
@@ -87,11 +89,28 @@ struct Layout {
     if (etp > 0) return etp;
     if (!moe || tp <= 1 || ep <= 0) return tp;
     const int d = dp();
-    return d > 0 && (tp * cp * d) % (ep * tp) == 0 ? tp : 1;
+    return d > 0 && (static_cast<long long>(tp) * cp * d) % (static_cast<long long>(ep) * tp) == 0 ? tp : 1;
   }
-  int dp() const noexcept { return num_gpus / (tp * pp * cp); }
-  int num_micro_batches() const noexcept { return gbs / (mbs * dp()); }
+  /// Data-parallel size; 0 for a layout validate() rejects (never divides by zero).
+  int dp() const noexcept {
+    const long long model_parallel = static_cast<long long>(tp) * pp * cp;
+    return model_parallel > 0 && num_gpus > 0 ? static_cast<int>(num_gpus / model_parallel) : 0;
+  }
+  /// Micro-batches per step per data-parallel rank; 0 for a layout validate() rejects.
+  int num_micro_batches() const noexcept {
+    const long long per_step = static_cast<long long>(mbs) * dp();
+    return per_step > 0 && gbs > 0 ? static_cast<int>(gbs / per_step) : 0;
+  }
 };
+
+/// Largest GPU count, parallel size or batch a Layout accepts: far above any real job, and small enough that
+/// every product of two sizes fits in 64 bits (docs/usage.md "Limits").
+constexpr int kMaxLayoutSize = 1 << 20;
+
+/// Check a Layout where it enters (CLI flags, NeMo configs, CSV rows, Python): every size in 1..kMaxLayoutSize
+/// (etp 0..; recompute_num_layers 0..; recompute_micro_batches -1..). Throws ConfigError naming the field
+/// ("tp", "mbs", ...) and the value. estimate() also accepts an unchecked Layout: it reports invalid_layout.
+void validate(const Layout& layout);
 
 /// Why a layout cannot run; none = it runs and fits.
 enum class Infeasible : std::uint8_t {

@@ -56,6 +56,7 @@ struct RunRecord {
 };
 
 /// Convert table rows. Defaults for empty cells are documented in docs/usage.md.
-std::vector<RunRecord> runs_from_table(const Table& table);
+/// `extra_gpus`: a user's GPUs, found by gpu_type before the catalogue (the catalogue is not changed).
+std::vector<RunRecord> runs_from_table(const Table& table, const std::vector<GpuSpec>& extra_gpus = {});
 
 }  // namespace hp

@@ -39,6 +39,7 @@ struct TrainSettings {
   std::vector<int> virtual_pipeline_sizes;
   std::vector<int> context_parallel_sizes;
   std::vector<int> expert_parallel_sizes;
+  std::vector<int> expert_tensor_parallel_sizes;  ///< ETP values to try; empty = auto (MoE: tp and 1)
   std::vector<std::string> recompute_modes;   ///< none, selective, full
   std::vector<int> sequence_parallel;         ///< 0/1 values to try; empty = auto
   std::vector<int> distributed_optimizer;     ///< 0/1 values to try; empty = auto

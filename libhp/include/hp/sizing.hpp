@@ -8,6 +8,13 @@
 
 namespace hp {
 
+/// Input limits, far above any real budget; they keep every derived number (days, steps, sizes) finite and
+/// inside its integer type (docs/usage.md "Limits").
+constexpr double kMaxTrainingDays = 3650;     ///< ten years
+constexpr double kMaxTokensB = 1e9;           ///< 10^18 tokens
+constexpr double kMaxTflopsPerGpu = 1e5;      ///< 100 PFLOP/s per GPU
+constexpr double kMaxModelSizeB = 1e5;        ///< 100 trillion parameters
+
 struct SizingInput {
   std::string family = "gpt3";
   int num_gpus = 8;

@@ -108,6 +108,12 @@ std::vector<std::string> split_command(const std::string& text) {
   return words;
 }
 
+static void reject_control_chars(const std::string& key, const std::string& value) {
+  for (unsigned char c : value)
+    if (c < 0x20 || c == 0x7F)
+      throw hp::ConfigError(key, value, "control characters (newline, tab, ...) are not allowed in a job option");
+}
+
 int time_limit_minutes(double time_limit_s) {
   return time_limit_s > 0 ? std::max(1, static_cast<int>(std::ceil(time_limit_s / 60.0))) : 0;
 }
@@ -122,10 +128,18 @@ std::string slurm_job_name(const std::string& trial_name, const SlurmOptions& o)
 std::string slurm_job_comment(const JobRequest& r) { return "hp-trial:" + r.stdout_path; }
 
 std::vector<std::string> sbatch_options(const JobRequest& r, const SlurmOptions& o) {
-  std::vector<std::string> opts;
+  // A newline would end the #SBATCH line and start a shell command in the job script: no value may hold a
+  // control character (checked here too, for options that did not come through the config reader).
+  for (const auto& [key, v] : {std::pair<const char*, const std::string*>{"results_dir", &r.stdout_path},
+                               {"results_dir", &r.stderr_path}, {"work_dir", &r.work_dir}, {"trial", &r.name},
+                               {"cluster.partition", &o.partition}, {"cluster.account", &o.account},
+                               {"cluster.mem", &o.mem}})
+    reject_control_chars(key, *v);
+  for (const std::string& a : o.sbatch_args) reject_control_chars("cluster.sbatch_args", a);
   for (const std::string* p : {&r.stdout_path, &r.stderr_path})
     if (p->find('%') != std::string::npos)  // Slurm would expand %j, %x, ... in it
       throw hp::ConfigError("results_dir", *p, "a log path for Slurm may not contain '%'");
+  std::vector<std::string> opts;
   opts.push_back("--job-name=" + slurm_job_name(r.name, o));
   opts.push_back("--nodes=" + std::to_string(r.num_nodes));
   int tasks = o.ntasks_per_node > 0 ? o.ntasks_per_node : r.gpus_per_node;
@@ -188,14 +202,14 @@ bool parse_bool(const std::string& key, const std::string& v) {
   if (v == "false" || v == "False" || v == "0" || v == "no" || v == "null" || v.empty()) return false;
   throw hp::ConfigError(key, v, "expected true or false");
 }
-int parse_int(const std::string& key, const std::string& v) {
+int parse_int(const std::string& key, const std::string& v, int lo, int hi) {
   try {
     std::size_t n = 0;
     int x = std::stoi(v, &n);
-    if (n == v.size()) return x;
+    if (n == v.size() && x >= lo && x <= hi) return x;
   } catch (const std::exception&) {
   }
-  throw hp::ConfigError(key, v, "expected an integer");
+  throw hp::ConfigError(key, v, "expected an integer in " + std::to_string(lo) + ".." + std::to_string(hi));
 }
 // A YAML list element ("cluster.srun_args[0]") is one argument; a plain string is split like a command line.
 void append_args(const std::string& key, const std::string& v, std::vector<std::string>& out) {
@@ -209,8 +223,10 @@ ExecutorOptions executor_options_from_config(const std::map<std::string, std::st
   o.kind = kind;
   SlurmOptions& s = o.slurm;
   for (const auto& [key, v] : extra) {
-    if (key == "executor.max_concurrent") o.max_concurrent = parse_int(key, v);
-    else if (key == "executor.kill_grace_s") o.kill_grace_s = parse_int(key, v);
+    if (key.rfind("cluster.", 0) == 0 || key.rfind("executor.", 0) == 0 || key == "training_container")
+      reject_control_chars(key, v);  // they end up in job scripts and argument vectors
+    if (key == "executor.max_concurrent") o.max_concurrent = parse_int(key, v, 1, 1 << 16);
+    else if (key == "executor.kill_grace_s") o.kill_grace_s = parse_int(key, v, 0, 3600);
     else if (key == "training_container" || key == "cluster.container_image") s.container_image = v;
     else if (key.rfind("cluster.", 0) != 0) continue;
     else if (key == "cluster.partition") s.partition = v;
@@ -218,9 +234,10 @@ ExecutorOptions executor_options_from_config(const std::map<std::string, std::st
     else if (key == "cluster.exclusive") s.exclusive = parse_bool(key, v);
     else if (key == "cluster.mem") s.mem = v == "null" ? "" : v;
     else if (key == "cluster.job_name_prefix") s.job_name_prefix = v;
-    else if (key == "cluster.gpus_per_node") s.gpus_per_node_flag = parse_bool(key, v == "null" ? "false" : "true");
+    // NeMo's cluster.gpus_per_node: null (no --gpus-per-node) or the GPU count; anything else is a typo.
+    else if (key == "cluster.gpus_per_node") s.gpus_per_node_flag = v == "null" || v.empty() ? false : parse_int(key, v, 1, 1 << 20) > 0;
     else if (key == "cluster.gpus_per_node_flag") s.gpus_per_node_flag = parse_bool(key, v);
-    else if (key == "cluster.ntasks_per_node") s.ntasks_per_node = parse_int(key, v);
+    else if (key == "cluster.ntasks_per_node") s.ntasks_per_node = parse_int(key, v, 0, 1 << 20);
     else if (key == "cluster.container_mounts") s.container_mounts = v;
     else if (key.rfind("cluster.srun_args", 0) == 0) append_args(key, v, s.srun_args);
     else if (key.rfind("cluster.sbatch_args", 0) == 0) append_args(key, v, s.sbatch_args);

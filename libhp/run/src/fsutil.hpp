@@ -1,4 +1,4 @@
-// Internal to hp_frontend: small file helpers (results directory I/O).
+// Internal to hp::run: small file helpers (results directory I/O).
 #pragma once
 
 #include <string>

@@ -12,18 +12,21 @@ namespace {
 std::atomic<bool> g_interrupt{false};
 extern "C" void on_sigint(int) { g_interrupt.store(true); }
 
-// SIGINT / SIGTERM set the flag while a launch runs; the previous handlers come back afterwards.
+// SIGINT / SIGTERM / SIGHUP (the terminal or ssh session went away) set the flag while a launch runs, so the
+// journal records the interruption and the jobs are cancelled; the previous handlers come back afterwards.
 struct SignalGuard {
   using Handler = void (*)(int);
-  Handler old_int, old_term;
+  Handler old_int, old_term, old_hup;
   SignalGuard() {
     g_interrupt.store(false);
     old_int = std::signal(SIGINT, on_sigint);
     old_term = std::signal(SIGTERM, on_sigint);
+    old_hup = std::signal(SIGHUP, on_sigint);
   }
   ~SignalGuard() {
     std::signal(SIGINT, old_int);
     std::signal(SIGTERM, old_term);
+    std::signal(SIGHUP, old_hup);
   }
 };
 

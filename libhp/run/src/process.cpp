@@ -2,6 +2,7 @@
 // Pitfalls (docs/usage.md, infra notes): exit_code() gives the signal number for a killed child, so
 // the raw status from native_exit_code() goes through WIFSIGNALED/WTERMSIG; each trial gets its own process
 // group (setpgid in the child) so a time limit or Ctrl-C kills the trainer's whole tree.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -9,10 +10,14 @@
 
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 
 #include "hp/core.hpp"
@@ -30,6 +35,28 @@ boost::filesystem::path find_program(const std::string& program) {
   if (program.find('/') != std::string::npos) return boost::filesystem::path(program);
   return bp::search_path(program);
 }
+
+// A trial log opened for writing without following a symlink placed there (O_NOFOLLOW): a results directory
+// another user can write to must not turn hp-cli into a tool that truncates arbitrary files.
+struct LogFile {
+  std::FILE* file = nullptr;
+  LogFile(const std::string& path, const std::string& trial) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+      throw hp::ExecutorError("local: cannot open the log " + path + " of trial " + trial + ": " + std::strerror(errno) +
+                              (errno == ELOOP ? " (a symbolic link is not followed)" : ""));
+    file = ::fdopen(fd, "w");
+    if (!file) {
+      ::close(fd);
+      throw hp::ExecutorError("local: cannot open the log " + path + " of trial " + trial);
+    }
+  }
+  ~LogFile() {
+    if (file) std::fclose(file);
+  }
+  LogFile(const LogFile&) = delete;
+  LogFile& operator=(const LogFile&) = delete;
+};
 
 std::string read_all(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -69,13 +96,16 @@ class LocalExecutor final : public Executor {
     std::string err = r.stderr_path.empty() ? "/dev/null" : r.stderr_path;
     make_parent(out);
     make_parent(err);
+    LogFile out_file(out, r.name);
+    std::unique_ptr<LogFile> err_file = err == out ? nullptr : std::make_unique<LogFile>(err, r.name);
+    std::FILE* err_stream = err_file ? err_file->file : out_file.file;
     std::vector<std::string> args(r.argv.begin() + 1, r.argv.end());
     bp::environment env = boost::this_process::environment();
     for (const auto& [k, v] : r.env) env[k] = v;
     Job job;
     try {
       job.child = std::make_unique<bp::child>(
-          exe, bp::args(args), bp::std_out > out, bp::std_err > err, bp::std_in < bp::null, env,
+          exe, bp::args(args), bp::std_out > out_file.file, bp::std_err > err_stream, bp::std_in < bp::null, env,
           bp::start_dir(r.work_dir.empty() ? fs::current_path().string() : r.work_dir),
           bp::extend::on_exec_setup = [](auto&) { ::setpgid(0, 0); });
     } catch (const std::exception& e) {
@@ -162,11 +192,20 @@ ProcessResult run_capture(const std::vector<std::string>& argv) {
     return r;
   }
   // stderr goes to a file: draining two pipes from one thread can deadlock (infra notes).
-  fs::path err_file = fs::temp_directory_path() / ("hp-cli-err-" + std::to_string(::getpid()) + ".txt");
+  // mkstemp: a fixed name in /tmp could be a symlink someone placed there.
+  std::string tmpl = (fs::temp_directory_path() / "hp-cli-err-XXXXXX").string();
+  const int fd = ::mkstemp(tmpl.data());
+  if (fd < 0) {
+    r.exit_code = -1;
+    r.err = "cannot create a temporary file: " + std::string(std::strerror(errno));
+    return r;
+  }
+  const fs::path err_file = tmpl;
+  std::FILE* err_stream = ::fdopen(fd, "w");
   try {
     bp::ipstream out;
     bp::child c(find_program(argv[0]), bp::args(std::vector<std::string>(argv.begin() + 1, argv.end())),
-                bp::std_out > out, bp::std_err > err_file.string(), bp::std_in < bp::null);
+                bp::std_out > out, bp::std_err > err_stream, bp::std_in < bp::null);
     std::ostringstream ss;
     ss << out.rdbuf();
     c.wait();
@@ -177,6 +216,8 @@ ProcessResult run_capture(const std::vector<std::string>& argv) {
     r.exit_code = -1;
     r.err = e.what();
   }
+  if (err_stream) std::fclose(err_stream);
+  else ::close(fd);
   r.err += read_all(err_file);
   std::error_code ec;
   fs::remove(err_file, ec);

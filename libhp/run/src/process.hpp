@@ -1,4 +1,4 @@
-// Internal to hp_frontend: run a program and capture its output (implemented with Boost.Process in
+// Internal to hp::run: run a program and capture its output (implemented with Boost.Process in
 // process.cpp, the only file that includes Boost.Process).
 #pragma once
 

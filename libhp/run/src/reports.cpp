@@ -37,7 +37,7 @@ TrialEvaluation evaluate_trial_dir(const std::string& dir, const hp::JobOutcome&
   for (const std::string& f : files) {
     try {
       ev.logs.push_back(hp::parse_log_file(f));
-    } catch (const hp::LogParseError& e) {  // a corrupt event file is evidence, not a crash
+    } catch (const hp::Error& e) {  // a corrupt or oversized log is evidence, not a crash
       hp::TrainingLog bad;
       bad.path = f;
       bad.failure = {hp::FailureKind::none, e.what(), f};
@@ -80,6 +80,14 @@ std::optional<RunSpec> run_spec_if_any(const std::string& results_dir) {
 std::vector<hp::TrialResult> collect_with(const std::string& results_dir, const std::optional<RunSpec>& spec) {
   std::error_code ec;
   if (!fs::is_directory(results_dir, ec)) throw hp::IoError(results_dir, "not a results directory");
+  // Only a search's own directory gets reports written into it (collect on $HOME must write nothing).
+  bool ours = false;
+  for (const char* marker : {"run_state.yaml", "journal.jsonl", "candidate_configs", "training_logs"})
+    ours = ours || fs::exists(fs::path(results_dir) / marker, ec);
+  if (!ours)
+    throw hp::ConfigError("results_dir", results_dir,
+                          "not a search results directory (no run_state.yaml, journal.jsonl, candidate_configs/ or "
+                          "training_logs/); nothing written");
   std::map<std::string, double> predicted;
   const double size_b = spec ? spec->size_b : 0;
   if (spec)

@@ -185,7 +185,7 @@ void save_run_spec(const RunSpec& s) {
   y << YAML::EndMap << YAML::Key << "trials" << YAML::Value << YAML::BeginSeq;
   for (const TrialPlan& t : s.trials)
     y << YAML::BeginMap << YAML::Key << "config_name" << YAML::Value << t.config_name << YAML::Key << "config_path"
-      << YAML::Value << t.config_path << YAML::Key << "num_nodes" << YAML::Value << t.num_nodes << YAML::Key
+      << YAML::Value << fs::absolute(t.config_path).lexically_normal().string() << YAML::Key << "num_nodes" << YAML::Value << t.num_nodes << YAML::Key
       << "gpus_per_node" << YAML::Value << t.gpus_per_node << YAML::Key << "max_minutes" << YAML::Value
       << t.max_minutes << YAML::Key << "max_steps" << YAML::Value << t.max_steps << YAML::Key
       << "predicted_step_time_s" << YAML::Value << t.predicted_step_time_s << YAML::EndMap;
@@ -220,6 +220,10 @@ RunSpec load_run_spec(const std::string& dir) {
 }
 
 std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, const RunCallbacks& cb) {
+  // Absolute from here on: run_state.yaml, the journal and the job scripts must not depend on the working
+  // directory of the process that resumes them.
+  spec.results_dir = fs::absolute(spec.results_dir).lexically_normal().string();
+  for (TrialPlan& t : spec.trials) t.config_path = fs::absolute(t.config_path).lexically_normal().string();
   fs::create_directories(spec.results_dir);
   if (!resume) {
     std::error_code ec;

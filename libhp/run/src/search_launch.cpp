@@ -1,13 +1,20 @@
 #include "hp/run/search_launch.hpp"
 
+#include <filesystem>
+
 #include "hp/core.hpp"
+#include "hp/search.hpp"
+#include "journal.hpp"
 
 namespace hpfe {
 
 RunSpec run_spec_from_search(const hp::SearchConfig& config, const hp::SearchResult& result, const std::string& executor) {
   RunSpec spec;
-  spec.results_dir = result.plan.results_dir;
+  spec.results_dir = std::filesystem::absolute(result.plan.results_dir).lexically_normal().string();
   spec.executor = executor;
+  // Checked before any job exists (sbatch_options checks again per job): Slurm expands %j, %x, ... in log paths.
+  if (executor == "slurm" && spec.results_dir.find('%') != std::string::npos)
+    throw hp::ConfigError("results_dir", spec.results_dir, "a log path for Slurm may not contain '%'");
   spec.gpu = result.gpu.name;
   spec.size_b = result.size_b;
   auto it = config.extra.find("trial.command");
@@ -21,15 +28,24 @@ RunSpec run_spec_from_search(const hp::SearchConfig& config, const hp::SearchRes
   for (const auto& [k, v] : config.extra) {
     if (k.rfind("executor.", 0) == 0 || k.rfind("cluster.", 0) == 0 || k == "training_container") spec.settings[k] = v;
     try {
-      if (k == "executor.time_limit_s") spec.time_limit_s = std::stod(v);
-      if (k == "executor.max_concurrent") spec.max_concurrent = std::stoi(v);
-    } catch (const std::exception&) {
+      std::size_t used = 0;
+      if (k == "executor.time_limit_s") {
+        spec.time_limit_s = std::stod(v, &used);
+        // A negative or non-finite limit would silently remove the time limit (0 = each trial's max_minutes).
+        if (used != v.size() || !(spec.time_limit_s >= 0 && spec.time_limit_s <= 365.0 * 86400))
+          throw hp::ConfigError(k, v, "expected seconds in [0, 31536000] (0 = max_minutes of each trial)");
+      }
+      if (k == "executor.max_concurrent") {
+        spec.max_concurrent = std::stoi(v, &used);
+        if (used != v.size() || spec.max_concurrent < 1) throw hp::ConfigError(k, v, "expected an integer >= 1");
+      }
+    } catch (const std::logic_error&) {  // std::stod / std::stoi: not a number, out of range
       throw hp::ConfigError(k, v, "expected a number");
     }
     if (k == "search.learn") spec.learn = v == "true" || v == "1" || v == "True";
   }
   for (const hp::Trial& t : result.plan.trials)
-    spec.trials.push_back({t.config_name, t.config_path, t.num_nodes, t.gpus_per_node, t.max_minutes, t.max_steps,
+    spec.trials.push_back({t.config_name, std::filesystem::absolute(t.config_path).lexically_normal().string(), t.num_nodes, t.gpus_per_node, t.max_minutes, t.max_steps,
                            t.predicted_step_time_s});
   return spec;
 }
@@ -44,9 +60,27 @@ SearchLaunchOutcome search_and_launch(const hp::SearchConfig& config, const hp::
   out.search = hp::search(config, options);
   if (choice.on_searched) choice.on_searched(out.search);
   if (out.search.plan.trials.empty() || !options.write_files) return out;
-  out.spec = run_spec_from_search(config, out.search, choice.custom ? "python" : choice.executor);
-  out.run = choice.custom ? launch_with(out.spec, *choice.custom, false, choice.status)
-                          : launch(out.spec, false, choice.status);
+  try {
+    out.spec = run_spec_from_search(config, out.search, choice.custom ? "python" : choice.executor);
+    out.run = choice.custom ? launch_with(out.spec, *choice.custom, false, choice.status)
+                            : launch(out.spec, false, choice.status);
+  } catch (const hp::Error&) {
+    // An error before any job was submitted (a bad cluster key, a '%' in the results path) leaves nothing behind:
+    // the search's own files go, and the directory too when this call created it.
+    bool submitted = false;
+    try {
+      for (const JournalEvent& e : read_journal(out.search.plan.results_dir))
+        submitted = submitted || e.event == "submitting" || e.event == "submitted";
+    } catch (const hp::Error&) {
+      submitted = true;  // cannot tell: keep everything
+    }
+    if (!submitted) {
+      hp::remove_search_results(out.search.plan.results_dir);
+      std::error_code ec;
+      if (out.search.created_results_dir) std::filesystem::remove(out.search.plan.results_dir, ec);  // only if empty
+    }
+    throw;
+  }
   out.launched = true;
   return out;
 }

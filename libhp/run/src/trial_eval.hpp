@@ -1,4 +1,4 @@
-// Internal to hp_frontend: what one trial directory measured, shared by the runner and collect.
+// Internal to hp::run: what one trial directory measured, shared by the runner and collect.
 #pragma once
 
 #include <optional>

@@ -1,5 +1,5 @@
-// Executors: run one trial (an argument vector) somewhere and report how it ended. Front-end code (hp_frontend):
-// libhp stays a pure API. Implementations: none (writes scripts, runs nothing), local (Boost.Process, one
+// Executors: run one trial (an argument vector) somewhere and report how it ended. Part of hp::run (libhp/run):
+// hp::hp stays a pure API. Implementations: none (writes scripts, runs nothing), local (Boost.Process, one
 // process group per trial), slurm (sbatch script with every value quoted; squeue/scontrol/sacct; scancel).
 #pragma once
 

@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Mutation testing of the formula files: seed one plausible bug at a time, rebuild, run the fast unit suite.
+
+    scripts/mutation.py [--max 60] [--seed 17] [--files libhp/src/perf_memory.cpp ...] [--report docs/mutation.md]
+
+Copies the working tree (git ls-files) into build-mutation/ (ignored by git; same relative layout as build/, so
+ccache with CCACHE_BASEDIR reuses the objects of a normal build), configures it once (no Python module, no
+benchmarks), then for each sampled mutant: writes the mutated file, rebuilds hp_tests incrementally, runs it on the
+fast unit suite and restores the file. A mutant is killed when the suite fails (or times out), survives when it
+passes, and is not counted when it does not compile. Prints, and writes to --report, the share killed per file and
+overall and every surviving mutant, so a test can be written to kill it. Never touches the working tree itself.
+--seeded runs the hand-seeded bugs of issue 17 (SEEDED below) instead of sampled mutants.
+
+Mutation operators (issue 17): arithmetic (+ - * /), comparisons (< <= > >= == !=), constants (n -> n+1, x.y ->
+2*x.y), logic (&& ||, true false), std::min <-> std::max, and swapped arguments of two-argument calls.
+"""
+import argparse
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FORMULA_FILES = [
+    "libhp/src/perf_memory.cpp", "libhp/src/perf_time.cpp", "libhp/src/perf_shape.cpp", "libhp/src/perf_nemo.cpp",
+    "libhp/src/inference_model.cpp", "libhp/src/logs.cpp", "libhp/src/nemo_policy.cpp",
+]
+# The fast unit suite: everything but the runner tests that start processes and the hidden canaries.
+DEFAULT_SPEC = "~[runner]~[slurm]~[.]"
+# Slow cases (minutes on a loaded machine) run last, so that a mutant killed by a fast case costs no more.
+SLOW_CASES = ['"inference validation: error against published TensorRT-LLM and FasterTransformer tables"']
+
+# (name, pattern, replacement); patterns apply to code with comments and string literals blanked out.
+OPERATORS = [
+    ("+ -> -", r"(?<=[\w)\]] )\+(?= [\w(])", "-"),
+    ("- -> +", r"(?<=[\w)\]] )-(?= [\w(])", "+"),
+    ("* -> /", r"(?<=[\w)\]] )\*(?= [\w(])", "/"),
+    ("/ -> *", r"(?<=[\w)\]] )/(?= [\w(])", "*"),
+    ("< -> <=", r"(?<=[\w)\]] )<(?= [\w(])", "<="),
+    ("<= -> <", r"(?<= )<=(?= )", "<"),
+    ("> -> >=", r"(?<=[\w)\]] )>(?= [\w(])", ">="),
+    (">= -> >", r"(?<= )>=(?= )", ">"),
+    ("== -> !=", r"(?<= )==(?= )", "!="),
+    ("!= -> ==", r"(?<= )!=(?= )", "=="),
+    ("&& -> ||", r"(?<= )&&(?= )", "||"),
+    ("|| -> &&", r"(?<= )\|\|(?= )", "&&"),
+    ("true -> false", r"\btrue\b", "false"),
+    ("false -> true", r"\bfalse\b", "true"),
+    ("min -> max", r"\bstd::min\b", "std::max"),
+    ("max -> min", r"\bstd::max\b", "std::min"),
+]
+# The plausible bugs issue 17 seeded by hand (--seeded): each must be killed by the suite.
+SEEDED = [
+    ("SwiGLU activation factor 2", "libhp/src/perf_shape.cpp", "s.mlp_mats = m.gated_mlp() ? 3 : 2;", "s.mlp_mats = 2;"),
+    ("last pipeline stage off by one (estimate)", "libhp/src/perf.cpp",
+     "stage_memory(s, layout, calibration, layout.pp - 1)", "stage_memory(s, layout, calibration, layout.pp - 2)"),
+    ("last pipeline stage off by one (logits)", "libhp/src/perf_memory.cpp",
+     "if (rank == static_cast<int>(s.pp) - 1)", "if (rank == static_cast<int>(s.pp))"),
+    ("last pipeline stage off by one (output layer)", "libhp/src/perf_shape.cpp",
+     "if (rank == static_cast<int>(s.pp) - 1) {", "if (rank == static_cast<int>(s.pp) - 2) {"),
+    ("GQA K/V activations with the query width", "libhp/src/perf_memory.cpp",
+     "double sharded = 4 * S * b * s.q_dim + 4 * S * b * s.kv_dim;", "double sharded = 4 * S * b * s.q_dim + 4 * S * b * s.q_dim;"),
+    ("pipeline bubble deleted", "libhp/src/perf_time.cpp", "t.bubble_s = (s.pp - 1) / s.vp * t_mb;", "t.bubble_s = 0;"),
+    ("NeMo reader: TP/PP swapped", "libhp/src/perf_nemo.cpp",
+     "l.tp = c.tensor_model_parallel_size;\n  l.pp = c.pipeline_model_parallel_size;",
+     "l.tp = c.pipeline_model_parallel_size;\n  l.pp = c.tensor_model_parallel_size;"),
+]
+
+_INT = re.compile(r"(?<![\w.])(\d+)(?![\w.])")
+_FLOAT = re.compile(r"(?<![\w.])(\d+\.\d*(?:e[-+]?\d+)?)(?![\w.])")
+_CALL2 = re.compile(r"\b(std::min|std::max|[a-z_]+)\(([^(),]+), ([^(),]+)\)")
+
+
+def blank_comments_and_strings(line, in_block):
+    """The line with comments and string/char literals replaced by spaces (positions kept), and block state."""
+    out, i = [], 0
+    while i < len(line):
+        if in_block:
+            end = line.find("*/", i)
+            if end < 0:
+                out.append(" " * (len(line) - i))
+                return "".join(out), True
+            out.append(" " * (end + 2 - i))
+            i, in_block = end + 2, False
+        elif line.startswith("//", i):
+            out.append(" " * (len(line) - i))
+            break
+        elif line.startswith("/*", i):
+            in_block = True
+        elif line[i] in "\"'":
+            quote, j = line[i], i + 1
+            while j < len(line) and line[j] != quote:
+                j += 2 if line[j] == "\\" else 1
+            out.append(" " * (j + 1 - i))
+            i = j + 1
+        else:
+            out.append(line[i])
+            i += 1
+    return "".join(out), in_block
+
+
+def mutants_of(path):
+    """Every (line index, start, end, replacement, description) mutation site of one file."""
+    with open(os.path.join(ROOT, path)) as f:
+        lines = f.read().split("\n")
+    sites, in_block = [], False
+    for n, raw in enumerate(lines):
+        code, in_block = blank_comments_and_strings(raw, in_block)
+        stripped = code.strip()
+        if not stripped or stripped.startswith("#") or "operator" in code or "template" in code:
+            continue
+        for name, pattern, repl in OPERATORS:
+            for m in re.finditer(pattern, code):
+                sites.append((n, m.start(), m.end(), repl, name))
+        for m in _FLOAT.finditer(code):
+            sites.append((n, m.start(), m.end(), repr(2 * float(m.group(1))), f"constant {m.group(1)} -> x2"))
+        for m in _INT.finditer(code):
+            if not _FLOAT.search(code[max(0, m.start() - 1):m.end() + 1]):
+                sites.append((n, m.start(), m.end(), str(int(m.group(1)) + 1), f"constant {m.group(1)} -> +1"))
+        for m in _CALL2.finditer(code):
+            if m.group(1) in ("if", "for", "while", "switch", "return", "std::min", "std::max"):
+                continue  # keywords; min/max are symmetric (swapping their arguments is an equivalent mutant)
+            swapped = f"{m.group(1)}({m.group(3)}, {m.group(2)})"
+            sites.append((n, m.start(), m.end(), swapped, f"swap arguments of {m.group(1)}"))
+    return lines, sites
+
+
+def run(argv, cwd=None, timeout=None, env=None):
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def prepare(work, jobs):
+    """Copy the tracked files into work/ (keeping work/build) and configure work/build once."""
+    files = run(["git", "ls-files", "-z"], cwd=ROOT).stdout.split("\0")
+    for rel in filter(None, files):
+        src, dst = os.path.join(ROOT, rel), os.path.join(work, rel)
+        if not os.path.isfile(src):
+            continue
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        if not os.path.exists(dst) or open(src, "rb").read() != open(dst, "rb").read():
+            shutil.copyfile(src, dst)  # a new mtime, so that ninja rebuilds what changed
+            shutil.copymode(src, dst)
+    # A run killed mid-mutant leaves a restored source older than its mutated object: rebuild the mutable files.
+    for rel in set(FORMULA_FILES) | {seeded[1] for seeded in SEEDED}:
+        if os.path.exists(os.path.join(work, rel)):
+            os.utime(os.path.join(work, rel))
+    env = dict(os.environ)
+    env.setdefault("CCACHE_BASEDIR", ROOT)  # work/ lies inside ROOT: ccache sees the same relative paths
+    build = os.path.join(work, "build")
+    if not os.path.exists(os.path.join(build, "build.ninja")):
+        argv = ["cmake", "-S", work, "-B", build, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
+                "-DHP_BUILD_PYTHON=OFF", "-DHP_BUILD_BENCH=OFF", "-DHP_INSTALL=OFF"]
+        if shutil.which("ccache"):
+            argv.append("-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
+        proc = run(argv, env=env)
+        if proc.returncode != 0:
+            sys.exit(f"cmake failed:\n{proc.stdout}\n{proc.stderr}")
+    proc = run(["cmake", "--build", build, "-j", str(jobs), "--target", "hp_tests"], env=env)
+    if proc.returncode != 0:
+        sys.exit(f"the unmutated build fails:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return build, env
+
+
+def run_suite(exe, spec, timeout):
+    """killed or survived: the fast cases first, then the slow ones; --abort stops at the first failure."""
+    fast = spec + "".join("~" + name for name in SLOW_CASES)
+    try:
+        for step in ([exe, fast, "--abort"], [exe, *SLOW_CASES, "--abort"]):
+            if run(step, timeout=timeout).returncode != 0:
+                return "killed"
+    except subprocess.TimeoutExpired:
+        return "killed"
+    return "survived"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", nargs="+", default=FORMULA_FILES)
+    parser.add_argument("--max", type=int, default=60, help="mutants to try (sampled evenly over the files)")
+    parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--spec", default=DEFAULT_SPEC, help="Catch2 test spec of the fast suite")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds per test run (more = killed)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--work", default=os.path.join(ROOT, "build-mutation"))
+    parser.add_argument("--report", help="write the result as markdown here (e.g. docs/mutation.md)")
+    parser.add_argument("--list", action="store_true", help="only count the mutation sites per file")
+    parser.add_argument("--seeded", action="store_true", help="run the hand-seeded bugs of issue 17 instead")
+    args = parser.parse_args(argv)
+
+    per_file = {path: mutants_of(path) for path in args.files}
+    if args.list:
+        for path, (_, sites) in per_file.items():
+            print(f"{path}: {len(sites)} sites")
+        return 0
+    rng = random.Random(args.seed)
+    share = max(1, args.max // len(args.files))
+    chosen = []  # (path, text of the whole mutated file, description, line number, before, after)
+    for path, (lines, sites) in per_file.items():
+        for n, start, end, repl, desc in rng.sample(sites, min(share, len(sites))):
+            mutated = lines[n][:start] + repl + lines[n][end:]
+            chosen.append((path, "\n".join(lines[:n] + [mutated] + lines[n + 1:]), desc, n + 1, lines[n].strip(),
+                           mutated.strip()))
+    if args.seeded:
+        chosen = []
+        for desc, path, before, after in SEEDED:
+            with open(os.path.join(ROOT, path)) as f:
+                text = f.read()
+            if text.count(before) != 1:
+                sys.exit(f"seeded bug {desc!r}: {before!r} is not once in {path} (update SEEDED)")
+            line = text[:text.index(before)].count("\n") + 1
+            chosen.append((path, text.replace(before, after), desc, line, before, after))
+
+    build, env = prepare(args.work, args.jobs)
+    exe = os.path.join(build, "tests", "hp_tests")
+    if run_suite(exe, args.spec, args.timeout) != "survived":
+        sys.exit(f"the unmutated suite fails: {exe} {args.spec}")
+    results = []  # (path, line, description, before, after, outcome)
+    started = time.time()
+    for k, (path, text, desc, line, before, after) in enumerate(chosen, 1):
+        target = os.path.join(args.work, path)
+        with open(target, "w") as f:
+            f.write(text)
+        try:
+            proc = run(["cmake", "--build", build, "-j", str(args.jobs), "--target", "hp_tests"], env=env)
+            if proc.returncode != 0:
+                outcome = "no-compile"
+            else:
+                outcome = run_suite(exe, args.spec, args.timeout)
+        finally:
+            shutil.copyfile(os.path.join(ROOT, path), target)  # a new mtime: the next build recompiles it
+        results.append((path, line, desc, before, after, outcome))
+        print(f"[{k}/{len(chosen)}] {outcome:10} {path}:{line} {desc}", flush=True)
+    # Leave the copy built from the unmutated sources.
+    run(["cmake", "--build", build, "-j", str(args.jobs), "--target", "hp_tests"], env=env)
+
+    text = report(results, args, time.time() - started)
+    print(text)
+    if args.report:
+        with open(args.report, "w") as f:
+            f.write(text)
+    return 0
+
+
+def report(results, args, seconds):
+    def score(rows):
+        killed = sum(r[5] == "killed" for r in rows)
+        counted = sum(r[5] in ("killed", "survived") for r in rows)
+        return killed, counted
+
+    command = "--seeded" if args.seeded else f"--max {args.max} --seed {args.seed}"
+    out = ["# Mutation testing: last result", "",
+           f"`scripts/mutation.py {command}` (suite: `hp_tests \"{args.spec}\"`), "
+           f"{len(results)} mutants in {seconds / 60:.0f} min. A mutant is killed when the suite fails; mutants "
+           "that do not compile are not counted.", "",
+           "| file | killed | counted | score | no-compile |", "|---|---|---|---|---|"]
+    for path in dict.fromkeys(r[0] for r in results):
+        rows = [r for r in results if r[0] == path]
+        k, c = score(rows)
+        out.append(f"| {path} | {k} | {c} | {100 * k / c if c else 0:.0f}% | {sum(r[5] == 'no-compile' for r in rows)} |")
+    k, c = score(results)
+    out += [f"| **all** | {k} | {c} | **{100 * k / c if c else 0:.0f}%** | |", "", "## Surviving mutants", ""]
+    survivors = [r for r in results if r[5] == "survived"]
+    out += [f"- `{r[0]}:{r[1]}` {r[2]}: `{r[3]}` -> `{r[4]}`" for r in survivors] or ["(none)"]
+    out += ["", "## Every mutant", "", "| outcome | where | mutation |", "|---|---|---|"]
+    out += [f"| {r[5]} | `{r[0]}:{r[1]}` | {r[2]} |" for r in results]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
