@@ -213,6 +213,10 @@ def main(argv=None):
             line = text[:text.index(before)].count("\n") + 1
             chosen.append((path, text.replace(before, after), desc, line, before, after))
 
+    originals = {}
+    for path, *_ in chosen:
+        with open(os.path.join(ROOT, path)) as f:
+            originals[path] = f.read()
     build, env = prepare(args.work, args.jobs)
     exe = os.path.join(build, "tests", "hp_tests")
     if run_suite(exe, args.spec, args.timeout) != "survived":
@@ -230,7 +234,8 @@ def main(argv=None):
             else:
                 outcome = run_suite(exe, args.spec, args.timeout)
         finally:
-            shutil.copyfile(os.path.join(ROOT, path), target)  # a new mtime: the next build recompiles it
+            with open(target, "w") as f:  # the content the run started from (the tree may move under a long run)
+                f.write(originals[path])
         results.append((path, line, desc, before, after, outcome))
         print(f"[{k}/{len(chosen)}] {outcome:10} {path}:{line} {desc}", flush=True)
     # Leave the copy built from the unmutated sources.

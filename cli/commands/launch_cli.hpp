@@ -36,7 +36,7 @@ inline int print_run(const hpfe::LaunchOutcome& out, const std::string& results_
   }
   if (out.interrupted) {
     int open = 0;
-    for (const auto& t : out.states) open += t.phase != hpfe::TrialPhase::finished;
+    for (const auto& t : out.states) open += t.phase != hpfe::TrialPhase::finished && t.phase != hpfe::TrialPhase::dropped;
     fmt::print(json ? stderr : stdout, "interrupted: {} trials still to run; continue with  hp-cli search --resume {}\n",
                open, results_dir);
     return 130;  // the shell's code for SIGINT

@@ -65,7 +65,11 @@ const Fit kFits[] = {
     {"ampere", "trtllm", {0.754, 0.237, 0.950, 1.76e-4, 0, 1.78e-3, 3.08e-5, 0.326, 1.0, 2e-5, 1.0, 1.5e9, 1.0}},
     {"ampere", "fastertransformer", {0.602, 0.011, 0.798, 7.87e-5, 0, 1.01e-2, 2.01e-5, 1.0, 1.0, 1.27e-5, 1.0, 3.04e9, 1.475}},
     // In-flight batching (libhp/data/serving_published.csv, fit split only; `hp-cli infer-validate --published
-    // serving --fit`): TensorRT-LLM 0.14 online serving (Triton backend), then 0.17 maximum throughput.
+    // serving --fit`): TensorRT-LLM 0.10 maximum throughput, 0.14 online serving (Triton backend), then 0.17
+    // maximum throughput. 0.10 shares K/V loads across a GQA group only partly (gqa_kv_reuse 0.5-0.9), 0.17 fully.
+    {"hopper", "trtllm-0.10", {0.515, 0.900, 0.950, 8.98e-5, 5.0e-3, 1e-3, 1e-6, 0.534, 0.800, 2e-5, 0.998, 5.21e8, 1.014}},
+    {"ampere", "trtllm-0.10", {0.642, 0.900, 0.950, 7.42e-5, 4.24e-3, 1e-3, 3.48e-5, 0.605, 1.0, 2e-5, 1.0, 2.07e9, 1.0}},
+    {"ada", "trtllm-0.10", {0.453, 0.900, 0.950, 2.38e-4, 0, 1e-3, 5e-5, 0.882, 0.518, 2e-5, 1.0, 3.81e9, 1.0}},
     {"hopper", "trtllm-0.14", {0.418, 0.900, 0.820, 7.51e-5, 1.79e-4, 1e-3, 5.94e-6, 0.668, 1.0, 2e-5, 1.0, 9.9e8, 1.983}},
     {"hopper", "trtllm-0.17", {0.510, 0.900, 0.950, 9.23e-6, 4.08e-3, 1e-3, 2.22e-5, 1.0, 0.838, 2e-5, 0.843, 5.31e8, 1.0}},
     {"ada", "trtllm-0.17", {0.483, 0.900, 0.944, 1.13e-6, 2.28e-3, 1e-3, 1.78e-5, 1.0, 0.503, 2e-5, 0.736, 7.17e8, 1.030}},

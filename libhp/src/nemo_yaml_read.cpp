@@ -49,9 +49,11 @@ void read_stack(const YAML::Node& s, const std::string& prefix, ModelSpec& m, bo
 
 }  // namespace
 
-TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origin) {
+static TrainingConfig read_config(const std::string& text, const std::string& origin) {
   const YAML::Node root = yaml::parse(text, origin);
-  if (!yaml::is_map(root) || !yaml::is_map(root["model"]))
+  if (!yaml::is_map(root))
+    throw ConfigError(origin, yaml::text(root), "expected a YAML mapping (a NeMo-Megatron training config)");
+  if (!yaml::is_map(root["model"]))
     throw ConfigError(origin + ":model", yaml::text(root["model"]), "not a NeMo-Megatron training config (no model section)");
   const YAML::Node m = root["model"];
   TrainingConfig c;
@@ -134,6 +136,8 @@ TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origi
   c.tensor_model_parallel_size = yaml::get_int(m["tensor_model_parallel_size"], "model.tensor_model_parallel_size");
   c.pipeline_model_parallel_size = yaml::get_int(m["pipeline_model_parallel_size"], "model.pipeline_model_parallel_size");
   const auto optim = m["optim"];
+  // Absent is allowed (defaults); present but not a mapping is a broken config.
+  if (!yaml::is_null(optim) && !yaml::is_map(optim)) throw ConfigError("model.optim", yaml::text(optim), "expected a mapping");
   if (!yaml::is_null(yaml::child(optim, "name"))) {
     c.optimizer = find_nemo_optimizer(yaml::get_string(yaml::child(optim, "name"), "model.optim.name")).name;
     const NemoOptimizer& o = find_nemo_optimizer(c.optimizer);
@@ -163,9 +167,19 @@ TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origi
     c.max_steps = yaml::get_int64(tr["max_steps"], "trainer.max_steps");
     if (!yaml::is_null(tr["max_time"])) c.max_time = yaml::get_string(tr["max_time"], "trainer.max_time");
   }
+  (void)layout_from_nemo(c);  // checks every parallel size and batch where it enters (ConfigError naming the key)
   // Size from the exact count, to two decimals (a custom file has no nominal size).
   c.size_b = std::round(double(count_parameters(c.model).total) / 1e9 * 100) / 100;
   return c;
+}
+
+TrainingConfig parse_nemo_yaml(const std::string& text, const std::string& origin) {
+  try {
+    return read_config(text, origin);
+  } catch (const YAML::Exception& e) {
+    // Backstop: read_config reads through yaml::child / get_*; a structure they missed is still bad input.
+    throw ConfigError(origin, "line " + std::to_string(e.mark.line + 1), "unexpected YAML structure: " + e.msg);
+  }
 }
 
 TrainingConfig load_nemo_yaml(const std::string& path) { return parse_nemo_yaml(yaml::read_file(path), path); }

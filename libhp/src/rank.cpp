@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <array>
 #include <optional>
+#include <cmath>
 #include <set>
+#include <map>
 #include <tuple>
 
 #include "hp/core.hpp"
@@ -95,31 +97,44 @@ SearchResult rank_space(const ModelSpec& model, const SearchSpace& space, const 
   return result;
 }
 
-std::vector<TrialPick> select_trials(const std::vector<RankedLayout>& ranked, int limit) {
+std::vector<TrialPick> select_trials(const std::vector<RankedLayout>& ranked, int limit, double model_error) {
   const std::size_t n = std::min<std::size_t>(ranked.size(), static_cast<std::size_t>(std::max(0, limit)));
   std::vector<const char*> why(ranked.size(), nullptr);
-  std::set<std::tuple<int, int, int, int, int, int>> shapes;
+  // A shape is what changes memory and speed the most: (tp, pp, mbs, recompute). CP, VP, EP, SP and the
+  // optimizer sharding are its variants; measuring two variants the model cannot tell apart spends a trial on
+  // the noise of the model.
+  using Shape = std::tuple<int, int, int, int>;
+  auto shape = [&](std::size_t i) {
+    const Layout& l = ranked[i].layout;
+    return Shape{l.tp, l.pp, l.mbs, static_cast<int>(l.recompute)};
+  };
+  std::map<Shape, std::vector<double>> chosen;  // predicted times taken per shape
   std::set<std::pair<int, int>> pairs;
   std::size_t taken = 0;
   auto take = [&](std::size_t i, const char* reason) {
-    const Layout& l = ranked[i].layout;
     why[i] = reason;
-    shapes.emplace(l.tp, l.pp, l.vp, l.cp, l.ep, l.mbs);
-    pairs.emplace(l.tp, l.pp);
+    chosen[shape(i)].push_back(ranked[i].step_time_s);
+    pairs.emplace(ranked[i].layout.tp, ranked[i].layout.pp);
     ++taken;
   };
-  // 1. The top ceil(n/2) predictions, one per shape (tp, pp, vp, cp, ep, mbs): a shape's variants that only
-  //    differ in recomputation, optimizer sharding or SP are its slower (or larger) copies.
-  for (std::size_t i = 0; i < ranked.size() && taken < (n + 1) / 2; ++i) {
-    const Layout& l = ranked[i].layout;
-    if (!shapes.count({l.tp, l.pp, l.vp, l.cp, l.ep, l.mbs})) take(i, "top");
-  }
+  // 1. The top ceil(n/2) predictions, one per shape.
+  for (std::size_t i = 0; i < ranked.size() && taken < (n + 1) / 2; ++i)
+    if (!chosen.count(shape(i))) take(i, "top");
   // 2. The best layout of each (tp, pp) not yet measured, in rank order: the runs also test the model.
   for (std::size_t i = 0; i < ranked.size() && taken < n; ++i)
     if (!why[i] && !pairs.count({ranked[i].layout.tp, ranked[i].layout.pp})) take(i, "best of tp x pp");
-  // 3. Free slots go to the next best predictions.
+  // 3. Shapes not yet chosen, in rank order.
   for (std::size_t i = 0; i < ranked.size() && taken < n; ++i)
-    if (!why[i]) take(i, "next best");
+    if (!why[i] && !chosen.count(shape(i))) take(i, "explore");
+  // 4. A variant of a chosen shape only when its prediction is more than the model's error away from every
+  //    variant of that shape already taken; near-ties are left out even if slots stay free.
+  for (std::size_t i = 0; i < ranked.size() && taken < n; ++i) {
+    if (why[i]) continue;
+    const double t = ranked[i].step_time_s;
+    const auto& times = chosen[shape(i)];
+    if (std::all_of(times.begin(), times.end(), [&](double u) { return std::abs(t - u) > model_error * u; }))
+      take(i, "explore");
+  }
   std::vector<TrialPick> out;
   for (std::size_t i = 0; i < ranked.size(); ++i)
     if (why[i]) out.push_back({i, why[i]});

@@ -113,7 +113,11 @@ std::vector<GroupedHoldout> grouped_holdout(const std::vector<RunRecord>& runs, 
       for (const auto& r : runs)
         if (key(r) != name) rest.push_back(r);
       std::vector<Calibration> cals;
-      for (const auto& f : fit_calibrations(rest, fit)) cals.push_back(f.calibration);
+      try {
+        for (const auto& f : fit_calibrations(rest, fit)) cals.push_back(f.calibration);
+      } catch (const ConfigError&) {
+        continue;  // no usable row outside this group (a file of one source): nothing to refit on, no estimate
+      }
       ErrorStats s{by_model ? rows.front()->model.name : name, 0, 0, 0};
       for (const RunRecord* r : rows) {
         const Estimate e = estimate(r->model, r->layout, r->gpu, calibration_for(cals, r->gpu));

@@ -10,6 +10,7 @@
 #include "hp/nemo_config.hpp"
 #include "hp/perf.hpp"
 #include "hp/sizing.hpp"
+#include "record.hpp"
 
 namespace {
 
@@ -128,8 +129,15 @@ Returns a dict with embedding, attention, mlp, norms, output_layer, total, activ
 
   m.def("recommend_model_size",
         [](const std::string& model, int gpus, const std::optional<int>& nodes, int gpus_per_node, double days,
-           double tflops_per_gpu, double tokens_b) {
+           double tflops_per_gpu, double tokens_b, const std::string& gpu, const py::object& tokens_per_parameter) {
           hp::SizingInput in{model, gpus, tflops_per_gpu, days, tokens_b};
+          in.gpu = gpu;
+          if (!tokens_per_parameter.is_none()) {
+            in.tokens_per_parameter = tokens_per_parameter.cast<double>();
+            if (!(in.tokens_per_parameter > 0))
+              throw hp::ConfigError("tokens_per_parameter", py::str(tokens_per_parameter).cast<std::string>(),
+                                    "must be a positive number (20 = compute-optimal)");
+          }
           if (nodes) {  // nodes=0 is an error, not "not given"
             const std::string accepted = "expected an integer in 1.." + std::to_string(hp::kMaxLayoutSize);
             if (*nodes < 1 || *nodes > hp::kMaxLayoutSize) throw hp::ConfigError("nodes", std::to_string(*nodes), accepted);
@@ -140,23 +148,30 @@ Returns a dict with embedding, attention, mlp, norms, output_layer, total, activ
             in.num_gpus = static_cast<int>(n);
           }
           const auto r = hp::recommend_model_size(in);
-          py::dict d;
-          d["model"] = model;
-          d["num_gpus"] = in.num_gpus;
-          d["estimated_size_b"] = r.estimated_size_b;
-          d["recommended_config"] = r.recommended_config;
-          d["recommended_size_b"] = r.recommended_size_b;
-          d["training_days"] = r.training_days;
-          d["message"] = r.message;
+          py::dict d = hppy::record_dict(hp::size_recommendation_record(in, r));
+          if (r.from_model) {
+            d["layout"] = hppy::record_dict(hp::layout_record(r.layout));
+            py::list tried;
+            for (const auto& c : r.tried) tried.append(hppy::record_dict(hp::size_candidate_record(c)));
+            d["tried"] = tried;
+          }
           return d;
         },
         py::kw_only(), py::arg("model") = "gpt3", py::arg("gpus") = 8, py::arg("nodes") = py::none(), py::arg("gpus_per_node") = 8,
         py::arg("days") = hp::SizingInput{}.max_training_days, py::arg("tflops_per_gpu") = hp::SizingInput{}.tflops_per_gpu,
-        py::arg("tokens_b") = hp::SizingInput{}.num_tokens_in_b,
-        R"(Model size for a GPU budget with NeMo's rule (8 FLOPs per parameter per token; mT5 x0.87).
+        py::arg("tokens_b") = hp::SizingInput{}.num_tokens_in_b, py::arg("gpu") = "",
+        py::arg("tokens_per_parameter") = py::none(),
+        R"(Model size for a GPU budget.
 
-Returns a dict: estimated_size_b (raw), recommended_config (nearest pre-defined, e.g. "gpt3/5b"),
-recommended_size_b, training_days (for the recommended config) and NeMo's message.
+Without gpu: NeMo's rule (tflops_per_gpu achieved, 8 FLOPs per parameter per token; mT5 x0.87).
+With gpu ("h100-sxm", see gpus()): the throughput of the performance model's best layout of each pre-defined
+size on the cluster; the largest size that trains within `days` is recommended.
+tokens_per_parameter (e.g. 20, compute-optimal) trains each size to that many tokens instead of tokens_b.
+
+Returns a dict: estimated_size_b, recommended_config (e.g. "gpt3/5b"), recommended_size_b, training_days,
+tflops_per_gpu (the throughput used), mfu_pct, num_tokens_in_b, message; with gpu also layout (tp, pp, vp, cp,
+ep, dp, mbs, gbs, recompute, ...) and tried (every size: fits, tflops_per_gpu, training_days).
+Raises NoFeasibleLayoutError when no size trains within the budget (the message lists what was tried).
 Example: recommend_model_size(model="gpt3", nodes=20, days=5) -> 4.03B raw, "gpt3/5b".)");
 
   m.def("training_days",

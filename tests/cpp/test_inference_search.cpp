@@ -267,7 +267,7 @@ TEST_CASE("inference calibration: refitting H100 TensorRT-LLM on the published r
           "[inference][validate]") {
   // The shipped table must be what the fit finds on the data (issue 17: a doubled comm_efficiency survived every
   // accuracy bound, because 10 % mean error leaves room for one wrong constant).
-  const auto fitted = hp::fit_inference_calibration(hp::published_inference_measurements(), "h100", "trtllm");
+  const auto fitted = hp::fit_inference_calibration(hp::published_inference_measurements(), "hopper", "trtllm");
   const auto shipped = hp::default_inference_calibration(hp::find_gpu("h100-sxm"), "trtllm");
   CHECK(fitted.gemm_efficiency == Approx(shipped.gemm_efficiency).epsilon(0.02));
   CHECK(fitted.attention_efficiency == Approx(shipped.attention_efficiency).epsilon(0.02));

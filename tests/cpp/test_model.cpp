@@ -44,7 +44,7 @@ TEST_CASE("new families: exact counts equal the published checkpoints", "[model]
   CHECK(total("mixtral_7b") == total("mixtral/mixtral_8x7b"));
 }
 
-TEST_CASE("Mixtral 8x7B from the catalogue: 46.7B total, 12.9B active; 8x3B by its modules", "[model][families]") {
+TEST_CASE("Mixtral 8x7B from the catalogue: 46.7B total, 12.9B active, and 8x3B by its modules", "[model][families]") {
   const auto c = hp::count_parameters(hp::find_model("mixtral/mixtral_8x7b"));
   CHECK(c.total == 46702792704LL);  // Mixtral-8x7B-v0.1 checkpoint
   CHECK(double(c.active) / 1e9 == Approx(12.88).epsilon(0.002));
@@ -54,7 +54,7 @@ TEST_CASE("Mixtral 8x7B from the catalogue: 46.7B total, 12.9B active; 8x3B by i
   CHECK(hp::count_parameters(hp::find_model("mixtral_3b")).total == 32 * layer + h + 2 * V * h);
 }
 
-TEST_CASE("QKV bias (Qwen2, ChatGLM) adds q + 2 kv per layer; ALiBi has no weights", "[model][families]") {
+TEST_CASE("QKV bias (Qwen2, ChatGLM) adds q + 2 kv per layer, and ALiBi has no weights", "[model][families]") {
   auto m = hp::find_model("qwen2/qwen2_4b");
   const auto with_bias = hp::count_parameters(m).total;
   m.qkv_bias = false;
@@ -64,7 +64,7 @@ TEST_CASE("QKV bias (Qwen2, ChatGLM) adds q + 2 kv per layer; ALiBi has no weigh
   CHECK(hp::count_parameters(b).position_embedding == 0);
 }
 
-TEST_CASE("BERT: encoder stack plus the masked-LM head; NeMo's BERT closed form", "[model][families]") {
+TEST_CASE("BERT: encoder stack plus the masked-LM head, and NeMo's BERT closed form", "[model][families]") {
   const auto m = hp::find_model("bert/110m");
   const auto c = hp::count_parameters(m);
   const std::int64_t h = 768, V = 30522;

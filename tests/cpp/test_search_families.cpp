@@ -37,7 +37,7 @@ Key key(const hp::Trial& t) {
 
 }  // namespace
 
-TEST_CASE("llama2_7b: block act-ckpt sweep, 855 candidates; NeMo's 100 launches are 69 distinct", "[search][nemo][families]") {
+TEST_CASE("llama2_7b: block act-ckpt sweep, 855 candidates, and NeMo's 100 launches are 69 distinct", "[search][nemo][families]") {
   const auto r = nemo("llama/llama2_7b");
   CHECK(r.family == "llama");
   CHECK(r.gbs == 128);  // the shipped base config's GBS
@@ -79,7 +79,7 @@ TEST_CASE("llama3_8b: 14 candidates with CP", "[search][nemo][families]") {
   CHECK(key(r.plan.trials[13]) == Key{4, 2, 1, 1, 2, 1, -1, -1, -1});
 }
 
-TEST_CASE("mixtral: EP lists from the search config; 8x3B keeps its shipped VP 8", "[search][nemo][families]") {
+TEST_CASE("mixtral: EP lists from the search config, and 8x3B keeps its shipped VP 8", "[search][nemo][families]") {
   const auto small = nemo("mixtral/3b");
   CHECK(small.model.moe_num_experts == 8);
   REQUIRE(small.plan.trials.size() == 24);
@@ -92,7 +92,7 @@ TEST_CASE("mixtral: EP lists from the search config; 8x3B keeps its shipped VP 8
   CHECK(key(big.plan.trials[41]) == Key{4, 2, 1, 1, 4, 1, -1, -1, -1});
 }
 
-TEST_CASE("qwen2: 4 / 4 / 2 / 13 candidates; 14b's pp 4 gets vp = L // pp", "[search][nemo][families]") {
+TEST_CASE("qwen2: 4 / 4 / 2 / 13 candidates, and 14b's pp 4 gets vp = L // pp", "[search][nemo][families]") {
   CHECK(nemo("qwen2/4b").plan.trials.size() == 4);
   CHECK(nemo("qwen2/7b").plan.trials.size() == 4);
   const auto q14 = nemo("qwen2/14b");
@@ -104,7 +104,7 @@ TEST_CASE("qwen2: 4 / 4 / 2 / 13 candidates; 14b's pp 4 gets vp = L // pp", "[se
   CHECK(key(q72.plan.trials[12]) == Key{8, 1, 1, 1, 8, 1, -1, -1, -1});
 }
 
-TEST_CASE("baichuan2 and chatglm: block sweep; chatglm's size is the search config's 1 (sic)", "[search][nemo][families]") {
+TEST_CASE("baichuan2 and chatglm: block sweep, and chatglm's size is the search config's 1 (sic)", "[search][nemo][families]") {
   const auto b13 = nemo("baichuan2/13b");
   CHECK(b13.gbs == 64);
   CHECK(b13.ranked.size() == 234);
@@ -120,7 +120,7 @@ TEST_CASE("baichuan2 and chatglm: block sweep; chatglm's size is the search conf
   CHECK(glm.plan.trials[0].config_name == "chatglm_1b_1nodes_tp_1_pp_1_cp_1_ep_1_mbs_1_act_ckpt_0_num_mbs_act_None_act_per_pipe_None");
 }
 
-TEST_CASE("bert: NeMo's size rule builds the base config; fixed PP lists and VP for pp > 2", "[search][nemo][families]") {
+TEST_CASE("bert: NeMo's size rule builds the base config, and fixed PP lists and VP for pp > 2", "[search][nemo][families]") {
   const auto b100 = nemo("bert/100b");
   CHECK(b100.model.num_layers == 96);
   CHECK(b100.model.hidden_size == 9216);
@@ -157,7 +157,7 @@ TEST_CASE("every shipped search config of the nine families plans under both pol
   }
 }
 
-TEST_CASE("custom_config names a built-in base config; unknown names list the known ones", "[search][families][errors]") {
+TEST_CASE("custom_config names a built-in base config, and unknown names list the known ones", "[search][families][errors]") {
   CHECK(hp::builtin_base_config_reference("${auto_configurator_path}/base_configs/llama3_70b.yaml") == "llama3_70b");
   CHECK(hp::builtin_base_config_reference("/home/me/llama3_70b.yaml").empty());
   const auto c = hp::builtin_base_config("mixtral_7b");
@@ -175,7 +175,7 @@ TEST_CASE("custom_config names a built-in base config; unknown names list the kn
                     Catch::Contains("model=gpt4") && Catch::Contains("chatglm"));
 }
 
-TEST_CASE("inference search for the decoder-only families; BERT is refused", "[inference][families]") {
+TEST_CASE("inference search for the decoder-only families, and BERT is refused", "[inference][families]") {
   const auto gpu = hp::find_gpu("h100-sxm");
   const auto cal = hp::default_inference_calibration(gpu);
   for (const char* key : {"llama/llama3_70b", "mixtral/mixtral_8x7b", "qwen2/qwen2_72b", "baichuan2/baichuan2_13b",

@@ -117,10 +117,11 @@ TEST_CASE("rank: counts add up, ranking is sorted and deterministic", "[search][
 }
 
 TEST_CASE("select_trials: top shapes first, then the best of each tp x pp", "[search][rank]") {
-  auto row = [](int tp, int pp, int mbs, hp::Recompute rc, double t) {
+  auto row = [](int tp, int pp, int mbs, hp::Recompute rc, double t, int cp = 1) {
     hp::RankedLayout r;
     r.layout.tp = tp;
     r.layout.pp = pp;
+    r.layout.cp = cp;
     r.layout.mbs = mbs;
     r.layout.recompute = rc;
     r.step_time_s = t;
@@ -128,18 +129,39 @@ TEST_CASE("select_trials: top shapes first, then the best of each tp x pp", "[se
   };
   using R = hp::Recompute;
   const std::vector<hp::RankedLayout> ranked = {
-      row(2, 1, 4, R::none, 1.0), row(2, 1, 4, R::selective, 1.0), row(2, 1, 2, R::none, 1.1),
+      row(2, 1, 4, R::none, 1.0), row(2, 1, 4, R::none, 1.01, 2), row(2, 1, 2, R::none, 1.1),
       row(2, 1, 1, R::none, 1.2), row(4, 1, 4, R::none, 1.3), row(1, 2, 4, R::none, 1.4), row(4, 1, 2, R::none, 1.5)};
   const auto picks = hp::select_trials(ranked, 4);
   REQUIRE(picks.size() == 4);
-  // Top 2 shapes: rows 0 and 2 (row 1 is row 0's slower copy); then the best of (4,1) and (1,2).
+  // Top 2 shapes: rows 0 and 2 (row 1 is row 0 with CP 2, a near-tie of one shape); then the best of (4,1), (1,2).
   CHECK(picks[0].index == 0);
   CHECK(picks[1].index == 2);
   CHECK(picks[2].index == 4);
   CHECK(picks[3].index == 5);
+  CHECK(std::string(picks[0].reason) == "top");
   CHECK(std::string(picks[3].reason) == "best of tp x pp");
-  CHECK(hp::select_trials(ranked, 100).size() == ranked.size());
+  // With budget to spare, every distinct shape is explored but the near-tie variant is not.
+  const auto all = hp::select_trials(ranked, 100);
+  CHECK(all.size() == ranked.size() - 1);
+  for (const auto& p : all) CHECK(p.index != 1);
+  CHECK(std::string(all.back().reason) == "explore");
   CHECK(hp::select_trials(ranked, 1).size() == 1);
+}
+
+TEST_CASE("select_trials: a variant the ranking separates by more than the model's error is explored",
+          "[search][rank]") {
+  std::vector<hp::RankedLayout> ranked(3);
+  ranked[0].step_time_s = 1.0;
+  ranked[1].layout.cp = 2;  // same shape (tp 1, pp 1, mbs 1, no recompute), 20 % slower
+  ranked[1].step_time_s = 1.2;
+  ranked[2].layout.distributed_optimizer = false;  // same shape, 3 % slower: a near-tie
+  ranked[2].step_time_s = 1.03;
+  const auto picks = hp::select_trials(ranked, 3);
+  REQUIRE(picks.size() == 2);
+  CHECK(picks[1].index == 1);
+  CHECK(std::string(picks[1].reason) == "explore");
+  // With an error above 20 % the CP variant is a tie too.
+  CHECK(hp::select_trials(ranked, 3, 0.25).size() == 1);
 }
 
 TEST_CASE("space: MoE models search expert parallelism", "[search][space]") {

@@ -102,7 +102,7 @@ TEST_CASE("online: queueing grows TTFT with the rate until the engine saturates"
   CHECK_THROWS_WITH(hp::estimate_serving(m, serving(4, 467, 256, "burst"), gpu, cal), Catch::Contains("mode=burst"));
 }
 
-TEST_CASE("precision and GPUs: NVFP4 needs Blackwell; new catalogue entries", "[serving]") {
+TEST_CASE("precision and GPUs: NVFP4 needs Blackwell, and new catalogue entries", "[serving]") {
   const auto m = llama70b();
   auto fp4 = serving(1, 1000, 1000);
   fp4.weight_dtype = "nvfp4";
@@ -244,6 +244,22 @@ TEST_CASE("published serving data: embedded copy, sources, split", "[serving]") 
   std::vector<hp::InferenceMeasurement> only_holdout;
   for (const auto& m : rows)
     if (m.split == "holdout") only_holdout.push_back(m);
-  CHECK_THROWS_WITH(hp::fit_inference_calibration(only_holdout, "h100", "trtllm-0.17"),
+  CHECK_THROWS_WITH(hp::fit_inference_calibration(only_holdout, "hopper", "trtllm-0.17"),
                     Catch::Contains("no measurements"));
+}
+
+TEST_CASE("engine version is an input: own fit, else the latest fitted version", "[serving]") {
+  const auto h100 = hp::find_gpu("h100-sxm");
+  CHECK(hp::default_inference_calibration(h100, "trtllm-0.10").engine == "trtllm-0.10");
+  CHECK(hp::default_inference_calibration(h100, "trtllm-0.17").engine == "trtllm-0.17");
+  CHECK(hp::default_inference_calibration(h100, "trtllm-0.15").engine == "trtllm-0.17");
+  CHECK(hp::default_inference_calibration(h100, "trtllm").engine == "trtllm");  // the static-batch fit
+  // GPUs without rows take Hopper's fit of that engine version.
+  CHECK(hp::default_inference_calibration(hp::find_gpu("b200"), "trtllm-0.17").engine == "trtllm-0.17");
+  CHECK(hp::default_inference_calibration(hp::find_gpu("l40s"), "trtllm-0.10").gpu_family == "ada");
+  // Same setting, two releases: different predictions.
+  const auto m = llama70b();
+  const auto e10 = hp::estimate_serving(m, serving(2, 128, 2048), h100, hp::default_inference_calibration(h100, "trtllm-0.10"));
+  const auto e17 = hp::estimate_serving(m, serving(2, 128, 2048), h100, hp::default_inference_calibration(h100, "trtllm-0.17"));
+  CHECK(e10.output_tokens_per_s != Approx(e17.output_tokens_per_s).epsilon(0.01));
 }

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <cmath>
 
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
@@ -152,4 +153,91 @@ TEST_CASE("search config: NeMo's keys, folder-derived family, clear errors", "[s
   CHECK_THROWS_AS(hp::load_search_config("/nonexistent/x.yaml"), hp::IoError);
   CHECK_THROWS_WITH(hp::parse_search_config("inference_settings:\n  benchmark:\n    batch_size: [1]\n"),
                     Catch::Contains("inference_settings.benchmark.batch_size=[1]: unknown key"));
+}
+
+TEST_CASE("recommendation from the model: the best layout's throughput on the cluster", "[sizing][model]") {
+  hp::SizingInput in;
+  in.num_gpus = 512;
+  in.max_training_days = 30;
+  in.gpu = "h100-sxm";
+  const auto r = hp::recommend_model_size(in);
+  REQUIRE(r.from_model);
+  CHECK(r.tflops_per_gpu > 0);
+  CHECK(r.tflops_per_gpu != Approx(140));  // not the assumed value
+  CHECK(r.mfu > 0);
+  CHECK(r.mfu < 1);
+  CHECK(r.layout.tp * r.layout.pp * r.layout.cp * r.layout.dp() == 512);
+  CHECK(r.training_days <= 30);
+  // The largest size within the budget: the next larger one (if any) does not train in 30 days.
+  bool after = false;
+  for (const auto& c : r.tried) {
+    if (after && c.fits) CHECK(c.training_days > 30);
+    if (c.config == r.recommended_config) after = true;
+  }
+  CHECK(r.estimated_size_b >= r.recommended_size_b);
+  // Days from the model's tokens/s: tokens / (GPUs x tokens/s/GPU).
+  for (const auto& c : r.tried)
+    if (c.config == r.recommended_config)
+      CHECK(c.training_days == Approx(300e9 / (512 * c.tokens_per_s_per_gpu) / 86400.0));
+}
+
+TEST_CASE("recommendation: tokens per parameter (compute-optimal)", "[sizing][model]") {
+  hp::SizingInput in;
+  in.num_gpus = 512;
+  in.max_training_days = 30;
+  in.gpu = "h100-sxm";
+  in.tokens_per_parameter = 20;
+  const auto r = hp::recommend_model_size(in);
+  CHECK(r.num_tokens_in_b == Approx(20 * r.recommended_size_b));
+  for (const auto& c : r.tried) CHECK(c.num_tokens_in_b == Approx(20 * c.size_b));
+  // NeMo's rule with tokens per parameter: 8 k P^2 = C.
+  hp::SizingInput nemo;
+  nemo.num_gpus = 160;
+  nemo.tokens_per_parameter = 20;
+  const double p = hp::estimate_model_size_b(nemo);
+  CHECK(p == Approx(std::sqrt(5 * 86400.0 * 160 * 140e12 / (8 * 20)) / 1e9).epsilon(0.01));
+}
+
+TEST_CASE("recommendation: more GPUs or a faster GPU never recommends a smaller model", "[sizing][model][property]") {
+  for (const char* family : {"gpt3", "t5"}) {
+    double last = 0;
+    for (int gpus : {64, 128, 256, 512, 1024}) {
+      hp::SizingInput in;
+      in.family = family;
+      in.num_gpus = gpus;
+      in.max_training_days = 20;
+      in.gpu = "h100-sxm";
+      const auto r = hp::recommend_model_size(in);
+      INFO(family << " " << gpus << " GPUs -> " << r.recommended_config);
+      CHECK(r.recommended_size_b >= last);
+      last = r.recommended_size_b;
+    }
+    last = 0;
+    for (const char* gpu : {"a100-80gb", "h100-sxm", "b200"}) {  // ascending BF16 peak and bandwidth
+      hp::SizingInput in;
+      in.family = family;
+      in.num_gpus = 256;
+      in.max_training_days = 20;
+      in.gpu = gpu;
+      const auto r = hp::recommend_model_size(in);
+      INFO(family << " " << gpu << " -> " << r.recommended_config);
+      CHECK(r.recommended_size_b >= last);
+      last = r.recommended_size_b;
+    }
+  }
+}
+
+TEST_CASE("recommendation from the model: bad input", "[sizing][model]") {
+  hp::SizingInput in;
+  in.gpu = "h900";
+  CHECK_THROWS_AS(hp::recommend_model_size(in), hp::ConfigError);
+  in.gpu = "h100-sxm";
+  in.tokens_per_parameter = -1;
+  CHECK_THROWS_WITH(hp::recommend_model_size(in), Catch::Contains("tokens_per_parameter=-1"));
+  in.tokens_per_parameter = 0;
+  in.num_gpus = 8;
+  in.max_training_days = 0.01;
+  // Too small a budget: every size is named with its days, and what would fit.
+  CHECK_THROWS_AS(hp::recommend_model_size(in), hp::NoFeasibleLayoutError);
+  CHECK_THROWS_WITH(hp::recommend_model_size(in), Catch::Contains("gpt3/126m") && Catch::Contains("would fit with"));
 }

@@ -14,6 +14,54 @@ def test_seed_example_recommends_5b():
     assert r["training_days"] == pytest.approx(6.2)
 
 
+def test_recommend_from_the_model_cli_and_python_agree(cli):
+    """--gpu: the throughput is the model's best layout on the cluster, not an assumed 140 TFLOP/s."""
+    j = cli.json("recommend", "--model", "gpt3", "--nodes", 64, "--days", 30, "--gpu", "h100-sxm")
+    assert j["throughput_source"] == "model" and j["gpu"] == "h100-sxm"
+    assert j["tflops_per_gpu"] > 0 and j["tflops_per_gpu"] != 140
+    assert 0 < j["mfu_pct"] < 100
+    lay = j["layout"]
+    assert lay["tp"] * lay["pp"] * lay["cp"] * lay["dp"] == 512
+    assert {"vp", "mbs", "recompute", "distributed_optimizer"} <= set(lay)
+    assert j["training_days"] <= 30
+    names = [t["config"] for t in j["tried"]]
+    assert j["recommended_config"] in names
+    # the largest size within the budget
+    bigger = [t for t in j["tried"][names.index(j["recommended_config"]) + 1:] if t["fits"]]
+    assert all(t["training_days"] > 30 for t in bigger)
+    py = bignlp_hp.recommend_model_size(model="gpt3", nodes=64, days=30, gpu="h100-sxm")
+    assert py["recommended_config"] == j["recommended_config"] and py["layout"] == lay
+    assert py["tflops_per_gpu"] == pytest.approx(j["tflops_per_gpu"])
+    chin = cli.json("recommend", "--nodes", 64, "--days", 30, "--gpu", "h100-sxm", "--tokens-per-parameter", 20)
+    assert chin["num_tokens_in_b"] == pytest.approx(20 * chin["recommended_size_b"])
+    assert chin["tokens_per_parameter"] == 20
+
+
+def test_recommend_without_gpu_keeps_nemo_rule(cli):
+    j = cli.json("recommend", "--model", "gpt3", "--gpus", 160, "--days", 5)
+    assert j["throughput_source"] == "assumed" and j["tflops_per_gpu"] == 140 and j["mfu_pct"] is None
+    assert j["estimated_size_b"] == pytest.approx(4.03) and "layout" not in j
+
+
+@pytest.mark.parametrize("args,code,needles", [
+    (["--gpu", "h900"], 2, ["h900"]),
+    (["--gpu", "h100-sxm", "--tokens-per-parameter", "0"], 2, ["--tokens-per-parameter=0"]),
+    (["--gpu", "h100-sxm", "--tokens-per-parameter", "-20"], 2, ["--tokens-per-parameter=-20"]),
+    (["--gpu", "h100-sxm", "--gpus", "8", "--days", "0.01"], 4, ["gpt3/126m", "would fit with"]),
+])
+def test_recommend_from_the_model_bad_input(cli, args, code, needles):
+    p = cli.run("recommend", *args)
+    assert p.returncode == code, p.stderr
+    assert all(n in p.stderr for n in needles) and "Traceback" not in p.stderr and p.stdout == ""
+
+
+def test_python_recommend_bad_input():
+    with pytest.raises(ValueError, match="tokens_per_parameter=0"):
+        bignlp_hp.recommend_model_size(gpu="h100-sxm", tokens_per_parameter=0)
+    with pytest.raises(bignlp_hp.NoFeasibleLayoutError, match="tried"):
+        bignlp_hp.recommend_model_size(gpu="h100-sxm", gpus=8, days=0.01)
+
+
 def test_mt5_uses_nemo_factor():
     gpt = bignlp_hp.recommend_model_size(model="gpt3", gpus=160, days=5)["estimated_size_b"]
     mt5 = bignlp_hp.recommend_model_size(model="mt5", gpus=160, days=5)["estimated_size_b"]

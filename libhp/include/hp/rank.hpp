@@ -19,13 +19,20 @@ RankedLayout to_ranked(const Layout& layout, const Estimate& estimate);
 /// Rank comparator used by rank_space (exposed for tests).
 bool rank_less(const RankedLayout& a, const RankedLayout& b) noexcept;
 
-/// The trials of the model policy, in launch order (= rank order). Rule (docs/model.md): the first ceil(limit/2)
-/// are the top predictions, one per shape (tp, pp, vp, cp, ep, mbs); the rest go to the best layout of each
-/// (tp, pp) not yet chosen, in rank order; slots still free are filled by rank.
+/// The training model's relative step-time error: held-out mean absolute error on published runs, 6.99 %
+/// (docs/model.md, "Validation"). Predictions closer than this are ties.
+constexpr double kModelRelativeError = 0.07;
+
+/// The trials of the model policy, in launch order (= rank order). A shape is (tp, pp, mbs, recompute); cp, vp,
+/// ep, SP and optimizer sharding are its variants. Rule (docs/model.md): the first ceil(limit/2) are the best of
+/// the top shapes ("top"); then the best layout of each (tp, pp) not yet chosen ("best of tp x pp"); then shapes
+/// not yet chosen ("explore"); then variants only when predicted more than model_error away from every chosen
+/// variant of their shape. Near-ties are never spent on: the plan may have fewer than limit trials.
 struct TrialPick {
   std::size_t index = 0;   ///< into ranked
-  const char* reason = ""; ///< "top", "best of tp x pp", "next best"
+  const char* reason = ""; ///< "top", "best of tp x pp", "explore"
 };
-std::vector<TrialPick> select_trials(const std::vector<RankedLayout>& ranked, int limit);
+std::vector<TrialPick> select_trials(const std::vector<RankedLayout>& ranked, int limit,
+                                     double model_error = kModelRelativeError);
 
 }  // namespace hp

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "hp/model.hpp"
+#include "hp/perf.hpp"
 
 namespace hp {
 
@@ -21,6 +23,26 @@ struct SizingInput {
   double tflops_per_gpu = 140;   ///< achieved (not peak) TFLOP/s per GPU
   double max_training_days = 5;
   double num_tokens_in_b = 300;  ///< tokens to train, in billions
+  /// GPU catalogue name: "" = NeMo's rule with tflops_per_gpu; else the throughput of the performance model's
+  /// best layout of each pre-defined size on num_gpus of this GPU (tflops_per_gpu is then ignored).
+  std::string gpu;
+  /// > 0: train each size to this many tokens per parameter (20 = compute-optimal, Hoffmann et al. 2022,
+  /// "Training Compute-Optimal Large Language Models") instead of num_tokens_in_b. 0 = num_tokens_in_b.
+  double tokens_per_parameter = 0;
+};
+
+/// One pre-defined size as the model-based rule saw it (SizeRecommendation::tried).
+struct SizeCandidate {
+  std::string config;            ///< "gpt3/5b"
+  double size_b = 0;             ///< nominal size
+  bool fits = false;             ///< some layout divides and fits on the cluster
+  double tflops_per_gpu = 0;     ///< best layout's model TFLOP/s per GPU (0 when nothing fits)
+  double tokens_per_s_per_gpu = 0;
+  double mfu = 0;                ///< fraction of peak
+  double num_tokens_in_b = 0;    ///< tokens this size trains on
+  double training_days = 0;      ///< days at that throughput (0 when nothing fits)
+  int global_batch_size = 0;     ///< NeMo's default GBS for the size
+  Layout layout;                 ///< the best layout (when fits)
 };
 
 struct SizeRecommendation {
@@ -28,8 +50,17 @@ struct SizeRecommendation {
   std::string recommended_config;  ///< pre-defined config nearest the estimate on a log scale ("gpt3/5b")
   double recommended_size_b = 0;   ///< nominal size of that config
   double training_days = 0;        ///< days to train the recommended config
-  std::string message;             ///< NeMo's sentence
+  std::string message;             ///< NeMo's sentence (or the model-based one)
+  double tflops_per_gpu = 0;       ///< throughput used: the input (NeMo's rule) or the best layout's (model)
+  double num_tokens_in_b = 0;      ///< tokens the recommended config trains on
+  bool from_model = false;         ///< true when SizingInput::gpu was given
+  double mfu = 0;                  ///< model: best layout's MFU (fraction)
+  Layout layout;                   ///< model: the recommended config's best layout
+  std::vector<SizeCandidate> tried;  ///< model: every pre-defined size of the family, small to large
 };
+
+/// Tokens (billions) a size trains on: tokens_per_parameter x size when set, else num_tokens_in_b.
+double tokens_for_size_b(const SizingInput& in, double size_b);
 
 /// P[B] = k * D*86400 * N * F*1e12 / (8 * T*1e9) / 1e9, k = 0.87 for mT5 (NeMo launcher).
 double estimate_model_size_b(const SizingInput& in);
@@ -38,7 +69,15 @@ double estimate_model_size_b(const SizingInput& in);
 double training_days(const SizingInput& in, double size_b);
 
 /// Raw estimate, nearest pre-defined config and its days. Throws ConfigError on bad input.
+/// With in.gpu: recommend_model_size_from_model.
 SizeRecommendation recommend_model_size(const SizingInput& in);
+
+/// Model-based rule (docs/model.md, "Sizing from the model"): for each pre-defined size of the family, the
+/// performance model ranks every layout on in.num_gpus x in.gpu with NeMo's default GBS; the size trains in
+/// tokens / (GPUs x best tokens/s/GPU) days. The recommendation is the largest size that trains within
+/// max_training_days. Throws ConfigError (unknown GPU, bad value) or NoFeasibleLayoutError naming every size
+/// tried and what would fit (more days or GPUs) when none does.
+SizeRecommendation recommend_model_size_from_model(const SizingInput& in);
 
 /// Architecture NeMo gives a size: hidden/heads/FFN/kv from its bucket table, layers by its search.
 ModelSpec architecture_from_size(const std::string& family, double size_b, int seq_length = 0, int vocab_size = 0);
@@ -61,5 +100,21 @@ double nemo_learning_rate(const std::string& family, double size_b);
 /// Family defaults: GPT-3 seq 2048 / vocab 51200; T5 512 / 29000; mT5 512 / 250000 (NeMo search_config).
 int default_seq_length(const std::string& family);
 int default_vocab_size(const std::string& family);
+
+}  // namespace hp
+
+#include "hp/record.hpp"
+
+namespace hp {
+
+/// The layout fields of a recommendation (tp, pp, vp, cp, ep, mbs, gbs, recompute, ...), one schema for
+/// hp-cli recommend --json and bignlp_hp.recommend_model_size.
+Record layout_record(const Layout& layout);
+
+/// The flat fields of a recommendation (the layout is layout_record, nested by the front ends as "layout").
+Record size_recommendation_record(const SizingInput& in, const SizeRecommendation& r);
+
+/// One size the model-based rule tried (SizeRecommendation::tried), nested as "tried" by the front ends.
+Record size_candidate_record(const SizeCandidate& c);
 
 }  // namespace hp

@@ -44,7 +44,18 @@ LaunchOutcome launch_loaded(const RunSpec& spec, Executor& executor, bool resume
     };
   out.states = run_trials(spec, executor, resume, cb);
   out.interrupted = g_interrupt.load();
-  if (executor.runs_jobs()) out.reports = collect_run(spec.results_dir, spec).reports;
+  if (executor.runs_jobs()) {
+    out.reports = collect_run(spec.results_dir, spec).reports;
+    // Trials not launched on libhp's verdict: say which and why (they have no logs for the reports to read).
+    int dropped = 0;
+    for (const TrialState& t : out.states) {
+      if (t.phase != TrialPhase::dropped) continue;
+      out.reports.message += fmt::format("not run: {}: {}\n", short_trial_name(t.plan.config_name), t.note);
+      ++dropped;
+    }
+    if (dropped > 0)
+      out.reports.message += fmt::format("{} of {} planned trials not run\n", dropped, out.states.size());
+  }
   return out;
 }
 

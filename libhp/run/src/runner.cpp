@@ -12,6 +12,8 @@
 #include "journal.hpp"
 #include "process.hpp"
 #include "hp/core.hpp"
+#include "hp/learn.hpp"
+#include "hp/search.hpp"
 #include "hp/nemo_config.hpp"
 #include "hp/trial_results.hpp"
 #include "hp/run/runner.hpp"
@@ -46,6 +48,8 @@ void replay_journal(const std::string& dir, std::vector<TrialState>& states) {
     } else if (e.event == "abandoned" || e.event == "interrupted") {
       t.phase = TrialPhase::pending;
       t.job_id.clear();
+    } else if (e.event == "dropped") {
+      t.phase = TrialPhase::dropped;
     } else if (e.event == "finished") {
       t.phase = TrialPhase::finished;
       t.job_id = e.job_id;
@@ -62,16 +66,20 @@ void evaluate(const std::string& dir, TrialState& t) {
   TrialEvaluation ev = evaluate_trial_dir(trial_dir(dir, t.plan.config_name), outcome);
   t.stats = ev.stats;
   t.failure = ev.failure;
+  t.max_allocated_bytes = ev.max_allocated_bytes;
+}
+
+// A trial's candidate config, read once per run.
+const hp::TrainingConfig& config_of(std::map<std::string, hp::TrainingConfig>& configs, const TrialPlan& p) {
+  auto it = configs.find(p.config_path);
+  if (it == configs.end()) it = configs.emplace(p.config_path, hp::load_nemo_yaml(p.config_path)).first;
+  return it->second;
 }
 
 // Refit the efficiency factors on the measured trials (libhp's one refit), re-predict the pending ones and put
 // them in the new order.
 void learn(const RunSpec& spec, std::vector<TrialState>& states, std::map<std::string, hp::TrainingConfig>& configs) {
-  auto config = [&](const TrialPlan& p) -> const hp::TrainingConfig& {
-    auto it = configs.find(p.config_path);
-    if (it == configs.end()) it = configs.emplace(p.config_path, hp::load_nemo_yaml(p.config_path)).first;
-    return it->second;
-  };
+  auto config = [&](const TrialPlan& p) -> const hp::TrainingConfig& { return config_of(configs, p); };
   std::vector<hp::TrialResult> measured;
   for (const TrialState& t : states) {
     if (t.phase != TrialPhase::finished || !t.stats.valid || t.failure.kind != hp::FailureKind::none) continue;
@@ -98,6 +106,47 @@ void learn(const RunSpec& spec, std::vector<TrialState>& states, std::map<std::s
     return a.repredicted_step_time_s < b.repredicted_step_time_s;
   });
   for (std::size_t i = 0; i < pending.size(); ++i) *pending[i] = sorted[i];
+}
+
+// Ask libhp which queued trials still run (memory refit after cuda_oom, time-limit evidence, the stop rule) and
+// drop the others, journaled, with the reason in the note.
+void judge(const RunSpec& spec, std::vector<TrialState>& states, std::map<std::string, hp::TrainingConfig>& configs) {
+  auto config = [&](const TrialPlan& p) -> const hp::TrainingConfig& { return config_of(configs, p); };
+  std::vector<hp::FinishedTrial> finished;
+  std::vector<hp::QueuedTrial> queued;
+  const hp::ModelSpec* model = nullptr;
+  for (const TrialState& t : states) {
+    const double predicted = t.repredicted_step_time_s > 0 ? t.repredicted_step_time_s : t.plan.predicted_step_time_s;
+    if (t.phase == TrialPhase::finished) {
+      const hp::TrainingConfig& c = config(t.plan);
+      if (!model) model = &c.model;
+      if (c.model.name != model->name) continue;  // one model per search
+      const bool ok = t.stats.valid && t.failure.kind == hp::FailureKind::none;
+      finished.push_back({t.plan.config_name, hp::layout_from_nemo(c), hp::to_string(t.failure.kind),
+                          ok ? t.stats.mean_s : 0.0, predicted, t.max_allocated_bytes});
+    } else if (t.phase == TrialPhase::pending) {
+      queued.push_back({t.plan.config_name, hp::layout_from_nemo(config(t.plan)), predicted});
+    }
+  }
+  if (!spec.judge || !model || queued.empty()) return;
+  const hp::GpuSpec gpu = hp::run_gpu(spec.gpu);
+  const hp::Calibration calibration = hp::default_calibration(gpu);  // memory does not use the time refit
+  hp::EstimateOptions options;
+  options.memory_margin = spec.memory_margin;
+  const hp::QueueVerdict v = hp::judge_queue(*model, gpu, calibration, finished, queued, hp::kModelRelativeError, options);
+  for (TrialState& t : states) {
+    if (t.phase != TrialPhase::pending) continue;
+    const auto it = std::find(v.drop.begin(), v.drop.end(), t.plan.config_name);
+    if (it != v.drop.end()) {
+      t.note = "dropped: " + v.drop_reasons[static_cast<std::size_t>(it - v.drop.begin())];
+    } else if (v.stop) {
+      t.note = v.stop_reason;
+    } else {
+      continue;
+    }
+    t.phase = TrialPhase::dropped;
+    journal(spec.results_dir, "dropped", t);
+  }
 }
 
 // The job of one trial: the expanded command, logs and launch script in its training_logs directory.
@@ -179,7 +228,8 @@ void save_run_spec(const RunSpec& s) {
   y << YAML::BeginMap << YAML::Key << "executor" << YAML::Value << s.executor << YAML::Key << "command_template"
     << YAML::Value << YAML::DoubleQuoted << s.command_template << YAML::Key << "gpu" << YAML::Value << s.gpu << YAML::Key << "size_b" << YAML::Value << s.size_b
     << YAML::Key << "time_limit_s" << YAML::Value << s.time_limit_s << YAML::Key << "max_concurrent" << YAML::Value
-    << s.max_concurrent << YAML::Key << "learn" << YAML::Value << s.learn << YAML::Key << "settings" << YAML::Value
+    << s.max_concurrent << YAML::Key << "learn" << YAML::Value << s.learn << YAML::Key << "judge" << YAML::Value << s.judge << YAML::Key << "memory_margin"
+    << YAML::Value << s.memory_margin << YAML::Key << "settings" << YAML::Value
     << YAML::BeginMap;
   for (const auto& [k, v] : s.settings) y << YAML::Key << k << YAML::Value << YAML::DoubleQuoted << v;
   y << YAML::EndMap << YAML::Key << "trials" << YAML::Value << YAML::BeginSeq;
@@ -188,7 +238,8 @@ void save_run_spec(const RunSpec& s) {
       << YAML::Value << fs::absolute(t.config_path).lexically_normal().string() << YAML::Key << "num_nodes" << YAML::Value << t.num_nodes << YAML::Key
       << "gpus_per_node" << YAML::Value << t.gpus_per_node << YAML::Key << "max_minutes" << YAML::Value
       << t.max_minutes << YAML::Key << "max_steps" << YAML::Value << t.max_steps << YAML::Key
-      << "predicted_step_time_s" << YAML::Value << t.predicted_step_time_s << YAML::EndMap;
+      << "predicted_step_time_s" << YAML::Value << t.predicted_step_time_s << YAML::Key << "reason" << YAML::Value
+      << YAML::DoubleQuoted << t.reason << YAML::EndMap;
   y << YAML::EndSeq << YAML::EndMap;
   hp::write_file_atomic(s.results_dir + "/run_state.yaml", std::string(y.c_str()) + "\n");
 }
@@ -208,11 +259,14 @@ RunSpec load_run_spec(const std::string& dir) {
     s.time_limit_s = n["time_limit_s"].as<double>(0);
     s.max_concurrent = n["max_concurrent"].as<int>(0);
     s.learn = n["learn"].as<bool>(true);
+    s.memory_margin = n["memory_margin"].as<double>(0.05);
+    s.judge = n["judge"].as<bool>(true);
     for (const auto& kv : n["settings"]) s.settings[kv.first.as<std::string>()] = kv.second.as<std::string>();
     for (const YAML::Node& t : n["trials"])
       s.trials.push_back({t["config_name"].as<std::string>(), t["config_path"].as<std::string>(),
                           t["num_nodes"].as<int>(), t["gpus_per_node"].as<int>(), t["max_minutes"].as<int>(),
-                          t["max_steps"].as<int>(), t["predicted_step_time_s"].as<double>()});
+                          t["max_steps"].as<int>(), t["predicted_step_time_s"].as<double>(),
+                          t["reason"].as<std::string>("")});
   } catch (const YAML::Exception& e) {
     throw hp::ConfigError("run_state.yaml", path, e.what());
   }
@@ -253,7 +307,10 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
     }
   }
   std::map<std::string, hp::TrainingConfig> configs;
-  if (spec.learn && resume) learn(spec, states, configs);
+  if (spec.learn && resume) {
+    learn(spec, states, configs);
+    judge(spec, states, configs);
+  }
   if (cb.on_change) cb.on_change(states);
   if (!ex.runs_jobs()) {  // none: write each trial's launch script, run nothing, journal nothing
     for (TrialState& t : states)
@@ -298,26 +355,33 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
       t.phase = TrialPhase::finished;
       journal(spec.results_dir, "finished", t);
       evaluate(spec.results_dir, t);
-      if (spec.learn) learn(spec, states, configs);
+      if (spec.learn) {
+        learn(spec, states, configs);
+        judge(spec, states, configs);
+      }
     }
     if (changed && cb.on_change) cb.on_change(states);
-    bool open = std::any_of(states.begin(), states.end(), [](const TrialState& t) { return t.phase != TrialPhase::finished; });
+    bool open = std::any_of(states.begin(), states.end(), [](const TrialState& t) {
+      return t.phase == TrialPhase::pending || t.phase == TrialPhase::active;
+    });
     if (!open) return states;
     std::this_thread::sleep_for(std::chrono::duration<double>(ex.poll_interval_s()));
   }
 }
 
 std::string status_table(const std::vector<TrialState>& states) {
-  std::string out = fmt::format("{:<3} {:<66} {:<10} {:<10} {:>10} {:>10}  {}\n", "#", "trial", "job", "state",
-                                "predicted", "measured", "note");
+  std::string out = fmt::format("{:<3} {:<66} {:<15} {:<10} {:<10} {:>10} {:>10}  {}\n", "#", "trial", "why", "job",
+                                "state", "predicted", "measured", "note");
   int i = 0;
   for (const TrialState& t : states) {
-    std::string state = t.phase == TrialPhase::pending ? "queued" : to_string(t.job.state);
+    std::string state = t.phase == TrialPhase::pending   ? "queued"
+                        : t.phase == TrialPhase::dropped ? "dropped"
+                                                         : to_string(t.job.state);
     double pred = t.repredicted_step_time_s > 0 ? t.repredicted_step_time_s : t.plan.predicted_step_time_s;
     std::string measured = t.stats.valid ? fmt::format("{:.4f}s", t.stats.mean_s) : "-";
-    std::string note = t.failure.kind != hp::FailureKind::none ? hp::to_string(t.failure.kind) : "";
-    out += fmt::format("{:<3} {:<66} {:<10} {:<10} {:>10} {:>10}  {}\n", ++i, short_trial_name(t.plan.config_name).substr(0, 66),
-                       t.job_id.substr(0, 10), state, pred > 0 ? fmt::format("{:.4f}s", pred) : "-", measured, note);
+    std::string note = !t.note.empty() ? t.note : t.failure.kind != hp::FailureKind::none ? hp::to_string(t.failure.kind) : "";
+    out += fmt::format("{:<3} {:<66} {:<15} {:<10} {:<10} {:>10} {:>10}  {}\n", ++i,
+                       short_trial_name(t.plan.config_name).substr(0, 66), t.plan.reason.substr(0, 15), t.job_id.substr(0, 10), state, pred > 0 ? fmt::format("{:.4f}s", pred) : "-", measured, note);
   }
   return out;
 }

@@ -17,6 +17,8 @@ RunSpec run_spec_from_search(const hp::SearchConfig& config, const hp::SearchRes
     throw hp::ConfigError("results_dir", spec.results_dir, "a log path for Slurm may not contain '%'");
   spec.gpu = result.gpu.name;
   spec.size_b = result.size_b;
+  spec.judge = result.policy == hp::SearchPolicy::model;
+  spec.memory_margin = config.train.memory_margin;
   auto it = config.extra.find("trial.command");
   spec.command_template = it != config.extra.end() ? it->second : "";
   for (int i = 0; it == config.extra.end(); ++i) {  // a YAML list: one element per argument
@@ -43,10 +45,11 @@ RunSpec run_spec_from_search(const hp::SearchConfig& config, const hp::SearchRes
       throw hp::ConfigError(k, v, "expected a number");
     }
     if (k == "search.learn") spec.learn = v == "true" || v == "1" || v == "True";
+    if (k == "search.judge") spec.judge = spec.judge && (v == "true" || v == "1" || v == "True");
   }
   for (const hp::Trial& t : result.plan.trials)
     spec.trials.push_back({t.config_name, std::filesystem::absolute(t.config_path).lexically_normal().string(), t.num_nodes, t.gpus_per_node, t.max_minutes, t.max_steps,
-                           t.predicted_step_time_s});
+                           t.predicted_step_time_s, t.reason});
   return spec;
 }
 

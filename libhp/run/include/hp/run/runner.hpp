@@ -26,6 +26,7 @@ struct TrialPlan {
   int max_minutes = 20;
   int max_steps = 50;
   double predicted_step_time_s = 0;
+  std::string reason;               ///< why the plan has it: "top", "best of tp x pp", "explore", "nemo order"
 };
 
 /// What a run needs besides the trials. Persisted in <results_dir>/run_state.yaml for --resume.
@@ -37,12 +38,16 @@ struct RunSpec {
   std::string gpu;                  ///< catalogue name for re-ranking and the memory picture ("" = a100-80gb)
   double time_limit_s = 0;          ///< 0 = max_minutes of each trial
   int max_concurrent = 0;           ///< 0 = the executor's limit
-  bool learn = true;                ///< refit efficiency factors and re-rank pending trials
+  bool learn = true;                ///< refit efficiency factors, re-rank and judge pending trials (hp::judge_queue)
+  bool judge = true;                ///< drop queued trials on libhp's verdict (off under the nemo policy: NeMo runs all)
+  double memory_margin = 0.05;      ///< the search's train_settings.memory_margin (usable memory for the refit)
   std::map<std::string, std::string> settings;  ///< executor.* / cluster.* keys of the search config
   std::vector<TrialPlan> trials;    ///< in launch order
 };
 
-enum class TrialPhase { pending, active, finished };
+/// dropped: not launched, on libhp's verdict (hp::judge_queue): the memory refit after an out-of-memory failure,
+/// a time-limit failure, or the stop rule; TrialState::note says why.
+enum class TrialPhase { pending, active, finished, dropped };
 
 struct TrialState {
   TrialPlan plan;
@@ -53,6 +58,8 @@ struct TrialState {
   hp::Failure failure;
   double submitted_at_s = 0;           ///< seconds since the run started (this process)
   double repredicted_step_time_s = 0;  ///< after learning (0 = not re-ranked)
+  double max_allocated_bytes = 0;      ///< largest max-allocated memory the logs print (0 = none)
+  std::string note;                    ///< why it was dropped (phase dropped)
 };
 
 /// The default trial command: NeMo's Megatron GPT (or T5 / mT5) pre-training script on the candidate YAML.
