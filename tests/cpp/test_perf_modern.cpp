@@ -43,7 +43,7 @@ hp::Estimate run(const hp::ModelSpec& m, const hp::Layout& l, const char* gpu) {
 
 }  // namespace
 
-TEST_CASE("precision words parse; unknown words name the key and the accepted words", "[perf][precision]") {
+TEST_CASE("precision words parse, and unknown words name the key and the accepted words", "[perf][precision]") {
   CHECK(hp::parse_precision("precision", "bf16") == hp::Precision::bf16);
   CHECK(hp::parse_precision("precision", "bf16 (launcher default config)") == hp::Precision::bf16);
   CHECK(hp::parse_precision("precision", "fp16 mixed") == hp::Precision::bf16);
@@ -192,7 +192,7 @@ TEST_CASE("CP at a short sequence costs more than a larger micro-batch at cp=1",
   CHECK(eb.time.step_time_s > ea.time.step_time_s);
 }
 
-TEST_CASE("runs CSV: precision, fsdp and pipeline_split columns; unknown words stop the read", "[runs]") {
+TEST_CASE("runs CSV: precision, fsdp and pipeline_split columns, and unknown words stop the read", "[runs]") {
   const char* head = "row_id,num_layers,hidden_size,num_attention_heads,seq_length,gpu_type,num_gpus,tp,pp,gbs,";
   const hp::Table good = hp::parse_csv(std::string(head) +
                                            "precision,fsdp,pipeline_split\n"

@@ -182,7 +182,7 @@ TEST_CASE("space: MoE models search expert parallelism", "[search][space]") {
   CHECK(hp::model_run_name("mixtral", 47, 8, r.ranked.front()).rfind("mixtral_47b_8nodes_tp_", 0) == 0);
 }
 
-TEST_CASE("space: 126 layers reach PP16 VP8 with the embedding+loss split; MoE tries ETP tp and 1", "[search][space]") {
+TEST_CASE("space: 126 layers reach PP16 VP8 with the embedding+loss split, and MoE tries ETP tp and 1", "[search][space]") {
   auto m = gpt_like(126, 16384, 128, 8192);
   m.num_query_groups = 8;
   hp::TrainSettings train;
