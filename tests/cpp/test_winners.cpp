@@ -82,7 +82,7 @@ TEST_CASE("NVIDIA's published H100 recipes rank near the model's best layout", "
   // Most recipes are among the trials a search would launch (NeMo's default limit_search_runs = 100).
   CHECK(top_100 >= 0.75 * gaps.size());
   // Regression guard (known, docs/testing.md): Nemotron-4 340B on 128 GPUs is predicted not to fit (the memory
-  // model is too pessimistic there), and Llama 3.1 405B on 512 GPUs (126 layers over pp 8 x vp 8) needs an uneven
-  // pipeline, which the default space does not search.
+  // model is too pessimistic there, 2 rows); Llama 3.1 405B on 512 GPUs fits since the space searches the
+  // embedding+loss pipeline split (issue 15).
   CHECK(not_fitting <= 4);
 }
