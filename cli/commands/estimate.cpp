@@ -25,6 +25,8 @@ struct Opts {
   hp::ModelSpec dims;  // overrides; 0 / empty = keep the catalogue value
   hp::Layout layout;
   bool bf16 = false;
+  bool fp8 = false;
+  std::string precision, pipeline_split, moe_dispatcher;
   double memory_margin = 0;
   bool json = false;
 };
@@ -58,7 +60,14 @@ void add_layout_options(CLI::App& app, Opts& o) {
   app.add_option("--recompute-micro-batches", l.recompute_micro_batches, "full: micro-batches recomputed (-1 = all)");
   app.add_flag("--distributed-optimizer,!--no-distributed-optimizer", l.distributed_optimizer,
                "shard optimizer state over DP (default on)");
-  app.add_flag("--fp8", l.fp8, "FP8 GEMMs (Transformer Engine)");
+  app.add_flag("--fp8", o.fp8, "FP8 GEMMs with delayed scaling (= --precision fp8)");
+  app.add_option("--precision", o.precision, "GEMM precision: bf16, fp8 (delayed scaling), fp8-cs (current), mxfp8, nvfp4");
+  app.add_flag("--fsdp", l.fsdp, "fully sharded data parallel (Megatron-FSDP / FSDP2 / ZeRO-3)");
+  app.add_option("--moe-dispatcher", o.moe_dispatcher, "MoE token dispatcher: alltoall (default), allgather, flex");
+  app.add_option("--activation-offload-layers", l.activation_offload_layers,
+                 "layers per stage whose activations are offloaded to host memory (0 = none)");
+  app.add_option("--pipeline-split", o.pipeline_split,
+                 "count the embedding and/or loss as a pipeline layer: none, embedding, loss, embedding+loss");
   app.add_flag("--grad-reduce-in-fp32", l.grad_reduce_in_fp32, "fp32 gradient buffer and reduction (else bf16)");
   app.add_flag("--tp-comm-overlap", l.tp_comm_overlap, "overlap TP communication with GEMMs");
   app.add_flag("--flash-attention,!--no-flash-attention", l.flash_attention, "fused attention (default on)");
@@ -116,6 +125,16 @@ hp::Layout resolve_layout(const Opts& o) {
   hp::Layout l = o.layout;
   hp::validate(l);
   l.recompute = hp::recompute_from_string("recompute", o.recompute);
+  if (o.fp8) l.precision = hp::Precision::fp8_delayed;
+  if (!o.precision.empty()) l.precision = hp::parse_precision("precision", o.precision);
+  if (!o.moe_dispatcher.empty()) l.moe_dispatcher = hp::parse_moe_dispatcher("moe_dispatcher", o.moe_dispatcher);
+  if (l.activation_offload_layers < 0)
+    throw hp::ConfigError("activation_offload_layers", std::to_string(l.activation_offload_layers), "must be >= 0");
+  const std::string& ps = o.pipeline_split;
+  if (!ps.empty() && ps != "none" && ps != "embedding" && ps != "loss" && ps != "embedding+loss")
+    throw hp::ConfigError("pipeline_split", ps, "expected none, embedding, loss or embedding+loss");
+  l.account_for_embedding = ps == "embedding" || ps == "embedding+loss";
+  l.account_for_loss = ps == "loss" || ps == "embedding+loss";
   return l;
 }
 
@@ -186,13 +205,16 @@ void print_text(const hp::ModelSpec& m, const hp::Layout& l, const hp::GpuSpec& 
   const double params = e.num_parameters > 0 ? e.num_parameters : double(hp::count_parameters(m).total);
   fmt::print("model   {} ({:.2f} B parameters), seq {}, vocab {}\n", m.name.empty() ? m.family : m.name,
              params / 1e9, m.seq_length, m.vocab_size);
+  const double peak = l.precision == hp::Precision::bf16    ? g.peak_bf16_flops_per_s
+                     : l.precision == hp::Precision::nvfp4 ? g.peak_fp4_flops_per_s
+                                                           : g.peak_fp8_flops_per_s;
   fmt::print("gpu     {} x {} ({:.0f} GiB, {:.0f} TFLOP/s {} dense)\n", l.num_gpus, g.name, g.memory_bytes / hp::kGiB,
-             (l.fp8 ? g.peak_fp8_flops_per_s : g.peak_bf16_flops_per_s) / 1e12, l.fp8 ? "FP8" : "BF16");
+             peak / 1e12, hp::to_string(l.precision));
   fmt::print("layout  tp {} pp {} vp {} cp {} ep {} dp {} | mbs {} gbs {} ({} micro-batches) | sp {} | recompute {} | "
-             "dist-opt {}\n", l.tp, l.pp, l.vp, l.cp, l.ep, l.dp(), l.mbs, l.gbs, l.num_micro_batches(),
+             "dist-opt {}{}\n", l.tp, l.pp, l.vp, l.cp, l.ep, l.dp(), l.mbs, l.gbs, l.num_micro_batches(),
              l.sequence_parallel ? "yes" : "no",
              hp::to_string(l.recompute),
-             l.distributed_optimizer ? "yes" : "no");
+             l.distributed_optimizer ? "yes" : "no", l.fsdp ? " | fsdp" : "");
   fmt::print("fits    {}{}\n", e.fits ? "yes" : "no",
              e.reason == hp::Infeasible::none ? "" : fmt::format(" ({})", hp::to_string(e.reason)));
   if (e.time.step_time_s <= 0) return;
@@ -209,8 +231,16 @@ void print_text(const hp::ModelSpec& m, const hp::Layout& l, const hp::GpuSpec& 
   const std::pair<const char*, double> trows[] = {
       {"compute", t.compute_s}, {"tp comm (exposed)", t.tp_comm_s}, {"cp comm (exposed)", t.cp_comm_s},
       {"ep comm", t.ep_comm_s}, {"pp comm", t.pp_comm_s}, {"pipeline bubble", t.bubble_s},
-      {"dp comm (exposed)", t.dp_comm_s}, {"optimizer", t.optimizer_s}, {"fixed overhead", t.overhead_s}};
+      {"dp comm (exposed)", t.dp_comm_s}, {"fsdp (exposed)", t.fsdp_comm_s},
+      {"offload (exposed)", t.offload_s}, {"optimizer", t.optimizer_s}, {"fixed overhead", t.overhead_s}};
   for (const auto& r : trows)
+    fmt::print("  {:<18} {:>9.4f} s {:>6.1f}%\n", r.first, r.second, 100 * r.second / t.step_time_s);
+  if (!m.is_moe()) return;
+  fmt::print("\nMoE parts (inside compute / ep comm above), dispatcher {}:\n", hp::to_string(l.moe_dispatcher));
+  const std::pair<const char*, double> moe[] = {
+      {"router", t.moe_router_s}, {"permute/unpermute", t.moe_permute_s}, {"dispatch comm", t.moe_dispatch_s},
+      {"expert GEMMs", t.moe_expert_gemm_s}, {"shared experts", t.moe_shared_expert_s}};
+  for (const auto& r : moe)
     fmt::print("  {:<18} {:>9.4f} s {:>6.1f}%\n", r.first, r.second, 100 * r.second / t.step_time_s);
 }
 
@@ -240,7 +270,8 @@ int run_single(const Opts& o) {
   j.integer("dp", l.dp()).integer("mbs", l.mbs).integer("gbs", l.gbs);
   j.str("recompute", hp::to_string(l.recompute));
   j.boolean("sequence_parallel", l.sequence_parallel).boolean("distributed_optimizer", l.distributed_optimizer);
-  j.boolean("fp8", l.fp8).str("reason", e.reason == hp::Infeasible::none ? "" : hp::to_string(e.reason));
+  j.boolean("fp8", l.fp8()).str("precision", hp::to_string(l.precision)).boolean("fsdp", l.fsdp);
+  j.str("reason", e.reason == hp::Infeasible::none ? "" : hp::to_string(e.reason));
   for (const auto& kv : hp::to_fields(e)) {
     if (kv.first == "fits") j.boolean("fits", kv.second != 0);
     else j.num(kv.first, kv.second);

@@ -26,6 +26,7 @@ void print_json(const hp::ValidationReport& r) {
   j.str("split", r.split).integer("num_rows", r.num_rows).integer("num_evaluated", r.num_evaluated);
   j.raw("holdout_dense_unflagged", stats_json(r.holdout_dense_unflagged));
   j.raw("fit_dense_unflagged", stats_json(r.fit_dense_unflagged)).raw("korthikanti", stats_json(r.korthikanti));
+  j.raw("holdout_dense_modern", stats_json(r.holdout_dense_modern)).raw("holdout_moe", stats_json(r.holdout_moe));
   std::vector<std::string> steps, memory, runs;
   for (const auto& s : r.step_time) steps.push_back(stats_json(s));
   for (const auto& s : r.memory) memory.push_back(stats_json(s));
@@ -66,6 +67,8 @@ void print_table(const hp::ValidationReport& r, bool list_runs) {
   fmt::print("\n{:<58} {:>5} {:>9} {:>9}\n", "targets", "runs", "mean |%|", "max |%|");
   row(r.holdout_dense_unflagged);
   row(r.fit_dense_unflagged);
+  row(r.holdout_dense_modern);
+  row(r.holdout_moe);
   row(r.korthikanti);
   fmt::print("\n{:<58} {:>5} {:>9} {:>9}\n", "grouped hold-out (calibration refitted without the group)", "runs",
              "mean |%|", "max |%|");

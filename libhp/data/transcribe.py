@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Transcribe the shared published-runs CSV into the project's own data file (run once by a developer).
 
-Usage: python3 libhp/data/transcribe.py SHARED.csv libhp/data/published_runs.csv libhp/src/data/published_runs.cpp
+Usage: python3 libhp/data/transcribe.py SHARED.csv libhp/data/published_runs.csv libhp/src/data/published_runs.cpp \
+           [libhp/data/added_runs.csv]
+
+added_runs.csv holds rows this project transcribed itself (row_id 1001 on, sources in libhp/data/README.md); they
+are appended after the research table's rows with the same split rule.
 
 Facts are copied; free-text columns (source_title, notes) are dropped (source_key / source_location cite the
 source, see libhp/data/README.md). Added here, each listed in the row's derived_fields:
@@ -14,6 +18,8 @@ source, see libhp/data/README.md). Added here, each listed in the row's derived_
   - grad_reduce_in_fp32=yes for the same rows (Megatron-LM accumulated bf16/fp16 gradients in fp32); empty
     (= no: bf16 gradients, as the NeMo / Megatron-Bridge performance recipes set) otherwise.
   - sequence_parallel=no for narayanan2021 (SP was introduced later, by Korthikanti et al. 2022).
+  - moe_layer_freq=2 and moe_shared_expert_ffn_size=8192 for Llama 4 Maverick, moe_shared_expert_ffn_size=2048
+    for DeepSeek-V3 (the public model configs).
   - vocab_size=256000 for Nemotron rows that leave it empty (NeMo Nemotron configs; the dgxc Nemotron rows
     publish 256000).
   - split: "fit" for odd row_id, "holdout" for even row_id (documented split; never tuned).
@@ -27,12 +33,15 @@ KEEP = ["row_id", "source_key", "source_location", "source_version", "task", "mo
         "num_gpus", "tp", "pp", "vp", "cp", "ep", "etp", "dp", "mbs", "gbs", "sequence_parallel", "recompute",
         "precision", "distributed_optimizer", "framework", "tflops_per_gpu", "mfu_pct", "hfu_pct",
         "tokens_per_sec_per_gpu", "step_time_s", "memory_per_gpu_gb", "derived_fields", "quality_flags"]
-ADDED = ["flash_attention", "grad_reduce_in_fp32", "split"]
+ADDED = ["flash_attention", "grad_reduce_in_fp32", "split", "kv_channels", "moe_shared_expert_ffn_size", "fsdp",
+         "pipeline_split", "moe_layer_freq", "activation_offload_layers"]
 OLD = {"narayanan2021", "korthikanti2022", "bloom_bigscience", "opt2022"}
 
 
-def main(src, dst_csv, dst_cpp):
+def main(src, dst_csv, dst_cpp, added=None):
     rows = list(csv.DictReader(open(src, newline="")))
+    if added:
+        rows += list(csv.DictReader(open(added, newline="")))
     out = []
     for r in rows:
         o = {k: r.get(k, "") for k in KEEP}
@@ -51,6 +60,16 @@ def main(src, dst_csv, dst_cpp):
         if r["model"].startswith("Nemotron-") and r["hidden_size"] and not r["vocab_size"]:
             o["vocab_size"] = "256000"
             derived.append("vocab_size (NeMo Nemotron config, as in the dgxc Nemotron rows)")
+        for k in ADDED[3:]:
+            o[k] = r.get(k, "")
+        if r["model"].startswith("Llama 4 Maverick") and not o["moe_layer_freq"]:
+            # Public Llama 4 Maverick config (interleave_moe_layer_step 2, one shared expert of 8192).
+            o["moe_layer_freq"] = "2"
+            o["moe_shared_expert_ffn_size"] = "8192"
+            derived.append("moe_layer_freq, moe_shared_expert_ffn_size (public Llama 4 Maverick config)")
+        if r["model"].startswith("DeepSeek-V3") and not o["moe_shared_expert_ffn_size"]:
+            o["moe_shared_expert_ffn_size"] = "2048"  # public DeepSeek-V3 config: n_shared_experts 1 x 2048
+            derived.append("moe_shared_expert_ffn_size (public DeepSeek-V3 config.json)")
         o["flash_attention"] = "no" if r["source_key"] in OLD else ""
         o["grad_reduce_in_fp32"] = "yes" if r["source_key"] in OLD else ""
         o["split"] = "fit" if int(r["row_id"]) % 2 == 1 else "holdout"
@@ -74,4 +93,4 @@ def main(src, dst_csv, dst_cpp):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

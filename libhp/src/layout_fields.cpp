@@ -1,6 +1,5 @@
-// The layout field table (hp/layout_fields.hpp). An empty entry is a place the dimension does not reach yet:
-// ETP (expert tensor parallel) is modelled by the estimate and settable from hp-cli and Python, but NeMo's
-// search config, YAML and the search space do not carry it.
+// The layout field table (hp/layout_fields.hpp). An empty entry is a place the dimension does not reach
+// (num_gpus is no NeMo model key; gbs is not searched).
 #include "hp/layout_fields.hpp"
 
 namespace hp {
@@ -22,7 +21,9 @@ const std::vector<LayoutField>& layout_fields() {
        "context_parallel_sizes", &S::context_parallel_sizes, &P::cp, "cp"},
       {"ep", &L::ep, 1, "expert parallel", "--ep", "model.expert_model_parallel_size", &C::expert_model_parallel_size,
        "ep", "expert_parallel_sizes", &S::expert_parallel_sizes, &P::ep, "ep"},
-      {"etp", &L::etp, 0, "expert tensor parallel (0 = tp)", "--etp", "", nullptr, "", "", nullptr, nullptr, ""},
+      {"etp", &L::etp, 0, "expert tensor parallel (0 = unspecified: tp, or 1 where tp does not divide)", "--etp",
+       "model.expert_tensor_parallel_size", &C::expert_tensor_parallel_size, "etp", "expert_tensor_parallel_sizes",
+       &S::expert_tensor_parallel_sizes, &P::etp, "etp"},
       {"mbs", &L::mbs, 1, "micro batch size", "--mbs", "model.micro_batch_size", &C::micro_batch_size, "mbs",
        "micro_batch_sizes", &S::micro_batch_sizes, &P::mbs, ""},
       {"gbs", &L::gbs, 1, "global batch size", "--gbs", "model.global_batch_size", &C::global_batch_size, "gbs", "",

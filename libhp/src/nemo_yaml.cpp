@@ -139,6 +139,11 @@ void precision_and_fp8(YAML::Node m, const TrainingConfig& c) {
   m["fp8_amax_history_len"] = 1024;
   m["fp8_amax_compute_algo"] = "max";
   m["fp8_wgrad"] = true;
+  if (!c.fp8_recipe.empty() && !c.fp4) m["fp8_recipe"] = c.fp8_recipe;
+  if (c.fp4) {
+    m["fp4"] = "e2m1";
+    m["fp4_recipe"] = "nvfp4";
+  }
   m["ub_tp_comm_overlap"] = false;
 }
 
@@ -154,6 +159,17 @@ YAML::Node gpt_model(const TrainingConfig& c) {
   m["virtual_pipeline_model_parallel_size"] =
       or_null(c.virtual_pipeline_model_parallel_size > 1, c.virtual_pipeline_model_parallel_size);
   m["expert_model_parallel_size"] = c.expert_model_parallel_size;
+  // Layout keys of newer Megatron-Core (TransformerConfig fields NeMo forwards), only when set.
+  if (c.expert_tensor_parallel_size > 0) m["expert_tensor_parallel_size"] = c.expert_tensor_parallel_size;
+  if (c.account_for_embedding_in_pipeline_split) m["account_for_embedding_in_pipeline_split"] = true;
+  if (c.account_for_loss_in_pipeline_split) m["account_for_loss_in_pipeline_split"] = true;
+  if (!c.moe_token_dispatcher_type.empty()) m["moe_token_dispatcher_type"] = c.moe_token_dispatcher_type;
+  if (c.cpu_offloading_num_layers > 0) {
+    m["cpu_offloading"] = true;
+    m["cpu_offloading_num_layers"] = c.cpu_offloading_num_layers;
+    m["cpu_offloading_activations"] = true;
+    m["cpu_offloading_weights"] = false;
+  }
   m["resume_from_checkpoint"] = null_node();
   m["encoder_seq_length"] = s.seq_length;
   m["max_position_embeddings"] = s.max_position_embeddings;
@@ -182,7 +198,7 @@ YAML::Node gpt_model(const TrainingConfig& c) {
       or_null(c.num_micro_batches_with_partial_activation_checkpoints >= 0, c.num_micro_batches_with_partial_activation_checkpoints);
   m["activations_checkpoint_layers_per_pipeline"] =
       or_null(c.activations_checkpoint_layers_per_pipeline >= 0, c.activations_checkpoint_layers_per_pipeline);
-  m["fsdp"] = false;
+  m["fsdp"] = c.fsdp;  // NeMo's own key (torch FSDP); false unless the layout shards fully
   m["sequence_parallel"] = c.sequence_parallel;
   m["overlap_p2p_comm"] = c.virtual_pipeline_model_parallel_size > 1;
   m["batch_p2p_comm"] = c.virtual_pipeline_model_parallel_size <= 1;

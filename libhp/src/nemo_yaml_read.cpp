@@ -94,6 +94,31 @@ static TrainingConfig read_config(const std::string& text, const std::string& or
         opt_int(m["virtual_pipeline_model_parallel_size"], "model.virtual_pipeline_model_parallel_size", 0);
     if (!yaml::is_null(m["sequence_parallel"])) c.sequence_parallel = yaml::get_bool(m["sequence_parallel"], "model.sequence_parallel");
     if (!yaml::is_null(m["fp8"])) c.fp8 = yaml::get_bool(m["fp8"], "model.fp8");
+    if (!yaml::is_null(m["fp8_recipe"])) {
+      c.fp8_recipe = m["fp8_recipe"].as<std::string>();
+      if (c.fp8_recipe != "delayed" && c.fp8_recipe != "tensorwise" && c.fp8_recipe != "mxfp8")
+        throw ConfigError("model.fp8_recipe", c.fp8_recipe, "expected delayed, tensorwise or mxfp8");
+    }
+    if (!yaml::is_null(m["fp4_recipe"])) {
+      const std::string r = m["fp4_recipe"].as<std::string>();
+      if (r != "nvfp4") throw ConfigError("model.fp4_recipe", r, "expected nvfp4");
+      c.fp4 = true;
+    }
+    c.expert_tensor_parallel_size =
+        opt_int(m["expert_tensor_parallel_size"], "model.expert_tensor_parallel_size", 0);
+    if (!yaml::is_null(m["fsdp"])) c.fsdp = yaml::get_bool(m["fsdp"], "model.fsdp");
+    if (!yaml::is_null(m["moe_token_dispatcher_type"])) {
+      c.moe_token_dispatcher_type = m["moe_token_dispatcher_type"].as<std::string>();
+      parse_moe_dispatcher("model.moe_token_dispatcher_type", c.moe_token_dispatcher_type);  // known word?
+    }
+    if (!yaml::is_null(m["cpu_offloading"]) && yaml::get_bool(m["cpu_offloading"], "model.cpu_offloading"))
+      c.cpu_offloading_num_layers = opt_int(m["cpu_offloading_num_layers"], "model.cpu_offloading_num_layers", 0);
+    if (!yaml::is_null(m["account_for_embedding_in_pipeline_split"]))
+      c.account_for_embedding_in_pipeline_split = yaml::get_bool(
+          m["account_for_embedding_in_pipeline_split"], "model.account_for_embedding_in_pipeline_split");
+    if (!yaml::is_null(m["account_for_loss_in_pipeline_split"]))
+      c.account_for_loss_in_pipeline_split =
+          yaml::get_bool(m["account_for_loss_in_pipeline_split"], "model.account_for_loss_in_pipeline_split");
     if (!yaml::is_null(m["init_method_std"])) c.init_method_std = yaml::get_double(m["init_method_std"], "model.init_method_std");
     const YAML::Node sched = yaml::child(m["optim"], "sched");
     auto steps = [&sched](const char* key) {

@@ -3,6 +3,7 @@
 #include "hp/perf.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -38,12 +39,59 @@ const char* to_string(Infeasible reason) noexcept {
     case Infeasible::experts_not_divisible: return "ep does not divide the experts, or ep*etp does not divide tp*cp*dp";
     case Infeasible::seq_not_divisible: return "2*cp (times tp with SP) does not divide the sequence length";
     case Infeasible::vp_needs_pp: return "interleaving needs pp > 1 and micro-batches divisible by pp";
-    case Infeasible::fp8_unsupported: return "the GPU has no FP8";
+    case Infeasible::fp8_unsupported:
+      return "the GPU has no tensor cores for this precision (FP8 needs Hopper or later, MXFP8 and NVFP4 Blackwell)";
     case Infeasible::out_of_memory: return "out of memory";
     case Infeasible::invalid_layout: return "a layout size is not positive";
     case Infeasible::invalid_model: return "a model size is not positive";
   }
   return "unknown";
+}
+
+const char* to_string(Precision p) noexcept {
+  switch (p) {
+    case Precision::bf16: return "bf16";
+    case Precision::fp8_delayed: return "fp8";
+    case Precision::fp8_current: return "fp8-cs";
+    case Precision::mxfp8: return "mxfp8";
+    case Precision::nvfp4: return "nvfp4";
+  }
+  return "bf16";
+}
+
+Precision parse_precision(const std::string& key, const std::string& value) {
+  std::string w;
+  for (char c : value) {
+    if (c == ' ' || c == '(' || c == ',') break;
+    w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (w == "bf16" || w == "fp16" || w == "fp16/bf16" || w == "mixed" || w == "fp32" || w == "16-mixed" ||
+      w == "bf16-mixed")
+    return Precision::bf16;
+  if (w == "fp8" || w == "fp8-delayed" || w == "fp8-ds" || w == "delayed") return Precision::fp8_delayed;
+  if (w == "fp8-cs" || w == "fp8-current" || w == "fp8-tensorwise" || w == "tensorwise") return Precision::fp8_current;
+  if (w == "mxfp8" || w == "fp8-mx") return Precision::mxfp8;
+  if (w == "nvfp4" || w == "fp4") return Precision::nvfp4;
+  throw ConfigError(key, value,
+                    "unknown precision (accepted: bf16, fp8 (delayed scaling), fp8-cs (current scaling), mxfp8, nvfp4)");
+}
+
+const char* to_string(MoeDispatcher d) noexcept {
+  switch (d) {
+    case MoeDispatcher::alltoall: return "alltoall";
+    case MoeDispatcher::allgather: return "allgather";
+    case MoeDispatcher::flex: return "flex";
+  }
+  return "alltoall";
+}
+
+MoeDispatcher parse_moe_dispatcher(const std::string& key, const std::string& value) {
+  std::string w;
+  for (char c : value) w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (w == "alltoall" || w == "all-to-all" || w == "a2a") return MoeDispatcher::alltoall;
+  if (w == "allgather" || w == "all-gather") return MoeDispatcher::allgather;
+  if (w == "flex" || w == "deepep" || w == "hybridep") return MoeDispatcher::flex;
+  throw ConfigError(key, value, "unknown MoE token dispatcher (accepted: alltoall, allgather, flex)");
 }
 
 namespace {
@@ -61,6 +109,7 @@ const std::vector<SizeField>& size_fields() {
     for (const LayoutField& lf : layout_fields()) f.push_back({lf.name, lf.member, lf.min_value});
     f.push_back({"recompute_num_layers", &Layout::recompute_num_layers, 0});
     f.push_back({"recompute_micro_batches", &Layout::recompute_micro_batches, -1});
+    f.push_back({"activation_offload_layers", &Layout::activation_offload_layers, 0});
     return f;
   }();
   return fields;
@@ -89,17 +138,22 @@ Infeasible check(const ModelSpec& m, const Layout& l, const GpuSpec& gpu) {
   const i64 model_parallel = i64(l.tp) * l.pp * l.cp;
   if (model_parallel > l.num_gpus || l.num_gpus % model_parallel != 0) return Infeasible::gpus_not_divisible;
   if (m.num_attention_heads % l.tp != 0 || m.query_groups() % l.tp != 0) return Infeasible::heads_not_divisible;
-  const i64 layers = i64(m.num_layers) + (m.is_encoder_decoder() ? m.num_decoder_layers : 0);
+  // Embedding / loss counted as layers (Megatron-Core transformer_config.py: num_layers + 1 per flag must
+  // divide by pp*vp); only with pipelining.
+  const i64 layers = i64(m.num_layers) + (m.is_encoder_decoder() ? m.num_decoder_layers : 0) +
+                     (l.pp > 1 ? int(l.account_for_embedding) + int(l.account_for_loss) : 0);
   const i64 stages = i64(l.pp) * l.vp;
   if (layers < stages || (!l.uneven_pipeline && layers % stages != 0)) return Infeasible::layers_not_divisible;
   if (l.gbs % (i64(l.mbs) * l.dp()) != 0) return Infeasible::gbs_not_divisible;
-  const i64 etp = l.etp > 0 ? l.etp : l.tp;
+  const i64 etp = l.expert_tp(m.is_moe());
   if (l.ep > 1 && (!m.is_moe() || m.moe_num_experts % l.ep != 0)) return Infeasible::experts_not_divisible;
   if (m.is_moe() && (i64(l.tp) * l.cp * l.dp()) % (i64(l.ep) * etp) != 0) return Infeasible::experts_not_divisible;
   if (l.cp > 1 && m.seq_length % (2 * i64(l.cp)) != 0) return Infeasible::seq_not_divisible;
   if (l.sequence_parallel && l.tp > 1 && (m.seq_length / l.cp) % l.tp != 0) return Infeasible::seq_not_divisible;
   if (l.vp > 1 && (l.pp < 2 || l.num_micro_batches() % l.pp != 0)) return Infeasible::vp_needs_pp;
-  if (l.fp8 && gpu.peak_fp8_flops_per_s <= 0) return Infeasible::fp8_unsupported;
+  if (l.fp8() && gpu.peak_fp8_flops_per_s <= 0) return Infeasible::fp8_unsupported;
+  if ((l.precision == Precision::mxfp8 || l.precision == Precision::nvfp4) && gpu.peak_fp4_flops_per_s <= 0)
+    return Infeasible::fp8_unsupported;
   return Infeasible::none;
 }
 
@@ -133,6 +187,11 @@ Estimate estimate(const ModelSpec& model, const Layout& layout, const GpuSpec& g
     const MemoryBreakdown last = detail::stage_memory(s, layout, calibration, layout.pp - 1);
     if (last.total_bytes > e.memory.total_bytes) e.memory = last;
   }
+  // With the embedding counted as a layer, rank 1 holds a full set of layers and nearly rank 0's micro-batches.
+  if (layout.pp > 2 && layout.account_for_embedding) {
+    const MemoryBreakdown second = detail::stage_memory(s, layout, calibration, 1);
+    if (second.total_bytes > e.memory.total_bytes) e.memory = second;
+  }
 
   e.time = detail::step_time(s, layout, gpu, calibration, &e.hardware_flops_per_step);
   e.model_flops_per_step = detail::model_flops_per_sequence(s) * layout.gbs;
@@ -141,8 +200,7 @@ Estimate estimate(const ModelSpec& model, const Layout& layout, const GpuSpec& g
   if (t > 0) {
     e.tokens_per_s_per_gpu = tokens / t / layout.num_gpus;
     e.tflops_per_gpu = e.model_flops_per_step / t / layout.num_gpus / 1e12;
-    const double peak =
-        layout.fp8 && gpu.peak_fp8_flops_per_s > 0 ? gpu.peak_fp8_flops_per_s : gpu.peak_bf16_flops_per_s;
+    const double peak = detail::gemm_peak(gpu, layout.precision);
     e.mfu = e.model_flops_per_step / t / layout.num_gpus / peak;
     e.hfu = e.hardware_flops_per_step / t / layout.num_gpus / peak;
   }

@@ -49,7 +49,7 @@ LayerActivations layer_activations(const Shape& s, const Layout& l, double seq, 
     replicated += 5 * sbh;
     sharded += 4 * S * b * s.q_dim + 4 * (s.seq / s.cp) * b * s.kv_dim;
   }
-  if (l.fp8) {  // Transformer Engine keeps GEMM inputs for the backward pass in FP8 (1 byte, not 2)
+  if (l.fp8()) {  // Transformer Engine keeps GEMM inputs for the backward pass in FP8 (1 byte, not 2)
     replicated -= 2 * sbh / 2;
     sharded -= (S * b * s.q_dim + (1 - moe_share) * S * b * s.ffn);
   }
@@ -74,14 +74,18 @@ LayerActivations average_layer_activations(const Shape& s, const Layout& l) {
 
 }  // namespace
 
+double layer_activation_bytes(const Shape& s, const Layout& l) { return average_layer_activations(s, l).stored; }
+
 /// Layers' worth of activations held by pipeline rank `rank` at its peak (Megatron-Core 1F1B schedules):
 /// non-interleaved min(m, p - r) micro-batches of L/p layers; interleaved (p - r - 1)*2 + (v - 1)*p + 1
 /// model chunks of L/(p v) layers (for r = 0 this is Korthikanti's L * (1 + (p-1)/(p v))).
 double in_flight_layers(const Shape& s, int rank) {
   const double p = s.pp, v = s.vp, r = rank;
-  if (v <= 1) return std::min(s.micro_batches, p - r) * s.layers_per_stage;
+  // A stage with the embedding or loss in a layer slot holds one layer fewer (spread over its chunks here).
+  const double layers = layers_on(s, rank);
+  if (v <= 1) return std::min(s.micro_batches, p - r) * layers;
   const double chunks = std::min(s.micro_batches * v, (p - r - 1) * 2 + (v - 1) * p + 1);
-  return chunks * s.layers_per_stage / v;
+  return chunks * layers / v;
 }
 
 MemoryBreakdown stage_memory(const Shape& s, const Layout& l, const Calibration& c, int rank) {
@@ -93,8 +97,21 @@ MemoryBreakdown stage_memory(const Shape& s, const Layout& l, const Calibration&
   const double dp_group = s.dp * s.cp;
   const double expert_dp = std::max(1.0, s.dp * s.cp * s.tp / (s.ep * s.etp));
   m.weights_bytes = 2 * (p.dense + p.expert);
-  if (l.fp8) m.weights_bytes += (p.dense - p.embedding) + p.expert;  // FP8 weight copies (TE)
-  if (l.lora) {  // frozen base weights: no gradients or optimizer state (adapters are negligible)
+  if (l.fp8()) m.weights_bytes += (p.dense - p.embedding) + p.expert;  // FP8 weight copies (TE)
+  const double grad_bytes = l.grad_reduce_in_fp32 ? 4 : 2;
+  if (l.fsdp && !l.lora) {
+    // FSDP (ZeRO-3, Rajbhandari et al. 2020 Section 5.3; Megatron-FSDP optim_grads_params; torch FSDP2): every
+    // state sharded over DP x CP (experts over expert-DP), plus the unsharded bf16 parameters of two layers
+    // (the one computing and the one prefetched) and the unsharded gradient of the layer being reduce-scattered.
+    const double layers = std::max(1.0, layers_on(s, rank));
+    const double layer_local = (p.dense - p.embedding + p.expert) / layers;
+    const double shard = p.dense / dp_group + p.expert / expert_dp;
+    const double fp8_copy = l.fp8() ? 1.0 : 0.0;
+    m.weights_bytes = (2 + fp8_copy) * shard + 2 * 2 * layer_local;
+    m.gradients_bytes = grad_bytes * shard + grad_bytes * layer_local;
+    m.optimizer_bytes = 12 * shard;
+    m.embedding_state_bytes = p.embedding / dp_group * (2 + grad_bytes + 12);
+  } else if (l.lora) {  // frozen base weights: no gradients or optimizer state (adapters are negligible)
     m.embedding_state_bytes = 2 * p.embedding;
   } else {
     m.gradients_bytes = (l.grad_reduce_in_fp32 ? 4 : 2) * (p.dense + p.expert);
@@ -107,11 +124,12 @@ MemoryBreakdown stage_memory(const Shape& s, const Layout& l, const Calibration&
   // Activations of the transformer layers held at the peak of the schedule.
   const LayerActivations act = average_layer_activations(s, l);
   const double layers = in_flight_layers(s, rank);
+  const double stage_layers = std::max(1.0, layers_on(s, rank));
   double recomputed = 0;  // share of the held layer-activations that are only checkpoints
   if (l.recompute == Recompute::full) {
     const double layer_share =
-        l.recompute_num_layers > 0 ? std::min(1.0, l.recompute_num_layers / s.layers_per_stage) : 1.0;
-    const double in_flight_mb = std::max(1.0, layers / s.layers_per_stage);
+        l.recompute_num_layers > 0 ? std::min(1.0, l.recompute_num_layers / stage_layers) : 1.0;
+    const double in_flight_mb = std::max(1.0, layers / stage_layers);
     const double mb_share =
         l.recompute_micro_batches >= 0 ? std::min(1.0, l.recompute_micro_batches / in_flight_mb) : 1.0;
     recomputed = layer_share * mb_share;
@@ -119,12 +137,18 @@ MemoryBreakdown stage_memory(const Shape& s, const Layout& l, const Calibration&
   m.activations_bytes = layers * (recomputed * act.checkpoint + (1 - recomputed) * act.stored);
   // While a recomputed layer runs its backward, its full activations exist once.
   if (recomputed > 0) m.activations_bytes += act.stored;
+  // Activation offload (Megatron-Core cpu_offloading): k of the stage's layers keep their activations in host
+  // memory, except the layer in transit (one double buffer).
+  if (l.activation_offload_layers > 0) {
+    const double share = std::min(1.0, l.activation_offload_layers / stage_layers);
+    m.activations_bytes = m.activations_bytes * (1 - share) + act.stored;
+  }
 
   // Outside the layers (Korthikanti Section 4.3): embedding dropout output on the first stage for each
   // in-flight micro-batch; final norm, output-projection input and fp32 logits on the last stage.
   const double S = s.seq > 0 && s.dec_seq > 0 ? s.dec_seq / s.cp : s.seq / s.cp;
   const double split = s.sp ? s.tp : 1.0;
-  if (rank == 0) m.embedding_logits_bytes += (s.seq / s.cp) * s.mbs * s.h / split * (layers / s.layers_per_stage);
+  if (rank == 0) m.embedding_logits_bytes += (s.seq / s.cp) * s.mbs * s.h / split * (layers / stage_layers);
   if (rank == static_cast<int>(s.pp) - 1)
     m.embedding_logits_bytes += 4 * S * s.mbs * s.h / split + 4 * S * s.mbs * s.vocab / s.tp;
 

@@ -61,7 +61,19 @@ Layout layout_from_nemo(const TrainingConfig& c) {
   l.sequence_parallel = c.sequence_parallel;
   l.distributed_optimizer = c.distributed_optimizer;
   l.optimizer_state_bytes = c.optimizer_state_bytes;
-  l.fp8 = c.fp8 || c.precision.find("fp8") != std::string::npos;
+  if (c.fp8 || c.precision.find("fp8") != std::string::npos) {
+    l.precision = c.fp8_recipe == "tensorwise" ? Precision::fp8_current
+                  : c.fp8_recipe == "mxfp8"    ? Precision::mxfp8
+                                               : Precision::fp8_delayed;
+  }
+  if (c.fp4) l.precision = Precision::nvfp4;
+  l.etp = c.expert_tensor_parallel_size;
+  l.fsdp = c.fsdp;
+  l.account_for_embedding = c.account_for_embedding_in_pipeline_split;
+  l.account_for_loss = c.account_for_loss_in_pipeline_split;
+  if (!c.moe_token_dispatcher_type.empty())
+    l.moe_dispatcher = parse_moe_dispatcher("model.moe_token_dispatcher_type", c.moe_token_dispatcher_type);
+  l.activation_offload_layers = c.cpu_offloading_num_layers;
   if (c.activations_checkpoint_granularity == "selective") {
     l.recompute = Recompute::selective;
   } else if (c.activations_checkpoint_granularity == "full") {

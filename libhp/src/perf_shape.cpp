@@ -41,14 +41,21 @@ Shape make_shape(const ModelSpec& m, const Layout& l) {
   s.vp = std::max(1, l.vp);
   s.cp = l.cp;
   s.ep = l.ep;
-  s.etp = l.etp > 0 ? l.etp : l.tp;
+  s.etp = l.expert_tp(m.is_moe());
   s.dp = l.dp();
   s.mbs = l.mbs;
   s.micro_batches = l.num_micro_batches();
   s.sp = l.sequence_parallel && l.tp > 1;
   // Uneven splits are allowed (Megatron-Core first/last-stage layer counts): the busiest rank holds
   // ceil(L / (p v)) layers per model chunk.
-  s.layers_per_stage = std::ceil(s.num_layers / (s.pp * s.vp)) * s.vp;
+  // With account_for_embedding / account_for_loss (Megatron-Core) the embedding and the loss fill one layer slot
+  // each of the first / last stage: (L + 1 + 1) / (p v) layers per chunk, one fewer on those stages.
+  const double emb = l.pp > 1 && l.account_for_embedding ? 1 : 0;
+  const double loss = l.pp > 1 && l.account_for_loss ? 1 : 0;
+  s.layers_per_stage = std::ceil((s.num_layers + emb + loss) / (s.pp * s.vp)) * s.vp;
+  s.first_stage_layers = s.layers_per_stage - emb;
+  s.last_stage_layers = s.layers_per_stage - loss;
+  s.fsdp = l.fsdp;
 
   // Self-attention: Q (h x a*d), K and V (h x g*d each), output projection (a*d x h), biases.
   s.attn_params = s.h * (2 * s.q_dim + 2 * s.kv_dim) + (s.bias ? s.q_dim + 2 * s.kv_dim + s.h : 0) +
@@ -88,11 +95,24 @@ LayerParams average_layer(const Shape& s) {
 
 }  // namespace
 
+double layers_on(const Shape& s, int rank) {
+  if (rank == 0) return s.first_stage_layers;
+  if (rank == static_cast<int>(s.pp) - 1) return s.last_stage_layers;
+  return s.layers_per_stage;
+}
+
+double gemm_peak(const GpuSpec& gpu, Precision precision) {
+  if (precision == Precision::bf16) return gpu.peak_bf16_flops_per_s;
+  if (precision == Precision::nvfp4 && gpu.peak_fp4_flops_per_s > 0) return gpu.peak_fp4_flops_per_s;
+  return gpu.peak_fp8_flops_per_s > 0 ? gpu.peak_fp8_flops_per_s : gpu.peak_bf16_flops_per_s;
+}
+
 StageParams stage_params(const Shape& s, int rank) {
   const LayerParams lp = average_layer(s);
   StageParams out;
-  out.dense = s.layers_per_stage * (lp.tp_sharded / s.tp + lp.replicated);
-  out.expert = s.layers_per_stage * lp.expert / (s.ep * s.etp);
+  const double layers = layers_on(s, rank);
+  out.dense = layers * (lp.tp_sharded / s.tp + lp.replicated);
+  out.expert = layers * lp.expert / (s.ep * s.etp);
   // Embedding on the first stage; output layer (or, when tied and pp > 1, a copy of the word embedding)
   // and the final norm on the last stage (Megatron-Core).
   double emb = 0;

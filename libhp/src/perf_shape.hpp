@@ -30,6 +30,9 @@ struct Shape {
   double mbs = 1, micro_batches = 1;
   bool sp = false;
   double layers_per_stage = 0;        // transformer layers on one pipeline rank (all its virtual chunks)
+  double first_stage_layers = 0;      // on rank 0: one fewer with account_for_embedding (pp > 1)
+  double last_stage_layers = 0;       // on rank pp-1: one fewer with account_for_loss (pp > 1)
+  bool fsdp = false;
 
   // Parameters of one layer (unsharded) and of the embedding / output.
   double attn_params = 0;             // self-attention (QKV, proj, biases)
@@ -43,6 +46,13 @@ struct Shape {
 };
 
 Shape make_shape(const ModelSpec& m, const Layout& l);
+
+/// Transformer layers held by pipeline rank `rank`.
+double layers_on(const Shape& s, int rank);
+
+/// Dense tensor-core peak for a precision: BF16, FP8 (delayed, current and MXFP8 run at the FP8 rate) or FP4
+/// (NVFP4); datasheet values in hardware.cpp.
+double gemm_peak(const GpuSpec& gpu, Precision precision);
 
 /// Parameters held by one GPU of pipeline rank `rank` (0 .. pp-1): dense (sharded by TP), expert (sharded
 /// by EP*ETP) and the embedding/output part of the dense ones.
@@ -61,6 +71,9 @@ double model_flops_per_sequence(const Shape& s);
 
 /// Layers' worth of activations held by pipeline rank `rank` at the peak of the 1F1B schedule.
 double in_flight_layers(const Shape& s, int rank);
+
+/// Activation bytes one transformer layer keeps for one micro-batch (averaged over layer kinds).
+double layer_activation_bytes(const Shape& s, const Layout& l);
 
 MemoryBreakdown stage_memory(const Shape& s, const Layout& l, const Calibration& c, int rank);
 

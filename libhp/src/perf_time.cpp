@@ -15,7 +15,8 @@ namespace {
 struct LayerFlops {
   double gemm = 0;         // forward dense GEMM FLOPs of one layer, one micro-batch, one GPU
   double expert = 0;       // forward routed-expert GEMM FLOPs, same scope
-  double expert_size = 1;  // FLOPs of one expert's fc1 GEMM (grouped GEMMs are as efficient as their parts)
+  double expert_size = 1;  // FLOPs of the grouped GEMM over all local experts (one kernel)
+  double expert_tile = 1;  // share of the 128-row tiles holding real tokens (tile quantization)
   double attn = 0;         // forward attention-core FLOPs (QK^T and AV), same scope
 };
 
@@ -29,7 +30,13 @@ LayerFlops layer_flops(const Shape& s, double seq, double kv_seq, bool causal, b
   if (moe_share > 0) {
     // Each expert sees ep * tokens * topk / E tokens of its EP group (balanced routing).
     f.expert = moe_share * 2 * tokens * s.topk * s.mlp_mats * s.h * s.moe_ffn / s.tp;
-    f.expert_size = 2 * (s.ep * tokens * s.topk / s.experts) * s.h * s.moe_ffn / s.tp;
+    // Grouped GEMM (Megatron-Core TEGroupedMLP, CUTLASS grouped GEMM): one launch over every local expert, so
+    // the size that sets its efficiency is the layer's routed-expert work on this GPU; an expert whose token
+    // rows do not fill its last 128-row tile wastes the rest (tile quantization, NVIDIA Deep Learning
+    // Performance Guide, "Matrix Multiplication Background"). Rows per expert: ep * tokens * topk / E.
+    f.expert_size = f.expert;
+    const double rows = s.ep * tokens * s.topk / s.experts;
+    f.expert_tile = rows / (std::ceil(rows / 128) * 128);
   }
   f.attn = 4 * tokens * kv_seq * s.q_dim * (causal ? 0.5 : 1.0) / s.tp;
   if (cross) f.attn += 4 * tokens * s.seq * s.q_dim / s.tp;
@@ -65,6 +72,25 @@ double gemm_seconds(double flops, double size, double peak, double efficiency, d
   return flops / (peak * efficiency) * (1 + half_size / std::max(size, 1.0));
 }
 
+// Extra HBM passes over a layer's tensors to quantize GEMM operands, on top of the calibrated element-wise
+// passes (Transformer Engine recipes; NVIDIA "Pretraining LLMs with NVFP4", arXiv 2509.25149, Section 4):
+// delayed scaling fuses the cast into the producer (the amax comes from history); current scaling reads each
+// tensor once more for its amax; MXFP8 writes a column-wise copy for the transposed backward GEMMs as well;
+// NVFP4 also applies the random Hadamard transform to the weight-gradient inputs. Priors, not fitted.
+double quantize_passes(Precision p) {
+  switch (p) {
+    case Precision::bf16: return 0;
+    case Precision::fp8_delayed: return 0;
+    case Precision::fp8_current: return 2;
+    case Precision::mxfp8: return 2;
+    case Precision::nvfp4: return 4;
+  }
+  return 0;
+}
+
+// Launch latency of one NCCL send/receive pair inside a node (NCCL tests' small-message p2p latency, ~10 us).
+constexpr double kP2pLatencyS = 10e-6;
+
 }  // namespace
 
 TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, const Calibration& c,
@@ -72,6 +98,8 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   TimeBreakdown t;
   const double m = s.micro_batches;
   const double layers = s.layers_per_stage;
+  // Stages with the embedding / loss in a layer slot run one transformer layer fewer.
+  const double first_layers = s.first_stage_layers, last_layers = s.last_stage_layers;
   const bool full = l.recompute == Recompute::full;
   const double eff_comm = std::max(1e-3, c.comm_efficiency);
 
@@ -86,16 +114,17 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   // Compute per micro-batch on one GPU of a stage. Backward = 2x forward for GEMMs; fused attention's backward
   // is 2.5x its forward (it recomputes QK^T and softmax), unfused 2x plus a forward under selective recompute.
   const LayerFlops f = average_layer_flops(s);
-  const double peak = l.fp8 && gpu.peak_fp8_flops_per_s > 0 ? gpu.peak_fp8_flops_per_s : gpu.peak_bf16_flops_per_s;
-  const double gemm_eff = l.fp8 ? c.fp8_gemm_efficiency : c.gemm_efficiency;
+  const double peak = gemm_peak(gpu, l.precision);
+  const double gemm_eff = l.fp8() ? c.fp8_gemm_efficiency : c.gemm_efficiency;
   const double attn_passes = (l.flash_attention ? 3.5 : 3.0 + (l.recompute == Recompute::selective ? 1 : 0)) +
                              recompute_share;
   // LoRA: frozen base weights have no weight-gradient GEMM (forward + data gradient only).
   const double gemm_passes = (l.lora ? 2 : 3) + recompute_share;
+  const double expert_mb = gemm_seconds(layers * f.expert * gemm_passes, f.expert_size, peak,
+                                        gemm_eff * f.expert_tile, c.gemm_half_size_flops);
   const double gemm_mb = gemm_seconds(layers * f.gemm * gemm_passes, f.gemm + f.expert, peak, gemm_eff,
                                       c.gemm_half_size_flops) +
-                         gemm_seconds(layers * f.expert * gemm_passes, f.expert_size, peak, gemm_eff,
-                                      c.gemm_half_size_flops);
+                         expert_mb;
   const double attn_mb = layers * f.attn * attn_passes / (gpu.peak_bf16_flops_per_s * std::max(1e-3, c.attention_efficiency));
   // Element-wise work, memory-bound: passes x bf16 bytes of the layer's hidden tensor (split by TP with SP) and
   // of its activation-function tensor (split by TP), over HBM bandwidth (roofline memory term, as Calculon's
@@ -107,8 +136,8 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   const double moe_tokens_h = moe_share * 2 * s.topk * s.h / (s.sp ? s.tp : 1.0);
   const double elem_bytes =
       2 * out_seq_tokens * (s.h / (s.sp ? s.tp : 1.0) + (s.mlp_mats - 1) * mlp_width / s.tp + moe_tokens_h);
-  const double elem_mb = layers * c.elementwise_passes * (1 + recompute_share / 3) * elem_bytes /
-                         gpu.memory_bandwidth_bytes_per_s;
+  const double elem_mb = layers * (c.elementwise_passes + quantize_passes(l.precision)) * (1 + recompute_share / 3) *
+                         elem_bytes / gpu.memory_bandwidth_bytes_per_s;
   // Logits on the last stage: 2*tokens*h*V/t forward, 3 passes.
   const double out_tokens = (s.dec_seq > 0 ? s.dec_seq : s.seq) / s.cp * s.mbs;
   const double logits_flops = 2 * out_tokens * s.h * s.vocab / s.tp;
@@ -125,28 +154,75 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   }
   // CP: ring exchange of K and V chunks, (cp-1) steps forward, twice the volume backward, overlapped with the
   // attention compute of the same layer.
+  // What overlap cannot hide (Liu et al. 2023, Ring Attention, arXiv 2310.01889 Section 3: a step overlaps only
+  // the next block's transfer): the backward's last dK/dV hop back to its owner, and per ring step the P2P
+  // launch latency of the send/receive pair (3 passes x cp steps per layer). This is what keeps CP from being
+  // free at short sequences, where it would otherwise tie with a larger micro-batch at cp = 1.
   double cp_mb = 0;
   if (s.cp > 1) {
     const double kv_bytes = 2 * 2 * tokens * s.kv_dim / s.tp;
-    const double comm = layers * 3 * (s.cp - 1) * kv_bytes / (group_bandwidth(gpu, s.tp, s.cp) * eff_comm);
-    cp_mb = std::max(0.0, comm - attn_mb);
+    const double bw = group_bandwidth(gpu, s.tp, s.cp) * eff_comm;
+    const double comm = layers * 3 * (s.cp - 1) * kv_bytes / bw;
+    const double exposed = layers * (kv_bytes / bw + 3 * s.cp * kP2pLatencyS);
+    cp_mb = std::max(0.0, comm - attn_mb) + exposed;
   }
   // EP: token dispatch and combine all-to-alls, forward and backward (4; 6 with full recompute), each sending
   // (ep-1)/ep of tokens*topk*h*2 bytes.
+  // Which dispatcher moves them (Megatron-Core token_dispatcher.py):
+  //   alltoall:  (e-1)/e of the topk routed copies, over the EP group's tier;
+  //   allgather: every token of the other e-1 ranks, no topk copies (reduce-scatter back on combine);
+  //   flex (DeepEP / HybridEP, deepseek-ai/DeepEP README "normal kernels"): across NVLink domains a token goes
+  //   once to each of the at most min(topk, D) domains holding its experts (deduplicated), then fans out over
+  //   NVLink; inside one domain it is the all-to-all. The slower of the two tiers sets the time.
   double ep_mb = 0;
   if (s.ep > 1 && s.num_moe_layers > 0) {
     const double moe_layers = layers * s.num_moe_layers / s.num_layers;
-    const double bytes = (s.ep - 1) / s.ep * tokens * s.topk * s.h * 2 / (s.sp ? s.tp : 1.0);
-    ep_mb = moe_layers * (4 + 2 * recompute_share) * bytes / (group_bandwidth(gpu, s.tp * s.cp, s.ep) * eff_comm);
+    const double local_tokens = tokens / (s.sp ? s.tp : 1.0);
+    const double a2a_bytes = (s.ep - 1) / s.ep * local_tokens * s.topk * s.h * 2;
+    const double bw_ep = group_bandwidth(gpu, s.tp * s.cp, s.ep) * eff_comm;
+    double per_op = a2a_bytes / bw_ep;
+    if (l.moe_dispatcher == MoeDispatcher::allgather) {
+      per_op = (s.ep - 1) * local_tokens * s.h * 2 / bw_ep;
+    } else if (l.moe_dispatcher == MoeDispatcher::flex) {
+      const double domains = std::max(1.0, s.tp * s.cp * s.ep / std::max(1, gpu.nvlink_domain_size));
+      if (domains > 1) {
+        const double inter = local_tokens * s.h * 2 * std::min(s.topk, domains) * (domains - 1) / domains;
+        per_op = std::max(inter / (gpu.internode_bandwidth_bytes_per_s * eff_comm),
+                          a2a_bytes / (gpu.nvlink_bandwidth_bytes_per_s * eff_comm));
+      }
+    }
+    ep_mb = moe_layers * (4 + 2 * recompute_share) * per_op;
   }
 
-  const double compute_first = gemm_mb + attn_mb + elem_mb + (s.pp == 1 ? logits_mb : 0);
-  const double compute_last = gemm_mb + attn_mb + elem_mb + logits_mb;
-  const double compute_mb = std::max(compute_first, compute_last);
+  const double layer_mb = (gemm_mb + attn_mb + elem_mb) / std::max(1.0, layers);
+  const double compute_first = first_layers * layer_mb + (s.pp == 1 ? logits_mb : 0);
+  const double compute_last = last_layers * layer_mb + logits_mb;
+  const double compute_mid = s.pp > 2 ? layers * layer_mb : 0;
+  const double compute_mb = std::max({compute_first, compute_last, compute_mid});
   const double t_mb = compute_mb + tp_mb + cp_mb + ep_mb;
 
   t.compute_s = m * compute_mb;
+  // MoE parts of the busiest stage, named for reports (already inside compute_s and ep_comm_s).
+  if (s.num_moe_layers > 0) {
+    const double dense_part = f.gemm > 0 ? (gemm_mb - expert_mb) / f.gemm : 0;  // seconds per dense GEMM FLOP
+    const double tokens_gemm = 2 * tokens / s.tp;
+    t.moe_router_s = m * moe_share * dense_part * tokens_gemm * s.h * s.experts;
+    t.moe_shared_expert_s = m * moe_share * dense_part * tokens_gemm * s.mlp_mats * s.h * s.shared_ffn;
+    t.moe_expert_gemm_s = m * expert_mb;
+    // moe_tokens_h is already averaged over the layers (x moe_share).
+    t.moe_permute_s = m * layers * (c.elementwise_passes + quantize_passes(l.precision)) * (1 + recompute_share / 3) *
+                      2 * out_seq_tokens * moe_tokens_h / gpu.memory_bandwidth_bytes_per_s;
+    t.moe_dispatch_s = m * ep_mb;
+  }
   t.tp_comm_s = m * tp_mb;
+  // Activation offload (Megatron-Core cpu_offloading): each offloaded layer's activations go to host memory
+  // after its forward and come back before its backward, overlapped with the micro-batch's compute on their own
+  // copy engine; what is longer than the compute shows.
+  if (l.activation_offload_layers > 0) {
+    const double k = std::min<double>(l.activation_offload_layers, layers);
+    const double bytes = 2 * k * layer_activation_bytes(s, l);
+    t.offload_s = m * std::max(0.0, bytes / gpu.host_bandwidth_bytes_per_s - compute_mb);
+  }
   t.cp_comm_s = m * cp_mb;
   t.ep_comm_s = m * ep_mb;
   // 1F1B bubble: (p-1)/v micro-batch times (Narayanan 2021 Section 2.2.2).
@@ -173,24 +249,36 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   const double bw_dp = group_bandwidth(gpu, s.tp * s.cp, s.dp) * eff_comm;
   double reduce_s = 0, gather_s = 0;
   const double grad_bytes = l.grad_reduce_in_fp32 ? 4 : 2;
-  if (l.distributed_optimizer) {
+  const double fwd_window = gemm_mb / gemm_passes + attn_mb / attn_passes;
+  const double bwd_window = 2 * fwd_window;
+  if (l.fsdp && !l.lora) {
+    // FSDP (ZeRO-3, Rajbhandari et al. 2020 Section 7.2.2: 3x the parameter volume per pass instead of 2x):
+    // per micro-batch each layer's bf16 parameters are all-gathered before its forward and again before its
+    // backward, its gradients reduce-scattered after it; prefetch hides them behind the layer's compute
+    // (torch FSDP2 / Megatron-FSDP), so what shows is the excess over the micro-batch's compute plus the
+    // first layer's gather, which has nothing to hide behind.
+    const double gather = (ring(p.dense, dense_n, 2) + ring(p.expert, expert_n, 2)) / bw_dp;
+    const double scatter = (ring(p.dense, dense_n, grad_bytes) + ring(p.expert, expert_n, grad_bytes)) / bw_dp;
+    const double per_mb = 2 * gather + scatter;
+    const double exposed_mb = std::max(0.0, per_mb - compute_mb) + gather / std::max(1.0, layers);
+    t.fsdp_comm_s = m * exposed_mb;
+  } else if (l.distributed_optimizer) {
     reduce_s = (ring(p.dense, dense_n, grad_bytes) + ring(p.expert, expert_n, grad_bytes)) / bw_dp;
     gather_s = (ring(p.dense, dense_n, 2) + ring(p.expert, expert_n, 2)) / bw_dp;
   } else {
     reduce_s = 2 * (ring(p.dense, dense_n, grad_bytes) + ring(p.expert, expert_n, grad_bytes)) / bw_dp;
   }
-  const double fwd_window = gemm_mb / gemm_passes + attn_mb / attn_passes;
-  const double bwd_window = 2 * fwd_window;
   t.dp_comm_s = (l.overlap_grad_reduce ? std::max(0.0, reduce_s - bwd_window) : reduce_s) +
                 (l.overlap_param_gather ? std::max(0.0, gather_s - fwd_window) : gather_s);
 
   // Optimizer: memory-bound Adam over the local shard, ~30 bytes per parameter (fp32 master, m, v read and
   // written, gradient read, bf16 parameter written).
-  const double local = l.distributed_optimizer ? p.dense / dense_n + p.expert / expert_n : p.dense + p.expert;
+  const double local =
+      l.distributed_optimizer || l.fsdp ? p.dense / dense_n + p.expert / expert_n : p.dense + p.expert;
   t.optimizer_s = 30 * local / gpu.memory_bandwidth_bytes_per_s;
   t.overhead_s = c.step_overhead_s;
   t.step_time_s = t.compute_s + t.tp_comm_s + t.cp_comm_s + t.ep_comm_s + t.bubble_s + t.pp_comm_s + t.dp_comm_s +
-                  t.optimizer_s + t.overhead_s;
+                  t.fsdp_comm_s + t.offload_s + t.optimizer_s + t.overhead_s;
 
   if (hardware_flops) {
     // All GPUs, one step: 3 GEMM passes + recompute, attention passes as computed, logits 3 passes.

@@ -39,7 +39,10 @@ std::string model_run_name(const std::string& family, double size_b, int num_nod
   if (legacy && l.ep > 1) name += fmt::format("_ep_{}", l.ep);
   if (l.tp > 1 && !l.sequence_parallel) name += "_nosp";
   if (!l.distributed_optimizer) name += "_nodo";
-  if (l.fp8) name += "_fp8";
+  if (l.etp > 0) name += fmt::format("_etp_{}", l.etp);  // 0 = unspecified, as NeMo's null
+  if (l.fsdp) name += "_fsdp";
+  if (l.account_for_embedding || l.account_for_loss) name += "_embloss";
+  if (l.fp8()) name += l.precision == Precision::fp8_delayed ? std::string("_fp8") : "_" + std::string(to_string(l.precision));
   return name;
 }
 
@@ -60,7 +63,15 @@ TrainingConfig trial_config(const TrainingConfig& base, const Trial& t, SearchPo
   c.expert_model_parallel_size = l.ep;
   c.sequence_parallel = l.sequence_parallel;
   c.distributed_optimizer = l.distributed_optimizer;
-  c.fp8 = l.fp8;
+  c.fp8 = l.fp8() && l.precision != Precision::nvfp4;
+  c.fp4 = l.precision == Precision::nvfp4;
+  c.fp8_recipe = l.precision == Precision::fp8_current ? "tensorwise" : l.precision == Precision::mxfp8 ? "mxfp8" : "";
+  c.expert_tensor_parallel_size = l.etp;
+  c.fsdp = l.fsdp;
+  c.account_for_embedding_in_pipeline_split = l.account_for_embedding;
+  c.account_for_loss_in_pipeline_split = l.account_for_loss;
+  c.moe_token_dispatcher_type = l.moe_dispatcher == MoeDispatcher::alltoall ? "" : to_string(l.moe_dispatcher);
+  c.cpu_offloading_num_layers = l.activation_offload_layers;
   if (policy == SearchPolicy::nemo && t.act_ckpt_layers >= 0) {
     // NeMo's act-ckpt sweep (block method); T5/mT5 split the layers over encoder and decoder.
     c.activations_checkpoint_granularity = "full";
@@ -119,6 +130,12 @@ std::vector<std::pair<std::string, std::string>> trial_overrides(const TrainingC
     out.push_back({"model.sequence_parallel", c.sequence_parallel ? "true" : "false"});
     out.push_back({"model.optim.name", nemo_optimizer_name(c)});
     out.push_back({"model.fp8", c.fp8 ? "true" : "false"});
+    if (c.expert_tensor_parallel_size > 0)
+      out.push_back({"model.expert_tensor_parallel_size", std::to_string(c.expert_tensor_parallel_size)});
+    if (c.fsdp) out.push_back({"model.fsdp", "true"});
+    if (c.account_for_embedding_in_pipeline_split) out.push_back({"model.account_for_embedding_in_pipeline_split", "true"});
+    if (c.account_for_loss_in_pipeline_split) out.push_back({"model.account_for_loss_in_pipeline_split", "true"});
+    if (!c.fp8_recipe.empty()) out.push_back({"model.fp8_recipe", c.fp8_recipe});
   }
   return out;
 }

@@ -21,7 +21,8 @@ constexpr std::size_t kNumReasons = 256;  // Infeasible is a uint8_t
 auto tie_key(const RankedLayout& r) {
   const Layout& l = r.layout;
   return std::make_tuple(l.tp, l.pp, l.vp, l.cp, l.ep, l.mbs, static_cast<int>(l.recompute), l.recompute_num_layers,
-                         l.sequence_parallel, !l.distributed_optimizer, l.fp8);
+                         l.sequence_parallel, !l.distributed_optimizer, l.fp8(), l.fsdp, l.etp,
+                         l.account_for_embedding);
 }
 
 }  // namespace

@@ -141,7 +141,7 @@ void run_nemo_policy(SearchResult& result, const Resolved& r, const TrainSetting
     trial.layout.gbs = result.gbs;
     trial.layout.sequence_parallel = r.base.sequence_parallel;
     trial.layout.distributed_optimizer = r.base.distributed_optimizer;
-    trial.layout.fp8 = r.base.fp8;
+    trial.layout.precision = r.base.fp8 ? Precision::fp8_delayed : Precision::bf16;
     trial.act_ckpt_layers = c.act_ckpt_layers;
     trial.num_micro_batches_with_partial_activation_checkpoints = c.num_mbs_act;
     trial.activations_checkpoint_layers_per_pipeline = c.act_per_pipe;
@@ -278,6 +278,7 @@ void validate_train_settings(const TrainSettings& t) {
   check_list("virtual_pipeline_sizes", t.virtual_pipeline_sizes, 1, big, "must be >= 1");
   check_list("context_parallel_sizes", t.context_parallel_sizes, 1, big, "must be >= 1");
   check_list("expert_parallel_sizes", t.expert_parallel_sizes, 1, big, "must be >= 1");
+  check_list("expert_tensor_parallel_sizes", t.expert_tensor_parallel_sizes, 1, big, "must be >= 1");
   check_list("sequence_parallel", t.sequence_parallel, 0, 1, "must be 0 or 1 (false or true)");
   check_list("distributed_optimizer", t.distributed_optimizer, 0, 1, "must be 0 or 1 (false or true)");
   check_min("min_model_parallel_size", t.min_model_parallel_size, 0, "must be >= 1 (or auto)");

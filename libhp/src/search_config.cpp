@@ -53,8 +53,8 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
       "num_tokens_in_b", "vocab_size", "seq_length", "custom_config", "logs", "tensor_parallel_sizes",
       "pipeline_parallel_sizes", "min_model_parallel_size", "max_model_parallel_size", "micro_batch_sizes",
       "act_ckpt_layers", "override_search_num_nodes", "gpu", "policy", "virtual_pipeline_sizes",
-      "context_parallel_sizes", "expert_parallel_sizes", "recompute_modes", "sequence_parallel",
-      "distributed_optimizer", "fp8", "memory_margin", "global_batch_size", "nemo_fix_bugs",
+      "context_parallel_sizes", "expert_parallel_sizes", "expert_tensor_parallel_sizes", "recompute_modes", "sequence_parallel",
+      "distributed_optimizer", "fp8", "fsdp", "memory_margin", "global_batch_size", "nemo_fix_bugs",
       "legacy_names"};
   if (!yaml::is_map(t)) throw ConfigError(p, yaml::text(t), "expected a mapping");
   for (const auto& kv : t) {
@@ -100,6 +100,8 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
   s.virtual_pipeline_sizes = get_int_list(t["virtual_pipeline_sizes"], key("virtual_pipeline_sizes"));
   s.context_parallel_sizes = get_int_list(t["context_parallel_sizes"], key("context_parallel_sizes"));
   s.expert_parallel_sizes = get_int_list(t["expert_parallel_sizes"], key("expert_parallel_sizes"));
+  s.expert_tensor_parallel_sizes =
+      get_int_list(t["expert_tensor_parallel_sizes"], key("expert_tensor_parallel_sizes"));
   s.recompute_modes = yaml::get_string_list(t["recompute_modes"], key("recompute_modes"));
   for (const auto& r : s.recompute_modes) recompute_from_string(key("recompute_modes"), r);
   for (const char* k : {"sequence_parallel", "distributed_optimizer"}) {
@@ -115,6 +117,7 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
     (std::string(k) == "sequence_parallel" ? s.sequence_parallel : s.distributed_optimizer) = v;
   }
   if (!is_null(t["fp8"])) s.fp8 = yaml::get_bool(t["fp8"], key("fp8"));
+  if (!is_null(t["fsdp"])) s.fsdp = yaml::get_bool(t["fsdp"], key("fsdp"));
   if (!is_null(t["nemo_fix_bugs"])) s.nemo_fix_bugs = yaml::get_bool(t["nemo_fix_bugs"], key("nemo_fix_bugs"));
   if (!is_null(t["legacy_names"])) s.legacy_names = yaml::get_bool(t["legacy_names"], key("legacy_names"));
   num_or("memory_margin", s.memory_margin);

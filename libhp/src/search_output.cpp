@@ -44,16 +44,28 @@ std::string describe_layout(const Layout& l) {
   std::string recompute = to_string(l.recompute);
   if (l.recompute == Recompute::full)
     recompute += l.recompute_num_layers == 0 ? std::string("/all") : "/" + std::to_string(l.recompute_num_layers);
-  return fmt::format("tp={} pp={} vp={} cp={} ep={} mbs={} gbs={} dp={} recompute={} sp={} dist_opt={} fp8={}", l.tp,
-                     l.pp, l.vp, l.cp, l.ep, l.mbs, l.gbs, l.tp * l.pp * l.cp > 0 ? l.dp() : 0, recompute,
-                     l.sequence_parallel ? 1 : 0, l.distributed_optimizer ? 1 : 0, l.fp8 ? 1 : 0);
+  std::string out = fmt::format(
+      "tp={} pp={} vp={} cp={} ep={} mbs={} gbs={} dp={} recompute={} sp={} dist_opt={} fp8={}", l.tp, l.pp, l.vp,
+      l.cp, l.ep, l.mbs, l.gbs, l.tp * l.pp * l.cp > 0 ? l.dp() : 0, recompute, l.sequence_parallel ? 1 : 0,
+      l.distributed_optimizer ? 1 : 0, l.fp8() ? 1 : 0);
+  // Issue 15's dimensions, named only when set so the classic description stays as it was.
+  if (l.etp > 0) out += fmt::format(" etp={}", l.etp);
+  if (l.fsdp) out += " fsdp=1";
+  if (l.account_for_embedding || l.account_for_loss)
+    out += l.account_for_embedding && l.account_for_loss ? " split=embedding+loss"
+                                                           : l.account_for_embedding ? " split=embedding" : " split=loss";
+  if (l.precision != Precision::bf16 && l.precision != Precision::fp8_delayed)
+    out += std::string(" precision=") + to_string(l.precision);
+  if (l.moe_dispatcher != MoeDispatcher::alltoall) out += std::string(" dispatcher=") + to_string(l.moe_dispatcher);
+  if (l.activation_offload_layers > 0) out += fmt::format(" offload={}", l.activation_offload_layers);
+  return out;
 }
 
 std::string predicted_summary_csv(const SearchResult& result) {
   std::set<std::string> planned;
   for (const Trial& t : result.plan.trials) planned.insert(t.config_name);
   std::string out =
-      "rank,config_name,tp,pp,vp,cp,ep,mbs,gbs,dp,num_micro_batches,recompute,act_ckpt_layers,num_mbs_act,"
+      "rank,config_name,tp,pp,vp,cp,ep,etp,mbs,gbs,dp,num_micro_batches,recompute,act_ckpt_layers,num_mbs_act,"
       "act_per_pipe,sequence_parallel,distributed_optimizer,fp8,predicted_step_time_s,tokens_per_s_per_gpu,"
       "tflops_per_gpu,mfu,memory_per_gpu_gib,fits,planned\n";
   out.reserve(out.size() + result.ranked.size() * 200);
@@ -62,11 +74,11 @@ std::string predicted_summary_csv(const SearchResult& result) {
     const Layout& l = r.layout;
     const std::string name = result_row_name(result, r);
     fmt::format_to(std::back_inserter(out),
-                   "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.4f},{:.3f},{},{}\n",
-                   ++rank, csv_field(name), l.tp, l.pp, l.vp, l.cp, l.ep, l.mbs, l.gbs, l.dp(),
+                   "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.4f},{:.3f},{},{}\n",
+                   ++rank, csv_field(name), l.tp, l.pp, l.vp, l.cp, l.ep, l.etp, l.mbs, l.gbs, l.dp(),
                    l.dp() > 0 ? l.num_micro_batches() : 0, to_string(l.recompute), r.act_ckpt_layers,
                    r.num_mbs_act, r.act_per_pipe, l.sequence_parallel ? 1 : 0, l.distributed_optimizer ? 1 : 0,
-                   l.fp8 ? 1 : 0, r.step_time_s, r.tokens_per_s_per_gpu, r.tflops_per_gpu, r.mfu, r.memory_bytes / kGiB,
+                   l.fp8() ? 1 : 0, r.step_time_s, r.tokens_per_s_per_gpu, r.tflops_per_gpu, r.mfu, r.memory_bytes / kGiB,
                    r.fits ? 1 : 0, planned.count(name) ? 1 : 0);
   }
   return out;
@@ -102,7 +114,7 @@ std::string plan_yaml(const Plan& plan) {
         l.ep, l.mbs, l.gbs, to_string(l.recompute), opt(t.act_ckpt_layers),
         opt(t.num_micro_batches_with_partial_activation_checkpoints),
         opt(t.activations_checkpoint_layers_per_pipeline), l.sequence_parallel ? "true" : "false",
-        l.distributed_optimizer ? "true" : "false", l.fp8 ? "true" : "false", quoted(t.reason));
+        l.distributed_optimizer ? "true" : "false", l.fp8() ? "true" : "false", quoted(t.reason));
   }
   return out;
 }

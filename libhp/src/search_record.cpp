@@ -22,7 +22,17 @@ Record trial_record(const Trial& t) {
       .optional_integer("activations_checkpoint_layers_per_pipeline", t.activations_checkpoint_layers_per_pipeline)
       .boolean("sequence_parallel", l.sequence_parallel)
       .boolean("distributed_optimizer", l.distributed_optimizer)
-      .boolean("fp8", l.fp8)
+      .boolean("fp8", l.fp8())
+      // Issue 15's layout dimensions.
+      .text("precision", to_string(l.precision))
+      .boolean("fsdp", l.fsdp)
+      .integer("etp", l.etp)
+      .text("pipeline_split", l.account_for_embedding && l.account_for_loss ? "embedding+loss"
+                              : l.account_for_embedding                     ? "embedding"
+                              : l.account_for_loss                          ? "loss"
+                                                                            : "none")
+      .text("moe_dispatcher", to_string(l.moe_dispatcher))
+      .integer("activation_offload_layers", l.activation_offload_layers)
       .integer("nodes", t.num_nodes)
       .integer("gpus_per_node", t.gpus_per_node)
       .text("config_name", t.config_name)

@@ -17,7 +17,7 @@ Record layout_record(const Layout& l) {
       .integer("recompute_num_layers", l.recompute_num_layers)
       .boolean("sequence_parallel", l.sequence_parallel)
       .boolean("distributed_optimizer", l.distributed_optimizer)
-      .boolean("fp8", l.fp8);
+      .boolean("fp8", l.fp8());
   return r;
 }
 

@@ -91,6 +91,7 @@ SearchSpace default_space(const ModelSpec& model, const TrainSettings& train, co
   } else {
     s.ep = {1};
   }
+  s.etp = train.expert_tensor_parallel_sizes;  // empty = auto per tp (enumerate_layouts)
   if (!train.micro_batch_sizes.empty()) {
     s.mbs = train.micro_batch_sizes;
   } else {
@@ -118,6 +119,13 @@ SearchSpace default_space(const ModelSpec& model, const TrainSettings& train, co
   s.sequence_parallel = train.sequence_parallel;
   s.distributed_optimizer = train.distributed_optimizer.empty() ? std::vector<int>{1, 0} : train.distributed_optimizer;
   s.fp8 = train.fp8 ? std::vector<int>{0, 1} : std::vector<int>{0};
+  s.fsdp = train.fsdp ? std::vector<int>{0, 1} : std::vector<int>{0};
+  if (train.pipeline_parallel_sizes.empty()) {
+    // Each stage keeps at least one transformer layer besides the embedding / loss slot.
+    for (int pp : divisors(layers + 2))
+      if (pp > 1 && pp <= num_gpus && layers % pp != 0 && (layers + 2) / pp >= 2) s.pp.push_back(pp);
+    std::sort(s.pp.begin(), s.pp.end());
+  }
   if (train.min_model_parallel_size > 0) s.min_model_parallel = train.min_model_parallel_size;
   if (train.max_model_parallel_size > 0) s.max_model_parallel = train.max_model_parallel_size;
   return s;
@@ -129,34 +137,55 @@ std::uint64_t enumerate_layouts(const ModelSpec& model, const SearchSpace& s, co
   Layout l;
   l.num_gpus = s.num_gpus;
   l.gbs = s.gbs;
-  const std::vector<int> sp_auto_off{0}, sp_auto_on{1};
+  const std::vector<int> sp_auto_off{0}, sp_auto_on{1}, off{0}, dopt_on{1};
+  const std::vector<int>& fsdps = s.fsdp.empty() ? off : s.fsdp;
   for (int tp : s.tp) {
     const std::vector<int>& sps = !s.sequence_parallel.empty() ? s.sequence_parallel : tp > 1 ? sp_auto_on : sp_auto_off;
+    // Unspecified ETP for MoE: Megatron-Core's default (= tp) and the recipes' 1.
+    // A user's list applies to every layout; auto tries it only with ep > 1.
+    const std::vector<int> etps =
+        !s.etp.empty() ? s.etp : model.is_moe() && tp > 1 ? std::vector<int>{tp, 1} : std::vector<int>{0};
     for (int cp : s.cp) {
       for (int pp : s.pp) {
         if (tp * pp < s.min_model_parallel || tp * pp > s.max_model_parallel) continue;
-        for (int vp : vp_values(s, layers, pp)) {
-          const std::vector<RecomputeChoice> recomputes = recompute_choices(s, layers, pp, vp);
-          for (int ep : s.ep) {
-            for (int mbs : s.mbs) {
-              for (const RecomputeChoice& rc : recomputes) {
-                for (int sp : sps) {
-                  if (sp && tp == 1 && !s.sequence_parallel.empty() && sps.size() > 1) continue;  // same as off
-                  for (int dopt : s.distributed_optimizer) {
-                    for (int fp8 : s.fp8) {
-                      l.tp = tp;
-                      l.cp = cp;
-                      l.pp = pp;
-                      l.vp = vp;
-                      l.ep = ep;
-                      l.mbs = mbs;
-                      l.recompute = rc.mode;
-                      l.recompute_num_layers = rc.num_layers;
-                      l.sequence_parallel = sp != 0 && tp > 1;
-                      l.distributed_optimizer = dopt != 0;
-                      l.fp8 = fp8 != 0;
-                      ++count;
-                      visit(l);
+        // Pipeline split: plain (layers % pp) and, where pp divides layers + 2, embedding and loss as layers.
+        for (int split = 0; split < 2; ++split) {
+          const int slots = layers + 2 * split;
+          // The split only where the plain one does not divide (as the recipes use it: 126 layers, PP 8/16).
+          const bool needs_split = pp > 1 && layers % pp != 0 && (layers + 2) % pp == 0;
+          if (split && (!s.pipeline_split || !needs_split)) continue;
+          if (!split && needs_split && s.pipeline_split) continue;
+          for (int vp : vp_values(s, slots, pp)) {
+            const std::vector<RecomputeChoice> recomputes = recompute_choices(s, layers, pp, vp);
+            for (int ep : s.ep) {
+              for (int etp : ep > 1 || !s.etp.empty() ? etps : off) {
+                for (int mbs : s.mbs) {
+                  for (const RecomputeChoice& rc : recomputes) {
+                    for (int sp : sps) {
+                      if (sp && tp == 1 && !s.sequence_parallel.empty() && sps.size() > 1) continue;  // same as off
+                      for (int fsdp : pp == 1 ? fsdps : off) {
+                        // FSDP shards the optimizer state itself: the distributed-optimizer choice is moot.
+                        for (int dopt : fsdp ? dopt_on : s.distributed_optimizer) {
+                          for (int fp8 : s.fp8) {
+                            l.tp = tp;
+                            l.cp = cp;
+                            l.pp = pp;
+                            l.vp = vp;
+                            l.ep = ep;
+                            l.etp = etp;
+                            l.mbs = mbs;
+                            l.recompute = rc.mode;
+                            l.recompute_num_layers = rc.num_layers;
+                            l.sequence_parallel = sp != 0 && tp > 1;
+                            l.distributed_optimizer = dopt != 0;
+                            l.fsdp = fsdp != 0;
+                            l.account_for_embedding = l.account_for_loss = split != 0;
+                            l.precision = fp8 != 0 ? Precision::fp8_delayed : Precision::bf16;
+                            ++count;
+                            visit(l);
+                          }
+                        }
+                      }
                     }
                   }
                 }

@@ -144,6 +144,8 @@ ValidationReport validate_runs(const std::vector<RunRecord>& runs, const std::ve
   rep.holdout_dense_unflagged.group = "holdout, dense, unflagged";
   rep.fit_dense_unflagged.group = "fit, dense, unflagged";
   rep.korthikanti.group = "korthikanti2022 (all eight)";
+  rep.holdout_dense_modern.group = "holdout, dense, unflagged, H100/H200/B200/GB200";
+  rep.holdout_moe.group = "holdout, moe, unflagged";
   std::map<std::string, int> skipped;
   std::map<std::string, ErrorStats> groups;
   ErrorStats bloom{"bloom_bigscience measured memory", 0, 0, 0};
@@ -183,6 +185,8 @@ ValidationReport validate_runs(const std::vector<RunRecord>& runs, const std::ve
     g.group = key;
     add(g, c.error_pct);
     if (c.target) add(rep.holdout_dense_unflagged, c.error_pct);
+    if (c.target && (r.gpu.family == "hopper" || r.gpu.family == "blackwell")) add(rep.holdout_dense_modern, c.error_pct);
+    if (r.model.is_moe() && r.unflagged() && r.split == "holdout") add(rep.holdout_moe, c.error_pct);
     if (dense && r.unflagged() && r.split == "fit") add(rep.fit_dense_unflagged, c.error_pct);
     if (r.source_key == "korthikanti2022") add(rep.korthikanti, c.error_pct);
     rep.runs.push_back(c);

@@ -55,6 +55,7 @@ class GpuSpec:
     def __init__(self, **kwargs: Any) -> None: ...
     family: str
     gpus_per_node: int
+    host_bandwidth_bytes_per_s: float
     internode_bandwidth_bytes_per_s: float
     memory_bandwidth_bytes_per_s: float
     memory_bytes: float
@@ -62,8 +63,8 @@ class GpuSpec:
     nvlink_bandwidth_bytes_per_s: float
     nvlink_domain_size: int
     peak_bf16_flops_per_s: float
-    peak_fp8_flops_per_s: float
     peak_fp4_flops_per_s: float
+    peak_fp8_flops_per_s: float
     source: str
 
 class JobRequest:
@@ -89,6 +90,9 @@ class JobStatus:
 
 class Layout:
     def __init__(self, **kwargs: Any) -> None: ...
+    account_for_embedding: bool
+    account_for_loss: bool
+    activation_offload_layers: int
     cp: int
     distributed_optimizer: bool
     dp: int
@@ -96,15 +100,18 @@ class Layout:
     etp: int
     flash_attention: bool
     fp8: bool
+    fsdp: bool
     gbs: int
     grad_reduce_in_fp32: bool
     lora: bool
     mbs: int
+    moe_dispatcher: str
     num_gpus: int
     num_micro_batches: int
     overlap_grad_reduce: bool
     overlap_param_gather: bool
     pp: int
+    precision: str
     recompute: str
     recompute_micro_batches: int
     recompute_num_layers: int
@@ -158,6 +165,13 @@ class TimeBreakdown:
     cp_comm_s: float
     dp_comm_s: float
     ep_comm_s: float
+    fsdp_comm_s: float
+    moe_dispatch_s: float
+    moe_expert_gemm_s: float
+    moe_permute_s: float
+    moe_router_s: float
+    moe_shared_expert_s: float
+    offload_s: float
     optimizer_s: float
     overhead_s: float
     pp_comm_s: float

@@ -149,7 +149,19 @@ void bind_classes(py::module_& m) {
       .def_readwrite("recompute_micro_batches", &hp::Layout::recompute_micro_batches)
       .def_readwrite("distributed_optimizer", &hp::Layout::distributed_optimizer)
       .def_readwrite("grad_reduce_in_fp32", &hp::Layout::grad_reduce_in_fp32)
-      .def_readwrite("fp8", &hp::Layout::fp8)
+      .def_property("fp8", [](const hp::Layout& l) { return l.fp8(); },
+                    [](hp::Layout& l, bool on) { l.precision = on ? hp::Precision::fp8_delayed : hp::Precision::bf16; },
+                    "low-precision GEMMs; setting True means FP8 with delayed scaling")
+      .def_property("precision", [](const hp::Layout& l) { return std::string(hp::to_string(l.precision)); },
+                    [](hp::Layout& l, const std::string& s) { l.precision = hp::parse_precision("precision", s); },
+                    "bf16, fp8 (delayed scaling), fp8-cs (current scaling), mxfp8 or nvfp4")
+      .def_readwrite("fsdp", &hp::Layout::fsdp)
+      .def_readwrite("account_for_embedding", &hp::Layout::account_for_embedding)
+      .def_readwrite("account_for_loss", &hp::Layout::account_for_loss)
+      .def_property("moe_dispatcher", [](const hp::Layout& l) { return std::string(hp::to_string(l.moe_dispatcher)); },
+                    [](hp::Layout& l, const std::string& s) { l.moe_dispatcher = hp::parse_moe_dispatcher("moe_dispatcher", s); },
+                    "alltoall, allgather or flex")
+      .def_readwrite("activation_offload_layers", &hp::Layout::activation_offload_layers)
       .def_readwrite("overlap_grad_reduce", &hp::Layout::overlap_grad_reduce)
       .def_readwrite("overlap_param_gather", &hp::Layout::overlap_param_gather)
       .def_readwrite("tp_comm_overlap", &hp::Layout::tp_comm_overlap)
@@ -167,6 +179,7 @@ void bind_classes(py::module_& m) {
       .def_readwrite("peak_bf16_flops_per_s", &hp::GpuSpec::peak_bf16_flops_per_s)
       .def_readwrite("peak_fp8_flops_per_s", &hp::GpuSpec::peak_fp8_flops_per_s)
       .def_readwrite("peak_fp4_flops_per_s", &hp::GpuSpec::peak_fp4_flops_per_s)
+      .def_readwrite("host_bandwidth_bytes_per_s", &hp::GpuSpec::host_bandwidth_bytes_per_s)
       .def_readwrite("nvlink_bandwidth_bytes_per_s", &hp::GpuSpec::nvlink_bandwidth_bytes_per_s)
       .def_readwrite("nvlink_domain_size", &hp::GpuSpec::nvlink_domain_size)
       .def_readwrite("internode_bandwidth_bytes_per_s", &hp::GpuSpec::internode_bandwidth_bytes_per_s)
@@ -207,6 +220,13 @@ void bind_results(py::module_& m) {
       .def_readonly("pp_comm_s", &hp::TimeBreakdown::pp_comm_s)
       .def_readonly("bubble_s", &hp::TimeBreakdown::bubble_s)
       .def_readonly("dp_comm_s", &hp::TimeBreakdown::dp_comm_s)
+      .def_readonly("fsdp_comm_s", &hp::TimeBreakdown::fsdp_comm_s)
+      .def_readonly("offload_s", &hp::TimeBreakdown::offload_s)
+      .def_readonly("moe_router_s", &hp::TimeBreakdown::moe_router_s)
+      .def_readonly("moe_permute_s", &hp::TimeBreakdown::moe_permute_s)
+      .def_readonly("moe_dispatch_s", &hp::TimeBreakdown::moe_dispatch_s)
+      .def_readonly("moe_expert_gemm_s", &hp::TimeBreakdown::moe_expert_gemm_s)
+      .def_readonly("moe_shared_expert_s", &hp::TimeBreakdown::moe_shared_expert_s)
       .def_readonly("optimizer_s", &hp::TimeBreakdown::optimizer_s)
       .def_readonly("overhead_s", &hp::TimeBreakdown::overhead_s)
       .def_readonly("step_time_s", &hp::TimeBreakdown::step_time_s);
@@ -274,6 +294,8 @@ void bind_functions(py::module_& m) {
     d["num_rows"] = r.num_rows;
     d["num_evaluated"] = r.num_evaluated;
     d["holdout_dense_unflagged"] = stats_dict(r.holdout_dense_unflagged);
+    d["holdout_dense_modern"] = stats_dict(r.holdout_dense_modern);
+    d["holdout_moe"] = stats_dict(r.holdout_moe);
     d["korthikanti"] = stats_dict(r.korthikanti);
     py::list groups, memory;
     for (const auto& s : r.step_time) groups.append(stats_dict(s));

@@ -23,7 +23,7 @@ py::dict rows_dict(const hp::SearchResult& r) {
     tp.push_back(l.tp), pp.push_back(l.pp), vp.push_back(l.vp), cp.push_back(l.cp), ep.push_back(l.ep);
     mbs.push_back(l.mbs), gbs.push_back(l.gbs), recompute.push_back(hp::to_string(l.recompute));
     act.push_back(x.act_ckpt_layers), sp.push_back(l.sequence_parallel), dopt.push_back(l.distributed_optimizer);
-    fp8.push_back(l.fp8), fits.push_back(x.fits);
+    fp8.push_back(l.fp8()), fits.push_back(x.fits);
     step.push_back(x.step_time_s), tokens.push_back(x.tokens_per_s_per_gpu), tflops.push_back(x.tflops_per_gpu);
     mfu.push_back(x.mfu), mem.push_back(x.memory_bytes / hp::kGiB);
   }

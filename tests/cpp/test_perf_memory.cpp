@@ -137,9 +137,9 @@ TEST_CASE("infeasible layouts are reasons, not exceptions", "[perf]") {
   CHECK(hp::estimate(m, l, gpu, cal).reason != hp::Infeasible::layers_not_divisible);
   l.uneven_pipeline = false;
   l.vp = 1;
-  l.fp8 = true;
+  l.precision = hp::Precision::fp8_delayed;
   CHECK(hp::estimate(m, l, gpu, cal).reason == hp::Infeasible::fp8_unsupported);
-  l.fp8 = false;
+  l.precision = hp::Precision::bf16;
   l.pp = 1;
   l.num_gpus = 8;
   l.gbs = 8;

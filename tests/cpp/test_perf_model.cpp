@@ -101,7 +101,7 @@ TEST_CASE("step time parts follow the schedule", "[perf][time]") {
   CHECK(b.time.step_time_s < a.time.step_time_s);
   CHECK(b.memory.activations_bytes > a.memory.activations_bytes);
   // FP8 is faster on a GPU with FP8; MFU is then taken against the FP8 peak.
-  l.fp8 = true;
+  l.precision = hp::Precision::fp8_delayed;
   const hp::Estimate c = hp::estimate(m, l, gpu, cal);
   CHECK(c.time.step_time_s < b.time.step_time_s);
   CHECK(c.mfu == Approx(c.model_flops_per_step / c.time.step_time_s / 512 / gpu.peak_fp8_flops_per_s));
@@ -109,7 +109,7 @@ TEST_CASE("step time parts follow the schedule", "[perf][time]") {
   CHECK(a.tokens_per_s_per_gpu == Approx(512.0 * 2048 / a.time.step_time_s / 512));
   CHECK(a.hfu >= a.mfu);
   // TP beyond the NVLink domain is slower than inside it.
-  l.fp8 = false;
+  l.precision = hp::Precision::bf16;
   l.vp = 1;
   l.tp = 16;
   l.pp = 4;
@@ -167,12 +167,12 @@ TEST_CASE("a NeMo training config gives the layout", "[perf]") {
   CHECK(hp::layout_from_nemo(c).recompute_micro_batches == 0);
   CHECK(hp::layout_from_nemo(c).recompute_num_layers == 0);
   // FP8 from either key; the optimizer flag is carried over.
-  CHECK_FALSE(hp::layout_from_nemo(c).fp8);
+  CHECK_FALSE(hp::layout_from_nemo(c).fp8());
   c.precision = "fp8-mixed";
-  CHECK(hp::layout_from_nemo(c).fp8);
+  CHECK(hp::layout_from_nemo(c).fp8());
   c.precision = "bf16";
   c.fp8 = true;
-  CHECK(hp::layout_from_nemo(c).fp8);
+  CHECK(hp::layout_from_nemo(c).fp8());
   CHECK(hp::layout_from_nemo(c).distributed_optimizer);
   c.distributed_optimizer = false;
   CHECK_FALSE(hp::layout_from_nemo(c).distributed_optimizer);
@@ -197,7 +197,7 @@ TEST_CASE("every catalogue model, GPU and layout of a grid gives finite numbers 
                 l.cp = cp;
                 l.recompute = rc;
                 l.sequence_parallel = tp > 1;
-                l.fp8 = gpu.peak_fp8_flops_per_s > 0 && tp == 8;
+                l.precision = gpu.peak_fp8_flops_per_s > 0 && tp == 8 ? hp::Precision::fp8_delayed : hp::Precision::bf16;
                 const hp::Estimate e = hp::estimate(entry.model, l, gpu, cal);
                 ++total;
                 if (e.reason != hp::Infeasible::none && e.reason != hp::Infeasible::out_of_memory) continue;

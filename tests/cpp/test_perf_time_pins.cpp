@@ -297,6 +297,10 @@ TEST_CASE("CP ring exchange of K and V against its formula", "[perf][time][pin]"
   l.sequence_parallel = true;
   const hp::Estimate e = hp::estimate(m, l, gpu, cal);
   const double tokens = 16384.0 / 4, kv_bytes = 2 * 2 * tokens * 1024 / 2;
-  const double expected = 8 * 32 * 3 * (4 - 1) * kv_bytes / (gpu.nvlink_bandwidth_bytes_per_s * cal.comm_efficiency);
+  const double bw = gpu.nvlink_bandwidth_bytes_per_s * cal.comm_efficiency;
+  // Issue 15: what overlap cannot hide is added on top, per layer the backward's last dK/dV hop and the P2P
+  // launch latency of 3 passes x cp ring steps (10 us each, kP2pLatencyS in perf_time.cpp).
+  const double exposed = 8 * 32 * (kv_bytes / bw + 3 * 4 * 10e-6);
+  const double expected = 8 * 32 * 3 * (4 - 1) * kv_bytes / bw + exposed;
   CHECK(e.time.cp_comm_s == Approx(expected).epsilon(1e-6));
 }

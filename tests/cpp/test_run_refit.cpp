@@ -49,7 +49,7 @@ hp::Layout drifted(const hp::TrainingConfig& c) {
     l.recompute = hp::Recompute::full;
     l.recompute_num_layers = c.activations_checkpoint_num_layers;
   }
-  l.fp8 = c.fp8;
+  l.precision = c.fp8 ? hp::Precision::fp8_delayed : hp::Precision::bf16;
   return l;
 }
 
@@ -108,7 +108,7 @@ TEST_CASE("refit: precision fp8-mixed is FP8", "[refit]") {
   hp::TrainingConfig c = gpt_config();
   c.precision = "fp8-mixed";
   c.fp8 = false;
-  REQUIRE(hp::layout_from_nemo(c).fp8);
+  REQUIRE(hp::layout_from_nemo(c).fp8());
   check_refit_and_repredict(c, hp::find_gpu("h100-sxm"));  // a GPU with FP8
 }
 

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <map>
+#include <set>
 
 #include "hp/hardware.hpp"
 #include "hp/search.hpp"
@@ -31,10 +32,14 @@ hp::GpuSpec dgx_gpu() {
 
 TEST_CASE("space: auto lists for a 175B-like model on 1024 GPUs", "[search][space]") {
   const auto m = gpt_like(96, 12288, 96);
-  hp::TrainSettings train;
+  hp::TrainSettings train;  // not const: the FSDP check below opts in
   const auto s = hp::default_space(m, train, dgx_gpu(), 1024, 2048);
   CHECK(s.tp == std::vector<int>{1, 2, 4, 8});
-  CHECK(s.pp == std::vector<int>{1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 96});
+  // Divisors of 96, and of 98 for the embedding + loss split (each stage keeps a transformer layer).
+  CHECK(s.pp == std::vector<int>{1, 2, 3, 4, 6, 7, 8, 12, 14, 16, 24, 32, 48, 49, 96});
+  CHECK(s.fsdp == std::vector<int>{0});
+  train.fsdp = true;
+  CHECK(hp::default_space(m, train, dgx_gpu(), 1024, 2048).fsdp == std::vector<int>{0, 1});
   CHECK(s.cp == std::vector<int>{1, 2});
   CHECK(s.ep == std::vector<int>{1});
   CHECK(s.mbs == std::vector<int>{1, 2, 4, 8});
@@ -56,7 +61,9 @@ TEST_CASE("space: every layout the model accepts obeys Megatron-Core's rules", "
     ++ok;
     REQUIRE(96 % (l.tp * l.pp * l.cp) == 0);
     REQUIRE(32 % l.tp == 0);
-    REQUIRE(24 % (l.pp * l.vp) == 0);
+    REQUIRE((24 + int(l.account_for_embedding) + int(l.account_for_loss)) % (l.pp * l.vp) == 0);
+    REQUIRE(l.account_for_embedding == l.account_for_loss);
+    if (l.fsdp) REQUIRE(l.pp == 1);
     REQUIRE(1536 % (l.mbs * l.dp()) == 0);
     REQUIRE(l.sequence_parallel == (l.tp > 1));
   });
@@ -173,4 +180,35 @@ TEST_CASE("space: MoE models search expert parallelism", "[search][space]") {
   for (const auto& x : r.ranked) has_ep |= x.layout.ep > 1;
   CHECK(has_ep);
   CHECK(hp::model_run_name("mixtral", 47, 8, r.ranked.front()).rfind("mixtral_47b_8nodes_tp_", 0) == 0);
+}
+
+TEST_CASE("space: 126 layers reach PP16 VP8 with the embedding+loss split, and MoE tries ETP tp and 1", "[search][space]") {
+  auto m = gpt_like(126, 16384, 128, 8192);
+  m.num_query_groups = 8;
+  hp::TrainSettings train;
+  train.tensor_parallel_sizes = {8};
+  train.micro_batch_sizes = {1};
+  train.recompute_modes = {"none"};
+  const auto gpu = hp::find_gpu("h100-sxm");
+  const auto s = hp::default_space(m, train, gpu, 1024, 512);
+  bool pp16_vp8 = false;
+  hp::enumerate_layouts(m, s, [&](const hp::Layout& l) {
+    if (l.pp != 16 || l.vp != 8) return;
+    REQUIRE(l.account_for_embedding);
+    const auto r = hp::estimate(m, l, gpu, hp::default_calibration(gpu)).reason;
+    pp16_vp8 |= r == hp::Infeasible::none || r == hp::Infeasible::out_of_memory;
+  });
+  CHECK(pp16_vp8);
+
+  auto moe = gpt_like(32, 4096, 32, 4096);
+  moe.moe_num_experts = 8;
+  moe.moe_topk = 2;
+  hp::TrainSettings t2;
+  t2.tensor_parallel_sizes = {2};
+  const auto s2 = hp::default_space(moe, t2, gpu, 16, 64);
+  std::set<int> etps;
+  hp::enumerate_layouts(moe, s2, [&](const hp::Layout& l) {
+    if (l.ep > 1) etps.insert(l.etp);
+  });
+  CHECK(etps == std::set<int>{1, 2});
 }

@@ -13,11 +13,12 @@ struct GpuSpec {
   double memory_bytes = 80e9;             ///< HBM capacity
   double memory_bandwidth_bytes_per_s = 2.0e12;
   double peak_bf16_flops_per_s = 312e12;  ///< dense (no sparsity)
-  double peak_fp8_flops_per_s = 0;        ///< dense; 0 = no FP8 support
-  double peak_fp4_flops_per_s = 0;        ///< dense NVFP4 (Blackwell); 0 = no FP4 tensor cores
+  double peak_fp8_flops_per_s = 0;        ///< dense; 0 = no FP8 support (MXFP8 runs at this peak too)
+  double peak_fp4_flops_per_s = 0;        ///< dense NVFP4; 0 = no FP4 and no block-scaled (MXFP8) tensor cores
   double nvlink_bandwidth_bytes_per_s = 300e9;  ///< per GPU, one direction
   int nvlink_domain_size = 8;             ///< GPUs in one NVLink domain (8 for DGX, 72 for NVL72)
   double internode_bandwidth_bytes_per_s = 25e9;  ///< per GPU, one direction (e.g. one 200 Gb/s NIC per GPU)
+  double host_bandwidth_bytes_per_s = 32e9;  ///< GPU <-> CPU memory, one direction (PCIe or NVLink-C2C)
   int gpus_per_node = 8;
   std::string family = "hopper";          ///< calibration family: ampere, hopper, blackwell
   std::string source;                     ///< citation for the numbers
@@ -36,7 +37,8 @@ GpuSpec find_gpu(const std::string& name, const std::vector<GpuSpec>& extra);
 GpuSpec gpu_for_memory_gb(int gpu_memory_gb);
 
 /// Read user GPUs from a YAML file: a list (or a `gpus:` list) of maps with keys name, base (a catalogue GPU
-/// to start from), memory_gb, memory_bandwidth_gb_per_s, peak_bf16_tflops, peak_fp8_tflops, peak_fp4_tflops,
+/// to start from), memory_gb, memory_bandwidth_gb_per_s, peak_bf16_tflops, peak_fp8_tflops,
+/// peak_fp4_tflops, host_bandwidth_gb_per_s,
 /// nvlink_bandwidth_gb_per_s, nvlink_domain_size, internode_bandwidth_gb_per_s, gpus_per_node, family, source.
 /// Throws IoError (unreadable) or ConfigError (bad key or value, named with its list index).
 std::vector<GpuSpec> load_gpus_yaml(const std::string& path);

@@ -50,6 +50,15 @@ struct TrainingConfig {
   std::string optimizer;              ///< model.optim.name as read; "" = written from distributed_optimizer
   int optimizer_state_bytes = 12;     ///< fp32 master + state per parameter of that optimizer (Adam 12)
   bool fp8 = false;
+  /// Megatron-Core TransformerConfig keys NeMo passes through (written only when not the default):
+  std::string fp8_recipe;          ///< "" = delayed; "tensorwise" (current scaling), "mxfp8"; with fp4 "nvfp4"
+  bool fp4 = false;                ///< NVFP4 GEMMs (fp4_recipe nvfp4)
+  int expert_tensor_parallel_size = 0;  ///< 0 = null (Megatron-Core: = tensor parallel)
+  bool fsdp = false;               ///< model.fsdp (fully sharded data parallel)
+  bool account_for_embedding_in_pipeline_split = false;
+  bool account_for_loss_in_pipeline_split = false;
+  std::string moe_token_dispatcher_type;  ///< "" = null (alltoall); alltoall, allgather, flex
+  int cpu_offloading_num_layers = 0;      ///< > 0: cpu_offloading with activations only
 };
 
 /// An optimizer NeMo accepts in model.optim.name.

@@ -18,6 +18,25 @@ const char* to_string(Recompute recompute) noexcept;
 /// Inverse of to_string; throws ConfigError(key, value) for another name.
 Recompute recompute_from_string(const std::string& key, const std::string& value);
 
+/// GEMM precision recipe (Transformer Engine / Megatron-Core --fp8-recipe and --fp4-recipe): BF16, FP8 with
+/// per-tensor delayed scaling (amax history), FP8 with per-tensor current scaling ("tensorwise"), MXFP8 (E4M3
+/// with one E8M0 scale per 32 values, Blackwell) and NVFP4 (E2M1 with FP8 scales per 16 values, Blackwell).
+enum class Precision : std::uint8_t { bf16, fp8_delayed, fp8_current, mxfp8, nvfp4 };
+/// "bf16", "fp8", "fp8-cs", "mxfp8", "nvfp4".
+const char* to_string(Precision precision) noexcept;
+
+/// Megatron-Core MoE token dispatcher (--moe-token-dispatcher-type): all-to-all of the routed copies, all-gather
+/// of every token over the EP group (reduce-scatter back), or flex (DeepEP / HybridEP: one copy per destination
+/// NVLink domain, forwarded inside it).
+enum class MoeDispatcher : std::uint8_t { alltoall, allgather, flex };
+const char* to_string(MoeDispatcher dispatcher) noexcept;
+/// alltoall, allgather or flex (deepep, hybridep also mean flex); else ConfigError(key, value, accepted words).
+MoeDispatcher parse_moe_dispatcher(const std::string& key, const std::string& value);
+/// Accepted words (case-insensitive): bf16 (also fp16, mixed, fp32), fp8 / fp8-delayed / fp8-ds, fp8-cs /
+/// fp8-current / fp8-tensorwise, mxfp8 / fp8-mx, nvfp4 / fp4. Text after the first space or '(' is a note and
+/// ignored. Throws ConfigError(key, value, the accepted words) for anything else.
+Precision parse_precision(const std::string& key, const std::string& value);
+
 /// One parallel layout of a training job (Megatron-Core semantics).
 struct Layout {
   int num_gpus = 8;
@@ -26,7 +45,7 @@ struct Layout {
   int vp = 1;          ///< virtual pipeline stages per rank (1 = no interleaving)
   int cp = 1;          ///< context parallel
   int ep = 1;          ///< expert parallel
-  int etp = 0;         ///< expert tensor parallel; 0 means = tp
+  int etp = 0;         ///< expert tensor parallel; 0 = unspecified (see expert_tp())
   int mbs = 1;         ///< micro batch size (sequences)
   int gbs = 256;       ///< global batch size (sequences)
   bool sequence_parallel = false;
@@ -39,7 +58,11 @@ struct Layout {
   /// fp32 gradient buffer and reduction (Megatron-LM's default with bf16); off = bf16 gradients, as the NeMo /
   /// Megatron-Bridge performance recipes set (grad_reduce_in_fp32 = False) and Megatron-Core DDP's default.
   bool grad_reduce_in_fp32 = false;
-  bool fp8 = false;                        ///< FP8 GEMMs (else BF16)
+  Precision precision = Precision::bf16;   ///< GEMM precision recipe
+  /// Fully sharded data parallel (Megatron-FSDP optim_grads_params, torch FSDP2, ZeRO-3): parameters,
+  /// gradients and optimizer state sharded over DP x CP; each layer's parameters all-gathered before its
+  /// forward and backward, its gradients reduce-scattered after its backward.
+  bool fsdp = false;
   bool overlap_grad_reduce = true;
   bool overlap_param_gather = true;
   bool tp_comm_overlap = false;
@@ -48,7 +71,26 @@ struct Layout {
   /// Allow layers not divisible by pp*vp (Megatron-Core num_layers_in_first/last_pipeline_stage); off = the
   /// default Megatron rule, layers % (pp*vp) == 0.
   bool uneven_pipeline = false;
+  /// Megatron-Core account_for_embedding_in_pipeline_split / account_for_loss_in_pipeline_split: the embedding
+  /// (loss) counts as one layer of the first (last) pipeline stage, so layers + 1 (+ 1) must divide by pp*vp
+  /// and the first (last) stage holds one transformer layer fewer (126 layers, PP16 VP8 with both).
+  bool account_for_embedding = false;
+  bool account_for_loss = false;
+  MoeDispatcher moe_dispatcher = MoeDispatcher::alltoall;
+  /// Megatron-Core cpu_offloading_num_layers with activations: layers per stage whose activations go to host
+  /// memory after their forward and come back for their backward.
+  int activation_offload_layers = 0;
 
+  /// Low-precision (FP8 / MXFP8 / NVFP4) GEMMs.
+  bool fp8() const noexcept { return precision != Precision::bf16; }
+  /// Expert tensor parallel in effect: etp when given, else tp (Megatron-Core's default) when that divides the
+  /// expert grid, else 1 (what Megatron-Bridge MoE recipes set), so an unspecified ETP never rejects a layout.
+  int expert_tp(bool moe) const noexcept {
+    if (etp > 0) return etp;
+    if (!moe || tp <= 1 || ep <= 0) return tp;
+    const int d = dp();
+    return d > 0 && (static_cast<long long>(tp) * cp * d) % (static_cast<long long>(ep) * tp) == 0 ? tp : 1;
+  }
   /// Data-parallel size; 0 for a layout validate() rejects (never divides by zero).
   int dp() const noexcept {
     const long long model_parallel = static_cast<long long>(tp) * pp * cp;
@@ -80,7 +122,7 @@ enum class Infeasible : std::uint8_t {
   experts_not_divisible,    ///< ep does not divide experts, or ep*etp does not divide dp*cp*tp
   seq_not_divisible,        ///< cp*2 (or tp with SP) does not divide seq_length
   vp_needs_pp,              ///< interleaving needs pp > 1 and micro-batches divisible by pp
-  fp8_unsupported,          ///< the GPU has no FP8
+  fp8_unsupported,          ///< the GPU has no tensor cores for the precision (FP8: Hopper+, MXFP8/NVFP4: Blackwell)
   out_of_memory,            ///< the most loaded GPU exceeds its memory (with margin)
   invalid_layout,           ///< a non-positive size or count in the layout
   invalid_model,            ///< a non-positive size or count in the model
@@ -106,6 +148,15 @@ struct TimeBreakdown {
   double cp_comm_s = 0;
   double ep_comm_s = 0;
   double pp_comm_s = 0;
+  double fsdp_comm_s = 0;     ///< exposed FSDP parameter all-gathers and gradient reduce-scatters (with --fsdp)
+  double offload_s = 0;       ///< exposed activation offload / reload over the host link
+  /// MoE parts (already inside compute_s / ep_comm_s, named for reports): router GEMM and top-k, permute and
+  /// unpermute copies, dispatcher communication, routed-expert grouped GEMMs, shared-expert GEMMs.
+  double moe_router_s = 0;
+  double moe_permute_s = 0;
+  double moe_dispatch_s = 0;
+  double moe_expert_gemm_s = 0;
+  double moe_shared_expert_s = 0;
   double bubble_s = 0;        ///< pipeline bubble (p-1)/(v*m) of the compute
   double dp_comm_s = 0;       ///< exposed gradient reduce and parameter gather
   double optimizer_s = 0;
@@ -122,7 +173,7 @@ struct Estimate {
   double hardware_flops_per_step = 0;  ///< including recomputation
   double tokens_per_s_per_gpu = 0;
   double tflops_per_gpu = 0;           ///< model FLOPs / step time / GPUs, in TFLOP/s
-  double mfu = 0;                      ///< fraction of the GPU's dense peak (BF16, or FP8 when fp8)
+  double mfu = 0;                      ///< fraction of the GPU's dense peak for the layout's precision
   double hfu = 0;                      ///< hardware FLOPs / step time / GPUs / peak
   double num_parameters = 0;           ///< total parameters (from the layer shapes)
 };
@@ -133,7 +184,7 @@ struct Estimate {
 struct Calibration {
   std::string gpu_family;           ///< "ampere", "hopper", "blackwell"; empty = generic
   double gemm_efficiency = 0.75;    ///< achieved / peak for large BF16 GEMMs
-  double fp8_gemm_efficiency = 0.5; ///< achieved / FP8 peak for large FP8 GEMMs
+  double fp8_gemm_efficiency = 0.5; ///< achieved / FP8 peak for large FP8 GEMMs (also MXFP8; NVFP4 vs its FP4 peak)
   double gemm_half_size_flops = 1e10;  ///< size at which efficiency halves (size dependence); 0 = none
   double attention_efficiency = 0.5;
   double comm_efficiency = 0.8;     ///< achieved / nominal link bandwidth

@@ -39,10 +39,12 @@ struct TrainSettings {
   std::vector<int> virtual_pipeline_sizes;
   std::vector<int> context_parallel_sizes;
   std::vector<int> expert_parallel_sizes;
+  std::vector<int> expert_tensor_parallel_sizes;  ///< ETP values to try; empty = auto (MoE: tp and 1)
   std::vector<std::string> recompute_modes;   ///< none, selective, full
   std::vector<int> sequence_parallel;         ///< 0/1 values to try; empty = auto
   std::vector<int> distributed_optimizer;     ///< 0/1 values to try; empty = auto
   bool fp8 = false;
+  bool fsdp = false;                   ///< true: also try FSDP (pp = 1 layouts) [train_settings.fsdp]
   bool nemo_fix_bugs = false;          ///< nemo policy: fix NeMo's known grid bugs (docs/model.md)
   bool legacy_names = false;           ///< candidate names without NeMo HEAD's _cp_<cp>_ep_<ep>_
   double memory_margin = 0.05;         ///< fraction of GPU memory kept free

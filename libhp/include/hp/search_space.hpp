@@ -34,6 +34,11 @@ struct SearchSpace {
   std::vector<int> sequence_parallel;     ///< 0/1; empty = auto: on iff tp > 1
   std::vector<int> distributed_optimizer; ///< 0/1
   std::vector<int> fp8;                   ///< 0/1
+  std::vector<int> fsdp;                  ///< 0/1 ({0} unless train.fsdp); FSDP is tried with pp = 1 only
+  std::vector<int> etp;                   ///< empty = auto: MoE with tp > 1 tries etp = tp and 1; else unspecified
+  /// Also try the embedding and the loss as layer slots (account_for_*_in_pipeline_split) where pp > 1 divides
+  /// layers + 2; pp values that divide only layers + 2 are added to the space for it.
+  bool pipeline_split = true;
   int min_model_parallel = 1;             ///< bounds on tp*pp (NeMo's min/max_model_parallel_size)
   int max_model_parallel = 1 << 30;
 };
@@ -42,7 +47,9 @@ struct SearchSpace {
 /// Auto rules (docs/model.md): tp = powers of 2 up to the NVLink domain (max 8 per node unless the
 /// domain is larger) dividing heads and query groups; pp = divisors of the layers; cp = powers of 2 while
 /// seq/cp >= 1024 (max 16); ep = powers of 2 dividing the experts (MoE) else 1; mbs = 1,2,4,8;
-/// recompute none/selective/full; SP on when tp > 1; distributed optimizer on and off; FP8 only if asked.
+/// recompute none/selective/full; SP on when tp > 1; distributed optimizer on and off; FP8 only if asked;
+/// FSDP off and on (pp = 1) only if asked; ETP tp and 1 for MoE; embedding+loss pipeline split where only it
+/// divides.
 SearchSpace default_space(const ModelSpec& model, const TrainSettings& train, const GpuSpec& gpu, int num_gpus,
                           int gbs);
 
