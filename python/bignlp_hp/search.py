@@ -43,7 +43,7 @@ class SearchResult:
 
 
 def search(config, *, policy="", results_dir="", write_files=True, nemo_fix_bugs=False, legacy_names=False,
-           raise_if_none=True, force=False):
+           raise_if_none=True, force=False, trial_nodes=""):
     """Training HP search over a search config (a YAML path or a dict with NeMo's ``train_settings`` keys).
 
     policy: "model" (default of the config) ranks every layout with the performance model; "nemo" reproduces
@@ -51,11 +51,15 @@ def search(config, *, policy="", results_dir="", write_files=True, nemo_fix_bugs
     plan.yaml go. legacy_names: candidate names without NeMo HEAD's ``_cp_<cp>_ep_<ep>_``. raise_if_none: raise :class:`NoFeasibleLayoutError` (message with the top reasons and the
     nearest feasible change) when nothing fits; else return the result with an empty plan. force: replace
     another search's results in results_dir (default: a ConfigError; :func:`resume` continues them).
+    trial_nodes: "min" (each trial on the fewest nodes its layout needs; ``plan`` trials carry ``nodes`` and
+    ``full_nodes``) or "full" (every trial on all nodes); "" = ``train_settings.trial_nodes`` (default min).
+    ``gpu_hours`` / ``full_size_gpu_hours``: what the plan costs at the trials' time limits, and full size.
     """
     if isinstance(config, os.PathLike):
         config = os.fspath(config)
     raw = _core._search(config, policy=policy or "", results_dir=os.fspath(results_dir) if results_dir else "",
-                        write_files=write_files, nemo_fix_bugs=nemo_fix_bugs, legacy_names=legacy_names, force=force)
+                        write_files=write_files, nemo_fix_bugs=nemo_fix_bugs, legacy_names=legacy_names, force=force,
+                        trial_nodes=trial_nodes or "")
     result = SearchResult(raw)
     if raise_if_none and not result.plan:
         raise _core.NoFeasibleLayoutError("; ".join([result.message] + list(result.suggestions)))

@@ -36,14 +36,17 @@ class TrialResults:
                 f"failed={self.num_failed})")
 
 
-def run_search(config, *, executor="local", results_dir="", force=False):
+def run_search(config, *, executor="local", results_dir="", force=False, trial_nodes=""):
     """Search (config: YAML path or dict), then run the planned trials with ``executor`` ("local", "slurm", "none"
     or an Executor subclass instance) and write final_result/. Returns a :class:`TrialResults`. force: replace
-    another search's results in results_dir (default: a ConfigError; :func:`resume` continues them)."""
+    another search's results in results_dir (default: a ConfigError; :func:`resume` continues them).
+    trial_nodes: "min" or "full" ("" = ``train_settings.trial_nodes``, default min). ``gpu_hours`` and
+    ``full_size_gpu_hours``: what the trials held on their nodes, and had they run full size."""
     if isinstance(config, os.PathLike):
         config = os.fspath(config)
     return TrialResults(_core._run_search(config, executor=executor,
-                                          results_dir=os.fspath(results_dir) if results_dir else "", force=force))
+                                          results_dir=os.fspath(results_dir) if results_dir else "", force=force,
+                                          trial_nodes=trial_nodes or ""))
 
 
 def resume(results_dir, *, executor=None):
