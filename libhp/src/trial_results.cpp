@@ -117,7 +117,7 @@ std::string final_summary_csv(const std::vector<TrialResult>& results) {
   std::vector<std::string> header = nemo_columns();
   for (const char* c : {"VP", "Predicted Time per Step", "Prediction Error %", "Time per Step Stddev",
                         "Max Allocated Memory GiB", "Trial Nodes", "Trial GBS", "Measured Time per Step",
-                        "Predicted DP Terms Trial s", "Predicted DP Terms Full s", "Time per Step Source", "GPU Hours"})
+                        "Predicted Scale Terms Trial s", "Predicted Scale Terms Full s", "Time per Step Source", "GPU Hours"})
     header.push_back(c);
   std::string out = csv_row(header);
   std::vector<const TrialResult*> ok;
@@ -144,9 +144,9 @@ std::string final_summary_csv(const std::vector<TrialResult>& results) {
     append_trial_size(row, *r);
     row.push_back(num(r->stats.mean_s, 4));
     const bool predicted = r->full_scale.predicted;
-    row.push_back(predicted ? num(r->full_scale.trial_dp_terms_s, 4) : "");
-    row.push_back(predicted ? num(r->full_scale.full_dp_terms_s, 4) : "");
-    row.push_back(predicted ? "measured on " + std::to_string(r->config.num_nodes) + " nodes + predicted data-parallel terms"
+    row.push_back(predicted ? num(r->full_scale.trial_scale_terms_s, 4) : "");
+    row.push_back(predicted ? num(r->full_scale.full_scale_terms_s, 4) : "");
+    row.push_back(predicted ? "measured on " + std::to_string(r->config.num_nodes) + " nodes + predicted scale terms"
                             : "measured");
     row.push_back(num(r->gpu_hours(), 3));
     out += csv_row(row);

@@ -38,7 +38,10 @@ TrialSize trial_size(const ModelSpec& model, const Layout& full, int full_nodes,
   return out;
 }
 
-double data_parallel_terms_s(const TimeBreakdown& t) noexcept { return t.dp_comm_s + t.fsdp_comm_s + t.optimizer_s; }
+// The terms of perf_time.cpp that depend on the GPU count at fixed micro-batches per replica (docs/model.md,
+// "Trials on the fewest nodes"): DP collectives over n = DP x CP ranks, the optimizer over the 1/n shard, the PP
+// hop's link (NVLink only while the job is one NVLink domain).
+double scale_terms_s(const TimeBreakdown& t) noexcept { return t.dp_comm_s + t.fsdp_comm_s + t.optimizer_s + t.pp_comm_s; }
 
 FullScaleStep full_scale_step(const ModelSpec& model, const Layout& trial, const Layout& full, double measured_s,
                               const GpuSpec& gpu, const Calibration& calibration) {
@@ -47,9 +50,9 @@ FullScaleStep full_scale_step(const ModelSpec& model, const Layout& trial, const
   out.step_time_s = measured_s;
   if (trial.num_gpus == full.num_gpus && trial.gbs == full.gbs) return out;
   out.predicted = true;
-  out.trial_dp_terms_s = data_parallel_terms_s(estimate(model, trial, gpu, calibration).time);
-  out.full_dp_terms_s = data_parallel_terms_s(estimate(model, full, gpu, calibration).time);
-  out.step_time_s = std::max(0.0, measured_s - out.trial_dp_terms_s + out.full_dp_terms_s);
+  out.trial_scale_terms_s = scale_terms_s(estimate(model, trial, gpu, calibration).time);
+  out.full_scale_terms_s = scale_terms_s(estimate(model, full, gpu, calibration).time);
+  out.step_time_s = std::max(0.0, measured_s - out.trial_scale_terms_s + out.full_scale_terms_s);
   return out;
 }
 

@@ -26,7 +26,7 @@ struct TrialResult {
   double measured_max_memory_bytes = 0; ///< largest max-allocated memory the logs report (0 = none printed)
   int full_num_nodes = 0;               ///< the cluster the layout is for (0 = config.num_nodes: ran full size)
   int full_global_batch_size = 0;       ///< its global batch at full scale (0 = config.global_batch_size)
-  FullScaleStep full_scale;             ///< measured trials: measured + predicted data-parallel terms (0 = not set)
+  FullScaleStep full_scale;             ///< measured trials: measured + predicted scale terms (0 = not set)
   double duration_s = 0;                ///< submission to end, from the journal (0 = unknown)
   double time_limit_s = 0;              ///< the trial's time limit (0 = unknown)
   bool measured() const noexcept { return stats.valid && failure.kind == FailureKind::none; }

@@ -32,19 +32,21 @@ struct TrialSize {
 TrialSize trial_size(const ModelSpec& model, const Layout& full, int full_nodes, int gpus_per_node, TrialNodes policy,
                      const GpuSpec& gpu, const Calibration& calibration, const EstimateOptions& options = {});
 
-/// The model's terms that change with the data-parallel size when the micro-batches per replica stay the same:
-/// exposed gradient reduce-scatter / all-reduce and distributed-optimizer all-gather (time.dp_comm_s), FSDP's
-/// gathers (time.fsdp_comm_s) and the optimizer step over the local shard (time.optimizer_s).
-double data_parallel_terms_s(const TimeBreakdown& time) noexcept;
+/// The model's terms that change with the node count when the micro-batches per replica stay the same: the
+/// data-parallel communication (exposed gradient reduce-scatter / all-reduce and distributed-optimizer all-gather,
+/// time.dp_comm_s; FSDP's gathers, time.fsdp_comm_s), the optimizer step over the local shard (time.optimizer_s)
+/// and the pipeline hop (time.pp_comm_s), which leaves NVLink once the replicas span nodes. Compute, TP / CP / EP
+/// communication and the bubble are those of one replica and do not change.
+double scale_terms_s(const TimeBreakdown& time) noexcept;
 
-/// A full-scale step time from a trial's measurement: measured + model(full) - model(trial) of the
-/// data-parallel terms. What is measured and what is predicted stay apart for the reports.
+/// A full-scale step time from a trial's measurement: measured - model(trial) + model(full) of the scale terms.
+/// What is measured and what is predicted stay apart for the reports.
 struct FullScaleStep {
-  double measured_s = 0;        ///< the trial's measured step time
-  double trial_dp_terms_s = 0;  ///< data_parallel_terms_s of the trial's layout (predicted)
-  double full_dp_terms_s = 0;   ///< the same at full scale (predicted)
-  double step_time_s = 0;       ///< measured_s - trial_dp_terms_s + full_dp_terms_s (>= 0)
-  bool predicted = false;       ///< the trial ran smaller than full scale (else step_time_s == measured_s)
+  double measured_s = 0;           ///< the trial's measured step time
+  double trial_scale_terms_s = 0;  ///< scale_terms_s of the trial's layout (predicted)
+  double full_scale_terms_s = 0;   ///< the same at full scale (predicted)
+  double step_time_s = 0;          ///< measured_s - trial_scale_terms_s + full_scale_terms_s (>= 0)
+  bool predicted = false;          ///< the trial ran smaller than full scale (else step_time_s == measured_s)
 };
 FullScaleStep full_scale_step(const ModelSpec& model, const Layout& trial, const Layout& full, double measured_s,
                               const GpuSpec& gpu, const Calibration& calibration);

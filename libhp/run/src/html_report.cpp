@@ -113,11 +113,11 @@ std::string html_report(const std::vector<hp::TrialResult>& results, const std::
   h += "<h2>Step time per trial: predicted vs measured</h2>\n" + step_time_chart(results) + "\n";
   h += "<h2>Memory per GPU of the top layouts (performance model, " + esc(gpu.name) +
        "; black tick: max allocated as the trainer logged it)</h2>\n" + memory_chart(results, gpu) + "\n";
-  // Measured on the trial's nodes; the full-scale step time adds the model's data-parallel terms (predicted).
-  h += "<h2>Trials</h2>\n<p>measured: on the trial's nodes; full scale: measured - predicted data-parallel terms of the "
-       "trial + those at full scale (docs/model.md, \"Trials on the fewest nodes\")</p>\n<table><tr><th>trial</th>"
+  // Measured on the trial's nodes; the full-scale step time adds the model's scale terms (predicted).
+  h += "<h2>Trials</h2>\n<p>measured: on the trial's nodes; full scale: measured - the predicted scale terms of the "
+       "trial (data-parallel communication, optimizer shard, pipeline hop) + those at full scale (docs/model.md, \"Trials on the fewest nodes\")</p>\n<table><tr><th>trial</th>"
        "<th>nodes (trial/full)</th><th>predicted s (full scale)</th><th>measured s</th><th>stddev s</th><th>steps</th>"
-       "<th>predicted DP terms s (trial/full)</th><th>full-scale s</th><th>source</th><th>GPU-hours</th><th>failure</th>"
+       "<th>predicted scale terms s (trial/full)</th><th>full-scale s</th><th>source</th><th>GPU-hours</th><th>failure</th>"
        "<th>evidence</th></tr>\n";
   for (const auto& r : results) {
     const bool sized = r.full_scale.predicted;
@@ -127,9 +127,9 @@ std::string html_report(const std::vector<hp::TrialResult>& results, const std::
                      r.predicted_step_time_s > 0 ? fmt::format("{:.4f}", r.predicted_step_time_s) : "",
                      r.stats.valid ? fmt::format("{:.4f}", r.stats.mean_s) : "", r.stats.valid ? fmt::format("{:.4f}", r.stats.stddev_s) : "",
                      r.stats.num_points,
-                     sized ? fmt::format("{:.4f} / {:.4f}", r.full_scale.trial_dp_terms_s, r.full_scale.full_dp_terms_s) : "",
+                     sized ? fmt::format("{:.4f} / {:.4f}", r.full_scale.trial_scale_terms_s, r.full_scale.full_scale_terms_s) : "",
                      r.measured() ? fmt::format("{:.4f}", r.full_scale_step_time_s()) : "",
-                     !r.measured() ? "" : sized ? "measured + predicted DP terms" : "measured", r.gpu_hours(),
+                     !r.measured() ? "" : sized ? "measured + predicted scale terms" : "measured", r.gpu_hours(),
                      r.measured() ? "" : hp::to_string(r.failure.kind), esc(r.failure.evidence));
   }
   return h + "</table>\n</body></html>\n";

@@ -195,9 +195,9 @@ ReportFiles write_reports(const std::string& results_dir, const std::vector<hp::
                                  n, best->config_name, best->full_scale_step_time_s(), rep.num_measured, group.size());
       if (best->full_scale.predicted)
         rep.message += fmt::format("  full scale = {:.4f} s measured on {} nodes - {:.4f} s + {:.4f} s predicted "
-                                   "data-parallel terms (trial / full scale)\n",
-                                   best->stats.mean_s, best->config.num_nodes, best->full_scale.trial_dp_terms_s,
-                                   best->full_scale.full_dp_terms_s);
+                                   "scale terms (trial / full scale)\n",
+                                   best->stats.mean_s, best->config.num_nodes, best->full_scale.trial_scale_terms_s,
+                                   best->full_scale.full_scale_terms_s);
     } else {
       rep.message += fmt::format("{} nodes: every trial failed ({} trials); no optimal config. See {}\n", n,
                                  group.size(), failed);

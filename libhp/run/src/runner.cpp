@@ -315,7 +315,7 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
 
 std::string status_table(const std::vector<TrialState>& states) {
   // predicted and full_scale are at the full node count; measured is what the trial measured on its own nodes
-  // (nodes: trial/full), full_scale = measured + the model's data-parallel terms at full scale.
+  // (nodes: trial/full), full_scale = measured + the model's scale terms (data-parallel communication, optimizer, PP hop).
   std::string out = fmt::format("{:<3} {:<66} {:<15} {:>7} {:<10} {:<10} {:>10} {:>10} {:>10}  {}\n", "#", "trial", "why",
                                 "nodes", "job", "state", "predicted", "measured", "full_scale", "note");
   int i = 0;
@@ -337,7 +337,7 @@ std::string status_table(const std::vector<TrialState>& states) {
   }
   if (smaller)
     out += "nodes: trial/full; measured on the trial's nodes; predicted and full_scale at full scale, full_scale = "
-           "measured + the model's data-parallel terms (docs/model.md)\n";
+           "measured - the model's scale terms on the trial + at full scale (docs/model.md)\n";
   return out;
 }
 

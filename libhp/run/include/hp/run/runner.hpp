@@ -66,7 +66,7 @@ struct TrialState {
   double repredicted_step_time_s = 0;  ///< after learning (0 = not re-ranked)
   double max_allocated_bytes = 0;      ///< largest max-allocated memory the logs print (0 = none)
   std::string note;                    ///< why it was dropped (phase dropped)
-  hp::FullScaleStep full_scale;        ///< measured trials: the full-scale step time (measured + predicted DP terms)
+  hp::FullScaleStep full_scale;        ///< measured trials: the full-scale step time (measured + predicted scale terms)
 };
 
 /// The default trial command: NeMo's Megatron GPT (or T5 / mT5) pre-training script on the candidate YAML.
