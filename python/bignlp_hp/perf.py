@@ -55,14 +55,15 @@ their ``reason`` ('' when the layout runs and fits).
 Returns an :class:`EstimateTable` (a list of dicts, shown as a table in a notebook; ``.to_pandas()``).
 
 >>> rows = bignlp_hp.estimate_table("gpt3/5b", [{"num_gpus": 8, "tp": 1}, {"num_gpus": 8, "tp": 2}])
->>> [(r["tp"], r["fits"], round(r["time.step_time_s"], 3)) for r in rows]  # doctest: +SKIP
+>>> [(r["tp"], r["fits"], round(r["time.step_time_s"], 3)) for r in rows]
+[(1, True, 4.183), (2, True, 5.628)]
 """)
 
 
 def to_pandas(rows):
     """Returns a pandas DataFrame of estimate_table() rows, nullable dtypes (needs ``pip install pandas``).
 
-    >>> bignlp_hp.to_pandas(bignlp_hp.estimate_table("gpt3/5b", [{"num_gpus": 8}]))["fits"].dtype  # doctest: +SKIP
+    >>> bignlp_hp.to_pandas(bignlp_hp.estimate_table("gpt3/5b", [{"num_gpus": 8}]))["fits"].dtype
     BooleanDtype
     """
     return frame(columns_of(list(rows)))

@@ -50,8 +50,8 @@ class SearchResult:
         NeMo has None.
 
         >>> df = bignlp_hp.search("examples/search/gpt3_5b.yaml").to_pandas()
-        >>> df.loc[0, ["rank", "tp", "pp", "act_ckpt_layers", "planned"]].tolist()  # doctest: +SKIP
-        [1, 1, 1, <NA>, True]
+        >>> [str(df[c].dtype) for c in ("rank", "act_ckpt_layers", "mfu", "planned", "config_name")]
+        ['Int64', 'Int64', 'Float64', 'boolean', 'string']
         """
         return frame(self._rows, _DTYPES)
 
@@ -60,8 +60,8 @@ class SearchResult:
 
     def _summary(self):
         head = (f"SearchResult: {self.model} on {self.num_nodes} x {self.gpus_per_node} {self.gpu}, GBS {self.gbs}, "
-                f"policy {self.policy}: {self.evaluated} layouts evaluated, {self.feasible} feasible, "
-                f"{len(self.plan)} trials planned in {self.elapsed_s:.2f} s")
+                f"policy {self.policy}: {self.evaluated} layouts evaluated, {self.feasible} feasible in "
+                f"{self.elapsed_s:.3f} s, {len(self.plan)} trials planned")
         if not self.plan:
             return head + f"\n  no feasible layout: {self.message}"
         b = self.best
@@ -116,6 +116,6 @@ Returns a :class:`SearchResult`: ``.best`` (the first trial, a dict), ``.plan`` 
 ``.to_pandas()`` (every ranked layout), counts ``enumerated`` / ``evaluated`` / ``feasible``.
 
 >>> r = bignlp_hp.search("examples/search/gpt3_5b.yaml")
->>> r.best["tp"], r.best["pp"], r.best["config_name"]  # doctest: +SKIP
-(1, 1, 'gpt3_5b_16nodes_tp_1_pp_1_cp_1_ep_1_mbs_2_act_ckpt_0_num_mbs_act_None_act_per_pipe_None')
+>>> r.best["tp"], r.best["pp"], r.best["mbs"], round(r.best["predicted_step_time_s"], 3)
+(1, 1, 4, 6.657)
 """)

@@ -93,9 +93,13 @@ py::dict estimate_dict(const hp::Estimate& e) {
   out["reason"] = e.reason == hp::Infeasible::none ? "" : hp::to_string(e.reason);
   for (const auto& kv : hp::to_fields(e)) {
     const auto dot = kv.first.find('.');
+    // Counts are ints in Python (to_fields carries every value as a double).
+    const bool count = kv.first == "num_parameters" || kv.first == "memory.pipeline_rank";
+    const py::object v =
+        count ? py::object(py::int_(static_cast<long long>(kv.second))) : py::object(py::float_(kv.second));
     if (kv.first == "fits") out["fits"] = kv.second != 0;
-    else if (dot == std::string::npos) out[kv.first.c_str()] = kv.second;
-    else (kv.first.compare(0, dot, "memory") == 0 ? memory : time)[kv.first.substr(dot + 1).c_str()] = kv.second;
+    else if (dot == std::string::npos) out[kv.first.c_str()] = v;
+    else (kv.first.compare(0, dot, "memory") == 0 ? memory : time)[kv.first.substr(dot + 1).c_str()] = v;
   }
   out["memory"] = memory;
   out["time"] = time;

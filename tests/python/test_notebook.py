@@ -65,7 +65,7 @@ def test_core_object_reprs_show_values():
 def test_result_reprs_and_html_tables(search_result, inference_result, serving_result):
     r = search_result
     text = repr(r)
-    assert "gpt3_5b on 16 x 8" in text and f"{r.feasible} feasible" in text and "best: tp=" in text
+    assert "gpt3_5b on 16 x 8" in text and f"{r.feasible} feasible in" in text and "best: tp=" in text
     assert r.best["config_name"] in text and "written" not in text
     html = r._repr_html_()
     assert html.startswith("<table>") and "<th>predicted_step_time_s</th>" in html and r.best["config_name"] in html
@@ -202,3 +202,20 @@ def test_python_searches_write_nothing_unless_asked(tmp_path, monkeypatch):
     assert written.results_dir and (tmp_path / "res" / "plan.yaml").is_file()
     inf = hp.inference_search(model="gpt3/5b", tensor_parallel_sizes=[1], batch_sizes=[1], results_dir=tmp_path / "inf")
     assert os.path.isfile(os.path.join(inf.summary_dir, "final_output.csv"))
+
+
+def test_docstring_examples_run(repo_root, monkeypatch):
+    """Every example in a public docstring that needs no file of the user's runs and prints what it says."""
+    import doctest
+
+    monkeypatch.chdir(repo_root)  # examples/ paths
+    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    objects = [getattr(hp, n) for n in hp.__all__] + [hp.SearchResult.to_pandas]
+    ran = 0
+    for obj in objects:
+        if callable(obj) and obj.__doc__ and ">>>" in obj.__doc__:
+            test = parser.get_doctest(obj.__doc__, {"bignlp_hp": hp}, getattr(obj, "__name__", "?"), None, 0)
+            runner.run(test)
+            ran += sum(1 for e in test.examples if not e.options.get(doctest.SKIP))
+    assert runner.summarize(verbose=False).failed == 0
+    assert ran >= 25
