@@ -9,6 +9,7 @@
 #include "hp/hardware.hpp"
 #include "hp/inference.hpp"
 #include "hp/model.hpp"
+#include "hp/record.hpp"
 #include "hp/search_config.hpp"
 
 namespace hp {
@@ -65,6 +66,10 @@ InferenceSearchResult inference_search(const ModelSpec& model, const GpuSpec& gp
 
 /// Re-rank after measurements were attached (measured latency replaces the prediction where available).
 void rerank(InferenceSearchResult& result);
+
+/// One candidate with typed values under the names of hp-cli infer-search --json (rank null = not ranked;
+/// latencies null when not predicted or not measured): what Python's rows and DataFrames show.
+Record inference_candidate_record(const InferenceCandidate& candidate);
 
 /// final_output.csv: NeMo's columns (TP, PP, BS, Latency [ms], Throughput per GPU [samples/sec/gpu]) first.
 std::string inference_csv(const InferenceSearchResult& result);
