@@ -9,7 +9,9 @@ benchmarks), then for each sampled mutant: writes the mutated file, rebuilds hp_
 fast unit suite and restores the file. A mutant is killed when the suite fails (or times out), survives when it
 passes, and is not counted when it does not compile. Prints, and writes to --report, the share killed per file and
 overall and every surviving mutant, so a test can be written to kill it. Never touches the working tree itself.
---seeded runs the hand-seeded bugs of issue 17 (SEEDED below) instead of sampled mutants.
+--seeded runs the hand-seeded bugs of issue 17 (SEEDED below) instead of sampled mutants; --survivors REPORT reruns
+the surviving mutants an earlier report lists. Each mutant first meets the tests tagged for its file (FOCUS), then
+the rest of the suite. Mutants judged equivalent by hand (EQUIVALENT, with the reason) are reported, not counted.
 
 Mutation operators (issue 17): arithmetic (+ - * /), comparisons (< <= > >= == !=), constants (n -> n+1, x.y ->
 2*x.y), logic (&& ||, true false), std::min <-> std::max, and swapped arguments of two-argument calls.
@@ -32,6 +34,17 @@ FORMULA_FILES = [
 DEFAULT_SPEC = "~[runner]~[slurm]~[.]"
 # Slow cases (minutes on a loaded machine) run last, so that a mutant killed by a fast case costs no more.
 SLOW_CASES = ['"inference validation: error against published TensorRT-LLM and FasterTransformer tables"']
+# The tags that test each file run first (seconds), then the rest of the fast suite, then the slow cases: every
+# mutant still meets the whole suite before it counts as surviving, a killed one stops at the first failure.
+FOCUS = {
+    "libhp/src/perf_": ["[perf]", "[model]"],
+    "libhp/src/inference_model.cpp": ["[inference]", "[serving]"],
+    "libhp/src/logs.cpp": ["[logs]", "[runs]"],
+    "libhp/src/nemo_policy.cpp": ["[nemo]"],
+}
+# Mutants that cannot change behaviour (judged by hand, reason given): reported apart and not counted. Keyed by
+# (file, the line before, the line after), both stripped, so a moved line keeps its verdict.
+EQUIVALENT = {}
 
 # (name, pattern, replacement); patterns apply to code with comments and string literals blanked out.
 OPERATORS = [
@@ -164,11 +177,22 @@ def prepare(work, jobs):
     return build, env
 
 
-def run_suite(exe, spec, timeout):
-    """killed or survived: the fast cases first, then the slow ones; --abort stops at the first failure."""
-    fast = spec + "".join("~" + name for name in SLOW_CASES)
+def focus_of(path):
+    return next((tags for prefix, tags in FOCUS.items() if path.startswith(prefix)), [])
+
+
+def run_suite(exe, spec, timeout, path=""):
+    """killed or survived: the file's own tags, the rest of the fast cases, then the slow ones; --abort stops at
+    the first failure."""
+    slow = "".join("~" + name for name in SLOW_CASES)
+    tags = focus_of(path)
+    steps = []
+    if tags:
+        steps.append([exe, ",".join(spec + tag + slow for tag in tags), "--abort"])
+    steps.append([exe, spec + slow + "".join("~" + tag for tag in tags), "--abort"])
+    steps.append([exe, *SLOW_CASES, "--abort"])
     try:
-        for step in ([exe, fast, "--abort"], [exe, *SLOW_CASES, "--abort"]):
+        for step in steps:
             if run(step, timeout=timeout).returncode != 0:
                 return "killed"
     except subprocess.TimeoutExpired:
@@ -188,6 +212,8 @@ def main(argv=None):
     parser.add_argument("--report", help="write the result as markdown here (e.g. docs/mutation.md)")
     parser.add_argument("--list", action="store_true", help="only count the mutation sites per file")
     parser.add_argument("--seeded", action="store_true", help="run the hand-seeded bugs of issue 17 instead")
+    parser.add_argument("--survivors", metavar="REPORT",
+                        help="rerun only the surviving mutants listed in an earlier report (after writing tests)")
     args = parser.parse_args(argv)
 
     per_file = {path: mutants_of(path) for path in args.files}
@@ -213,6 +239,20 @@ def main(argv=None):
             line = text[:text.index(before)].count("\n") + 1
             chosen.append((path, text.replace(before, after), desc, line, before, after))
 
+    if args.survivors:
+        chosen = []
+        with open(args.survivors) as f:
+            listed = re.findall(r"^- `([^`:]+):(\d+)` (.+?): `(.+)` -> `(.+)`$", f.read(), re.M)
+        for path, line, desc, before, after in listed:
+            with open(os.path.join(ROOT, path)) as f:
+                lines = f.read().split("\n")
+            n = int(line) - 1
+            if lines[n].strip() != before:
+                sys.exit(f"{path}:{line} is no longer {before!r} (the file changed since the report)")
+            indent = lines[n][:len(lines[n]) - len(lines[n].lstrip())]
+            mutated = lines[:n] + [indent + after] + lines[n + 1:]
+            chosen.append((path, "\n".join(mutated), desc, n + 1, before, after))
+
     originals = {}
     for path, *_ in chosen:
         with open(os.path.join(ROOT, path)) as f:
@@ -232,7 +272,9 @@ def main(argv=None):
             if proc.returncode != 0:
                 outcome = "no-compile"
             else:
-                outcome = run_suite(exe, args.spec, args.timeout)
+                outcome = run_suite(exe, args.spec, args.timeout, path)
+                if outcome == "survived" and (path, before, after) in EQUIVALENT:
+                    outcome = "equivalent"
         finally:
             with open(target, "w") as f:  # the content the run started from (the tree may move under a long run)
                 f.write(originals[path])
@@ -255,20 +297,28 @@ def report(results, args, seconds):
         counted = sum(r[5] in ("killed", "survived") for r in rows)
         return killed, counted
 
-    command = "--seeded" if args.seeded else f"--max {args.max} --seed {args.seed}"
+    command = "--seeded" if args.seeded else f"--survivors {args.survivors}" if args.survivors else \
+        f"--max {args.max} --seed {args.seed}"
+    if args.files != FORMULA_FILES:
+        command += " --files " + " ".join(args.files)
     out = ["# Mutation testing: last result", "",
            f"`scripts/mutation.py {command}` (suite: `hp_tests \"{args.spec}\"`), "
            f"{len(results)} mutants in {seconds / 60:.0f} min. A mutant is killed when the suite fails; mutants "
-           "that do not compile are not counted.", "",
-           "| file | killed | counted | score | no-compile |", "|---|---|---|---|---|"]
+           "that do not compile, and equivalent mutants (listed below with the reason), are not counted.", "",
+           "| file | killed | counted | score | no-compile | equivalent |", "|---|---|---|---|---|---|"]
     for path in dict.fromkeys(r[0] for r in results):
         rows = [r for r in results if r[0] == path]
         k, c = score(rows)
-        out.append(f"| {path} | {k} | {c} | {100 * k / c if c else 0:.0f}% | {sum(r[5] == 'no-compile' for r in rows)} |")
+        out.append(f"| {path} | {k} | {c} | {100 * k / c if c else 0:.0f}% | {sum(r[5] == 'no-compile' for r in rows)} "
+                   f"| {sum(r[5] == 'equivalent' for r in rows)} |")
     k, c = score(results)
-    out += [f"| **all** | {k} | {c} | **{100 * k / c if c else 0:.0f}%** | |", "", "## Surviving mutants", ""]
+    out += [f"| **all** | {k} | {c} | **{100 * k / c if c else 0:.0f}%** | | |", "", "## Surviving mutants", ""]
     survivors = [r for r in results if r[5] == "survived"]
     out += [f"- `{r[0]}:{r[1]}` {r[2]}: `{r[3]}` -> `{r[4]}`" for r in survivors] or ["(none)"]
+    equivalent = [r for r in results if r[5] == "equivalent"]
+    if equivalent:
+        out += ["", "## Equivalent mutants (not counted)", ""]
+        out += [f"- `{r[0]}:{r[1]}` {r[2]}: `{r[3]}` -> `{r[4]}`: {EQUIVALENT[(r[0], r[3], r[4])]}" for r in equivalent]
     out += ["", "## Every mutant", "", "| outcome | where | mutation |", "|---|---|---|"]
     out += [f"| {r[5]} | `{r[0]}:{r[1]}` | {r[2]} |" for r in results]
     return "\n".join(out) + "\n"
