@@ -106,6 +106,12 @@ TEST_CASE("T5 layers: encoder and decoder (cross-attention) activations averaged
   // encoder's 1024 positions (4 s_enc b h), split by TP.
   const double dec = self(256) + 5 * 256 * b * h + (4 * 256 * b * h + 4 * 1024 * b * h) / t;
   CHECK(d::layer_activation_bytes(d::make_shape(m, l), l) == Approx((6 * self(1024) + 3 * dec) / 9).epsilon(1e-14));
+  // Full recompute: the encoder layers keep 2 s b h of their 1024 positions, the decoder layers of their 256; plus
+  // one layer's full activations while it is recomputed.
+  l.recompute = hp::Recompute::full;
+  const d::Shape s = d::make_shape(m, l);
+  CHECK(d::stage_memory(s, l, hp::Calibration{}, 0).activations_bytes ==
+        Approx(6 * 2 * 1024 * b * h + 3 * 2 * 256 * b * h + d::layer_activation_bytes(s, l)).epsilon(1e-14));
 }
 
 TEST_CASE("weights, gradients and optimizer state per stage: plain, distributed, FP8, LoRA", "[perf][memory][formula]") {
