@@ -10,6 +10,7 @@
 #include <tuple>
 #include <vector>
 
+#include "hp/core.hpp"
 #include "hp/nemo_config.hpp"
 #include "hp/nemo_grid.hpp"
 #include "hp/perf.hpp"
@@ -356,4 +357,49 @@ TEST_CASE("NeMo config reader: every layout key with asymmetric values", "[nemo_
   CHECK(l.ep == 4);
   CHECK(l.fsdp);
   CHECK(l.num_gpus == 16);
+}
+
+TEST_CASE("NeMo config reader: size limits are inclusive at kMaxLayoutSize", "[nemo_config][formula]") {
+  constexpr int kMax = hp::kMaxLayoutSize;
+  auto accepted = [](const hp::TrainingConfig& c) {
+    try {
+      hp::layout_from_nemo(c);
+      return true;
+    } catch (const hp::ConfigError&) {
+      return false;
+    }
+  };
+  hp::TrainingConfig c;
+  c.gpus_per_node = 1;
+  c.global_batch_size = kMax;  // 1..kMax
+  CHECK(accepted(c));
+  c.global_batch_size = kMax + 1;
+  CHECK_FALSE(accepted(c));
+  c.global_batch_size = 1;
+  c.gpus_per_node = 8;
+  c.num_nodes = kMax / 8;  // num_nodes x devices = kMax GPUs
+  CHECK(accepted(c));
+  c.num_nodes = kMax / 8 + 1;
+  CHECK_FALSE(accepted(c));
+  c.num_nodes = 1;
+  c.virtual_pipeline_model_parallel_size = kMax;  // null or 0..kMax
+  CHECK(accepted(c));
+  c.virtual_pipeline_model_parallel_size = kMax + 1;
+  CHECK_FALSE(accepted(c));
+  c.virtual_pipeline_model_parallel_size = -1;
+  CHECK_FALSE(accepted(c));
+  // Checkpointed layers x virtual stages <= kMax; a null vp counts once.
+  c.virtual_pipeline_model_parallel_size = 0;
+  c.activations_checkpoint_num_layers = kMax / 2 + 1;
+  CHECK(accepted(c));
+  c.virtual_pipeline_model_parallel_size = 2;
+  CHECK_FALSE(accepted(c));
+  c.virtual_pipeline_model_parallel_size = 0;
+  c.activations_checkpoint_num_layers = -2;
+  CHECK_FALSE(accepted(c));
+  c.activations_checkpoint_num_layers = -1;
+  c.num_micro_batches_with_partial_activation_checkpoints = kMax;
+  CHECK(accepted(c));
+  c.num_micro_batches_with_partial_activation_checkpoints = kMax + 1;
+  CHECK_FALSE(accepted(c));
 }

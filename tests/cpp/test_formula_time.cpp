@@ -291,3 +291,115 @@ TEST_CASE("EP all-to-all, all-gather and flex dispatchers; activation offload", 
   t = time_of(biased_gqa(), o, g, c);
   CHECK(t.offload_s == Approx(8 * (2 * 4 * d::layer_activation_bytes(s, o) / 1e8 - t.compute_s / 8)).epsilon(1e-12));
 }
+
+TEST_CASE("MoE compute: grouped expert GEMM with 128-row tile quantization, router and shared experts, DP of experts",
+          "[perf][time][formula]") {
+  hp::GpuSpec g = asym_gpu();
+  hp::Calibration c = plain_calibration();
+  c.attention_efficiency = 1e15;  // attention ~ 0: GEMMs only
+  hp::ModelSpec m = biased_gqa();
+  m.num_layers = 12;
+  m.add_bias_linear = false;
+  m.moe_num_experts = 16;
+  m.moe_topk = 3;
+  m.moe_ffn_hidden_size = 512;
+  m.moe_shared_expert_ffn_size = 768;
+  m.moe_layer_freq = 2;  // 6 of 12 layers
+  hp::Layout l = asym_layout();
+  l.cp = 1;
+  l.num_gpus = 48;  // tp 2, pp 3, dp 8
+  l.gbs = 128;      // 8 micro-batches of 2
+  l.ep = 4;
+  l.etp = 1;
+  l.overlap_grad_reduce = false;
+  l.overlap_param_gather = false;
+  const double tokens = 4096 * 2, h = 1024, q = 1536, kv = 384, share = 0.5;
+  // Dense GEMMs of an average layer: attention projections, the dense MLP on half of the layers, router and
+  // shared experts on the other half.
+  const double dense = 2 * tokens * (h * (2 * q + 2 * kv) + (1 - share) * 3 * h * 2816 + share * (3 * h * 768 + h * 16)) / 2;
+  // Routed: tokens x topk through Fe-wide SwiGLU experts, over TP; rows per expert ep x tokens x topk / E = 6144:
+  // 48 full 128-row tiles.
+  const double expert = share * 2 * tokens * 3 * 3 * h * 512 / 2;
+  hp::TimeBreakdown t = time_of(m, l, g, c);
+  const double logits = 3 * 2 * tokens * h * 32000 / 2 / (1e15 * 0.6);
+  CHECK(t.compute_s == Approx(8 * (4 * 3 * (dense + expert) / (1e15 * 0.6) + logits)).epsilon(1e-9));
+  // Named MoE parts (inside compute_s): router and shared experts at the dense GEMM rate, the expert GEMM.
+  const double per_flop = 4 * 3 / (1e15 * 0.6);  // seconds per forward dense GEMM FLOP of a stage, 3 passes
+  CHECK(t.moe_router_s == Approx(8 * share * per_flop * (2 * tokens / 2) * h * 16).epsilon(1e-9));
+  CHECK(t.moe_shared_expert_s == Approx(8 * share * per_flop * (2 * tokens / 2) * 3 * h * 768).epsilon(1e-9));
+  CHECK(t.moe_expert_gemm_s == Approx(8 * 4 * 3 * expert / (1e15 * 0.6)).epsilon(1e-9));
+  CHECK(t.moe_dispatch_s == t.ep_comm_s);
+  CHECK(t.moe_permute_s == 0);  // no element-wise passes in this calibration
+  // Tile quantization: 2 sequences of 40 tokens -> rows per expert 4 x 80 x 3 / 16 = 60 of a 128-row tile.
+  m.seq_length = m.max_position_embeddings = 40;
+  t = time_of(m, l, g, c);
+  const double small_dense = dense * 80 / tokens, small_expert = expert * 80 / tokens;
+  const double small_logits = logits * 80 / tokens;
+  CHECK(t.moe_expert_gemm_s == Approx(8 * 4 * 3 * small_expert / (1e15 * 0.6 * (60.0 / 128))).epsilon(1e-9));
+  CHECK(t.compute_s == Approx(8 * (4 * 3 * small_dense / (1e15 * 0.6) + 4 * 3 * small_expert / (1e15 * 0.6 * (60.0 / 128)) +
+                                   small_logits)).epsilon(1e-6));
+  // Element-wise passes over the permuted token copies (dispatch and combine, topk per token, per TP rank).
+  c.elementwise_passes = 5;
+  t = time_of(m, l, g, c);
+  CHECK(t.moe_permute_s == Approx(8 * 4 * 5 * 2 * 80 * (share * 2 * 3 * h / 2) / 3e12).epsilon(1e-9));
+  // Data parallel: dense state over dp 8, experts over expert-DP = 8 x 2 / 4 = 4 (no CP).
+  m.seq_length = m.max_position_embeddings = 4096;
+  const d::StageParams p = d::stage_params(d::make_shape(m, l), 0);
+  // DP group: 8 ranks, 2 apart: 4 per NVLink domain, 4 NICs' worth of scale-out.
+  const double bw = std::min(450e9, 4 * 50e9) * 0.9;
+  t = time_of(m, l, g, plain_calibration());
+  CHECK(t.dp_comm_s == Approx((7.0 / 8 * p.dense * 2 + 3.0 / 4 * p.expert * 2) * 2 / bw).epsilon(1e-12));
+  CHECK(t.optimizer_s == Approx(30 * (p.dense / 8 + p.expert / 4) / 3e12).epsilon(1e-12));
+  // Hardware FLOPs: every GEMM (dense and routed) 3 passes, attention 3.5, logits 3; m x pp stages x tp dp GPUs.
+  double hw = 0;
+  time_of(m, l, g, plain_calibration(), &hw);
+  const double attn = 4 * tokens * 4096 * q * 0.5 / 2;
+  CHECK(hw == Approx((8 * 4 * (3 * (dense + expert) + 3.5 * attn) * 3 + 8 * 3 * (2 * tokens * h * 32000 / 2)) * 2 * 8)
+                  .epsilon(1e-12));
+}
+
+TEST_CASE("busiest stage: a middle stage when the loss takes a slot of the last; group bandwidth tiers", "[perf][time][formula]") {
+  const hp::GpuSpec g = asym_gpu();
+  hp::Calibration c = plain_calibration();
+  hp::ModelSpec m = biased_gqa();
+  m.vocab_size = 128;  // logits cheaper than one layer
+  hp::Layout l = asym_layout();
+  l.account_for_loss = true;  // (10 + 1) / 3 -> 4 layers on ranks 0 and 1, 3 + the loss on rank 2
+  const Hand x;
+  const double layer = 3 * x.gemm_flops() / (1e15 * 0.6) + 3.5 * x.attn_flops() / (1e15 * 0.4);
+  hp::TimeBreakdown t = time_of(m, l, g, c);
+  CHECK(t.compute_s == Approx(x.m * 4 * layer).epsilon(1e-12));
+  // With the embedding also in a slot: (10 + 2) / 3 = 4; rank 0 holds 3, rank 1 4, rank 2 3 + logits.
+  l.account_for_embedding = true;
+  t = time_of(m, l, g, c);
+  CHECK(t.compute_s == Approx(x.m * 4 * layer).epsilon(1e-12));
+  // Two stages, no middle one: the last (3 layers + logits) vs the first (4 layers... with the embedding slot 3).
+  l.pp = 2;
+  l.num_gpus = 64;
+  l.gbs = 128;  // dp 8, 8 micro-batches
+  t = time_of(m, l, g, c);
+  const double logits = 3 * 2 * x.tokens * 1024 * 128 / 2 / (1e15 * 0.6);
+  // (10 + 2) / 2 = 6 per stage: first 5, last 5 + logits.
+  CHECK(t.compute_s == Approx(8 * (5 * layer + logits)).epsilon(1e-12));
+  // DP over 8 ranks 4 apart: 2 per domain; over 2 ranks 8 apart (stride = a whole domain): 1 NIC each.
+  l = asym_layout();
+  l.overlap_grad_reduce = false;
+  l.overlap_param_gather = false;
+  l.tp = 8;
+  l.cp = 1;
+  l.pp = 1;
+  l.num_gpus = 16;  // dp 2, stride 8
+  const d::StageParams p = d::stage_params(d::make_shape(biased_gqa(), l), 0);
+  t = time_of(biased_gqa(), l, g, c);
+  CHECK(t.dp_comm_s == Approx(2 * (0.5 * p.dense * 2) / (50e9 * 0.9)).epsilon(1e-12));
+  // TP 16 over two domains of 8: 8 rings over 8 NICs, capped by NVLink (8 x 50 < 450 GB/s).
+  m = biased_gqa();
+  m.num_attention_heads = 16;
+  l.tp = 16;
+  l.num_gpus = 16;
+  l.sequence_parallel = true;
+  t = time_of(m, l, g, c);
+  const double tokens = 4096 * 2;
+  // 32 micro-batches (gbs 64 / mbs 2, dp 1) x 10 layers x 4 all-reduces.
+  CHECK(t.tp_comm_s == Approx(32 * 10 * 4 * (2 * 15.0 / 16 * 2 * tokens * 1024) / (400e9 * 0.9)).epsilon(1e-12));
+}
