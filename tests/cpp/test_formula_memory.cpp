@@ -81,6 +81,11 @@ TEST_CASE("MoE layer activations: routed tokens per TP rank with SP, expert widt
   // Routed: s b topk / t tokens per TP rank, each keeping 6 h + 2 * 2 * F_e / ETP bytes.
   const double routed = share * (s * b * 3 / t) * (6 * h + 4 * 640 / 2.0);
   CHECK(d::layer_activation_bytes(d::make_shape(m, l), l) == Approx(dense + routed).epsilon(1e-14));
+  // FP8: the projection input and the dense layers' fc2 input in 1 byte (S b q + (1 - share) S b F less), one
+  // replicated GEMM input too (S b h).
+  l.precision = hp::Precision::fp8_delayed;
+  CHECK(d::layer_activation_bytes(d::make_shape(m, l), l) ==
+        Approx(dense + routed - (sbh + s * b * h + (1 - share) * s * b * F) / t).epsilon(1e-14));
 }
 
 TEST_CASE("T5 layers: encoder and decoder (cross-attention) activations averaged over the stack", "[perf][memory][formula]") {
@@ -155,6 +160,10 @@ TEST_CASE("weights, gradients and optimizer state per stage: plain, distributed,
     CHECK(mem.gradients_bytes == 0);
     CHECK(mem.optimizer_bytes == 0);
     CHECK(mem.embedding_state_bytes == Approx(2 * p.embedding).epsilon(1e-15));
+    l.fsdp = true;  // LoRA over FSDP: still frozen, nothing sharded
+    CHECK(d::stage_memory(s, l, cal, rank).weights_bytes == Approx(2 * p.dense).epsilon(1e-15));
+    CHECK(d::stage_memory(s, l, cal, rank).optimizer_bytes == 0);
+    l.fsdp = false;
     l.lora = false;
     l.optimizer_state_bytes = 12;
   }

@@ -115,6 +115,26 @@ TEST_CASE("make_shape: RMSNorm, relative positions, QKV-only bias, tied, SP off 
   CHECK(s.dp == 12 / (3 * 2));
 }
 
+TEST_CASE("make_shape: T5 stacks, decoder sequence and attention direction", "[perf][formula]") {
+  hp::ModelSpec t5;
+  t5.family = "t5";
+  t5.num_layers = 6;
+  t5.num_decoder_layers = 4;
+  t5.seq_length = 512;
+  t5.decoder_seq_length = 0;  // unset: the decoder runs over the encoder's length
+  hp::detail::Shape s = hp::detail::make_shape(t5, hp::Layout{});
+  CHECK(s.num_layers == 10);
+  CHECK(s.num_decoder_layers == 4);
+  CHECK(s.dec_seq == 512);
+  CHECK_FALSE(s.causal);
+  t5.decoder_seq_length = 128;
+  CHECK(hp::detail::make_shape(t5, hp::Layout{}).dec_seq == 128);
+  hp::ModelSpec bert = biased_gqa();
+  bert.family = "bert";
+  CHECK_FALSE(hp::detail::make_shape(bert, hp::Layout{}).causal);
+  CHECK(hp::detail::make_shape(biased_gqa(), hp::Layout{}).dec_seq == 0);
+}
+
 TEST_CASE("make_shape: uneven pipeline splits with the embedding / loss in a layer slot", "[perf][formula]") {
   const hp::ModelSpec m = biased_gqa();  // 10 layers
   struct Case {
