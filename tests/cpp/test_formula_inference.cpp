@@ -76,16 +76,8 @@ TEST_CASE("inference memory: weight shards, KV cache, activations and the larges
 }
 
 TEST_CASE("inference memory: T5 decoder keeps its own K/V and the cross-attention K/V of the input", "[inference][formula]") {
-  hp::ModelSpec m;
-  m.family = "t5";
-  m.num_layers = 6;
-  m.num_decoder_layers = 4;
-  m.hidden_size = 512;
-  m.ffn_hidden_size = 1536;
-  m.num_attention_heads = 8;
+  hp::ModelSpec m = hp_test::small_t5(6, 4, 2048, 0);
   m.num_query_groups = 2;  // self-attention K/V in 2 groups; the cross-attention keeps a K/V per head
-  m.vocab_size = 1000;
-  m.position_embedding = "relative";
   hp::InferenceLayout l = layout(2, 1, 3, 400, 50);
   const hp::InferenceEstimate e = hp::estimate_inference(m, l, asym_gpu(), plain_inference_calibration());
   const double d = 64;

@@ -109,16 +109,7 @@ TEST_CASE("inference memory limits: no room for one request, rotary positions ha
 }
 
 TEST_CASE("inference T5: encoder prefill, decoder first step with cross-attention, decode over the input", "[inference][formula]") {
-  hp::ModelSpec m;
-  m.family = "t5";
-  m.num_layers = 6;
-  m.num_decoder_layers = 4;
-  m.hidden_size = 512;
-  m.ffn_hidden_size = 1536;
-  m.num_attention_heads = 8;
-  m.vocab_size = 1000;
-  m.seq_length = 512;
-  m.position_embedding = "relative";
+  const hp::ModelSpec m = hp_test::small_t5(6, 4, 512, 0);
   hp::GpuSpec g = asym_gpu();
   g.memory_bandwidth_bytes_per_s = 1e18;  // compute-bound everywhere: FLOPs decide
   const hp::InferenceCalibration c = plain_inference_calibration();

@@ -89,16 +89,7 @@ TEST_CASE("MoE layer activations: routed tokens per TP rank with SP, expert widt
 }
 
 TEST_CASE("T5 layers: encoder and decoder (cross-attention) activations averaged over the stack", "[perf][memory][formula]") {
-  hp::ModelSpec m;
-  m.family = "t5";
-  m.num_layers = 6;
-  m.num_decoder_layers = 3;
-  m.hidden_size = 512;
-  m.ffn_hidden_size = 1536;
-  m.num_attention_heads = 8;
-  m.seq_length = 1024;
-  m.decoder_seq_length = 256;
-  m.position_embedding = "relative";
+  const hp::ModelSpec m = hp_test::small_t5(6, 3, 1024, 256);
   hp::Layout l;
   l.num_gpus = 3;
   l.tp = 3;
@@ -259,17 +250,8 @@ TEST_CASE("held activations: in-flight layers, partial full recompute, offload, 
 }
 
 TEST_CASE("T5 logits on the decoder sequence; SP off keeps the hidden-size terms whole", "[perf][memory][formula]") {
-  hp::ModelSpec m;
-  m.family = "t5";
-  m.num_layers = 4;
-  m.num_decoder_layers = 2;
-  m.hidden_size = 512;
-  m.ffn_hidden_size = 1536;
-  m.num_attention_heads = 8;
+  hp::ModelSpec m = hp_test::small_t5(4, 2, 1024, 384);
   m.vocab_size = 3000;
-  m.seq_length = 1024;
-  m.decoder_seq_length = 384;
-  m.position_embedding = "relative";
   hp::Layout l;
   l.num_gpus = 6;
   l.tp = 3;

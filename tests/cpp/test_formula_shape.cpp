@@ -116,12 +116,7 @@ TEST_CASE("make_shape: RMSNorm, relative positions, QKV-only bias, tied, SP off 
 }
 
 TEST_CASE("make_shape: T5 stacks, decoder sequence and attention direction", "[perf][formula]") {
-  hp::ModelSpec t5;
-  t5.family = "t5";
-  t5.num_layers = 6;
-  t5.num_decoder_layers = 4;
-  t5.seq_length = 512;
-  t5.decoder_seq_length = 0;  // unset: the decoder runs over the encoder's length
+  hp::ModelSpec t5 = hp_test::small_t5(6, 4, 512, 0);  // decoder length unset: the encoder's
   hp::detail::Shape s = hp::detail::make_shape(t5, hp::Layout{});
   CHECK(s.num_layers == 10);
   CHECK(s.num_decoder_layers == 4);
@@ -281,17 +276,7 @@ TEST_CASE("total_params equals the exact module count for every architecture", "
   moe.moe_shared_expert_ffn_size = 384;
   moe.moe_layer_freq = 2;
   moe.add_bias_linear = false;  // the memory model leaves out expert biases (no shipped MoE has them)
-  hp::ModelSpec t5;
-  t5.family = "t5";
-  t5.num_layers = 6;
-  t5.num_decoder_layers = 4;
-  t5.hidden_size = 512;
-  t5.ffn_hidden_size = 1536;
-  t5.num_attention_heads = 8;
-  t5.vocab_size = 1000;
-  t5.seq_length = 512;
-  t5.decoder_seq_length = 128;
-  t5.position_embedding = "relative";
+  const hp::ModelSpec t5 = hp_test::small_t5(6, 4, 512, 128);
   hp::ModelSpec bert = biased_gqa();
   bert.family = "bert";
   bert.num_query_groups = 0;

@@ -49,6 +49,28 @@ struct Hand {
   double logits_flops() const { return 2 * tokens * h * V / t; }
 };
 
+// biased_gqa() with 12 layers, every other one MoE (16 bias-free experts of width 512, top-3), on tp 2, pp 3, dp 8,
+// ep 4 (8 micro-batches of 2).
+hp::ModelSpec moe_model() {
+  hp::ModelSpec m = biased_gqa();
+  m.num_layers = 12;
+  m.add_bias_linear = false;
+  m.moe_num_experts = 16;
+  m.moe_topk = 3;
+  m.moe_ffn_hidden_size = 512;
+  m.moe_layer_freq = 2;  // 6 of 12 layers
+  return m;
+}
+hp::Layout moe_layout() {
+  hp::Layout l = asym_layout();
+  l.cp = 1;
+  l.num_gpus = 48;
+  l.gbs = 128;
+  l.ep = 4;
+  l.etp = 1;
+  return l;
+}
+
 hp::TimeBreakdown time_of(const hp::ModelSpec& m, const hp::Layout& l, const hp::GpuSpec& g, const hp::Calibration& c,
                           double* hw = nullptr) {
   return d::step_time(d::make_shape(m, l), l, g, c, hw);
@@ -249,19 +271,8 @@ TEST_CASE("DP gradient reduce and parameter gather, overlap windows, optimizer s
 TEST_CASE("EP all-to-all, all-gather and flex dispatchers; activation offload", "[perf][time][formula]") {
   hp::GpuSpec g = asym_gpu();
   const hp::Calibration c = plain_calibration();
-  hp::ModelSpec m = biased_gqa();
-  m.num_layers = 12;
-  m.add_bias_linear = false;
-  m.moe_num_experts = 16;
-  m.moe_topk = 3;
-  m.moe_ffn_hidden_size = 512;
-  m.moe_layer_freq = 2;  // 6 of 12 layers
-  hp::Layout l = asym_layout();
-  l.cp = 1;
-  l.num_gpus = 48;  // tp 2, pp 3, dp 8
-  l.gbs = 128;      // 8 micro-batches of 2
-  l.ep = 4;
-  l.etp = 1;
+  const hp::ModelSpec m = moe_model();
+  hp::Layout l = moe_layout();
   const double tokens = 4096 * 2 / 2.0;  // per TP rank with SP
   const double moe_layers = 4 * 6 / 12.0, h = 1024;
   // EP group of 4, tp = 2 apart: 8 GPUs, one NVLink domain.
@@ -297,20 +308,9 @@ TEST_CASE("MoE compute: grouped expert GEMM with 128-row tile quantization, rout
   hp::GpuSpec g = asym_gpu();
   hp::Calibration c = plain_calibration();
   c.attention_efficiency = 1e15;  // attention ~ 0: GEMMs only
-  hp::ModelSpec m = biased_gqa();
-  m.num_layers = 12;
-  m.add_bias_linear = false;
-  m.moe_num_experts = 16;
-  m.moe_topk = 3;
-  m.moe_ffn_hidden_size = 512;
+  hp::ModelSpec m = moe_model();
   m.moe_shared_expert_ffn_size = 768;
-  m.moe_layer_freq = 2;  // 6 of 12 layers
-  hp::Layout l = asym_layout();
-  l.cp = 1;
-  l.num_gpus = 48;  // tp 2, pp 3, dp 8
-  l.gbs = 128;      // 8 micro-batches of 2
-  l.ep = 4;
-  l.etp = 1;
+  hp::Layout l = moe_layout();
   l.overlap_grad_reduce = false;
   l.overlap_param_gather = false;
   const double tokens = 4096 * 2, h = 1024, q = 1536, kv = 384, share = 0.5;

@@ -29,6 +29,22 @@ inline hp::ModelSpec biased_gqa() {
   return m;
 }
 
+// A small T5: h 512, F 1536 (GeLU, biases), 8 heads of 64, vocab 1000, relative position buckets.
+inline hp::ModelSpec small_t5(int encoder_layers, int decoder_layers, int seq, int decoder_seq) {
+  hp::ModelSpec m;
+  m.family = "t5";
+  m.num_layers = encoder_layers;
+  m.num_decoder_layers = decoder_layers;
+  m.hidden_size = 512;
+  m.ffn_hidden_size = 1536;
+  m.num_attention_heads = 8;
+  m.vocab_size = 1000;
+  m.seq_length = seq;
+  m.decoder_seq_length = decoder_seq;
+  m.position_embedding = "relative";
+  return m;
+}
+
 // tp 2, pp 3, cp 2: 48 GPUs -> dp 4; gbs 64, mbs 2 -> 8 micro-batches; SP on.
 inline hp::Layout asym_layout() {
   hp::Layout l;
