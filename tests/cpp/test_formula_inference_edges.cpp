@@ -137,3 +137,38 @@ TEST_CASE("inference T5: encoder prefill, decoder first step with cross-attentio
   CHECK(e.decode_weights_s + e.decode_kv_s == Approx(4 * dstep + head).epsilon(1e-9));
   CHECK(e.decode_comm_s == Approx(4 * 3 * ar(b)).epsilon(1e-9));
 }
+
+TEST_CASE("inference limits and rules at their boundaries", "[inference][formula]") {
+  Hand x;
+  x.g = asym_gpu();
+  x.c = plain_inference_calibration();
+  x.tp = 2;
+  const hp::ModelSpec m = biased_gqa();
+  // getLocalBatchSize halves only while mbs x seq_len > 1024: 4 x 256 = 1024 stays 4 (2 micro-batches).
+  hp::InferenceLayout l = layout(2, 2, 8, 256, 40);
+  l.gpus_per_node = 2;
+  const hp::InferenceEstimate e = hp::estimate_inference(m, l, x.g, x.c);
+  const double stage = 5 * (x.gemm(1024) + x.prefill_attn(4, 256) + x.comm(1024) + x.c.layer_overhead_s) + x.lm_head(4) / 2;
+  CHECK(e.ttft_s == Approx((2 + 2 - 1) * (stage + 23e-6 + 1024 * 1024 * 2 / (50e9 * 0.75)) + 1.7e-3).epsilon(1e-12));
+  // Prompt and output lengths up to 2^24 tokens (docs/usage.md "Limits").
+  hp::ModelSpec rope = m;
+  rope.position_embedding = "rope";
+  CHECK_NOTHROW(hp::estimate_inference(rope, layout(2, 1, 1, 1 << 24, 1 << 24), x.g, x.c));
+  CHECK_THROWS_AS(hp::estimate_inference(rope, layout(2, 1, 1, (1 << 24) + 1, 1), x.g, x.c), hp::ConfigError);
+  CHECK_THROWS_AS(hp::estimate_inference(rope, layout(2, 1, 1, 1, (1 << 24) + 1), x.g, x.c), hp::ConfigError);
+  // The widest transient intermediate is the QKV output when the MLP is narrower: (16 + 2 x 4) x 96 / tp.
+  hp::ModelSpec narrow = m;
+  narrow.activation = "gelu";
+  narrow.ffn_hidden_size = 1024;
+  const hp::InferenceEstimate n = hp::estimate_inference(narrow, layout(2, 1, 3, 100, 10), x.g, x.c);
+  CHECK(n.memory.activations_bytes == Approx(3 * (100 * (1024 + 24 * 96 / 2.0) * 2 + 32000 / 2.0 * 4)).epsilon(1e-14));
+  // An engine without a fit anywhere takes the GPU family's TensorRT-LLM fit.
+  hp::GpuSpec ampere = asym_gpu();
+  ampere.family = "ampere";
+  const auto v = hp::default_inference_calibration(ampere, "vllm");
+  const auto t = hp::default_inference_calibration(ampere, "trtllm");
+  CHECK(v.engine == "trtllm");
+  CHECK(v.gemm_efficiency == t.gemm_efficiency);
+  CHECK(v.layer_overhead_s == t.layer_overhead_s);
+  CHECK(t.gpu_family == "ampere");
+}
