@@ -37,6 +37,7 @@ SLOW_CASES = ['"inference validation: error against published TensorRT-LLM and F
 # The tags that test each file run first (seconds), then the rest of the fast suite, then the slow cases: every
 # mutant still meets the whole suite before it counts as surviving, a killed one stops at the first failure.
 FOCUS = {
+    "libhp/src/perf_nemo.cpp": ["[nemo_config]", "[perf]"],
     "libhp/src/perf_": ["[perf]", "[model]"],
     "libhp/src/inference_model.cpp": ["[inference]", "[serving]"],
     "libhp/src/logs.cpp": ["[logs]", "[runs]"],
@@ -44,7 +45,16 @@ FOCUS = {
 }
 # Mutants that cannot change behaviour (judged by hand, reason given): reported apart and not counted. Keyed by
 # (file, the line before, the line after), both stripped, so a moved line keeps its verdict.
-EQUIVALENT = {}
+EQUIVALENT = {
+    ("libhp/src/logs.cpp", "double count = 0;", "double count = 1;"):
+        "the progress count is read only after number_after has parsed it (the initial value is never used)",
+    ("libhp/src/nemo_policy.cpp", "(mult * in.num_layers) % pp == 0 && lists.min_mp <= mp && mp <= lists.max_mp) {",
+     "(mult / in.num_layers) % pp == 0 && lists.min_mp <= mp && mp <= lists.max_mp) {"):
+        "a weaker pair filter: every candidate of a pair is re-checked with num_layers % pp (modify_cfg), so a pair "
+        "this lets through yields no candidate",
+    ("libhp/src/perf_time.cpp", "if (flops <= 0) return 0;", "if (flops < 0) return 0;"):
+        "zero FLOPs take 0 / (peak x efficiency) x (...) = 0 seconds either way (efficiencies are validated > 0)",
+}
 
 # (name, pattern, replacement); patterns apply to code with comments and string literals blanked out.
 OPERATORS = [

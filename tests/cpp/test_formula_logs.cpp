@@ -103,7 +103,7 @@ TEST_CASE("NeMo 2.0 printer: iteration, TFLOPS, memory columns in bytes", "[logs
   CHECK(log.memory[1].max_reserved_bytes == 3e10);
 }
 
-TEST_CASE("the format with more steps wins; a tie goes to Megatron", "[logs][formula]") {
+TEST_CASE("the format with more steps wins, a tie goes to Megatron", "[logs][formula]") {
   const std::string megatron = " iteration 1/9 | elapsed time per iteration (ms): 100.0 |\n";
   const std::string nemo = "x | global_step: 1 | train_step_timing in s: 0.2\nx | global_step: 2 | train_step_timing in s: 0.3\n";
   CHECK(hp::parse_console_log(megatron + nemo).format == hp::LogFormat::nemo);

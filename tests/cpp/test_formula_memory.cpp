@@ -86,6 +86,12 @@ TEST_CASE("MoE layer activations: routed tokens per TP rank with SP, expert widt
   l.precision = hp::Precision::fp8_delayed;
   CHECK(d::layer_activation_bytes(d::make_shape(m, l), l) ==
         Approx(dense + routed - (sbh + s * b * h + (1 - share) * s * b * F) / t).epsilon(1e-14));
+  // A single MoE layer: no dense MLP at all.
+  m.num_layers = 1;
+  m.moe_layer_freq = 1;
+  l.precision = hp::Precision::bf16;
+  CHECK(d::layer_activation_bytes(d::make_shape(m, l), l) ==
+        Approx((18 * sbh + 4 * a * s * b + 4 * s * b * 768) / t + (s * b * 3 / t) * (6 * h + 4 * 640 / 2.0)).epsilon(1e-14));
 }
 
 TEST_CASE("T5 layers: encoder and decoder (cross-attention) activations averaged over the stack", "[perf][memory][formula]") {
@@ -160,7 +166,7 @@ TEST_CASE("weights, gradients and optimizer state per stage: plain, distributed,
   }
 }
 
-TEST_CASE("expert state over expert-DP = DP CP t / (e ETP); FSDP shards everything (ZeRO-3)", "[perf][memory][formula]") {
+TEST_CASE("expert state over expert-DP = DP CP t / (e ETP), FSDP shards everything (ZeRO-3)", "[perf][memory][formula]") {
   hp::ModelSpec m = biased_gqa();
   m.num_layers = 12;
   m.add_bias_linear = false;
@@ -249,7 +255,7 @@ TEST_CASE("held activations: in-flight layers, partial full recompute, offload, 
   }
 }
 
-TEST_CASE("T5 logits on the decoder sequence; SP off keeps the hidden-size terms whole", "[perf][memory][formula]") {
+TEST_CASE("T5 logits on the decoder sequence, SP off keeps the hidden-size terms whole", "[perf][memory][formula]") {
   hp::ModelSpec m = hp_test::small_t5(4, 2, 1024, 384);
   m.vocab_size = 3000;
   hp::Layout l;

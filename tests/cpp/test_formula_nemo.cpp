@@ -191,7 +191,7 @@ TEST_CASE("validity filter: float GBS modulo, heads, layers and inclusive model-
   CHECK(hp::nemo_grid(in).empty());
 }
 
-TEST_CASE("T5 and BERT: doubled layers, no CP / EP; CP and EP never together", "[nemo][formula]") {
+TEST_CASE("T5 and BERT: doubled layers, no CP / EP, CP and EP never together", "[nemo][formula]") {
   hp::NemoGridInput t5 = custom(5, 12, 2, 2);
   t5.family = "t5";
   // mult 2: act layers range(0, 2 x 12 // 2 + 1, 8 // 2) = 0..12 by 4; no partial or per-pipe lists, no vp.

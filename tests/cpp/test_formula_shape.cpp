@@ -283,7 +283,9 @@ TEST_CASE("total_params equals the exact module count for every architecture", "
   bert.kv_channels = 0;
   bert.activation = "gelu";
   bert.share_embeddings_and_output_weights = true;
-  for (const hp::ModelSpec& m : {gqa, tied, moe, t5, bert}) {
+  hp::ModelSpec one = moe;  // a single (MoE) layer: the MoE share is 1
+  one.num_layers = 1;
+  for (const hp::ModelSpec& m : {gqa, tied, moe, t5, bert, one}) {
     INFO(m.family << " layers " << m.num_layers << " tied " << m.share_embeddings_and_output_weights);
     const hp::detail::Shape s = hp::detail::make_shape(m, hp::Layout{});
     // model.cpp counts module by module; the memory model leaves out T5's LM-head bias (one value per vocabulary
@@ -305,8 +307,10 @@ TEST_CASE("model FLOPs per sequence equal Megatron-LM's num_floating_point_opera
   hp::ModelSpec bert = biased_gqa();
   bert.family = "bert";  // attends both ways: no causal halving
   bert.activation = "gelu";
-  for (const hp::ModelSpec& m : {gqa, moe, bert}) {
-    INFO(m.family << " moe " << m.moe_num_experts);
+  hp::ModelSpec one = moe;  // a single MoE layer
+  one.num_layers = 1;
+  for (const hp::ModelSpec& m : {gqa, moe, bert, one}) {
+    INFO(m.family << " moe " << m.moe_num_experts << " layers " << m.num_layers);
     const hp::detail::Shape s = hp::detail::make_shape(m, asym_layout());
     CHECK(hp::detail::model_flops_per_sequence(s) == Approx(megatron_flops_per_sequence(m, !m.is_bert())).epsilon(1e-12));
   }

@@ -78,7 +78,7 @@ hp::TimeBreakdown time_of(const hp::ModelSpec& m, const hp::Layout& l, const hp:
 
 }  // namespace
 
-TEST_CASE("compute: GEMM, attention and logit passes over their peaks; hardware FLOPs", "[perf][time][formula]") {
+TEST_CASE("compute: GEMM, attention and logit passes over their peaks, hardware FLOPs", "[perf][time][formula]") {
   const hp::GpuSpec g = asym_gpu();
   const hp::Calibration c = plain_calibration();
   const Hand x;
@@ -268,7 +268,7 @@ TEST_CASE("DP gradient reduce and parameter gather, overlap windows, optimizer s
   CHECK(t.optimizer_s == Approx(30 * p.dense / 8 / 3e12).epsilon(1e-12));
 }
 
-TEST_CASE("EP all-to-all, all-gather and flex dispatchers; activation offload", "[perf][time][formula]") {
+TEST_CASE("EP all-to-all, all-gather and flex dispatchers, activation offload", "[perf][time][formula]") {
   hp::GpuSpec g = asym_gpu();
   const hp::Calibration c = plain_calibration();
   const hp::ModelSpec m = moe_model();
@@ -338,6 +338,18 @@ TEST_CASE("MoE compute: grouped expert GEMM with 128-row tile quantization, rout
   CHECK(t.moe_expert_gemm_s == Approx(8 * 4 * 3 * small_expert / (1e15 * 0.6 * (60.0 / 128))).epsilon(1e-9));
   CHECK(t.compute_s == Approx(8 * (4 * 3 * small_dense / (1e15 * 0.6) + 4 * 3 * small_expert / (1e15 * 0.6 * (60.0 / 128)) +
                                    small_logits)).epsilon(1e-6));
+  // A single MoE layer (pp 1): the router and shared experts replace the dense MLP entirely.
+  hp::ModelSpec one = m;
+  one.num_layers = 1;
+  one.moe_layer_freq = 1;
+  hp::Layout lone = l;
+  lone.pp = 1;
+  lone.num_gpus = 16;  // dp 8
+  t = time_of(one, lone, g, c);
+  const double one_dense = 2 * 80 * (h * (2 * q + 2 * kv) + 3 * h * 768 + h * 16) / 2;
+  const double one_expert = 2 * 80 * 3 * 3 * h * 512 / 2;
+  CHECK(t.compute_s == Approx(8 * (3 * one_dense / (1e15 * 0.6) + 3 * one_expert / (1e15 * 0.6 * (60.0 / 128)) +
+                                   small_logits)).epsilon(1e-6));
   // Element-wise passes over the permuted token copies (dispatch and combine, topk per token, per TP rank).
   c.elementwise_passes = 5;
   t = time_of(m, l, g, c);
@@ -358,7 +370,7 @@ TEST_CASE("MoE compute: grouped expert GEMM with 128-row tile quantization, rout
                   .epsilon(1e-12));
 }
 
-TEST_CASE("busiest stage: a middle stage when the loss takes a slot of the last; group bandwidth tiers", "[perf][time][formula]") {
+TEST_CASE("busiest stage: a middle stage when the loss takes a slot of the last, group bandwidth tiers", "[perf][time][formula]") {
   const hp::GpuSpec g = asym_gpu();
   hp::Calibration c = plain_calibration();
   hp::ModelSpec m = biased_gqa();
