@@ -139,7 +139,9 @@ def mutants_of(path):
             for m in re.finditer(pattern, code):
                 sites.append((n, m.start(), m.end(), repl, name))
         for m in _FLOAT.finditer(code):
-            sites.append((n, m.start(), m.end(), repr(2 * float(m.group(1))), f"constant {m.group(1)} -> x2"))
+            value = float(m.group(1))  # x2, or 1.0 for a zero (2 x 0.0 would be the same program)
+            sites.append((n, m.start(), m.end(), repr(2 * value) if value else "1.0",
+                          f"constant {m.group(1)} -> {'x2' if value else '1.0'}"))
         for m in _INT.finditer(code):
             if not _FLOAT.search(code[max(0, m.start() - 1):m.end() + 1]):
                 sites.append((n, m.start(), m.end(), str(int(m.group(1)) + 1), f"constant {m.group(1)} -> +1"))

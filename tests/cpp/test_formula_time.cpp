@@ -264,6 +264,8 @@ TEST_CASE("DP gradient reduce and parameter gather, overlap windows, optimizer s
   const double gather = ring(p.dense, 8, 2) / bw, scatter = ring(p.dense, 8, 2) / bw;
   const double compute_mb = t.compute_s / x.m;
   CHECK(t.fsdp_comm_s == Approx(x.m * (std::max(0.0, 2 * gather + scatter - compute_mb) + gather / x.layers)).epsilon(1e-12));
+  CHECK(t.step_time_s == Approx(t.compute_s + t.tp_comm_s + t.cp_comm_s + t.bubble_s + t.pp_comm_s + t.fsdp_comm_s +
+                                t.optimizer_s + t.overhead_s).epsilon(1e-12));
   CHECK(t.dp_comm_s == 0);
   CHECK(t.optimizer_s == Approx(30 * p.dense / 8 / 3e12).epsilon(1e-12));
 }
@@ -289,6 +291,11 @@ TEST_CASE("EP all-to-all, all-gather and flex dispatchers, activation offload", 
   t = time_of(m, l, g, c);
   const double inter = tokens * h * 2 * 3 * (4 - 1) / 4.0 / (50e9 * 0.9);
   CHECK(t.ep_comm_s == Approx(8 * moe_layers * 4 * std::max(inter, a2a)).epsilon(1e-12));
+  // Full recompute repeats the forward's two all-to-alls.
+  l.recompute = hp::Recompute::full;
+  t = time_of(m, l, g, c);
+  CHECK(t.ep_comm_s == Approx(8 * moe_layers * 6 * std::max(inter, a2a)).epsilon(1e-12));
+  CHECK(t.moe_dispatch_s == t.ep_comm_s);
 
   // Offload 3 layers of a stage: 2 x 3 layers' activations over the host link beyond the micro-batch's compute.
   g = asym_gpu();
@@ -298,6 +305,8 @@ TEST_CASE("EP all-to-all, all-gather and flex dispatchers, activation offload", 
   const d::Shape s = d::make_shape(biased_gqa(), o);
   t = time_of(biased_gqa(), o, g, c);
   CHECK(t.offload_s == Approx(8 * (2 * 3 * d::layer_activation_bytes(s, o) / 1e8 - t.compute_s / 8)).epsilon(1e-12));
+  CHECK(t.step_time_s == Approx(t.compute_s + t.tp_comm_s + t.cp_comm_s + t.ep_comm_s + t.bubble_s + t.pp_comm_s +
+                                t.dp_comm_s + t.fsdp_comm_s + t.offload_s + t.optimizer_s + t.overhead_s).epsilon(1e-12));
   o.activation_offload_layers = 9;  // capped at the stage's 4 layers
   t = time_of(biased_gqa(), o, g, c);
   CHECK(t.offload_s == Approx(8 * (2 * 4 * d::layer_activation_bytes(s, o) / 1e8 - t.compute_s / 8)).epsilon(1e-12));
@@ -414,4 +423,25 @@ TEST_CASE("busiest stage: a middle stage when the loss takes a slot of the last,
   const double tokens = 4096 * 2;
   // 32 micro-batches (gbs 64 / mbs 2, dp 1) x 10 layers x 4 all-reduces.
   CHECK(t.tp_comm_s == Approx(32 * 10 * 4 * (2 * 15.0 / 16 * 2 * tokens * 1024) / (400e9 * 0.9)).epsilon(1e-12));
+}
+
+TEST_CASE("T5 compute: encoder and decoder layers (cross-attention) averaged, logits on the decoder tokens",
+          "[perf][time][formula]") {
+  const hp::GpuSpec g = asym_gpu();
+  const hp::Calibration c = plain_calibration();
+  const hp::ModelSpec m = hp_test::small_t5(6, 3, 1024, 256);
+  hp::Layout l;
+  l.num_gpus = 2;
+  l.tp = 2;
+  l.mbs = 2;
+  l.gbs = 6;  // 3 micro-batches
+  const double h = 512, F = 1536, t = 2, enc_tokens = 1024 * 2, dec_tokens = 256 * 2;
+  // Encoder: bidirectional over 1024 keys. Decoder: causal self-attention over 256, Q/K/V/O twice (self and cross),
+  // cross-attention over the encoder's 1024 positions.
+  const double e_gemm = 2 * enc_tokens * (h * 4 * h + 2 * h * F) / t, e_attn = 4 * enc_tokens * 1024 * h / t;
+  const double d_gemm = 2 * dec_tokens * (h * 4 * h * 2 + 2 * h * F) / t;
+  const double d_attn = 4 * dec_tokens * 256 * h * 0.5 / t + 4 * dec_tokens * 1024 * h / t;
+  const double layer = 3 * (6 * e_gemm + 3 * d_gemm) / 9 / (1e15 * 0.6) + 3.5 * (6 * e_attn + 3 * d_attn) / 9 / (1e15 * 0.4);
+  const double logits = 3 * 2 * dec_tokens * h * 1000 / t / (1e15 * 0.6);
+  CHECK(time_of(m, l, g, c).compute_s == Approx(3 * (9 * layer + logits)).epsilon(1e-12));
 }
