@@ -52,6 +52,8 @@ EQUIVALENT = {
      "(mult / in.num_layers) % pp == 0 && lists.min_mp <= mp && mp <= lists.max_mp) {"):
         "a weaker pair filter: every candidate of a pair is re-checked with num_layers % pp (modify_cfg), so a pair "
         "this lets through yields no candidate",
+    ("libhp/src/inference_model.cpp", "double tp = 1;", "double tp = 2;"):
+        "a default member initializer of Ctx that make_ctx always overwrites (c.tp = layout.tp)",
     ("libhp/src/perf_time.cpp", "if (flops <= 0) return 0;", "if (flops < 0) return 0;"):
         "zero FLOPs take 0 / (peak x efficiency) x (...) = 0 seconds either way (efficiencies are validated > 0)",
 }

@@ -291,6 +291,20 @@ TEST_CASE("EP all-to-all, all-gather and flex dispatchers, activation offload", 
   t = time_of(m, l, g, c);
   const double inter = tokens * h * 2 * 3 * (4 - 1) / 4.0 / (50e9 * 0.9);
   CHECK(t.ep_comm_s == Approx(8 * moe_layers * 4 * std::max(inter, a2a)).epsilon(1e-12));
+  // With CP 2 (96 GPUs, dp 8): each CP rank routes its 2048 tokens (1024 per TP rank); the EP group is 4 ranks
+  // tp x cp = 4 apart, 2 per NVLink domain of 8, so 2 NICs' worth; flex sees tp cp ep / 8 = 2 domains: a token
+  // goes to min(topk, 2) = 2 of them, half remote.
+  {
+    hp::Layout lc = moe_layout();
+    lc.cp = 2;
+    lc.num_gpus = 96;
+    const double local = 4096 * 2 / 2.0 / 2;
+    CHECK(time_of(m, lc, asym_gpu(), c).ep_comm_s ==
+          Approx(8 * moe_layers * 4 * (0.75 * local * 3 * h * 2 / (100e9 * 0.9))).epsilon(1e-12));
+    lc.moe_dispatcher = hp::MoeDispatcher::flex;
+    CHECK(time_of(m, lc, asym_gpu(), c).ep_comm_s ==
+          Approx(8 * moe_layers * 4 * (local * h * 2 * 2 * 0.5 / (50e9 * 0.9))).epsilon(1e-12));
+  }
   // Full recompute repeats the forward's two all-to-alls.
   l.recompute = hp::Recompute::full;
   t = time_of(m, l, g, c);
