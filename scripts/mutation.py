@@ -43,8 +43,41 @@ FOCUS = {
     "libhp/src/logs.cpp": ["[logs]", "[runs]"],
     "libhp/src/nemo_policy.cpp": ["[nemo]"],
 }
-# Mutants that cannot change behaviour (judged by hand, reason given): reported apart and not counted. Keyed by
-# (file, the line before, the line after), both stripped, so a moved line keeps its verdict.
+# Lines on which no mutant can change behaviour (judged by hand): default member initializers that every path
+# overwrites before reading, or that are read only where they were overwritten. Keyed by (file, stripped line).
+_OVERWRITTEN = "a default member initializer that every path assigns before reading it"
+EQUIVALENT_LINES = {
+    **{("libhp/src/inference_model.cpp", line): _OVERWRITTEN for line in (
+        "double qkv = 0;           ///< h * (a + 2g) * d (+ bias)",
+        "double proj = 0;          ///< a * d * h (+ bias)",
+        "double mlp_total = 0;     ///< all experts (memory)",
+        "double mlp_active = 0;    ///< experts used per token (FLOPs)",
+        "double kv_heads = 0;      ///< K/V heads",
+        "double heads = 0;", "double head_dim = 0;", "double hidden = 0;", "double ffn = 0;",
+        "double weight_b = 2, kv_b = 2;", "double gemm_peak = 0, attn_peak = 0, mem_bw = 0;", "double tp = 1;",
+        "double kv_heads_per_gpu = 1;",
+        "double kv_heads_read_per_gpu = 1;  ///< K/V heads whose cache one decode step reads (GQA reuse)",
+        "double compute_s = 0;  ///< GEMMs (compute- or weight-read-bound)",
+        "double kv_s = 0;       ///< attention (compute- or KV-read-bound)",
+        "double comm_s = 0;     ///< TP all-reduces",
+        "double overhead_s = 0; ///< per-layer fixed cost")},
+    **{("libhp/src/inference_model.cpp", line): "read only on the T5 paths (cross_len > 0), where layer_shape sets it"
+       for line in ("double cross_q = 0;       ///< T5 decoder cross-attention: Q and output projection",
+                    "double cross_kv = 0;      ///< T5 decoder cross-attention: K and V projection (of the encoder output)")},
+    **{("libhp/src/perf_time.cpp", line): _OVERWRITTEN for line in (
+        "double gemm = 0;         // forward dense GEMM FLOPs of one layer, one micro-batch, one GPU",
+        "double attn = 0;         // forward attention-core FLOPs (QK^T and AV), same scope")},
+    **{("libhp/src/perf_time.cpp", line): "a dense layer's expert FLOPs are 0, and gemm_seconds(0, ...) is 0 whatever "
+       "the size and tile share; MoE layers set it" for line in (
+        "double expert_size = 1;  // FLOPs of the grouped GEMM over all local experts (one kernel)",
+        "double expert_tile = 1;  // share of the 128-row tiles holding real tokens (tile quantization)")},
+    **{("libhp/src/perf_memory.cpp", line): _OVERWRITTEN for line in (
+        "double stored = 0;      // bytes kept per layer per micro-batch without recompute",
+        "double checkpoint = 0;  // bytes kept per layer per micro-batch with full recompute (its input)")},
+    ("libhp/src/perf_shape.cpp", "double tp_sharded = 0, replicated = 0, expert = 0;"): _OVERWRITTEN,
+}
+# Single mutants that cannot change behaviour (judged by hand, reason given): reported apart and not counted. Keyed
+# by (file, the line before, the line after), both stripped, so a moved line keeps its verdict.
 EQUIVALENT = {
     ("libhp/src/logs.cpp", "double count = 0;", "double count = 1;"):
         "the progress count is read only after number_after has parsed it (the initial value is never used)",
@@ -52,8 +85,6 @@ EQUIVALENT = {
      "(mult / in.num_layers) % pp == 0 && lists.min_mp <= mp && mp <= lists.max_mp) {"):
         "a weaker pair filter: every candidate of a pair is re-checked with num_layers % pp (modify_cfg), so a pair "
         "this lets through yields no candidate",
-    ("libhp/src/inference_model.cpp", "double tp = 1;", "double tp = 2;"):
-        "a default member initializer of Ctx that make_ctx always overwrites (c.tp = layout.tp)",
     ("libhp/src/perf_time.cpp", "if (flops <= 0) return 0;", "if (flops < 0) return 0;"):
         "zero FLOPs take 0 / (peak x efficiency) x (...) = 0 seconds either way (efficiencies are validated > 0)",
 }
@@ -191,6 +222,11 @@ def prepare(work, jobs):
     return build, env
 
 
+def equivalence(path, before, after):
+    """The reason a mutant is equivalent, or None."""
+    return EQUIVALENT.get((path, before, after)) or EQUIVALENT_LINES.get((path, before))
+
+
 def focus_of(path):
     return next((tags for prefix, tags in FOCUS.items() if path.startswith(prefix)), [])
 
@@ -230,6 +266,10 @@ def main(argv=None):
                         help="rerun only the surviving mutants listed in an earlier report (after writing tests)")
     args = parser.parse_args(argv)
 
+    for path, line in [(k[0], k[1]) for k in EQUIVALENT] + list(EQUIVALENT_LINES):
+        with open(os.path.join(ROOT, path)) as f:
+            if line not in (raw.strip() for raw in f):
+                print(f"warning: {path} no longer has the line {line!r} judged equivalent", file=sys.stderr)
     per_file = {path: mutants_of(path) for path in args.files}
     if args.list:
         for path, (_, sites) in per_file.items():
@@ -287,7 +327,7 @@ def main(argv=None):
                 outcome = "no-compile"
             else:
                 outcome = run_suite(exe, args.spec, args.timeout, path)
-                if outcome == "survived" and (path, before, after) in EQUIVALENT:
+                if outcome == "survived" and equivalence(path, before, after):
                     outcome = "equivalent"
         finally:
             with open(target, "w") as f:  # the content the run started from (the tree may move under a long run)
@@ -332,7 +372,7 @@ def report(results, args, seconds):
     equivalent = [r for r in results if r[5] == "equivalent"]
     if equivalent:
         out += ["", "## Equivalent mutants (not counted)", ""]
-        out += [f"- `{r[0]}:{r[1]}` {r[2]}: `{r[3]}` -> `{r[4]}`: {EQUIVALENT[(r[0], r[3], r[4])]}" for r in equivalent]
+        out += [f"- `{r[0]}:{r[1]}` {r[2]}: `{r[3]}` -> `{r[4]}`: {equivalence(r[0], r[3], r[4])}" for r in equivalent]
     out += ["", "## Every mutant", "", "| outcome | where | mutation |", "|---|---|---|"]
     out += [f"| {r[5]} | `{r[0]}:{r[1]}` | {r[2]} |" for r in results]
     return "\n".join(out) + "\n"

@@ -136,6 +136,8 @@ TEST_CASE("inference T5: encoder prefill, decoder first step with cross-attentio
   const double dstep = 2 * b * (self + cross_q) / 2 / gemm_peak + (4 * b * ctx * heads * d + 4 * b * in * heads * d) / attn_peak;
   CHECK(e.decode_weights_s + e.decode_kv_s == Approx(4 * dstep + head).epsilon(1e-9));
   CHECK(e.decode_comm_s == Approx(4 * 3 * ar(b)).epsilon(1e-9));
+  // A one-token input still has its cross-attention all-reduce (three per decoder layer).
+  CHECK(hp::estimate_inference(m, layout(2, 1, 3, 1, 50), g, c).decode_comm_s == Approx(4 * 3 * ar(b)).epsilon(1e-9));
 }
 
 TEST_CASE("inference limits and rules at their boundaries", "[inference][formula]") {
