@@ -133,7 +133,7 @@ std::string step_time_chart(const std::vector<const hp::TrialResult*>& rows, con
   for (size_t i = 0; i < rows.size(); ++i) {
     const hp::TrialResult* r = rows[i];
     const bool win = r == best;
-    if (win)
+    if (win)  // the highlight spans the whole row: its width (@W@) is known once every value is laid out
       body += fmt::format("<rect class=\"winner\" x=\"4\" y=\"{:.1f}\" width=\"@W@\" height=\"{}\" fill=\"{}\"/>\n",
                           y - 3, row - 4, kWinnerBg);
     body += fmt::format("<text class=\"trial\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\"{}>{}</text>\n", left - 12,
