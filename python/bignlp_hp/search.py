@@ -3,7 +3,7 @@
 import os
 
 from . import _core
-from ._args import checked
+from ._args import checked, require
 from ._frames import frame, html_table
 
 __all__ = ["SearchResult", "search"]
@@ -82,6 +82,7 @@ class SearchResult:
 
 def _search(config, *, results_dir=None, write_files=None, policy="", nemo_fix_bugs=False, legacy_names=False,
             raise_if_none=True, force=False):
+    require("search", "config", config, (str, os.PathLike, dict), "a YAML path or a dict")
     if isinstance(config, os.PathLike):
         config = os.fspath(config)
     if write_files is None:

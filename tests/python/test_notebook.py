@@ -219,3 +219,21 @@ def test_docstring_examples_run(repo_root, monkeypatch):
             ran += sum(1 for e in test.examples if not e.options.get(doctest.SKIP))
     assert runner.summarize(verbose=False).failed == 0
     assert ran >= 25
+
+
+def test_constructors_and_any_object_parameters_check_their_arguments():
+    assert repr(hp.JobRequest(name="t", argv=["run", "--x"], num_nodes=2)).startswith(
+        "JobRequest(name='t', argv=['run', '--x'], num_nodes=2")
+    with pytest.raises(TypeError, match=r"JobStatus\(\): unknown keyword 'exit_cod' \(did you mean 'exit_code'\?\); "
+                                        r"accepted: state, exit_code, signal, scheduler_state$"):
+        hp.JobStatus("failed", exit_cod=1)
+    with pytest.raises(TypeError, match=r"JobRequest: num_nodes='2' has type str, expected int"):
+        hp.JobRequest(num_nodes="2")
+    with pytest.raises(TypeError, match=r"search\(\): config=5 \(int\), expected a YAML path or a dict"):
+        hp.search(5)
+    with pytest.raises(TypeError, match=r"run_search\(\): executor=5 \(int\)"):
+        hp.run_search(SEARCH, executor=5)
+    with pytest.raises(TypeError, match=r"estimate_table\(\): layouts\[1\]=5 \(int\)"):
+        hp.estimate_table("gpt3/5b", [{"num_gpus": 8}, 5])
+    with pytest.raises(TypeError, match=r"make_executor\(\): settings=\{'a': 1\} \(dict\), expected Dict\[str, str\]"):
+        hp.make_executor("local", {"a": 1})
