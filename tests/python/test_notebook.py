@@ -237,3 +237,15 @@ def test_constructors_and_any_object_parameters_check_their_arguments():
         hp.estimate_table("gpt3/5b", [{"num_gpus": 8}, 5])
     with pytest.raises(TypeError, match=r"make_executor\(\): settings=\{'a': 1\} \(dict\), expected Dict\[str, str\]"):
         hp.make_executor("local", {"a": 1})
+
+
+def test_reprs_when_nothing_fits():
+    tiny = {"model": "gpt3", "train_settings": {"model_size_in_b": 175, "num_nodes": 1}}
+    r = hp.search(tiny, raise_if_none=False)
+    assert "0 feasible" in repr(r) and "no feasible layout: " in repr(r) and "<table>" in r._repr_html_()
+    assert len(r.to_pandas()) == 0 and "predicted_memory_per_gpu_gib" in r.to_pandas().columns
+    inf = hp.inference_search(model="gpt3/5b", tensor_parallel_sizes=[1], batch_sizes=[256], max_latency_ms=1)
+    assert inf.best is None and "best none within the latency bound" in repr(inf) and "<table>" in inf._repr_html_()
+    srv = hp.serving_search(architecture=LLAMA70B, model="llama-3.1-70b", tensor_parallel_sizes=[8],
+                            input_seq_lengths=[1000], output_seq_lengths=[100], max_tpot_ms=0.01)
+    assert srv.best is None and "lowest reachable TPOT" in repr(srv)
