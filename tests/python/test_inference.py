@@ -84,9 +84,10 @@ def test_cli_infer_search_end_to_end(cli, repo_root, tmp_path):
     frame = root.find(f"{ns}rect[@stroke]")
     x0, y0 = float(frame.get("x")), float(frame.get("y"))
     x1, y1 = x0 + float(frame.get("width")), y0 + float(frame.get("height"))
-    points = [c for c in root.iter(f"{ns}circle") if c.find(f"{ns}title") is not None]
-    assert len(points) == 21  # every fitting layout is drawn, inside the plot frame
-    for c in points:
+    points = [g for g in root.iter(f"{ns}g") if "pt" in (g.get("class") or "").split()]
+    assert len(points) == 21  # every fitting layout is drawn (predicted: circles), inside the plot frame
+    for g in points:
+        c = g.find(f"{ns}circle")
         assert x0 <= float(c.get("cx")) <= x1 and y0 <= float(c.get("cy")) <= y1
     assert "TP " in points[0].find(f"{ns}title").text
     assert "tensor_parallel_size:" in (summary / "best_layout.yaml").read_text()
