@@ -20,9 +20,10 @@ class SearchResult:
 
     Attributes: ``policy``, ``model``, ``gpu``, ``num_nodes``, ``gpus_per_node``, ``gbs``, ``enumerated``
     (layouts in the space), ``evaluated`` (layouts that divide, run through the performance model), ``feasible``,
-    ``elapsed_s``, ``results_dir`` ('' when nothing was written), ``plan`` (trials in launch order: dicts with
-    tp, pp, cp, ep, vp, mbs, gbs, act_ckpt_layers (None = NeMo's None), ..., nodes, config_name, config_path,
-    predicted_step_time_s, predicted_memory_per_gpu_gib, reason; the names of ``hp-cli search --json``),
+    ``elapsed_s``, ``evaluate_s`` (without file writing), ``results_dir`` ('' when nothing was written), ``plan``
+    (trials in launch order: dicts with tp, pp, cp, ep, vp, mbs, gbs, act_ckpt_layers (None = NeMo's None), ...,
+    nodes, config_name, config_path, predicted_step_time_s, predicted_memory_per_gpu_gib, reason; the names of
+    ``hp-cli search --json``),
     ``infeasible`` (counts per reason with an example), ``message`` and ``suggestions`` (when nothing fits).
     ``best`` is the first trial, ``rows()`` / ``to_pandas()`` every ranked layout.
     """

@@ -126,6 +126,8 @@ def test_training_frame_types_rank_and_one_name_per_quantity(cli, repo_root, sea
     cfg = os.path.join(repo_root, "examples", "search", "gpt3_5b.yaml")
     j = cli.json("search", cfg, "--no-write")
     assert list(j["plan"][0]) == list(hp.search(cfg).best)  # the plan's names are the CLI's
+    scalars = {k for k, v in j.items() if not isinstance(v, (list, dict))}
+    assert scalars <= set(vars(r)), scalars - set(vars(r))  # and so are the result's
 
 
 def pd_isna(value):
