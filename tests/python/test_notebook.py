@@ -117,9 +117,13 @@ def test_training_frame_types_rank_and_one_name_per_quantity(cli, repo_root, sea
     assert str(df["act_ckpt_layers"].dtype) == "Int64" and (df["act_ckpt_layers"].dropna() >= 0).all()
     assert "memory_per_gpu_gib" not in df.columns and str(df["predicted_memory_per_gpu_gib"].dtype) == "Float64"
     assert int(df["planned"].sum()) == len(r.plan) == 4
-    top = df.iloc[0]
-    assert top["config_name"] == r.best["config_name"]
-    assert top["predicted_memory_per_gpu_gib"] == pytest.approx(r.best["predicted_memory_per_gpu_gib"])
+    assert df.iloc[0]["config_name"] == r.best["config_name"]
+    # a trial on all nodes is the ranked layout itself: the same quantities under the same names (trial_nodes="min"
+    # plans describe the smaller trial: its nodes, gbs and memory, with predicted_step_time_s at full size)
+    full = hp.search(SEARCH, trial_nodes="full")
+    top, best = full.to_pandas().iloc[0], full.best
+    for name in ("tp", "pp", "mbs", "gbs", "predicted_step_time_s", "predicted_memory_per_gpu_gib"):
+        assert top[name] == pytest.approx(best[name]), name
     none_rows = [t for t in r.plan if t["act_ckpt_layers"] is None]
     for t in none_rows:
         assert pd_isna(df.loc[df["config_name"] == t["config_name"], "act_ckpt_layers"].iloc[0])
