@@ -22,7 +22,7 @@ if [[ "${1:-}" == "--install" ]]; then
   args=(-C "build-dir=$build")
   for d in "${defines[@]}"; do args+=(-C "cmake.define.$d"); done
   echo "build: pip install . (the package from $build/, compiles nothing new)" >&2
-  "$py" -m pip install -q --no-build-isolation "${args[@]}" . >/dev/null
+  "$py" -m pip install -q --disable-pip-version-check --no-build-isolation "${args[@]}" . >/dev/null
   exit 0
 fi
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what bignlp-hp needs on Debian 12 (idempotent): C++ libraries from apt, a Python virtual environment
-# in .venv with the build and test packages, then builds hp-cli and the bignlp_hp module in build/ (ninja's [n/N]
-# progress lines) and installs the package into .venv from that build (scripts/build.sh, docs/build.md).
+# in .venv with the build packages (and the test packages with --tests), then builds hp-cli and the bignlp_hp
+# module in build/ (ninja's [n/N] progress lines) and installs the package into .venv from that build
+# (scripts/build.sh, docs/build.md).
 # Usage: scripts/setup.sh [--tests] [--no-install]
-#   --tests       also Slurm, munge and clang (the test command's Slurm cluster and its sanitizer build)
-#   --no-install  only system packages and the venv
+#   --tests       also Slurm, munge and clang (the test command's Slurm cluster and its sanitizer build) and
+#                 pytest, pandas and pyyaml
+#   --no-install  only system packages and the venv (build nothing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tests=0
@@ -37,9 +39,14 @@ if [[ ! -x .venv/bin/python ]]; then
   echo "setup: python venv .venv" >&2
   "$PY" -m venv .venv
 fi
-echo "setup: pip install pytest pandas pyyaml scikit-build-core pybind11 (into .venv)" >&2
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q pytest pandas pyyaml scikit-build-core pybind11 >/dev/null
+pip=(.venv/bin/python -m pip install -q --disable-pip-version-check)
+# What the build needs (small); the test packages (pandas is the large one) only when they are used.
+echo "setup: pip install scikit-build-core pybind11 (into .venv)" >&2
+"${pip[@]}" scikit-build-core pybind11 >/dev/null
+if ((tests)); then
+  echo "setup: pip install pytest pandas pyyaml (into .venv)" >&2
+  "${pip[@]}" pytest pandas pyyaml >/dev/null
+fi
 if ((install)); then
   scripts/build.sh hp-cli _core
   scripts/build.sh --install
