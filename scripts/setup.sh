@@ -4,8 +4,8 @@
 # module in build/ (ninja's [n/N] progress lines) and installs the package into .venv from that build
 # (scripts/build.sh, docs/build.md).
 # Usage: scripts/setup.sh [--tests] [--no-install]
-#   --tests       also Slurm, munge and clang (the test command's Slurm cluster and its sanitizer build) and
-#                 pytest, pandas and pyyaml
+#   --tests       also Slurm, munge and clang (the test command's Slurm cluster and its sanitizer build), libcairo2
+#                 and DejaVu fonts (the picture render test), and pytest, pandas, pyyaml and cairosvg
 #   --no-install  only system packages and the venv (build nothing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,7 @@ done
 
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config python3 python3-dev python3-venv python3-pip
   libyaml-cpp-dev libeigen3-dev libfmt-dev libboost-dev libboost-filesystem-dev catch2 pybind11-dev libcli11-dev)
-((tests)) && APT_PACKAGES+=(slurmctld slurmd slurm-client munge clang libclang-rt-14-dev)
+((tests)) && APT_PACKAGES+=(slurmctld slurmd slurm-client munge clang libclang-rt-14-dev libcairo2 fonts-dejavu-core)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -44,8 +44,8 @@ pip=(.venv/bin/python -m pip install -q --disable-pip-version-check)
 echo "setup: pip install scikit-build-core pybind11 (into .venv)" >&2
 "${pip[@]}" scikit-build-core pybind11 >/dev/null
 if ((tests)); then
-  echo "setup: pip install pytest pandas pyyaml (into .venv)" >&2
-  "${pip[@]}" pytest pandas pyyaml >/dev/null
+  echo "setup: pip install pytest pandas pyyaml cairosvg (into .venv)" >&2
+  "${pip[@]}" pytest pandas pyyaml cairosvg >/dev/null
 fi
 if ((install)); then
   scripts/build.sh hp-cli _core

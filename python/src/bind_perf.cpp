@@ -2,6 +2,7 @@
 #include <pybind11/stl.h>
 
 #include "binding.hpp"
+#include "kwargs.hpp"
 #include "hp/calibration.hpp"
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
@@ -15,27 +16,6 @@ namespace {
 
 namespace py = pybind11;
 
-// Keyword constructor: defaults from the C++ struct, then each keyword set as an attribute; an unknown
-// keyword or a value of the wrong type is a ConfigError naming it.
-template <class T>
-T from_kwargs(const py::kwargs& kw) {
-  T value{};
-  py::object self = py::cast(&value, py::return_value_policy::reference);
-  for (auto item : kw) {
-    const std::string key = item.first.cast<std::string>();
-    const auto v = py::reinterpret_borrow<py::object>(item.second);
-    if (!py::hasattr(self, key.c_str()) || key.rfind("_", 0) == 0)
-      throw hp::ConfigError(key, py::str(v).cast<std::string>(), "unknown field");
-    try {
-      py::setattr(self, key.c_str(), v);
-    } catch (const py::error_already_set& e) {
-      if (e.matches(PyExc_ValueError)) throw;
-      throw hp::ConfigError(key, py::str(v).cast<std::string>(), "wrong type");
-    }
-  }
-  return value;
-}
-
 template <class T>
 py::dict fields_dict(const py::object& self, const std::vector<const char*>& names) {
   py::dict d;
@@ -45,20 +25,20 @@ py::dict fields_dict(const py::object& self, const std::vector<const char*>& nam
 
 hp::ModelSpec model_arg(const py::object& model) {
   if (py::isinstance<py::str>(model)) return hp::find_model(model.cast<std::string>());
-  if (py::isinstance<py::dict>(model)) return from_kwargs<hp::ModelSpec>(model.cast<py::dict>());
+  if (py::isinstance<py::dict>(model)) return hppy::from_kwargs<hp::ModelSpec>(model.cast<py::dict>());
   try {
     return model.cast<hp::ModelSpec>();
   } catch (const py::cast_error&) {
-    throw hp::ConfigError("model", py::str(model).cast<std::string>(), "expected 'family/size', a dict or a ModelSpec");
+    throw hppy::wrong_type("model", py::str(model).cast<std::string>(), "expected 'family/size', a dict or a ModelSpec");
   }
 }
 
 hp::Layout layout_arg(const py::object& layout) {
-  if (py::isinstance<py::dict>(layout)) return from_kwargs<hp::Layout>(layout.cast<py::dict>());
+  if (py::isinstance<py::dict>(layout)) return hppy::from_kwargs<hp::Layout>(layout.cast<py::dict>());
   try {
     return layout.cast<hp::Layout>();
   } catch (const py::cast_error&) {
-    throw hp::ConfigError("layout", py::str(layout).cast<std::string>(), "expected a Layout or a dict");
+    throw hppy::wrong_type("layout", py::str(layout).cast<std::string>(), "expected a Layout or a dict");
   }
 }
 
@@ -67,17 +47,17 @@ hp::GpuSpec gpu_arg(const py::object& gpu) {
   try {
     return gpu.cast<hp::GpuSpec>();
   } catch (const py::cast_error&) {
-    throw hp::ConfigError("gpu", py::str(gpu).cast<std::string>(), "expected a GPU name or a GpuSpec");
+    throw hppy::wrong_type("gpu", py::str(gpu).cast<std::string>(), "expected a GPU name or a GpuSpec");
   }
 }
 
 hp::Calibration calibration_arg(const py::object& calibration, const hp::GpuSpec& gpu) {
   if (calibration.is_none()) return hp::default_calibration(gpu);
-  if (py::isinstance<py::dict>(calibration)) return from_kwargs<hp::Calibration>(calibration.cast<py::dict>());
+  if (py::isinstance<py::dict>(calibration)) return hppy::from_kwargs<hp::Calibration>(calibration.cast<py::dict>());
   try {
     return calibration.cast<hp::Calibration>();
   } catch (const py::builtin_exception&) {
-    throw hp::ConfigError("calibration", py::str(calibration).cast<std::string>(),
+    throw hppy::wrong_type("calibration", py::str(calibration).cast<std::string>(),
                           "expected None, a Calibration or a dict of Calibration fields");
   }
 }
@@ -88,9 +68,13 @@ py::dict estimate_dict(const hp::Estimate& e) {
   out["reason"] = e.reason == hp::Infeasible::none ? "" : hp::to_string(e.reason);
   for (const auto& kv : hp::to_fields(e)) {
     const auto dot = kv.first.find('.');
+    // Counts are ints in Python (to_fields carries every value as a double).
+    const bool count = kv.first == "num_parameters" || kv.first == "memory.pipeline_rank";
+    const py::object v =
+        count ? py::object(py::int_(static_cast<long long>(kv.second))) : py::object(py::float_(kv.second));
     if (kv.first == "fits") out["fits"] = kv.second != 0;
-    else if (dot == std::string::npos) out[kv.first.c_str()] = kv.second;
-    else (kv.first.compare(0, dot, "memory") == 0 ? memory : time)[kv.first.substr(dot + 1).c_str()] = kv.second;
+    else if (dot == std::string::npos) out[kv.first.c_str()] = v;
+    else (kv.first.compare(0, dot, "memory") == 0 ? memory : time)[kv.first.substr(dot + 1).c_str()] = v;
   }
   out["memory"] = memory;
   out["time"] = time;
@@ -108,7 +92,7 @@ py::dict stats_dict(const hp::ErrorStats& s) {
 
 void bind_classes(py::module_& m) {
   py::class_<hp::ModelSpec>(m, "ModelSpec", "A transformer architecture (Megatron-Core names); ModelSpec(**fields)")
-      .def(py::init([](const py::kwargs& kw) { return from_kwargs<hp::ModelSpec>(kw); }))
+      .def(py::init([](const py::kwargs& kw) { return hppy::from_kwargs<hp::ModelSpec>(kw); }))
       .def_readwrite("family", &hp::ModelSpec::family)
       .def_readwrite("name", &hp::ModelSpec::name)
       .def_readwrite("num_layers", &hp::ModelSpec::num_layers)
@@ -140,7 +124,7 @@ void bind_classes(py::module_& m) {
 
   py::class_<hp::Layout> layout(m, "Layout", "A parallel training layout (Megatron-Core semantics); Layout(**fields)");
   for (const hp::LayoutField& f : hp::layout_fields()) layout.def_readwrite(f.name, f.member, f.help);
-  layout.def(py::init([](const py::kwargs& kw) { return from_kwargs<hp::Layout>(kw); }))
+  layout.def(py::init([](const py::kwargs& kw) { return hppy::from_kwargs<hp::Layout>(kw); }))
       .def_readwrite("sequence_parallel", &hp::Layout::sequence_parallel)
       .def_property("recompute", [](const hp::Layout& l) { return hp::to_string(l.recompute); },
                     [](hp::Layout& l, const std::string& s) { l.recompute = hp::recompute_from_string("recompute", s); },
@@ -172,7 +156,7 @@ void bind_classes(py::module_& m) {
       .def_property_readonly("num_micro_batches", &hp::Layout::num_micro_batches);
 
   py::class_<hp::GpuSpec>(m, "GpuSpec", "A GPU in its system (SI units); GpuSpec(**fields)")
-      .def(py::init([](const py::kwargs& kw) { return from_kwargs<hp::GpuSpec>(kw); }))
+      .def(py::init([](const py::kwargs& kw) { return hppy::from_kwargs<hp::GpuSpec>(kw); }))
       .def_readwrite("name", &hp::GpuSpec::name)
       .def_readwrite("memory_bytes", &hp::GpuSpec::memory_bytes)
       .def_readwrite("memory_bandwidth_bytes_per_s", &hp::GpuSpec::memory_bandwidth_bytes_per_s)
@@ -189,7 +173,7 @@ void bind_classes(py::module_& m) {
       .def("__repr__", [](const hp::GpuSpec& g) { return "GpuSpec(name='" + g.name + "')"; });
 
   py::class_<hp::Calibration>(m, "Calibration", "Efficiency parameters of one GPU family; Calibration(**fields)")
-      .def(py::init([](const py::kwargs& kw) { return from_kwargs<hp::Calibration>(kw); }))
+      .def(py::init([](const py::kwargs& kw) { return hppy::from_kwargs<hp::Calibration>(kw); }))
       .def_readwrite("gpu_family", &hp::Calibration::gpu_family)
       .def_readwrite("gemm_efficiency", &hp::Calibration::gemm_efficiency)
       .def_readwrite("fp8_gemm_efficiency", &hp::Calibration::fp8_gemm_efficiency)

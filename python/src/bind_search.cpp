@@ -1,44 +1,33 @@
 // Binding: training HP search (hp::search). The pure-Python wrapper with .to_pandas() is bignlp_hp/search.py.
 #include <pybind11/stl.h>
 
+#include <set>
+
 #include "binding.hpp"
 #include "record.hpp"
 #include "hp/core.hpp"
+#include "hp/plan.hpp"
 #include "hp/search.hpp"
 
 namespace {
 
 namespace py = pybind11;
 
-
-
-// Every ranked layout, column by column (cheap to turn into a DataFrame).
+// Every ranked layout, column by column (cheap to turn into a DataFrame): the library's record, in rank order.
 py::dict rows_dict(const hp::SearchResult& r) {
-  std::vector<std::string> name, recompute;
-  std::vector<int> tp, pp, vp, cp, ep, mbs, gbs, act, sp, dopt, fp8, fits;
-  std::vector<double> step, tokens, tflops, mfu, mem;
-  for (const auto& x : r.ranked) {
-    const hp::Layout& l = x.layout;
-    name.push_back(hp::result_row_name(r, x));
-    tp.push_back(l.tp), pp.push_back(l.pp), vp.push_back(l.vp), cp.push_back(l.cp), ep.push_back(l.ep);
-    mbs.push_back(l.mbs), gbs.push_back(l.gbs), recompute.push_back(hp::to_string(l.recompute));
-    act.push_back(x.act_ckpt_layers), sp.push_back(l.sequence_parallel), dopt.push_back(l.distributed_optimizer);
-    fp8.push_back(l.fp8()), fits.push_back(x.fits);
-    step.push_back(x.step_time_s), tokens.push_back(x.tokens_per_s_per_gpu), tflops.push_back(x.tflops_per_gpu);
-    mfu.push_back(x.mfu), mem.push_back(x.memory_bytes / hp::kGiB);
-  }
-  py::dict d;
-  d["config_name"] = name;
-  d["tp"] = tp, d["pp"] = pp, d["vp"] = vp, d["cp"] = cp, d["ep"] = ep, d["mbs"] = mbs, d["gbs"] = gbs;
-  d["recompute"] = recompute, d["act_ckpt_layers"] = act, d["sequence_parallel"] = sp;
-  d["distributed_optimizer"] = dopt, d["fp8"] = fp8;
-  d["predicted_step_time_s"] = step, d["tokens_per_s_per_gpu"] = tokens, d["tflops_per_gpu"] = tflops;
-  d["mfu"] = mfu, d["memory_per_gpu_gib"] = mem, d["fits"] = fits;
-  return d;
+  std::set<std::string> planned;
+  for (const auto& t : r.plan.trials) planned.insert(t.config_name);
+  std::vector<hp::Record> rows;
+  rows.reserve(r.ranked.size());
+  long long rank = 0;
+  for (const auto& x : r.ranked)
+    rows.push_back(hp::ranked_layout_record(r, x, ++rank, planned.count(hp::result_row_name(r, x)) > 0));
+  const hp::Record schema = rows.empty() ? hp::ranked_layout_record(r, hp::RankedLayout{}, 0, false) : rows.front();
+  return hppy::record_columns(rows, schema);
 }
 
 py::dict search(const py::object& config, const std::string& policy, const std::string& results_dir, bool write_files,
-                bool nemo_fix_bugs, bool legacy_names, bool force) {
+                bool nemo_fix_bugs, bool legacy_names, bool force, const std::string& trial_nodes) {
   hp::SearchConfig c;
   if (py::isinstance<py::dict>(config)) {
     // JSON is YAML: a dict goes through the same parser (and the same checks) as a file.
@@ -54,6 +43,7 @@ py::dict search(const py::object& config, const std::string& policy, const std::
   options.write_files = write_files;
   options.nemo_fix_bugs = nemo_fix_bugs;
   options.legacy_names = legacy_names;
+  if (!trial_nodes.empty()) options.trial_nodes = hp::to_string(hp::parse_trial_nodes(trial_nodes, "trial_nodes"));
   hp::SearchResult r;
   {
     py::gil_scoped_release release;
@@ -70,7 +60,11 @@ py::dict search(const py::object& config, const std::string& policy, const std::
   d["evaluated"] = r.evaluated;
   d["feasible"] = r.feasible;
   d["elapsed_s"] = r.elapsed_s;
+  d["evaluate_s"] = r.evaluate_s;
   d["results_dir"] = r.plan.results_dir;
+  d["trial_nodes"] = r.plan.trial_nodes;
+  d["gpu_hours"] = r.plan.gpu_hours();
+  d["full_size_gpu_hours"] = r.plan.full_size_gpu_hours();
   d["message"] = r.message;
   d["suggestions"] = r.suggestions;
   py::list plan, infeasible;
@@ -94,6 +88,7 @@ py::dict search(const py::object& config, const std::string& policy, const std::
 HP_PY_BINDING(40, [](py::module_& m) {
   m.def("_search", &search, py::arg("config"), py::arg("policy") = "", py::arg("results_dir") = "",
         py::arg("write_files") = true, py::arg("nemo_fix_bugs") = false, py::arg("legacy_names") = false, py::arg("force") = false,
+        py::arg("trial_nodes") = "",
         R"(Training HP search (raw result as a dict; use bignlp_hp.search for the result object).
 
 config: path of a search config YAML (NeMo's search_config format) or a dict with the same keys.
@@ -102,5 +97,6 @@ results_dir: where candidate_configs/, predicted_summary.csv, infeasible_summary
     ("" = train_settings.logs, else ./results).
 write_files: write the results directory.
 nemo_fix_bugs: nemo policy: fix NeMo's known grid bugs.
-legacy_names: candidate names without NeMo HEAD's _cp_<cp>_ep_<ep>_ (or train_settings.legacy_names).)");
+legacy_names: candidate names without NeMo HEAD's _cp_<cp>_ep_<ep>_ (or train_settings.legacy_names).
+trial_nodes: "min" (each trial on the fewest nodes it needs) or "full"; "" = train_settings.trial_nodes.)");
 });
