@@ -27,8 +27,10 @@ FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([\w+-]*)")
 TIMING_PATTERNS = [
     # "... 3187 feasible in 0.161 s", "42 layouts in 0.0113 s", "slurm-local up in 3.3s"
     (re.compile(r"\b(feasible|layouts|evaluated|up) in [0-9.]+ ?s\b"), r"\1 in <time> s"),
-    # --profile: "613 serving layouts evaluated in 0.0240 s (39.08 us per layout)"
+    # --profile: "613 serving layouts evaluated in 0.0240 s (39.08 us per layout)",
+    # "3187 feasible; search 0.0023 s (0.419 us per layout), writing 0.0000 s"
     (re.compile(r"\([0-9.]+ (us|ms|ns) per (\w+)\)"), r"(<time> \1 per \2)"),
+    (re.compile(r"\b(feasible; search|, writing) [0-9.]+ s\b"), r"\1 <time> s"),
     # SearchResult(..., elapsed_s=0.004), JSON "elapsed_s": 0.004
     (re.compile(r"\b(elapsed_s|evaluate_s)(=|\"?: )[0-9.eE+-]+"), r"\1\2<time>"),
 ]

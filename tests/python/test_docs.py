@@ -7,8 +7,8 @@ import doctest
 import glob
 import io
 import os
-import re
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -44,18 +44,22 @@ def _param(block):
     return pytest.param(block, id=block.id, marks=marks)
 
 
-@pytest.fixture
-def workdir(tmp_path, request):
-    """A working directory with the repository's example inputs and the document's `file` blocks."""
-    block = request.node.callspec.params["block"]
+def populate_workdir(path, block, blocks=None):
+    """The repository's example inputs and the `file` blocks of the block's document, written into path."""
     for rel in INPUTS:
-        shutil.copytree(os.path.join(ROOT, rel), tmp_path / rel, symlinks=True)
-    for other in BLOCKS:
+        shutil.copytree(os.path.join(ROOT, rel), path / rel, symlinks=True)
+    for other in BLOCKS if blocks is None else blocks:
         if other.path == block.path:
             for name in other.directive("file"):
-                (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-                (tmp_path / name).write_text(other.text)
-    return tmp_path
+                (path / name).parent.mkdir(parents=True, exist_ok=True)
+                (path / name).write_text(other.text)
+    return path
+
+
+@pytest.fixture
+def workdir(tmp_path, request):
+    """A fresh working directory per example, so examples never depend on each other's files."""
+    return populate_workdir(tmp_path, request.node.callspec.params["block"])
 
 
 def _bin_dir(tmp_path):
@@ -90,13 +94,20 @@ def _run_console(block, workdir):
     argv = ["bash", "--noprofile", "--norc", "-c", "\n".join(script)]
     if shutil.which("stdbuf"):
         argv = ["stdbuf", "-oL", "-eL"] + argv
-    proc = subprocess.run(argv, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=BLOCK_TIMEOUT_S)
+    # Its own process group, so that a timeout ends every process the block started, not only bash.
+    proc = subprocess.Popen(argv, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        stdout, _ = proc.communicate(timeout=BLOCK_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise AssertionError(f"{block.id}: the block ran over {BLOCK_TIMEOUT_S} s")
     outputs = []
     for i in range(len(commands)):
-        start = proc.stdout.index(f"\n{marker.format(i)}\n") + len(marker.format(i)) + 2
-        end = proc.stdout.index(f"\n{marker.format(i + 1)}\n", start - 1)
-        outputs.append(proc.stdout[start:end] if end >= start else "")
+        start = stdout.index(f"\n{marker.format(i)}\n") + len(marker.format(i)) + 2
+        end = stdout.index(f"\n{marker.format(i + 1)}\n", start - 1)
+        outputs.append(stdout[start:end] if end >= start else "")
     return commands, outputs
 
 
@@ -107,8 +118,8 @@ def _normalize(text, workdir, varies):
     return mask(text, varies)
 
 
-@pytest.mark.parametrize("block", [_param(b) for b in RUNNABLE if b.is_console])
-def test_console_block(block, workdir):
+def console_failures(block, workdir):
+    """One message per command whose output differs from the document (after masking)."""
     varies = block.directive("varies")
     commands, outputs = _run_console(block, workdir)
     failures = []
@@ -118,6 +129,12 @@ def test_console_block(block, workdir):
         if not matches(want, got):
             failures.append(f"{block.path}:{cmd.line}: $ {cmd.command}\n--- the document shows\n{want}"
                             f"--- the command printed\n{got}")
+    return failures
+
+
+@pytest.mark.parametrize("block", [_param(b) for b in RUNNABLE if b.is_console])
+def test_console_block(block, workdir):
+    failures = console_failures(block, workdir)
     assert not failures, "\n".join(failures)
 
 
@@ -130,10 +147,8 @@ class _MaskingChecker(doctest.OutputChecker):
                                     _normalize(got, self.workdir, self.varies), optionflags)
 
 
-@pytest.mark.parametrize("block", [_param(b) for b in RUNNABLE if b.is_python])
-def test_python_block(block, workdir, monkeypatch):
-    monkeypatch.chdir(workdir)
-    monkeypatch.setenv("PATH", f"{_bin_dir(workdir)}{os.pathsep}{os.environ.get('PATH', '')}")
+def python_failures(block, workdir):
+    """Runs a python block in workdir (the caller changes into it): a doctest report, or '' when it passed."""
     if block.is_doctest:
         test = doctest.DocTestParser().get_doctest(block.text, {}, block.id, block.path, block.line)
         flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
@@ -141,13 +156,22 @@ def test_python_block(block, workdir, monkeypatch):
                                        optionflags=flags)
         report = io.StringIO()
         runner.run(test, out=report.write)
-        assert runner.failures == 0, f"{block.id}: doctest failed\n{report.getvalue()}"
-    else:
-        printed = io.StringIO()
-        with contextlib.redirect_stdout(printed):
-            exec(compile(block.text, block.id, "exec"), {"__name__": "__docs__"})
-        assert printed.getvalue() == "", (f"{block.id}: a python block without >>> prompts printed; write it as a "
-                                          f"doctest so the output is compared:\n{printed.getvalue()}")
+        return f"{block.id}: doctest failed\n{report.getvalue()}" if runner.failures else ""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(block.text, block.id, "exec"), {"__name__": "__docs__"})
+    if printed.getvalue():
+        return (f"{block.id}: a python block without >>> prompts printed; write it as a doctest so the output is "
+                f"compared:\n{printed.getvalue()}")
+    return ""
+
+
+@pytest.mark.parametrize("block", [_param(b) for b in RUNNABLE if b.is_python])
+def test_python_block(block, workdir, monkeypatch):
+    monkeypatch.chdir(workdir)
+    monkeypatch.setenv("PATH", f"{_bin_dir(workdir)}{os.pathsep}{os.environ.get('PATH', '')}")
+    failure = python_failures(block, workdir)
+    assert not failure, failure
 
 
 def test_every_command_block_is_tested():
