@@ -153,6 +153,10 @@ class _MaskingChecker(doctest.OutputChecker):
         return super().check_output(_normalize(want, self.workdir, self.varies),
                                     _normalize(got, self.workdir, self.varies), optionflags)
 
+    def output_difference(self, example, got, optionflags):
+        # The report shows the masked output, ready to paste into the document.
+        return super().output_difference(example, _normalize(got, self.workdir, self.varies), optionflags)
+
 
 def python_failures(block, workdir):
     """Runs a python block in workdir (the caller changes into it): a doctest report, or '' when it passed."""
