@@ -94,8 +94,8 @@ def _run_console(block, workdir):
     script.append(f"printf '\\n{marker.format(len(commands))}\\n'")
     env = dict(os.environ)
     env["PATH"] = f"{_bin_dir(workdir)}{os.pathsep}{env.get('PATH', '')}"
-    env["COLUMNS"] = "200"
-    env.pop("TERM", None)
+    for name in ("COLUMNS", "LINES", "TERM"):  # output as piped, whatever terminal pytest runs in
+        env.pop(name, None)
     # Line-buffered stdout (stdbuf) so that stdout and stderr interleave as on a terminal.
     argv = ["bash", "--noprofile", "--norc", "-c", "\n".join(script)]
     if shutil.which("stdbuf"):
