@@ -31,6 +31,10 @@ TIMING_PATTERNS = [
     # "3187 feasible; search 0.0023 s (0.419 us per layout), writing 0.0000 s"
     (re.compile(r"\([0-9.]+ (us|ms|ns) per (\w+)\)"), r"(<time> \1 per \2)"),
     (re.compile(r"\b(feasible; search|, writing) [0-9.]+ s\b"), r"\1 <time> s"),
+    # GPU-hours the executed trials held (their wall time): "GPU-hours: 0.006 for 6 trials on their nodes;
+    # full-size trials would have cost 0.009" (the plan's "2.3 GPU-hours at their time limits" is not masked)
+    (re.compile(r"\bGPU-hours: [0-9.]+ for (\d+ trials?) on their nodes; full-size trials would have cost [0-9.]+"),
+     r"GPU-hours: <time> for \1 on their nodes; full-size trials would have cost <time>"),
     # SearchResult(..., elapsed_s=0.004), JSON "elapsed_s": 0.004
     (re.compile(r"\b(elapsed_s|evaluate_s)(=|\"?: )[0-9.eE+-]+"), r"\1\2<time>"),
 ]

@@ -80,6 +80,10 @@ def test_masking_is_narrow():
     assert mask("42 layouts in 0.0113 s, 21 fit") == mask("42 layouts in 1.5 s, 21 fit")
     assert mask("evaluated in 0.0240 s (39.08 us per layout)") == mask("evaluated in 1 s (2.5 us per layout)")
     assert mask("SearchResult(trials=10, elapsed_s=0.004)") == mask("SearchResult(trials=10, elapsed_s=1.5)")
+    assert mask("GPU-hours: 0.006 for 6 trials on their nodes; full-size trials would have cost 0.009") == \
+        mask("GPU-hours: 0.003 for 6 trials on their nodes; full-size trials would have cost 0.004")
+    assert mask("trials on the fewest nodes: 2.3 GPU-hours at their time limits (full-size trials: 4.0)") == \
+        "trials on the fewest nodes: 2.3 GPU-hours at their time limits (full-size trials: 4.0)"
     # predicted numbers are never masked
     assert mask("step time 10.0278 s | 408.5 tokens/s/GPU") == "step time 10.0278 s | 408.5 tokens/s/GPU"
     assert mask("3187 feasible in 0.161 s") != mask("3188 feasible in 0.161 s")
