@@ -119,7 +119,7 @@ def test_training_frame_types_rank_and_one_name_per_quantity(cli, repo_root, sea
     assert int(df["planned"].sum()) == len(r.plan) == 4
     assert df.iloc[0]["config_name"] == r.best["config_name"]
     # a trial on all nodes is the ranked layout itself: the same quantities under the same names (trial_nodes="min"
-    # plans describe the smaller trial: its nodes, gbs and memory, with predicted_step_time_s at full size)
+    # plans run a smaller trial: its nodes, gbs and predicted_trial_*, next to the full-size predictions)
     full = hp.search(SEARCH, trial_nodes="full")
     top, best = full.to_pandas().iloc[0], full.best
     for name in ("tp", "pp", "mbs", "gbs", "predicted_step_time_s", "predicted_memory_per_gpu_gib"):
