@@ -232,7 +232,10 @@ std::string bench_script(const BenchJob& j, const ScriptOptions& o) {
   s += "set -uo pipefail\n";
   s += o.workdir.empty() ? std::string("cd \"$(dirname \"$0\")\"\n") : "cd " + quote(o.workdir) + "\n";
   for (const auto& [k, v] : j.env) s += "export " + k + "=" + quote(v) + "\n";
-  s += "exec > >(tee -a " + quote(j.log_file) + ") 2>&1\n";
+  // The body runs in a function piped into tee, not `exec > >(tee ...)`: bash does not wait for a process
+  // substitution, so the job could end before tee wrote the last lines and the log would be read without its
+  // result line. A pipeline's tee has finished when the script exits.
+  s += "bench() {\n";
   bool server = false;
   for (size_t i = 0; i < j.commands.size(); ++i) {
     std::string cmd = quoted_command(j.commands[i]);
@@ -251,7 +254,9 @@ std::string bench_script(const BenchJob& j, const ScriptOptions& o) {
   }
   s += "rc=$?\n";
   if (server) s += "kill \"$SERVER_PID\" 2>/dev/null\n";
-  s += "exit $rc\n";
+  s += "return $rc\n}\n";
+  s += "bench 2>&1 | tee -a " + quote(j.log_file) + "\n";
+  s += "exit \"${PIPESTATUS[0]}\"\n";
   return s;
 }
 

@@ -100,6 +100,17 @@ def require(name, key, value, types, expected):
         raise ArgumentError(f"{name}(): {key}={_describe(value)}, expected {expected}")
 
 
+def _plain(annotation):
+    """An annotation in the words of pybind11 2.x, whichever pybind11 built the module (3.x writes `int` as
+    `typing.SupportsInt | typing.SupportsIndex` and `Dict` as `collections.abc.Mapping`), so messages are stable."""
+    if not isinstance(annotation, str):
+        return annotation
+    text = re.sub(r"typing\.SupportsInt \| typing\.SupportsIndex", "int", annotation)
+    text = re.sub(r"typing\.SupportsFloat \| typing\.SupportsIndex", "float", text)
+    text = text.replace("collections.abc.Mapping[", "Dict[").replace("collections.abc.Sequence[", "List[")
+    return text.replace("typing.", "")
+
+
 def _describe(value):
     text = repr(value)
     return (text if len(text) <= 40 else text[:37] + "...") + f" ({type(value).__name__})"
@@ -134,7 +145,7 @@ def check_arguments(name, sig, args, kwargs, types=None):
         if value is None and sig.parameters[key].default is None:
             continue  # the Python function's own "not given"
         if not _accepts(annotation, value):
-            raise ArgumentError(f"{name}(): {key}={_describe(value)}, expected {annotation}")
+            raise ArgumentError(f"{name}(): {key}={_describe(value)}, expected {_plain(annotation)}")
     return bound
 
 
