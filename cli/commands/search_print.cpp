@@ -64,7 +64,7 @@ void print_ties(const hp::SearchResult& r, const hp::SearchSummary& s) {
 void print_plan(const hp::SearchResult& r, const hp::SearchSummary& s) {
   const auto& trials = r.plan.trials;
   fmt::print("{}", wrap(fmt::format("plan: {} trials, launched in this order ({} within the band of the best; vs best: "
-                                    "= same predicted time, ~ within the band):",
+                                    "= same predicted time, ~ within the band, no fit = predicted not to fit):",
                                     trials.size(), s.planned_within_band)));
   std::vector<std::string> layouts;
   std::size_t width = 6;
@@ -80,7 +80,9 @@ void print_plan(const hp::SearchResult& r, const hp::SearchSummary& s) {
   for (std::size_t i = 0; i < trials.size(); ++i) {
     const hp::Trial& t = trials[i];
     const hp::TrialSummary& ts = s.plan[i];
-    const std::string vs = ts.exact_tie ? "=best" : fmt::format("{}{:+.1f}%", ts.within_band ? "~" : "", 100 * ts.vs_best);
+    const std::string vs = !ts.fits       ? "no fit"
+                           : ts.exact_tie ? "=best"
+                                          : fmt::format("{}{:+.1f}%", ts.within_band ? "~" : "", 100 * ts.vs_best);
     fmt::print("{:>5} {:>5} {:>8.4f} {:>8} {:>8.1f} {:>8.1f}  {:<{}}  {}\n", ts.trial,
                ts.rank > 0 ? std::to_string(ts.rank) : "-", t.predicted_step_time_s, vs,
                gib(t.predicted_memory_bytes), gib(ts.headroom_bytes), layouts[i], width, t.reason);
@@ -108,7 +110,7 @@ void print_search_text(const hp::SearchResult& r, AfterSearch after) {
   fmt::print("\n");
   print_plan(r, s);
   for (const auto& c : r.infeasible)
-    fmt::print("{}", wrap(fmt::format("infeasible: {} layouts: {} (e.g. {})", c.count, hp::to_string(c.reason),
+    fmt::print("{}", wrap(fmt::format("infeasible: {} x {} (e.g. {})", c.count, hp::to_string(c.reason),
                                       hp::describe_layout(c.example)),
                           "    "));
   const std::string& dir = r.plan.results_dir;

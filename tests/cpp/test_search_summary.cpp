@@ -98,6 +98,11 @@ TEST_CASE("the best is the fastest layout that fits", "[summary]") {
   const hp::SearchSummary s = hp::summarize_search(r, hp::ErrorBand{0.05, 1, "x"});
   CHECK(s.best == 2);
   CHECK(s.exact_ties.empty());
+  REQUIRE(s.plan.size() == 3);
+  CHECK_FALSE(s.plan[0].fits);  // planned although predicted not to fit: no rank, not a tie
+  CHECK(s.plan[0].rank == 0);
+  CHECK_FALSE(s.plan[0].within_band);
+  CHECK(s.plan[1].fits);
   r.ranked.clear();
   CHECK(hp::summarize_search(r, hp::ErrorBand{}).empty);
 }

@@ -32,8 +32,9 @@ struct TrialSummary {
   int trial = 0;                 ///< launch order, from 1
   int rank = 0;                  ///< rank among the feasible layouts, from 1 (0: not in the ranking)
   double vs_best = 0;            ///< predicted step time / best's - 1
-  bool exact_tie = false;        ///< predicted the same step time as the best
-  bool within_band = false;      ///< within the error band of the best (exact ties included)
+  bool fits = true;              ///< predicted to fit (the nemo grid launches layouts predicted not to)
+  bool exact_tie = false;        ///< fits and predicted the same step time as the best
+  bool within_band = false;      ///< fits and within the error band of the best (exact ties included)
   double headroom_bytes = 0;     ///< GPU memory minus predicted memory per GPU
 };
 
