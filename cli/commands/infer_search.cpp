@@ -27,18 +27,8 @@ struct Opts {
   bool profile = false;
 };
 
-std::string candidate_json(const hp::InferenceCandidate& c) {
-  const auto& e = c.estimate;
-  return fmt::format(
-      "{{\"tp\":{},\"pp\":{},\"batch_size\":{},\"input_len\":{},\"output_len\":{},\"num_gpus\":{},\"num_nodes\":{},"
-      "\"latency_ms\":{},\"throughput_per_gpu\":{},\"ttft_ms\":{},\"tpot_ms\":{},\"memory_gib\":{},"
-      "\"fits\":{},\"reason\":\"{}\",\"within_bound\":{},\"pareto\":{},\"rank\":{},\"latency_source\":\"{}\"}}",
-      c.layout.tp, c.layout.pp, c.layout.batch_size, c.layout.input_len, c.layout.output_len, e.num_gpus, e.num_nodes,
-      c.reported_latency_s() * 1e3, c.layout.batch_size / c.reported_latency_s() / e.num_gpus, e.ttft_s * 1e3,
-      e.tpot_s * 1e3, e.memory.total_bytes / hp::kGiB, e.fits ? "true" : "false", hp::to_string(e.reason),
-      c.within_bound ? "true" : "false", c.pareto ? "true" : "false", c.rank,
-      c.measured.available ? "measured" : "predicted");
-}
+// The library's record (the same names and types as bignlp_hp's rows).
+std::string candidate_json(const hp::InferenceCandidate& c) { return hpfe::json_record(hp::inference_candidate_record(c)); }
 
 std::function<int()> setup(CLI::App& app) {
   auto opts = std::make_shared<Opts>();

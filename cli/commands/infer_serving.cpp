@@ -17,19 +17,8 @@ namespace hpcli {
 
 namespace {
 
-std::string candidate_json(const hp::ServingCandidate& c) {
-  return fmt::format(
-      "{{\"kind\":\"{}\",\"tp\":{},\"pp\":{},\"ep\":{},\"prefill_tp\":{},\"prefill_pp\":{},\"prefill_workers\":{},"
-      "\"decode_workers\":{},\"num_gpus\":{},\"input_len\":{},\"output_len\":{},\"concurrency\":{},\"ttft_ms\":{},"
-      "\"tpot_ms\":{},\"request_latency_ms\":{},\"tokens_per_s_per_gpu\":{},\"tokens_per_s_per_user\":{},"
-      "\"kv_transfer_ms\":{},\"fits\":{},\"reason\":\"{}\",\"within_bounds\":{},\"pareto\":{},\"rank\":{}}}",
-      c.disaggregated ? "disaggregated" : "aggregated", c.layout.tp, c.layout.pp, c.layout.ep,
-      c.disaggregated ? c.prefill_layout.tp : 0, c.disaggregated ? c.prefill_layout.pp : 0, c.prefill_workers,
-      c.decode_workers, c.num_gpus, c.layout.input_len, c.layout.output_len, c.concurrency, c.ttft_s * 1e3,
-      c.tpot_s * 1e3, c.request_latency_s * 1e3, c.tokens_per_s_per_gpu, c.tokens_per_s_per_user,
-      c.disagg.kv_transfer_s * 1e3, c.fits ? "true" : "false", c.reason, c.within_bounds ? "true" : "false",
-      c.pareto ? "true" : "false", c.rank);
-}
+// The library's record (the same names and types as bignlp_hp's rows).
+std::string candidate_json(const hp::ServingCandidate& c) { return hpfe::json_record(hp::serving_candidate_record(c)); }
 
 std::string layout_text(const hp::ServingCandidate& c) {
   if (!c.disaggregated)

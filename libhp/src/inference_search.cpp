@@ -182,20 +182,23 @@ void rerank(InferenceSearchResult& r) {
   auto thr = [](const InferenceCandidate& c) {
     return c.layout.batch_size / c.reported_latency_s() / c.estimate.num_gpus;
   };
-  for (auto& c : r.candidates) {
-    // A measured failure (OOM, error, timeout) drops the layout; no log yet keeps the prediction.
+  // A measured failure (OOM, error, timeout) drops the layout; no log yet keeps the prediction.
+  auto usable = [](const InferenceCandidate& c) {
     const auto& st = c.measured.status;
-    const bool ok = c.estimate.fits && (st.empty() || st == "ok" || st == "missing_log");
-    c.within_bound = ok && (bound_s <= 0 || c.reported_latency_s() <= bound_s);
+    return c.estimate.fits && (st.empty() || st == "ok" || st == "missing_log");
+  };
+  for (auto& c : r.candidates) {
+    c.within_bound = usable(c) && (bound_s <= 0 || c.reported_latency_s() <= bound_s);
     c.pareto = false;
     c.rank = 0;
   }
-  // Pareto front over fitting layouts: no other layout has both lower latency and higher throughput/GPU.
+  // Pareto front over usable layouts (fitting, benchmark not failed): no other has both lower latency and higher
+  // throughput/GPU.
   for (auto& c : r.candidates) {
-    if (!c.estimate.fits) continue;
+    if (!usable(c)) continue;
     bool dominated = false;
     for (const auto& o : r.candidates) {
-      if (&o == &c || !o.estimate.fits) continue;
+      if (&o == &c || !usable(o)) continue;
       const bool no_worse = o.reported_latency_s() <= c.reported_latency_s() && thr(o) >= thr(c);
       const bool better = o.reported_latency_s() < c.reported_latency_s() || thr(o) > thr(c);
       if (no_worse && better) {

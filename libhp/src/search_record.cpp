@@ -1,5 +1,7 @@
-// The record of a planned trial: one schema for every front end (fields documented in docs/usage.md).
+// The records of a search: a planned trial and a ranked layout, one schema for every front end (fields documented
+// in docs/usage.md). Both use the same names for the same quantity.
 #include "hp/core.hpp"
+#include "hp/plan.hpp"
 #include "hp/search_result.hpp"
 
 namespace hp {
@@ -42,6 +44,38 @@ Record trial_record(const Trial& t) {
       .number("predicted_step_time_s", t.predicted_step_time_s)
       .number("predicted_memory_per_gpu_gib", t.predicted_memory_bytes / kGiB)
       .text("reason", t.reason);
+  return r;
+}
+
+Record ranked_layout_record(const SearchResult& result, const RankedLayout& x, long long rank, bool planned) {
+  const Layout& l = x.layout;
+  Record r;
+  r.integer("rank", rank)
+      .text("config_name", result_row_name(result, x))
+      .integer("tp", l.tp)
+      .integer("pp", l.pp)
+      .integer("vp", l.vp)
+      .integer("cp", l.cp)
+      .integer("ep", l.ep)
+      .integer("etp", l.etp)
+      .integer("mbs", l.mbs)
+      .integer("gbs", l.gbs)
+      .integer("dp", l.dp())
+      .integer("num_micro_batches", l.dp() > 0 ? l.num_micro_batches() : 0)
+      .text("recompute", to_string(l.recompute))
+      .optional_integer("act_ckpt_layers", x.act_ckpt_layers)
+      .optional_integer("num_micro_batches_with_partial_activation_checkpoints", x.num_mbs_act)
+      .optional_integer("activations_checkpoint_layers_per_pipeline", x.act_per_pipe)
+      .boolean("sequence_parallel", l.sequence_parallel)
+      .boolean("distributed_optimizer", l.distributed_optimizer)
+      .boolean("fp8", l.fp8())
+      .number("predicted_step_time_s", x.step_time_s)
+      .number("tokens_per_s_per_gpu", x.tokens_per_s_per_gpu)
+      .number("tflops_per_gpu", x.tflops_per_gpu)
+      .number("mfu", x.mfu)
+      .number("predicted_memory_per_gpu_gib", x.memory_bytes / kGiB)
+      .boolean("fits", x.fits)
+      .boolean("planned", planned);
   return r;
 }
 

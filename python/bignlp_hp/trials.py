@@ -8,12 +8,23 @@ Python subclass of :class:`bignlp_hp.Executor`); ``resume(results_dir)`` continu
 import os
 
 from . import _core
+from ._args import checked
+from ._frames import columns_of, frame, html_table
 
 __all__ = ["TrialResults", "run_search", "resume", "collect"]
 
+# Columns that can hold only missing values (a time nothing measured): their dtype does not come from the values.
+_DTYPES = {"step_time_s": "Float64", "predicted_step_time_s": "Float64", "repredicted_step_time_s": "Float64"}
+
 
 class TrialResults:
-    """Trials of a search: ``trials`` or ``rows``, ``files`` written, ``message``, ``num_measured``, ``num_failed``."""
+    """Trials of a search.
+
+    ``trials`` (run_search, resume: one dict per trial: config_name, job_id, state, exit_code, step_time_s (None
+    until measured), predicted_step_time_s, failure, ...) or ``rows`` (collect: {column: [values]} with
+    config_name, tp, pp, mbs, nodes, measured, step_time_s, predicted_step_time_s, failure, ...); ``files``
+    written, ``message``, ``num_measured``, ``num_failed``, ``results_dir``. ``to_pandas()``: one row per trial.
+    """
 
     def __init__(self, raw):
         for key, value in raw.items():
@@ -21,36 +32,81 @@ class TrialResults:
 
     @property
     def measured(self):
+        """Whether any trial measured a step time."""
         return self.num_measured > 0
 
-    def to_pandas(self):
-        """One row per trial."""
-        import pandas as pd
-
+    def _columns(self):
         if hasattr(self, "rows"):
-            return pd.DataFrame(self.rows)
-        return pd.DataFrame(self.trials)
+            return self.rows
+        names = self.trials[0].keys() if self.trials else ["config_name", "state", "step_time_s", "failure"]
+        return columns_of(self.trials, names)
+
+    def __len__(self):
+        return len(next(iter(self._columns().values()), []))
+
+    def to_pandas(self):
+        """One row per trial as a pandas DataFrame (nullable dtypes; <NA> for a time not measured)."""
+        return frame(self._columns(), _DTYPES)
 
     def __repr__(self):
-        return (f"TrialResults(results_dir={self.results_dir!r}, measured={self.num_measured}, "
-                f"failed={self.num_failed})")
+        return (f"<TrialResults {self.results_dir}: {len(self)} trials, {self.num_measured} measured, "
+                f"{self.num_failed} failed>")
+
+    def _repr_html_(self):
+        cols = self._columns()
+        shown = {k: v for k, v in cols.items()
+                 if k in ("config_name", "state", "tp", "pp", "mbs", "measured", "step_time_s", "predicted_step_time_s",
+                          "failure")}
+        return html_table(shown, repr(self)[1:-1])
 
 
-def run_search(config, *, executor="local", results_dir="", force=False):
-    """Search (config: YAML path or dict), then run the planned trials with ``executor`` ("local", "slurm", "none"
-    or an Executor subclass instance) and write final_result/. Returns a :class:`TrialResults`. force: replace
-    another search's results in results_dir (default: a ConfigError; :func:`resume` continues them)."""
+def _run_search(config, *, executor="local", results_dir="", force=False):
     if isinstance(config, os.PathLike):
         config = os.fspath(config)
     return TrialResults(_core._run_search(config, executor=executor,
                                           results_dir=os.fspath(results_dir) if results_dir else "", force=force))
 
 
-def resume(results_dir, *, executor=None):
-    """Continue a search after a crash: finished trials are kept, Slurm jobs are polled again."""
+def _resume(results_dir, *, executor=None):
     return TrialResults(_core._resume(os.fspath(results_dir), executor=executor))
 
 
-def collect(results_dir):
-    """Rebuild final_result/ (NeMo's CSVs, optimal config, report.html) from a results directory."""
+def _collect(results_dir):
     return TrialResults(_core._collect(os.fspath(results_dir)))
+
+
+run_search = checked(_run_search, "run_search", binding=_core._run_search, doc="""\
+Search, then run the planned trials and write final_result/.
+
+config: a search config (YAML path or dict, as for :func:`search`). executor: "local" (run here), "slurm"
+(sbatch, cluster.* keys of the config), "none" (plan only) or an instance of a Python subclass of
+:class:`Executor`. results_dir: where everything goes ('' = train_settings.logs, else ./results; a run always
+writes). force: replace another search's results in results_dir (default: a ConfigError; :func:`resume`
+continues them).
+
+Returns a :class:`TrialResults` (``trials``: one dict per trial with state, step_time_s, failure ...).
+
+>>> t = bignlp_hp.run_search("search.yaml", executor="local", results_dir="out")  # doctest: +SKIP
+>>> t.num_measured, t.to_pandas()[["config_name", "state", "step_time_s"]]  # doctest: +SKIP
+""")
+
+resume = checked(_resume, "resume", binding=_core._resume, doc="""\
+Continue a search after a crash: finished trials are kept, queued or
+running Slurm jobs are polled again, nothing finished runs twice.
+
+results_dir: the directory of the interrupted run. executor: None (the run's own), "local", "slurm" or an
+:class:`Executor` instance. Returns a :class:`TrialResults`.
+
+>>> bignlp_hp.resume("out")  # doctest: +SKIP
+<TrialResults out: 10 trials, 10 measured, 0 failed>
+""")
+
+collect = checked(_collect, "collect", binding=_core._collect, doc="""\
+Rebuild final_result/ (NeMo's CSVs, the optimal config, report.html)
+from the logs of a results directory.
+
+Returns a :class:`TrialResults` whose ``rows`` (and ``to_pandas()``) have one row per trial: config_name, tp, pp,
+mbs, nodes, measured, step_time_s (None when not measured), stddev_s, predicted_step_time_s, failure, evidence.
+
+>>> bignlp_hp.collect("out").to_pandas()[["config_name", "step_time_s", "failure"]]  # doctest: +SKIP
+""")

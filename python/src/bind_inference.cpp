@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "binding.hpp"
+#include "record.hpp"
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
 #include "hp/hardware.hpp"
@@ -106,6 +107,9 @@ py::dict inference_search(const std::optional<std::string>& config, const std::o
   d["model"] = r.model.name;
   d["gpu"] = r.gpu.name;
   d["csv"] = hp::inference_csv(r);
+  py::list rows;
+  for (const auto& c : r.candidates) rows.append(hppy::record_dict(hp::inference_candidate_record(c)));
+  d["rows"] = rows;
   d["num_candidates"] = r.candidates.size();
   d["num_top"] = r.num_top;
   d["best"] = r.best >= 0 ? py::object(py::int_(r.best)) : py::object(py::none());

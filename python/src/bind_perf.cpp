@@ -15,22 +15,27 @@ namespace {
 
 namespace py = pybind11;
 
-// Keyword constructor: defaults from the C++ struct, then each keyword set as an attribute; an unknown
-// keyword or a value of the wrong type is a ConfigError naming it.
+// Keyword constructor: defaults from the C++ struct, then each keyword set as an attribute. An unknown keyword
+// or a value of the wrong type is an ArgumentError (a ConfigError and a TypeError) naming it and what is accepted;
+// a bad value of the right type stays the setter's ConfigError.
 template <class T>
 T from_kwargs(const py::kwargs& kw) {
   T value{};
   py::object self = py::cast(&value, py::return_value_policy::reference);
+  const py::object type = py::type::of(self);
+  const std::string cls = type.attr("__name__").cast<std::string>();
   for (auto item : kw) {
     const std::string key = item.first.cast<std::string>();
     const auto v = py::reinterpret_borrow<py::object>(item.second);
-    if (!py::hasattr(self, key.c_str()) || key.rfind("_", 0) == 0)
-      throw hp::ConfigError(key, py::str(v).cast<std::string>(), "unknown field");
+    const py::list accepted = hppy::settable_fields(type);
+    if (!accepted.contains(py::str(key))) throw hppy::ArgumentError(hppy::unknown_keyword_message(cls, key, accepted));
     try {
       py::setattr(self, key.c_str(), v);
     } catch (const py::error_already_set& e) {
       if (e.matches(PyExc_ValueError)) throw;
-      throw hp::ConfigError(key, py::str(v).cast<std::string>(), "wrong type");
+      throw hppy::ArgumentError(cls + ": " + key + "=" + py::repr(v).cast<std::string>() + " has type " +
+                                py::type::of(v).attr("__name__").cast<std::string>() + ", expected " +
+                                py::type::of(self.attr(key.c_str())).attr("__name__").cast<std::string>());
     }
   }
   return value;
@@ -49,7 +54,7 @@ hp::ModelSpec model_arg(const py::object& model) {
   try {
     return model.cast<hp::ModelSpec>();
   } catch (const py::cast_error&) {
-    throw hp::ConfigError("model", py::str(model).cast<std::string>(), "expected 'family/size', a dict or a ModelSpec");
+    throw hppy::wrong_type("model", py::str(model).cast<std::string>(), "expected 'family/size', a dict or a ModelSpec");
   }
 }
 
@@ -58,7 +63,7 @@ hp::Layout layout_arg(const py::object& layout) {
   try {
     return layout.cast<hp::Layout>();
   } catch (const py::cast_error&) {
-    throw hp::ConfigError("layout", py::str(layout).cast<std::string>(), "expected a Layout or a dict");
+    throw hppy::wrong_type("layout", py::str(layout).cast<std::string>(), "expected a Layout or a dict");
   }
 }
 
@@ -67,7 +72,7 @@ hp::GpuSpec gpu_arg(const py::object& gpu) {
   try {
     return gpu.cast<hp::GpuSpec>();
   } catch (const py::cast_error&) {
-    throw hp::ConfigError("gpu", py::str(gpu).cast<std::string>(), "expected a GPU name or a GpuSpec");
+    throw hppy::wrong_type("gpu", py::str(gpu).cast<std::string>(), "expected a GPU name or a GpuSpec");
   }
 }
 
@@ -77,7 +82,7 @@ hp::Calibration calibration_arg(const py::object& calibration, const hp::GpuSpec
   try {
     return calibration.cast<hp::Calibration>();
   } catch (const py::builtin_exception&) {
-    throw hp::ConfigError("calibration", py::str(calibration).cast<std::string>(),
+    throw hppy::wrong_type("calibration", py::str(calibration).cast<std::string>(),
                           "expected None, a Calibration or a dict of Calibration fields");
   }
 }
@@ -88,9 +93,13 @@ py::dict estimate_dict(const hp::Estimate& e) {
   out["reason"] = e.reason == hp::Infeasible::none ? "" : hp::to_string(e.reason);
   for (const auto& kv : hp::to_fields(e)) {
     const auto dot = kv.first.find('.');
+    // Counts are ints in Python (to_fields carries every value as a double).
+    const bool count = kv.first == "num_parameters" || kv.first == "memory.pipeline_rank";
+    const py::object v =
+        count ? py::object(py::int_(static_cast<long long>(kv.second))) : py::object(py::float_(kv.second));
     if (kv.first == "fits") out["fits"] = kv.second != 0;
-    else if (dot == std::string::npos) out[kv.first.c_str()] = kv.second;
-    else (kv.first.compare(0, dot, "memory") == 0 ? memory : time)[kv.first.substr(dot + 1).c_str()] = kv.second;
+    else if (dot == std::string::npos) out[kv.first.c_str()] = v;
+    else (kv.first.compare(0, dot, "memory") == 0 ? memory : time)[kv.first.substr(dot + 1).c_str()] = v;
   }
   out["memory"] = memory;
   out["time"] = time;

@@ -1,40 +1,29 @@
 // Binding: training HP search (hp::search). The pure-Python wrapper with .to_pandas() is bignlp_hp/search.py.
 #include <pybind11/stl.h>
 
+#include <set>
+
 #include "binding.hpp"
 #include "record.hpp"
 #include "hp/core.hpp"
+#include "hp/plan.hpp"
 #include "hp/search.hpp"
 
 namespace {
 
 namespace py = pybind11;
 
-
-
-// Every ranked layout, column by column (cheap to turn into a DataFrame).
+// Every ranked layout, column by column (cheap to turn into a DataFrame): the library's record, in rank order.
 py::dict rows_dict(const hp::SearchResult& r) {
-  std::vector<std::string> name, recompute;
-  std::vector<int> tp, pp, vp, cp, ep, mbs, gbs, act, sp, dopt, fp8, fits;
-  std::vector<double> step, tokens, tflops, mfu, mem;
-  for (const auto& x : r.ranked) {
-    const hp::Layout& l = x.layout;
-    name.push_back(hp::result_row_name(r, x));
-    tp.push_back(l.tp), pp.push_back(l.pp), vp.push_back(l.vp), cp.push_back(l.cp), ep.push_back(l.ep);
-    mbs.push_back(l.mbs), gbs.push_back(l.gbs), recompute.push_back(hp::to_string(l.recompute));
-    act.push_back(x.act_ckpt_layers), sp.push_back(l.sequence_parallel), dopt.push_back(l.distributed_optimizer);
-    fp8.push_back(l.fp8()), fits.push_back(x.fits);
-    step.push_back(x.step_time_s), tokens.push_back(x.tokens_per_s_per_gpu), tflops.push_back(x.tflops_per_gpu);
-    mfu.push_back(x.mfu), mem.push_back(x.memory_bytes / hp::kGiB);
-  }
-  py::dict d;
-  d["config_name"] = name;
-  d["tp"] = tp, d["pp"] = pp, d["vp"] = vp, d["cp"] = cp, d["ep"] = ep, d["mbs"] = mbs, d["gbs"] = gbs;
-  d["recompute"] = recompute, d["act_ckpt_layers"] = act, d["sequence_parallel"] = sp;
-  d["distributed_optimizer"] = dopt, d["fp8"] = fp8;
-  d["predicted_step_time_s"] = step, d["tokens_per_s_per_gpu"] = tokens, d["tflops_per_gpu"] = tflops;
-  d["mfu"] = mfu, d["memory_per_gpu_gib"] = mem, d["fits"] = fits;
-  return d;
+  std::set<std::string> planned;
+  for (const auto& t : r.plan.trials) planned.insert(t.config_name);
+  std::vector<hp::Record> rows;
+  rows.reserve(r.ranked.size());
+  long long rank = 0;
+  for (const auto& x : r.ranked)
+    rows.push_back(hp::ranked_layout_record(r, x, ++rank, planned.count(hp::result_row_name(r, x)) > 0));
+  const hp::Record schema = rows.empty() ? hp::ranked_layout_record(r, hp::RankedLayout{}, 0, false) : rows.front();
+  return hppy::record_columns(rows, schema);
 }
 
 py::dict search(const py::object& config, const std::string& policy, const std::string& results_dir, bool write_files,

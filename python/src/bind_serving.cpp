@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "binding.hpp"
+#include "record.hpp"
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
 #include "hp/hardware.hpp"
@@ -148,6 +149,9 @@ py::dict serving_search(const std::optional<std::string>& config, const std::opt
   d["model"] = r.model.name;
   d["gpu"] = r.gpu.name;
   d["csv"] = hp::serving_csv(r);
+  py::list rows;
+  for (const auto& c : r.candidates) rows.append(hppy::record_dict(hp::serving_candidate_record(c)));
+  d["rows"] = rows;
   d["num_top"] = r.num_top;
   d["best"] = r.best >= 0 ? py::object(py::int_(r.best)) : py::object(py::none());
   d["best_aggregated"] = r.best_aggregated >= 0 ? py::object(py::int_(r.best_aggregated)) : py::object(py::none());

@@ -48,7 +48,7 @@ hp::ModelSpec model_from(const py::object& model) {
     try {
       return model.cast<hp::ModelSpec>();  // a ModelSpec object bound elsewhere
     } catch (const py::cast_error&) {
-      throw hp::ConfigError("model", py::str(model).cast<std::string>(), "expected a 'family/size' string, a dict or a ModelSpec");
+      throw hppy::wrong_type("model", py::str(model).cast<std::string>(), "expected a 'family/size' string, a dict or a ModelSpec");
     }
   }
   hp::ModelSpec m;
@@ -56,7 +56,11 @@ hp::ModelSpec model_from(const py::object& model) {
     const auto k = item.first.cast<std::string>();
     auto v = py::reinterpret_borrow<py::object>(item.second);
     auto as_int = [&](int& f) {
-      try { f = v.cast<int>(); } catch (const py::cast_error&) { throw hp::ConfigError(k, py::str(v).cast<std::string>(), "expected an integer"); }
+      try {
+        f = v.cast<int>();
+      } catch (const py::cast_error&) {
+        throw hppy::wrong_type(k, py::str(v).cast<std::string>(), "expected an integer");
+      }
     };
     auto as_str = [&](std::string& f) { f = py::str(v).cast<std::string>(); };
     auto as_bool = [&](bool& f) { f = v.cast<bool>(); };
@@ -83,7 +87,14 @@ hp::ModelSpec model_from(const py::object& model) {
     else if (k == "bert_binary_head") as_bool(m.bert_binary_head);
     else if (k == "moe_ffn_hidden_size") as_int(m.moe_ffn_hidden_size);
     else if (k == "moe_shared_expert_ffn_size") as_int(m.moe_shared_expert_ffn_size);
-    else throw hp::ConfigError(k, py::str(v).cast<std::string>(), "unknown model field");
+    else
+      throw hppy::wrong_type(k, py::str(v).cast<std::string>(),
+                             "unknown model field; accepted: activation, add_bias_linear, bert_binary_head, "
+                             "decoder_seq_length, family, ffn_hidden_size, hidden_size, kv_channels, "
+                             "max_position_embeddings, moe_ffn_hidden_size, moe_num_experts, "
+                             "moe_shared_expert_ffn_size, moe_topk, normalization, num_attention_heads, "
+                             "num_decoder_layers, num_layers, num_query_groups, position_embedding, qkv_bias, "
+                             "seq_length, share_embeddings_and_output_weights, vocab_size");
   }
   if (m.max_position_embeddings < m.seq_length) m.max_position_embeddings = m.seq_length;
   return m;

@@ -4,7 +4,11 @@
 #include <pybind11/pybind11.h>
 
 #include <functional>
+#include <stdexcept>
+#include <string>
 #include <vector>
+
+#include "hp/core.hpp"
 
 namespace hppy {
 
@@ -26,8 +30,25 @@ struct Exceptions {
   PyObject* no_feasible = nullptr;
   PyObject* executor_error = nullptr;
   PyObject* log_parse_error = nullptr;
+  PyObject* argument_error = nullptr;
 };
 Exceptions& exceptions();
+
+/// A keyword or an argument type Python code got wrong: raised as bignlp_hp.ArgumentError, both a ConfigError
+/// (ValueError) and a TypeError, so `except TypeError` and `except ValueError` both catch it.
+struct ArgumentError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// `key=value: expected ...` (the ConfigError format) for an argument of the wrong type.
+inline ArgumentError wrong_type(const std::string& key, const std::string& value, const std::string& expected) {
+  return ArgumentError(hp::ConfigError(key, value, expected).what());
+}
+
+/// The writable attributes of a bound class (its keyword-constructor fields), sorted.
+py::list settable_fields(const py::object& type);
+/// "Layout: unknown keyword 'tpp' (did you mean 'tp'?); accepted: a, b, c".
+std::string unknown_keyword_message(const std::string& where, const std::string& key, const py::list& accepted);
 
 }  // namespace hppy
 

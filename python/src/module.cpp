@@ -19,6 +19,26 @@ Exceptions& exceptions() {
   return e;
 }
 
+py::list settable_fields(const py::object& type) {
+  py::list out;
+  const py::object property = py::module_::import("builtins").attr("property");
+  for (auto name : py::module_::import("builtins").attr("dir")(type)) {
+    const std::string n = name.cast<std::string>();
+    if (n.rfind("_", 0) == 0) continue;
+    const py::object attr = py::getattr(type, name);
+    if (py::isinstance(attr, property) && !attr.attr("fset").is_none()) out.append(name);
+  }
+  out.attr("sort")();
+  return out;
+}
+
+std::string unknown_keyword_message(const std::string& where, const std::string& key, const py::list& accepted) {
+  const py::list close = py::module_::import("difflib").attr("get_close_matches")(key, accepted, 1);
+  std::string msg = where + ": unknown keyword '" + key + "'";
+  if (!close.empty()) msg += " (did you mean '" + close[0].cast<std::string>() + "'?)";
+  return msg + "; accepted: " + py::str(", ").attr("join")(accepted).cast<std::string>();
+}
+
 }  // namespace hppy
 
 namespace {
@@ -51,10 +71,19 @@ PYBIND11_MODULE(_core, m) {
   ex.no_feasible = no_feasible.ptr();
   ex.executor_error = executor_error.ptr();
   ex.log_parse_error = log_parse_error.ptr();
+  // Both a ConfigError (what bad input always was) and a TypeError (what Python raises for a bad keyword).
+  PyObject* bases = PyTuple_Pack(2, config_error.ptr(), PyExc_TypeError);
+  ex.argument_error = PyErr_NewExceptionWithDoc("bignlp_hp._core.ArgumentError",
+                                                "A misspelled keyword or an argument of the wrong type.", bases, nullptr);
+  Py_DECREF(bases);
+  if (!ex.argument_error) throw py::error_already_set();
+  m.add_object("ArgumentError", py::handle(ex.argument_error));
   py::register_exception_translator([](std::exception_ptr p) {
     auto& e = hppy::exceptions();
     try {
       if (p) std::rethrow_exception(p);
+    } catch (const hppy::ArgumentError& x) {
+      set_error(e.argument_error, x.what());
     } catch (const hp::ConfigError& x) {
       set_error(e.config_error, x.what());
     } catch (const hp::IoError& x) {

@@ -210,8 +210,8 @@ def test_second_search_into_results_is_refused_without_force(cli, tmp_path):
     cli.run("search", cfg, "--force", check=True, timeout=120)
     assert (tmp_path / "results" / "mine.txt").read_text() == "user file\n"
     with pytest.raises(hp.ConfigError, match="force"):
-        hp.search(str(cfg))
-    hp.search(str(cfg), force=True)
+        hp.search(str(cfg), write_files=True)  # into train_settings.logs, as hp-cli
+    hp.search(str(cfg), write_files=True, force=True)
 
 
 def test_collect_on_a_foreign_directory_writes_nothing(cli, tmp_path):

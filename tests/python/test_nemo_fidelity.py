@@ -75,7 +75,7 @@ def test_nemo_policy_writes_the_grids_cp_over_a_custom_config(tmp_path):
     cfg = {"model": "gpt3", "train_settings": {"model_size_in_b": 5, "num_nodes": 16, "policy": "nemo",
                                                "limit_search_runs": 2, "custom_config": str(custom),
                                                "logs": str(tmp_path / "r")}}
-    r = bignlp_hp.search(cfg)
+    r = bignlp_hp.search(cfg, write_files=True)  # into train_settings.logs
     for t in r.plan:
         assert "_cp_1_ep_1_" in t["config_name"] and t["cp"] == 1
         assert yaml.safe_load(open(t["config_path"]))["model"]["context_parallel_size"] == 1
@@ -138,7 +138,7 @@ def test_unknown_optimizer_is_bad_input(cli, tmp_path):
     cfg = {"model": "gpt3", "train_settings": {"num_nodes": 1, "custom_config": str(path),
                                                "logs": str(tmp_path / "res")}}
     with pytest.raises(bignlp_hp.ConfigError, match="model.optim.name"):
-        bignlp_hp.search(cfg)
+        bignlp_hp.search(cfg, write_files=True)
     assert not (tmp_path / "res").exists()
 
 
@@ -156,10 +156,10 @@ def test_every_written_yaml_has_string_clocks(cli, tmp_path):
         cfg = {"model": model, "train_settings": {"model_size_in_b": size, "num_nodes": 2, "max_training_days": 12.5,
                                                   "limit_search_runs": 3, "max_minutes_per_run": 1500,
                                                   "logs": str(tmp_path / f"{policy}_{model}")}}
-        bignlp_hp.search(cfg, policy=policy)
+        bignlp_hp.search(cfg, policy=policy, write_files=True)
     cfg = {"model": "gpt3", "train_settings": {"num_nodes": 2, "custom_config": str(custom), "limit_search_runs": 2,
                                                "logs": str(tmp_path / "custom")}}
-    bignlp_hp.search(cfg, policy="nemo")
+    bignlp_hp.search(cfg, policy="nemo", write_files=True)
     files, checked = assert_clocks_are_strings(tmp_path)
     candidates = [f for f in files if "candidate_configs" in f]
     plans = [f for f in files if f.endswith("plan.yaml")]
@@ -286,7 +286,7 @@ def test_written_mt5_reads_back_as_mt5(tmp_path):
 def test_legacy_optimizer_name_is_kept_in_a_custom_config_search(tmp_path):
     cfg = {"model": "t5", "train_settings": {"num_nodes": 1, "custom_config": os.path.join(NEMO, "t5_220m.yaml"),
                                              "limit_search_runs": 1, "logs": str(tmp_path / "r")}}
-    r = bignlp_hp.search(cfg, policy="nemo")
+    r = bignlp_hp.search(cfg, policy="nemo", write_files=True)
     cand = yaml.safe_load(open(r.plan[0]["config_path"]))
     assert cand["model"]["optim"]["name"] == "distributed_fused_adam"
 

@@ -9,6 +9,7 @@
 #include "hp/hardware.hpp"
 #include "hp/inference.hpp"
 #include "hp/model.hpp"
+#include "hp/record.hpp"
 #include "hp/search_config.hpp"
 
 namespace hp {
@@ -27,7 +28,7 @@ struct InferenceCandidate {
   InferenceLayout layout;
   InferenceEstimate estimate;
   bool within_bound = false;  ///< fits and (no bound or latency <= max_latency_ms)
-  bool pareto = false;        ///< on the throughput-per-GPU vs latency front (among fitting layouts)
+  bool pareto = false;        ///< on the throughput-per-GPU vs latency front (among fitting layouts, benchmark not failed)
   int rank = 0;               ///< 1 = best throughput per GPU within the bound; 0 = not ranked
   InferenceMeasured measured;
   /// Latency NeMo's columns report: measured when available, else predicted.
@@ -70,10 +71,15 @@ std::string inference_no_feasible_message(const InferenceSearchResult& result);
 /// Re-rank after measurements were attached (measured latency replaces the prediction where available).
 void rerank(InferenceSearchResult& result);
 
+/// One candidate with typed values under the names of hp-cli infer-search --json (rank null = not ranked;
+/// latencies null when not predicted or not measured): what Python's rows and DataFrames show.
+Record inference_candidate_record(const InferenceCandidate& candidate);
+
 /// final_output.csv: NeMo's columns (TP, PP, BS, Latency [ms], Throughput per GPU [samples/sec/gpu]) first.
 std::string inference_csv(const InferenceSearchResult& result);
 
-/// Self-contained SVG: throughput per GPU vs latency, Pareto front, bound and best layout marked.
+/// Self-contained SVG: throughput per GPU vs latency (colour: within/over the bound; circle predicted, square
+/// measured, red cross benchmark failed), Pareto front, bound and best layout marked; non-fitting layouts counted.
 std::string inference_pareto_svg(const InferenceSearchResult& result);
 
 /// The best layout under the bound as a small YAML document ("" when there is none).

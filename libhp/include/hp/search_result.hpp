@@ -91,6 +91,10 @@ struct SearchResult {
   std::vector<std::string> suggestions;
 };
 
+/// One ranked layout (a row of predicted_summary.csv) with typed values: `rank` 1-based, act-ckpt fields null
+/// when NeMo has None, `planned` whether it is in the plan; the plan's names (predicted_memory_per_gpu_gib).
+Record ranked_layout_record(const SearchResult& result, const RankedLayout& layout, long long rank, bool planned);
+
 std::string describe_layout(const Layout& layout);  ///< "tp=8 pp=8 vp=12 cp=1 ep=1 mbs=1 ..."
 
 /// Progress: done out of total units of work (the CLI draws a bar when the search takes > 1 s).

@@ -11,6 +11,7 @@
 #include "hp/inference.hpp"
 #include "hp/inference_serving.hpp"
 #include "hp/model.hpp"
+#include "hp/record.hpp"
 #include "hp/search_config.hpp"
 
 namespace hp {
@@ -62,6 +63,9 @@ ModelSpec architecture_model(const std::string& name, const std::map<std::string
 /// among them an ISL + OSL beyond the model's context (key, value and the longest that fits).
 ServingSearchResult serving_search(const ModelSpec& model, const GpuSpec& gpu, const InferenceSettings& settings,
                                    const InferenceCalibration& calibration);
+
+/// One candidate with typed values under the names of hp-cli infer-search --json (rank null = not ranked).
+Record serving_candidate_record(const ServingCandidate& candidate);
 
 /// One line per candidate: kind, layout, concurrency, TTFT, TPOT, tokens/s/GPU, tokens/s/user, bounds, Pareto.
 std::string serving_csv(const ServingSearchResult& result);
