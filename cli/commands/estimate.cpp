@@ -274,7 +274,8 @@ int run_single(const Opts& o) {
     m = resolve_model(o);
     l = resolve_layout(o);
   }
-  const hp::GpuSpec g = o.gpu.empty() ? hp::default_gpu() : hp::find_gpu(o.gpu, user_gpus(o));
+  const std::vector<hp::GpuSpec> extra = user_gpus(o);  // read (and checked) even when --gpu is not given
+  const hp::GpuSpec g = o.gpu.empty() ? hp::default_gpu() : hp::find_gpu(o.gpu, extra);
   const std::vector<std::string> assumed = assumptions(o, l, g);
   hp::EstimateOptions eo;
   eo.memory_margin = o.memory_margin;
