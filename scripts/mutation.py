@@ -9,7 +9,9 @@ benchmarks), then for each sampled mutant: writes the mutated file, rebuilds hp_
 fast unit suite and restores the file. A mutant is killed when the suite fails (or times out), survives when it
 passes, and is not counted when it does not compile. Prints, and writes to --report, the share killed per file and
 overall and every surviving mutant, so a test can be written to kill it. Never touches the working tree itself.
---seeded runs the hand-seeded bugs of issue 17 (SEEDED below) instead of sampled mutants.
+--seeded runs the hand-seeded bugs of issue 17 (SEEDED below) instead of sampled mutants; --survivors REPORT reruns
+the surviving mutants an earlier report lists. Each mutant first meets the tests tagged for its file (FOCUS), then
+the rest of the suite. Mutants judged equivalent by hand (EQUIVALENT, with the reason) are reported, not counted.
 
 Mutation operators (issue 17): arithmetic (+ - * /), comparisons (< <= > >= == !=), constants (n -> n+1, x.y ->
 2*x.y), logic (&& ||, true false), std::min <-> std::max, and swapped arguments of two-argument calls.
@@ -32,6 +34,60 @@ FORMULA_FILES = [
 DEFAULT_SPEC = "~[runner]~[slurm]~[.]"
 # Slow cases (minutes on a loaded machine) run last, so that a mutant killed by a fast case costs no more.
 SLOW_CASES = ['"inference validation: error against published TensorRT-LLM and FasterTransformer tables"']
+# The tags that test each file run first (seconds), then the rest of the fast suite, then the slow cases: every
+# mutant still meets the whole suite before it counts as surviving, a killed one stops at the first failure.
+FOCUS = {
+    "libhp/src/perf_nemo.cpp": ["[nemo_config]", "[perf]"],
+    "libhp/src/perf_": ["[perf]", "[model]"],
+    "libhp/src/inference_model.cpp": ["[inference]", "[serving]"],
+    "libhp/src/logs.cpp": ["[logs]", "[runs]"],
+    "libhp/src/nemo_policy.cpp": ["[nemo]"],
+}
+# Lines on which no mutant can change behaviour (judged by hand): default member initializers that every path
+# overwrites before reading, or that are read only where they were overwritten. Keyed by (file, stripped line).
+_OVERWRITTEN = "a default member initializer that every path assigns before reading it"
+EQUIVALENT_LINES = {
+    **{("libhp/src/inference_model.cpp", line): _OVERWRITTEN for line in (
+        "double qkv = 0;           ///< h * (a + 2g) * d (+ bias)",
+        "double proj = 0;          ///< a * d * h (+ bias)",
+        "double mlp_total = 0;     ///< all experts (memory)",
+        "double mlp_active = 0;    ///< experts used per token (FLOPs)",
+        "double kv_heads = 0;      ///< K/V heads",
+        "double heads = 0;", "double head_dim = 0;", "double hidden = 0;", "double ffn = 0;",
+        "double weight_b = 2, kv_b = 2;", "double gemm_peak = 0, attn_peak = 0, mem_bw = 0;", "double tp = 1;",
+        "double kv_heads_per_gpu = 1;",
+        "double kv_heads_read_per_gpu = 1;  ///< K/V heads whose cache one decode step reads (GQA reuse)",
+        "double compute_s = 0;  ///< GEMMs (compute- or weight-read-bound)",
+        "double kv_s = 0;       ///< attention (compute- or KV-read-bound)",
+        "double comm_s = 0;     ///< TP all-reduces",
+        "double overhead_s = 0; ///< per-layer fixed cost")},
+    **{("libhp/src/inference_model.cpp", line): "read only on the T5 paths (cross_len > 0), where layer_shape sets it"
+       for line in ("double cross_q = 0;       ///< T5 decoder cross-attention: Q and output projection",
+                    "double cross_kv = 0;      ///< T5 decoder cross-attention: K and V projection (of the encoder output)")},
+    **{("libhp/src/perf_time.cpp", line): _OVERWRITTEN for line in (
+        "double gemm = 0;         // forward dense GEMM FLOPs of one layer, one micro-batch, one GPU",
+        "double attn = 0;         // forward attention-core FLOPs (QK^T and AV), same scope")},
+    **{("libhp/src/perf_time.cpp", line): "a dense layer's expert FLOPs are 0, and gemm_seconds(0, ...) is 0 whatever "
+       "the size and tile share; MoE layers set it" for line in (
+        "double expert_size = 1;  // FLOPs of the grouped GEMM over all local experts (one kernel)",
+        "double expert_tile = 1;  // share of the 128-row tiles holding real tokens (tile quantization)")},
+    **{("libhp/src/perf_memory.cpp", line): _OVERWRITTEN for line in (
+        "double stored = 0;      // bytes kept per layer per micro-batch without recompute",
+        "double checkpoint = 0;  // bytes kept per layer per micro-batch with full recompute (its input)")},
+    ("libhp/src/perf_shape.cpp", "double tp_sharded = 0, replicated = 0, expert = 0;"): _OVERWRITTEN,
+}
+# Single mutants that cannot change behaviour (judged by hand, reason given): reported apart and not counted. Keyed
+# by (file, the line before, the line after), both stripped, so a moved line keeps its verdict.
+EQUIVALENT = {
+    ("libhp/src/logs.cpp", "double count = 0;", "double count = 1;"):
+        "the progress count is read only after number_after has parsed it (the initial value is never used)",
+    ("libhp/src/nemo_policy.cpp", "(mult * in.num_layers) % pp == 0 && lists.min_mp <= mp && mp <= lists.max_mp) {",
+     "(mult / in.num_layers) % pp == 0 && lists.min_mp <= mp && mp <= lists.max_mp) {"):
+        "a weaker pair filter: every candidate of a pair is re-checked with num_layers % pp (modify_cfg), so a pair "
+        "this lets through yields no candidate",
+    ("libhp/src/perf_time.cpp", "if (flops <= 0) return 0;", "if (flops < 0) return 0;"):
+        "zero FLOPs take 0 / (peak x efficiency) x (...) = 0 seconds either way (efficiencies are validated > 0)",
+}
 
 # (name, pattern, replacement); patterns apply to code with comments and string literals blanked out.
 OPERATORS = [
@@ -116,7 +172,9 @@ def mutants_of(path):
             for m in re.finditer(pattern, code):
                 sites.append((n, m.start(), m.end(), repl, name))
         for m in _FLOAT.finditer(code):
-            sites.append((n, m.start(), m.end(), repr(2 * float(m.group(1))), f"constant {m.group(1)} -> x2"))
+            value = float(m.group(1))  # x2, or 1.0 for a zero (2 x 0.0 would be the same program)
+            sites.append((n, m.start(), m.end(), repr(2 * value) if value else "1.0",
+                          f"constant {m.group(1)} -> {'x2' if value else '1.0'}"))
         for m in _INT.finditer(code):
             if not _FLOAT.search(code[max(0, m.start() - 1):m.end() + 1]):
                 sites.append((n, m.start(), m.end(), str(int(m.group(1)) + 1), f"constant {m.group(1)} -> +1"))
@@ -164,11 +222,27 @@ def prepare(work, jobs):
     return build, env
 
 
-def run_suite(exe, spec, timeout):
-    """killed or survived: the fast cases first, then the slow ones; --abort stops at the first failure."""
-    fast = spec + "".join("~" + name for name in SLOW_CASES)
+def equivalence(path, before, after):
+    """The reason a mutant is equivalent, or None."""
+    return EQUIVALENT.get((path, before, after)) or EQUIVALENT_LINES.get((path, before))
+
+
+def focus_of(path):
+    return next((tags for prefix, tags in FOCUS.items() if path.startswith(prefix)), [])
+
+
+def run_suite(exe, spec, timeout, path=""):
+    """killed or survived: the file's own tags, the rest of the fast cases, then the slow ones; --abort stops at
+    the first failure."""
+    slow = "".join("~" + name for name in SLOW_CASES)
+    tags = focus_of(path)
+    steps = []
+    if tags:
+        steps.append([exe, ",".join(spec + tag + slow for tag in tags), "--abort"])
+    steps.append([exe, spec + slow + "".join("~" + tag for tag in tags), "--abort"])
+    steps.append([exe, *SLOW_CASES, "--abort"])
     try:
-        for step in ([exe, fast, "--abort"], [exe, *SLOW_CASES, "--abort"]):
+        for step in steps:
             if run(step, timeout=timeout).returncode != 0:
                 return "killed"
     except subprocess.TimeoutExpired:
@@ -188,8 +262,14 @@ def main(argv=None):
     parser.add_argument("--report", help="write the result as markdown here (e.g. docs/mutation.md)")
     parser.add_argument("--list", action="store_true", help="only count the mutation sites per file")
     parser.add_argument("--seeded", action="store_true", help="run the hand-seeded bugs of issue 17 instead")
+    parser.add_argument("--survivors", metavar="REPORT",
+                        help="rerun only the surviving mutants listed in an earlier report (after writing tests)")
     args = parser.parse_args(argv)
 
+    for path, line in [(k[0], k[1]) for k in EQUIVALENT] + list(EQUIVALENT_LINES):
+        with open(os.path.join(ROOT, path)) as f:
+            if line not in (raw.strip() for raw in f):
+                print(f"warning: {path} no longer has the line {line!r} judged equivalent", file=sys.stderr)
     per_file = {path: mutants_of(path) for path in args.files}
     if args.list:
         for path, (_, sites) in per_file.items():
@@ -213,6 +293,20 @@ def main(argv=None):
             line = text[:text.index(before)].count("\n") + 1
             chosen.append((path, text.replace(before, after), desc, line, before, after))
 
+    if args.survivors:
+        chosen = []
+        with open(args.survivors) as f:
+            listed = re.findall(r"^- `([^`:]+):(\d+)` (.+?): `(.+)` -> `(.+)`$", f.read(), re.M)
+        for path, line, desc, before, after in listed:
+            with open(os.path.join(ROOT, path)) as f:
+                lines = f.read().split("\n")
+            n = int(line) - 1
+            if lines[n].strip() != before:
+                sys.exit(f"{path}:{line} is no longer {before!r} (the file changed since the report)")
+            indent = lines[n][:len(lines[n]) - len(lines[n].lstrip())]
+            mutated = lines[:n] + [indent + after] + lines[n + 1:]
+            chosen.append((path, "\n".join(mutated), desc, n + 1, before, after))
+
     originals = {}
     for path, *_ in chosen:
         with open(os.path.join(ROOT, path)) as f:
@@ -232,7 +326,9 @@ def main(argv=None):
             if proc.returncode != 0:
                 outcome = "no-compile"
             else:
-                outcome = run_suite(exe, args.spec, args.timeout)
+                outcome = run_suite(exe, args.spec, args.timeout, path)
+                if outcome == "survived" and equivalence(path, before, after):
+                    outcome = "equivalent"
         finally:
             with open(target, "w") as f:  # the content the run started from (the tree may move under a long run)
                 f.write(originals[path])
@@ -255,20 +351,28 @@ def report(results, args, seconds):
         counted = sum(r[5] in ("killed", "survived") for r in rows)
         return killed, counted
 
-    command = "--seeded" if args.seeded else f"--max {args.max} --seed {args.seed}"
+    command = "--seeded" if args.seeded else f"--survivors {args.survivors}" if args.survivors else \
+        f"--max {args.max} --seed {args.seed}"
+    if args.files != FORMULA_FILES:
+        command += " --files " + " ".join(args.files)
     out = ["# Mutation testing: last result", "",
            f"`scripts/mutation.py {command}` (suite: `hp_tests \"{args.spec}\"`), "
            f"{len(results)} mutants in {seconds / 60:.0f} min. A mutant is killed when the suite fails; mutants "
-           "that do not compile are not counted.", "",
-           "| file | killed | counted | score | no-compile |", "|---|---|---|---|---|"]
+           "that do not compile, and equivalent mutants (listed below with the reason), are not counted.", "",
+           "| file | killed | counted | score | no-compile | equivalent |", "|---|---|---|---|---|---|"]
     for path in dict.fromkeys(r[0] for r in results):
         rows = [r for r in results if r[0] == path]
         k, c = score(rows)
-        out.append(f"| {path} | {k} | {c} | {100 * k / c if c else 0:.0f}% | {sum(r[5] == 'no-compile' for r in rows)} |")
+        out.append(f"| {path} | {k} | {c} | {100 * k / c if c else 0:.0f}% | {sum(r[5] == 'no-compile' for r in rows)} "
+                   f"| {sum(r[5] == 'equivalent' for r in rows)} |")
     k, c = score(results)
-    out += [f"| **all** | {k} | {c} | **{100 * k / c if c else 0:.0f}%** | |", "", "## Surviving mutants", ""]
+    out += [f"| **all** | {k} | {c} | **{100 * k / c if c else 0:.0f}%** | | |", "", "## Surviving mutants", ""]
     survivors = [r for r in results if r[5] == "survived"]
     out += [f"- `{r[0]}:{r[1]}` {r[2]}: `{r[3]}` -> `{r[4]}`" for r in survivors] or ["(none)"]
+    equivalent = [r for r in results if r[5] == "equivalent"]
+    if equivalent:
+        out += ["", "## Equivalent mutants (not counted)", ""]
+        out += [f"- `{r[0]}:{r[1]}` {r[2]}: `{r[3]}` -> `{r[4]}`: {equivalence(r[0], r[3], r[4])}" for r in equivalent]
     out += ["", "## Every mutant", "", "| outcome | where | mutation |", "|---|---|---|"]
     out += [f"| {r[5]} | `{r[0]}:{r[1]}` | {r[2]} |" for r in results]
     return "\n".join(out) + "\n"

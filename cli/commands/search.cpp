@@ -30,6 +30,7 @@ struct Opts {
   bool force = false;
   std::string resume;
   std::string nodes, gpus_per_node, gpu;  // overrides, checked by the library like the file's values
+  std::string trial_nodes;
 };
 
 // A progress bar on stderr, drawn only when the search has run for more than a second and stderr is a terminal.
@@ -83,6 +84,9 @@ std::string result_json(const hp::SearchResult& r) {
       .num("elapsed_s", r.elapsed_s)
       .num("evaluate_s", r.evaluate_s)
       .str("results_dir", r.plan.results_dir)
+      .str("trial_nodes", r.plan.trial_nodes)
+      .num("gpu_hours", r.plan.gpu_hours())
+      .num("full_size_gpu_hours", r.plan.full_size_gpu_hours())
       .raw("plan", hpcli::json_array(trials))
       .raw("infeasible", hpcli::json_array(reasons))
       .raw("assumed", hpcli::json_array(assumed))
@@ -114,6 +118,9 @@ std::function<int()> setup(CLI::App& app) {
   app.add_flag("--nemo-fix-bugs", o->nemo_fix_bugs, "nemo policy: fix NeMo's known grid bugs");
   app.add_flag("--legacy-names", o->legacy_names, "candidate names without NeMo HEAD's _cp_<cp>_ep_<ep>_");
   app.add_flag("--no-write", o->no_write, "Do not write the results directory");
+  app.add_option("--trial-nodes", o->trial_nodes,
+                 "min: each trial on the fewest nodes its layout needs, the full-scale step time predicted from it; "
+                 "full: every trial on all nodes (default: train_settings.trial_nodes, min; the nemo policy runs full)");
   app.add_flag("--force", o->force,
                "Replace another search's results in the results directory (default: refuse; --resume continues it)");
   return [o]() -> int {
@@ -141,6 +148,7 @@ std::function<int()> setup(CLI::App& app) {
     options.nemo_fix_bugs = o->nemo_fix_bugs;
     options.legacy_names = o->legacy_names;
     options.force = o->force;
+    options.trial_nodes = o->trial_nodes;
     options.progress = progress_bar();
     const bool run = o->executor != "none";
     hpfe::LaunchChoice choice;  // none still writes each trial's launch script

@@ -75,18 +75,27 @@ void print_plan(const hp::SearchResult& r, const hp::SearchSummary& s) {
     layouts.push_back(hp::layout_short(row));
     width = std::max(width, layouts.back().size());
   }
-  fmt::print("{:>5} {:>5} {:>8} {:>8} {:>8} {:>8}  {:<{}}  {}\n", "trial", "rank", "step_s", "vs_best", "mem_GiB",
-             "free_GiB", "layout", width, "why");
+  fmt::print("{:>5} {:>5} {:>8} {:>8} {:>8} {:>8} {:>5}  {:<{}}  {}\n", "trial", "rank", "step_s", "vs_best", "mem_GiB",
+             "free_GiB", "nodes", "layout", width, "why");
   for (std::size_t i = 0; i < trials.size(); ++i) {
     const hp::Trial& t = trials[i];
     const hp::TrialSummary& ts = s.plan[i];
     const std::string vs = !ts.fits       ? "no fit"
                            : ts.exact_tie ? "=best"
                                           : fmt::format("{}{:+.1f}%", ts.within_band ? "~" : "", 100 * ts.vs_best);
-    fmt::print("{:>5} {:>5} {:>8.4f} {:>8} {:>8.1f} {:>8.1f}  {:<{}}  {}\n", ts.trial,
+    fmt::print("{:>5} {:>5} {:>8.4f} {:>8} {:>8.1f} {:>8.1f} {:>5}  {:<{}}  {}\n", ts.trial,
                ts.rank > 0 ? std::to_string(ts.rank) : "-", t.predicted_step_time_s, vs,
-               gib(t.predicted_memory_bytes), gib(ts.headroom_bytes), layouts[i], width, t.reason);
+               gib(ts.memory_bytes), gib(ts.headroom_bytes), t.num_nodes, layouts[i], width, t.reason);
   }
+  if (!trials.empty())
+    fmt::print("{}", wrap(fmt::format("trials on {} nodes: {:.1f} GPU-hours at their time limits (full-size trials: "
+                                      "{:.1f}); step_s and mem_GiB are predicted for the full {} nodes",
+                                      r.plan.trial_nodes == "min" ? "the fewest" : "all", r.plan.gpu_hours(),
+                                      r.plan.full_size_gpu_hours(), r.num_nodes)));
+  if (!r.plan.reserves.empty())
+    fmt::print("{}", wrap(fmt::format("reserves: {} more candidates, launched only when a trial dropped by the memory "
+                                      "refit frees a slot",
+                                      r.plan.reserves.size())));
   std::set<std::string> reasons;
   for (const hp::Trial& t : trials)
     if (reasons.insert(t.reason).second && !hp::plan_reason_meaning(t.reason).empty())

@@ -90,9 +90,10 @@ std::string inference_pareto_svg(const InferenceSearchResult& r) {
       {mark(Kind::failed, kFailed, 0, 0), "benchmark failed (at its prediction)"},
       {fmt::format("<line x1=\"-8\" y1=\"0\" x2=\"8\" y2=\"0\" stroke=\"{}\" stroke-width=\"2\"/>", kFront),
        "Pareto front"},
-      {fmt::format("<circle r=\"8\" fill=\"none\" stroke=\"{}\" stroke-width=\"3\"/>", kBest), "best under the bound"},
-      {fmt::format("<line x1=\"0\" y1=\"-8\" x2=\"0\" y2=\"8\" stroke=\"{}\" stroke-dasharray=\"4,3\"/>", kFailed),
-       "latency bound (max_latency_ms)"}};
+      {fmt::format("<circle r=\"8\" fill=\"none\" stroke=\"{}\" stroke-width=\"3\"/>", kBest), bound > 0 ? "best under the bound" : "best (no latency bound)"}};
+  if (bound > 0)
+    legend.push_back({fmt::format("<line x1=\"0\" y1=\"-8\" x2=\"0\" y2=\"8\" stroke=\"{}\" stroke-dasharray=\"4,3\"/>",
+                                  kFailed), "latency bound (max_latency_ms)"});
   std::vector<std::string> notes;
   if (r.best >= 0) {
     const auto& b = r.candidates[static_cast<size_t>(r.best)];
@@ -102,6 +103,7 @@ std::string inference_pareto_svg(const InferenceSearchResult& r) {
   } else {
     notes.push_back("no layout within the bound");
   }
+  if (bound <= 0) notes.push_back("no latency bound: all count as within");
   for (const auto& [status, n] : failures) notes.push_back(fmt::format("failed: {} x{}", status, n));
   if (no_fit > 0)
     notes.push_back(fmt::format("not drawn: {} layout{} that do{} not", no_fit, no_fit == 1 ? "" : "s",

@@ -112,6 +112,7 @@ QueueVerdict judge_queue(const ModelSpec& model, const GpuSpec& gpu, const Calib
   std::vector<const QueuedTrial*> remaining;
   for (const QueuedTrial& q : queued) {
     std::string why;
+    bool memory = true;
     const double m = refitted_memory_bytes(model, q.layout, gpu, calibration, v.memory);
     if (m >= failed_min) {
       why = fmt::format("needs {:.1f} GiB, at least {} which ran out of memory ({:.1f} GiB after the refit)",
@@ -123,6 +124,7 @@ QueueVerdict judge_queue(const ModelSpec& model, const GpuSpec& gpu, const Calib
       for (const FinishedTrial& f : finished) {
         if ((f.failure != "time_limit" && f.failure != "no_steps") || !(f.predicted_step_time_s > 0)) continue;
         if (q.predicted_step_time_s >= f.predicted_step_time_s) {
+          memory = false;
           why = fmt::format("predicted {:.3f} s/step, no faster than {} ({:.3f} s) which ended {}",
                             q.predicted_step_time_s, f.name, f.predicted_step_time_s, f.failure);
           break;
@@ -134,6 +136,7 @@ QueueVerdict judge_queue(const ModelSpec& model, const GpuSpec& gpu, const Calib
     } else {
       v.drop.push_back(q.name);
       v.drop_reasons.push_back(why);
+      v.drop_for_memory.push_back(memory);
     }
   }
   // Stop: the measured best against every remaining layout's optimistic prediction. The error is the larger of

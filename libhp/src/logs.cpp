@@ -145,10 +145,10 @@ bool megatron_memory_line(std::string_view line, std::vector<MemoryReport>& out)
 // global_step=5.000, consumed_samples=12288.0, train_step_timing in s=49.50]".
 // NeMo 2.0 (ProgressPrinter): "Training epoch 0, iteration 17/99 | lr: 2.699e-06 | global_step: 17 | ...
 // | train_step_timing in s: 12.64 | TFLOPS_per_GPU: 865.7 | consumed_samples: 2304".
-bool nemo_line(std::string_view line, Series& s, std::vector<MemoryReport>& memory) {
+void nemo_line(std::string_view line, Series& s, std::vector<MemoryReport>& memory) {
   double step_s = 0;
   bool v1 = number_after(line, "train_step_timing in s=", step_s);
-  if (!v1 && !number_after(line, "train_step_timing in s:", step_s)) return false;
+  if (!v1 && !number_after(line, "train_step_timing in s:", step_s)) return;
   double it = -1;
   if (!number_after(line, v1 ? "global_step=" : "global_step:", it) && !number_after(line, "iteration ", it)) {
     // progress count "| 7/15 [": steps done so far; the step that just finished is count - 1
@@ -158,7 +158,7 @@ bool nemo_line(std::string_view line, Series& s, std::vector<MemoryReport>& memo
   }
   if (it < 0) it = static_cast<double>(s.iterations.empty() ? 0 : s.iterations.back() + 1);
   long long iteration = 0;
-  if (!as_count(it, iteration)) return false;
+  if (!as_count(it, iteration)) return;
   double tflops = 0;
   number_after(line, "TFLOPS_per_GPU:", tflops);
   s.add(iteration, step_s, tflops);
@@ -172,7 +172,6 @@ bool nemo_line(std::string_view line, Series& s, std::vector<MemoryReport>& memo
     m.max_reserved_bytes = reserved;
     memory.push_back(m);
   }
-  return true;
 }
 
 }  // namespace

@@ -213,6 +213,12 @@ void make_plan(SearchResult& result, const TrainSettings& t) {
   plan.num_nodes = t.num_nodes;
   plan.gpus_per_node = t.gpus_per_node;
   const bool nemo = result.policy == SearchPolicy::nemo;
+  // NeMo's launcher runs every trial on the whole cluster; the model policy sizes each trial (trial_sizing.hpp).
+  const TrialNodes sizing = nemo ? TrialNodes::full : parse_trial_nodes(t.trial_nodes);
+  plan.trial_nodes = to_string(sizing);
+  const Calibration calibration = default_calibration(result.gpu);
+  EstimateOptions options;
+  options.memory_margin = t.memory_margin;
   std::vector<TrialPick> picks;
   if (nemo) {
     // NeMo launches the first limit_search_runs entries of its list, repeats included (a repeat runs once here).
@@ -221,6 +227,16 @@ void make_plan(SearchResult& result, const TrainSettings& t) {
   } else {
     picks = select_trials(result.ranked, t.limit_search_runs);
   }
+  // Reserves: what a plan twice as large would add, in rank order (select_trials' rule, so no near-ties).
+  std::vector<TrialPick> reserves;
+  if (!nemo) {
+    std::vector<bool> picked(result.ranked.size(), false);
+    for (const TrialPick& p : picks) picked[p.index] = true;
+    for (const TrialPick& p : select_trials(result.ranked, 2 * t.limit_search_runs))
+      if (!picked[p.index]) reserves.push_back({p.index, "reserve"});
+  }
+  const std::size_t num_planned = picks.size();
+  picks.insert(picks.end(), reserves.begin(), reserves.end());
   for (std::size_t i = 0; i < picks.size(); ++i) {
     RankedLayout& row = result.ranked[picks[i].index];
     if (row.name.empty()) row.name = model_run_name(result.family, result.size_b, t.num_nodes, row, t.legacy_names);
@@ -228,19 +244,29 @@ void make_plan(SearchResult& result, const TrainSettings& t) {
     trial.index = static_cast<int>(i);
     trial.config_name = row.name;
     trial.config_path = (std::filesystem::path(plan.results_dir) / "candidate_configs" / (row.name + ".yaml")).string();
-    trial.num_nodes = t.num_nodes;
+    const TrialSize size = trial_size(result.model, row.layout, t.num_nodes, t.gpus_per_node, sizing, result.gpu,
+                                      calibration, options);
+    trial.num_nodes = size.num_nodes;
     trial.gpus_per_node = t.gpus_per_node;
+    trial.full_num_nodes = t.num_nodes;
+    trial.full_gbs = row.layout.gbs;
     trial.max_minutes = t.max_minutes_per_run;
     trial.time_limit = search_time_limit(t.max_minutes_per_run, nemo && !t.nemo_fix_bugs);
     trial.max_steps = t.max_steps_per_run;
     trial.predicted_step_time_s = row.step_time_s;
+    trial.predicted_trial_step_time_s = row.step_time_s;
     trial.predicted_memory_bytes = row.memory_bytes;
-    trial.layout = row.layout;
+    trial.layout = size.layout;
+    if (size.num_nodes != t.num_nodes) {
+      const Estimate e = estimate(result.model, size.layout, result.gpu, calibration, options);
+      trial.predicted_trial_step_time_s = e.time.step_time_s;
+      trial.predicted_memory_bytes = e.memory.total_bytes;
+    }
     trial.act_ckpt_layers = row.act_ckpt_layers;
     trial.num_micro_batches_with_partial_activation_checkpoints = row.num_mbs_act;
     trial.activations_checkpoint_layers_per_pipeline = row.act_per_pipe;
     trial.reason = picks[i].reason;
-    plan.trials.push_back(trial);
+    (i < num_planned ? plan.trials : plan.reserves).push_back(trial);
   }
 }
 
@@ -282,6 +308,7 @@ void validate_train_settings(const TrainSettings& t) {
   check_min("max_steps_per_run", t.max_steps_per_run, 1, "must be >= 1");
   check_min("max_minutes_per_run", t.max_minutes_per_run, 10, "must be >= 10 (as NeMo enforces)");
   check_min("global_batch_size", t.global_batch_size, 0, "must be >= 1 (or 0 for NeMo's default)");
+  parse_trial_nodes(t.trial_nodes, "train_settings.trial_nodes");
   if (!(t.memory_margin >= 0 && t.memory_margin < 1))
     throw ConfigError("train_settings.memory_margin", fmt::format("{}", t.memory_margin), "must be in [0, 1)");
   const int big = 1 << 20;
@@ -306,6 +333,7 @@ SearchResult search(const SearchConfig& config, const SearchOptions& options) {
   if (options.nemo_fix_bugs) t.nemo_fix_bugs = true;
   if (options.legacy_names) t.legacy_names = true;
   if (!options.policy.empty()) t.policy = to_string(parse_search_policy(options.policy, "--policy"));
+  if (!options.trial_nodes.empty()) t.trial_nodes = to_string(parse_trial_nodes(options.trial_nodes, "--trial-nodes"));
   validate_train_settings(t);
   const Resolved r = resolve(config);
 

@@ -1,5 +1,6 @@
 // Search config reading: NeMo launcher's search_config (nemo_autoconfigurator.md sections 1.3, 1.4) + our keys.
 #include "hp/search_config.hpp"
+#include "hp/trial_sizing.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -56,7 +57,7 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
       "act_ckpt_layers", "override_search_num_nodes", "gpu", "policy", "virtual_pipeline_sizes",
       "context_parallel_sizes", "expert_parallel_sizes", "expert_tensor_parallel_sizes", "recompute_modes", "sequence_parallel",
       "distributed_optimizer", "fp8", "fsdp", "memory_margin", "global_batch_size", "nemo_fix_bugs",
-      "legacy_names"};
+      "legacy_names", "trial_nodes"};
   if (!yaml::is_map(t)) throw ConfigError(p, yaml::text(t), "expected a mapping");
   for (const auto& kv : t) {
     const std::string k = kv.first.Scalar();
@@ -123,6 +124,8 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
   if (!is_null(t["legacy_names"])) s.legacy_names = yaml::get_bool(t["legacy_names"], key("legacy_names"));
   num_or("memory_margin", s.memory_margin);
   int_or("global_batch_size", s.global_batch_size);
+  str_or("trial_nodes", s.trial_nodes);
+  parse_trial_nodes(s.trial_nodes, key("trial_nodes"));
 
   // Range checks: every message names the key and the value.
   // Upper limits (docs/usage.md "Limits") keep products such as num_nodes x gpus_per_node and minutes x 60

@@ -95,27 +95,33 @@ std::string infeasible_summary_csv(const SearchResult& result) {
 std::string plan_yaml(const Plan& plan) {
   std::string out = fmt::format(
       "# Launch plan written by hp-cli search: trials in launch order.\npolicy: {}\nresults_dir: {}\n"
-      "model_name: {}\nnum_nodes: {}\ngpus_per_node: {}\ntrials:{}\n",
+      "model_name: {}\nnum_nodes: {}\ngpus_per_node: {}\ntrial_nodes: {}\ngpu_hours: {:.6g}\n"
+      "full_size_gpu_hours: {:.6g}\ntrials:{}\n",
       plan.policy, quoted(plan.results_dir), quoted(plan.model_name), plan.num_nodes, plan.gpus_per_node,
-      plan.trials.empty() ? " []" : "");
+      plan.trial_nodes, plan.gpu_hours(), plan.full_size_gpu_hours(), plan.trials.empty() ? " []" : "");
   auto opt = [](int v) { return v < 0 ? std::string("null") : std::to_string(v); };
   for (const Trial& t : plan.trials) {
     const Layout& l = t.layout;
     out += fmt::format(
         "  - index: {}\n    config_name: {}\n    config_path: {}\n    num_nodes: {}\n    gpus_per_node: {}\n"
+        "    full_num_nodes: {}\n    full_gbs: {}\n    predicted_trial_step_time_s: {:.6g}\n"
         "    time_limit: {}\n    max_minutes: {}\n    max_steps: {}\n    predicted_step_time_s: {:.6g}\n"
         "    predicted_memory_per_gpu_gib: {:.3f}\n    tp: {}\n    pp: {}\n    vp: {}\n    cp: {}\n    ep: {}\n"
         "    mbs: {}\n    gbs: {}\n    recompute: {}\n    act_ckpt_layers: {}\n"
         "    num_micro_batches_with_partial_activation_checkpoints: {}\n"
         "    activations_checkpoint_layers_per_pipeline: {}\n    sequence_parallel: {}\n"
         "    distributed_optimizer: {}\n    fp8: {}\n    reason: {}\n",
-        t.index, quoted(t.config_name), quoted(t.config_path), t.num_nodes, t.gpus_per_node, quoted(t.time_limit),
+        t.index, quoted(t.config_name), quoted(t.config_path), t.num_nodes, t.gpus_per_node, t.full_num_nodes,
+        t.full_gbs, t.predicted_trial_step_time_s, quoted(t.time_limit),
         t.max_minutes, t.max_steps, t.predicted_step_time_s, t.predicted_memory_bytes / kGiB, l.tp, l.pp, l.vp, l.cp,
         l.ep, l.mbs, l.gbs, to_string(l.recompute), opt(t.act_ckpt_layers),
         opt(t.num_micro_batches_with_partial_activation_checkpoints),
         opt(t.activations_checkpoint_layers_per_pipeline), l.sequence_parallel ? "true" : "false",
         l.distributed_optimizer ? "true" : "false", l.fp8() ? "true" : "false", quoted(t.reason));
   }
+  // Launched only to replace a trial that the memory refit drops (the runner's "replaces an OOM").
+  if (!plan.reserves.empty()) out += "reserves:\n";
+  for (const Trial& t : plan.reserves) out += fmt::format("  - {}\n", quoted(t.config_name));
   return out;
 }
 
@@ -144,7 +150,9 @@ void write_search_results(const SearchResult& result, const TrainingConfig& base
   std::filesystem::create_directories(result.plan.trials.empty() ? dir : dir / "candidate_configs", ec);
   if (ec) throw IoError(dir.string(), "cannot create directory: " + ec.message());
   const bool model_policy = result.policy == SearchPolicy::model;
-  for (const Trial& t : result.plan.trials) {
+  std::vector<Trial> all = result.plan.trials;
+  all.insert(all.end(), result.plan.reserves.begin(), result.plan.reserves.end());
+  for (const Trial& t : all) {
     const TrainingConfig c = trial_config(base, t, result.policy);
     const std::string text = custom_yaml.empty()
                                  ? override_yaml(to_nemo_yaml(c), {{"trainer.val_check_interval", std::to_string(t.max_steps)}})

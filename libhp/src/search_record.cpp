@@ -3,6 +3,7 @@
 #include "hp/core.hpp"
 #include "hp/plan.hpp"
 #include "hp/search_result.hpp"
+#include "hp/trial_sizing.hpp"
 
 namespace hp {
 
@@ -37,14 +38,31 @@ Record trial_record(const Trial& t) {
       .integer("activation_offload_layers", l.activation_offload_layers)
       .integer("nodes", t.num_nodes)
       .integer("gpus_per_node", t.gpus_per_node)
+      .integer("full_nodes", t.full_num_nodes)
+      .integer("full_gbs", t.full_gbs)
       .text("config_name", t.config_name)
       .text("config_path", t.config_path)
       .text("time_limit", t.time_limit)
       .integer("max_steps", t.max_steps)
       .number("predicted_step_time_s", t.predicted_step_time_s)
+      .number("predicted_trial_step_time_s", t.predicted_trial_step_time_s)
+      .number("gpu_hours", gpu_hours(t.num_nodes, t.gpus_per_node, 60.0 * t.max_minutes))
       .number("predicted_memory_per_gpu_gib", t.predicted_memory_bytes / kGiB)
       .text("reason", t.reason);
   return r;
+}
+
+// At the time limit: what the scheduler reserves for each trial.
+double Plan::gpu_hours() const {
+  double sum = 0;
+  for (const Trial& t : trials) sum += hp::gpu_hours(t.num_nodes, t.gpus_per_node, 60.0 * t.max_minutes);
+  return sum;
+}
+
+double Plan::full_size_gpu_hours() const {
+  double sum = 0;
+  for (const Trial& t : trials) sum += hp::gpu_hours(t.full_num_nodes, t.gpus_per_node, 60.0 * t.max_minutes);
+  return sum;
 }
 
 Record ranked_layout_record(const SearchResult& result, const RankedLayout& x, long long rank, bool planned) {

@@ -142,11 +142,15 @@ SearchSummary summarize_search(const SearchResult& result, const ErrorBand& band
     ts.trial = t.index + 1;
     const auto it = by_name.find(t.config_name);
     if (it != by_name.end() && rank_of.count(it->second)) ts.rank = rank_of[it->second];
-    if (it != by_name.end()) ts.fits = rows[it->second].fits;
+    ts.memory_bytes = t.predicted_memory_bytes;
+    if (it != by_name.end()) {
+      ts.fits = rows[it->second].fits;
+      ts.memory_bytes = rows[it->second].memory_bytes;
+    }
     ts.vs_best = t.predicted_step_time_s / best.step_time_s - 1;
     ts.exact_tie = ts.fits && same_time(t.predicted_step_time_s, best.step_time_s);
     ts.within_band = ts.fits && t.predicted_step_time_s <= limit_s;
-    ts.headroom_bytes = gpu_bytes - t.predicted_memory_bytes;
+    ts.headroom_bytes = gpu_bytes - ts.memory_bytes;
     s.planned_within_band += ts.within_band;
     s.plan.push_back(ts);
   }

@@ -83,23 +83,50 @@ std::string nemo_config_name(const TrainingConfig& c) {
 const TrialResult* best_trial(const std::vector<TrialResult>& results) {
   const TrialResult* best = nullptr;
   for (const TrialResult& r : results)
-    if (r.measured() && (!best || r.stats.mean_s < best->stats.mean_s)) best = &r;
+    if (r.measured() && (!best || r.full_scale_step_time_s() < best->full_scale_step_time_s())) best = &r;
   return best;
+}
+
+namespace {
+
+// The config as NeMo's columns describe it: the full-scale layout (nodes and global batch of the cluster).
+TrainingConfig full_size(const TrialResult& r) {
+  TrainingConfig c = r.config;
+  c.num_nodes = r.full_nodes();
+  if (r.full_global_batch_size > 0) c.global_batch_size = r.full_global_batch_size;
+  return c;
+}
+
+// What a trial says about its own size, after NeMo's columns.
+void append_trial_size(std::vector<std::string>& row, const TrialResult& r) {
+  row.push_back(std::to_string(r.config.num_nodes));
+  row.push_back(std::to_string(r.config.global_batch_size));
+}
+
+}  // namespace
+
+double TrialResult::gpu_hours() const noexcept {
+  return hp::gpu_hours(config.num_nodes, config.gpus_per_node, duration_s > 0 ? duration_s : time_limit_s);
+}
+
+double TrialResult::full_size_gpu_hours() const noexcept {
+  return hp::gpu_hours(full_nodes(), config.gpus_per_node, duration_s > 0 ? duration_s : time_limit_s);
 }
 
 std::string final_summary_csv(const std::vector<TrialResult>& results) {
   std::vector<std::string> header = nemo_columns();
   for (const char* c : {"VP", "Predicted Time per Step", "Prediction Error %", "Time per Step Stddev",
-                        "Max Allocated Memory GiB"})
+                        "Max Allocated Memory GiB", "Trial Nodes", "Trial GBS", "Measured Time per Step",
+                        "Predicted Scale Terms Trial s", "Predicted Scale Terms Full s", "Time per Step Source", "GPU Hours"})
     header.push_back(c);
   std::string out = csv_row(header);
   std::vector<const TrialResult*> ok;
   for (const TrialResult& r : results)
     if (r.measured()) ok.push_back(&r);
-  std::stable_sort(ok.begin(), ok.end(), [](auto* a, auto* b) { return a->stats.mean_s < b->stats.mean_s; });
+  std::stable_sort(ok.begin(), ok.end(), [](auto* a, auto* b) { return a->full_scale_step_time_s() < b->full_scale_step_time_s(); });
   for (const TrialResult* r : ok) {
-    const TrainingConfig& c = r->config;
-    const double t = r->stats.mean_s;
+    const TrainingConfig c = full_size(*r);
+    const double t = r->full_scale_step_time_s();
     const double flops = nemo_model_flops_per_step(c.model, c.global_batch_size);
     const double aggregate = std::round(flops / t / 1e12 * 100) / 100;                  // round(x, 2)
     const double per_gpu = std::round(flops / t / 1e12 / (c.num_nodes * c.gpus_per_node) * 100) / 100;
@@ -114,6 +141,14 @@ std::string final_summary_csv(const std::vector<TrialResult>& results) {
     row.push_back(r->predicted_step_time_s > 0 ? num(100 * (r->predicted_step_time_s - t) / t, 1) : "");
     row.push_back(num(r->stats.stddev_s, 4));
     row.push_back(r->measured_max_memory_bytes > 0 ? num(r->measured_max_memory_bytes / 1073741824.0, 2) : "");
+    append_trial_size(row, *r);
+    row.push_back(num(r->stats.mean_s, 4));
+    const bool predicted = r->full_scale.predicted;
+    row.push_back(predicted ? num(r->full_scale.trial_scale_terms_s, 4) : "");
+    row.push_back(predicted ? num(r->full_scale.full_scale_terms_s, 4) : "");
+    row.push_back(predicted ? "measured on " + std::to_string(r->config.num_nodes) + " nodes + predicted scale terms"
+                            : "measured");
+    row.push_back(num(r->gpu_hours(), 3));
     out += csv_row(row);
   }
   return out;
@@ -121,15 +156,19 @@ std::string final_summary_csv(const std::vector<TrialResult>& results) {
 
 std::string failed_jobs_csv(const std::vector<TrialResult>& results) {
   std::vector<std::string> header(nemo_columns().begin(), nemo_columns().begin() + 17);
-  for (const char* c : {"Error Message", "Failure Class", "Evidence Source", "Config Name"}) header.push_back(c);
+  for (const char* c : {"Error Message", "Failure Class", "Evidence Source", "Config Name", "Trial Nodes", "Trial GBS",
+                        "GPU Hours"})
+    header.push_back(c);
   std::string out = csv_row(header);
   for (const TrialResult& r : results) {
     if (r.measured()) continue;
-    std::vector<std::string> row = first_columns(r.config);
+    std::vector<std::string> row = first_columns(full_size(r));
     row.push_back(r.failure.evidence);
     row.push_back(to_string(r.failure.kind));
     row.push_back(r.failure.source);
     row.push_back(r.config_name);
+    append_trial_size(row, r);
+    row.push_back(num(r.gpu_hours(), 3));
     out += csv_row(row);
   }
   return out;

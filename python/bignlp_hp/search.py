@@ -81,14 +81,14 @@ class SearchResult:
 
 
 def _search(config, *, results_dir=None, write_files=None, policy="", nemo_fix_bugs=False, legacy_names=False,
-            raise_if_none=True, force=False):
+            raise_if_none=True, force=False, trial_nodes=""):
     if isinstance(config, os.PathLike):
         config = os.fspath(config)
     if write_files is None:
         write_files = bool(results_dir)
     raw = _core._search(config, policy=policy or "", results_dir=os.fspath(results_dir) if results_dir else "",
                         write_files=bool(write_files), nemo_fix_bugs=nemo_fix_bugs, legacy_names=legacy_names,
-                        force=force)
+                        force=force, trial_nodes=trial_nodes or "")
     if not write_files:
         raw["results_dir"] = ""
     result = SearchResult(raw)
@@ -111,6 +111,9 @@ nemo_fix_bugs: nemo policy: fix NeMo's known grid bugs. legacy_names: candidate 
     :func:`resume` continues them).
 raise_if_none: raise :class:`NoFeasibleLayoutError` (the top reasons and the nearest feasible change) when
     nothing fits; False returns the result with an empty plan.
+trial_nodes: "min" (each trial on the fewest nodes its layout needs; ``plan`` trials carry ``nodes`` and
+    ``full_nodes``) or "full" (every trial on all nodes); "" = ``train_settings.trial_nodes`` (default min).
+    ``gpu_hours`` / ``full_size_gpu_hours``: what the plan costs at the trials' time limits, and at full size.
 
 Returns a :class:`SearchResult`: ``.best`` (the first trial, a dict), ``.plan`` (trials in launch order),
 ``.to_pandas()`` (every ranked layout), counts ``enumerated`` / ``evaluated`` / ``feasible``.

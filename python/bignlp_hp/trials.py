@@ -60,11 +60,12 @@ class TrialResults:
         return html_table(shown, repr(self)[1:-1])
 
 
-def _run_search(config, *, executor="local", results_dir="", force=False):
+def _run_search(config, *, executor="local", results_dir="", force=False, trial_nodes=""):
     if isinstance(config, os.PathLike):
         config = os.fspath(config)
     return TrialResults(_core._run_search(config, executor=executor,
-                                          results_dir=os.fspath(results_dir) if results_dir else "", force=force))
+                                          results_dir=os.fspath(results_dir) if results_dir else "", force=force,
+                                          trial_nodes=trial_nodes or ""))
 
 
 def _resume(results_dir, *, executor=None):
@@ -82,9 +83,12 @@ config: a search config (YAML path or dict, as for :func:`search`). executor: "l
 (sbatch, cluster.* keys of the config), "none" (plan only) or an instance of a Python subclass of
 :class:`Executor`. results_dir: where everything goes ('' = train_settings.logs, else ./results; a run always
 writes). force: replace another search's results in results_dir (default: a ConfigError; :func:`resume`
-continues them).
+continues them). trial_nodes: "min" (each trial on the fewest nodes its layout needs) or "full" ("" =
+``train_settings.trial_nodes``, default min).
 
-Returns a :class:`TrialResults` (``trials``: one dict per trial with state, step_time_s, failure ...).
+Returns a :class:`TrialResults` (``trials``: one dict per trial with state, step_time_s (measured on the trial's
+``nodes``), full_scale_step_time_s, failure ...; ``gpu_hours`` / ``full_size_gpu_hours``: what the trials held on
+their nodes, and had they run full size).
 
 >>> t = bignlp_hp.run_search("search.yaml", executor="local", results_dir="out")  # doctest: +SKIP
 >>> t.num_measured, t.to_pandas()[["config_name", "state", "step_time_s"]]  # doctest: +SKIP

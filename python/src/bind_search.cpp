@@ -27,7 +27,7 @@ py::dict rows_dict(const hp::SearchResult& r) {
 }
 
 py::dict search(const py::object& config, const std::string& policy, const std::string& results_dir, bool write_files,
-                bool nemo_fix_bugs, bool legacy_names, bool force) {
+                bool nemo_fix_bugs, bool legacy_names, bool force, const std::string& trial_nodes) {
   hp::SearchConfig c;
   if (py::isinstance<py::dict>(config)) {
     // JSON is YAML: a dict goes through the same parser (and the same checks) as a file.
@@ -43,6 +43,7 @@ py::dict search(const py::object& config, const std::string& policy, const std::
   options.write_files = write_files;
   options.nemo_fix_bugs = nemo_fix_bugs;
   options.legacy_names = legacy_names;
+  if (!trial_nodes.empty()) options.trial_nodes = hp::to_string(hp::parse_trial_nodes(trial_nodes, "trial_nodes"));
   hp::SearchResult r;
   {
     py::gil_scoped_release release;
@@ -60,6 +61,9 @@ py::dict search(const py::object& config, const std::string& policy, const std::
   d["feasible"] = r.feasible;
   d["elapsed_s"] = r.elapsed_s;
   d["results_dir"] = r.plan.results_dir;
+  d["trial_nodes"] = r.plan.trial_nodes;
+  d["gpu_hours"] = r.plan.gpu_hours();
+  d["full_size_gpu_hours"] = r.plan.full_size_gpu_hours();
   d["message"] = r.message;
   d["suggestions"] = r.suggestions;
   py::list plan, infeasible;
@@ -83,6 +87,7 @@ py::dict search(const py::object& config, const std::string& policy, const std::
 HP_PY_BINDING(40, [](py::module_& m) {
   m.def("_search", &search, py::arg("config"), py::arg("policy") = "", py::arg("results_dir") = "",
         py::arg("write_files") = true, py::arg("nemo_fix_bugs") = false, py::arg("legacy_names") = false, py::arg("force") = false,
+        py::arg("trial_nodes") = "",
         R"(Training HP search (raw result as a dict; use bignlp_hp.search for the result object).
 
 config: path of a search config YAML (NeMo's search_config format) or a dict with the same keys.
@@ -91,5 +96,6 @@ results_dir: where candidate_configs/, predicted_summary.csv, infeasible_summary
     ("" = train_settings.logs, else ./results).
 write_files: write the results directory.
 nemo_fix_bugs: nemo policy: fix NeMo's known grid bugs.
-legacy_names: candidate names without NeMo HEAD's _cp_<cp>_ep_<ep>_ (or train_settings.legacy_names).)");
+legacy_names: candidate names without NeMo HEAD's _cp_<cp>_ep_<ep>_ (or train_settings.legacy_names).
+trial_nodes: "min" (each trial on the fewest nodes it needs) or "full"; "" = train_settings.trial_nodes.)");
 });

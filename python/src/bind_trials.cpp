@@ -81,6 +81,8 @@ py::dict outcome_dict(const hpfe::LaunchOutcome& out, const std::string& dir) {
   d["interrupted"] = out.interrupted;
   d["num_measured"] = out.reports.num_measured;
   d["num_failed"] = out.reports.num_failed;
+  d["gpu_hours"] = out.reports.gpu_hours;
+  d["full_size_gpu_hours"] = out.reports.full_size_gpu_hours;
   d["files"] = out.reports.files;
   d["message"] = out.reports.message;
   return d;
@@ -107,16 +109,20 @@ py::dict collect_dict(const std::string& dir) {
   d["message"] = c.reports.message;
   d["num_measured"] = c.reports.num_measured;
   d["num_failed"] = c.reports.num_failed;
+  d["gpu_hours"] = c.reports.gpu_hours;
+  d["full_size_gpu_hours"] = c.reports.full_size_gpu_hours;
   return d;
 }
 
 // executor: "local" / "slurm" / "none" (settings from the config) or an Executor instance (a Python subclass).
 // The GIL is released around the long work; a Python executor's methods take it back (PYBIND11_OVERRIDE does).
-py::dict run_search(const py::object& config, const py::object& executor, const std::string& results_dir, bool force) {
+py::dict run_search(const py::object& config, const py::object& executor, const std::string& results_dir, bool force,
+                    const std::string& trial_nodes) {
   const hp::SearchConfig c = load_config(config);
   hp::SearchOptions options;
   options.results_dir = results_dir;
   options.force = force;
+  if (!trial_nodes.empty()) options.trial_nodes = hp::to_string(hp::parse_trial_nodes(trial_nodes, "trial_nodes"));
   hpfe::LaunchChoice choice;
   if (py::isinstance<hpfe::Executor>(executor))
     choice.custom = &executor.cast<hpfe::Executor&>();
@@ -215,7 +221,7 @@ limit), reattachable() (jobs outlive this process), poll_interval_s().)")
         "The sbatch script the slurm executor submits for a request (every value quoted).");
 
   m.def("_run_search", &run_search, py::arg("config"), py::arg("executor") = "local", py::arg("results_dir") = "",
-        py::arg("force") = false);
+        py::arg("force") = false, py::arg("trial_nodes") = "");
   m.def("_resume", &resume, py::arg("results_dir"), py::arg("executor") = py::none());
   m.def("_collect", &collect_dict, py::arg("results_dir"));
 }

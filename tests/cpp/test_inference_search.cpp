@@ -276,3 +276,25 @@ TEST_CASE("inference calibration: refitting H100 TensorRT-LLM on the published r
   CHECK(fitted.gqa_kv_reuse == Approx(shipped.gqa_kv_reuse).epsilon(0.02));
   CHECK(fitted.kv_read_efficiency == Approx(shipped.kv_read_efficiency).epsilon(0.02));
 }
+
+TEST_CASE("inference search: a failed benchmark leaves the front and is drawn as a failure", "[inference][search]") {
+  auto r = search(1200, 3);
+  REQUIRE(r.candidates[0].pareto);  // rank 1 (best throughput within the bound) is on the front
+  r.candidates[0].measured.status = "out_of_memory";
+  hp::rerank(r);
+  const auto failed = std::find_if(r.candidates.begin(), r.candidates.end(),
+                                   [](const auto& c) { return c.measured.status == "out_of_memory"; });
+  REQUIRE(failed != r.candidates.end());
+  CHECK_FALSE(failed->pareto);
+  CHECK_FALSE(failed->within_bound);
+  CHECK(failed->rank == 0);
+  const std::string svg = hp::inference_pareto_svg(r);
+  size_t n_failed = 0, n_pred = 0;
+  for (size_t at = 0; (at = svg.find("<g class=\"pt failed", at)) != std::string::npos; ++at) ++n_failed;
+  for (size_t at = 0; (at = svg.find("<g class=\"pt predicted", at)) != std::string::npos; ++at) ++n_pred;
+  CHECK(n_failed == 1);
+  size_t fits = 0;
+  for (const auto& c : r.candidates) fits += c.estimate.fits;
+  CHECK(n_pred + n_failed == fits);  // layouts that do not fit are not drawn
+  CHECK_THAT(svg, Catch::Contains("failed: out_of_memory x1") && Catch::Contains("layouts that do not"));
+}

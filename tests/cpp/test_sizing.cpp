@@ -130,6 +130,10 @@ TEST_CASE("override_yaml sets dotted keys and keeps the rest", "[nemo_config]") 
   CHECK(out.find("devices: 8") != std::string::npos);
   CHECK(out.find("key: ~") != std::string::npos);
   CHECK_THROWS_WITH(hp::override_yaml(y, {{"trainer.devices.x", "1"}}), Catch::Contains("trainer.devices.x=1"));
+  // Text that is not a mapping, or not YAML: ConfigError (fuzz_nemo_yaml only overrides configs it accepted).
+  CHECK_THROWS_AS(hp::override_yaml("- a\n- b\n", {{"run.name", "x"}}), hp::ConfigError);
+  CHECK_THROWS_WITH(hp::override_yaml("just a scalar\n", {{"run.name", "x"}}), Catch::Contains("expected a YAML mapping at the top level"));
+  CHECK_THROWS_AS(hp::override_yaml("model: [1, 2\n", {{"run.name", "x"}}), hp::ConfigError);
 }
 
 TEST_CASE("search config: NeMo's keys, folder-derived family, clear errors", "[search_config]") {

@@ -77,7 +77,7 @@ def test_search_overrides_nodes_gpu_gpus_per_node(cli, repo_root):
     cfg = os.path.join(repo_root, "examples", "search", "gpt3_5b.yaml")
     data = cli.json("search", cfg, "--no-write", "--nodes", "32", "--gpu", "h100-sxm", "--gpus-per-node", "8")
     assert (data["num_nodes"], data["gpus_per_node"], data["gpu"]) == (32, 8, "h100-sxm")
-    assert all(t["nodes"] == 32 for t in data["plan"])
+    assert all(t["full_nodes"] == 32 for t in data["plan"])
     assert not any(a.startswith("GPU ") for a in data["assumed"])  # named, so not assumed
     default = cli.json("search", cfg, "--no-write")
     assert default["gpu"] == "a100-80gb" and default["num_nodes"] == 16
@@ -103,7 +103,7 @@ def test_estimate_and_search_agree_on_defaults(cli, repo_root):
         if t["recompute"] != "none" or t["cp"] != 1:
             continue
         est = cli.json("estimate", "--model", "gpt3/5b", "--gpus", data["num_nodes"] * data["gpus_per_node"],
-                       "--gbs", t["gbs"], "--tp", t["tp"], "--pp", t["pp"], "--vp", t["vp"], "--mbs", t["mbs"])
+                       "--gbs", t["full_gbs"], "--tp", t["tp"], "--pp", t["pp"], "--vp", t["vp"], "--mbs", t["mbs"])
         assert est["gpu"] == data["gpu"]
         assert est["sequence_parallel"] == t["sequence_parallel"] == (t["tp"] > 1)
         assert est["time.step_time_s"] == pytest.approx(t["predicted_step_time_s"], rel=1e-6)

@@ -41,7 +41,7 @@ def test_cli_model_policy_json_and_files(tmp_path):
     assert len(plan) == 10  # limit_search_runs
     for trial in plan:
         assert PLAN_KEYS <= set(trial)
-        assert trial["nodes"] == 16
+        assert trial["full_nodes"] == 16 and 1 <= trial["nodes"] <= 16  # trial_nodes: min (the default)
         assert (out / "candidate_configs" / (trial["config_name"] + ".yaml")).is_file()
     times = [t["predicted_step_time_s"] for t in plan]
     assert times == sorted(times)  # launch order = predicted rank
@@ -70,7 +70,7 @@ def test_candidate_config_carries_the_layout(tmp_path):
         assert m["micro_batch_size"] == trial["mbs"]
         assert m["global_batch_size"] == trial["gbs"]
         assert (m["virtual_pipeline_model_parallel_size"] or 1) == trial["vp"]
-        assert cfg["trainer"]["num_nodes"] == 16
+        assert cfg["trainer"]["num_nodes"] == trial["nodes"]
         assert cfg["trainer"]["max_steps"] == 50
         assert cfg["run"]["name"] == trial["config_name"]
     plan = yaml.safe_load((out / "plan.yaml").read_text())

@@ -65,6 +65,7 @@ struct QueuedTrial {
 struct QueueVerdict {
   std::vector<std::string> drop;          ///< names of queued trials not to launch
   std::vector<std::string> drop_reasons;  ///< one per drop
+  std::vector<bool> drop_for_memory;      ///< one per drop: true when memory (not a time-limit failure) dropped it
   bool stop = false;                      ///< the rest of the queue cannot beat the measured best
   std::string stop_reason;
   int trials_saved = 0;                   ///< queued trials not launched because of the stop

@@ -17,6 +17,7 @@
 #include "hp/search_output.hpp"
 #include "hp/search_result.hpp"
 #include "hp/search_space.hpp"
+#include "hp/trial_sizing.hpp"
 
 namespace hp {
 
@@ -26,6 +27,7 @@ struct SearchOptions {
   bool write_files = true;   ///< candidate_configs/, predicted_summary.csv, infeasible_summary.csv, plan.yaml
   bool nemo_fix_bugs = false;  ///< or train_settings.nemo_fix_bugs
   bool legacy_names = false;   ///< or train_settings.legacy_names: NeMo's names before _cp_/_ep_
+  std::string trial_nodes;     ///< "" = train_settings.trial_nodes (min | full; the nemo policy always runs full)
   /// A results directory that holds another search's results (holds_search_results) is refused unless force;
   /// with force, those results (and only they: remove_search_results) are removed first.
   bool force = false;

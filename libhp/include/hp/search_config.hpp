@@ -49,6 +49,7 @@ struct TrainSettings {
   bool legacy_names = false;           ///< candidate names without NeMo HEAD's _cp_<cp>_ep_<ep>_
   double memory_margin = 0.05;         ///< fraction of GPU memory kept free
   int global_batch_size = 0;           ///< 0 = NeMo's default for the size
+  std::string trial_nodes = "min";     ///< min: each trial on the fewest nodes it needs; full: the whole cluster
 };
 
 /// NeMo's `inference_settings` (GPT-3).

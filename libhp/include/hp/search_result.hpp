@@ -43,14 +43,17 @@ struct Trial {
   int index = 0;                    ///< launch order, from 0
   std::string config_name;          ///< run.name = file name without .yaml
   std::string config_path;          ///< <results_dir>/candidate_configs/<config_name>.yaml
-  int num_nodes = 1;
+  int num_nodes = 1;                ///< nodes the trial runs on (train_settings.trial_nodes: min = the fewest it needs)
   int gpus_per_node = 8;
+  int full_num_nodes = 1;           ///< the cluster the layout is for (the search's num_nodes)
+  int full_gbs = 0;                 ///< the global batch at full scale (layout.gbs is the trial's)
   std::string time_limit;           ///< Slurm D-HH:MM:SS (NeMo's own format under the nemo policy)
   int max_minutes = 20;
   int max_steps = 50;
-  double predicted_step_time_s = 0;
-  double predicted_memory_bytes = 0;
-  Layout layout;
+  double predicted_step_time_s = 0;        ///< at full scale (the rank)
+  double predicted_trial_step_time_s = 0;  ///< on the trial's nodes, with the trial's global batch
+  double predicted_memory_bytes = 0;       ///< per GPU of the trial
+  Layout layout;                    ///< the layout the trial runs (num_gpus and gbs of the trial)
   int act_ckpt_layers = -1;         ///< -1 = null
   int num_micro_batches_with_partial_activation_checkpoints = -1;
   int activations_checkpoint_layers_per_pipeline = -1;
@@ -66,7 +69,15 @@ struct Plan {
   std::string model_name;           ///< gpt3_5b
   int num_nodes = 1;
   int gpus_per_node = 8;
+  std::string trial_nodes = "full"; ///< min | full (train_settings.trial_nodes; always full under the nemo policy)
   std::vector<Trial> trials;
+  /// Model policy: the next candidates in rank order, not launched unless a trial the memory refit drops frees a
+  /// slot ("replaces an OOM"); their candidate configs are written too.
+  std::vector<Trial> reserves;
+  /// GPU-hours of the plan at each trial's time limit: on the trials' nodes, and had every trial used the whole
+  /// cluster.
+  double gpu_hours() const;
+  double full_size_gpu_hours() const;
 };
 
 struct SearchResult {

@@ -35,7 +35,9 @@ struct TrialSummary {
   bool fits = true;              ///< predicted to fit (the nemo grid launches layouts predicted not to)
   bool exact_tie = false;        ///< fits and predicted the same step time as the best
   bool within_band = false;      ///< fits and within the error band of the best (exact ties included)
-  double headroom_bytes = 0;     ///< GPU memory minus predicted memory per GPU
+  double memory_bytes = 0;       ///< predicted memory per GPU at full scale (the ranked row; a trial on fewer nodes
+                                 ///< needs more per GPU: Trial::predicted_memory_bytes)
+  double headroom_bytes = 0;     ///< GPU memory minus memory_bytes
 };
 
 struct SearchSummary {

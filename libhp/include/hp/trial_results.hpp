@@ -11,6 +11,7 @@
 #include "hp/nemo_config.hpp"
 #include "hp/perf.hpp"
 #include "hp/record.hpp"
+#include "hp/trial_sizing.hpp"
 
 namespace hp {
 
@@ -23,7 +24,18 @@ struct TrialResult {
   Failure failure;                      ///< kind none and stats.valid = measured
   std::string job_state;                ///< executor's final state ("completed", "timeout", ...)
   double measured_max_memory_bytes = 0; ///< largest max-allocated memory the logs report (0 = none printed)
+  int full_num_nodes = 0;               ///< the cluster the layout is for (0 = config.num_nodes: ran full size)
+  int full_global_batch_size = 0;       ///< its global batch at full scale (0 = config.global_batch_size)
+  FullScaleStep full_scale;             ///< measured trials: measured + predicted scale terms (0 = not set)
+  double duration_s = 0;                ///< submission to end, from the journal (0 = unknown)
+  double time_limit_s = 0;              ///< the trial's time limit (0 = unknown)
   bool measured() const noexcept { return stats.valid && failure.kind == FailureKind::none; }
+  int full_nodes() const noexcept { return full_num_nodes > 0 ? full_num_nodes : config.num_nodes; }
+  /// The full-scale step time: the measurement itself when the trial ran full size.
+  double full_scale_step_time_s() const noexcept { return full_scale.step_time_s > 0 ? full_scale.step_time_s : stats.mean_s; }
+  /// GPU-hours on the trial's nodes (duration, else the time limit) and had it used the full node count.
+  double gpu_hours() const noexcept;
+  double full_size_gpu_hours() const noexcept;
 };
 
 /// Model FLOPs per global step as NeMo's compare_throughput.py computes them (GPT-like:
@@ -35,11 +47,16 @@ double nemo_model_flops_per_step(const ModelSpec& model, int global_batch_size);
 std::string nemo_config_name(const TrainingConfig& config);
 
 /// final_summary_<N>nodes.csv: NeMo HEAD's 22 columns in NeMo's order, then VP, Predicted Time per Step,
-/// Prediction Error %, Time per Step Stddev, Max Allocated Memory GiB (from the logs; empty when not printed). Measured trials only, fastest first (NeMo sorts by time per step).
+/// Prediction Error %, Time per Step Stddev, Max Allocated Memory GiB (from the logs; empty when not printed),
+/// then the trial's size: Trial Nodes, Trial GBS, Measured Time per Step (on the trial's nodes), Predicted DP Terms
+/// Trial s, Predicted DP Terms Full s, Time per Step Source, GPU Hours. NeMo's columns describe the full-scale
+/// layout (Nodes, GBS, Time per Step = the full-scale step time), so NeMo's compare_throughput.py rebuilds the
+/// candidate's name from them. Measured trials only, fastest first (NeMo sorts by time per step).
 std::string final_summary_csv(const std::vector<TrialResult>& results);
-/// failed_jobs_<N>nodes.csv: NeMo HEAD's first 17 columns, Error Message, then Failure Class, Evidence Source, Config Name.
+/// failed_jobs_<N>nodes.csv: NeMo HEAD's first 17 columns (full scale), Error Message, then Failure Class, Evidence
+/// Source, Config Name, Trial Nodes, Trial GBS, GPU Hours.
 std::string failed_jobs_csv(const std::vector<TrialResult>& results);
-/// The fastest measured trial, or nullptr when none was measured.
+/// The fastest measured trial at full scale (full_scale_step_time_s), or nullptr when none was measured.
 const TrialResult* best_trial(const std::vector<TrialResult>& results);
 
 /// One measured layout for learning.

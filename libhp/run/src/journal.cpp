@@ -4,6 +4,8 @@
 
 #include <fmt/core.h>
 
+#include <chrono>
+
 #include "fsutil.hpp"
 #include "hp/run/json.hpp"
 
@@ -12,8 +14,12 @@ namespace hpfe {
 std::string journal_path(const std::string& dir) { return dir + "/journal.jsonl"; }
 
 void append_journal(const std::string& dir, const JournalEvent& e) {
-  std::string line = fmt::format(R"({{"event":{},"trial":{},"job_id":{})", json_string(e.event), json_string(e.trial),
-                                 json_string(e.job_id));
+  // The time of each event: what a trial's nodes were held for (GPU-hours), read back by collect.
+  const double at = e.at_s > 0 ? e.at_s
+                               : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::string line = fmt::format(R"({{"event":{},"trial":{},"job_id":{},"at_s":{:.3f})", json_string(e.event),
+                                 json_string(e.trial), json_string(e.job_id), at);
+  if (e.event == "promoted") line += fmt::format(R"(,"reason":{})", json_string(e.reason));
   if (e.event == "finished")
     line += fmt::format(R"(,"state":{},"exit_code":{},"signal":{},"scheduler_state":{})", json_string(e.state),
                         e.exit_code, e.signal, json_string(e.scheduler_state));
@@ -31,6 +37,8 @@ std::vector<JournalEvent> read_journal(const std::string& dir) {
       e.event = n["event"].as<std::string>();
       e.trial = n["trial"].as<std::string>();
       e.job_id = n["job_id"].as<std::string>("");
+      e.at_s = n["at_s"].as<double>(0);
+      e.reason = n["reason"].as<std::string>("");
       if (e.event == "finished") {
         e.state = n["state"].as<std::string>();
         e.exit_code = n["exit_code"].as<int>();

@@ -8,7 +8,7 @@
 namespace hpfe {
 
 struct JournalEvent {
-  std::string event;            ///< submitting, submitted, finished, abandoned, interrupted
+  std::string event;            ///< submitting, submitted, finished, abandoned, interrupted, dropped, promoted
   std::string trial;            ///< config name
   std::string job_id;
   // "finished" only:
@@ -16,6 +16,8 @@ struct JournalEvent {
   int exit_code = 0;
   int signal = 0;
   std::string scheduler_state;
+  double at_s = 0;              ///< wall-clock time of the event (Unix seconds; 0 = a journal written before it)
+  std::string reason;           ///< "promoted" only: the reserve's new reason ("replaces an OOM (...)")
 };
 
 std::string journal_path(const std::string& results_dir);

@@ -18,7 +18,13 @@ hp::Record trial_state_record(const TrialState& t) {
       .text("failure", hp::to_string(t.failure.kind))
       .text("evidence", t.failure.evidence)
       .text("reason", t.plan.reason)
-      .text("note", t.note);
+      .text("note", t.note)
+      // Trial sizing: step_time_s is measured on `nodes`; the full-scale time adds the model's scale terms.
+      .integer("nodes", t.plan.num_nodes)
+      .integer("full_nodes", t.plan.full_num_nodes > 0 ? t.plan.full_num_nodes : t.plan.num_nodes)
+      .optional_number("full_scale_step_time_s", t.full_scale.step_time_s, t.full_scale.step_time_s > 0)
+      .optional_number("predicted_scale_terms_trial_s", t.full_scale.trial_scale_terms_s, t.full_scale.predicted)
+      .optional_number("predicted_scale_terms_full_s", t.full_scale.full_scale_terms_s, t.full_scale.predicted);
   return r;
 }
 

@@ -85,8 +85,9 @@ std::vector<const hp::TrialResult*> report_order(const std::vector<hp::TrialResu
   for (const auto& r : results) v.push_back(&r);
   std::stable_sort(v.begin(), v.end(), [](const hp::TrialResult* a, const hp::TrialResult* b) {
     if (a->measured() != b->measured()) return a->measured();
-    const double ka = a->measured() ? a->stats.mean_s : a->predicted_step_time_s > 0 ? a->predicted_step_time_s : 1e300;
-    const double kb = b->measured() ? b->stats.mean_s : b->predicted_step_time_s > 0 ? b->predicted_step_time_s : 1e300;
+    // At full scale: a trial on fewer nodes ranks by its measurement plus the predicted scale terms.
+    const double ka = a->measured() ? a->full_scale_step_time_s() : a->predicted_step_time_s > 0 ? a->predicted_step_time_s : 1e300;
+    const double kb = b->measured() ? b->full_scale_step_time_s() : b->predicted_step_time_s > 0 ? b->predicted_step_time_s : 1e300;
     if (ka != kb) return ka < kb;
     return a->config_name < b->config_name;
   });
@@ -132,7 +133,7 @@ std::string step_time_chart(const std::vector<const hp::TrialResult*>& rows, con
   for (size_t i = 0; i < rows.size(); ++i) {
     const hp::TrialResult* r = rows[i];
     const bool win = r == best;
-    if (win)
+    if (win)  // the highlight spans the whole row: its width (@W@) is known once every value is laid out
       body += fmt::format("<rect class=\"winner\" x=\"4\" y=\"{:.1f}\" width=\"@W@\" height=\"{}\" fill=\"{}\"/>\n",
                           y - 3, row - 4, kWinnerBg);
     body += fmt::format("<text class=\"trial\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\"{}>{}</text>\n", left - 12,

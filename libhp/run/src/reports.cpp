@@ -88,14 +88,21 @@ std::vector<hp::TrialResult> collect_with(const std::string& results_dir, const 
     throw hp::ConfigError("results_dir", results_dir,
                           "not a search results directory (no run_state.yaml, journal.jsonl, candidate_configs/ or "
                           "training_logs/); nothing written");
-  std::map<std::string, double> predicted;
+  std::map<std::string, const TrialPlan*> planned;
   const double size_b = spec ? spec->size_b : 0;
   if (spec)
-    for (const TrialPlan& t : spec->trials) predicted[t.config_name] = t.predicted_step_time_s;
-  // Final job states from the journal (the last "finished" event of each trial wins).
+    for (const TrialPlan& t : spec->trials) planned[t.config_name] = &t;
+  // Final job states from the journal (the last "finished" event of each trial wins), and how long each held its
+  // nodes: from its last submission to its end.
   std::map<std::string, hp::JobOutcome> outcomes;
-  for (const JournalEvent& e : read_journal(results_dir))
-    if (e.event == "finished") outcomes[e.trial] = {e.scheduler_state, e.exit_code, e.signal};
+  std::map<std::string, double> submitted_at, duration;
+  for (const JournalEvent& e : read_journal(results_dir)) {
+    if (e.event == "submitted") submitted_at[e.trial] = e.at_s;
+    if (e.event != "finished") continue;
+    outcomes[e.trial] = {e.scheduler_state, e.exit_code, e.signal};
+    const double start = submitted_at.count(e.trial) ? submitted_at[e.trial] : 0;
+    duration[e.trial] = start > 0 && e.at_s >= start ? e.at_s - start : 0;
+  }
   const bool have_journal = fs::exists(results_dir + "/journal.jsonl");  // then only finished trials are results (not queued, interrupted)
   std::vector<std::string> names;
   for (auto it = fs::directory_iterator(results_dir + "/training_logs", ec); !ec && it != fs::directory_iterator();
@@ -111,7 +118,13 @@ std::vector<hp::TrialResult> collect_with(const std::string& results_dir, const 
     r.config_name = name;
     r.config = hp::load_nemo_yaml(cfg);
     r.config.size_b = size_b > 0 ? size_b : size_from_name(name, r.config.size_b);
-    r.predicted_step_time_s = predicted.count(name) ? predicted[name] : 0;
+    if (const auto p = planned.find(name); p != planned.end()) {
+      r.predicted_step_time_s = p->second->predicted_step_time_s;
+      r.full_num_nodes = p->second->full_num_nodes;
+      r.full_global_batch_size = p->second->full_gbs;
+      r.time_limit_s = spec->time_limit_s > 0 ? spec->time_limit_s : 60.0 * p->second->max_minutes;
+    }
+    r.duration_s = duration.count(name) ? duration[name] : 0;
     hp::JobOutcome outcome = outcomes.count(name) ? outcomes[name] : hp::JobOutcome{};
     TrialEvaluation ev = evaluate_trial_dir(trial_dir(results_dir, name), outcome);
     r.stats = ev.stats;
@@ -119,6 +132,16 @@ std::vector<hp::TrialResult> collect_with(const std::string& results_dir, const 
     r.job_state = outcome.scheduler_state;
     r.measured_max_memory_bytes = ev.max_allocated_bytes;
     out.push_back(r);
+  }
+  // Full-scale step times under the refit on this search's measurements (what calibration.yaml records).
+  const hp::GpuSpec gpu = hp::run_gpu(spec ? spec->gpu : "");
+  const hp::Calibration calibration = hp::refit_on_trials(out, gpu).calibration;
+  for (hp::TrialResult& r : out) {
+    if (!r.measured()) continue;
+    hp::Layout full = hp::layout_from_nemo(r.config);
+    full.num_gpus = r.full_nodes() * r.config.gpus_per_node;
+    if (r.full_global_batch_size > 0) full.gbs = r.full_global_batch_size;
+    r.full_scale = hp::full_scale_step(r.config.model, hp::layout_from_nemo(r.config), full, r.stats.mean_s, gpu, calibration);
   }
   return out;
 }
@@ -142,12 +165,13 @@ ReportFiles write_reports(const std::string& results_dir, const std::vector<hp::
                           const std::string& gpu) {
   ReportFiles rep;
   std::string final_dir = results_dir + "/final_result";
+  // One summary per cluster size the layouts are for (trials on fewer nodes report at full scale).
   std::set<int> node_counts;
-  for (const hp::TrialResult& r : results) node_counts.insert(r.config.num_nodes);
+  for (const hp::TrialResult& r : results) node_counts.insert(r.full_nodes());
   for (int n : node_counts) {
     std::vector<hp::TrialResult> group;
     for (const hp::TrialResult& r : results)
-      if (r.config.num_nodes == n) group.push_back(r);
+      if (r.full_nodes() == n) group.push_back(r);
     std::string summary = fmt::format("{}/final_summary_{}nodes.csv", final_dir, n);
     std::string failed = fmt::format("{}/failed_jobs_{}nodes.csv", final_dir, n);
     hp::write_file_atomic(summary, hp::final_summary_csv(group));
@@ -158,10 +182,22 @@ ReportFiles write_reports(const std::string& results_dir, const std::vector<hp::
     if (const hp::TrialResult* best = hp::best_trial(group)) {
       std::string optimal = fmt::format("{}/optimal_config_{}b_{}nodes.yaml", final_dir,
                                         hp::format_size_b(best->config.size_b), n);
-      hp::write_file_atomic(optimal, read_text(results_dir + "/candidate_configs/" + best->config_name + ".yaml"));
+      // The ready-to-train config is the full-scale one: a trial on fewer nodes gets the cluster's nodes and batch.
+      std::string text = read_text(results_dir + "/candidate_configs/" + best->config_name + ".yaml");
+      if (best->full_scale.predicted)
+        text = hp::override_yaml(text, {{"trainer.num_nodes", std::to_string(n)},
+                                        {"model.global_batch_size", std::to_string(best->full_global_batch_size > 0
+                                                                                       ? best->full_global_batch_size
+                                                                                       : best->config.global_batch_size)}});
+      hp::write_file_atomic(optimal, text);
       rep.files.push_back(optimal);
       rep.message += fmt::format("{} nodes: best {} at {:.4f} s per step ({} of {} trials measured)\n",
-                                 n, best->config_name, best->stats.mean_s, rep.num_measured, group.size());
+                                 n, best->config_name, best->full_scale_step_time_s(), rep.num_measured, group.size());
+      if (best->full_scale.predicted)
+        rep.message += fmt::format("  full scale = {:.4f} s measured on {} nodes - {:.4f} s + {:.4f} s predicted "
+                                   "scale terms (trial / full scale)\n",
+                                   best->stats.mean_s, best->config.num_nodes, best->full_scale.trial_scale_terms_s,
+                                   best->full_scale.full_scale_terms_s);
     } else {
       rep.message += fmt::format("{} nodes: every trial failed ({} trials); no optimal config. See {}\n", n,
                                  group.size(), failed);
@@ -177,6 +213,19 @@ ReportFiles write_reports(const std::string& results_dir, const std::vector<hp::
                                "(gemm_efficiency {:.3f}, comm_efficiency {:.3f})\n",
                                fit.num_trials, fit.compute_scale, fit.comm_scale, fit.calibration.gemm_efficiency,
                                fit.calibration.comm_efficiency);
+  }
+  // GPU-hours: what the trials held (journaled durations, else their time limits) against full-size trials.
+  for (const hp::TrialResult& r : results) {
+    rep.gpu_hours += r.gpu_hours();
+    rep.full_size_gpu_hours += r.full_size_gpu_hours();
+  }
+  if (!results.empty()) {
+    std::string csv = final_dir + "/gpu_hours.csv";
+    hp::write_file_atomic(csv, fmt::format("trials,gpu_hours,full_size_gpu_hours\n{},{:.4f},{:.4f}\n", results.size(),
+                                           rep.gpu_hours, rep.full_size_gpu_hours));
+    rep.files.push_back(csv);
+    rep.message += fmt::format("GPU-hours: {:.3f} for {} trials on their nodes; full-size trials would have cost {:.3f}\n",
+                               rep.gpu_hours, results.size(), rep.full_size_gpu_hours);
   }
   if (results.empty()) rep.message = "no finished trials under " + results_dir + "/training_logs\n";
   std::string html = final_dir + "/report.html";

@@ -18,6 +18,7 @@
 #include "hp/trial_results.hpp"
 #include "hp/run/runner.hpp"
 #include "trial_eval.hpp"
+#include "trial_learning.hpp"
 
 namespace fs = std::filesystem;
 
@@ -26,17 +27,19 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void journal(const std::string& dir, const std::string& event, const TrialState& t) {
-  JournalEvent e;
-  e.event = event;
-  e.trial = t.plan.config_name;
-  e.job_id = t.job_id;
-  if (event == "finished") e = {event, t.plan.config_name, t.job_id, to_string(t.job.state), t.job.exit_code, t.job.signal, t.job.scheduler_state};
-  append_journal(dir, e);
-}
+void journal(const std::string& dir, const std::string& event, const TrialState& t) { journal_trial(dir, event, t); }
 
-// Replays the journal into the states (by config name).
-void replay_journal(const std::string& dir, std::vector<TrialState>& states) {
+// Replays the journal into the states (by config name); reserves promoted in the journal join the states first.
+void replay_journal(const std::string& dir, std::vector<TrialState>& states, std::vector<TrialState>& reserves) {
+  for (const JournalEvent& e : read_journal(dir)) {
+    if (e.event != "promoted") continue;
+    auto r = std::find_if(reserves.begin(), reserves.end(), [&](const TrialState& x) { return x.plan.config_name == e.trial; });
+    if (r == reserves.end()) continue;
+    r->plan.reserve = false;
+    r->plan.reason = e.reason;
+    states.push_back(*r);
+    reserves.erase(r);
+  }
   std::map<std::string, TrialState*> by_name;
   for (TrialState& t : states) by_name[t.plan.config_name] = &t;
   for (const JournalEvent& e : read_journal(dir)) {
@@ -70,86 +73,6 @@ void evaluate(const std::string& dir, TrialState& t) {
   t.stats = ev.stats;
   t.failure = ev.failure;
   t.max_allocated_bytes = ev.max_allocated_bytes;
-}
-
-// A trial's candidate config, read once per run.
-const hp::TrainingConfig& config_of(std::map<std::string, hp::TrainingConfig>& configs, const TrialPlan& p) {
-  auto it = configs.find(p.config_path);
-  if (it == configs.end()) it = configs.emplace(p.config_path, hp::load_nemo_yaml(p.config_path)).first;
-  return it->second;
-}
-
-// Refit the efficiency factors on the measured trials (libhp's one refit), re-predict the pending ones and put
-// them in the new order.
-void learn(const RunSpec& spec, std::vector<TrialState>& states, std::map<std::string, hp::TrainingConfig>& configs) {
-  auto config = [&](const TrialPlan& p) -> const hp::TrainingConfig& { return config_of(configs, p); };
-  std::vector<hp::TrialResult> measured;
-  for (const TrialState& t : states) {
-    if (t.phase != TrialPhase::finished || !t.stats.valid || t.failure.kind != hp::FailureKind::none) continue;
-    hp::TrialResult r;
-    r.config_name = t.plan.config_name;
-    r.config = config(t.plan);
-    r.stats = t.stats;
-    r.failure = t.failure;
-    measured.push_back(std::move(r));
-  }
-  if (measured.empty()) return;
-  const hp::GpuSpec gpu = hp::run_gpu(spec.gpu);
-  const hp::Refit fit = hp::refit_on_trials(measured, gpu);
-  std::vector<TrialState*> pending;
-  for (TrialState& t : states) {
-    if (t.phase != TrialPhase::pending) continue;
-    t.repredicted_step_time_s = hp::predict_step_time_s(config(t.plan), gpu, fit.calibration);
-    pending.push_back(&t);
-  }
-// Pending trials sit after every started one; reorder them among themselves by the new prediction.
-  std::vector<TrialState> sorted;
-  for (TrialState* p : pending) sorted.push_back(*p);
-  std::stable_sort(sorted.begin(), sorted.end(), [](const TrialState& a, const TrialState& b) {
-    return a.repredicted_step_time_s < b.repredicted_step_time_s;
-  });
-  for (std::size_t i = 0; i < pending.size(); ++i) *pending[i] = sorted[i];
-}
-
-// Ask libhp which queued trials still run (memory refit after cuda_oom, time-limit evidence, the stop rule) and
-// drop the others, journaled, with the reason in the note.
-void judge(const RunSpec& spec, std::vector<TrialState>& states, std::map<std::string, hp::TrainingConfig>& configs) {
-  auto config = [&](const TrialPlan& p) -> const hp::TrainingConfig& { return config_of(configs, p); };
-  std::vector<hp::FinishedTrial> finished;
-  std::vector<hp::QueuedTrial> queued;
-  const hp::ModelSpec* model = nullptr;
-  for (const TrialState& t : states) {
-    const double predicted = t.repredicted_step_time_s > 0 ? t.repredicted_step_time_s : t.plan.predicted_step_time_s;
-    if (t.phase == TrialPhase::finished) {
-      const hp::TrainingConfig& c = config(t.plan);
-      if (!model) model = &c.model;
-      if (c.model.name != model->name) continue;  // one model per search
-      const bool ok = t.stats.valid && t.failure.kind == hp::FailureKind::none;
-      finished.push_back({t.plan.config_name, hp::layout_from_nemo(c), hp::to_string(t.failure.kind),
-                          ok ? t.stats.mean_s : 0.0, predicted, t.max_allocated_bytes});
-    } else if (t.phase == TrialPhase::pending) {
-      queued.push_back({t.plan.config_name, hp::layout_from_nemo(config(t.plan)), predicted});
-    }
-  }
-  if (!spec.judge || !model || queued.empty()) return;
-  const hp::GpuSpec gpu = hp::run_gpu(spec.gpu);
-  const hp::Calibration calibration = hp::default_calibration(gpu);  // memory does not use the time refit
-  hp::EstimateOptions options;
-  options.memory_margin = spec.memory_margin;
-  const hp::QueueVerdict v = hp::judge_queue(*model, gpu, calibration, finished, queued, hp::kModelRelativeError, options);
-  for (TrialState& t : states) {
-    if (t.phase != TrialPhase::pending) continue;
-    const auto it = std::find(v.drop.begin(), v.drop.end(), t.plan.config_name);
-    if (it != v.drop.end()) {
-      t.note = "dropped: " + v.drop_reasons[static_cast<std::size_t>(it - v.drop.begin())];
-    } else if (v.stop) {
-      t.note = v.stop_reason;
-    } else {
-      continue;
-    }
-    t.phase = TrialPhase::dropped;
-    journal(spec.results_dir, "dropped", t);
-  }
 }
 
 // The job of one trial: the expanded command, logs and launch script in its training_logs directory.
@@ -242,7 +165,10 @@ void save_run_spec(const RunSpec& s) {
       << "gpus_per_node" << YAML::Value << t.gpus_per_node << YAML::Key << "max_minutes" << YAML::Value
       << t.max_minutes << YAML::Key << "max_steps" << YAML::Value << t.max_steps << YAML::Key
       << "predicted_step_time_s" << YAML::Value << t.predicted_step_time_s << YAML::Key << "reason" << YAML::Value
-      << YAML::DoubleQuoted << t.reason << YAML::EndMap;
+      << YAML::DoubleQuoted << t.reason << YAML::Key << "full_num_nodes" << YAML::Value << t.full_num_nodes
+      << YAML::Key << "full_gbs" << YAML::Value << t.full_gbs << YAML::Key << "predicted_trial_step_time_s"
+      << YAML::Value << t.predicted_trial_step_time_s << YAML::Key << "reserve" << YAML::Value << t.reserve
+      << YAML::EndMap;
   y << YAML::EndSeq << YAML::EndMap;
   hp::write_file_atomic(s.results_dir + "/run_state.yaml", std::string(y.c_str()) + "\n");
 }
@@ -265,11 +191,17 @@ RunSpec load_run_spec(const std::string& dir) {
     s.memory_margin = n["memory_margin"].as<double>(0.05);
     s.judge = n["judge"].as<bool>(true);
     for (const auto& kv : n["settings"]) s.settings[kv.first.as<std::string>()] = kv.second.as<std::string>();
-    for (const YAML::Node& t : n["trials"])
+    for (const YAML::Node& t : n["trials"]) {
       s.trials.push_back({t["config_name"].as<std::string>(), t["config_path"].as<std::string>(),
                           t["num_nodes"].as<int>(), t["gpus_per_node"].as<int>(), t["max_minutes"].as<int>(),
                           t["max_steps"].as<int>(), t["predicted_step_time_s"].as<double>(),
                           t["reason"].as<std::string>("")});
+      TrialPlan& p = s.trials.back();  // run states written before trial sizing have none of these
+      p.full_num_nodes = t["full_num_nodes"].as<int>(0);
+      p.full_gbs = t["full_gbs"].as<int>(0);
+      p.predicted_trial_step_time_s = t["predicted_trial_step_time_s"].as<double>(0);
+      p.reserve = t["reserve"].as<bool>(false);
+    }
   } catch (const YAML::Exception& e) {
     throw hp::ConfigError("run_state.yaml", path, e.what());
   }
@@ -288,13 +220,13 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
     hp::write_file_atomic(journal_path(spec.results_dir), "");  // exists from the start: collect trusts it
     save_run_spec(spec);
   }
-  std::vector<TrialState> states;
+  std::vector<TrialState> states, reserves;  // reserves: launched only to replace a trial the memory refit drops
   for (const TrialPlan& p : spec.trials) {
     TrialState s;
     s.plan = p;
-    states.push_back(std::move(s));
+    (p.reserve ? reserves : states).push_back(std::move(s));
   }
-  if (resume) replay_journal(spec.results_dir, states);
+  if (resume) replay_journal(spec.results_dir, states, reserves);
   const auto t0 = Clock::now();
   auto now_s = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
   for (TrialState& t : states) {
@@ -313,10 +245,12 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
       t.job_id.clear();
     }
   }
-  std::map<std::string, hp::TrainingConfig> configs;
+  ConfigCache configs;
+  hp::Calibration calibration = hp::default_calibration(hp::run_gpu(spec.gpu));
+  for (TrialState& t : states) set_full_scale(spec, t, configs, calibration);
   if (spec.learn && resume) {
-    learn(spec, states, configs);
-    judge(spec, states, configs);
+    calibration = learn_from_trials(spec, states, reserves, configs);
+    judge_trials(spec, states, reserves, configs);
   }
   if (cb.on_change) cb.on_change(states);
   if (!ex.runs_jobs()) {  // none: write each trial's launch script, run nothing, journal nothing
@@ -353,7 +287,9 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
       ++active;
       changed = true;
     }
-    for (TrialState& t : states) {
+    // By index: a promoted reserve joins the states while they are walked.
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      TrialState& t = states[i];
       if (t.phase != TrialPhase::active) continue;
       JobStatus st = ex.poll(t.job_id);
       if (st.state != t.job.state) changed = true;
@@ -362,9 +298,10 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
       t.phase = TrialPhase::finished;
       journal(spec.results_dir, "finished", t);
       evaluate(spec.results_dir, t);
+      set_full_scale(spec, t, configs, calibration);
       if (spec.learn) {
-        learn(spec, states, configs);
-        judge(spec, states, configs);
+        calibration = learn_from_trials(spec, states, reserves, configs);
+        judge_trials(spec, states, reserves, configs);  // may append to states: t is not used after this
       }
     }
     if (changed && cb.on_change) cb.on_change(states);
@@ -377,19 +314,30 @@ std::vector<TrialState> run_trials(RunSpec spec, Executor& ex, bool resume, cons
 }
 
 std::string status_table(const std::vector<TrialState>& states) {
-  std::string out = fmt::format("{:<3} {:<66} {:<15} {:<10} {:<10} {:>10} {:>10}  {}\n", "#", "trial", "why", "job",
-                                "state", "predicted", "measured", "note");
+  // predicted and full_scale are at the full node count; measured is what the trial measured on its own nodes
+  // (nodes: trial/full), full_scale = measured + the model's scale terms (data-parallel communication, optimizer, PP hop).
+  std::string out = fmt::format("{:<3} {:<66} {:<15} {:>7} {:<10} {:<10} {:>10} {:>10} {:>10}  {}\n", "#", "trial", "why",
+                                "nodes", "job", "state", "predicted", "measured", "full_scale", "note");
   int i = 0;
+  bool smaller = false;
   for (const TrialState& t : states) {
     std::string state = t.phase == TrialPhase::pending   ? "queued"
                         : t.phase == TrialPhase::dropped ? "dropped"
                                                          : to_string(t.job.state);
     double pred = t.repredicted_step_time_s > 0 ? t.repredicted_step_time_s : t.plan.predicted_step_time_s;
     std::string measured = t.stats.valid ? fmt::format("{:.4f}s", t.stats.mean_s) : "-";
+    std::string full = t.full_scale.step_time_s > 0 ? fmt::format("{:.4f}s", t.full_scale.step_time_s) : "-";
+    const int full_nodes = t.plan.full_num_nodes > 0 ? t.plan.full_num_nodes : t.plan.num_nodes;
+    smaller = smaller || full_nodes != t.plan.num_nodes;
     std::string note = !t.note.empty() ? t.note : t.failure.kind != hp::FailureKind::none ? hp::to_string(t.failure.kind) : "";
-    out += fmt::format("{:<3} {:<66} {:<15} {:<10} {:<10} {:>10} {:>10}  {}\n", ++i,
-                       short_trial_name(t.plan.config_name).substr(0, 66), t.plan.reason.substr(0, 15), t.job_id.substr(0, 10), state, pred > 0 ? fmt::format("{:.4f}s", pred) : "-", measured, note);
+    out += fmt::format("{:<3} {:<66} {:<15} {:>7} {:<10} {:<10} {:>10} {:>10} {:>10}  {}\n", ++i,
+                       short_trial_name(t.plan.config_name).substr(0, 66), t.plan.reason.substr(0, 15),
+                       fmt::format("{}/{}", t.plan.num_nodes, full_nodes), t.job_id.substr(0, 10), state,
+                       pred > 0 ? fmt::format("{:.4f}s", pred) : "-", measured, full, note);
   }
+  if (smaller)
+    out += "nodes: trial/full; measured on the trial's nodes; predicted and full_scale at full scale, full_scale = "
+           "measured - the model's scale terms on the trial + at full scale (docs/model.md)\n";
   return out;
 }
 

@@ -47,9 +47,18 @@ RunSpec run_spec_from_search(const hp::SearchConfig& config, const hp::SearchRes
     if (k == "search.learn") spec.learn = v == "true" || v == "1" || v == "True";
     if (k == "search.judge") spec.judge = spec.judge && (v == "true" || v == "1" || v == "True");
   }
-  for (const hp::Trial& t : result.plan.trials)
-    spec.trials.push_back({t.config_name, std::filesystem::absolute(t.config_path).lexically_normal().string(), t.num_nodes, t.gpus_per_node, t.max_minutes, t.max_steps,
-                           t.predicted_step_time_s, t.reason});
+  auto add = [&](const hp::Trial& t, bool reserve) {
+    TrialPlan p{t.config_name, std::filesystem::absolute(t.config_path).lexically_normal().string(), t.num_nodes,
+                t.gpus_per_node, t.max_minutes, t.max_steps, t.predicted_step_time_s, t.reason};
+    p.full_num_nodes = t.full_num_nodes;
+    p.full_gbs = t.full_gbs;
+    p.predicted_trial_step_time_s = t.predicted_trial_step_time_s;
+    p.reserve = reserve;
+    spec.trials.push_back(p);
+  };
+  for (const hp::Trial& t : result.plan.trials) add(t, false);
+  if (spec.judge && spec.learn)  // reserves only replace trials the memory refit drops
+    for (const hp::Trial& t : result.plan.reserves) add(t, true);
   return spec;
 }
 

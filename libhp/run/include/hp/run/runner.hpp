@@ -13,6 +13,7 @@
 #include "hp/logs.hpp"
 #include "hp/record.hpp"
 #include "hp/trial_results.hpp"
+#include "hp/trial_sizing.hpp"
 #include "hp/run/executor.hpp"
 
 namespace hpfe {
@@ -26,7 +27,12 @@ struct TrialPlan {
   int max_minutes = 20;
   int max_steps = 50;
   double predicted_step_time_s = 0;
-  std::string reason;               ///< why the plan has it: "top", "best of tp x pp", "explore", "nemo order"
+  std::string reason;               ///< why the plan has it: "top", "best of tp x pp", "explore", "nemo order",
+                                    ///< "replaces an OOM (<trial>)"
+  int full_num_nodes = 0;           ///< the cluster the layout is for (0 = num_nodes: the trial runs full size)
+  int full_gbs = 0;                 ///< the global batch at full scale (0 = the trial's)
+  double predicted_trial_step_time_s = 0;  ///< the prediction on the trial's nodes (0 = predicted_step_time_s)
+  bool reserve = false;             ///< not launched unless it replaces a trial that ran or would run out of memory
 };
 
 /// What a run needs besides the trials. Persisted in <results_dir>/run_state.yaml for --resume.
@@ -60,6 +66,7 @@ struct TrialState {
   double repredicted_step_time_s = 0;  ///< after learning (0 = not re-ranked)
   double max_allocated_bytes = 0;      ///< largest max-allocated memory the logs print (0 = none)
   std::string note;                    ///< why it was dropped (phase dropped)
+  hp::FullScaleStep full_scale;        ///< measured trials: the full-scale step time (measured + predicted scale terms)
 };
 
 /// The default trial command: NeMo's Megatron GPT (or T5 / mT5) pre-training script on the candidate YAML.
@@ -97,9 +104,12 @@ struct ReportFiles {
   std::string message;     ///< "best: ..." or "every trial failed: ..."
   int num_measured = 0;
   int num_failed = 0;
+  double gpu_hours = 0;            ///< the trials on their nodes (journaled durations, else time limits)
+  double full_size_gpu_hours = 0;  ///< the same trials on the full node count
 };
-/// final_result/final_summary_<N>nodes.csv, failed_jobs_<N>nodes.csv, optimal_config_<size>b_<N>nodes.yaml
-/// (a copy of the fastest candidate; not written when every trial failed), report.html.
+/// final_result/final_summary_<N>nodes.csv, failed_jobs_<N>nodes.csv (N = the full node count),
+/// optimal_config_<size>b_<N>nodes.yaml (the fastest candidate at full scale; not written when every trial
+/// failed), gpu_hours.csv, report.html.
 /// `gpu`: the run's GPU for the refit and the memory picture ("" = a100-80gb).
 ReportFiles write_reports(const std::string& results_dir, const std::vector<hp::TrialResult>& results,
                           const std::string& gpu);
