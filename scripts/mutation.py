@@ -85,6 +85,13 @@ EQUIVALENT = {
      "(mult / in.num_layers) % pp == 0 && lists.min_mp <= mp && mp <= lists.max_mp) {"):
         "a weaker pair filter: every candidate of a pair is re-checked with num_layers % pp (modify_cfg), so a pair "
         "this lets through yields no candidate",
+    **{(path, line, line.replace("num_layers > 0", "num_layers >= 0")):
+       "reached only through estimate(), which rejects num_layers < 1 (validate): the 0-layer branch never runs "
+       "(perf_shape.cpp's moe_share line is not listed: the same text in model_flops_per_sequence is reachable "
+       "without validation)" for path, line in (
+        ("libhp/src/perf_shape.cpp", "const double dec_share = s.num_layers > 0 ? s.num_decoder_layers / s.num_layers : 0;"),
+        ("libhp/src/perf_memory.cpp", "const double moe_share = s.num_layers > 0 ? s.num_moe_layers / s.num_layers : 0;"),
+        ("libhp/src/perf_time.cpp", "const double moe_share = s.num_layers > 0 ? s.num_moe_layers / s.num_layers : 0;"))},
     ("libhp/src/perf_time.cpp", "if (flops <= 0) return 0;", "if (flops < 0) return 0;"):
         "zero FLOPs take 0 / (peak x efficiency) x (...) = 0 seconds either way (efficiencies are validated > 0)",
 }

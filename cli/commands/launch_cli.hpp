@@ -25,9 +25,10 @@ inline int print_run(const hpfe::LaunchOutcome& out, const std::string& results_
   }
   if (json) {
     std::string trials = hpfe::json_array(out.states, [](const hpfe::TrialState& t) { return hpfe::json_record(hpfe::trial_state_record(t)); });
-    fmt::print(R"({{"search":{},"run":{{"results_dir":{},"interrupted":{},"num_measured":{},"num_failed":{},"trials":{},"files":{},"message":{}}}}})" "\n",
+    fmt::print(R"({{"search":{},"run":{{"results_dir":{},"interrupted":{},"num_measured":{},"num_failed":{},"gpu_hours":{},"full_size_gpu_hours":{},"trials":{},"files":{},"message":{}}}}})" "\n",
                search_json.empty() ? "null" : search_json, hpfe::json_string(results_dir),
-               out.interrupted ? "true" : "false", out.reports.num_measured, out.reports.num_failed, trials,
+               out.interrupted ? "true" : "false", out.reports.num_measured, out.reports.num_failed,
+               hpfe::json_number(out.reports.gpu_hours), hpfe::json_number(out.reports.full_size_gpu_hours), trials,
                hpfe::json_array(out.reports.files, [](const std::string& f) { return hpfe::json_string(f); }),
                hpfe::json_string(out.reports.message));
   } else {

@@ -1,4 +1,5 @@
 // The measurements CSV: reading (user files and the embedded published data) and writing.
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -13,6 +14,7 @@
 #include "hp/inference_serving.hpp"
 #include "hp/serving_search.hpp"
 #include "hp/inference_validate.hpp"
+#include "hp/perf.hpp"
 #include "format.hpp"
 
 namespace hp {
@@ -110,6 +112,16 @@ std::vector<InferenceMeasurement> parse_inference_measurements_csv(const std::st
         throw ConfigError(where + "." + name, v, "expected a number >= " + detail::format_number(lo));
       }
     };
+    // A count column: a whole number in [lo, hi] (-1 when absent; users and ep up to the layout bound, tokens up
+    // to the sequence bound of docs/usage.md). Checked before the cast to int, which is
+    // undefined for a value out of its range (the fuzzer's 8.9e15 users).
+    auto opt_count = [&](const char* name, int lo, int hi) {
+      const double x = opt_num(name, lo);
+      if (x < 0) return -1;
+      if (!(x == std::floor(x) && x <= hi))
+        throw ConfigError(where + "." + name, opt(name), "expected an integer in " + std::to_string(lo) + ".." + std::to_string(hi));
+      return static_cast<int>(x);
+    };
     if (!opt("num_layers").empty()) {
       std::map<std::string, std::string> arch;
       for (const char* k : {"num_layers", "hidden_size", "num_attention_heads", "num_query_groups", "ffn_hidden_size",
@@ -155,10 +167,10 @@ std::vector<InferenceMeasurement> parse_inference_measurements_csv(const std::st
     if (!opt("mode").empty()) m.mode = opt("mode");
     check_serving_mode(where + ".mode", m.mode);
     if (opt_num("request_rate", 0) >= 0) m.request_rate = opt_num("request_rate", 0);
-    if (opt_num("concurrency", 0) >= 0) m.concurrency = static_cast<int>(opt_num("concurrency", 0));
-    if (opt_num("max_num_tokens", 1) > 0) m.max_num_tokens = static_cast<int>(opt_num("max_num_tokens", 1));
+    if (const int users = opt_count("concurrency", 0, kMaxLayoutSize); users >= 0) m.concurrency = users;
+    if (const int tokens = opt_count("max_num_tokens", 1, 1 << 24); tokens > 0) m.max_num_tokens = tokens;
     if (opt_num("kv_cache_fraction", 0) > 0) m.kv_cache_fraction = opt_num("kv_cache_fraction", 0);
-    if (opt_num("ep", 1) > 0) m.layout.ep = static_cast<int>(opt_num("ep", 1));
+    if (const int ep = opt_count("ep", 1, kMaxLayoutSize); ep > 0) m.layout.ep = ep;
     m.split = opt("split");
     if (m.mode == "online" && m.request_rate <= 0 && m.concurrency <= 0)
       throw ConfigError(where + ".request_rate", opt("request_rate"), "an online row needs request_rate or concurrency");

@@ -256,11 +256,12 @@ void make_plan(SearchResult& result, const TrainSettings& t) {
     trial.predicted_step_time_s = row.step_time_s;
     trial.predicted_trial_step_time_s = row.step_time_s;
     trial.predicted_memory_bytes = row.memory_bytes;
+    trial.predicted_trial_memory_bytes = row.memory_bytes;
     trial.layout = size.layout;
     if (size.num_nodes != t.num_nodes) {
       const Estimate e = estimate(result.model, size.layout, result.gpu, calibration, options);
       trial.predicted_trial_step_time_s = e.time.step_time_s;
-      trial.predicted_memory_bytes = e.memory.total_bytes;
+      trial.predicted_trial_memory_bytes = e.memory.total_bytes;
     }
     trial.act_ckpt_layers = row.act_ckpt_layers;
     trial.num_micro_batches_with_partial_activation_checkpoints = row.num_mbs_act;

@@ -105,6 +105,7 @@ std::string plan_yaml(const Plan& plan) {
     out += fmt::format(
         "  - index: {}\n    config_name: {}\n    config_path: {}\n    num_nodes: {}\n    gpus_per_node: {}\n"
         "    full_num_nodes: {}\n    full_gbs: {}\n    predicted_trial_step_time_s: {:.6g}\n"
+        "    predicted_trial_memory_per_gpu_gib: {:.3f}\n"
         "    time_limit: {}\n    max_minutes: {}\n    max_steps: {}\n    predicted_step_time_s: {:.6g}\n"
         "    predicted_memory_per_gpu_gib: {:.3f}\n    tp: {}\n    pp: {}\n    vp: {}\n    cp: {}\n    ep: {}\n"
         "    mbs: {}\n    gbs: {}\n    recompute: {}\n    act_ckpt_layers: {}\n"
@@ -112,7 +113,7 @@ std::string plan_yaml(const Plan& plan) {
         "    activations_checkpoint_layers_per_pipeline: {}\n    sequence_parallel: {}\n"
         "    distributed_optimizer: {}\n    fp8: {}\n    reason: {}\n",
         t.index, quoted(t.config_name), quoted(t.config_path), t.num_nodes, t.gpus_per_node, t.full_num_nodes,
-        t.full_gbs, t.predicted_trial_step_time_s, quoted(t.time_limit),
+        t.full_gbs, t.predicted_trial_step_time_s, t.predicted_trial_memory_bytes / kGiB, quoted(t.time_limit),
         t.max_minutes, t.max_steps, t.predicted_step_time_s, t.predicted_memory_bytes / kGiB, l.tp, l.pp, l.vp, l.cp,
         l.ep, l.mbs, l.gbs, to_string(l.recompute), opt(t.act_ckpt_layers),
         opt(t.num_micro_batches_with_partial_activation_checkpoints),

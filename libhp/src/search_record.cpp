@@ -48,6 +48,7 @@ Record trial_record(const Trial& t) {
       .number("predicted_trial_step_time_s", t.predicted_trial_step_time_s)
       .number("gpu_hours", gpu_hours(t.num_nodes, t.gpus_per_node, 60.0 * t.max_minutes))
       .number("predicted_memory_per_gpu_gib", t.predicted_memory_bytes / kGiB)
+      .number("predicted_trial_memory_per_gpu_gib", t.predicted_trial_memory_bytes / kGiB)
       .text("reason", t.reason);
   return r;
 }

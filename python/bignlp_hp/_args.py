@@ -10,7 +10,7 @@ import re
 
 from ._core import ArgumentError
 
-__all__ = ["checked", "signature_of"]
+__all__ = ["checked", "require", "signature_of"]
 
 _EMPTY = inspect.Parameter.empty
 
@@ -87,9 +87,17 @@ def _accepts(annotation, value):
     m = re.fullmatch(r"(?:list|List|Sequence)\[(.*)\]", ann)
     if m:
         return isinstance(value, (list, tuple)) and all(_accepts(m.group(1), v) for v in value)
-    if re.fullmatch(r"(?:dict|Dict|Mapping)\[.*\]", ann):
-        return isinstance(value, dict)
+    m = re.fullmatch(r"(?:dict|Dict|Mapping)\[(.*)\]", ann)
+    if m:
+        key, val = (_split_top(m.group(1)) + ["", ""])[:2]
+        return isinstance(value, dict) and all(_accepts(key, k) and _accepts(val, v) for k, v in value.items())
     return True
+
+
+def require(name, key, value, types, expected):
+    """ArgumentError unless `value` is an instance of `types` (for parameters the binding takes as any object)."""
+    if not isinstance(value, types):
+        raise ArgumentError(f"{name}(): {key}={_describe(value)}, expected {expected}")
 
 
 def _describe(value):
@@ -107,7 +115,8 @@ def check_arguments(name, sig, args, kwargs, types=None):
     """The bound arguments, path-likes turned into strings where a str is expected; ArgumentError when wrong.
     `types`: a signature whose annotations check the parameters of the same name (a pure-Python function checked
     against the binding it calls)."""
-    accepted = [p.name for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    accepted = [p.name for p in sig.parameters.values()
+                if p.kind is not inspect.Parameter.VAR_KEYWORD and p.name != "self"]
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values())
     for key in kwargs:
         if key not in accepted and not takes_any:
@@ -118,7 +127,7 @@ def check_arguments(name, sig, args, kwargs, types=None):
         raise ArgumentError(f"{name}(): {e}; signature: {name}{sig}") from None
     for key, value in list(bound.arguments.items()):
         annotation = sig.parameters[key].annotation
-        if types is not None and key in types.parameters:
+        if types is not None and key in types.parameters and annotation is _EMPTY:
             annotation = types.parameters[key].annotation
         if isinstance(value, os.PathLike) and isinstance(annotation, str) and "str" in annotation:
             value = bound.arguments[key] = os.fspath(value)
@@ -134,7 +143,7 @@ def checked(func, name=None, doc=None, sig=None, binding=None):
     the pybind11 function a Python `func` passes its arguments to (their types are checked before the call)."""
     name = name or func.__name__
     if sig is None:
-        sig = signature_of(func) if type(func).__name__ == "builtin_function_or_method" else inspect.signature(func)
+        sig = inspect.signature(func) if inspect.isfunction(func) else signature_of(func)
     types = signature_of(binding) if binding is not None else None
 
     def wrapper(*args, **kwargs):

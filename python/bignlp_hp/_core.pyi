@@ -69,7 +69,7 @@ class GpuSpec:
     source: str
 
 class JobRequest:
-    def __init__(self) -> None: ...
+    def __init__(self, **kwargs: Any) -> None: ...
     argv: list[str]
     env: dict[str, str]
     gpus_per_node: int

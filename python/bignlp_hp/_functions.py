@@ -112,7 +112,8 @@ master + optimizer state per parameter), what.
     "find_gpu": """A catalogue GPU by name or alias ("H100-SXM-80GB"). Returns a :class:`GpuSpec` (SI units).
 
 >>> bignlp_hp.find_gpu("h100-sxm")
-GpuSpec(name='h100-sxm', family='hopper', memory_gib=80.0, peak_bf16_tflops=989.0, memory_bandwidth_tb_per_s=3.35, gpus_per_node=8)
+GpuSpec(name='h100-sxm', family='hopper', memory_gib=80.0, peak_bf16_tflops=989.0,
+        memory_bandwidth_tb_per_s=3.35, gpus_per_node=8)
 """,
     "gpu_catalog": """All known GPUs (the shipped catalogue and those added by load_gpus). Returns a list of
 :class:`GpuSpec`.
@@ -194,6 +195,10 @@ value quoted). Returns the script text.
 
 
 def wrap_all(namespace):
-    """Replace each binding function in `namespace` (the package's globals) by its checked, documented wrapper."""
+    """Replace each binding function in `namespace` (the package's globals) by its checked, documented wrapper;
+    JobStatus(...) (the one class with a positional constructor) gets the same check."""
     for name, doc in _DOCS.items():
         namespace[name] = checked(getattr(_core, name), name, doc)
+    init = _core.JobStatus.__init__
+    if not hasattr(init, "__wrapped_binding__"):
+        _core.JobStatus.__init__ = checked(init, "JobStatus", init.__doc__)

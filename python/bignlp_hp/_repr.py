@@ -89,7 +89,7 @@ def model_repr(m):
 
 
 def job_request_repr(r):
-    return _call("JobRequest", [("name", r.name), ("argv", " ".join(r.argv)), ("num_nodes", r.num_nodes),
+    return _call("JobRequest", [("name", r.name), ("argv", list(r.argv)), ("num_nodes", r.num_nodes),
                                 ("gpus_per_node", r.gpus_per_node), ("time_limit_s", r.time_limit_s)])
 
 

@@ -1,7 +1,7 @@
 """Pure-Python helpers over the performance model (bignlp_hp.estimate)."""
 
 from ._args import checked
-from ._core import Layout, estimate, layout_fields
+from ._core import ArgumentError, Layout, estimate, layout_fields
 from ._frames import columns_of, frame, html_table
 
 __all__ = ["EstimateTable", "estimate_table", "to_pandas"]
@@ -30,7 +30,10 @@ class EstimateTable(list):
 
 def _estimate_table(model, layouts, gpu="h100-sxm", calibration=None):
     rows = EstimateTable()
-    for item in layouts:
+    for i, item in enumerate(layouts):
+        if not isinstance(item, (Layout, dict)):
+            raise ArgumentError(f"estimate_table(): layouts[{i}]={item!r} ({type(item).__name__}), expected a Layout "
+                                "or a dict of Layout fields")
         layout = item if isinstance(item, Layout) else Layout(**item)
         row = {name: getattr(layout, name) for name in _LAYOUT_FIELDS}
         row["dp"] = layout.dp

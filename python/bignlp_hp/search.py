@@ -3,7 +3,7 @@
 import os
 
 from . import _core
-from ._args import checked
+from ._args import checked, require
 from ._frames import frame, html_table
 
 __all__ = ["SearchResult", "search"]
@@ -20,9 +20,10 @@ class SearchResult:
 
     Attributes: ``policy``, ``model``, ``gpu``, ``num_nodes``, ``gpus_per_node``, ``gbs``, ``enumerated``
     (layouts in the space), ``evaluated`` (layouts that divide, run through the performance model), ``feasible``,
-    ``elapsed_s``, ``results_dir`` ('' when nothing was written), ``plan`` (trials in launch order: dicts with
-    tp, pp, cp, ep, vp, mbs, gbs, act_ckpt_layers (None = NeMo's None), ..., nodes, config_name, config_path,
-    predicted_step_time_s, predicted_memory_per_gpu_gib, reason; the names of ``hp-cli search --json``),
+    ``elapsed_s``, ``evaluate_s`` (without file writing), ``results_dir`` ('' when nothing was written), ``plan``
+    (trials in launch order: dicts with tp, pp, cp, ep, vp, mbs, gbs, act_ckpt_layers (None = NeMo's None), ...,
+    nodes, config_name, config_path, predicted_step_time_s, predicted_memory_per_gpu_gib, reason; the names of
+    ``hp-cli search --json``),
     ``infeasible`` (counts per reason with an example), ``message`` and ``suggestions`` (when nothing fits).
     ``best`` is the first trial, ``rows()`` / ``to_pandas()`` every ranked layout.
     """
@@ -82,6 +83,7 @@ class SearchResult:
 
 def _search(config, *, results_dir=None, write_files=None, policy="", nemo_fix_bugs=False, legacy_names=False,
             raise_if_none=True, force=False, trial_nodes=""):
+    require("search", "config", config, (str, os.PathLike, dict), "a YAML path or a dict")
     if isinstance(config, os.PathLike):
         config = os.fspath(config)
     if write_files is None:

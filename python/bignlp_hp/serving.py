@@ -52,11 +52,11 @@ class ServingSearch(RowsResult):
         return f"ServingSearch {self.model} on {self.gpu}: {len(self.rows)} layouts, best {best}"
 
 
-def _serving_search(config=None, *, model=None, architecture=None, gpu=None, mode=None, tensor_parallel_sizes=None,
-                    pipeline_parallel_sizes=None, expert_parallel_sizes=None, input_seq_lengths=None,
-                    output_seq_lengths=None, concurrency=None, request_rate=None, max_ttft_ms=None, max_tpot_ms=None,
-                    max_latency_ms=None, data_type=None, kv_cache_dtype=None, max_num_tokens=None, engine=None,
-                    disaggregated=None, max_gpus=None, top_n=None):
+def _serving_search(config=None, *, model=None, architecture: "Optional[dict]" = None, gpu=None, mode=None,
+                    tensor_parallel_sizes=None, pipeline_parallel_sizes=None, expert_parallel_sizes=None,
+                    input_seq_lengths=None, output_seq_lengths=None, concurrency=None, request_rate=None,
+                    max_ttft_ms=None, max_tpot_ms=None, max_latency_ms=None, data_type=None, kv_cache_dtype=None,
+                    max_num_tokens=None, engine=None, disaggregated=None, max_gpus=None, top_n=None):
     if architecture is not None:
         if not isinstance(architecture, dict):
             raise _core.ArgumentError(f"serving_search(): architecture={architecture!r} "

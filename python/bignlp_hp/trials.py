@@ -8,7 +8,7 @@ Python subclass of :class:`bignlp_hp.Executor`); ``resume(results_dir)`` continu
 import os
 
 from . import _core
-from ._args import checked
+from ._args import checked, require
 from ._frames import columns_of, frame, html_table
 
 __all__ = ["TrialResults", "run_search", "resume", "collect"]
@@ -61,6 +61,8 @@ class TrialResults:
 
 
 def _run_search(config, *, executor="local", results_dir="", force=False, trial_nodes=""):
+    require("run_search", "config", config, (str, os.PathLike, dict), "a YAML path or a dict")
+    require("run_search", "executor", executor, (str, _core.Executor), "'local', 'slurm', 'none' or an Executor")
     if isinstance(config, os.PathLike):
         config = os.fspath(config)
     return TrialResults(_core._run_search(config, executor=executor,
@@ -69,6 +71,8 @@ def _run_search(config, *, executor="local", results_dir="", force=False, trial_
 
 
 def _resume(results_dir, *, executor=None):
+    if executor is not None:
+        require("resume", "executor", executor, (str, _core.Executor), "None, 'local', 'slurm' or an Executor")
     return TrialResults(_core._resume(os.fspath(results_dir), executor=executor))
 
 

@@ -2,6 +2,7 @@
 #include <pybind11/stl.h>
 
 #include "binding.hpp"
+#include "kwargs.hpp"
 #include "hp/calibration.hpp"
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
@@ -15,32 +16,6 @@ namespace {
 
 namespace py = pybind11;
 
-// Keyword constructor: defaults from the C++ struct, then each keyword set as an attribute. An unknown keyword
-// or a value of the wrong type is an ArgumentError (a ConfigError and a TypeError) naming it and what is accepted;
-// a bad value of the right type stays the setter's ConfigError.
-template <class T>
-T from_kwargs(const py::kwargs& kw) {
-  T value{};
-  py::object self = py::cast(&value, py::return_value_policy::reference);
-  const py::object type = py::type::of(self);
-  const std::string cls = type.attr("__name__").cast<std::string>();
-  for (auto item : kw) {
-    const std::string key = item.first.cast<std::string>();
-    const auto v = py::reinterpret_borrow<py::object>(item.second);
-    const py::list accepted = hppy::settable_fields(type);
-    if (!accepted.contains(py::str(key))) throw hppy::ArgumentError(hppy::unknown_keyword_message(cls, key, accepted));
-    try {
-      py::setattr(self, key.c_str(), v);
-    } catch (const py::error_already_set& e) {
-      if (e.matches(PyExc_ValueError)) throw;
-      throw hppy::ArgumentError(cls + ": " + key + "=" + py::repr(v).cast<std::string>() + " has type " +
-                                py::type::of(v).attr("__name__").cast<std::string>() + ", expected " +
-                                py::type::of(self.attr(key.c_str())).attr("__name__").cast<std::string>());
-    }
-  }
-  return value;
-}
-
 template <class T>
 py::dict fields_dict(const py::object& self, const std::vector<const char*>& names) {
   py::dict d;
@@ -50,7 +25,7 @@ py::dict fields_dict(const py::object& self, const std::vector<const char*>& nam
 
 hp::ModelSpec model_arg(const py::object& model) {
   if (py::isinstance<py::str>(model)) return hp::find_model(model.cast<std::string>());
-  if (py::isinstance<py::dict>(model)) return from_kwargs<hp::ModelSpec>(model.cast<py::dict>());
+  if (py::isinstance<py::dict>(model)) return hppy::from_kwargs<hp::ModelSpec>(model.cast<py::dict>());
   try {
     return model.cast<hp::ModelSpec>();
   } catch (const py::cast_error&) {
@@ -59,7 +34,7 @@ hp::ModelSpec model_arg(const py::object& model) {
 }
 
 hp::Layout layout_arg(const py::object& layout) {
-  if (py::isinstance<py::dict>(layout)) return from_kwargs<hp::Layout>(layout.cast<py::dict>());
+  if (py::isinstance<py::dict>(layout)) return hppy::from_kwargs<hp::Layout>(layout.cast<py::dict>());
   try {
     return layout.cast<hp::Layout>();
   } catch (const py::cast_error&) {
@@ -78,7 +53,7 @@ hp::GpuSpec gpu_arg(const py::object& gpu) {
 
 hp::Calibration calibration_arg(const py::object& calibration, const hp::GpuSpec& gpu) {
   if (calibration.is_none()) return hp::default_calibration(gpu);
-  if (py::isinstance<py::dict>(calibration)) return from_kwargs<hp::Calibration>(calibration.cast<py::dict>());
+  if (py::isinstance<py::dict>(calibration)) return hppy::from_kwargs<hp::Calibration>(calibration.cast<py::dict>());
   try {
     return calibration.cast<hp::Calibration>();
   } catch (const py::builtin_exception&) {
@@ -117,7 +92,7 @@ py::dict stats_dict(const hp::ErrorStats& s) {
 
 void bind_classes(py::module_& m) {
   py::class_<hp::ModelSpec>(m, "ModelSpec", "A transformer architecture (Megatron-Core names); ModelSpec(**fields)")
-      .def(py::init([](const py::kwargs& kw) { return from_kwargs<hp::ModelSpec>(kw); }))
+      .def(py::init([](const py::kwargs& kw) { return hppy::from_kwargs<hp::ModelSpec>(kw); }))
       .def_readwrite("family", &hp::ModelSpec::family)
       .def_readwrite("name", &hp::ModelSpec::name)
       .def_readwrite("num_layers", &hp::ModelSpec::num_layers)
@@ -149,7 +124,7 @@ void bind_classes(py::module_& m) {
 
   py::class_<hp::Layout> layout(m, "Layout", "A parallel training layout (Megatron-Core semantics); Layout(**fields)");
   for (const hp::LayoutField& f : hp::layout_fields()) layout.def_readwrite(f.name, f.member, f.help);
-  layout.def(py::init([](const py::kwargs& kw) { return from_kwargs<hp::Layout>(kw); }))
+  layout.def(py::init([](const py::kwargs& kw) { return hppy::from_kwargs<hp::Layout>(kw); }))
       .def_readwrite("sequence_parallel", &hp::Layout::sequence_parallel)
       .def_property("recompute", [](const hp::Layout& l) { return hp::to_string(l.recompute); },
                     [](hp::Layout& l, const std::string& s) { l.recompute = hp::recompute_from_string("recompute", s); },
@@ -181,7 +156,7 @@ void bind_classes(py::module_& m) {
       .def_property_readonly("num_micro_batches", &hp::Layout::num_micro_batches);
 
   py::class_<hp::GpuSpec>(m, "GpuSpec", "A GPU in its system (SI units); GpuSpec(**fields)")
-      .def(py::init([](const py::kwargs& kw) { return from_kwargs<hp::GpuSpec>(kw); }))
+      .def(py::init([](const py::kwargs& kw) { return hppy::from_kwargs<hp::GpuSpec>(kw); }))
       .def_readwrite("name", &hp::GpuSpec::name)
       .def_readwrite("memory_bytes", &hp::GpuSpec::memory_bytes)
       .def_readwrite("memory_bandwidth_bytes_per_s", &hp::GpuSpec::memory_bandwidth_bytes_per_s)
@@ -198,7 +173,7 @@ void bind_classes(py::module_& m) {
       .def("__repr__", [](const hp::GpuSpec& g) { return "GpuSpec(name='" + g.name + "')"; });
 
   py::class_<hp::Calibration>(m, "Calibration", "Efficiency parameters of one GPU family; Calibration(**fields)")
-      .def(py::init([](const py::kwargs& kw) { return from_kwargs<hp::Calibration>(kw); }))
+      .def(py::init([](const py::kwargs& kw) { return hppy::from_kwargs<hp::Calibration>(kw); }))
       .def_readwrite("gpu_family", &hp::Calibration::gpu_family)
       .def_readwrite("gemm_efficiency", &hp::Calibration::gemm_efficiency)
       .def_readwrite("fp8_gemm_efficiency", &hp::Calibration::fp8_gemm_efficiency)

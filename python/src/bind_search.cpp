@@ -60,6 +60,7 @@ py::dict search(const py::object& config, const std::string& policy, const std::
   d["evaluated"] = r.evaluated;
   d["feasible"] = r.feasible;
   d["elapsed_s"] = r.elapsed_s;
+  d["evaluate_s"] = r.evaluate_s;
   d["results_dir"] = r.plan.results_dir;
   d["trial_nodes"] = r.plan.trial_nodes;
   d["gpu_hours"] = r.plan.gpu_hours();

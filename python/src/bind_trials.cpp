@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include "binding.hpp"
+#include "kwargs.hpp"
 #include "record.hpp"
 #include "hp/core.hpp"
 #include "hp/logs.hpp"
@@ -161,8 +162,9 @@ Returns a dict: format, iterations, step_times_s, tflops_per_gpu, memory, step_t
 5 warm-up steps, None with fewer than 7 points), step_time_stddev_s, failure (cuda_oom, nccl_timeout, nccl_error,
 slurm_node_fail, time_limit, slurm_cancelled, nonzero_exit, no_steps or none), evidence, source.)");
 
-  py::class_<hpfe::JobRequest>(m, "JobRequest", "What to run for one trial (an argument vector, never a shell string).")
-      .def(py::init<>())
+  py::class_<hpfe::JobRequest>(m, "JobRequest", "What to run for one trial (an argument vector, never a shell string); "
+                                               "JobRequest(**fields)")
+      .def(py::init([](const py::kwargs& kw) { return hppy::from_kwargs<hpfe::JobRequest>(kw); }))
       .def_readwrite("name", &hpfe::JobRequest::name)
       .def_readwrite("argv", &hpfe::JobRequest::argv)
       .def_readwrite("env", &hpfe::JobRequest::env)

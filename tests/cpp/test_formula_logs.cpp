@@ -36,6 +36,11 @@ TEST_CASE("Megatron memory report: rank, iteration and the four MiB figures", "[
   CHECK(log.memory[2].iteration == 3);
   CHECK(log.format == hp::LogFormat::unknown);
   CHECK(log.iterations.empty());
+  // A line is one kind: a memory report is not also read as a NeMo step, whatever else it carries.
+  const hp::TrainingLog mixed = hp::parse_console_log(
+      "[Rank 0] (after 5 iterations) memory (MB) | allocated: 1 | train_step_timing in s=2.0\n");
+  CHECK(mixed.memory.size() == 1);
+  CHECK(mixed.iterations.empty());
 }
 
 TEST_CASE("Megatron iteration lines: ms to s, TFLOP/s, a repeated iteration keeps its last value", "[logs][formula]") {

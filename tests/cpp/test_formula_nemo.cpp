@@ -101,6 +101,13 @@ TEST_CASE("interleaved pipeline for pp > 2: vp, partial micro-batches and per-pi
   CHECK(partial(grid) == std::set<int>{1, 16});
   CHECK(per_pipe(grid) == std::set<int>{0, 1, 2});
   CHECK(grid.size() == 2 * 2 * 3);
+  // Launch order buckets by act-ckpt layers (0 before 1) across micro-batch sizes.
+  hp::NemoGridInput two = custom(5, 16, 1, 8);
+  two.mbs = {1, 2};
+  const auto both = hp::nemo_grid(two);
+  REQUIRE(both.size() == 2 * 2 * 2 * 3);
+  for (size_t i = 0; i < both.size(); ++i) CHECK(both[i].act_ckpt_layers == (i < 12 ? 0 : 1));
+  CHECK(both[6].mbs == 2);  // mbs 1's six act-0 candidates, then mbs 2's
   // pp 3, 24 layers, 5 B: vp 8; max_micro_b = 3 * 7 + 4 + 1 = 26 < interval 64: [1]; per-pipe
   // range(0, 24 // 3 // 8 + 1 + 1, 8 // 3) = [0, 2].
   hp::NemoGridInput in3 = custom(5, 24, 2, 3);

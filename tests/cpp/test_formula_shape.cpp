@@ -124,6 +124,8 @@ TEST_CASE("make_shape: T5 stacks, decoder sequence and attention direction", "[p
   CHECK_FALSE(s.causal);
   t5.decoder_seq_length = 128;
   CHECK(hp::detail::make_shape(t5, hp::Layout{}).dec_seq == 128);
+  t5.decoder_seq_length = 1;  // a one-token decoder is a length, not "unset"
+  CHECK(hp::detail::make_shape(t5, hp::Layout{}).dec_seq == 1);
   hp::ModelSpec bert = biased_gqa();
   bert.family = "bert";
   CHECK_FALSE(hp::detail::make_shape(bert, hp::Layout{}).causal);

@@ -216,6 +216,22 @@ TEST_CASE("measurements CSV: architecture columns, per-row problems, serving mod
   CHECK_THROWS_WITH(hp::parse_inference_measurements_csv(bad, "t.csv"), Catch::Contains("t.csv:2.mode"));
 }
 
+TEST_CASE("measurements CSV: count columns are whole numbers in range (fuzz finding)", "[serving]") {
+  // fuzz_csv found 08888888888888888 users: the cast of 8.9e15 to int was undefined behaviour (UBSan).
+  const std::string head =
+      "model,gpu,tp,pp,batch_size,input_len,output_len,weight_dtype,kv_cache_dtype,metric,value,source,mode,"
+      "concurrency,max_num_tokens,ep\n";
+  const std::string row = "llama-7b,h100-sxm,1,1,64,128,128,fp8,fp8,output_tokens_per_s,100,src,online,";
+  const auto ok = hp::parse_inference_measurements_csv(head + row + "8,4096,2\n", "t.csv");
+  CHECK((ok[0].concurrency == 8 && ok[0].max_num_tokens == 4096 && ok[0].layout.ep == 2));
+  for (const char* cells : {"08888888888888888,4096,1", "2.5,4096,1", "8,1e12,1", "8,4096,1e300", "8,4096,inf"})
+    CHECK_THROWS_AS(hp::parse_inference_measurements_csv(head + row + cells + "\n", "t.csv"), hp::ConfigError);
+  CHECK_THROWS_WITH(hp::parse_inference_measurements_csv(head + row + "08888888888888888,4096,1\n", "t.csv"),
+                    Catch::Contains("t.csv:2.concurrency=08888888888888888") && Catch::Contains("expected an integer in 0..1048576"));
+  CHECK_THROWS_AS(hp::load_inference_measurements_csv(std::string(HP_SOURCE_DIR) + "/tests/data/inference/fuzz_concurrency_overflow.csv"),
+                  hp::ConfigError);
+}
+
 TEST_CASE("published serving data: embedded copy, sources, split", "[serving]") {
   CHECK(hp::published_serving_csv() == hptest::slurp(std::string(HP_SOURCE_DIR) + "/libhp/data/serving_published.csv"));
   const auto& rows = hp::published_serving_measurements();

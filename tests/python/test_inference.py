@@ -167,7 +167,7 @@ def test_cli_infer_search_local_executor(cli, repo_root, tmp_path):
     assert j["best"]["batch_size"] == 64
     assert j["best"]["latency_ms"] == pytest.approx(37.0)
     rows = (out / "inference" / "final_summary" / "final_output.csv").read_text().splitlines()
-    assert any(r.endswith(",out_of_memory") for r in rows)
+    assert any(r.endswith(",out_of_memory") for r in rows), rows
     log = out / "inference" / "gpt3_5b_tp1_pp1_bs64" / "bench.log"
     assert "FT-CPP-decoding-beamsearch-time 37.00 ms" in log.read_text()
     # A second run reuses the logs: nothing is launched again, the same measurements come back.

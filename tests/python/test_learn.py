@@ -86,6 +86,7 @@ def check_fewest_nodes_run(out, results, gpus_per_node=2, full_nodes=2):
     assert rows and {r["Nodes"] for r in rows} == {str(full_nodes)}
     assert any(r["Time per Step Source"].startswith("measured on 1 nodes + predicted") for r in rows)
     assert "GPU-hours:" in out["run"]["message"]
+    assert 0 < out["run"]["gpu_hours"] < out["run"]["full_size_gpu_hours"]
     gpu_hours = list(csv.DictReader(open(results / "final_result" / "gpu_hours.csv")))[0]
     assert 0 < float(gpu_hours["gpu_hours"]) < float(gpu_hours["full_size_gpu_hours"])
     optimal = yaml.safe_load(open(results / "final_result" / f"optimal_config_1.3b_{full_nodes}nodes.yaml"))
@@ -100,6 +101,8 @@ def check_fewest_nodes_run(out, results, gpus_per_node=2, full_nodes=2):
             s = s.replace(unset, "", 1)
         return s
     assert {r["reason"][len("replaces an OOM ("):-1] for r in replacements} == {short(t["config_name"]) for t in dropped}
+    for r in replacements:  # the summary names each replacement and what it replaces
+        assert f"{short(r['config_name'])}: {r['reason']}" in out["run"]["message"]
     return trials
 
 

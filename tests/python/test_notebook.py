@@ -117,15 +117,21 @@ def test_training_frame_types_rank_and_one_name_per_quantity(cli, repo_root, sea
     assert str(df["act_ckpt_layers"].dtype) == "Int64" and (df["act_ckpt_layers"].dropna() >= 0).all()
     assert "memory_per_gpu_gib" not in df.columns and str(df["predicted_memory_per_gpu_gib"].dtype) == "Float64"
     assert int(df["planned"].sum()) == len(r.plan) == 4
-    top = df.iloc[0]
-    assert top["config_name"] == r.best["config_name"]
-    assert top["predicted_memory_per_gpu_gib"] == pytest.approx(r.best["predicted_memory_per_gpu_gib"])
+    assert df.iloc[0]["config_name"] == r.best["config_name"]
+    # a trial on all nodes is the ranked layout itself: the same quantities under the same names (trial_nodes="min"
+    # plans run a smaller trial: its nodes, gbs and predicted_trial_*, next to the full-size predictions)
+    full = hp.search(SEARCH, trial_nodes="full")
+    top, best = full.to_pandas().iloc[0], full.best
+    for name in ("tp", "pp", "mbs", "gbs", "predicted_step_time_s", "predicted_memory_per_gpu_gib"):
+        assert top[name] == pytest.approx(best[name]), name
     none_rows = [t for t in r.plan if t["act_ckpt_layers"] is None]
     for t in none_rows:
         assert pd_isna(df.loc[df["config_name"] == t["config_name"], "act_ckpt_layers"].iloc[0])
     cfg = os.path.join(repo_root, "examples", "search", "gpt3_5b.yaml")
     j = cli.json("search", cfg, "--no-write")
     assert list(j["plan"][0]) == list(hp.search(cfg).best)  # the plan's names are the CLI's
+    scalars = {k for k, v in j.items() if not isinstance(v, (list, dict))}
+    assert scalars <= set(vars(r)), scalars - set(vars(r))  # and so are the result's
 
 
 def pd_isna(value):
@@ -219,3 +225,33 @@ def test_docstring_examples_run(repo_root, monkeypatch):
             ran += sum(1 for e in test.examples if not e.options.get(doctest.SKIP))
     assert runner.summarize(verbose=False).failed == 0
     assert ran >= 25
+
+
+def test_constructors_and_any_object_parameters_check_their_arguments():
+    assert repr(hp.JobRequest(name="t", argv=["run", "--x"], num_nodes=2)).startswith(
+        "JobRequest(name='t', argv=['run', '--x'], num_nodes=2")
+    with pytest.raises(TypeError, match=r"JobStatus\(\): unknown keyword 'exit_cod' \(did you mean 'exit_code'\?\); "
+                                        r"accepted: state, exit_code, signal, scheduler_state$"):
+        hp.JobStatus("failed", exit_cod=1)
+    with pytest.raises(TypeError, match=r"JobRequest: num_nodes='2' has type str, expected int"):
+        hp.JobRequest(num_nodes="2")
+    with pytest.raises(TypeError, match=r"search\(\): config=5 \(int\), expected a YAML path or a dict"):
+        hp.search(5)
+    with pytest.raises(TypeError, match=r"run_search\(\): executor=5 \(int\)"):
+        hp.run_search(SEARCH, executor=5)
+    with pytest.raises(TypeError, match=r"estimate_table\(\): layouts\[1\]=5 \(int\)"):
+        hp.estimate_table("gpt3/5b", [{"num_gpus": 8}, 5])
+    with pytest.raises(TypeError, match=r"make_executor\(\): settings=\{'a': 1\} \(dict\), expected Dict\[str, str\]"):
+        hp.make_executor("local", {"a": 1})
+
+
+def test_reprs_when_nothing_fits():
+    tiny = {"model": "gpt3", "train_settings": {"model_size_in_b": 175, "num_nodes": 1}}
+    r = hp.search(tiny, raise_if_none=False)
+    assert "0 feasible" in repr(r) and "no feasible layout: " in repr(r) and "<table>" in r._repr_html_()
+    assert len(r.to_pandas()) == 0 and "predicted_memory_per_gpu_gib" in r.to_pandas().columns
+    inf = hp.inference_search(model="gpt3/5b", tensor_parallel_sizes=[1], batch_sizes=[256], max_latency_ms=1)
+    assert inf.best is None and "best none within the latency bound" in repr(inf) and "<table>" in inf._repr_html_()
+    srv = hp.serving_search(architecture=LLAMA70B, model="llama-3.1-70b", tensor_parallel_sizes=[8],
+                            input_seq_lengths=[1000], output_seq_lengths=[100], max_tpot_ms=0.01)
+    assert srv.best is None and "lowest reachable TPOT" in repr(srv)

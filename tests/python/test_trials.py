@@ -103,6 +103,13 @@ def test_run_search_local_and_collect(tmp_path):
         return
     df = col.to_pandas()
     assert list(df.sort_values("step_time_s")["mbs"])[0] == 2
+    # typed, nullable: a failed trial has no step time (<NA>), measured is a boolean column
+    assert str(df["measured"].dtype) == "boolean" and str(df["step_time_s"].dtype) == "Float64"
+    assert int(df["step_time_s"].isna().sum()) == 3 and str(df["tp"].dtype) == "Int64"
+    assert repr(col) == f"<TrialResults {tmp_path / 'results'}: 6 trials, 3 measured, 3 failed>"
+    assert "<th>step_time_s</th>" in col._repr_html_()
+    trials = res.to_pandas()
+    assert len(trials) == 6 and str(trials["exit_code"].dtype) == "Int64"
 
 
 def test_cli_kill_9_then_resume(cli, tmp_path):

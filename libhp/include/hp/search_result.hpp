@@ -52,7 +52,8 @@ struct Trial {
   int max_steps = 50;
   double predicted_step_time_s = 0;        ///< at full scale (the rank)
   double predicted_trial_step_time_s = 0;  ///< on the trial's nodes, with the trial's global batch
-  double predicted_memory_bytes = 0;       ///< per GPU of the trial
+  double predicted_memory_bytes = 0;       ///< per GPU at full scale (the rank's)
+  double predicted_trial_memory_bytes = 0; ///< per GPU on the trial's nodes (the distributed optimizer shards less)
   Layout layout;                    ///< the layout the trial runs (num_gpus and gbs of the trial)
   int act_ckpt_layers = -1;         ///< -1 = null
   int num_micro_batches_with_partial_activation_checkpoints = -1;

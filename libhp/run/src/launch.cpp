@@ -55,6 +55,10 @@ LaunchOutcome launch_loaded(const RunSpec& spec, Executor& executor, bool resume
     }
     if (dropped > 0)
       out.reports.message += fmt::format("{} of {} planned trials not run\n", dropped, out.states.size());
+    // Reserves promoted in place of trials the memory refit dropped.
+    for (const TrialState& t : out.states)
+      if (t.plan.reason.rfind("replaces an OOM", 0) == 0)
+        out.reports.message += fmt::format("{}: {}\n", short_trial_name(t.plan.config_name), t.plan.reason);
   }
   return out;
 }
