@@ -20,12 +20,9 @@ def _demo_commands(repo_root):
     commands = []
     with open(os.path.join(repo_root, "scripts", "demo.sh")) as f:
         for line in f:
-            line = line.strip()
-            if line.startswith("#") or "hp-cli " not in line:
-                continue
-            words = shlex.split(line)
-            at = next(i for i, w in enumerate(words) if w.endswith("hp-cli"))
-            commands.append(words[at + 1:])
+            words = shlex.split(line, comments=True)
+            if words and words[0].endswith("hp-cli"):  # a command line that runs hp-cli (not an echo about it)
+                commands.append(words[1:])
     return commands
 
 
