@@ -48,6 +48,36 @@ CLI::Validator finite_range(double lo, double hi) {
       fmt::format("NUMBER in [{:g}, {:g}]", lo, hi));
 }
 
+std::pair<CLI::Option*, CLI::Option*> add_switch(CLI::App& app, const std::string& name, std::function<void(bool)> set,
+                                                 const std::string& help_on, const std::string& help_off) {
+  CLI::Option* on = app.add_flag_callback("--" + name, [set] { set(true); }, help_on);
+  CLI::Option* off = app.add_flag_callback("--no-" + name, [set] { set(false); }, help_off);
+  on->excludes(off);
+  return {on, off};
+}
+
+std::string wrap(const std::string& text, const std::string& indent) {
+  // The first line keeps the text's own leading spaces.
+  std::size_t start = text.find_first_not_of(' ');
+  if (start == std::string::npos) return text + "\n";
+  std::string out, line = text.substr(0, start);
+  bool first_word = true;
+  while (start <= text.size()) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(start, end - start);
+    if (!first_word && line.size() + 1 + word.size() > kLineWidth) {
+      out += line + "\n";
+      line = indent + word;
+    } else {
+      line += (first_word ? "" : " ") + word;
+    }
+    first_word = false;
+    start = end + 1;
+  }
+  return out + line + "\n";
+}
+
 int run_guarded(const std::function<int()>& fn) {
   try {
     return fn();

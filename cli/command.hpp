@@ -38,6 +38,17 @@ CLI::Validator int_range(long long lo, long long hi);
 /// CLI11 check for a number option: finite (no nan/inf) and in [lo, hi].
 CLI::Validator finite_range(double lo, double hi);
 
+/// An on/off switch as two flags, --NAME and --no-NAME, that exclude each other: --help shows each with its own
+/// text (CLI11's "--x,!--no-x" form prints "{false}" beside a default that is on). set(true) / set(false) runs for
+/// the one given; neither given leaves the default. Returns the two options (count() says whether given).
+std::pair<CLI::Option*, CLI::Option*> add_switch(CLI::App& app, const std::string& name, std::function<void(bool)> set,
+                                                 const std::string& help_on, const std::string& help_off);
+
+/// Columns every line of hp-cli's text output fits in (tests/python checks the demo's output).
+constexpr std::size_t kLineWidth = 120;
+/// Word-wrap text to kLineWidth columns; continuation lines start with indent. Words longer than a line stay whole.
+std::string wrap(const std::string& text, const std::string& indent = "  ");
+
 /// Runs fn, printing "hp-cli: error: <message>" and mapping exceptions to exit codes.
 int run_guarded(const std::function<int()>& fn);
 

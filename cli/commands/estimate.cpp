@@ -11,6 +11,7 @@
 #include "hp/calibration.hpp"
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
+#include "hp/defaults.hpp"
 #include "hp/nemo_config.hpp"
 #include "hp/perf.hpp"
 #include "hp/runs.hpp"
@@ -20,7 +21,7 @@
 namespace {
 
 struct Opts {
-  std::string batch, output, nemo_config, model, gpu = "h100-sxm", gpu_file, calibration, recompute = "none";
+  std::string batch, output, nemo_config, model, gpu, gpu_file, calibration, recompute = "none";
   double size_b = 0;
   hp::ModelSpec dims;  // overrides; 0 / empty = keep the catalogue value
   hp::Layout layout;
@@ -29,6 +30,7 @@ struct Opts {
   std::string precision, pipeline_split, moe_dispatcher;
   double memory_margin = 0;
   bool json = false;
+  int sequence_parallel = -1;  // -1: not given (hp::default_sequence_parallel), 0 off, 1 on
 };
 
 void add_model_options(CLI::App& app, Opts& o) {
@@ -50,16 +52,18 @@ void add_model_options(CLI::App& app, Opts& o) {
 
 void add_layout_options(CLI::App& app, Opts& o) {
   hp::Layout& l = o.layout;
-  app.add_option("--gpu", o.gpu, "GPU (catalogue name or alias)")->capture_default_str();
+  app.add_option("--gpu", o.gpu, "GPU (catalogue name or alias; default: " + hp::default_gpu().name + ", " +
+                                     hp::default_gpu_reason() + ")");
   app.add_option("--gpu-file", o.gpu_file, "YAML file with your own GPUs (see docs/usage.md)");
   for (const hp::LayoutField& f : hp::layout_fields())  // --gpus --tp --pp --vp --cp --ep --etp --mbs --gbs
     app.add_option(f.cli_flag, l.*f.member, f.help)->capture_default_str();
-  app.add_flag("--sequence-parallel,!--no-sequence-parallel", l.sequence_parallel, "sequence parallel");
+  hpcli::add_switch(app, "sequence-parallel", [&o](bool on) { o.sequence_parallel = on; },
+                    "sequence parallel (default: on when --tp > 1)", "no sequence parallel");
   app.add_option("--recompute", o.recompute, "activation recompute: none, selective, full")->capture_default_str();
   app.add_option("--recompute-num-layers", l.recompute_num_layers, "full: layers per stage recomputed (0 = all)");
   app.add_option("--recompute-micro-batches", l.recompute_micro_batches, "full: micro-batches recomputed (-1 = all)");
-  app.add_flag("--distributed-optimizer,!--no-distributed-optimizer", l.distributed_optimizer,
-               "shard optimizer state over DP (default on)");
+  hpcli::add_switch(app, "distributed-optimizer", [&l](bool on) { l.distributed_optimizer = on; },
+                    "shard optimizer state over DP (default: on)", "replicate optimizer state on every DP rank");
   app.add_flag("--fp8", o.fp8, "FP8 GEMMs with delayed scaling (= --precision fp8)");
   app.add_option("--precision", o.precision, "GEMM precision: bf16, fp8 (delayed scaling), fp8-cs (current), mxfp8, nvfp4");
   app.add_flag("--fsdp", l.fsdp, "fully sharded data parallel (Megatron-FSDP / FSDP2 / ZeRO-3)");
@@ -70,7 +74,8 @@ void add_layout_options(CLI::App& app, Opts& o) {
                  "count the embedding and/or loss as a pipeline layer: none, embedding, loss, embedding+loss");
   app.add_flag("--grad-reduce-in-fp32", l.grad_reduce_in_fp32, "fp32 gradient buffer and reduction (else bf16)");
   app.add_flag("--tp-comm-overlap", l.tp_comm_overlap, "overlap TP communication with GEMMs");
-  app.add_flag("--flash-attention,!--no-flash-attention", l.flash_attention, "fused attention (default on)");
+  hpcli::add_switch(app, "flash-attention", [&l](bool on) { l.flash_attention = on; },
+                    "fused attention (default: on)", "unfused attention (keeps the s^2 score tensors)");
   app.add_flag("--lora", l.lora, "LoRA fine-tuning (frozen base weights)");
   app.add_flag("--uneven-pipeline", l.uneven_pipeline, "allow layers not divisible by pp*vp (first/last stage sizes)");
 }
@@ -123,6 +128,7 @@ hp::ModelSpec resolve_model(const Opts& o) {
 
 hp::Layout resolve_layout(const Opts& o) {
   hp::Layout l = o.layout;
+  l.sequence_parallel = o.sequence_parallel < 0 ? hp::default_sequence_parallel(l.tp) : o.sequence_parallel == 1;
   hp::validate(l);
   l.recompute = hp::recompute_from_string("recompute", o.recompute);
   if (o.fp8) l.precision = hp::Precision::fp8_delayed;
@@ -200,7 +206,18 @@ int run_batch(const Opts& o) {
   return hpcli::kOk;
 }
 
-void print_text(const hp::ModelSpec& m, const hp::Layout& l, const hp::GpuSpec& g, const hp::Estimate& e) {
+// What the estimate took without the user saying it (printed under "assumed", listed in --json).
+std::vector<std::string> assumptions(const Opts& o, const hp::Layout& l, const hp::GpuSpec& g) {
+  std::vector<std::string> out;
+  if (o.gpu.empty()) out.push_back("--gpu " + g.name + " (" + hp::default_gpu_reason() + ")");
+  if (o.nemo_config.empty() && o.sequence_parallel < 0)
+    out.push_back(fmt::format("sequence parallel {} (on when tp > 1; give --sequence-parallel or --no-sequence-parallel)",
+                              l.sequence_parallel ? "on" : "off"));
+  return out;
+}
+
+void print_text(const hp::ModelSpec& m, const hp::Layout& l, const hp::GpuSpec& g, const hp::Estimate& e,
+                const std::vector<std::string>& assumed) {
   // An infeasible layout is not evaluated, so count the parameters here rather than print 0.
   const double params = e.num_parameters > 0 ? e.num_parameters : double(hp::count_parameters(m).total);
   fmt::print("model   {} ({:.2f} B parameters), seq {}, vocab {}\n", m.name.empty() ? m.family : m.name,
@@ -215,6 +232,7 @@ void print_text(const hp::ModelSpec& m, const hp::Layout& l, const hp::GpuSpec& 
              l.sequence_parallel ? "yes" : "no",
              hp::to_string(l.recompute),
              l.distributed_optimizer ? "yes" : "no", l.fsdp ? " | fsdp" : "");
+  for (const std::string& a : assumed) fmt::print("assumed {}\n", a);
   fmt::print("fits    {}{}\n", e.fits ? "yes" : "no",
              e.reason == hp::Infeasible::none ? "" : fmt::format(" ({})", hp::to_string(e.reason)));
   if (e.time.step_time_s <= 0) return;
@@ -256,12 +274,14 @@ int run_single(const Opts& o) {
     m = resolve_model(o);
     l = resolve_layout(o);
   }
-  const hp::GpuSpec g = hp::find_gpu(o.gpu, user_gpus(o));
+  const std::vector<hp::GpuSpec> extra = user_gpus(o);  // read (and checked) even when --gpu is not given
+  const hp::GpuSpec g = o.gpu.empty() ? hp::default_gpu() : hp::find_gpu(o.gpu, extra);
+  const std::vector<std::string> assumed = assumptions(o, l, g);
   hp::EstimateOptions eo;
   eo.memory_margin = o.memory_margin;
   const hp::Estimate e = hp::estimate(m, l, g, hp::calibration_for(cals, g), eo);
   if (!o.json) {
-    print_text(m, l, g, e);
+    print_text(m, l, g, e, assumed);
     return hpcli::kOk;
   }
   hpcli::JsonObject j;
@@ -272,6 +292,9 @@ int run_single(const Opts& o) {
   j.boolean("sequence_parallel", l.sequence_parallel).boolean("distributed_optimizer", l.distributed_optimizer);
   j.boolean("fp8", l.fp8()).str("precision", hp::to_string(l.precision)).boolean("fsdp", l.fsdp);
   j.str("reason", e.reason == hp::Infeasible::none ? "" : hp::to_string(e.reason));
+  std::vector<std::string> quoted;
+  for (const std::string& a : assumed) quoted.push_back(hpcli::json_string(a));
+  j.raw("assumed", hpcli::json_array(quoted));
   for (const auto& kv : hp::to_fields(e)) {
     if (kv.first == "fits") j.boolean("fits", kv.second != 0);
     else j.num(kv.first, kv.second);

@@ -79,11 +79,11 @@ std::function<int()> setup(CLI::App& app) {
       for (const auto& f : out.files) files += (files.empty() ? "" : ",") + hpcli::json_string(f);
       fmt::print("{{\"model\":{},\"gpu\":{},\"num_candidates\":{},\"num_fit\":{},\"num_pareto\":{},"
                  "\"num_measured\":{},\"num_jobs_planned\":{},\"max_latency_ms\":{},\"best\":{},\"top\":[{}],"
-                 "\"summary_dir\":{},\"files\":[{}]}}\n",
+                 "\"summary_dir\":{},\"files\":[{}],\"message\":{}}}\n",
                  hpcli::json_string(r.model.name), hpcli::json_string(r.gpu.name), r.candidates.size(), n_fit, n_pareto, out.num_measured,
                  out.num_jobs_planned, r.settings.max_latency_ms,
                  r.best >= 0 ? candidate_json(r.candidates[static_cast<size_t>(r.best)]) : std::string("null"), top,
-                 hpcli::json_string(out.summary_dir), files);
+                 hpcli::json_string(out.summary_dir), files, hpcli::json_string(hp::inference_no_feasible_message(r)));
       return r.best >= 0 ? hpcli::kOk : hpcli::kNoFeasible;
     }
     fmt::print("inference search: {} on {} ({}), {} layouts in {:.3g} s, {} fit, {} on the Pareto front, bound {}\n",
@@ -104,8 +104,7 @@ std::function<int()> setup(CLI::App& app) {
                hp::to_string(out.tool), out.num_jobs_planned, out.inference_dir, out.num_measured);
     for (const auto& f : out.files) fmt::print("wrote {}\n", f);
     if (r.best < 0) {
-      fmt::print(stderr, "hp-cli: no feasible layout: no layout fits {}\n",
-                 r.settings.max_latency_ms > 0 ? "within max_latency_ms" : "in GPU memory");
+      fmt::print(stderr, "hp-cli: no feasible layout: {}\n", hp::inference_no_feasible_message(r));
       return hpcli::kNoFeasible;
     }
     return hpcli::kOk;

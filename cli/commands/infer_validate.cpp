@@ -43,7 +43,8 @@ std::function<int()> setup(CLI::App& app) {
                  "metric,value,source");
   app.add_flag("--fit", opts->fit, "refit the efficiency parameters per GPU family on the data, then validate");
   app.add_flag("--cross-validate", opts->cross_validate,
-               "5-fold: predict each row with calibrations fitted on the other four folds (out-of-sample error)");
+               "5-fold: predict the rows of each fold (row index mod 5) with a calibration fitted on the other "
+               "folds (out-of-sample error)");
   app.add_option("--export", opts->export_csv, "also write the measurements as a CSV (the --data format) to this file");
   app.add_option("--published", opts->published,
                  "shipped data when --data is not given: static (static-batch tables) or serving (in-flight batching: "

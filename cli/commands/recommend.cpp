@@ -77,7 +77,7 @@ std::function<int()> setup(CLI::App& app) {
       }
       fmt::print("{}}}\n", out);
     } else {
-      fmt::print("{}\n", r.message);
+      fmt::print("{}", hpcli::wrap(r.message));  // NeMo's sentence, wrapped to 120 columns
       fmt::print("Recommended pre-defined config: {} ({}B), {} days to train {}B tokens on {} GPUs.\n",
                  r.recommended_config, r.recommended_size_b, r.training_days, r.num_tokens_in_b, o->in.num_gpus);
       for (const auto& c : r.tried)

@@ -9,9 +9,11 @@
 #include "command.hpp"
 #include "hp/core.hpp"
 #include "hp/search.hpp"
+#include "hp/search_summary.hpp"
 #include "hp/run/search_launch.hpp"
 #include "json.hpp"
 #include "launch_cli.hpp"
+#include "search_print.hpp"
 
 namespace {
 
@@ -27,6 +29,7 @@ struct Opts {
   bool no_write = false;
   bool force = false;
   std::string resume;
+  std::string nodes, gpus_per_node, gpu;  // overrides, checked by the library like the file's values
   std::string trial_nodes;
 };
 
@@ -55,6 +58,19 @@ std::string result_json(const hp::SearchResult& r) {
     reasons.push_back(j.dump());
   }
   for (const auto& s : r.suggestions) suggestions.push_back(hpcli::json_string(s));
+  std::vector<std::string> assumed;
+  for (const auto& a : r.assumed) assumed.push_back(hpcli::json_string(a));
+  const hp::SearchSummary s = hp::summarize_search(r, hp::validated_error_band());
+  hpcli::JsonObject summary;
+  summary.num("error_band", s.band.fraction).integer("error_band_runs", s.band.num_runs).str("error_band_source", s.band.source);
+  if (!s.empty) {
+    summary.str("best", hp::result_row_name(r, r.ranked[s.best])).str("best_layout", hp::layout_in_words(r.ranked[s.best]));
+    summary.integer("within_band", static_cast<long long>(s.num_within_band));
+    std::vector<std::string> ties;
+    for (std::size_t i : s.exact_ties) ties.push_back(hpcli::json_string(hp::result_row_name(r, r.ranked[i])));
+    summary.raw("exact_ties", hpcli::json_array(ties));
+    summary.raw("roomier", s.roomier < 0 ? "null" : hpcli::json_string(hp::result_row_name(r, r.ranked[static_cast<std::size_t>(s.roomier)])));
+  }
   hpcli::JsonObject j;
   j.str("policy", hp::to_string(r.policy))
       .str("model", r.plan.model_name)
@@ -73,33 +89,11 @@ std::string result_json(const hp::SearchResult& r) {
       .num("full_size_gpu_hours", r.plan.full_size_gpu_hours())
       .raw("plan", hpcli::json_array(trials))
       .raw("infeasible", hpcli::json_array(reasons))
+      .raw("assumed", hpcli::json_array(assumed))
+      .raw("summary", summary.dump())
       .str("message", r.message)
       .raw("suggestions", hpcli::json_array(suggestions));
   return j.dump();
-}
-
-void print_text(const hp::SearchResult& r, int top_n, bool written) {
-  fmt::print("{} on {} nodes x {} {} (GBS {}), policy {}: {} layouts, {} evaluated, {} feasible in {:.3f} s\n",
-             r.plan.model_name, r.num_nodes, r.gpus_per_node, r.gpu.name, r.gbs, hp::to_string(r.policy),
-             r.enumerated, r.evaluated, r.feasible, r.elapsed_s);
-  fmt::print("{:>4}  {:>10}  {:>9}  {:>8}  {:>6}  {:>8}  {}\n", r.policy == hp::SearchPolicy::nemo ? "run" : "rank", "step_s", "tok/s/gpu", "TFLOP/s", "MFU",
-             "mem_GiB", "config");
-  for (std::size_t i = 0; i < r.ranked.size() && i < static_cast<std::size_t>(top_n); ++i) {
-    const auto& x = r.ranked[i];
-    fmt::print("{:>4}  {:>10.4f}  {:>9.0f}  {:>8.1f}  {:>6.3f}  {:>8.1f}  {}{}\n", i + 1, x.step_time_s,
-               x.tokens_per_s_per_gpu, x.tflops_per_gpu, x.mfu, x.memory_bytes / hp::kGiB,
-               hp::result_row_name(r, x),
-               x.fits ? "" : "  (predicted not to fit)");
-  }
-  for (const auto& c : r.infeasible)
-    fmt::print("infeasible: {:>10} {} (e.g. {})\n", c.count, hp::to_string(c.reason), hp::describe_layout(c.example));
-  if (!r.plan.trials.empty())
-    fmt::print("trials on {} nodes: {:.1f} GPU-hours at their time limits (full-size trials: {:.1f})\n",
-               r.plan.trial_nodes == "min" ? "the fewest" : "all", r.plan.gpu_hours(), r.plan.full_size_gpu_hours());
-  if (written)
-    fmt::print("plan: {} trials -> {}/plan.yaml\n", r.plan.trials.size(), r.plan.results_dir);
-  else
-    fmt::print("plan: {} trials (not written: --no-write)\n", r.plan.trials.size());
 }
 
 std::function<int()> setup(CLI::App& app) {
@@ -116,6 +110,9 @@ std::function<int()> setup(CLI::App& app) {
                  "Continue the search in this results directory after a crash or kill -9: finished trials are kept, "
                  "queued or running Slurm jobs are polled again, nothing finished runs twice");
   app.add_option("--results-dir", o->results_dir, "Results directory (default: train_settings.logs, else ./results)");
+  app.add_option("--nodes", o->nodes, "Override train_settings.num_nodes");
+  app.add_option("--gpus-per-node", o->gpus_per_node, "Override train_settings.gpus_per_node");
+  app.add_option("--gpu", o->gpu, "Override train_settings.gpu (a catalogue name, see hp-cli gpus)");
   app.add_flag("--json", o->json, "Print one JSON object");
   app.add_flag("--profile", o->profile, "Print the time spent to stderr");
   app.add_flag("--nemo-fix-bugs", o->nemo_fix_bugs, "nemo policy: fix NeMo's known grid bugs");
@@ -139,7 +136,11 @@ std::function<int()> setup(CLI::App& app) {
       throw hp::ConfigError("--executor", o->executor, "expected none, local or slurm");
     if (o->executor != "none" && o->no_write)
       throw hp::ConfigError("--no-write", "true", "running trials needs the results directory (drop --no-write)");
-    const hp::SearchConfig config = hp::load_search_config(o->config);
+    std::vector<hp::TrainOverride> overrides;
+    if (!o->nodes.empty()) overrides.push_back({"num_nodes", o->nodes, "--nodes"});
+    if (!o->gpus_per_node.empty()) overrides.push_back({"gpus_per_node", o->gpus_per_node, "--gpus-per-node"});
+    if (!o->gpu.empty()) overrides.push_back({"gpu", o->gpu, "--gpu"});
+    const hp::SearchConfig config = hp::load_search_config(o->config, overrides);
     hp::SearchOptions options;
     options.policy = o->policy;
     options.results_dir = o->results_dir;
@@ -161,7 +162,7 @@ std::function<int()> setup(CLI::App& app) {
                    r.enumerated, r.evaluated, r.feasible, r.evaluate_s,
                    r.enumerated ? 1e6 * r.evaluate_s / static_cast<double>(r.enumerated) : 0.0,
                    r.elapsed_s - r.evaluate_s);
-      if (run && !o->json && !r.plan.trials.empty()) print_text(r, config.train.output_top_n, true);
+      if (run && !o->json && !r.plan.trials.empty()) hpcli::print_search_text(r, hpcli::AfterSearch::launch);
     };
     const hpfe::SearchLaunchOutcome out = hpfe::search_and_launch(config, options, choice);
     const hp::SearchResult& r = out.search;
@@ -176,7 +177,7 @@ std::function<int()> setup(CLI::App& app) {
       for (const auto& s : r.suggestions) text += "\n  nearest feasible change: " + s;
       throw hp::NoFeasibleLayoutError(text);
     }
-    print_text(r, config.train.output_top_n, !o->no_write);
+    hpcli::print_search_text(r, o->no_write ? hpcli::AfterSearch::not_written : hpcli::AfterSearch::written);
     return hpcli::kOk;
   };
 }

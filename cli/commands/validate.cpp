@@ -81,11 +81,11 @@ void print_table(const hp::ValidationReport& r, bool list_runs) {
   std::string oom;
   for (const auto& id : r.predicted_out_of_memory) oom += (oom.empty() ? "" : " ") + id;
   fmt::print("measured runs predicted not to fit: {} of {}{}\n", r.predicted_out_of_memory.size(), r.num_evaluated,
-             oom.empty() ? "" : " (rows " + oom + ")");
+             oom.empty() ? "" : " (row_id " + oom + ")");
   fmt::print("\nnot evaluated:\n");
   for (const auto& kv : r.skipped) fmt::print("  {:>4}  {}\n", kv.second, kv.first);
   if (list_runs) {
-    fmt::print("\n{:>6} {:<22} {:<10} {:<8} {:>10} {:>10} {:>8}\n", "row", "source", "gpu", "split", "measured",
+    fmt::print("\n{:>6} {:<22} {:<10} {:<8} {:>10} {:>10} {:>8}\n", "row_id", "source", "gpu", "split", "measured",
                "predicted", "err %");
     for (const auto& c : r.runs)
       fmt::print("{:>6} {:<22} {:<10} {:<8} {:>10.4g} {:>10.4g} {:>8.2f}\n", c.row_id, c.source_key, c.gpu_type,

@@ -235,4 +235,20 @@ std::string inference_run_name(const std::string& model_name, const InferenceLay
   return n;
 }
 
+std::string inference_no_feasible_message(const InferenceSearchResult& r) {
+  if (r.best >= 0) return "";
+  const InferenceCandidate* fastest = nullptr;
+  for (const auto& c : r.candidates)
+    if (c.estimate.fits && (!fastest || c.reported_latency_s() < fastest->reported_latency_s())) fastest = &c;
+  if (!fastest) return "no layout fits in GPU memory; add tensor_parallel_sizes or pipeline_parallel_sizes";
+  const InferenceLayout& l = fastest->layout;
+  // Rounded up to 0.1 ms so that a bound of the printed value is met.
+  const double lowest_ms = std::ceil(fastest->reported_latency_s() * 1e4) / 10;
+  return "inference_settings.max_latency_ms=" + detail::format_number(r.settings.max_latency_ms) +
+         ": no layout is that fast; the lowest reachable latency is " + detail::format_number(lowest_ms) + " ms (TP " +
+         std::to_string(l.tp) + ", PP " + std::to_string(l.pp) + ", batch " + std::to_string(l.batch_size) +
+         ", input " + std::to_string(l.input_len) + ", output " + std::to_string(l.output_len) + " tokens, " +
+         std::to_string(fastest->estimate.num_gpus) + " GPUs); raise max_latency_ms to at least that";
+}
+
 }  // namespace hp

@@ -7,8 +7,10 @@
 #include <utility>
 
 #include "hp/core.hpp"
+#include "hp/defaults.hpp"
 #include "hp/perf.hpp"
 #include "hp/runs.hpp"
+
 
 namespace hp {
 namespace {
@@ -137,7 +139,7 @@ void fill_layout(const Cells& c, const std::string& task, Layout& l) {
   if (split == "embedding+loss" || split == "loss") l.account_for_loss = true;
   if (!split.empty() && split != "none" && split != "embedding" && split != "loss" && split != "embedding+loss")
     throw ConfigError("pipeline_split" + row, c.text("pipeline_split"), "expected none, embedding, loss or embedding+loss");
-  l.sequence_parallel = c.flag("sequence_parallel", l.tp > 1);
+  l.sequence_parallel = c.flag("sequence_parallel", default_sequence_parallel(l.tp));
   const std::string rc = lower(c.text("recompute"));
   if (rc.empty() || rc.rfind("none", 0) == 0 || rc == "no") l.recompute = Recompute::none;
   else if (rc.rfind("full", 0) == 0) l.recompute = Recompute::full;

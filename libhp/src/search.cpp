@@ -271,6 +271,20 @@ void make_plan(SearchResult& result, const TrainSettings& t) {
   }
 }
 
+// What the search took without the config saying it, in words (hp-cli prints these under its first line).
+std::vector<std::string> assumptions(const TrainSettings& t, const SearchResult& result) {
+  std::vector<std::string> out;
+  if (t.gpu.empty())
+    out.push_back(fmt::format("GPU {} from train_settings.gpu_memory_gb {}, as NeMo reads it (else: "
+                              "train_settings.gpu or --gpu)", result.gpu.name, t.gpu_memory_gb));
+  if (result.policy == SearchPolicy::model && t.sequence_parallel.empty())
+    out.push_back("sequence parallel on when tp > 1 (train_settings.sequence_parallel: auto)");
+  if (t.global_batch_size == 0 && t.custom_config.empty())
+    out.push_back(fmt::format("GBS {} from NeMo's table for the size (set train_settings.global_batch_size)",
+                              result.gbs));
+  return out;
+}
+
 }  // namespace
 
 TrainingConfig search_base_config(const SearchConfig& config) { return resolve(config).base; }
@@ -348,6 +362,7 @@ SearchResult search(const SearchConfig& config, const SearchOptions& options) {
     run_model_policy(result, r, t, options.progress);
   }
   if (result.policy == SearchPolicy::model || !result.ranked.empty()) make_plan(result, t);
+  result.assumed = assumptions(t, result);
   result.evaluate_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (options.write_files) {
     std::error_code ec;

@@ -9,6 +9,7 @@
 
 #include "checks.hpp"
 #include "hp/catalog.hpp"
+#include "hp/hardware.hpp"
 #include "hp/perf.hpp"
 #include "hp/sizing.hpp"
 #include "yaml_util.hpp"
@@ -274,13 +275,70 @@ InferenceSettings parse_inference(const YAML::Node& n, const std::string& p) {
 
 }  // namespace
 
-SearchConfig parse_search_config(const std::string& text, const std::string& origin) {
-  const YAML::Node root = yaml::parse(text, origin);
+namespace {
+
+// The override whose key an error of the file's parser names (train_settings.<key>, or a product starting with it).
+const TrainOverride* override_named(const std::vector<TrainOverride>& overrides, const std::string& error_key) {
+  for (const TrainOverride& o : overrides) {
+    const std::string k = "train_settings." + o.key;
+    if (error_key == k || error_key.rfind(k + " ", 0) == 0) return &o;
+  }
+  return nullptr;
+}
+
+// The reason of a ConfigError without its "key=value: " prefix.
+std::string reason_of(const ConfigError& e) {
+  const std::string what = e.what();
+  const std::size_t colon = what.find(": ");
+  return colon == std::string::npos ? what : what.substr(colon + 2);
+}
+
+void put_overrides(YAML::Node body, const std::vector<TrainOverride>& overrides) {
+  if (overrides.empty()) return;
+  if (!yaml::is_map(body["train_settings"]))
+    throw ConfigError(overrides.front().origin, overrides.front().value, "the config has no train_settings to override");
+  YAML::Node train = body["train_settings"];
+  // A plain scalar: the value is read as the file's text would be, never as YAML structure.
+  for (const TrainOverride& o : overrides) train[o.key] = YAML::Node(o.value);
+}
+
+SearchConfig parse_body(const YAML::Node& root, const std::string& origin, const std::vector<TrainOverride>& overrides);
+
+}  // namespace
+
+SearchConfig parse_search_config(const std::string& text, const std::string& origin,
+                                 const std::vector<TrainOverride>& overrides) {
+  YAML::Node root = yaml::parse(text, origin);
   if (!yaml::is_map(root)) throw ConfigError(origin, yaml::text(root), "expected a YAML mapping with train_settings");
+  try {
+    SearchConfig c = parse_body(root, origin, overrides);
+    for (const TrainOverride& o : overrides)
+      if (o.key == "gpu") find_gpu(o.value);  // unknown GPU: named now, by its flag
+    return c;
+  } catch (const ConfigError& e) {
+    // find_gpu names its error "gpu"; the file's parser names "train_settings.<key>".
+    const TrainOverride* o = override_named(overrides, e.key() == "gpu" ? "train_settings.gpu" : e.key());
+    if (!o) throw;
+    throw ConfigError(o->origin, o->value, reason_of(e) + " (overrides train_settings." + o->key + ")");
+  }
+}
+
+SearchConfig parse_search_config(const std::string& text, const std::string& origin) {
+  return parse_search_config(text, origin, {});
+}
+
+SearchConfig load_search_config(const std::string& path, const std::vector<TrainOverride>& overrides) {
+  return parse_search_config(yaml::read_file(path), path, overrides);
+}
+
+namespace {
+
+SearchConfig parse_body(const YAML::Node& root, const std::string& origin, const std::vector<TrainOverride>& overrides) {
   SearchConfig c;
   c.path = origin;
   // NeMo's launcher nests the file under search_config when it is part of conf/config.yaml.
   const YAML::Node body = yaml::is_map(root["search_config"]) ? root["search_config"] : root;
+  put_overrides(body, overrides);
   std::string family;
   if (!is_null(body["model"])) family = get_string(body["model"], "model");
   if (body["train_settings"].IsDefined()) {
@@ -317,6 +375,8 @@ SearchConfig parse_search_config(const std::string& text, const std::string& ori
   }
   return c;
 }
+
+}  // namespace
 
 SearchConfig load_search_config(const std::string& path) { return parse_search_config(yaml::read_file(path), path); }
 

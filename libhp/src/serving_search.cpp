@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <fmt/core.h>
 #include <string>
 
 #include "format.hpp"
@@ -266,6 +267,25 @@ std::string serving_csv(const ServingSearchResult& r) {
   return out;
 }
 
+namespace {
+
+// The fitting candidate reaching a lowest value, in words ("aggregated TP 2 PP 1, concurrency 4").
+std::string reached_by(const ServingSearchResult& r, double ServingCandidate::*field, double lowest) {
+  for (const auto& c : r.candidates) {
+    if (!c.fits || c.*field != lowest) continue;
+    std::string s = c.disaggregated
+                        ? fmt::format("disaggregated {} x (TP {} PP {}) prefill + {} x (TP {} PP {}) decode",
+                                      c.prefill_workers, c.prefill_layout.tp, c.prefill_layout.pp, c.decode_workers,
+                                      c.layout.tp, c.layout.pp)
+                        : fmt::format("aggregated TP {} PP {}{}", c.layout.tp, c.layout.pp,
+                                      c.layout.ep > 1 ? fmt::format(" EP {}", c.layout.ep) : "");
+    return s + fmt::format(", concurrency {:g}", c.concurrency);
+  }
+  return "";
+}
+
+}  // namespace
+
 std::string serving_no_feasible_message(const ServingSearchResult& r) {
   if (r.best >= 0) return "";
   const auto& s = r.settings;
@@ -276,10 +296,12 @@ std::string serving_no_feasible_message(const ServingSearchResult& r) {
   auto add = [&](const std::string& m) { msg += (msg.empty() ? "" : "; ") + m; };
   if (s.max_ttft_ms > 0 && r.lowest_ttft_s * 1e3 > s.max_ttft_ms)
     add("inference_settings.max_ttft_ms=" + detail::format_number(s.max_ttft_ms) + ": the lowest reachable TTFT is " +
-        detail::format_number(std::ceil(r.lowest_ttft_s * 1e4) / 10) + " ms; raise max_ttft_ms to at least that");
+        detail::format_number(std::ceil(r.lowest_ttft_s * 1e4) / 10) + " ms (" +
+        reached_by(r, &ServingCandidate::ttft_s, r.lowest_ttft_s) + "); raise max_ttft_ms to at least that");
   if (s.max_tpot_ms > 0 && r.lowest_tpot_s * 1e3 > s.max_tpot_ms)
     add("inference_settings.max_tpot_ms=" + detail::format_number(s.max_tpot_ms) + ": the lowest reachable TPOT is " +
-        detail::format_number(std::ceil(r.lowest_tpot_s * 1e4) / 10) + " ms; raise max_tpot_ms to at least that");
+        detail::format_number(std::ceil(r.lowest_tpot_s * 1e4) / 10) + " ms (" +
+        reached_by(r, &ServingCandidate::tpot_s, r.lowest_tpot_s) + "); raise max_tpot_ms to at least that");
   if (msg.empty())
     msg = "no layout meets max_ttft_ms, max_tpot_ms and max_latency_ms together (lowest TTFT " +
           detail::format_number(std::ceil(r.lowest_ttft_s * 1e4) / 10) + " ms, lowest TPOT " +

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "hp/search_space.hpp"
+#include "hp/defaults.hpp"
 
 namespace hp {
 namespace {
@@ -140,7 +141,7 @@ std::uint64_t enumerate_layouts(const ModelSpec& model, const SearchSpace& s, co
   const std::vector<int> sp_auto_off{0}, sp_auto_on{1}, off{0}, dopt_on{1};
   const std::vector<int>& fsdps = s.fsdp.empty() ? off : s.fsdp;
   for (int tp : s.tp) {
-    const std::vector<int>& sps = !s.sequence_parallel.empty() ? s.sequence_parallel : tp > 1 ? sp_auto_on : sp_auto_off;
+    const std::vector<int>& sps = !s.sequence_parallel.empty() ? s.sequence_parallel : default_sequence_parallel(tp) ? sp_auto_on : sp_auto_off;
     // Unspecified ETP for MoE: Megatron-Core's default (= tp) and the recipes' 1.
     // A user's list applies to every layout; auto tries it only with ep > 1.
     const std::vector<int> etps =

@@ -82,6 +82,12 @@ struct ValidationReport {
 /// which refit their own calibrations).
 ValidationReport validate_runs(const std::vector<RunRecord>& runs, const std::vector<Calibration>& calibrations);
 
+/// The performance model's validated step-time error: the held-out dense unflagged row of validate_runs
+/// (hp-cli validate, "holdout, dense, unflagged") on the project's published runs with the shipped calibrations.
+/// Computed once per process (the grouped hold-outs are not run). Searches use it as the band within which
+/// predictions cannot be told apart.
+ErrorStats validated_step_time_error();
+
 /// Leave one model out and leave one source out (see GroupedHoldout); options.split is ignored (every split).
 std::vector<GroupedHoldout> grouped_holdout(const std::vector<RunRecord>& runs, const FitOptions& options = {});
 

@@ -64,6 +64,10 @@ double inference_size_b(const ModelSpec& model);
 InferenceSearchResult inference_search(const ModelSpec& model, const GpuSpec& gpu, const InferenceSettings& settings,
                                        const InferenceCalibration& calibration);
 
+/// Why nothing was ranked (best = -1), in words: nothing fits in memory, or the lowest latency a fitting layout
+/// reaches (and that layout) against inference_settings.max_latency_ms. "" when there is a best.
+std::string inference_no_feasible_message(const InferenceSearchResult& result);
+
 /// Re-rank after measurements were attached (measured latency replaces the prediction where available).
 void rerank(InferenceSearchResult& result);
 

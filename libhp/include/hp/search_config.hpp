@@ -98,10 +98,23 @@ struct SearchConfig {
   std::map<std::string, std::string> extra;  ///< other scalar keys, flattened ("trial.command" -> "...")
 };
 
+/// One command-line override of a train_settings key (hp-cli search --nodes/--gpus-per-node/--gpu).
+struct TrainOverride {
+  std::string key;     ///< train_settings key: "num_nodes"
+  std::string value;   ///< read as the file's value would be: "32"
+  std::string origin;  ///< how the user gave it, named in errors: "--nodes"
+};
+
 /// Read a search config YAML. The family comes from `model` (top level or in train_settings), else from the
 /// file's parent folder name as NeMo does (search_config/gpt3/5b.yaml -> gpt3). Unknown keys in
 /// train_settings are errors (a typo must not silently fall back to a default). Throws ConfigError/IoError.
 SearchConfig load_search_config(const std::string& path);
 SearchConfig parse_search_config(const std::string& yaml_text, const std::string& origin = "<string>");
+/// Same, with overrides replacing (or adding) train_settings keys before the file is parsed: each value is parsed
+/// and range-checked exactly as the file's value (with the other keys: num_nodes x gpus_per_node), and a "gpu"
+/// is looked up in the catalogue. A bad value throws ConfigError naming the override's origin and its value.
+SearchConfig load_search_config(const std::string& path, const std::vector<TrainOverride>& overrides);
+SearchConfig parse_search_config(const std::string& yaml_text, const std::string& origin,
+                                 const std::vector<TrainOverride>& overrides);
 
 }  // namespace hp

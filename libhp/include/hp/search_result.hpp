@@ -98,6 +98,7 @@ struct SearchResult {
   std::vector<InfeasibleCount> infeasible;  ///< by count, descending
   Plan plan;
   bool legacy_names = false;        ///< candidate names without NeMo HEAD's _cp_/_ep_ (train_settings.legacy_names)
+  std::vector<std::string> assumed; ///< what the search took without the config saying it (GPU, SP, GBS)
   std::string message;              ///< no feasible layout: top reasons and the nearest feasible change
   std::vector<std::string> suggestions;
 };
