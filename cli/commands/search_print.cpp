@@ -83,9 +83,14 @@ void print_plan(const hp::SearchResult& r, const hp::SearchSummary& s) {
     const std::string vs = !ts.fits       ? "no fit"
                            : ts.exact_tie ? "=best"
                                           : fmt::format("{}{:+.1f}%", ts.within_band ? "~" : "", 100 * ts.vs_best);
-    fmt::print("{:>5} {:>5} {:>8.4f} {:>8} {:>8.1f} {:>8.1f} {:>5}  {:<{}}  {}\n", ts.trial,
-               ts.rank > 0 ? std::to_string(ts.rank) : "-", t.predicted_step_time_s, vs,
-               gib(ts.memory_bytes), gib(ts.headroom_bytes), t.num_nodes, layouts[i], width, t.reason);
+    // A layout the rules reject (NeMo's grid plans those too) has no prediction: dashes, not zeros.
+    const bool predicted = t.predicted_step_time_s > 0 && ts.memory_bytes > 0;
+    const std::string step = predicted ? fmt::format("{:.4f}", t.predicted_step_time_s) : "-";
+    const std::string mem = predicted ? fmt::format("{:.1f}", gib(ts.memory_bytes)) : "-";
+    const std::string free = predicted ? fmt::format("{:.1f}", gib(ts.headroom_bytes)) : "-";
+    fmt::print("{:>5} {:>5} {:>8} {:>8} {:>8} {:>8} {:>5}  {:<{}}  {}\n", ts.trial,
+               ts.rank > 0 ? std::to_string(ts.rank) : "-", step, vs, mem, free, t.num_nodes, layouts[i], width,
+               t.reason);
   }
   if (!trials.empty())
     fmt::print("{}", wrap(fmt::format("trials on {} nodes: {:.1f} GPU-hours at their time limits (full-size trials: "

@@ -113,7 +113,18 @@ SearchSummary summarize_search(const SearchResult& result, const ErrorBand& band
     if (rows[i].fits) order.push_back(i);
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return rows[a].step_time_s < rows[b].step_time_s; });
-  if (order.empty()) return s;
+  if (order.empty()) {
+    // Nothing fits (the nemo grid still plans its trials): every trial is listed as predicted not to fit.
+    for (const Trial& t : result.plan.trials) {
+      TrialSummary ts;
+      ts.trial = t.index + 1;
+      ts.fits = false;
+      ts.memory_bytes = t.predicted_memory_bytes;
+      ts.headroom_bytes = result.gpu.memory_bytes - ts.memory_bytes;
+      s.plan.push_back(ts);
+    }
+    return s;
+  }
   s.empty = false;
   s.best = order.front();
   const RankedLayout& best = rows[s.best];

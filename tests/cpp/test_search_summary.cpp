@@ -105,6 +105,15 @@ TEST_CASE("the best is the fastest layout that fits", "[summary]") {
   CHECK(s.plan[1].fits);
   r.ranked.clear();
   CHECK(hp::summarize_search(r, hp::ErrorBand{}).empty);
+  // Nothing fits but the nemo grid planned trials: each planned trial still has its entry (the CLI prints one line
+  // per trial; a missing entry crashed `search --policy nemo` on a cluster too small for the model).
+  hp::SearchResult none = synthetic();
+  for (auto& x : none.ranked) x.fits = false;
+  const hp::SearchSummary e = hp::summarize_search(none, hp::ErrorBand{0.05, 1, "x"});
+  CHECK(e.empty);
+  REQUIRE(e.plan.size() == none.plan.trials.size());
+  for (const auto& ts : e.plan) CHECK_FALSE(ts.fits);
+  CHECK(e.plan[2].trial == 3);
 }
 
 TEST_CASE("layouts in words and their differences", "[summary]") {
