@@ -8,16 +8,17 @@ _DOCS = {
     "estimate": """Memory, step time, tokens/s, TFLOP/s and MFU of one training layout.
 
 model: "gpt3/175b" (a pre-defined config), a dict of architecture fields or a ModelSpec. layout: a Layout or a
-dict of Layout fields (tp, pp, vp, cp, ep, mbs, gbs, num_gpus, recompute, ...). gpu: a name ("h100-sxm") or a
-GpuSpec. calibration: None (the GPU family's shipped one), a Calibration or a dict. memory_margin: a fraction of
-GPU memory kept free, in [-1, 1].
+dict of Layout fields (tp, pp, vp, cp, ep, mbs, gbs, num_gpus, recompute, ...; sequence_parallel, when not given,
+is on when tp > 1). gpu: a name ("h100-sxm") or a GpuSpec; default a100-80gb, the GPU every command assumes (NeMo's
+gpu_memory_gb 80). calibration: None (the GPU family's shipped one), a Calibration or a dict. memory_margin: a
+fraction of GPU memory kept free, in [-1, 1].
 
 Returns an :class:`Estimate` (``fits``, ``reason`` ('' = runs and fits), ``memory`` and ``time`` breakdowns,
 ``tokens_per_s_per_gpu``, ``tflops_per_gpu``, ``mfu``, ``to_dict()``). An infeasible layout gives ``reason``, not
 an exception.
 
 >>> bignlp_hp.estimate("gpt3/5b", {"num_gpus": 8, "tp": 2})
-Estimate(fits=True, step_time_s=5.628, tokens_per_s_per_gpu=11640.0, tflops_per_gpu=366.3, mfu=0.37, memory_gib=23.62)
+Estimate(fits=True, step_time_s=13.94, tokens_per_s_per_gpu=4702.0, tflops_per_gpu=147.9, mfu=0.474, memory_gib=22.67)
 """,
     "estimate_inference": """Predict one static-batch serving layout (NeMo's inference HP search model).
 

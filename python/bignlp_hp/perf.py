@@ -28,7 +28,7 @@ class EstimateTable(list):
         return html_table(columns_of(self, names), f"{len(self)} layouts")
 
 
-def _estimate_table(model, layouts, gpu="h100-sxm", calibration=None):
+def _estimate_table(model, layouts, gpu=None, calibration=None):
     rows = EstimateTable()
     for i, item in enumerate(layouts):
         if not isinstance(item, (Layout, dict)):
@@ -37,7 +37,9 @@ def _estimate_table(model, layouts, gpu="h100-sxm", calibration=None):
         layout = item if isinstance(item, Layout) else Layout(**item)
         row = {name: getattr(layout, name) for name in _LAYOUT_FIELDS}
         row["dp"] = layout.dp
-        for key, value in estimate(model, layout, gpu, calibration).to_dict().items():
+        # gpu None: estimate's default, the GPU every command assumes (hp/defaults.hpp)
+        e = estimate(model, layout, calibration=calibration) if gpu is None else estimate(model, layout, gpu, calibration)
+        for key, value in e.to_dict().items():
             if isinstance(value, dict):
                 row.update({f"{key}.{k}": v for k, v in value.items()})
             else:
@@ -51,7 +53,8 @@ Estimate many layouts of one model: one flat
 dict per layout (layout fields, then the results in SI units).
 
 model: "gpt3/5b", a dict of architecture fields or a ModelSpec. layouts: Layout objects or dicts of Layout fields.
-gpu: a name or a GpuSpec. calibration: None (the GPU family's shipped one), a Calibration or a dict.
+gpu: a name or a GpuSpec (default: the GPU every command assumes, a100-80gb, as NeMo's gpu_memory_gb 80 means);
+a layout without sequence_parallel gets it on when tp > 1, as hp-cli assumes. calibration: None (the GPU family's shipped one), a Calibration or a dict.
 Nested results are flattened with a dot (``memory.total_bytes``, ``time.bubble_s``); infeasible layouts keep
 their ``reason`` ('' when the layout runs and fits).
 
@@ -59,7 +62,7 @@ Returns an :class:`EstimateTable` (a list of dicts, shown as a table in a notebo
 
 >>> rows = bignlp_hp.estimate_table("gpt3/5b", [{"num_gpus": 8, "tp": 1}, {"num_gpus": 8, "tp": 2}])
 >>> [(r["tp"], r["fits"], round(r["time.step_time_s"], 3)) for r in rows]
-[(1, True, 4.183), (2, True, 5.628)]
+[(1, True, 13.378), (2, True, 13.939)]
 """)
 
 

@@ -6,6 +6,7 @@
 #include "hp/calibration.hpp"
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
+#include "hp/defaults.hpp"
 #include "hp/hardware.hpp"
 #include "hp/layout_fields.hpp"
 #include "hp/model.hpp"
@@ -33,8 +34,16 @@ hp::ModelSpec model_arg(const py::object& model) {
   }
 }
 
+// A layout from keyword fields; sequence_parallel, when not given, is the default every command assumes
+// (hp/defaults.hpp: on when tp > 1), so Layout(tp=2) estimates the same as `hp-cli estimate --tp 2`.
+hp::Layout layout_from_fields(const py::dict& fields) {
+  hp::Layout l = hppy::from_kwargs<hp::Layout>(fields);
+  if (!fields.contains("sequence_parallel")) l.sequence_parallel = hp::default_sequence_parallel(l.tp);
+  return l;
+}
+
 hp::Layout layout_arg(const py::object& layout) {
-  if (py::isinstance<py::dict>(layout)) return hppy::from_kwargs<hp::Layout>(layout.cast<py::dict>());
+  if (py::isinstance<py::dict>(layout)) return layout_from_fields(layout.cast<py::dict>());
   try {
     return layout.cast<hp::Layout>();
   } catch (const py::cast_error&) {
@@ -124,7 +133,7 @@ void bind_classes(py::module_& m) {
 
   py::class_<hp::Layout> layout(m, "Layout", "A parallel training layout (Megatron-Core semantics); Layout(**fields)");
   for (const hp::LayoutField& f : hp::layout_fields()) layout.def_readwrite(f.name, f.member, f.help);
-  layout.def(py::init([](const py::kwargs& kw) { return hppy::from_kwargs<hp::Layout>(kw); }))
+  layout.def(py::init([](const py::kwargs& kw) { return layout_from_fields(kw); }))
       .def_readwrite("sequence_parallel", &hp::Layout::sequence_parallel)
       .def_property("recompute", [](const hp::Layout& l) { return hp::to_string(l.recompute); },
                     [](hp::Layout& l, const std::string& s) { l.recompute = hp::recompute_from_string("recompute", s); },
@@ -264,7 +273,7 @@ void bind_functions(py::module_& m) {
           o.memory_margin = memory_margin;
           return hp::estimate(model_arg(model), layout_arg(layout), g, c, o);
         },
-        py::arg("model"), py::arg("layout"), py::arg("gpu") = "h100-sxm", py::arg("calibration") = py::none(),
+        py::arg("model"), py::arg("layout"), py::arg("gpu") = hp::default_gpu().name, py::arg("calibration") = py::none(),
         py::arg("memory_margin") = 0.0,
         "Memory, step time, tokens/s, TFLOP/s and MFU of one layout. model: 'gpt3/175b', a dict or a ModelSpec; "
         "layout: a Layout or a dict; gpu: a name or a GpuSpec. Infeasible layouts give .reason, not an exception.");

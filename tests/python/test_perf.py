@@ -61,9 +61,12 @@ def test_bad_input_raises_config_error_naming_the_key(make, key):
 
 
 def test_cli_estimate_json_matches_python(cli):
-    out = cli.json("estimate", "--model", "gpt3", "--size-b", "175", "--gpu", "h100-sxm", "--gpus", "1024",
-                   "--tp", "8", "--pp", "4", "--gbs", "2048", "--sequence-parallel")
-    est = hp.estimate("gpt3/175b", hp.Layout(num_gpus=1024, tp=8, pp=4, gbs=2048, sequence_parallel=True))
+    # No --gpu and no sequence-parallel flag on either side: both assume the same defaults (hp/defaults.hpp).
+    out = cli.json("estimate", "--model", "gpt3", "--size-b", "175", "--gpus", "1024", "--tp", "8", "--pp", "4",
+                   "--gbs", "2048")
+    est = hp.estimate("gpt3/175b", hp.Layout(num_gpus=1024, tp=8, pp=4, gbs=2048))
+    assert est.memory.total_bytes > 0 and hp.Layout(tp=8).sequence_parallel and not hp.Layout(tp=1).sequence_parallel
+    assert not hp.Layout(tp=8, sequence_parallel=False).sequence_parallel
     assert out["step_time_s"] == pytest.approx(est.time.step_time_s, rel=1e-9)
     assert out["memory.total_bytes"] == pytest.approx(est.memory.total_bytes, rel=1e-9)
     assert out["fits"] is True and (out["tp"], out["pp"], out["dp"]) == (8, 4, 32)
