@@ -84,11 +84,7 @@ class SearchResult:
 def _search(config, *, results_dir=None, write_files=None, policy="", nemo_fix_bugs=False, legacy_names=False,
             raise_if_none=True, force=False, trial_nodes="", precisions=None):
     require("search", "config", config, (str, os.PathLike, dict), "a YAML path or a dict")
-    if isinstance(precisions, str):
-        precisions = [precisions]  # "bf16,mxfp8" is split by the library
-    require("search", "precisions", precisions, (list, tuple, type(None)), "a list of precision words")
-    for word in precisions or ():
-        require("search", "precisions", word, str, "a list of precision words (bf16, fp8, fp8-cs, mxfp8, nvfp4)")
+
     if isinstance(config, os.PathLike):
         config = os.fspath(config)
     if write_files is None:
@@ -121,9 +117,10 @@ raise_if_none: raise :class:`NoFeasibleLayoutError` (the top reasons and the nea
 trial_nodes: "min" (each trial on the fewest nodes its layout needs; ``plan`` trials carry ``nodes`` and
     ``full_nodes``) or "full" (every trial on all nodes); "" = ``train_settings.trial_nodes`` (default min).
     ``gpu_hours`` / ``full_size_gpu_hours``: what the plan costs at the trials' time limits, and at full size.
-precisions: GEMM precisions to search, e.g. ``["bf16", "fp8-cs", "mxfp8", "nvfp4"]`` (or one comma-separated
-    string); None = ``train_settings.precisions``, else the base config's precision. A precision the GPU has no
-    tensor cores for makes its layouts infeasible (``infeasible``); an unknown word raises ConfigError.
+precisions: GEMM precisions to search, a list such as ``["bf16", "fp8-cs", "mxfp8", "nvfp4"]``; None =
+    ``train_settings.precisions``, else the base config's precision (numerics are the user's decision). A
+    precision the GPU has no tensor cores for makes its layouts infeasible (``infeasible``); an unknown word raises
+    ConfigError.
 
 Returns a :class:`SearchResult`: ``.best`` (the first trial, a dict), ``.plan`` (trials in launch order),
 ``.to_pandas()`` (every ranked layout), counts ``enumerated`` / ``evaluated`` / ``feasible``.

@@ -99,12 +99,13 @@ def test_python_precision_search():
     assert {t["precision"] for t in r.plan} == {"bf16"}
     assert any("no tensor cores" in x["reason"] for x in r.infeasible)
     cfg = {"model": "gpt3", "train_settings": {"model_size_in_b": 5, "num_nodes": 2, "gpu": "b200"}}
-    r = bignlp_hp.search(cfg, precisions="fp8-cs,nvfp4")
+    r = bignlp_hp.search(cfg, precisions=["fp8-cs", "nvfp4"])
     assert {t["precision"] for t in r.plan} == {"fp8-cs", "nvfp4"}
     assert set(r.rows()["precision"]) == {"fp8-cs", "nvfp4"}
     default = bignlp_hp.search(cfg)  # the base config's precision: BF16, numerics are the user's decision
     assert set(default.rows()["precision"]) == {"bf16"}
     with pytest.raises(ValueError, match="precisions=fp9: unknown precision"):
         bignlp_hp.search(cfg, precisions=["fp9"])
-    with pytest.raises(TypeError, match="precisions"):
-        bignlp_hp.search(cfg, precisions=[8])
+    for bad in ([8], "nvfp4"):
+        with pytest.raises(TypeError, match="precisions"):
+            bignlp_hp.search(cfg, precisions=bad)
