@@ -177,6 +177,13 @@ void run_model_policy(SearchResult& result, const Resolved& r, const TrainSettin
   const int num_gpus = t.num_nodes * t.gpus_per_node;
   const SearchSpace space =
       default_space(r.base.model, t, r.gpu, num_gpus, r.base.global_batch_size, precision_from_nemo(r.base));
+  // NeMo's T5/mT5 and BERT configs carry no FP8/FP4 keys (our writers follow them): a trial would run BF16 while
+  // ranked in a lower precision, so asking for one there is an error, not a silent mismatch.
+  if (r.base.model.is_encoder_decoder() || r.base.model.is_bert())
+    for (Precision p : space.precisions)
+      if (p != Precision::bf16 && (t.fp8 || !t.precisions.empty()))
+        throw ConfigError(t.fp8 ? "train_settings.fp8" : "train_settings.precisions", t.fp8 ? "true" : to_string(p),
+                          t.model + "'s NeMo config has no FP8 or FP4 keys, so its trials run BF16; search bf16 only");
   const Calibration calibration = default_calibration(r.gpu);
   EstimateOptions options;
   options.memory_margin = t.memory_margin;

@@ -12,6 +12,7 @@
 #include "hp/families.hpp"
 #include "hp/search.hpp"
 #include "hp/search_summary.hpp"
+#include "hp/trial_results.hpp"
 
 namespace {
 
@@ -248,4 +249,34 @@ TEST_CASE("precision search: a custom config gets each recipe, and keeps its own
   CHECK(same.num_layers_at_end_in_bf16 == 2);
   CHECK_THROWS_WITH(hp::parse_nemo_yaml(hp::override_yaml(hp::to_nemo_yaml(gpt_base()), {{"model.fp4", "e5m2"}})),
                     Catch::Contains("model.fp4=e5m2"));
+}
+
+TEST_CASE("precision search: the final summary names each trial's precision", "[search][precision]") {
+  // NeMo's Config Name column has no precision: two trials of one layout in two precisions need the last column.
+  std::vector<hp::TrialResult> results(2);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const P p = i == 0 ? P::mxfp8 : P::nvfp4;
+    results[i].config = hp::trial_config(gpt_base(), trial_with(p), hp::SearchPolicy::model);
+    results[i].stats.valid = true;
+    results[i].stats.mean_s = 1.0 + static_cast<double>(i);
+  }
+  const std::string csv = hp::final_summary_csv(results);
+  CHECK(csv.find(",GPU Hours,Precision\n") != std::string::npos);
+  CHECK(csv.find(",mxfp8\n") != std::string::npos);
+  CHECK(csv.find(",nvfp4\n") != std::string::npos);
+}
+
+TEST_CASE("precision search: families whose NeMo config has no FP8 keys refuse a lower precision", "[search][precision]") {
+  hp::SearchOptions o;
+  o.write_files = false;
+  for (const auto& [family, size] : {std::pair<const char*, const char*>{"t5", "0.22"}, {"bert", "0.11"}}) {
+    INFO(family);
+    const std::string head =
+        std::string("model: ") + family + "\ntrain_settings:\n  model_size_in_b: " + size + "\n  num_nodes: 1\n";
+    CHECK_THROWS_WITH(hp::search(hp::parse_search_config(head + "  precisions: [bf16, fp8]\n"), o),
+                      Catch::Contains("train_settings.precisions=fp8") && Catch::Contains("no FP8 or FP4 keys"));
+    CHECK_THROWS_WITH(hp::search(hp::parse_search_config(head + "  fp8: true\n"), o),
+                      Catch::Contains("train_settings.fp8=true"));
+    CHECK_NOTHROW(hp::search(hp::parse_search_config(head + "  precisions: [bf16]\n"), o));
+  }
 }
