@@ -3,7 +3,7 @@
 // loss and the bounds are those of fit_inference_calibration (inference_validate.cpp): mean squared log error over
 // the group's non-hold-out rows, each parameter searched inside [lo, hi] by a shrinking grid (coordinate descent).
 // Each parameter is moved by x2 and x0.5 (clamped to its bounds): the loss must not drop by more than the 2 % the
-// grid search leaves (plus 1e-5 absolute for groups fitted to a loss near zero); every value lies inside its bounds. A parameter the rows do not determine (a flat loss: the
+// grid search leaves; every value lies inside its bounds. A parameter the rows do not determine (a flat loss: the
 // inter-node latency on single-node data, say) must keep the fit's starting value.
 #include <catch2/catch.hpp>
 
@@ -62,6 +62,10 @@ void check_fits_are_minima(const std::vector<hp::InferenceMeasurement>& data) {
     }
     REQUIRE_FALSE(rows.empty());
     const IC shipped = hp::default_inference_calibration(gpu, engine);
+    if (engine.rfind("vllm", 0) == 0 || engine.rfind("sglang", 0) == 0) {  // shipped without a fit: too few rows
+      CHECK(shipped.engine == "trtllm");
+      continue;
+    }
     REQUIRE(shipped.engine == engine);  // the group's own fit, not a fallback
     ++groups;
     const double base = msle(hp::validate_inference(rows, {shipped}));
@@ -79,9 +83,7 @@ void check_fits_are_minima(const std::vector<hp::InferenceMeasurement>& data) {
         }
         INFO("x" << factor);
         const double loss = msle(hp::validate_inference(rows, {moved}));
-        // Plus 1e-5 absolute (an RMS log error of 0.3 %): a group of two or three rows is fitted to a loss near zero,
-        // where 2 % of it is below the grid's resolution (SGLang/vLLM groups).
-        CHECK(loss >= base * (1 - 0.02) - 1e-5);
+        CHECK(loss >= base * (1 - 0.02));
         flat = flat && std::fabs(loss - base) <= 1e-12 * base;
       }
       // A parameter the rows do not determine keeps the fit's starting value (the coordinate descent moves only

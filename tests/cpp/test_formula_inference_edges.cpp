@@ -164,28 +164,18 @@ TEST_CASE("inference limits and rules at their boundaries", "[inference][formula
   narrow.ffn_hidden_size = 1024;
   const hp::InferenceEstimate n = hp::estimate_inference(narrow, layout(2, 1, 3, 100, 10), x.g, x.c);
   CHECK(n.memory.activations_bytes == Approx(3 * (100 * (1024 + 24 * 96 / 2.0) * 2 + 32000 / 2.0 * 4)).epsilon(1e-14));
-  // An engine word without a version, or with one that has no fit, takes the latest fitted version of that engine
-  // (the family's own); plain trtllm keeps its static-batch fit.
+  // An engine without a fit anywhere (vLLM, SGLang: none shipped), with or without a version, takes the GPU
+  // family's TensorRT-LLM fit; a version of an engine with fits takes its latest (tests/cpp/test_serving.cpp).
   hp::GpuSpec ampere = asym_gpu();
   ampere.family = "ampere";
-  const auto v = hp::default_inference_calibration(ampere, "vllm");
-  const auto v6 = hp::default_inference_calibration(ampere, "vllm-0.6");
-  const auto v9 = hp::default_inference_calibration(ampere, "vllm-0.9.2");
   const auto t = hp::default_inference_calibration(ampere, "trtllm");
-  CHECK(v.engine == "vllm-0.6");
-  CHECK(v9.engine == "vllm-0.6");
-  CHECK(v.gpu_family == "ampere");
-  CHECK(v.gemm_efficiency == v6.gemm_efficiency);
-  CHECK(v9.layer_overhead_s == v6.layer_overhead_s);
-  CHECK(t.engine == "trtllm");
+  for (const char* engine : {"vllm", "vllm-0.6", "sglang-0.3.2"}) {
+    const auto v = hp::default_inference_calibration(ampere, engine);
+    CHECK(v.engine == "trtllm");
+    CHECK(v.gemm_efficiency == t.gemm_efficiency);
+    CHECK(v.layer_overhead_s == t.layer_overhead_s);
+  }
   CHECK(t.gpu_family == "ampere");
-  CHECK(hp::default_inference_calibration(ampere, "sglang").engine == "sglang-0.3");
-  // A family without the engine's fit takes Hopper's (Ada has TensorRT-LLM fits only).
-  hp::GpuSpec ada = ampere;
-  ada.family = "ada";
-  const auto sa = hp::default_inference_calibration(ada, "sglang-0.4");
-  CHECK(sa.engine == "sglang-0.3");
-  CHECK(sa.gpu_family == "ada");
   // Unknown engine words are bad input naming the key, the value and the accepted engines.
   for (const char* bad : {"tgi", "vllm-", "vllm-v0.6", "trtllm-0.17x", "", "-0.6"})
     CHECK_THROWS_WITH(hp::default_inference_calibration(ampere, bad),

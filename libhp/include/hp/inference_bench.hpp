@@ -19,7 +19,7 @@ const char* to_string(BenchTool tool) noexcept;
 BenchTool bench_tool_from_string(const std::string& key, const std::string& value);
 
 struct BenchOptions {
-  std::string model_path;       ///< checkpoint / HF model dir (trtllm, vllm) or FT weights dir (model_dir)
+  std::string model_path;       ///< checkpoint / HF model dir (trtllm, vllm, sglang) or FT weights dir (model_dir)
   std::string tokenizer;        ///< trtllm dataset preparation; "" = model_path
   std::string ft_path = "/opt/FasterTransformer";  ///< NeMo's fastertransformer_path
   std::string trtllm_path = "/app/tensorrt_llm";   ///< holds benchmarks/cpp/prepare_dataset.py
