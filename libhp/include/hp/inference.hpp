@@ -17,6 +17,9 @@ struct InferenceLayout {
   int tp = 1;              ///< tensor parallel size
   int pp = 1;              ///< pipeline parallel size
   int ep = 1;              ///< expert parallel size inside the TP group (MoE; divides tp and the experts)
+  bool attention_dp = false;  ///< MoE: attention data-parallel over the TP group (each GPU its own requests,
+                              ///< attention weights replicated, experts over ep == tp GPUs with all-to-all
+                              ///< dispatch and combine: TensorRT-LLM enable_attention_dp, SGLang dp-attention)
   int batch_size = 1;      ///< requests served together
   int input_len = 60;      ///< prompt tokens per request (NeMo's default input_len)
   int output_len = 20;     ///< generated tokens per request (NeMo's default output_len)
@@ -39,7 +42,7 @@ enum class InferenceInfeasible : std::uint8_t {
   sequence_too_long,      ///< input_len + output_len exceeds max_position_embeddings (learned positions)
   out_of_memory,          ///< weights + KV cache + workspace exceed GPU memory
   fp4_unsupported,        ///< NVFP4 weights or KV cache on a GPU without FP4 tensor cores (before Blackwell)
-  experts_not_divisible,  ///< ep does not divide the experts or the TP size
+  experts_not_divisible,  ///< ep does not divide the TP size (ep not dividing the experts is a ConfigError)
 };
 const char* to_string(InferenceInfeasible reason) noexcept;
 
