@@ -179,6 +179,7 @@ std::vector<InferenceMeasurement> parse_inference_measurements_csv(const std::st
     m.source = f[11];
     const std::string table = opt("table");
     if (!opt("engine").empty()) m.engine = opt("engine");
+    check_serving_engine(where + ".engine", m.engine);
     if (!opt("mode").empty()) m.mode = opt("mode");
     check_serving_mode(where + ".mode", m.mode);
     if (opt_num("request_rate", 0) >= 0) m.request_rate = opt_num("request_rate", 0);
@@ -202,7 +203,10 @@ std::vector<InferenceMeasurement> parse_inference_measurements_csv(const std::st
            std::to_string(m.layout.tp) + "/pp" + std::to_string(m.layout.pp) +
            (m.layout.ep > 1 ? "/ep" + std::to_string(m.layout.ep) : "") + (m.layout.attention_dp ? "/adp" : "") + load + "/" +
            std::to_string(m.layout.input_len) + "-" + std::to_string(m.layout.output_len);
-    if (m.metric == InferenceMetric::ttft_s || m.metric == InferenceMetric::tpot_s) m.id += "/" + std::string(to_string(m.metric));
+    // Serving rows name every metric but throughput (an online row's latency is a request's, next to its TTFT).
+    if (m.metric == InferenceMetric::ttft_s || m.metric == InferenceMetric::tpot_s ||
+        (m.metric == InferenceMetric::latency_s && m.mode != "static_batch"))
+      m.id += "/" + std::string(to_string(m.metric));
     out.push_back(std::move(m));
   }
   if (out.empty()) throw ConfigError(path, "", "no measurement rows");

@@ -83,23 +83,46 @@ const Fit kFits[] = {
     {"hopper", "trtllm-0.17", {0.510, 0.900, 0.950, 9.23e-6, 4.08e-3, 1e-3, 2.22e-5, 1.0, 0.838, 2e-5, 0.843, 5.31e8, 1.0}},
     {"ada", "trtllm-0.17", {0.483, 0.900, 0.944, 1.13e-6, 2.28e-3, 1e-3, 1.78e-5, 1.0, 0.503, 2e-5, 0.736, 7.17e8, 1.030}},
     {"ampere", "trtllm-0.17", {0.653, 0.614, 0.857, 1.19e-5, 5.0e-3, 1e-3, 5e-5, 1.0, 0.514, 2e-5, 0.907, 5e8, 1.0}},
+    // No vLLM or SGLang fit is shipped: their published rows (sglang-0.3, vllm-0.6 in the same file) give two to
+    // four fit rows per GPU family, and fits on them predict held-out rows worse than the TensorRT-LLM fallback
+    // (5-fold cross-validation, docs/model.md "Data and calibration"). A fit added here for them is picked up by
+    // the version fallback below.
 };
 
 }  // namespace
 
+void check_serving_engine(const std::string& key, const std::string& engine) {
+  const auto dash = engine.find('-');
+  const std::string base = engine.substr(0, dash);
+  bool ok = base == "trtllm" || base == "vllm" || base == "sglang" || base == "fastertransformer";
+  if (ok && dash != std::string::npos) {  // a version: digits and dots, starting with a digit ("0.17", "0.6.1")
+    const std::string v = engine.substr(dash + 1);
+    ok = !v.empty() && std::isdigit(static_cast<unsigned char>(v[0]));
+    for (char ch : v) ok = ok && (std::isdigit(static_cast<unsigned char>(ch)) || ch == '.');
+  }
+  if (!ok)
+    throw ConfigError(key, engine,
+                      "unknown serving engine (expected trtllm, vllm, sglang or fastertransformer, optionally with a "
+                      "version: trtllm-0.17, vllm-0.6, sglang-0.3)");
+}
+
 InferenceCalibration default_inference_calibration(const GpuSpec& gpu, const std::string& engine) {
+  check_serving_engine("engine", engine);
   // The GPU's own family (GpuSpec::family, the training model's vocabulary: ampere, hopper, ada, blackwell). A
   // family without a fit of its own is generic (""), and Hopper's TensorRT-LLM fit (newest architecture with
   // data) serves.
   std::string family;
   for (const Fit& f : kFits)
     if (gpu.family == f.family) family = gpu.family;
-  // An engine with a version ("trtllm-0.17") falls back to the latest fitted version of the same engine.
+  // An engine without a fit of its own version ("trtllm-0.15", or "vllm" without one) falls back to the latest
+  // fitted version of the same engine; plain "trtllm" has its own (static-batch) fit.
   const std::string base = engine.substr(0, engine.find('-'));
+  bool own_fit = false;  // the word itself has a fit (plain "trtllm": the static-batch one) in some family
+  for (const Fit& f : kFits) own_fit = own_fit || f.engine == engine;
   auto pick = [&](const std::string& fam) -> const Fit* {
     const Fit* best = nullptr;
     for (const Fit& f : kFits)  // kFits lists versions oldest first: the last match is the latest
-      if (f.family == fam && std::string(f.engine).rfind(base + "-", 0) == 0 && base != engine) best = &f;
+      if (f.family == fam && std::string(f.engine).rfind(base + "-", 0) == 0 && (base != engine || !own_fit)) best = &f;
     for (const Fit& f : kFits)
       if (f.family == fam && f.engine == engine) best = &f;
     return best;

@@ -259,8 +259,13 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   } else {
     reduce_s = 2 * (ring(p.dense, dense_n, grad_bytes) + ring(p.expert, expert_n, grad_bytes)) / bw_dp;
   }
-  t.dp_comm_s = (l.overlap_grad_reduce ? std::max(0.0, reduce_s - bwd_window) : reduce_s) +
-                (l.overlap_param_gather ? std::max(0.0, gather_s - fwd_window) : gather_s);
+  // With interleaving (v > 1) each model chunk's gradients are final after its last backward and Megatron-Core
+  // launches that chunk's reduce-scatter then (and gathers a chunk's parameters before its first forward); in
+  // the 1F1B-interleaved schedule (Narayanan 2021 Section 2.2) consecutive chunks finish p chunk-passes apart, so
+  // the window is the chunk's own pass plus (v-1) gaps of p chunk-passes: (1 + (v-1) p) / v micro-batch passes.
+  const double chunk_windows = s.vp > 1 ? (1 + (s.vp - 1) * s.pp) / s.vp : 1.0;
+  t.dp_comm_s = (l.overlap_grad_reduce ? std::max(0.0, reduce_s - chunk_windows * bwd_window) : reduce_s) +
+                (l.overlap_param_gather ? std::max(0.0, gather_s - chunk_windows * fwd_window) : gather_s);
 
   // Optimizer: memory-bound Adam over the local shard, ~30 bytes per parameter (fp32 master, m, v read and
   // written, gradient read, bf16 parameter written).

@@ -10,6 +10,7 @@
 #include "checks.hpp"
 #include "hp/catalog.hpp"
 #include "hp/hardware.hpp"
+#include "hp/inference.hpp"
 #include "hp/perf.hpp"
 #include "hp/sizing.hpp"
 #include "yaml_util.hpp"
@@ -196,7 +197,10 @@ void parse_serving(InferenceSettings& s, Find& find) {
     s.max_gpus = get_int(v, w);
     if (s.max_gpus < 1) throw ConfigError(w, yaml::text(v), "must be >= 1");
   }
-  if (auto v = find("engine", w); v.IsDefined() && !is_null(v)) s.engine = get_string(v, w);
+  if (auto v = find("engine", w); v.IsDefined() && !is_null(v)) {
+    s.engine = get_string(v, w);
+    check_serving_engine(w, s.engine);
+  }
   if (auto v = find("disaggregated", w); v.IsDefined() && !is_null(v)) s.disaggregated = get_bool(v, w);
   if (auto v = find("architecture", w); v.IsDefined() && !is_null(v)) {
     if (!v.IsMap()) throw ConfigError(w, yaml::text(v), "expected a map of architecture keys (num_layers, ...)");

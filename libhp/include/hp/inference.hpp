@@ -103,8 +103,14 @@ struct InferenceCalibration {
   double memory_fraction = 0.95;        ///< share of GPU memory usable by weights + KV + activations
 };
 
-/// Shipped calibration for a GPU and a serving engine ("trtllm", "fastertransformer"; others and unfitted
-/// pairs fall back to the GPU's TensorRT-LLM fit, then to the generic one).
+/// Engine words: trtllm, vllm, sglang or fastertransformer, optionally "-<version>" (digits and dots:
+/// "trtllm-0.17", "vllm-0.6"). Throws ConfigError(key, engine) naming the accepted values for anything else.
+void check_serving_engine(const std::string& key, const std::string& engine);
+
+/// Shipped calibration for a GPU and a serving engine ("trtllm", "fastertransformer", "trtllm-0.17", ...): a
+/// version without a fit of its own takes the latest fitted version of the same engine; the GPU family without a
+/// fit for the engine takes Hopper's, else the family's TensorRT-LLM fit (so do vllm and sglang, which have no
+/// shipped fit). Throws ConfigError for an unknown engine word (check_serving_engine).
 InferenceCalibration default_inference_calibration(const GpuSpec& gpu, const std::string& engine = "trtllm");
 
 /// The engine's properties that are not fitted: unfused attention and the usable memory share (FasterTransformer).
