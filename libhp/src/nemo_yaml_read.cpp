@@ -164,6 +164,15 @@ static TrainingConfig read_config(const std::string& text, const std::string& or
     const YAML::Node extra = first_moment ? yaml::child(optim, first_moment) : YAML::Node();
     if (!yaml::is_null(extra) && yaml::get_double(extra, std::string("model.optim.") + first_moment) > 0)
       c.optimizer_state_bytes += 4;
+    // Apex DistributedFusedAdam: "dtype: datatype for optimizer state" (its parameter copy and both moments);
+    // at 16 bits that is 3 x 2 B (NVIDIA's Nemotron-4 340B and Llama SFT recipes of 2024 set dtype: bf16).
+    const YAML::Node dtype = yaml::child(optim, "dtype");
+    if (o.name == "distributed_fused_adam" && !yaml::is_null(dtype)) {
+      const std::string d = yaml::get_string(dtype, "model.optim.dtype");
+      if (d == "bf16" || d == "fp16" || d == "16" || d == "bfloat16" || d == "float16") c.optimizer_state_bytes = 6;
+      else if (d != "fp32" && d != "32" && d != "float32")
+        throw ConfigError("model.optim.dtype", d, "expected fp32, bf16 or fp16 (32 or 16)");
+    }
   }
   if (!yaml::is_null(yaml::child(optim, "lr"))) c.lr = yaml::get_double(yaml::child(optim, "lr"), "model.optim.lr");
   const YAML::Node min_lr = yaml::child(yaml::child(optim, "sched"), "min_lr");
