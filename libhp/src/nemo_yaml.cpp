@@ -11,6 +11,7 @@
 #include "families/families.hpp"
 #include "hp/core.hpp"
 #include "hp/nemo_config.hpp"
+#include "nemo_arch_keys.hpp"
 #include "yaml_util.hpp"
 
 namespace hp {
@@ -212,6 +213,7 @@ YAML::Node gpt_model(const TrainingConfig& c) {
     m["num_moe_experts"] = s.moe_num_experts;
     m["moe_router_topk"] = s.moe_topk;
   }
+  for (const auto& [key, value] : detail::architecture_keys(s)) m[key] = YAML::Load(value);
   auto tok = m["tokenizer"];
   tok["library"] = "megatron";
   tok["type"] = "GPT2BPETokenizer";

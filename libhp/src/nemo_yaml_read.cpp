@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "families/families.hpp"
+#include "nemo_arch_keys.hpp"
 #include "hp/nemo_config.hpp"
 #include "hp/perf.hpp"
 #include "hp/sizing.hpp"
@@ -83,6 +84,7 @@ static TrainingConfig read_config(const std::string& text, const std::string& or
       c.model.share_embeddings_and_output_weights = yaml::get_bool(m["share_embeddings_and_output_weights"], "model.share_embeddings_and_output_weights");
     c.model.moe_num_experts = opt_int(m["num_moe_experts"], "model.num_moe_experts", 0);
     c.model.moe_topk = opt_int(m["moe_router_topk"], "model.moe_router_topk", 0);
+    detail::read_architecture_keys(m, "model.", c.model);  // MoE pattern, MTP, MLA (nemo_arch_keys.cpp)
     read_act_ckpt(m, "model.", c);
     c.num_micro_batches_with_partial_activation_checkpoints =
         opt_int(m["num_micro_batches_with_partial_activation_checkpoints"], "model.num_micro_batches_with_partial_activation_checkpoints", -1);

@@ -41,6 +41,12 @@ const Row kRows[] = {
     {"baichuan2_7b", "baichuan2_7b", 128, 1, 2, 1, 0, 1, 1, false, "block", 1, 1e-4, 1e-5, 500, 0, 0.02},
     {"baichuan2_13b", "baichuan2_13b", 64, 1, 2, 1, 0, 1, 1, false, "block", 1, 1e-4, 1e-5, 500, 0, 0.02},
     {"chatglm_6b", "chatglm3_6b", 16, 1, 1, 1, 0, 1, 1, false, "block", 1, 1e-4, 1e-5, 500, 0, 0.02},
+    // DeepSeek: NeMo 2 has no launcher base config; these are its pretrain recipes (NVIDIA/NeMo
+    // nemo/collections/llm/recipes/deepseek_v2_lite.py and deepseek_v3.py: GBS, MBS, TP, PP, EP, nodes, max_lr 3e-4
+    // with distributed_fused_adam_with_cosine_annealing's 0.1 x max_lr floor and 2000 warmup steps;
+    // DeepSeekConfig init_method_std 0.006). Not carried: V3's ETP 1, 3/2 layers on the first/last stage, MTP.
+    {"deepseek_v2_lite", "deepseek_v2_lite", 512, 1, 1, 1, 0, 1, 8, false, "", 1, 3e-4, 3e-5, 2000, 0, 0.006},
+    {"deepseek_v3", "deepseek_v3", 4096, 1, 2, 16, 0, 1, 64, true, "", 128, 3e-4, 3e-5, 2000, 0, 0.006},
 };
 
 std::string known_names() {
