@@ -175,7 +175,7 @@ TEST_CASE("MLA model FLOPs equal Megatron's num_floating_point_operations, with 
   CHECK(hp::model_flops_per_step(m, 1) == Approx(megatron_mla_flops(m, 3, 2, true)).epsilon(1e-13));
 }
 
-TEST_CASE("MLA activations per layer: Q, K, V, output input per head; latents kept whole on each TP rank", "[mla][formula]") {
+TEST_CASE("MLA activations per layer: Q, K, V and output input per head, latents whole on each TP rank", "[mla][formula]") {
   const hp::ModelSpec m = asym_mla(false);  // dense: the MLP term is Korthikanti's
   for (bool sp : {true, false}) {
     hp::Layout l;
