@@ -7,6 +7,9 @@
 //    Megatron-LM training.py num_floating_point_operations, multi_latent_attention and MTP terms (transcribed below).
 #include <catch2/catch.hpp>
 
+#include <limits>
+#include <random>
+
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
 #include "hp/hardware.hpp"
@@ -362,4 +365,53 @@ TEST_CASE("MLA rows of a runs CSV: catalogue dimensions by model name, or the op
   CHECK(runs[1].model.first_k_dense_replace == 5);
   CHECK(runs[2].error.rfind("arch_type=moe (MLA attention): MLA: give the kv_lora_rank", 0) == 0);
   CHECK(runs[3].error.rfind("kv_lora_rank=0", 0) == 0);
+}
+
+TEST_CASE("MLA property: huge or negative dimensions are rejected before any count overflows", "[mla][hardening]") {
+  const hp::GpuSpec gpu = hp::find_gpu("h100-sxm");
+  int hp::ModelSpec::*fields[] = {&hp::ModelSpec::q_lora_rank, &hp::ModelSpec::kv_lora_rank, &hp::ModelSpec::qk_head_dim,
+                                  &hp::ModelSpec::qk_pos_emb_head_dim, &hp::ModelSpec::v_head_dim,
+                                  &hp::ModelSpec::first_k_dense_replace, &hp::ModelSpec::mtp_num_layers};
+  for (auto f : fields)
+    for (int v : {-1, std::numeric_limits<int>::min(), std::numeric_limits<int>::max(), 1 << 30}) {
+      hp::ModelSpec m = hp::find_model("deepseek/deepseek_v3");
+      m.*f = v;
+      INFO("value " << v);
+      CHECK_THROWS_AS(hp::validate(m), hp::ConfigError);
+      CHECK_THROWS_AS(hp::count_parameters(m), hp::ConfigError);
+      CHECK(hp::estimate(m, hp::Layout{}, gpu, hp::default_calibration(gpu)).reason == hp::Infeasible::invalid_model);
+    }
+  // The largest accepted dimensions still count without overflow (every product below 2^63).
+  hp::ModelSpec m = hp::find_model("deepseek/deepseek_v3");
+  m.q_lora_rank = m.kv_lora_rank = 1 << 17;
+  m.qk_head_dim = m.v_head_dim = m.qk_pos_emb_head_dim = 1 << 16;
+  m.mtp_num_layers = 1 << 12;
+  CHECK(hp::count_parameters(m).total > 0);
+}
+
+TEST_CASE("MLA property: the per-stage shape totals equal the exact count for random valid dimensions", "[mla][formula]") {
+  std::mt19937 rng(14);
+  auto pick = [&rng](std::initializer_list<int> v) { return *(v.begin() + std::uniform_int_distribution<std::size_t>(0, v.size() - 1)(rng)); };
+  for (int i = 0; i < 200; ++i) {
+    hp::ModelSpec m = asym_mla(pick({0, 1}) == 1);
+    m.num_layers = pick({3, 5, 8});
+    m.q_lora_rank = pick({0, 64, 192});
+    m.kv_lora_rank = pick({32, 96, 160});
+    m.qk_head_dim = pick({16, 48});
+    m.qk_pos_emb_head_dim = pick({8, 24, 64});
+    m.v_head_dim = pick({24, 40, 128});
+    m.normalization = pick({0, 1}) ? "rmsnorm" : "layernorm";
+    // The per-stage shape leaves expert-MLP biases out (tests/cpp/test_formula_shape.cpp pins that), so biases
+    // only on dense models here.
+    m.add_bias_linear = !m.is_moe() && pick({0, 1}) == 1;
+    if (m.is_moe()) m.first_k_dense_replace = pick({0, 1, 2});
+    INFO("case " << i);
+    hp::Layout l;
+    const hp::detail::Shape s = hp::detail::make_shape(m, l);
+    CHECK(hp::detail::total_params(s) == Approx(double(hp::count_parameters(m).total)).epsilon(1e-15));
+    // More latent channels never make the model cheaper: FLOPs grow with kv_lora_rank.
+    hp::ModelSpec wider = m;
+    wider.kv_lora_rank += 32;
+    CHECK(hp::model_flops_per_step(wider, 1) > hp::model_flops_per_step(m, 1));
+  }
 }
