@@ -415,3 +415,41 @@ TEST_CASE("MLA property: the per-stage shape totals equal the exact count for ra
     CHECK(hp::model_flops_per_step(wider, 1) > hp::model_flops_per_step(m, 1));
   }
 }
+
+TEST_CASE("MLA TP communication: with SP the attention block gathers the latents and the RoPE key", "[mla][formula]") {
+  const hp::ModelSpec m = asym_mla(false);
+  const hp::GpuSpec gpu = hp::find_gpu("h100-sxm");
+  hp::Layout l;
+  l.num_gpus = 4;
+  l.tp = 2;
+  l.gbs = 4;
+  l.sequence_parallel = true;
+  const double with_sp = hp::estimate(m, l, gpu, hp::default_calibration(gpu)).time.tp_comm_s;
+  l.sequence_parallel = false;
+  const double without = hp::estimate(m, l, gpu, hp::default_calibration(gpu)).time.tp_comm_s;
+  // Per layer 4 collectives of h without SP; with SP one of them moves c' + c + r = 192 + 96 + 24 channels.
+  CHECK(with_sp / without == Approx((3 * 640.0 + 312) / (4 * 640)).epsilon(1e-12));
+}
+
+TEST_CASE("MLA decode attention: absorbed latent scores, the latent read once per GPU", "[mla][formula][inference]") {
+  const hp::ModelSpec m = asym_mla(false);
+  hp::InferenceLayout l;
+  l.tp = 2;
+  l.batch_size = 3;
+  l.input_len = 100;
+  l.output_len = 28;
+  l.weight_dtype = "bf16";
+  const double ctx = 100 + 28 / 2.0;
+  hp::GpuSpec gpu = hp::find_gpu("h100-sxm");
+  const hp::InferenceCalibration cal = hp::default_inference_calibration(gpu, "trtllm");
+  hp::GpuSpec memory_bound = gpu;  // attention compute free: the latent read sets the time
+  memory_bound.peak_bf16_flops_per_s = 1e30;
+  const double bytes = 3 * ctx * (96 + 24) * 2;
+  CHECK(hp::estimate_inference(m, l, memory_bound, cal).decode_kv_s ==
+        Approx(5 * bytes / (gpu.memory_bandwidth_bytes_per_s * cal.memory_efficiency * cal.kv_read_efficiency)).epsilon(1e-12));
+  hp::GpuSpec compute_bound = gpu;  // HBM free: the scores over c + r and the latent sum over c set the time
+  compute_bound.memory_bandwidth_bytes_per_s = 1e30;
+  const double flops = 2 * 3 * ctx * (10 / 2.0) * ((96 + 24) + 96);
+  CHECK(hp::estimate_inference(m, l, compute_bound, cal).decode_kv_s ==
+        Approx(5 * flops / (gpu.peak_bf16_flops_per_s * cal.attention_efficiency)).epsilon(1e-12));
+}
