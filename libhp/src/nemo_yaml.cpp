@@ -164,6 +164,8 @@ YAML::Node gpt_model(const TrainingConfig& c) {
   if (c.expert_tensor_parallel_size > 0) m["expert_tensor_parallel_size"] = c.expert_tensor_parallel_size;
   if (c.account_for_embedding_in_pipeline_split) m["account_for_embedding_in_pipeline_split"] = true;
   if (c.account_for_loss_in_pipeline_split) m["account_for_loss_in_pipeline_split"] = true;
+  if (c.num_layers_in_first_pipeline_stage > 0) m["num_layers_in_first_pipeline_stage"] = c.num_layers_in_first_pipeline_stage;
+  if (c.num_layers_in_last_pipeline_stage > 0) m["num_layers_in_last_pipeline_stage"] = c.num_layers_in_last_pipeline_stage;
   if (!c.moe_token_dispatcher_type.empty()) m["moe_token_dispatcher_type"] = c.moe_token_dispatcher_type;
   if (c.cpu_offloading_num_layers > 0) {
     m["cpu_offloading"] = true;

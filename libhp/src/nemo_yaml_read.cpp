@@ -121,6 +121,10 @@ static TrainingConfig read_config(const std::string& text, const std::string& or
     if (!yaml::is_null(m["account_for_loss_in_pipeline_split"]))
       c.account_for_loss_in_pipeline_split =
           yaml::get_bool(m["account_for_loss_in_pipeline_split"], "model.account_for_loss_in_pipeline_split");
+    c.num_layers_in_first_pipeline_stage =
+        opt_int(m["num_layers_in_first_pipeline_stage"], "model.num_layers_in_first_pipeline_stage", 0);
+    c.num_layers_in_last_pipeline_stage =
+        opt_int(m["num_layers_in_last_pipeline_stage"], "model.num_layers_in_last_pipeline_stage", 0);
     if (!yaml::is_null(m["init_method_std"])) c.init_method_std = yaml::get_double(m["init_method_std"], "model.init_method_std");
     const YAML::Node sched = yaml::child(m["optim"], "sched");
     auto steps = [&sched](const char* key) {

@@ -339,6 +339,19 @@ TEST_CASE("MLA NeMo YAML: written with Megatron's keys and read back", "[mla][ne
   CHECK_THROWS_WITH(hp::parse_nemo_yaml(odd), Catch::Contains("model.moe_layer_freq"));
   const std::string zero = hp::override_yaml(yaml, {{"model.kv_lora_rank", "0"}});
   CHECK_THROWS_WITH(hp::parse_nemo_yaml(zero), Catch::Contains("kv_lora_rank=0"));
+  // NeMo 2's DeepSeek-V3 recipe: 61 layers over PP 16 with 3 and 2 layers on the first and last stage.
+  hp::BaseConfigRequest v3;
+  v3.family = "deepseek_v3";
+  v3.size_b = 671;
+  v3.num_nodes = 128;
+  const std::string v3_yaml = hp::to_nemo_yaml(hp::base_config(v3));
+  CHECK(v3_yaml.find("num_layers_in_first_pipeline_stage: 3") != std::string::npos);
+  const hp::TrainingConfig v3_back = hp::parse_nemo_yaml(v3_yaml);
+  CHECK(v3_back.num_layers_in_last_pipeline_stage == 2);
+  const hp::Layout l = hp::layout_from_nemo(v3_back);
+  CHECK((l.tp == 2 && l.pp == 16 && l.ep == 64 && l.uneven_pipeline && l.num_gpus == 1024));
+  const hp::GpuSpec gpu = hp::find_gpu("h100-sxm");
+  CHECK(hp::estimate(v3_back.model, l, gpu, hp::default_calibration(gpu)).reason != hp::Infeasible::layers_not_divisible);
 }
 
 TEST_CASE("MLA rows of a runs CSV: catalogue dimensions by model name, or the optional columns", "[mla][runs]") {

@@ -228,6 +228,9 @@ std::string family_nemo_yaml(const TrainingConfig& c) {
                        {"model.moe_aux_loss_coeff", "0.01"}});
   }
   for (const auto& [key, value] : architecture_keys(m)) r.emplace_back("model." + key, value);
+  if (c.num_layers_in_first_pipeline_stage > 0)  // Megatron-Core's uneven pipeline (DeepSeek-V3's recipe)
+    r.insert(r.end(), {{"model.num_layers_in_first_pipeline_stage", integer(c.num_layers_in_first_pipeline_stage)},
+                       {"model.num_layers_in_last_pipeline_stage", integer(c.num_layers_in_last_pipeline_stage)}});
   const Rows rest = {
       {"model.tokenizer.library", "huggingface"}, {"model.tokenizer.type", f.tokenizer},
       {"model.tokenizer.use_fast", "true"},
