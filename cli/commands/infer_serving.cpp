@@ -22,7 +22,8 @@ std::string candidate_json(const hp::ServingCandidate& c) { return hpfe::json_re
 
 std::string layout_text(const hp::ServingCandidate& c) {
   if (!c.disaggregated)
-    return fmt::format("agg tp{} pp{}{}", c.layout.tp, c.layout.pp, c.layout.ep > 1 ? fmt::format(" ep{}", c.layout.ep) : "");
+    return fmt::format("agg tp{} pp{}{}{}", c.layout.tp, c.layout.pp, c.layout.ep > 1 ? fmt::format(" ep{}", c.layout.ep) : "",
+                       c.layout.attention_dp ? " adp" : "");
   return fmt::format("disagg {}x(tp{} pp{}) + {}x(tp{} pp{})", c.prefill_workers, c.prefill_layout.tp,
                      c.prefill_layout.pp, c.decode_workers, c.layout.tp, c.layout.pp);
 }

@@ -21,6 +21,9 @@ source, see libhp/data/README.md). Added here, each listed in the row's derived_
   - sequence_parallel=no for narayanan2021 (SP was introduced later, by Korthikanti et al. 2022).
   - moe_layer_freq=2 and moe_shared_expert_ffn_size=8192 for Llama 4 Maverick, moe_shared_expert_ffn_size=2048
     for DeepSeek-V3 (the public model configs).
+  - optimizer_state_bytes=6 for the Nemotron-4 340B rows of dgxc-benchmarking v24.11.1 and of the NeMo 24.07 page:
+    their recipes (nemotron4-340b-synth.yaml; the launcher's nemotron_340b.yaml) use Apex DistributedFusedAdam
+    with optim.dtype bf16, whose parameter copy and moments are bf16 (empty = 12, Adam with fp32 state).
   - vocab_size=256000 for Nemotron rows that leave it empty (NeMo Nemotron configs; the dgxc Nemotron rows
     publish 256000).
   - split: "fit" for odd row_id, "holdout" for even row_id (documented split; never tuned).
@@ -35,7 +38,15 @@ KEEP = ["row_id", "source_key", "source_location", "source_version", "task", "mo
         "precision", "distributed_optimizer", "framework", "tflops_per_gpu", "mfu_pct", "hfu_pct",
         "tokens_per_sec_per_gpu", "step_time_s", "memory_per_gpu_gb", "derived_fields", "quality_flags"]
 ADDED = ["flash_attention", "grad_reduce_in_fp32", "split", "kv_channels", "moe_shared_expert_ffn_size", "fsdp",
-         "pipeline_split", "moe_layer_freq", "activation_offload_layers"]
+         "pipeline_split", "moe_layer_freq", "activation_offload_layers", "optimizer_state_bytes"]
+# Nemotron-4 340B recipes with Apex DistributedFusedAdam at optim.dtype bf16: a bf16 parameter copy and bf16
+# moments, 3 x 2 B per parameter instead of Adam's 12 (Apex: "dtype: datatype for optimizer state";
+# "store_params: store a distributed copy of the parameters as optimizer state (default: True)").
+BF16_ADAM = ("optimizer_state_bytes (optim distributed_fused_adam with dtype bf16 in {}; Apex DistributedFusedAdam "
+             "keeps its parameter copy and both moments in that dtype: 3 x 2 B)")
+DGXC_340B_YAML = "dgxc-benchmarking v24.11.1 nemotron/nemotron4-340b-synth.yaml"
+LAUNCHER_340B_YAML = ("NeMo-Framework-Launcher launcher_scripts/conf/training/nemotron/nemotron_340b.yaml at 7c842fcd "
+                      "(2024-06-17), the launcher recipe of the NeMo 24.07 period; the page names no optimizer")
 OLD = {"narayanan2021", "korthikanti2022", "bloom_bigscience", "opt2022"}
 
 
@@ -71,6 +82,13 @@ def main(src, dst_csv, added=None):
         if r["model"].startswith("DeepSeek-V3") and not o["moe_shared_expert_ffn_size"]:
             o["moe_shared_expert_ffn_size"] = "2048"  # public DeepSeek-V3 config: n_shared_experts 1 x 2048
             derived.append("moe_shared_expert_ffn_size (public DeepSeek-V3 config.json)")
+        if r["source_key"] == "dgxc_benchmarking" and "README_340b.md" in r["source_location"] \
+                and "v24.11.1" in r["source_version"] and not o["optimizer_state_bytes"]:
+            o["optimizer_state_bytes"] = "6"
+            derived.append(BF16_ADAM.format(DGXC_340B_YAML))
+        if r["source_key"] == "nemo_perf_2407" and r["model"] == "Nemotron-340B" and not o["optimizer_state_bytes"]:
+            o["optimizer_state_bytes"] = "6"
+            derived.append(BF16_ADAM.format(LAUNCHER_340B_YAML))
         o["flash_attention"] = "no" if r["source_key"] in OLD else ""
         o["grad_reduce_in_fp32"] = "yes" if r["source_key"] in OLD else ""
         o["split"] = "fit" if int(r["row_id"]) % 2 == 1 else "holdout"

@@ -1,4 +1,4 @@
-// Benchmark job templates (FasterTransformer, trtllm-bench, vLLM) and their output parsers.
+// Benchmark job templates (FasterTransformer, trtllm-bench, vLLM, SGLang) and their output parsers.
 #include <algorithm>
 #include <cctype>
 #include <fstream>
@@ -17,6 +17,7 @@ const char* to_string(BenchTool tool) noexcept {
     case BenchTool::fastertransformer: return "fastertransformer";
     case BenchTool::trtllm: return "trtllm";
     case BenchTool::vllm: return "vllm";
+    case BenchTool::sglang: return "sglang";
   }
   return "unknown";
 }
@@ -27,7 +28,8 @@ BenchTool bench_tool_from_string(const std::string& key, const std::string& valu
   if (v == "fastertransformer" || v == "ft") return BenchTool::fastertransformer;
   if (v == "trtllm" || v == "trtllm-bench" || v == "tensorrt-llm") return BenchTool::trtllm;
   if (v == "vllm") return BenchTool::vllm;
-  throw ConfigError(key, value, "unknown benchmark tool (expected fastertransformer, trtllm or vllm)");
+  if (v == "sglang") return BenchTool::sglang;
+  throw ConfigError(key, value, "unknown benchmark tool (expected fastertransformer, trtllm, vllm or sglang)");
 }
 
 namespace {
@@ -205,6 +207,35 @@ BenchJob bench_job(BenchTool tool, const ModelSpec& model, const InferenceLayout
       }
       break;
     }
+    case BenchTool::sglang: {
+      // SGLang's own benchmarks (python/sglang/bench_offline_throughput.py, bench_serving.py): random prompts of
+      // exactly ISL/OSL tokens (--random-range-ratio 1), max-running-requests = the batch.
+      const std::vector<std::string> data = {"--dataset-name", "random", "--random-input-len", in,
+                                             "--random-output-len", out, "--random-range-ratio", "1",
+                                             "--num-prompts", requests};
+      const std::vector<std::string> par = {"--tp-size", tp, "--pp-size", pp, "--max-running-requests", bs};
+      std::vector<std::string> c;
+      if (o.vllm_mode == "throughput") {
+        c = {"python3", "-m", "sglang.bench_offline_throughput", "--model-path", model_path};
+        c.insert(c.end(), par.begin(), par.end());
+        c.insert(c.end(), data.begin(), data.end());
+        j.commands = {c};
+        j.stdout_files = {""};
+        j.background = {false};
+      } else if (o.vllm_mode == "serving") {
+        std::vector<std::string> serve = {"python3", "-m", "sglang.launch_server", "--model-path", model_path,
+                                          "--port", "30000"};
+        serve.insert(serve.end(), par.begin(), par.end());
+        c = {"python3", "-m", "sglang.bench_serving", "--backend", "sglang", "--port", "30000", "--max-concurrency", bs};
+        c.insert(c.end(), data.begin(), data.end());
+        j.commands = {serve, {"timeout", "1200", "bash", "-c", "until curl -sf localhost:30000/health; do sleep 5; done"}, c};
+        j.stdout_files = {"server.log", "", ""};
+        j.background = {true, false, false};
+      } else {
+        throw ConfigError("vllm_mode", o.vllm_mode, "expected throughput or serving");
+      }
+      break;
+    }
   }
   return j;
 }
@@ -323,6 +354,21 @@ BenchResult parse_bench_output(BenchTool tool, const std::string& text, const In
           }
         }
       }
+      if (r.latency_s > 0) r.status = "ok";
+      break;
+    }
+    case BenchTool::sglang: {
+      // bench_serving's "Serving Benchmark Result" and bench_offline_throughput's "Offline Throughput Benchmark
+      // Result" blocks share the labels; only the serving one has latencies. Offline: max-running-requests = batch,
+      // so one batch takes batch / (requests/s), as for vLLM.
+      r.requests_per_s = first_of(kv, {"Request throughput (req/s)"});
+      r.output_tokens_per_s = first_of(kv, {"Output token throughput (tok/s)"});
+      r.latency_s = first_of(kv, {"Mean E2E Latency (ms)"}) / 1e3;
+      r.ttft_s = first_of(kv, {"Mean TTFT (ms)"}) / 1e3;
+      // Some releases print no TPOT section: the mean inter-token latency is the same quantity per token.
+      r.tpot_s = first_of(kv, {"Mean TPOT (ms)", "Mean ITL (ms)"}) / 1e3;
+      if (r.latency_s <= 0 && r.requests_per_s > 0) r.latency_s = l.batch_size / r.requests_per_s;
+      r.message = line_containing(text, "Request throughput (req/s)");
       if (r.latency_s > 0) r.status = "ok";
       break;
     }

@@ -15,6 +15,7 @@
 #include "hp/serving_search.hpp"
 #include "hp/inference_validate.hpp"
 #include "hp/perf.hpp"
+#include "hp/served_models.hpp"
 #include "format.hpp"
 
 namespace hp {
@@ -47,6 +48,16 @@ std::vector<std::string> split_csv_line(const std::string& line) {
   }
   out.push_back(cur);
   return out;
+}
+
+/// Why a row's expert layout cannot be evaluated ("" = it can): the ConfigErrors of estimate_inference, as a reason.
+std::string expert_layout_problem(const ModelSpec& model, const InferenceLayout& l) {
+  if (!model.is_moe() && (l.ep > 1 || l.attention_dp))
+    return "ep " + std::to_string(l.ep) + (l.attention_dp ? " with attention_dp" : "") + " on a dense model";
+  if (model.is_moe() && model.moe_num_experts % l.ep != 0)
+    return "ep " + std::to_string(l.ep) + " does not divide the " + std::to_string(model.moe_num_experts) + " experts";
+  if (l.attention_dp && l.ep != l.tp) return "attention_dp needs ep == tp";
+  return "";
 }
 
 std::string csv_field(const std::string& v) {
@@ -122,6 +133,7 @@ std::vector<InferenceMeasurement> parse_inference_measurements_csv(const std::st
         throw ConfigError(where + "." + name, opt(name), "expected an integer in " + std::to_string(lo) + ".." + std::to_string(hi));
       return static_cast<int>(x);
     };
+    std::string name_dtype;  // the weight dtype the model's name says (-FP8, -FP4, ...), for an empty column
     if (!opt("num_layers").empty()) {
       std::map<std::string, std::string> arch;
       for (const char* k : {"num_layers", "hidden_size", "num_attention_heads", "num_query_groups", "ffn_hidden_size",
@@ -133,7 +145,9 @@ std::vector<InferenceMeasurement> parse_inference_measurements_csv(const std::st
     } else {
       // Unknown names are this row's problem; the other rows are still evaluated.
       try {
-        m.model = f[0].find('/') != std::string::npos ? find_model(f[0]) : validation_model(f[0]);
+        const ServedModel served = resolve_served_model(f[0]);  // catalogue, validation or Hugging Face names
+        m.model = served.model;
+        name_dtype = served.weight_dtype;
       } catch (const ConfigError&) {
         m.problem = std::string("unknown model ") + f[0] + " (give the architecture columns, e.g. num_layers)";
       }
@@ -149,9 +163,10 @@ std::vector<InferenceMeasurement> parse_inference_measurements_csv(const std::st
     m.layout.batch_size = to_int(4);
     m.layout.input_len = to_int(5);
     m.layout.output_len = to_int(6);
-    m.layout.weight_dtype = f[7];
+    m.layout.weight_dtype = f[7].empty() ? name_dtype : f[7];
     m.layout.kv_cache_dtype = f[8];
-    dtype_bytes(where + ".weight_dtype", f[7]);
+    if (!m.layout.weight_dtype.empty()) dtype_bytes(where + ".weight_dtype", m.layout.weight_dtype);
+    else if (m.problem.empty()) m.problem = "no weight_dtype (empty column, and the model name has no quantization suffix)";
     if (!f[8].empty()) dtype_bytes(where + ".kv_cache_dtype", f[8]);
     m.metric = inference_metric_from_string(where + ".metric", f[9]);
     try {
@@ -164,6 +179,7 @@ std::vector<InferenceMeasurement> parse_inference_measurements_csv(const std::st
     m.source = f[11];
     const std::string table = opt("table");
     if (!opt("engine").empty()) m.engine = opt("engine");
+    check_serving_engine(where + ".engine", m.engine);
     if (!opt("mode").empty()) m.mode = opt("mode");
     check_serving_mode(where + ".mode", m.mode);
     if (opt_num("request_rate", 0) >= 0) m.request_rate = opt_num("request_rate", 0);
@@ -171,6 +187,11 @@ std::vector<InferenceMeasurement> parse_inference_measurements_csv(const std::st
     if (const int tokens = opt_count("max_num_tokens", 1, 1 << 24); tokens > 0) m.max_num_tokens = tokens;
     if (opt_num("kv_cache_fraction", 0) > 0) m.kv_cache_fraction = opt_num("kv_cache_fraction", 0);
     if (const int ep = opt_count("ep", 1, kMaxLayoutSize); ep > 0) m.layout.ep = ep;
+    const std::string adp = opt("attention_dp");
+    if (adp == "true" || adp == "1") m.layout.attention_dp = true;
+    else if (!adp.empty() && adp != "false" && adp != "0")
+      throw ConfigError(where + ".attention_dp", adp, "expected true or false");
+    if (m.problem.empty()) m.problem = expert_layout_problem(m.model, m.layout);
     m.split = opt("split");
     if (m.mode == "online" && m.request_rate <= 0 && m.concurrency <= 0)
       throw ConfigError(where + ".request_rate", opt("request_rate"), "an online row needs request_rate or concurrency");
@@ -179,9 +200,13 @@ std::vector<InferenceMeasurement> parse_inference_measurements_csv(const std::st
                              : m.request_rate > 0 ? "/qps" + detail::format_number(m.request_rate)
                                                   : "/users" + std::to_string(m.concurrency);
     m.id = (table.empty() ? std::string() : table + "/") + m.gpu + "/" + m.model_name + "/tp" +
-           std::to_string(m.layout.tp) + "/pp" + std::to_string(m.layout.pp) + load + "/" +
+           std::to_string(m.layout.tp) + "/pp" + std::to_string(m.layout.pp) +
+           (m.layout.ep > 1 ? "/ep" + std::to_string(m.layout.ep) : "") + (m.layout.attention_dp ? "/adp" : "") + load + "/" +
            std::to_string(m.layout.input_len) + "-" + std::to_string(m.layout.output_len);
-    if (m.metric == InferenceMetric::ttft_s || m.metric == InferenceMetric::tpot_s) m.id += "/" + std::string(to_string(m.metric));
+    // Serving rows name every metric but throughput (an online row's latency is a request's, next to its TTFT).
+    if (m.metric == InferenceMetric::ttft_s || m.metric == InferenceMetric::tpot_s ||
+        (m.metric == InferenceMetric::latency_s && m.mode != "static_batch"))
+      m.id += "/" + std::string(to_string(m.metric));
     out.push_back(std::move(m));
   }
   if (out.empty()) throw ConfigError(path, "", "no measurement rows");
@@ -199,7 +224,7 @@ std::string inference_measurements_csv(const std::vector<InferenceMeasurement>& 
   if (extended)
     out += ",mode,concurrency,request_rate,max_num_tokens,kv_cache_fraction,split,ep,num_layers,hidden_size,"
            "num_attention_heads,num_query_groups,ffn_hidden_size,vocab_size,max_position_embeddings,moe_num_experts,"
-           "moe_topk,moe_ffn_hidden_size,activation";
+           "moe_topk,moe_ffn_hidden_size,activation,attention_dp";
   out += "\n";
   auto num = [](double v) {
     char b[64];
@@ -226,6 +251,7 @@ std::string inference_measurements_csv(const std::vector<InferenceMeasurement>& 
                std::to_string(a.moe_topk) + "," + std::to_string(a.moe_ffn_hidden_size) + "," + a.activation;
       else
         out += ",,,,,,,,,,,";
+      out += l.attention_dp ? ",true" : ",false";
     }
     out += "\n";
   }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "checks.hpp"
+#include "collectives.hpp"
 #include "hp/perf.hpp"
 #include "hp/core.hpp"
 #include "hp/inference.hpp"
@@ -38,7 +39,15 @@ double dtype_bytes(const std::string& key, const std::string& dtype) {
   // NVFP4: 4-bit E2M1 values with one FP8 (E4M3) scale per 16-element block (NVIDIA, "Introducing NVFP4 for
   // efficient and accurate low-precision inference", 2025): 0.5 + 1/16 bytes per element.
   if (d == "nvfp4" || d == "fp4") return 0.5 + 1.0 / 16;
-  throw ConfigError(key, dtype, "unknown data type (expected fp16, bf16, fp8, nvfp4, int8 or fp32)");
+  // MXFP4: 4-bit E2M1 values with one 8-bit (E8M0) scale per 32-element block (Open Compute Project,
+  // "OCP Microscaling Formats (MX) Specification" v1.0, 2023, Section 5): 0.5 + 1/32 bytes per element. A weight
+  // format (gpt-oss's experts): never a KV-cache format.
+  if (d == "mxfp4") {
+    if (key.find("kv_cache_dtype") != std::string::npos)
+      throw ConfigError(key, dtype, "MXFP4 is a weight format; the KV cache takes fp16, bf16, fp8 or nvfp4");
+    return 0.5 + 1.0 / 32;
+  }
+  throw ConfigError(key, dtype, "unknown data type (expected fp16, bf16, fp8, nvfp4, mxfp4, int8 or fp32)");
 }
 
 namespace {
@@ -74,23 +83,46 @@ const Fit kFits[] = {
     {"hopper", "trtllm-0.17", {0.510, 0.900, 0.950, 9.23e-6, 4.08e-3, 1e-3, 2.22e-5, 1.0, 0.838, 2e-5, 0.843, 5.31e8, 1.0}},
     {"ada", "trtllm-0.17", {0.483, 0.900, 0.944, 1.13e-6, 2.28e-3, 1e-3, 1.78e-5, 1.0, 0.503, 2e-5, 0.736, 7.17e8, 1.030}},
     {"ampere", "trtllm-0.17", {0.653, 0.614, 0.857, 1.19e-5, 5.0e-3, 1e-3, 5e-5, 1.0, 0.514, 2e-5, 0.907, 5e8, 1.0}},
+    // No vLLM or SGLang fit is shipped: their published rows (sglang-0.3, vllm-0.6 in the same file) give two to
+    // four fit rows per GPU family, and fits on them predict held-out rows worse than the TensorRT-LLM fallback
+    // (5-fold cross-validation, docs/model.md "Data and calibration"). A fit added here for them is picked up by
+    // the version fallback below.
 };
 
 }  // namespace
 
+void check_serving_engine(const std::string& key, const std::string& engine) {
+  const auto dash = engine.find('-');
+  const std::string base = engine.substr(0, dash);
+  bool ok = base == "trtllm" || base == "vllm" || base == "sglang" || base == "fastertransformer";
+  if (ok && dash != std::string::npos) {  // a version: digits and dots, starting with a digit ("0.17", "0.6.1")
+    const std::string v = engine.substr(dash + 1);
+    ok = !v.empty() && std::isdigit(static_cast<unsigned char>(v[0]));
+    for (char ch : v) ok = ok && (std::isdigit(static_cast<unsigned char>(ch)) || ch == '.');
+  }
+  if (!ok)
+    throw ConfigError(key, engine,
+                      "unknown serving engine (expected trtllm, vllm, sglang or fastertransformer, optionally with a "
+                      "version: trtllm-0.17, vllm-0.6, sglang-0.3)");
+}
+
 InferenceCalibration default_inference_calibration(const GpuSpec& gpu, const std::string& engine) {
+  check_serving_engine("engine", engine);
   // The GPU's own family (GpuSpec::family, the training model's vocabulary: ampere, hopper, ada, blackwell). A
   // family without a fit of its own is generic (""), and Hopper's TensorRT-LLM fit (newest architecture with
   // data) serves.
   std::string family;
   for (const Fit& f : kFits)
     if (gpu.family == f.family) family = gpu.family;
-  // An engine with a version ("trtllm-0.17") falls back to the latest fitted version of the same engine.
+  // An engine without a fit of its own version ("trtllm-0.15", or "vllm" without one) falls back to the latest
+  // fitted version of the same engine; plain "trtllm" has its own (static-batch) fit.
   const std::string base = engine.substr(0, engine.find('-'));
+  bool own_fit = false;  // the word itself has a fit (plain "trtllm": the static-batch one) in some family
+  for (const Fit& f : kFits) own_fit = own_fit || f.engine == engine;
   auto pick = [&](const std::string& fam) -> const Fit* {
     const Fit* best = nullptr;
     for (const Fit& f : kFits)  // kFits lists versions oldest first: the last match is the latest
-      if (f.family == fam && std::string(f.engine).rfind(base + "-", 0) == 0 && base != engine) best = &f;
+      if (f.family == fam && std::string(f.engine).rfind(base + "-", 0) == 0 && (base != engine || !own_fit)) best = &f;
     for (const Fit& f : kFits)
       if (f.family == fam && f.engine == engine) best = &f;
     return best;
@@ -126,6 +158,9 @@ struct LayerShape {
   double proj = 0;          ///< a * d * h (+ bias)
   double mlp_total = 0;     ///< all experts (memory)
   double mlp_active = 0;    ///< experts used per token (FLOPs)
+  double expert_total = 0;  ///< routed experts only, all of them (inside mlp_total; sharded over ep x moe_tp = tp)
+  double expert_active = 0; ///< routed experts only, top-k of them (inside mlp_active)
+  double moe_frac = 0;      ///< share of layers that are MoE
   double cross_q = 0;       ///< T5 decoder cross-attention: Q and output projection
   double cross_kv = 0;      ///< T5 decoder cross-attention: K and V projection (of the encoder output)
   double kv_heads = 0;      ///< K/V heads
@@ -161,6 +196,9 @@ LayerShape layer_shape(const ModelSpec& m) {
     const double frac = static_cast<double>(m.num_moe_layers()) / m.num_layers;  // share of layers that are MoE
     s.mlp_total = frac * moe_total + (1 - frac) * dense;
     s.mlp_active = frac * moe_active + (1 - frac) * dense;
+    s.expert_total = frac * m.moe_num_experts * expert;
+    s.expert_active = frac * std::max(1, m.moe_topk) * expert;
+    s.moe_frac = frac;
   } else {
     s.mlp_total = s.mlp_active = dense;
   }
@@ -189,25 +227,40 @@ struct Ctx {
   double weight_b = 2, kv_b = 2;
   double gemm_peak = 0, attn_peak = 0, mem_bw = 0;
   double tp = 1;
+  double attn_tp = 1;  ///< ways the attention (and every non-expert weight) is split: tp, or 1 with attention DP
+  double adp = 1;      ///< attention data-parallel ranks: 1, or tp (each holds 1/adp of the sequences)
   double kv_heads_per_gpu = 1;
   double kv_heads_read_per_gpu = 1;  ///< K/V heads whose cache one decode step reads (GQA reuse)
 };
 
+bool is_mxfp4(const std::string& dtype) {
+  std::string d;
+  for (char ch : dtype) d += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return d == "mxfp4";
+}
+
 Ctx make_ctx(const ModelSpec& model, const InferenceLayout& layout, const GpuSpec& gpu, const InferenceCalibration& cal) {
-  const std::string kv_dtype = layout.kv_cache_dtype.empty() ? layout.weight_dtype : layout.kv_cache_dtype;
+  // The KV cache defaults to the weights' format; MXFP4 weights keep a BF16 cache (gpt-oss's default).
+  const std::string kv_dtype = !layout.kv_cache_dtype.empty() ? layout.kv_cache_dtype
+                               : is_mxfp4(layout.weight_dtype) ? std::string("bf16") : layout.weight_dtype;
   Ctx c{model, layout, gpu, cal, layer_shape(model)};
   c.weight_b = dtype_bytes("weight_dtype", layout.weight_dtype);
   c.kv_b = dtype_bytes("kv_cache_dtype", kv_dtype);
   c.tp = layout.tp;
+  c.adp = layout.attention_dp ? layout.tp : 1;
+  c.attn_tp = layout.tp / c.adp;
   // K/V heads are split over TP ranks and replicated when there are fewer groups than ranks.
-  c.kv_heads_per_gpu = std::ceil(static_cast<double>(model.query_groups()) / layout.tp);
+  c.kv_heads_per_gpu = std::ceil(static_cast<double>(model.query_groups()) / c.attn_tp);
   // Kernels that do not share K/V loads across the query heads of a group read them once per query head.
-  const double q_heads_per_gpu = static_cast<double>(model.num_attention_heads) / layout.tp;
+  const double q_heads_per_gpu = static_cast<double>(model.num_attention_heads) / c.attn_tp;
   c.kv_heads_read_per_gpu = c.kv_heads_per_gpu + (1 - cal.gqa_kv_reuse) * std::max(0.0, q_heads_per_gpu - c.kv_heads_per_gpu);
   c.attn_peak = gpu.peak_bf16_flops_per_s;
   // GEMMs run at the weight format's tensor-core rate: FP8 (1 byte), NVFP4 (< 1 byte), else BF16.
   c.gemm_peak = c.weight_b < 1 ? gpu.peak_fp4_flops_per_s : c.weight_b == 1 ? gpu.peak_fp8_flops_per_s : gpu.peak_bf16_flops_per_s;
   if (c.gemm_peak <= 0) c.gemm_peak = c.weight_b < 1 && gpu.peak_fp8_flops_per_s > 0 ? gpu.peak_fp8_flops_per_s : gpu.peak_bf16_flops_per_s;
+  // MXFP4 without FP4 tensor cores runs weight-only: 4-bit weights dequantized to BF16 in the GEMM's main loop
+  // (W4A16 kernels: vLLM Marlin MXFP4, TensorRT-LLM and Triton MoE kernels for gpt-oss on Hopper and Ampere).
+  if (is_mxfp4(layout.weight_dtype) && gpu.peak_fp4_flops_per_s <= 0) c.gemm_peak = gpu.peak_bf16_flops_per_s;
   c.mem_bw = gpu.memory_bandwidth_bytes_per_s * cal.memory_efficiency;
   return c;
 }
@@ -251,6 +304,20 @@ double tp_allreduce_s(const Ctx& c, double bytes) {
   return std::min(hierarchical, allreduce_s(bytes, tp, ib, c.cal.internode_latency_s));
 }
 
+/// One MoE token dispatch (or combine) all-to-all over the EP group with attention DP: every GPU sends the routed
+/// copies of its own tokens that belong to another rank's experts (collectives.hpp: moe_alltoall_bytes), at the
+/// group's per-GPU bandwidth: NVLink inside one NVLink domain, the NIC tier across (group_bandwidth, the training
+/// model's), plus one launch latency of the tier (one kernel talks to every peer at once: DeepEP's normal and
+/// low-latency kernels, deepseek-ai/DeepEP README). Activations move in 16 bits.
+double alltoall_s(const Ctx& c, double local_tokens) {
+  const double ep = c.layout.ep;
+  if (ep <= 1 || local_tokens <= 0) return 0;
+  const double bytes = detail::moe_alltoall_bytes(ep, local_tokens, std::max(1, c.model.moe_topk), c.shape.hidden, 2);
+  const double bw = detail::group_bandwidth(c.gpu, 1, ep) * c.cal.comm_efficiency;
+  const bool intra = ep <= std::min(c.layout.gpus_per_node, c.gpu.nvlink_domain_size);
+  return (intra ? c.cal.allreduce_latency_s : c.cal.internode_latency_s) + bytes / bw;
+}
+
 /// One transformer layer on one GPU for `b` sequences, `q` new tokens each, attending to `ctx_avg`
 /// keys on average (causal prefill: (s+1)/2; decode: the current length). kind: 0 decoder-only or T5
 /// decoder self-attention layer, 1 T5 encoder layer (no KV cache kept). `cross_len` > 0 adds T5
@@ -258,30 +325,32 @@ double tp_allreduce_s(const Ctx& c, double bytes) {
 StepCost layer_cost(const Ctx& c, double b, double q, double ctx_avg, bool decode, double cross_len, bool cross_build) {
   const LayerShape& s = c.shape;
   const double tokens = b * q;
+  // With attention DP each GPU runs the attention of its own 1/adp of the sequences (balanced).
+  const double b_local = b / c.adp, tokens_local = tokens / c.adp;
   StepCost cost;
   // GEMMs: 2 FLOPs per weight per token (Kaplan et al. 2020, Table 1); every weight read once per forward.
-  double w_active = s.qkv + s.proj + s.mlp_active;
-  double w_read = s.qkv + s.proj;
+  // Non-expert weights (QKV, projection, dense MLP, shared experts, router) run on the GPU's own tokens, split
+  // attn_tp ways; routed experts run on every token of the layout, split tp ways (ep x moe_tp = tp).
+  double w_dense = s.qkv + s.proj + s.mlp_total - s.expert_total;
+  double w_expert_read = s.expert_total;
   if (c.model.is_moe() && decode) {
-    // Distinct experts touched by `tokens` top-k routings: E (1 - (1 - k/E)^tokens) (uniform routing).
+    // A decode step reads only the experts its `tokens` top-k routings touch (collectives.hpp: moe_experts_hit).
     const double e = c.model.moe_num_experts, k = std::max(1, c.model.moe_topk);
-    const double touched = e * (1 - std::pow(1 - k / e, tokens));
-    w_read += s.mlp_active + (s.mlp_total - s.mlp_active) * std::min(1.0, std::max(0.0, (touched - k) / (e - k)));
-  } else {
-    w_read += s.mlp_total;
+    const double touched = detail::moe_experts_hit(e, k, tokens);
+    w_expert_read = s.expert_active + (s.expert_total - s.expert_active) *
+                                          (e > k ? std::min(1.0, std::max(0.0, (touched - k) / (e - k))) : 1.0);
   }
-  if (cross_len > 0) {
-    w_active += s.cross_q;
-    w_read += s.cross_q;
-  }
-  // Replicated (MLA down-projection) weights are read and applied whole on every TP rank.
-  double flops = 2 * tokens * ((w_active - s.attn_rep) / c.tp + s.attn_rep);
+  if (cross_len > 0) w_dense += s.cross_q;
+  // MLA's replicated down projections are read and applied whole on every attention rank (its own tokens).
+  double flops = 2 * tokens_local * ((w_dense - s.attn_rep) / c.attn_tp + s.attn_rep) + 2 * tokens * s.expert_active / c.tp;
   if (cross_build) flops += 2 * b * cross_len * s.cross_kv / c.tp;
-  const double wbytes = ((w_read - s.attn_rep + (cross_build ? s.cross_kv : 0)) / c.tp + s.attn_rep) * c.weight_b;
+  const double wbytes = ((w_dense - s.attn_rep + (cross_build ? s.cross_kv : 0)) / c.attn_tp + s.attn_rep) * c.weight_b +
+                        w_expert_read * c.weight_b / c.tp;
   cost.compute_s = roofline(flops, c.gemm_peak * c.cal.gemm_efficiency, wbytes, c.mem_bw);
   // Attention: QK^T and AV, 4 * q * ctx * a * d FLOPs per sequence (Narayanan et al. 2021, Appendix:
   // 4bs^2h per layer, causal masking halves it). Reads the cached K/V: 2 * ctx * g * d elements.
-  const double heads_gpu = s.heads / c.tp;
+  b = b_local;
+  const double heads_gpu = s.heads / c.attn_tp;
   double attn_flops = 4 * b * q * ctx_avg * heads_gpu * s.head_dim;
   double attn_bytes = decode ? b * ctx_avg * 2 * c.kv_heads_read_per_gpu * s.head_dim * c.kv_b
                              : b * q * (heads_gpu + 2 * c.kv_heads_per_gpu) * s.head_dim * 2;
@@ -305,17 +374,25 @@ StepCost layer_cost(const Ctx& c, double b, double q, double ctx_avg, bool decod
   cost.kv_s = roofline(attn_flops, c.attn_peak * c.cal.attention_efficiency, attn_bytes,
                        decode ? c.mem_bw * c.cal.kv_read_efficiency : c.mem_bw);
   // Megatron TP: two all-reduces of the [tokens, h] activations per layer in the forward pass
-  // (Shoeybi et al. 2019, Section 3, Figure 4); a third for T5 cross-attention.
-  const double n_ar = cross_len > 0 ? 3 : 2;
-  cost.comm_s = n_ar * tp_allreduce_s(c, tokens * s.hidden * 2);
+  // (Shoeybi et al. 2019, Section 3, Figure 4); a third for T5 cross-attention. With EP inside TP every rank
+  // already holds every token: dispatch is a local selection and the combine is the MLP's all-reduce. With
+  // attention DP the ranks hold different tokens: a MoE layer dispatches and combines them with two all-to-alls
+  // (Rajbhandari et al. 2022, DeepSpeed-MoE, Section 5.2) and no all-reduce.
+  if (c.adp > 1) {
+    cost.comm_s = s.moe_frac * 2 * alltoall_s(c, tokens_local);
+  } else {
+    const double n_ar = cross_len > 0 ? 3 : 2;
+    cost.comm_s = n_ar * tp_allreduce_s(c, tokens * s.hidden * 2);
+  }
   cost.overhead_s = c.cal.layer_overhead_s;
   return cost;
 }
 
 /// Output layer (logits) for `b` tokens on the last stage; weights stay 16-bit (FP8 recipes exclude lm_head).
+/// With attention DP the LM head is replicated and each GPU computes its own sequences' logits.
 double lm_head_s(const Ctx& c, double b) {
   const double v = c.model.vocab_size, h = c.shape.hidden;
-  return roofline(2 * b * h * v / c.tp, c.attn_peak * c.cal.gemm_efficiency, h * v * 2 / c.tp, c.mem_bw);
+  return roofline(2 * b / c.adp * h * v / c.attn_tp, c.attn_peak * c.cal.gemm_efficiency, h * v * 2 / c.attn_tp, c.mem_bw);
 }
 
 /// FasterTransformer's micro-batch size for pipeline parallelism (nccl_utils.cc getLocalBatchSize):
@@ -354,6 +431,18 @@ InferenceEstimate estimate_inference(const ModelSpec& model, const InferenceLayo
   detail::require_int("output_len", layout.output_len, 1, 1 << 24);
   detail::require_int("gpus_per_node", layout.gpus_per_node, 1, kMaxLayoutSize);
   detail::require_int("ep", layout.ep, 1, kMaxLayoutSize);
+  if (!model.is_moe() && (layout.ep > 1 || layout.attention_dp))
+    throw ConfigError(layout.ep > 1 ? "ep" : "attention_dp", layout.ep > 1 ? std::to_string(layout.ep) : "true",
+                      "model " + (model.name.empty() ? std::string("(custom)") : model.name) +
+                          " is dense (no experts); expert parallelism and attention data parallelism need a MoE "
+                          "model (moe_num_experts > 0); use ep 1");
+  if (model.is_moe() && model.moe_num_experts % layout.ep != 0)
+    throw ConfigError("ep", std::to_string(layout.ep),
+                      "must divide the model's " + std::to_string(model.moe_num_experts) + " experts");
+  if (layout.attention_dp && layout.ep != layout.tp)
+    throw ConfigError("attention_dp", "true",
+                      "attention data parallelism spreads the experts over the whole TP group: needs ep == tp (ep " +
+                          std::to_string(layout.ep) + ", tp " + std::to_string(layout.tp) + ")");
   Ctx c = make_ctx(model, layout, gpu, cal);
 
   InferenceEstimate e;
@@ -368,9 +457,9 @@ InferenceEstimate estimate_inference(const ModelSpec& model, const InferenceLayo
   else if (all_layers % pp != 0) e.reason = InferenceInfeasible::layers_not_divisible;
   else if (pp > 1 && tp < gpn) e.reason = InferenceInfeasible::partial_node_pipeline;
   else if (e.num_nodes == 0) e.reason = InferenceInfeasible::tp_not_node_multiple;
-  else if (model.is_moe() && (model.moe_num_experts % layout.ep != 0 || layout.tp % layout.ep != 0))
+  else if (model.is_moe() && layout.tp % layout.ep != 0)
     e.reason = InferenceInfeasible::experts_not_divisible;
-  else if ((c.weight_b < 1 || c.kv_b < 1) && gpu.peak_fp4_flops_per_s <= 0)
+  else if (((c.weight_b < 1 && !is_mxfp4(layout.weight_dtype)) || c.kv_b < 1) && gpu.peak_fp4_flops_per_s <= 0)
     e.reason = InferenceInfeasible::fp4_unsupported;
   else if ((c.weight_b == 1 || c.kv_b == 1) && gpu.peak_fp8_flops_per_s <= 0)
     e.reason = InferenceInfeasible::fp8_unsupported;
@@ -390,10 +479,14 @@ InferenceEstimate estimate_inference(const ModelSpec& model, const InferenceLayo
   const double edge = static_cast<double>(pc.embedding + pc.position_embedding);
   const double out_layer = pc.output_layer > 0 ? static_cast<double>(pc.output_layer) : static_cast<double>(pc.embedding);
   const double body = static_cast<double>(pc.total) - edge - static_cast<double>(pc.output_layer);
-  const double edge_gpu = pp == 1 ? (edge + static_cast<double>(pc.output_layer)) / tp : std::max(edge, out_layer) / tp;
-  // MLA's replicated attention weights are whole on every TP rank of their stage.
+  // Routed experts are split over ep x moe_tp = tp GPUs; everything else over tp, or replicated with attention DP;
+  // MLA's replicated attention weights are whole on every GPU of their stage.
+  const double atp = c.attn_tp;
+  const double experts = static_cast<double>(pc.moe_experts);
   const double replicated = c.shape.attn_rep * model.num_layers;
-  e.memory.weights_bytes = ((body - replicated) / (tp * pp) + replicated / pp) * c.weight_b + edge_gpu * 2;
+  const double edge_gpu = pp == 1 ? (edge + static_cast<double>(pc.output_layer)) / atp : std::max(edge, out_layer) / atp;
+  e.memory.weights_bytes =
+      ((body - experts - replicated) / (atp * pp) + replicated / pp + experts / (tp * pp)) * c.weight_b + edge_gpu * 2;
   // KV cache: 2 (K and V) x tokens x K/V heads x head dim per layer (Pope et al. 2022, Section 2.2);
   // T5 decoder layers also keep the cross-attention K/V of the input. MLA caches the kv latent and the RoPE key,
   // kv_lora_rank + qk_pos_emb_head_dim elements per token and layer, whole on every TP rank (DeepSeek-V2 section
@@ -403,13 +496,15 @@ InferenceEstimate estimate_inference(const ModelSpec& model, const InferenceLayo
   double kv_per_request = model.is_encoder_decoder()
                               ? dec_per_stage * (s_out * kv_per_token_layer + s_in * 2 * (c.shape.heads / tp) * c.shape.head_dim * c.kv_b)
                               : dec_per_stage * (s_in + s_out) * kv_per_token_layer;
+  // With attention DP a GPU keeps the whole K/V of 1/adp of the requests: per-GPU bytes per request of the layout.
+  kv_per_request /= c.adp;
   e.memory.kv_cache_bytes = b * kv_per_request;
   // Transient buffers: one layer's live input plus its widest intermediate for the prefill tokens, and the
   // fp32 logits of one token per request.
   const double qkv_width = c.shape.mla ? c.shape.heads * (2 * c.shape.qk_dim + c.shape.v_dim)
                                        : (c.shape.heads + 2 * c.shape.kv_heads) * c.shape.head_dim;
-  const double widest = std::max(c.shape.ffn * (model.gated_mlp() ? 2.0 : 1.0), qkv_width) / tp;
-  const double act_per_request = s_in * (c.shape.hidden + widest) * 2 + model.vocab_size / static_cast<double>(tp) * 4;
+  const double widest = std::max(c.shape.ffn * (model.gated_mlp() ? 2.0 : 1.0), qkv_width) / atp;
+  const double act_per_request = (s_in * (c.shape.hidden + widest) * 2 + model.vocab_size / atp * 4) / c.adp;
   // Engines allocate more per request than the KV cache and one layer's activations (work buffers sized by the
   // batch and sequence): request_memory_factor scales both; the extra is counted with the activations.
   const double per_request = (kv_per_request + act_per_request) * cal.request_memory_factor;

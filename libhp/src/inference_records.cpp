@@ -56,6 +56,7 @@ Record serving_candidate_record(const ServingCandidate& c) {
       .integer("tp", l.tp)
       .integer("pp", l.pp)
       .integer("ep", l.ep)
+      .boolean("attention_dp", l.attention_dp)
       .optional_integer("prefill_tp", c.disaggregated ? c.prefill_layout.tp : -1)
       .optional_integer("prefill_pp", c.disaggregated ? c.prefill_layout.pp : -1)
       .integer("prefill_workers", c.prefill_workers)

@@ -9,6 +9,7 @@
 #include "hp/core.hpp"
 #include "hp/inference_search.hpp"
 #include "hp/search.hpp"
+#include "hp/served_models.hpp"
 #include "hp/serving_search.hpp"
 
 namespace hp {
@@ -76,6 +77,10 @@ ModelSpec inference_model(const SearchConfig& config) {
   auto catalogue = [&s](const std::string& key) {
     try {
       return find_model(key);
+    } catch (const ConfigError&) {
+    }
+    try {  // a served name or Hugging Face id (Qwen/Qwen3-235B-A22B-FP8)
+      return resolve_served_model(s.model).model;
     } catch (const ConfigError& e) {
       throw ConfigError("inference_settings.model", s.model, e.what());
     }

@@ -47,6 +47,7 @@ InferenceLayout one_request(const ServingLayout& l) {
   il.tp = l.tp;
   il.pp = l.pp;
   il.ep = l.ep;
+  il.attention_dp = l.attention_dp;
   il.batch_size = 1;
   il.input_len = l.input_len;
   il.output_len = l.output_len;

@@ -68,6 +68,7 @@ Prediction predict(const InferenceMeasurement& m, const InferenceCalibration& ca
   l.tp = m.layout.tp;
   l.pp = m.layout.pp;
   l.ep = m.layout.ep;
+  l.attention_dp = m.layout.attention_dp;
   l.input_len = m.layout.input_len;
   l.output_len = m.layout.output_len;
   l.weight_dtype = m.layout.weight_dtype;

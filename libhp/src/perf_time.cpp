@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "collectives.hpp"
 #include "perf_shape.hpp"
 
 namespace hp::detail {
@@ -55,16 +56,6 @@ LayerFlops average_layer_flops(const Shape& s) {
   avg.gemm = (enc * e.gemm + s.num_decoder_layers * d.gemm) / s.num_layers;
   avg.attn = (enc * e.attn + s.num_decoder_layers * d.attn) / s.num_layers;
   return avg;
-}
-
-// Per-GPU bandwidth of a ring collective over `size` GPUs placed `stride` ranks apart. Inside one NVLink domain:
-// NVLink. Across domains, a ring's inter-domain edges carry what one member sends, and the q members inside a
-// domain run q rings over q NICs (NCCL uses one ring per NIC), so the ring runs at q x the per-GPU scale-out
-// bandwidth, capped by NVLink (NCCL performance notes: bus bandwidth; Calculon's network tiers).
-double group_bandwidth(const GpuSpec& gpu, double stride, double size) {
-  if (stride * size <= gpu.nvlink_domain_size) return gpu.nvlink_bandwidth_bytes_per_s;
-  const double q = std::min(size, std::max(1.0, std::floor(gpu.nvlink_domain_size / stride)));
-  return std::min(gpu.nvlink_bandwidth_bytes_per_s, q * gpu.internode_bandwidth_bytes_per_s);
 }
 
 // GEMM time with size-dependent efficiency: eff(x) = e * x / (x + x_half) (Calculon-style efficiency curve
@@ -184,7 +175,7 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   if (s.ep > 1 && s.num_moe_layers > 0) {
     const double moe_layers = layers * s.num_moe_layers / s.num_layers;
     const double local_tokens = tokens / (s.sp ? s.tp : 1.0);
-    const double a2a_bytes = (s.ep - 1) / s.ep * local_tokens * s.topk * s.h * 2;
+    const double a2a_bytes = moe_alltoall_bytes(s.ep, local_tokens, s.topk, s.h, 2);
     const double bw_ep = group_bandwidth(gpu, s.tp * s.cp, s.ep) * eff_comm;
     double per_op = a2a_bytes / bw_ep;
     if (l.moe_dispatcher == MoeDispatcher::allgather) {
@@ -274,8 +265,13 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   } else {
     reduce_s = 2 * (ring(p.dense, dense_n, grad_bytes) + ring(p.expert, expert_n, grad_bytes)) / bw_dp;
   }
-  t.dp_comm_s = (l.overlap_grad_reduce ? std::max(0.0, reduce_s - bwd_window) : reduce_s) +
-                (l.overlap_param_gather ? std::max(0.0, gather_s - fwd_window) : gather_s);
+  // With interleaving (v > 1) each model chunk's gradients are final after its last backward and Megatron-Core
+  // launches that chunk's reduce-scatter then (and gathers a chunk's parameters before its first forward); in
+  // the 1F1B-interleaved schedule (Narayanan 2021 Section 2.2) consecutive chunks finish p chunk-passes apart, so
+  // the window is the chunk's own pass plus (v-1) gaps of p chunk-passes: (1 + (v-1) p) / v micro-batch passes.
+  const double chunk_windows = s.vp > 1 ? (1 + (s.vp - 1) * s.pp) / s.vp : 1.0;
+  t.dp_comm_s = (l.overlap_grad_reduce ? std::max(0.0, reduce_s - chunk_windows * bwd_window) : reduce_s) +
+                (l.overlap_param_gather ? std::max(0.0, gather_s - chunk_windows * fwd_window) : gather_s);
 
   // Optimizer: memory-bound Adam over the local shard, ~30 bytes per parameter (fp32 master, m, v read and
   // written, gradient read, bf16 parameter written).

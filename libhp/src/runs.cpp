@@ -205,6 +205,11 @@ void fill_layout(const Cells& c, const std::string& task, Layout& l) {
   l.recompute_num_layers = c.integer("recompute_num_layers", 0);
   l.recompute_micro_batches = c.text("recompute_micro_batches").empty() ? -1 : c.integer("recompute_micro_batches", 0);
   l.distributed_optimizer = c.flag("distributed_optimizer", true);
+  // Optimizer state per parameter (hp::Layout::optimizer_state_bytes): Adam's fp32 master + two moments 12 B;
+  // a recipe with Apex DistributedFusedAdam at dtype bf16 keeps a bf16 parameter copy and bf16 moments, 6 B.
+  l.optimizer_state_bytes = c.integer("optimizer_state_bytes", 12);
+  if (l.optimizer_state_bytes < 1 || l.optimizer_state_bytes > 64)
+    c.fail("optimizer_state_bytes", c.text("optimizer_state_bytes"), "expected an integer in 1..64");
   l.flash_attention = c.flag("flash_attention", true);
   l.grad_reduce_in_fp32 = c.flag("grad_reduce_in_fp32", false);
   l.tp_comm_overlap = c.flag("tp_comm_overlap", false);

@@ -10,6 +10,7 @@
 #include "checks.hpp"
 #include "hp/catalog.hpp"
 #include "hp/hardware.hpp"
+#include "hp/inference.hpp"
 #include "hp/perf.hpp"
 #include "hp/sizing.hpp"
 #include "yaml_util.hpp"
@@ -183,6 +184,11 @@ void parse_serving(InferenceSettings& s, Find& find) {
     s.expert_parallel_sizes = get_int_list(v, w);
     positive_list(w, s.expert_parallel_sizes);
   }
+  if (auto v = find("attention_dp", w); v.IsDefined() && !is_null(v)) {
+    s.attention_dp = yaml::text(v);
+    if (s.attention_dp != "auto" && s.attention_dp != "true" && s.attention_dp != "false")
+      throw ConfigError(w, s.attention_dp, "expected auto, true or false");
+  }
   if (auto v = find("max_num_tokens", w); v.IsDefined() && !is_null(v)) {
     s.max_num_tokens = get_int(v, w);
     if (s.max_num_tokens < 1) throw ConfigError(w, yaml::text(v), "must be >= 1");
@@ -191,7 +197,10 @@ void parse_serving(InferenceSettings& s, Find& find) {
     s.max_gpus = get_int(v, w);
     if (s.max_gpus < 1) throw ConfigError(w, yaml::text(v), "must be >= 1");
   }
-  if (auto v = find("engine", w); v.IsDefined() && !is_null(v)) s.engine = get_string(v, w);
+  if (auto v = find("engine", w); v.IsDefined() && !is_null(v)) {
+    s.engine = get_string(v, w);
+    check_serving_engine(w, s.engine);
+  }
   if (auto v = find("disaggregated", w); v.IsDefined() && !is_null(v)) s.disaggregated = get_bool(v, w);
   if (auto v = find("architecture", w); v.IsDefined() && !is_null(v)) {
     if (!v.IsMap()) throw ConfigError(w, yaml::text(v), "expected a map of architecture keys (num_layers, ...)");
@@ -221,7 +230,7 @@ InferenceSettings parse_inference(const YAML::Node& n, const std::string& p) {
       "input_seq_len", "output_seq_len", "logs", "max_batch_sizes", "input_seq_lengths", "output_seq_lengths",
       "num_nodes", "gpu", "model", "weight_dtype", "kv_cache_dtype", "benchmark_tool", "memory_fraction",
       "mode", "max_ttft_ms", "max_tpot_ms", "concurrency", "request_rate", "max_num_tokens", "expert_parallel_sizes",
-      "engine", "disaggregated", "max_gpus", "architecture"};
+      "attention_dp", "engine", "disaggregated", "max_gpus", "architecture"};
   for (const auto& [k, where_value] : keys)
     if (!known.count(k)) throw ConfigError(where_value.first, yaml::text(where_value.second), "unknown key in inference_settings");
   auto find = [&](const char* k, std::string& where) -> YAML::Node {

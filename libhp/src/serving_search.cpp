@@ -100,6 +100,30 @@ void set_common(ServingCandidate& c) {
   }
 }
 
+/// MoE: the EP sizes to try ([] = powers of two dividing the experts, up to the largest TP size); a user's list
+/// must divide the experts, and a dense model takes only ep 1 and no attention DP (ConfigError otherwise).
+void expert_parallel_defaults(const ModelSpec& model, InferenceSettings& s) {
+  const std::string key = "inference_settings.expert_parallel_sizes";
+  std::string listed;
+  for (int ep : s.expert_parallel_sizes) listed += (listed.empty() ? "[" : ",") + std::to_string(ep);
+  listed += "]";
+  if (!model.is_moe()) {
+    for (int ep : s.expert_parallel_sizes)
+      if (ep > 1) throw ConfigError(key, listed, "model " + model.name + " is dense (no experts): use [1]");
+    if (s.attention_dp == "true")
+      throw ConfigError("inference_settings.attention_dp", "true", "model " + model.name + " is dense (no experts)");
+    s.expert_parallel_sizes = {1};
+    return;
+  }
+  for (int ep : s.expert_parallel_sizes)
+    if (model.moe_num_experts % ep != 0)
+      throw ConfigError(key, listed, std::to_string(ep) + " does not divide the model's " +
+                                         std::to_string(model.moe_num_experts) + " experts");
+  if (!s.expert_parallel_sizes.empty()) return;
+  const int max_tp = *std::max_element(s.tensor_parallel_sizes.begin(), s.tensor_parallel_sizes.end());
+  for (int ep = 1; ep <= max_tp && model.moe_num_experts % ep == 0; ep *= 2) s.expert_parallel_sizes.push_back(ep);
+}
+
 std::vector<int> concurrency_sweep(const InferenceSettings& s) {
   if (!s.concurrency.empty()) return s.concurrency;
   if (s.mode == "online" && s.request_rate > 0) return {0};
@@ -120,7 +144,10 @@ ServingSearchResult serving_search(const ModelSpec& model, const GpuSpec& gpu, c
   if (s.input_seq_lengths.empty()) s.input_seq_lengths = {1024};
   if (s.output_seq_lengths.empty()) s.output_seq_lengths = {1024};
   s = with_nemo_inference_defaults(s, inference_size_b(model));
-  if (s.expert_parallel_sizes.empty()) s.expert_parallel_sizes = {1};
+  // EP inside TP without attention DP predicts what plain TP does (docs/model.md, "MoE with EP"): the default
+  // list tries ep > 1 only with attention DP; a user's list is searched as given.
+  const bool ep_defaulted = s.expert_parallel_sizes.empty();
+  expert_parallel_defaults(model, s);
   for (int in_len : s.input_seq_lengths)
     for (int out_len : s.output_seq_lengths)
       if (in_len + out_len > model.max_position_embeddings)
@@ -159,11 +186,16 @@ ServingSearchResult serving_search(const ModelSpec& model, const GpuSpec& gpu, c
     for (int osl : s.output_seq_lengths)
       for (int tp : s.tensor_parallel_sizes)
         for (int pp : s.pipeline_parallel_sizes)
-          for (int ep : s.expert_parallel_sizes) {
-            if (ep > 1 && !model.is_moe()) continue;
+          for (int ep : s.expert_parallel_sizes)
+            for (bool adp : {false, true}) {
+            // EP splits the TP group; attention DP needs the experts over all of it (ep == tp > 1).
+            if (tp % ep != 0 || (ep_defaulted && ep > 1 && !adp)) continue;
+            if (adp && (s.attention_dp == "false" || ep != tp || tp == 1)) continue;
+            if (!adp && s.attention_dp == "true" && ep == tp && tp > 1) continue;
             for (int conc : sweep) {
               ServingCandidate cand;
               cand.layout = base_layout(tp, pp, ep, isl, osl);
+              cand.layout.attention_dp = adp;
               cand.layout.concurrency = conc;
               if (s.mode == "online" && s.request_rate <= 0 && conc == 0) continue;
               cand.estimate = estimate_serving(model, cand.layout, gpu, c);
@@ -173,7 +205,7 @@ ServingSearchResult serving_search(const ModelSpec& model, const GpuSpec& gpu, c
                 continue;
               r.candidates.push_back(std::move(cand));
             }
-          }
+            }
   if (s.disaggregated) {
     // Prefill and decode replicas from the same TP x PP lists; replica counts so both pools fit in max_gpus.
     for (int isl : s.input_seq_lengths)
@@ -249,14 +281,14 @@ ServingSearchResult serving_search(const ModelSpec& model, const GpuSpec& gpu, c
 
 std::string serving_csv(const ServingSearchResult& r) {
   std::string out =
-      "rank,kind,tp,pp,ep,prefill_tp,prefill_pp,prefill_workers,decode_workers,num_gpus,input_len,output_len,"
+      "rank,kind,tp,pp,ep,attention_dp,prefill_tp,prefill_pp,prefill_workers,decode_workers,num_gpus,input_len,output_len,"
       "concurrency,ttft_ms,tpot_ms,request_latency_ms,tokens_per_s_per_gpu,tokens_per_s_per_user,fits,reason,"
       "within_bounds,pareto\n";
   char buf[512];
   for (const auto& c : r.candidates) {
     const auto& l = c.layout;
-    std::snprintf(buf, sizeof buf, "%d,%s,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%.1f,%.3f,%.3f,%.1f,%.2f,%.2f,%s,%s,%s,%s\n",
-                  c.rank, c.disaggregated ? "disaggregated" : "aggregated", l.tp, l.pp, l.ep,
+    std::snprintf(buf, sizeof buf, "%d,%s,%d,%d,%d,%s,%d,%d,%d,%d,%d,%d,%d,%.1f,%.3f,%.3f,%.1f,%.2f,%.2f,%s,%s,%s,%s\n",
+                  c.rank, c.disaggregated ? "disaggregated" : "aggregated", l.tp, l.pp, l.ep, l.attention_dp ? "true" : "false",
                   c.disaggregated ? c.prefill_layout.tp : 0, c.disaggregated ? c.prefill_layout.pp : 0,
                   c.prefill_workers, c.decode_workers, c.num_gpus, l.input_len, l.output_len, c.concurrency,
                   c.ttft_s * 1e3, c.tpot_s * 1e3, c.request_latency_s * 1e3, c.tokens_per_s_per_gpu,
@@ -277,8 +309,9 @@ std::string reached_by(const ServingSearchResult& r, double ServingCandidate::*f
                         ? fmt::format("disaggregated {} x (TP {} PP {}) prefill + {} x (TP {} PP {}) decode",
                                       c.prefill_workers, c.prefill_layout.tp, c.prefill_layout.pp, c.decode_workers,
                                       c.layout.tp, c.layout.pp)
-                        : fmt::format("aggregated TP {} PP {}{}", c.layout.tp, c.layout.pp,
-                                      c.layout.ep > 1 ? fmt::format(" EP {}", c.layout.ep) : "");
+                        : fmt::format("aggregated TP {} PP {}{}{}", c.layout.tp, c.layout.pp,
+                                      c.layout.ep > 1 ? fmt::format(" EP {}", c.layout.ep) : "",
+                                      c.layout.attention_dp ? " attention DP" : "");
     return s + fmt::format(", concurrency {:g}", c.concurrency);
   }
   return "";

@@ -33,8 +33,9 @@ weights_bytes, kv_cache_bytes, activations_bytes, memory_bytes, max_batch_size.
     "estimate_serving": """Predict one serving replica with in-flight batching.
 
 mode: "max_throughput", "online" (request_rate or concurrency) or "disaggregated" (prefill_tp, prefill_pp,
-prefill_workers, decode_workers). model: a catalogue key or a validation model ("llama-2-70b"), or give
-architecture={...}. Returns a dict: fits, reason, saturated, num_gpus, concurrency, ttft_s, tpot_s,
+prefill_workers, decode_workers). model: a catalogue key, a validation model ("llama-2-70b") or a served name /
+Hugging Face id ("Qwen/Qwen3-235B-A22B-FP8"), or give architecture={...}. MoE: ep (EP inside TP, divides the
+experts) and attention_dp (attention data parallel over TP with the experts over ep == tp GPUs). Returns a dict: fits, reason, saturated, num_gpus, concurrency, ttft_s, tpot_s,
 request_latency_s, requests_per_s, output_tokens_per_s_per_gpu, tokens_per_s_per_user, ... (disaggregated: also
 kv_transfer_s and the prefill / decode sub-dicts).
 

@@ -15,21 +15,22 @@
 #include "hp/inference_serving.hpp"
 #include "hp/inference_validate.hpp"
 #include "hp/search_config.hpp"
+#include "hp/served_models.hpp"
 #include "hp/serving_search.hpp"
 
 namespace {
 
 namespace py = pybind11;
 
-/// A model by name (catalogue key or a validation model) or by architecture fields.
+/// A model by name (catalogue key, validation model, served name or Hugging Face id) or by architecture fields.
 hp::ModelSpec resolve_model(const std::string& model, const std::optional<std::map<std::string, std::string>>& arch) {
   if (arch) return hp::architecture_model(model, *arch, "architecture");
-  if (model.find('/') != std::string::npos) return hp::find_model(model);
   try {
-    return hp::validation_model(model);
+    return hp::resolve_served_model(model).model;
   } catch (const hp::ConfigError&) {
     throw hp::ConfigError("model", model, "unknown model: give a catalogue key (gpt3/5b), a validation model "
-                                          "(llama-2-70b) or architecture={...}");
+                                          "(llama-2-70b), a served name (Qwen/Qwen3-235B-A22B-FP8) or "
+                                          "architecture={...}");
   }
 }
 
@@ -56,7 +57,8 @@ py::dict serving_dict(const hp::ServingEstimate& e) {
 }
 
 py::dict estimate_serving(const std::string& model, const std::optional<std::map<std::string, std::string>>& arch,
-                          const std::string& gpu, const std::string& mode, int tp, int pp, int ep, int input_len,
+                          const std::string& gpu, const std::string& mode, int tp, int pp, int ep, bool attention_dp,
+                          int input_len,
                           int output_len, const std::string& weight_dtype, const std::string& kv_cache_dtype,
                           int max_num_tokens, int max_batch_size, double kv_cache_fraction, double request_rate,
                           int concurrency, const std::string& engine, int prefill_tp, int prefill_pp,
@@ -65,6 +67,7 @@ py::dict estimate_serving(const std::string& model, const std::optional<std::map
   l.tp = tp;
   l.pp = pp;
   l.ep = ep;
+  l.attention_dp = attention_dp;
   l.input_len = input_len;
   l.output_len = output_len;
   l.weight_dtype = weight_dtype;
@@ -104,6 +107,7 @@ py::dict serving_search(const std::optional<std::string>& config, const std::opt
                         const std::optional<std::vector<int>>& tensor_parallel_sizes,
                         const std::optional<std::vector<int>>& pipeline_parallel_sizes,
                         const std::optional<std::vector<int>>& expert_parallel_sizes,
+                        const py::object& attention_dp,
                         const std::optional<std::vector<int>>& input_seq_lengths,
                         const std::optional<std::vector<int>>& output_seq_lengths,
                         const std::optional<std::vector<int>>& concurrency, const std::optional<double>& request_rate,
@@ -123,6 +127,10 @@ py::dict serving_search(const std::optional<std::string>& config, const std::opt
   if (tensor_parallel_sizes) s.tensor_parallel_sizes = *tensor_parallel_sizes;
   if (pipeline_parallel_sizes) s.pipeline_parallel_sizes = *pipeline_parallel_sizes;
   if (expert_parallel_sizes) s.expert_parallel_sizes = *expert_parallel_sizes;
+  if (py::isinstance<py::bool_>(attention_dp)) s.attention_dp = attention_dp.cast<bool>() ? "true" : "false";
+  else if (py::isinstance<py::str>(attention_dp) && attention_dp.cast<std::string>() == "auto") s.attention_dp = "auto";
+  else if (!attention_dp.is_none())
+    throw hp::ConfigError("attention_dp", py::str(attention_dp).cast<std::string>(), "expected True, False or \"auto\"");
   if (input_seq_lengths) s.input_seq_lengths = *input_seq_lengths;
   if (output_seq_lengths) s.output_seq_lengths = *output_seq_lengths;
   if (concurrency) s.concurrency = *concurrency;
@@ -168,7 +176,7 @@ py::dict serving_search(const std::optional<std::string>& config, const std::opt
 HP_PY_BINDING(61, [](py::module_& m) {
   m.def("estimate_serving", &estimate_serving, py::kw_only(), py::arg("model"), py::arg("architecture") = py::none(),
         py::arg("gpu") = "h100-sxm", py::arg("mode") = "max_throughput", py::arg("tp") = 1, py::arg("pp") = 1,
-        py::arg("ep") = 1, py::arg("input_len") = 1024, py::arg("output_len") = 1024, py::arg("weight_dtype") = "fp8",
+        py::arg("ep") = 1, py::arg("attention_dp") = false, py::arg("input_len") = 1024, py::arg("output_len") = 1024, py::arg("weight_dtype") = "fp8",
         py::arg("kv_cache_dtype") = "", py::arg("max_num_tokens") = 8192, py::arg("max_batch_size") = 2048,
         py::arg("kv_cache_fraction") = 0.9, py::arg("request_rate") = 0.0, py::arg("concurrency") = 0,
         py::arg("engine") = "trtllm-0.17", py::arg("prefill_tp") = 1, py::arg("prefill_pp") = 1,
@@ -178,7 +186,8 @@ HP_PY_BINDING(61, [](py::module_& m) {
   m.def("_serving_search", &serving_search, py::arg("config") = py::none(), py::kw_only(), py::arg("model") = py::none(),
         py::arg("architecture") = py::none(), py::arg("gpu") = py::none(), py::arg("mode") = py::none(),
         py::arg("tensor_parallel_sizes") = py::none(), py::arg("pipeline_parallel_sizes") = py::none(),
-        py::arg("expert_parallel_sizes") = py::none(), py::arg("input_seq_lengths") = py::none(),
+        py::arg("expert_parallel_sizes") = py::none(), py::arg("attention_dp") = py::none(),
+        py::arg("input_seq_lengths") = py::none(),
         py::arg("output_seq_lengths") = py::none(), py::arg("concurrency") = py::none(),
         py::arg("request_rate") = py::none(), py::arg("max_ttft_ms") = py::none(), py::arg("max_tpot_ms") = py::none(),
         py::arg("max_latency_ms") = py::none(), py::arg("data_type") = py::none(),

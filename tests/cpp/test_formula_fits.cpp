@@ -62,6 +62,10 @@ void check_fits_are_minima(const std::vector<hp::InferenceMeasurement>& data) {
     }
     REQUIRE_FALSE(rows.empty());
     const IC shipped = hp::default_inference_calibration(gpu, engine);
+    if (engine.rfind("vllm", 0) == 0 || engine.rfind("sglang", 0) == 0) {  // shipped without a fit: too few rows
+      CHECK(shipped.engine == "trtllm");
+      continue;
+    }
     REQUIRE(shipped.engine == engine);  // the group's own fit, not a fallback
     ++groups;
     const double base = msle(hp::validate_inference(rows, {shipped}));

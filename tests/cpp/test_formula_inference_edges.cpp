@@ -164,13 +164,21 @@ TEST_CASE("inference limits and rules at their boundaries", "[inference][formula
   narrow.ffn_hidden_size = 1024;
   const hp::InferenceEstimate n = hp::estimate_inference(narrow, layout(2, 1, 3, 100, 10), x.g, x.c);
   CHECK(n.memory.activations_bytes == Approx(3 * (100 * (1024 + 24 * 96 / 2.0) * 2 + 32000 / 2.0 * 4)).epsilon(1e-14));
-  // An engine without a fit anywhere takes the GPU family's TensorRT-LLM fit.
+  // An engine without a fit anywhere (vLLM, SGLang: none shipped), with or without a version, takes the GPU
+  // family's TensorRT-LLM fit; a version of an engine with fits takes its latest (tests/cpp/test_serving.cpp).
   hp::GpuSpec ampere = asym_gpu();
   ampere.family = "ampere";
-  const auto v = hp::default_inference_calibration(ampere, "vllm");
   const auto t = hp::default_inference_calibration(ampere, "trtllm");
-  CHECK(v.engine == "trtllm");
-  CHECK(v.gemm_efficiency == t.gemm_efficiency);
-  CHECK(v.layer_overhead_s == t.layer_overhead_s);
+  for (const char* engine : {"vllm", "vllm-0.6", "sglang-0.3.2"}) {
+    const auto v = hp::default_inference_calibration(ampere, engine);
+    CHECK(v.engine == "trtllm");
+    CHECK(v.gemm_efficiency == t.gemm_efficiency);
+    CHECK(v.layer_overhead_s == t.layer_overhead_s);
+  }
   CHECK(t.gpu_family == "ampere");
+  // Unknown engine words are bad input naming the key, the value and the accepted engines.
+  for (const char* bad : {"tgi", "vllm-", "vllm-v0.6", "trtllm-0.17x", "", "-0.6"})
+    CHECK_THROWS_WITH(hp::default_inference_calibration(ampere, bad),
+                      Catch::Contains(std::string("engine=") + bad) && Catch::Contains("trtllm, vllm, sglang or fastertransformer"));
+  CHECK_NOTHROW(hp::check_serving_engine("k", "trtllm-0.6.1"));
 }

@@ -76,6 +76,51 @@ TEST_CASE("bench parsers: vLLM throughput and serving", "[inference][bench]") {
   CHECK(hp::parse_bench_log(hp::BenchTool::vllm, fixture("vllm_oom.log"), l).status == "out_of_memory");
 }
 
+TEST_CASE("bench parsers: SGLang offline throughput and serving", "[inference][bench]") {
+  const auto l = layout(1, 64, 60, 20);
+  auto t = hp::parse_bench_log(hp::BenchTool::sglang, fixture("sglang_offline.log"), l);
+  CHECK(t.status == "ok");
+  CHECK(t.requests_per_s == Approx(75.07));
+  CHECK(t.latency_s == Approx(64 / 75.07));  // no latency printed offline: one batch at the request rate
+  CHECK(t.output_tokens_per_s == Approx(1501.47));
+  CHECK(t.ttft_s == 0);
+  auto s = hp::parse_bench_log(hp::BenchTool::sglang, fixture("sglang_serving.log"), l);
+  CHECK(s.status == "ok");
+  CHECK(s.latency_s == Approx(2.93045));
+  CHECK(s.ttft_s == Approx(0.41266));
+  CHECK(s.tpot_s == Approx(0.13251));  // no TPOT section in this release's output: the mean ITL
+  CHECK(s.output_tokens_per_s == Approx(431.34));
+  CHECK(hp::parse_bench_log(hp::BenchTool::sglang, fixture("vllm_oom.log"), l).status == "out_of_memory");
+  CHECK(hp::parse_bench_log(hp::BenchTool::sglang, fixture("ft_ok.log"), l).status == "no_result");
+  CHECK(hp::bench_tool_from_string("k", "SGLang") == hp::BenchTool::sglang);
+  CHECK(std::string(hp::to_string(hp::BenchTool::sglang)) == "sglang");
+}
+
+TEST_CASE("bench jobs: SGLang argument vectors", "[inference][bench]") {
+  const auto model = hp::find_model("gpt3/5b");
+  auto l = layout(2, 16, 60, 20);
+  hp::BenchOptions o;
+  o.model_path = "/ckpt/it's here";
+  const auto off = hp::bench_job(hp::BenchTool::sglang, model, l, o, "x");
+  REQUIRE(off.commands.size() == 1);
+  const std::vector<std::string> want = {"python3", "-m", "sglang.bench_offline_throughput", "--model-path",
+                                         "/ckpt/it's here", "--tp-size", "2", "--pp-size", "1",
+                                         "--max-running-requests", "16", "--dataset-name", "random",
+                                         "--random-input-len", "60", "--random-output-len", "20",
+                                         "--random-range-ratio", "1", "--num-prompts", "64"};
+  CHECK(off.commands[0] == want);
+  o.vllm_mode = "serving";
+  const auto srv = hp::bench_job(hp::BenchTool::sglang, model, l, o, "x");
+  REQUIRE(srv.commands.size() == 3);
+  CHECK(srv.background == std::vector<bool>{true, false, false});
+  CHECK(srv.commands[0][2] == "sglang.launch_server");
+  CHECK(srv.commands[2][2] == "sglang.bench_serving");
+  CHECK_THAT(hp::bench_script(srv, hp::ScriptOptions{}),
+             Catch::Contains("'/ckpt/it'\\''s here'") && Catch::Contains("kill \"$SERVER_PID\""));
+  o.vllm_mode = "offline";
+  CHECK_THROWS_WITH(hp::bench_job(hp::BenchTool::sglang, model, l, o, "x"), Catch::Contains("vllm_mode=offline"));
+}
+
 TEST_CASE("bench jobs: FT config.ini, argument vectors, quoted scripts", "[inference][bench]") {
   const auto model = hp::find_model("gpt3/5b");
   auto l = layout(8, 16, 60, 20);

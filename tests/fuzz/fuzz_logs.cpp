@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
     if (st.valid && !(st.mean_s >= 0 && std::isfinite(st.mean_s))) std::abort();
     (void)hp::classify_text(text, "<fuzz>");
   });
-  for (hp::BenchTool tool : {hp::BenchTool::fastertransformer, hp::BenchTool::trtllm, hp::BenchTool::vllm})
+  for (hp::BenchTool tool : {hp::BenchTool::fastertransformer, hp::BenchTool::trtllm, hp::BenchTool::vllm, hp::BenchTool::sglang})
     hpfuzz::expect_clean([&] { (void)hp::parse_bench_output(tool, text, hp::InferenceLayout{}); });
   return 0;
 }

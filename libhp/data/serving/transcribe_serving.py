@@ -16,6 +16,19 @@ Rules (every value not copied is derived here, nowhere else):
   (the queue grows with the benchmark's 500 requests): only their throughput is kept. Rows at QPS INF are the
   maximum-throughput scenario of those 500 requests.
 - split: fit for odd data lines of each table file, holdout for even (never used for fitting).
+- SGLang 0.3.0 / vLLM 0.6.0 (sglang_v0.3_vllm_v0.6_sharegpt.txt, the SGLang repository's comparison README):
+  ShareGPT, so the lengths are the dataset's means: input 202 tokens (the vLLM v0.6.0 blog's ShareGPT sample with
+  the Llama 3 tokenizer, "Average input tokens: 202"), output 194 tokens (output tok/s / req/s of the README's own
+  offline rows: 194.3-194.4 in all four). Online rows keep the median TTFT and median TPOT; left out are the
+  median E2E latency (the median request of ShareGPT's skewed output lengths is far shorter than the mean the
+  model takes) and ITL (vLLM's multi-step scheduling returns 10 tokens at a time). vLLM's TTFT rows are all held
+  out: with `--num-scheduler-steps 10` a new request waits for the running 10-step batch (vLLM v0.6.0 blog,
+  "Batch scheduling multiple steps ahead"), a wait the model has no term for. Engine defaults where the README
+  states none: vLLM 0.6 max_num_seqs 256 and max_num_batched_tokens = max(max_model_len, 2048) = 4096 (no chunked
+  prefill below 32K context); SGLang 0.3 chunked_prefill_size 8192 and no request cap (4096 here). The memory
+  fractions (vLLM gpu_memory_utilization, SGLang mem_fraction_static) are shares of the whole memory; they go into
+  kv_cache_fraction as stated (the calibration's memory overhead absorbs the difference). Split per table line
+  as above: request rate 4 and the offline rows fit, request rate 8 held out.
 """
 import csv
 import sys
@@ -118,10 +131,56 @@ def online_014(path):
     return out
 
 
+SGLANG_VLLM_URL = ("https://github.com/sgl-project/sglang/blob/120affb9613cc3f5bcd055ec09c7621d3ced0ebc/"
+                   "benchmark/benchmark_vllm_060/README.md")
+SHAREGPT_ISL, SHAREGPT_OSL = 202, 194
+# Section title -> (model, gpu, tp); engine word -> (engine, max_num_seqs, max_num_tokens).
+SGLANG_VLLM_SETUPS = {"Llama 3.1 8B": ("llama-3.1-8b", "a100-80gb", 1), "Llama 3.1 70B": ("llama-3.1-70b", "h100-sxm", 4)}
+SGLANG_VLLM_ENGINES = {"SGLang": ("sglang-0.3", 4096, 8192), "vLLM": ("vllm-0.6", 256, 4096)}
+
+
+def sglang_vllm_memory_fraction(engine, tp, offline):
+    if engine.startswith("vllm"):
+        return 0.9
+    return 0.88 if tp == 1 or offline else 0.85
+
+
+def sglang_vllm(path):
+    out = []
+    section, setup, line_no = "", None, {}
+    for line in path.read_text().splitlines():
+        if line.startswith("## "):
+            section = "online" if "Online" in line else "offline"
+        elif line.startswith("### "):
+            setup = next(v for k, v in SGLANG_VLLM_SETUPS.items() if k in line)
+        elif line.startswith("|"):
+            f = [c.strip().strip("*") for c in line.strip().strip("|").split("|")]
+            model, gpu, tp = setup
+            engine, seqs, tokens = SGLANG_VLLM_ENGINES[f[2]]
+            key = (section, model, engine)  # split by the line's position among its engine's lines of the table
+            i = line_no[key] = line_no.get(key, -1) + 1
+            split = "fit" if i % 2 == 0 else "holdout"
+            frac = sglang_vllm_memory_fraction(engine, tp, section == "offline")
+            loc = f"{SGLANG_VLLM_URL} ({'Online' if section == 'online' else 'Offline'} benchmark results, {model}, {f[2]})"
+            table = f"{engine}-{'online' if section == 'online' else 'sharegpt'}"
+            common = (model, gpu, tp, SHAREGPT_ISL, SHAREGPT_OSL, "bf16")
+            if section == "offline":
+                out.append(row(*common, "output_tokens_per_s", f[4], loc, engine, table, "max_throughput", 0, tokens,
+                               seqs, frac, split))
+                continue
+            rate = float(f[0])
+            for metric, col in (("ttft_s", 4), ("tpot_s", 5)):
+                # vLLM's TTFT waits for the running multi-step batch (10 steps): no term of the model, never fitted.
+                held = "holdout" if engine.startswith("vllm") and metric == "ttft_s" else split
+                out.append(row(*common, metric, round(float(f[col]) / 1e3, 8), loc, engine, table, "online", rate,
+                               tokens, seqs, frac, held))
+    return out
+
+
 def main(src_dir, dst):
     src = Path(src_dir)
     rows = (throughput_010(src / "trtllm_v0.10_throughput.txt") + throughput_017(src / "trtllm_v0.17_throughput.txt") +
-            online_014(src / "trtllm_v0.14_online.txt"))
+            online_014(src / "trtllm_v0.14_online.txt") + sglang_vllm(src / "sglang_v0.3_vllm_v0.6_sharegpt.txt"))
     with open(dst, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(HEADER)

@@ -17,6 +17,9 @@ struct InferenceLayout {
   int tp = 1;              ///< tensor parallel size
   int pp = 1;              ///< pipeline parallel size
   int ep = 1;              ///< expert parallel size inside the TP group (MoE; divides tp and the experts)
+  bool attention_dp = false;  ///< MoE: attention data-parallel over the TP group (each GPU its own requests,
+                              ///< attention weights replicated, experts over ep == tp GPUs with all-to-all
+                              ///< dispatch and combine: TensorRT-LLM enable_attention_dp, SGLang dp-attention)
   int batch_size = 1;      ///< requests served together
   int input_len = 60;      ///< prompt tokens per request (NeMo's default input_len)
   int output_len = 20;     ///< generated tokens per request (NeMo's default output_len)
@@ -39,7 +42,7 @@ enum class InferenceInfeasible : std::uint8_t {
   sequence_too_long,      ///< input_len + output_len exceeds max_position_embeddings (learned positions)
   out_of_memory,          ///< weights + KV cache + workspace exceed GPU memory
   fp4_unsupported,        ///< NVFP4 weights or KV cache on a GPU without FP4 tensor cores (before Blackwell)
-  experts_not_divisible,  ///< ep does not divide the experts or the TP size
+  experts_not_divisible,  ///< ep does not divide the TP size (ep not dividing the experts is a ConfigError)
 };
 const char* to_string(InferenceInfeasible reason) noexcept;
 
@@ -100,8 +103,14 @@ struct InferenceCalibration {
   double memory_fraction = 0.95;        ///< share of GPU memory usable by weights + KV + activations
 };
 
-/// Shipped calibration for a GPU and a serving engine ("trtllm", "fastertransformer"; others and unfitted
-/// pairs fall back to the GPU's TensorRT-LLM fit, then to the generic one).
+/// Engine words: trtllm, vllm, sglang or fastertransformer, optionally "-<version>" (digits and dots:
+/// "trtllm-0.17", "vllm-0.6"). Throws ConfigError(key, engine) naming the accepted values for anything else.
+void check_serving_engine(const std::string& key, const std::string& engine);
+
+/// Shipped calibration for a GPU and a serving engine ("trtllm", "fastertransformer", "trtllm-0.17", ...): a
+/// version without a fit of its own takes the latest fitted version of the same engine; the GPU family without a
+/// fit for the engine takes Hopper's, else the family's TensorRT-LLM fit (so do vllm and sglang, which have no
+/// shipped fit). Throws ConfigError for an unknown engine word (check_serving_engine).
 InferenceCalibration default_inference_calibration(const GpuSpec& gpu, const std::string& engine = "trtllm");
 
 /// The engine's properties that are not fitted: unfused attention and the usable memory share (FasterTransformer).

@@ -1,5 +1,6 @@
 // Benchmark jobs for measuring serving layouts, and parsers of their outputs:
-// FasterTransformer multi_gpu_gpt_example (NeMo's), TensorRT-LLM trtllm-bench, vLLM bench throughput / serve.
+// FasterTransformer multi_gpu_gpt_example (NeMo's), TensorRT-LLM trtllm-bench, vLLM bench throughput / serve,
+// SGLang bench_offline_throughput / bench_serving.
 // Public header: standard-library types only. Pure text in, text out: launching lives in the front ends.
 #pragma once
 
@@ -12,17 +13,17 @@
 
 namespace hp {
 
-enum class BenchTool { fastertransformer, trtllm, vllm };
+enum class BenchTool { fastertransformer, trtllm, vllm, sglang };
 const char* to_string(BenchTool tool) noexcept;
-/// "fastertransformer" (alias "ft"), "trtllm" ("trtllm-bench"), "vllm". Throws ConfigError(key, value).
+/// "fastertransformer" (alias "ft"), "trtllm" ("trtllm-bench"), "vllm", "sglang". Throws ConfigError(key, value).
 BenchTool bench_tool_from_string(const std::string& key, const std::string& value);
 
 struct BenchOptions {
-  std::string model_path;       ///< checkpoint / HF model dir (trtllm, vllm) or FT weights dir (model_dir)
+  std::string model_path;       ///< checkpoint / HF model dir (trtllm, vllm, sglang) or FT weights dir (model_dir)
   std::string tokenizer;        ///< trtllm dataset preparation; "" = model_path
   std::string ft_path = "/opt/FasterTransformer";  ///< NeMo's fastertransformer_path
   std::string trtllm_path = "/app/tensorrt_llm";   ///< holds benchmarks/cpp/prepare_dataset.py
-  std::string vllm_mode = "throughput";            ///< throughput (offline) | serving (server + client)
+  std::string vllm_mode = "throughput";            ///< vllm and sglang: throughput (offline) | serving (server + client)
   int num_batches = 4;          ///< trtllm/vllm: requests = batch_size x num_batches (FT: one batch)
   int start_id = 50256;         ///< FT config.ini start/end ids (GPT-2 BPE <|endoftext|>)
 };

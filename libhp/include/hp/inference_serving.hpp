@@ -16,6 +16,7 @@ struct ServingLayout {
   int tp = 1;
   int pp = 1;
   int ep = 1;                       ///< expert parallel size inside TP (MoE)
+  bool attention_dp = false;        ///< MoE: attention data-parallel over TP (InferenceLayout::attention_dp)
   int input_len = 1024;             ///< ISL: prompt tokens per request
   int output_len = 1024;            ///< OSL: generated tokens per request
   std::string weight_dtype = "fp8"; ///< fp16 | bf16 | fp8 | nvfp4
