@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <utility>
 
 #include "command.hpp"
 #include "hp/model.hpp"
@@ -29,6 +30,9 @@ struct Opts {
   bool fp8 = false;
   std::string precision, pipeline_split, moe_dispatcher;
   double memory_margin = 0;
+  // MoE pattern, MTP and MLA dimensions; -1 = not given (0 is a value: q_lora_rank 0 = no query compression).
+  int moe_layer_freq = -1, first_k_dense_replace = -1, mtp_num_layers = -1;
+  int q_lora_rank = -1, kv_lora_rank = -1, qk_head_dim = -1, qk_pos_emb_head_dim = -1, v_head_dim = -1;
   bool json = false;
   int sequence_parallel = -1;  // -1: not given (hp::default_sequence_parallel), 0 off, 1 on
 };
@@ -48,6 +52,16 @@ void add_model_options(CLI::App& app, Opts& o) {
   app.add_option("--moe-topk", o.dims.moe_topk, "MoE: experts per token")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
   app.add_option("--moe-ffn-hidden-size", o.dims.moe_ffn_hidden_size, "MoE: FFN size per expert")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
   app.add_option("--activation", o.dims.activation, "gelu, swiglu or geglu");
+  app.add_option("--moe-shared-expert-ffn-size", o.dims.moe_shared_expert_ffn_size, "MoE: total FFN size of the shared experts")->check(hpcli::int_range(1, std::numeric_limits<int>::max()));
+  const auto any = hpcli::int_range(0, std::numeric_limits<int>::max());  // model checks give the key and the limit
+  app.add_option("--moe-layer-freq", o.moe_layer_freq, "MoE: every n-th layer is MoE")->check(any);
+  app.add_option("--first-k-dense-replace", o.first_k_dense_replace, "MoE: the first k layers are dense")->check(any);
+  app.add_option("--mtp-num-layers", o.mtp_num_layers, "multi-token prediction layers")->check(any);
+  app.add_option("--q-lora-rank", o.q_lora_rank, "MLA: query latent rank (0 = no query compression)")->check(any);
+  app.add_option("--kv-lora-rank", o.kv_lora_rank, "MLA: key/value latent rank (turns MLA on)")->check(any);
+  app.add_option("--qk-head-dim", o.qk_head_dim, "MLA: per-head query/key dimension without RoPE")->check(any);
+  app.add_option("--qk-pos-emb-head-dim", o.qk_pos_emb_head_dim, "MLA: per-head decoupled RoPE dimension")->check(any);
+  app.add_option("--v-head-dim", o.v_head_dim, "MLA: per-head value dimension")->check(any);
 }
 
 void add_layout_options(CLI::App& app, Opts& o) {
@@ -122,6 +136,20 @@ hp::ModelSpec resolve_model(const Opts& o) {
   if (d.moe_topk > 0) m.moe_topk = d.moe_topk;
   if (d.moe_ffn_hidden_size > 0) m.moe_ffn_hidden_size = d.moe_ffn_hidden_size;
   if (d.activation != hp::ModelSpec{}.activation) m.activation = d.activation;
+  if (d.moe_shared_expert_ffn_size > 0) m.moe_shared_expert_ffn_size = d.moe_shared_expert_ffn_size;
+  if (o.moe_layer_freq >= 0) m.moe_layer_freq = o.moe_layer_freq;
+  if (o.first_k_dense_replace >= 0) m.first_k_dense_replace = o.first_k_dense_replace;
+  if (o.mtp_num_layers >= 0) m.mtp_num_layers = o.mtp_num_layers;
+  // Any MLA dimension turns multi-latent attention on; the others keep the model's (validate names a missing one).
+  for (auto [flag, field] : {std::pair{o.q_lora_rank, &hp::ModelSpec::q_lora_rank}, {o.kv_lora_rank, &hp::ModelSpec::kv_lora_rank},
+                             {o.qk_head_dim, &hp::ModelSpec::qk_head_dim}, {o.qk_pos_emb_head_dim, &hp::ModelSpec::qk_pos_emb_head_dim},
+                             {o.v_head_dim, &hp::ModelSpec::v_head_dim}})
+    if (flag >= 0) {
+      m.*field = flag;
+      m.multi_latent_attention = true;
+      m.num_query_groups = 0;
+      if (m.position_embedding == "learned_absolute") m.position_embedding = "rope";  // MLA's decoupled RoPE
+    }
   hp::validate(m);
   return m;
 }

@@ -16,7 +16,7 @@ std::function<int()> setup(CLI::App& app) {
   app.add_flag("--json", *json, "Print a JSON array");
   return [json] {
     std::vector<std::string> rows;
-    if (!*json) fmt::print("{:<24} {:>7} {:>7} {:>7} {:>6} {:>7} {:>16} {:>10}\n", "config", "layers", "hidden", "ffn",
+    if (!*json) fmt::print("{:<25} {:>7} {:>7} {:>7} {:>6} {:>7} {:>16} {:>10}\n", "config", "layers", "hidden", "ffn",
                            "heads", "vocab", "parameters", "published");
     for (const auto& e : hp::model_catalog()) {
       const auto& m = e.model;
@@ -29,7 +29,7 @@ std::function<int()> setup(CLI::App& app) {
             .integer("num_parameters", n.total).num("published_size_b", e.published_size_b);
         rows.push_back(j.dump());
       } else {
-        fmt::print("{:<24} {:>7} {:>7} {:>7} {:>6} {:>7} {:>16} {:>10}\n", e.key,
+        fmt::print("{:<25} {:>7} {:>7} {:>7} {:>6} {:>7} {:>16} {:>10}\n", e.key,
                    m.is_encoder_decoder() ? fmt::format("{}+{}", m.num_layers, m.num_decoder_layers) : std::to_string(m.num_layers),
                    m.hidden_size, m.ffn_hidden_size, m.num_attention_heads, m.vocab_size, n.total,
                    e.published_size_b > 0 ? fmt::format("{}B", e.published_size_b) : std::string("-"));

@@ -68,7 +68,7 @@ std::string lower(std::string s) {
 }  // namespace
 
 std::vector<std::string> model_families() {
-  return {"gpt3", "t5", "mt5", "bert", "llama", "mixtral", "qwen2", "baichuan2", "chatglm"};
+  return {"gpt3", "t5", "mt5", "bert", "llama", "mixtral", "qwen2", "baichuan2", "chatglm", "deepseek"};
 }
 
 void check_family(const std::string& family) {

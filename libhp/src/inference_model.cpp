@@ -153,6 +153,10 @@ struct LayerShape {
   double head_dim = 0;
   double hidden = 0;
   double ffn = 0;
+  // Multi-latent attention (DeepSeek-V2, arXiv 2405.04434 section 2.1): vLLM/SGLang keep the down projections and
+  // latent norms whole on every TP rank (attn_rep); cached per token and layer: kv_rank + RoPE key = kv_latent.
+  bool mla = false;
+  double attn_rep = 0, kv_latent = 0, kv_rank = 0, qk_dim = 0 /* qk_head_dim + RoPE */, v_dim = 0;
 };
 
 LayerShape layer_shape(const ModelSpec& m) {
@@ -174,7 +178,7 @@ LayerShape layer_shape(const ModelSpec& m) {
     const double shared = m.moe_shared_expert_ffn_size > 0 ? mats * h * m.moe_shared_expert_ffn_size : 0;
     const double moe_total = m.moe_num_experts * expert + shared + h * m.moe_num_experts;
     const double moe_active = std::max(1, m.moe_topk) * expert + shared + h * m.moe_num_experts;
-    const double frac = 1.0 / std::max(1, m.moe_layer_freq);  // share of layers that are MoE
+    const double frac = static_cast<double>(m.num_moe_layers()) / m.num_layers;  // share of layers that are MoE
     s.mlp_total = frac * moe_total + (1 - frac) * dense;
     s.mlp_active = frac * moe_active + (1 - frac) * dense;
     s.expert_total = frac * m.moe_num_experts * expert;
@@ -186,6 +190,15 @@ LayerShape layer_shape(const ModelSpec& m) {
   if (m.is_encoder_decoder()) {
     s.cross_q = h * a * d + a * d * h;
     s.cross_kv = 2 * h * a * d;
+  }
+  if (m.is_mla()) {  // weights as count_parameters (model.cpp); qkv: all attention weights but the output
+    const double qr = m.q_lora_rank, kvr = m.kv_lora_rank, r = m.qk_pos_emb_head_dim;
+    const double norm = m.normalization == "rmsnorm" ? 1 : 2;
+    s.mla = true;
+    s.qk_dim = m.qk_head_dim + r, s.v_dim = m.v_head_dim, s.kv_rank = kvr, s.kv_latent = kvr + r;
+    s.attn_rep = (qr > 0 ? h * qr : 0) + h * (kvr + r) + norm * (qr + kvr);
+    s.qkv = s.attn_rep + (qr > 0 ? qr : h) * a * s.qk_dim + kvr * a * (m.qk_head_dim + s.v_dim);
+    s.proj = a * s.v_dim * h + bias * h;
   }
   return s;
 }
@@ -313,9 +326,11 @@ StepCost layer_cost(const Ctx& c, double b, double q, double ctx_avg, bool decod
                                           (e > k ? std::min(1.0, std::max(0.0, (touched - k) / (e - k))) : 1.0);
   }
   if (cross_len > 0) w_dense += s.cross_q;
-  double flops = 2 * tokens_local * w_dense / c.attn_tp + 2 * tokens * s.expert_active / c.tp;
+  // MLA's replicated down projections are read and applied whole on every attention rank (its own tokens).
+  double flops = 2 * tokens_local * ((w_dense - s.attn_rep) / c.attn_tp + s.attn_rep) + 2 * tokens * s.expert_active / c.tp;
   if (cross_build) flops += 2 * b * cross_len * s.cross_kv / c.tp;
-  const double wbytes = (w_dense + (cross_build ? s.cross_kv : 0)) * c.weight_b / c.attn_tp + w_expert_read * c.weight_b / c.tp;
+  const double wbytes = ((w_dense - s.attn_rep + (cross_build ? s.cross_kv : 0)) / c.attn_tp + s.attn_rep) * c.weight_b +
+                        w_expert_read * c.weight_b / c.tp;
   cost.compute_s = roofline(flops, c.gemm_peak * c.cal.gemm_efficiency, wbytes, c.mem_bw);
   // Attention: QK^T and AV, 4 * q * ctx * a * d FLOPs per sequence (Narayanan et al. 2021, Appendix:
   // 4bs^2h per layer, causal masking halves it). Reads the cached K/V: 2 * ctx * g * d elements.
@@ -330,6 +345,16 @@ StepCost layer_cost(const Ctx& c, double b, double q, double ctx_avg, bool decod
   if (cross_len > 0) {
     attn_flops += 4 * b * q * cross_len * heads_gpu * s.head_dim;
     attn_bytes += b * cross_len * 2 * heads_gpu * s.head_dim * c.kv_b;
+  }
+  if (s.mla) {
+    // MLA. Decode in the absorbed form (DeepSeek-V2 section 2.1.3: W_UK folded into the query, W_UV into the
+    // output; FlashMLA): every local head scores the cached latent and RoPE key (kv_rank + r channels) and sums the
+    // latent (kv_rank), and the latent is read once for all heads, like one K/V head. Prefill expands K and V per
+    // head: Q K^T over d + r channels, scores x V over v; Q, K and V pass HBM once.
+    attn_flops = decode ? 2 * b * q * ctx_avg * heads_gpu * (s.kv_latent + s.kv_rank)
+                        : 2 * b * q * ctx_avg * heads_gpu * (s.qk_dim + s.v_dim);
+    attn_bytes = decode ? b * ctx_avg * s.kv_latent * c.kv_b : b * q * heads_gpu * (2 * s.qk_dim + s.v_dim) * 2;
+    if (!decode) attn_bytes += c.cal.attention_score_passes * b * heads_gpu * q * (2 * ctx_avg) * 2;
   }
   cost.kv_s = roofline(attn_flops, c.attn_peak * c.cal.attention_efficiency, attn_bytes,
                        decode ? c.mem_bw * c.cal.kv_read_efficiency : c.mem_bw);
@@ -439,14 +464,20 @@ InferenceEstimate estimate_inference(const ModelSpec& model, const InferenceLayo
   const double edge = static_cast<double>(pc.embedding + pc.position_embedding);
   const double out_layer = pc.output_layer > 0 ? static_cast<double>(pc.output_layer) : static_cast<double>(pc.embedding);
   const double body = static_cast<double>(pc.total) - edge - static_cast<double>(pc.output_layer);
-  // Routed experts are split over ep x moe_tp = tp GPUs; everything else over tp, or replicated with attention DP.
+  // Routed experts are split over ep x moe_tp = tp GPUs; everything else over tp, or replicated with attention DP;
+  // MLA's replicated attention weights are whole on every GPU of their stage.
   const double atp = c.attn_tp;
   const double experts = static_cast<double>(pc.moe_experts);
+  const double replicated = c.shape.attn_rep * model.num_layers;
   const double edge_gpu = pp == 1 ? (edge + static_cast<double>(pc.output_layer)) / atp : std::max(edge, out_layer) / atp;
-  e.memory.weights_bytes = ((body - experts) / (atp * pp) + experts / (tp * pp)) * c.weight_b + edge_gpu * 2;
+  e.memory.weights_bytes =
+      ((body - experts - replicated) / (atp * pp) + replicated / pp + experts / (tp * pp)) * c.weight_b + edge_gpu * 2;
   // KV cache: 2 (K and V) x tokens x K/V heads x head dim per layer (Pope et al. 2022, Section 2.2);
-  // T5 decoder layers also keep the cross-attention K/V of the input.
-  const double kv_per_token_layer = 2 * c.kv_heads_per_gpu * c.shape.head_dim * c.kv_b;
+  // T5 decoder layers also keep the cross-attention K/V of the input. MLA caches the kv latent and the RoPE key,
+  // kv_lora_rank + qk_pos_emb_head_dim elements per token and layer, whole on every TP rank (DeepSeek-V2 section
+  // 2.1.2 and Table 1: (d_c + d_h^R) l elements per token).
+  const double kv_per_token_layer =
+      c.shape.mla ? c.shape.kv_latent * c.kv_b : 2 * c.kv_heads_per_gpu * c.shape.head_dim * c.kv_b;
   double kv_per_request = model.is_encoder_decoder()
                               ? dec_per_stage * (s_out * kv_per_token_layer + s_in * 2 * (c.shape.heads / tp) * c.shape.head_dim * c.kv_b)
                               : dec_per_stage * (s_in + s_out) * kv_per_token_layer;
@@ -455,7 +486,9 @@ InferenceEstimate estimate_inference(const ModelSpec& model, const InferenceLayo
   e.memory.kv_cache_bytes = b * kv_per_request;
   // Transient buffers: one layer's live input plus its widest intermediate for the prefill tokens, and the
   // fp32 logits of one token per request.
-  const double widest = std::max(c.shape.ffn * (model.gated_mlp() ? 2.0 : 1.0), (c.shape.heads + 2 * c.shape.kv_heads) * c.shape.head_dim) / atp;
+  const double qkv_width = c.shape.mla ? c.shape.heads * (2 * c.shape.qk_dim + c.shape.v_dim)
+                                       : (c.shape.heads + 2 * c.shape.kv_heads) * c.shape.head_dim;
+  const double widest = std::max(c.shape.ffn * (model.gated_mlp() ? 2.0 : 1.0), qkv_width) / atp;
   const double act_per_request = (s_in * (c.shape.hidden + widest) * 2 + model.vocab_size / atp * 4) / c.adp;
   // Engines allocate more per request than the KV cache and one layer's activations (work buffers sized by the
   // batch and sequence): request_memory_factor scales both; the extra is counted with the activations.

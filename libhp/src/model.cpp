@@ -2,6 +2,7 @@
 #include "hp/model.hpp"
 
 #include <string>
+#include <utility>
 
 #include "hp/core.hpp"
 
@@ -52,8 +53,57 @@ i64 mlp_params(const ModelSpec& m, i64 ffn) {
   return n;
 }
 
-bool is_moe_layer(const ModelSpec& m, int layer) {
-  return m.is_moe() && (m.moe_layer_freq <= 1 || layer % m.moe_layer_freq == 0);
+// Multi-latent attention (DeepSeek-V2, arXiv 2405.04434 section 2.1, eqs. 9-14 and 37-43; Megatron-Core
+// MLASelfAttention in multi_latent_attention.py): with a = heads, d = qk_head_dim, r = qk_pos_emb_head_dim,
+// v = v_head_dim, c' = q_lora_rank, c = kv_lora_rank:
+//   queries  h*c' + c'*a*(d+r)  (linear_q_down_proj, linear_q_up_proj), or h*a*(d+r) without Q compression;
+//   latent   h*(c+r)            (linear_kv_down_proj: the KV latent and the shared RoPE key);
+//   K and V  c*a*(d+v)          (linear_kv_up_proj);
+//   output   a*v*h              (linear_proj, the only one with a bias when add_bias_linear).
+// The q/kv latent norms are counted with the norms (mla_norm_params).
+i64 mla_attention_params(const ModelSpec& m) {
+  const i64 h = m.hidden_size, a = m.num_attention_heads, qk = i64(m.qk_head_dim) + m.qk_pos_emb_head_dim;
+  const i64 qr = m.q_lora_rank, kvr = m.kv_lora_rank, v = m.v_head_dim;
+  i64 n = qr > 0 ? h * qr + qr * a * qk : h * a * qk;
+  n += h * (kvr + m.qk_pos_emb_head_dim) + kvr * a * (m.qk_head_dim + v);
+  n += a * v * h + (m.add_bias_linear ? h : 0);
+  return n;
+}
+
+// q_layernorm (when Q is compressed) and kv_layernorm over the latents, RMSNorm or LayerNorm like the model's.
+i64 mla_norm_params(const ModelSpec& m) {
+  const i64 per = m.normalization == "rmsnorm" ? 1 : 2;
+  return per * (i64(m.q_lora_rank) + m.kv_lora_rank);
+}
+
+// MLA fields: all set (and consistent) exactly when multi_latent_attention is on.
+void validate_mla(const ModelSpec& m) {
+  const std::pair<const char*, int> fields[] = {{"q_lora_rank", m.q_lora_rank},
+                                                {"kv_lora_rank", m.kv_lora_rank},
+                                                {"qk_head_dim", m.qk_head_dim},
+                                                {"qk_pos_emb_head_dim", m.qk_pos_emb_head_dim},
+                                                {"v_head_dim", m.v_head_dim}};
+  if (!m.is_mla()) {
+    for (const auto& [key, value] : fields)
+      if (value != 0)
+        throw ConfigError(key, std::to_string(value), "is a multi-latent attention dimension; set multi_latent_attention");
+    return;
+  }
+  require_range("q_lora_rank", m.q_lora_rank, 0, kMaxHidden);  // 0 = no query compression (Megatron's None)
+  require_positive("kv_lora_rank", m.kv_lora_rank, kMaxHidden);
+  require_positive("qk_head_dim", m.qk_head_dim, kMaxHeadDim);
+  require_positive("qk_pos_emb_head_dim", m.qk_pos_emb_head_dim, kMaxHeadDim);
+  require_positive("v_head_dim", m.v_head_dim, kMaxHeadDim);
+  // RoPE rotates pairs of channels (Su et al. 2021, RoFormer eq. 34), so the decoupled RoPE part is even.
+  if (m.qk_pos_emb_head_dim % 2 != 0)
+    throw ConfigError("qk_pos_emb_head_dim", std::to_string(m.qk_pos_emb_head_dim), "must be even (RoPE rotates channel pairs)");
+  // Megatron's MLA has no query groups (num_floating_point_operations asserts not group_query_attention).
+  if (m.num_query_groups != 0 && m.num_query_groups != m.num_attention_heads)
+    throw ConfigError("num_query_groups", std::to_string(m.num_query_groups),
+                      "multi-latent attention has no query groups (leave it 0 or equal to num_attention_heads)");
+  if (m.position_embedding != "rope")
+    throw ConfigError("position_embedding", m.position_embedding, "multi-latent attention uses its decoupled RoPE (expected rope)");
+  if (m.is_encoder_decoder()) throw ConfigError("multi_latent_attention", "true", "is for decoder-only models");
 }
 
 }  // namespace
@@ -72,7 +122,10 @@ void validate(const ModelSpec& m) {
   require_range("moe_ffn_hidden_size", m.moe_ffn_hidden_size, 0, kMaxFfn);
   require_range("moe_shared_expert_ffn_size", m.moe_shared_expert_ffn_size, 0, kMaxFfn);
   require_range("moe_layer_freq", m.moe_layer_freq, 0, kMaxLayers);
-  if (m.kv_channels == 0 && m.hidden_size % m.num_attention_heads != 0)
+  require_range("first_k_dense_replace", m.first_k_dense_replace, 0, kMaxLayers);
+  require_range("mtp_num_layers", m.mtp_num_layers, 0, kMaxLayers);
+  validate_mla(m);
+  if (!m.is_mla() && m.kv_channels == 0 && m.hidden_size % m.num_attention_heads != 0)
     throw ConfigError("num_attention_heads", std::to_string(m.num_attention_heads),
                       "must divide hidden_size=" + std::to_string(m.hidden_size) + " (or set kv_channels)");
   if (m.num_query_groups < 0 || (m.num_query_groups > 0 && m.num_attention_heads % m.num_query_groups != 0))
@@ -89,6 +142,9 @@ void validate(const ModelSpec& m) {
   if (m.is_moe() && (m.moe_topk <= 0 || m.moe_topk > m.moe_num_experts))
     throw ConfigError("moe_topk", std::to_string(m.moe_topk),
                       "must be in 1..moe_num_experts=" + std::to_string(m.moe_num_experts));
+  if (m.is_moe() && m.first_k_dense_replace >= m.num_layers)
+    throw ConfigError("first_k_dense_replace", std::to_string(m.first_k_dense_replace),
+                      "leaves no MoE layer (num_layers=" + std::to_string(m.num_layers) + ")");
 }
 
 ParameterCount count_parameters(const ModelSpec& m) {
@@ -106,15 +162,17 @@ ParameterCount count_parameters(const ModelSpec& m) {
   const i64 expert_ffn = m.moe_ffn_hidden_size > 0 ? m.moe_ffn_hidden_size : m.ffn_hidden_size;
   i64 inactive_expert_params = 0;
   auto add_layer = [&](int layer, bool decoder_of_t5) {
-    c.attention += self_attention_params(m);
-    c.norms += 2 * norm_params(m);
+    c.attention += m.is_mla() ? mla_attention_params(m) : self_attention_params(m);
+    c.norms += 2 * norm_params(m) + (m.is_mla() ? mla_norm_params(m) : 0);
     if (decoder_of_t5) {
       c.cross_attention += cross_attention_params(m);
       c.norms += norm_params(m);
     }
-    if (is_moe_layer(m, layer)) {
+    if (m.is_moe_layer(layer)) {
       const i64 expert = mlp_params(m, expert_ffn);
-      const i64 router = h * m.moe_num_experts;  // Megatron-Core TopKRouter: a bias-free h x E linear
+      // Megatron-Core TopKRouter: a bias-free h x E linear, plus the E-entry expert bias (DeepSeek-V3's
+      // e_score_correction_bias, Megatron-Core moe_router_enable_expert_bias) when enabled.
+      const i64 router = h * m.moe_num_experts + (m.moe_router_enable_expert_bias ? m.moe_num_experts : 0);
       const i64 shared = m.moe_shared_expert_ffn_size > 0 ? mlp_params(m, m.moe_shared_expert_ffn_size) : 0;
       c.mlp += expert * m.moe_num_experts + router + shared;
       c.moe_experts += expert * m.moe_num_experts;
@@ -125,6 +183,20 @@ ParameterCount count_parameters(const ModelSpec& m) {
   };
   for (int l = 0; l < m.num_layers; ++l) add_layer(l, false);
   for (int l = 0; l < m.num_decoder_layers; ++l) add_layer(l, true);
+  if (m.mtp_num_layers > 0) {
+    // Multi-token prediction (DeepSeek-V3, arXiv 2412.19437 section 2.2; Megatron-Core
+    // MultiTokenPredictionLayer): per depth two RMSNorms of the embedding and of the previous hidden state, the
+    // bias-free 2h -> h projection, one transformer layer of the last layer's kind and a final norm; the
+    // embedding and the output head are shared with the main model.
+    // Counted in c.mtp only (the module totals above stay the main model's); routed experts stay in moe_experts.
+    const ParameterCount main = c;
+    for (int d = 0; d < m.mtp_num_layers; ++d) add_layer(m.num_layers - 1, false);
+    c.mtp = (c.attention - main.attention) + (c.norms - main.norms) + (c.mlp - main.mlp) +
+            i64(m.mtp_num_layers) * (3 * norm_params(m) + 2 * h * h);
+    c.attention = main.attention;
+    c.norms = main.norms;
+    c.mlp = main.mlp;
+  }
   // Final norm after each stack.
   c.norms += norm_params(m) * (m.is_encoder_decoder() ? 2 : 1);
 
@@ -141,7 +213,7 @@ ParameterCount count_parameters(const ModelSpec& m) {
     }
   }
 
-  c.total = c.embedding + c.position_embedding + c.attention + c.cross_attention + c.mlp + c.norms + c.output_layer;
+  c.total = c.embedding + c.position_embedding + c.attention + c.cross_attention + c.mlp + c.norms + c.output_layer + c.mtp;
   c.active = c.total - inactive_expert_params;
   return c;
 }

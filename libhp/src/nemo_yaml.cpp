@@ -11,6 +11,7 @@
 #include "families/families.hpp"
 #include "hp/core.hpp"
 #include "hp/nemo_config.hpp"
+#include "nemo_arch_keys.hpp"
 #include "yaml_util.hpp"
 
 namespace hp {
@@ -170,6 +171,8 @@ YAML::Node gpt_model(const TrainingConfig& c) {
   if (c.expert_tensor_parallel_size > 0) m["expert_tensor_parallel_size"] = c.expert_tensor_parallel_size;
   if (c.account_for_embedding_in_pipeline_split) m["account_for_embedding_in_pipeline_split"] = true;
   if (c.account_for_loss_in_pipeline_split) m["account_for_loss_in_pipeline_split"] = true;
+  if (c.num_layers_in_first_pipeline_stage > 0) m["num_layers_in_first_pipeline_stage"] = c.num_layers_in_first_pipeline_stage;
+  if (c.num_layers_in_last_pipeline_stage > 0) m["num_layers_in_last_pipeline_stage"] = c.num_layers_in_last_pipeline_stage;
   if (!c.moe_token_dispatcher_type.empty()) m["moe_token_dispatcher_type"] = c.moe_token_dispatcher_type;
   if (c.cpu_offloading_num_layers > 0) {
     m["cpu_offloading"] = true;
@@ -219,6 +222,7 @@ YAML::Node gpt_model(const TrainingConfig& c) {
     m["num_moe_experts"] = s.moe_num_experts;
     m["moe_router_topk"] = s.moe_topk;
   }
+  for (const auto& [key, value] : detail::architecture_keys(s)) m[key] = YAML::Load(value);
   auto tok = m["tokenizer"];
   tok["library"] = "megatron";
   tok["type"] = "GPT2BPETokenizer";

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "families/families.hpp"
+#include "nemo_arch_keys.hpp"
 #include "hp/nemo_config.hpp"
 #include "hp/perf.hpp"
 #include "hp/sizing.hpp"
@@ -83,6 +84,7 @@ static TrainingConfig read_config(const std::string& text, const std::string& or
       c.model.share_embeddings_and_output_weights = yaml::get_bool(m["share_embeddings_and_output_weights"], "model.share_embeddings_and_output_weights");
     c.model.moe_num_experts = opt_int(m["num_moe_experts"], "model.num_moe_experts", 0);
     c.model.moe_topk = opt_int(m["moe_router_topk"], "model.moe_router_topk", 0);
+    detail::read_architecture_keys(m, "model.", c.model);  // MoE pattern, MTP, MLA (nemo_arch_keys.cpp)
     read_act_ckpt(m, "model.", c);
     c.num_micro_batches_with_partial_activation_checkpoints =
         opt_int(m["num_micro_batches_with_partial_activation_checkpoints"], "model.num_micro_batches_with_partial_activation_checkpoints", -1);
@@ -135,6 +137,10 @@ static TrainingConfig read_config(const std::string& text, const std::string& or
     if (!yaml::is_null(m["account_for_loss_in_pipeline_split"]))
       c.account_for_loss_in_pipeline_split =
           yaml::get_bool(m["account_for_loss_in_pipeline_split"], "model.account_for_loss_in_pipeline_split");
+    c.num_layers_in_first_pipeline_stage =
+        opt_int(m["num_layers_in_first_pipeline_stage"], "model.num_layers_in_first_pipeline_stage", 0);
+    c.num_layers_in_last_pipeline_stage =
+        opt_int(m["num_layers_in_last_pipeline_stage"], "model.num_layers_in_last_pipeline_stage", 0);
     if (!yaml::is_null(m["init_method_std"])) c.init_method_std = yaml::get_double(m["init_method_std"], "model.init_method_std");
     const YAML::Node sched = yaml::child(m["optim"], "sched");
     auto steps = [&sched](const char* key) {

@@ -27,8 +27,12 @@ LayerActivations layer_activations(const Shape& s, const Layout& l, double seq, 
   // Not split by TP (Korthikanti: "10sbh"): two norm inputs 4sbh, QKV and fc1 inputs 2sbh each, two
   // dropout masks sbh each.
   double replicated = 10 * sbh;
-  // Split by TP: Q 2sb*q, K and V 2sb*kv each, projection input 2sb*q (Korthikanti: 4sbh + 2sbh + 2sbh).
-  double sharded = 4 * S * b * s.q_dim + 4 * S * b * s.kv_dim;
+  // Split by TP: Q 2sb*q, K and V 2sb*kv each, projection input 2sb*q (Korthikanti: 4sbh + 2sbh + 2sbh). MLA
+  // (set_mla): Q and K 2sb*a(d+r) each, V and projection input 2sb*a*v each.
+  double sharded = 2 * S * b * (s.core_qk + s.proj_in + s.kv_exchange);
+  // MLA latents: each latent norm keeps its input and its output (the up projection's input), 2 bytes each,
+  // on every TP rank (the down projections are duplicated), split with SP like the other replicated tensors.
+  replicated += 4 * S * b * s.latents;
   // Attention scores: softmax output 2, dropout mask 1, dropout output 2 bytes per score (5as^2b). Fused
   // (flash) attention keeps only the fp32 log-sum-exp per row. Selective recompute drops them too.
   double scores = l.flash_attention ? 4 * s.a * S * b : 5 * s.a * S * kv_seq * b;
@@ -50,8 +54,8 @@ LayerActivations layer_activations(const Shape& s, const Layout& l, double seq, 
     sharded += 4 * S * b * s.q_dim + 4 * (s.seq / s.cp) * b * s.kv_dim;
   }
   if (l.fp8()) {  // Transformer Engine keeps GEMM inputs for the backward pass in FP8 (1 byte, not 2)
-    replicated -= 2 * sbh / 2;
-    sharded -= (S * b * s.q_dim + (1 - moe_share) * S * b * s.ffn);
+    replicated -= 2 * sbh / 2 + S * b * s.latents;
+    sharded -= (S * b * s.proj_in + (1 - moe_share) * S * b * s.ffn);
   }
   LayerActivations out;
   out.stored = (s.sp ? replicated / t : replicated) + sharded / t + expert;
@@ -150,7 +154,7 @@ MemoryBreakdown stage_memory(const Shape& s, const Layout& l, const Calibration&
   const double split = s.sp ? s.tp : 1.0;
   if (rank == 0) m.embedding_logits_bytes += (s.seq / s.cp) * s.mbs * s.h / split * (layers / stage_layers);
   if (rank == static_cast<int>(s.pp) - 1)
-    m.embedding_logits_bytes += 4 * S * s.mbs * s.h / split + 4 * S * s.mbs * s.vocab / s.tp;
+    m.embedding_logits_bytes += 4 * S * s.mbs * s.h / split + 4 * S * s.mbs * s.vocab / s.tp * (1 + s.mtp_layers);
 
   m.overhead_bytes = c.memory_overhead_bytes;
   m.total_bytes = m.weights_bytes + m.gradients_bytes + m.optimizer_bytes + m.activations_bytes +

@@ -77,6 +77,8 @@ Layout layout_from_nemo(const TrainingConfig& c) {
   if (!c.moe_token_dispatcher_type.empty())
     l.moe_dispatcher = parse_moe_dispatcher("model.moe_token_dispatcher_type", c.moe_token_dispatcher_type);
   l.activation_offload_layers = c.cpu_offloading_num_layers;
+  // Explicit first/last-stage layer counts are Megatron-Core's uneven pipeline (modelled by the busiest stage).
+  l.uneven_pipeline = c.num_layers_in_first_pipeline_stage > 0 || c.num_layers_in_last_pipeline_stage > 0;
   if (c.activations_checkpoint_granularity == "selective") {
     l.recompute = Recompute::selective;
   } else if (c.activations_checkpoint_granularity == "full") {

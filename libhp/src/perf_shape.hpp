@@ -11,12 +11,25 @@ struct Shape {
   // Model.
   double h = 0, a = 0, g = 0, d = 0;  // hidden, heads, query groups, head dim
   double q_dim = 0, kv_dim = 0;       // a*d, g*d
+  // Attention widths that multi-latent attention changes (docs/model.md "Multi-latent attention"); for MHA/GQA
+  // they follow from q_dim and kv_dim.
+  bool mla = false;
+  double attn_proj = 0;       // GEMM MACs per token that TP splits: QKV (MLA: Q or Q-up, KV-up) and output
+  double attn_proj_rep = 0;   // MLA down projections: MACs per token on every TP rank (split only with SP)
+  double attn_norm_macs = 0;  // Megatron's per-latent-channel norm term (+1 per q/kv latent channel)
+  double core_qk = 0, core_v = 0;  // core-attention MACs per token per key: Q K^T and scores x V
+  double proj_in = 0;         // output projection input width (a*d; MLA a*v)
+  double kv_exchange = 0;     // K and V elements per token that CP's ring exchange moves (2*g*d; MLA a*(d+r+v))
+  double latents = 0;         // MLA q and kv latent channels kept per token (norm input and output)
+  double attn_gather = 0;     // channels all-gathered into the attention block under SP (h; MLA latents + RoPE key)
   double ffn = 0, moe_ffn = 0, shared_ffn = 0;
   double mlp_mats = 2;                // 3 GEMM matrices for gated MLPs (SwiGLU, GeGLU), else 2
   double vocab = 0;
   double experts = 0, topk = 0;
   double num_layers = 0;              // all transformer layers (encoder + decoder)
   double num_moe_layers = 0;
+  double mtp_layers = 0;              // multi-token prediction depths (Megatron-Core: on the last pipeline stage)
+  bool mtp_moe = false;               // their transformer layer is of the last layer's kind
   double num_decoder_layers = 0;      // T5 decoder layers (cross-attention); 0 for GPT
   double seq = 0, dec_seq = 0;        // T5: encoder / decoder sequence lengths
   bool causal = true;
@@ -31,11 +44,12 @@ struct Shape {
   bool sp = false;
   double layers_per_stage = 0;        // transformer layers on one pipeline rank (all its virtual chunks)
   double first_stage_layers = 0;      // on rank 0: one fewer with account_for_embedding (pp > 1)
-  double last_stage_layers = 0;       // on rank pp-1: one fewer with account_for_loss (pp > 1)
+  double last_stage_layers = 0;       // on rank pp-1: one fewer with account_for_loss (pp > 1), + the MTP layers
   bool fsdp = false;
 
   // Parameters of one layer (unsharded) and of the embedding / output.
-  double attn_params = 0;             // self-attention (QKV, proj, biases)
+  double attn_params = 0;             // self-attention (QKV, proj, biases), split by TP
+  double attn_params_rep = 0;         // MLA down projections and latent norms, replicated over TP
   double cross_attn_params = 0;       // T5 decoder only
   double mlp_params = 0;              // dense MLP
   double moe_expert_params = 0;       // all routed experts of one MoE layer

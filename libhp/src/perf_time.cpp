@@ -24,10 +24,11 @@ struct LayerFlops {
 LayerFlops layer_flops(const Shape& s, double seq, double kv_seq, bool causal, bool cross, double moe_share) {
   const double tokens = seq / s.cp * s.mbs;
   LayerFlops f;
-  const double proj = s.h * (2 * s.q_dim + 2 * s.kv_dim) * (cross ? 2 : 1);
+  const double proj = s.attn_proj * (cross ? 2 : 1);
   const double mlp = (1 - moe_share) * s.mlp_mats * s.h * s.ffn +
                      moe_share * (s.mlp_mats * s.h * s.shared_ffn + s.h * s.experts);
-  f.gemm = 2 * tokens * (proj + mlp) / s.tp;
+  // MLA's duplicated down projections run on every TP rank: on all tokens, or on the rank's shard with SP.
+  f.gemm = 2 * tokens * (proj + mlp) / s.tp + 2 * tokens * s.attn_proj_rep / (s.sp ? s.tp : 1.0);
   if (moe_share > 0) {
     // Each expert sees ep * tokens * topk / E tokens of its EP group (balanced routing).
     f.expert = moe_share * 2 * tokens * s.topk * s.mlp_mats * s.h * s.moe_ffn / s.tp;
@@ -39,8 +40,9 @@ LayerFlops layer_flops(const Shape& s, double seq, double kv_seq, bool causal, b
     const double rows = s.ep * tokens * s.topk / s.experts;
     f.expert_tile = rows / (std::ceil(rows / 128) * 128);
   }
-  f.attn = 4 * tokens * kv_seq * s.q_dim * (causal ? 0.5 : 1.0) / s.tp;
-  if (cross) f.attn += 4 * tokens * s.seq * s.q_dim / s.tp;
+  // Q K^T and scores x V: 2 FLOPs per MAC, core_qk + core_v MACs per token per key (2*a*d for MHA/GQA).
+  f.attn = 2 * tokens * kv_seq * (s.core_qk + s.core_v) * (causal ? 0.5 : 1.0) / s.tp;
+  if (cross) f.attn += 2 * tokens * s.seq * (s.core_qk + s.core_v) / s.tp;
   return f;
 }
 
@@ -131,7 +133,8 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
                          elem_bytes / gpu.memory_bandwidth_bytes_per_s;
   // Logits on the last stage: 2*tokens*h*V/t forward, 3 passes.
   const double out_tokens = (s.dec_seq > 0 ? s.dec_seq : s.seq) / s.cp * s.mbs;
-  const double logits_flops = 2 * out_tokens * s.h * s.vocab / s.tp;
+  // Multi-token prediction adds one logits GEMM and the 2h -> h eh_proj per depth on the last stage.
+  const double logits_flops = 2 * out_tokens * s.h * (s.vocab * (1 + s.mtp_layers) + 2 * s.h * s.mtp_layers) / s.tp;
   const double logits_mb = gemm_seconds(3 * logits_flops, logits_flops, peak, gemm_eff, c.gemm_half_size_flops);
 
   // TP: per layer 2 all-reduces forward and 2 backward (or the same volume as all-gather + reduce-scatter with
@@ -139,7 +142,10 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   const double tokens = s.seq / s.cp * s.mbs;
   double tp_mb = 0;
   if (s.tp > 1) {
-    const double per_collective = 2 * (s.tp - 1) / s.tp * 2 * tokens * s.h / (group_bandwidth(gpu, 1, s.tp) * eff_comm);
+    // With SP the attention block all-gathers what its column-parallel GEMMs read: the hidden state, or for
+    // MLA the q/kv latents and the RoPE key (multi_latent_attention.py); 4 collectives of h otherwise.
+    const double width = s.sp ? (3 * s.h + s.attn_gather) / 4 : s.h;
+    const double per_collective = 2 * (s.tp - 1) / s.tp * 2 * tokens * width / (group_bandwidth(gpu, 1, s.tp) * eff_comm);
     tp_mb = layers * (4 + 2 * recompute_share) * per_collective;
     if (l.tp_comm_overlap) tp_mb *= c.tp_overlap_exposed_fraction;
   }
@@ -151,7 +157,7 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   // free at short sequences, where it would otherwise tie with a larger micro-batch at cp = 1.
   double cp_mb = 0;
   if (s.cp > 1) {
-    const double kv_bytes = 2 * 2 * tokens * s.kv_dim / s.tp;
+    const double kv_bytes = 2 * tokens * s.kv_exchange / s.tp;  // bf16 K and V of the local heads
     const double bw = group_bandwidth(gpu, s.tp, s.cp) * eff_comm;
     const double comm = layers * 3 * (s.cp - 1) * kv_bytes / bw;
     const double exposed = layers * (kv_bytes / bw + 3 * s.cp * kP2pLatencyS);

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "hp/catalog.hpp"
 #include "hp/core.hpp"
 #include "hp/defaults.hpp"
 #include "hp/perf.hpp"
@@ -74,6 +75,59 @@ struct Cells {
   }
 };
 
+// Letters and digits only, lower case: "DeepSeek-V3 671B" -> "deepseekv3671b".
+std::string squashed(const std::string& s) {
+  std::string out;
+  for (char ch : s)
+    if (std::isalnum(static_cast<unsigned char>(ch))) out += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+// Multi-latent attention: the optional columns q_lora_rank (empty or 0 = no query compression), kv_lora_rank,
+// qk_head_dim, qk_pos_emb_head_dim, v_head_dim; without them, a row whose arch_type says MLA takes the dimensions
+// (and the dense-first layer pattern and routing bias) of the catalogue model its name starts with
+// ("DeepSeek-V3 671B" -> deepseek/deepseek_v3), which must have the row's hidden size and heads.
+void fill_mla(const Cells& c, ModelSpec& m) {
+  if (!c.text("kv_lora_rank").empty()) {
+    m.multi_latent_attention = true;
+    m.q_lora_rank = c.integer("q_lora_rank", 0);
+    m.kv_lora_rank = c.integer("kv_lora_rank", 0);
+    m.qk_head_dim = c.integer("qk_head_dim", 0, true);
+    m.qk_pos_emb_head_dim = c.integer("qk_pos_emb_head_dim", 0, true);
+    m.v_head_dim = c.integer("v_head_dim", 0, true);
+  } else if (lower(c.text("arch_type")).find("mla") != std::string::npos) {
+    const std::string name = squashed(c.text("model"));
+    const CatalogEntry* best = nullptr;
+    std::size_t best_len = 0;
+    for (const auto& e : model_catalog()) {
+      const std::string key = squashed(e.key.substr(e.key.find('/') + 1));
+      if (e.model.is_mla() && !key.empty() && name.rfind(key, 0) == 0 && key.size() > best_len) {
+        best = &e;
+        best_len = key.size();
+      }
+    }
+    if (!best) {
+      c.fail("arch_type", c.text("arch_type"), "MLA: give the kv_lora_rank, qk_head_dim, qk_pos_emb_head_dim, v_head_dim "
+                                               "columns or a model name of the catalogue (deepseek_v3, ...)");
+      return;
+    }
+    const ModelSpec& k = best->model;
+    if (k.hidden_size != m.hidden_size || k.num_attention_heads != m.num_attention_heads) {
+      c.fail("model", c.text("model"), "is " + best->key + " by name, whose hidden_size/num_attention_heads are " +
+                                           std::to_string(k.hidden_size) + "/" + std::to_string(k.num_attention_heads));
+      return;
+    }
+    m.multi_latent_attention = true;
+    m.q_lora_rank = k.q_lora_rank;
+    m.kv_lora_rank = k.kv_lora_rank;
+    m.qk_head_dim = k.qk_head_dim;
+    m.qk_pos_emb_head_dim = k.qk_pos_emb_head_dim;
+    m.v_head_dim = k.v_head_dim;
+    if (c.text("first_k_dense_replace").empty()) m.first_k_dense_replace = k.first_k_dense_replace;
+    m.moe_router_enable_expert_bias = k.moe_router_enable_expert_bias;
+  }
+}
+
 void fill_model(const Cells& c, ModelSpec& m) {
   m.family = "custom";
   m.name = c.text("model");
@@ -92,6 +146,8 @@ void fill_model(const Cells& c, ModelSpec& m) {
   m.moe_ffn_hidden_size = c.integer("moe_ffn_hidden_size", 0);
   m.moe_shared_expert_ffn_size = c.integer("moe_shared_expert_ffn_size", 0);
   m.moe_layer_freq = std::max(1, c.integer("moe_layer_freq", 1));
+  m.first_k_dense_replace = c.integer("first_k_dense_replace", 0);
+  m.mtp_num_layers = c.integer("mtp_num_layers", 0);
   // Architecture style: the activation column when present, else gated (SwiGLU, Llama-like: RMSNorm, RoPE,
   // no biases, untied embeddings) exactly when the FFN is not 4h; GPT-3-like otherwise.
   const int ffn = m.moe_num_experts > 0 && m.moe_ffn_hidden_size > 0 ? m.moe_ffn_hidden_size : m.ffn_hidden_size;
@@ -102,6 +158,7 @@ void fill_model(const Cells& c, ModelSpec& m) {
   m.position_embedding = llama_like ? "rope" : "learned_absolute";
   m.add_bias_linear = !llama_like;
   m.share_embeddings_and_output_weights = !llama_like;
+  fill_mla(c, m);
   if (lower(c.text("arch_type")).find("encoder-decoder") != std::string::npos) {
     m.family = "t5";
     m.num_decoder_layers = c.integer("num_decoder_layers", m.num_layers);
@@ -214,9 +271,6 @@ std::vector<RunRecord> runs_from_table(const Table& table, const std::vector<Gpu
     }
     fill_layout(c, r.task, r.layout);
     if (r.arch_type.find("hybrid") != std::string::npos) c.fail("arch_type", r.arch_type, "hybrid models are not modelled");
-    // Multi-head latent attention (low-rank Q/KV projections, decoupled RoPE heads) has other shapes than the
-    // GQA layer the model knows; timing it as MHA would be a number without a formula behind it.
-    if (r.arch_type.find("mla") != std::string::npos) c.fail("arch_type", r.arch_type, "MLA attention is not modelled");
     if (r.gpu_type.empty()) {
       c.fail("gpu_type", "", "missing (required)");
     } else {

@@ -139,16 +139,21 @@ class ModelSpec:
     decoder_seq_length: int
     family: str
     ffn_hidden_size: int
+    first_k_dense_replace: int
     @staticmethod
     def from_catalog(key: str) -> ModelSpec: ...
     hidden_size: int
     kv_channels: int
+    kv_lora_rank: int
     max_position_embeddings: int
     moe_ffn_hidden_size: int
     moe_layer_freq: int
     moe_num_experts: int
+    moe_router_enable_expert_bias: bool
     moe_shared_expert_ffn_size: int
     moe_topk: int
+    mtp_num_layers: int
+    multi_latent_attention: bool
     name: str
     normalization: str
     num_attention_heads: int
@@ -156,8 +161,12 @@ class ModelSpec:
     num_layers: int
     num_query_groups: int
     position_embedding: str
+    q_lora_rank: int
+    qk_head_dim: int
+    qk_pos_emb_head_dim: int
     seq_length: int
     share_embeddings_and_output_weights: bool
+    v_head_dim: int
     vocab_size: int
 
 class TimeBreakdown:

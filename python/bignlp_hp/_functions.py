@@ -48,7 +48,7 @@ kv_transfer_s and the prefill / decode sub-dicts).
 model: "gpt3/175b" (a pre-defined config) or a dict of architecture fields (num_layers, hidden_size,
 ffn_hidden_size, num_attention_heads, num_query_groups, vocab_size, seq_length, activation, normalization,
 position_embedding, moe_num_experts, ...). Returns a dict of ints: embedding, position_embedding, attention,
-cross_attention, mlp, norms, output_layer, total, active, moe_experts, nemo_approx.
+cross_attention, mlp, norms, output_layer, total, active, moe_experts, mtp, nemo_approx.
 
 >>> bignlp_hp.count_parameters("gpt3/5b")["total"]
 5051228160

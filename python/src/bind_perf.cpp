@@ -125,6 +125,15 @@ void bind_classes(py::module_& m) {
       .def_readwrite("moe_ffn_hidden_size", &hp::ModelSpec::moe_ffn_hidden_size)
       .def_readwrite("moe_shared_expert_ffn_size", &hp::ModelSpec::moe_shared_expert_ffn_size)
       .def_readwrite("moe_layer_freq", &hp::ModelSpec::moe_layer_freq)
+      .def_readwrite("first_k_dense_replace", &hp::ModelSpec::first_k_dense_replace)
+      .def_readwrite("moe_router_enable_expert_bias", &hp::ModelSpec::moe_router_enable_expert_bias)
+      .def_readwrite("mtp_num_layers", &hp::ModelSpec::mtp_num_layers)
+      .def_readwrite("multi_latent_attention", &hp::ModelSpec::multi_latent_attention)
+      .def_readwrite("q_lora_rank", &hp::ModelSpec::q_lora_rank)
+      .def_readwrite("kv_lora_rank", &hp::ModelSpec::kv_lora_rank)
+      .def_readwrite("qk_head_dim", &hp::ModelSpec::qk_head_dim)
+      .def_readwrite("qk_pos_emb_head_dim", &hp::ModelSpec::qk_pos_emb_head_dim)
+      .def_readwrite("v_head_dim", &hp::ModelSpec::v_head_dim)
       .def_static("from_catalog", &hp::find_model, py::arg("key"), "A pre-defined config, e.g. 'gpt3/175b'")
       .def("__repr__", [](const hp::ModelSpec& s) {
         return "ModelSpec(name='" + s.name + "', num_layers=" + std::to_string(s.num_layers) +

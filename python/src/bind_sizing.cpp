@@ -38,6 +38,18 @@ py::dict model_dict(const hp::ModelSpec& m) {
   d["moe_topk"] = m.moe_topk;
   d["qkv_bias"] = m.qkv_bias;
   d["bert_binary_head"] = m.bert_binary_head;
+  d["moe_ffn_hidden_size"] = m.moe_ffn_hidden_size;
+  d["moe_shared_expert_ffn_size"] = m.moe_shared_expert_ffn_size;
+  d["moe_layer_freq"] = m.moe_layer_freq;
+  d["first_k_dense_replace"] = m.first_k_dense_replace;
+  d["moe_router_enable_expert_bias"] = m.moe_router_enable_expert_bias;
+  d["mtp_num_layers"] = m.mtp_num_layers;
+  d["multi_latent_attention"] = m.multi_latent_attention;
+  d["q_lora_rank"] = m.q_lora_rank;
+  d["kv_lora_rank"] = m.kv_lora_rank;
+  d["qk_head_dim"] = m.qk_head_dim;
+  d["qk_pos_emb_head_dim"] = m.qk_pos_emb_head_dim;
+  d["v_head_dim"] = m.v_head_dim;
   return d;
 }
 
@@ -87,14 +99,26 @@ hp::ModelSpec model_from(const py::object& model) {
     else if (k == "bert_binary_head") as_bool(m.bert_binary_head);
     else if (k == "moe_ffn_hidden_size") as_int(m.moe_ffn_hidden_size);
     else if (k == "moe_shared_expert_ffn_size") as_int(m.moe_shared_expert_ffn_size);
+    else if (k == "moe_layer_freq") as_int(m.moe_layer_freq);
+    else if (k == "first_k_dense_replace") as_int(m.first_k_dense_replace);
+    else if (k == "moe_router_enable_expert_bias") as_bool(m.moe_router_enable_expert_bias);
+    else if (k == "mtp_num_layers") as_int(m.mtp_num_layers);
+    else if (k == "multi_latent_attention") as_bool(m.multi_latent_attention);
+    else if (k == "q_lora_rank") as_int(m.q_lora_rank);
+    else if (k == "kv_lora_rank") as_int(m.kv_lora_rank);
+    else if (k == "qk_head_dim") as_int(m.qk_head_dim);
+    else if (k == "qk_pos_emb_head_dim") as_int(m.qk_pos_emb_head_dim);
+    else if (k == "v_head_dim") as_int(m.v_head_dim);
     else
       throw hppy::wrong_type(k, py::str(v).cast<std::string>(),
                              "unknown model field; accepted: activation, add_bias_linear, bert_binary_head, "
-                             "decoder_seq_length, family, ffn_hidden_size, hidden_size, kv_channels, "
-                             "max_position_embeddings, moe_ffn_hidden_size, moe_num_experts, "
-                             "moe_shared_expert_ffn_size, moe_topk, normalization, num_attention_heads, "
-                             "num_decoder_layers, num_layers, num_query_groups, position_embedding, qkv_bias, "
-                             "seq_length, share_embeddings_and_output_weights, vocab_size");
+                             "decoder_seq_length, family, ffn_hidden_size, first_k_dense_replace, hidden_size, "
+                             "kv_channels, kv_lora_rank, max_position_embeddings, moe_ffn_hidden_size, "
+                             "moe_layer_freq, moe_num_experts, moe_router_enable_expert_bias, "
+                             "moe_shared_expert_ffn_size, moe_topk, mtp_num_layers, multi_latent_attention, "
+                             "normalization, num_attention_heads, num_decoder_layers, num_layers, "
+                             "num_query_groups, position_embedding, q_lora_rank, qk_head_dim, qk_pos_emb_head_dim, "
+                             "qkv_bias, seq_length, share_embeddings_and_output_weights, v_head_dim, vocab_size");
   }
   if (m.max_position_embeddings < m.seq_length) m.max_position_embeddings = m.seq_length;
   return m;
@@ -128,6 +152,7 @@ void bind(py::module_& m) {
     d["total"] = c.total;
     d["active"] = c.active;
     d["moe_experts"] = c.moe_experts;
+    d["mtp"] = c.mtp;  // multi-token prediction blocks (in total)
     d["nemo_approx"] = hp::nemo_approx_parameters(spec);
     return d;
   }, py::arg("model"),

@@ -115,7 +115,7 @@ def test_python_search_and_counts_for_every_family(tmp_path):
     d = bignlp_hp.base_config(model="llama", size_b=70)
     assert d["run_name"] == "llama_70b" and d["num_parameters"] == 70553706496  # the newest 70B: Llama 3
     families = {m["family"] for m in bignlp_hp.list_models()}
-    assert families == {"gpt3", "t5", "mt5", "bert", "llama", "mixtral", "qwen2", "baichuan2", "chatglm"}
+    assert families == {"gpt3", "t5", "mt5", "bert", "llama", "mixtral", "qwen2", "baichuan2", "chatglm", "deepseek"}
 
 
 @pytest.mark.parametrize("yaml_text,needle", [

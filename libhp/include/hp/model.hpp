@@ -40,9 +40,34 @@ struct ModelSpec {
   int moe_topk = 0;
   int moe_ffn_hidden_size = 0;        ///< per-expert FFN width; 0 means ffn_hidden_size
   int moe_shared_expert_ffn_size = 0; ///< total width of always-on shared experts; 0 = none
-  int moe_layer_freq = 1;             ///< every k-th layer is MoE (1 = all layers)
+  int moe_layer_freq = 1;             ///< layer l (0-based) is MoE when l % moe_layer_freq == 0 (1 = all layers)
+  int first_k_dense_replace = 0;      ///< DeepSeek: the first k layers are dense (ffn_hidden_size), the rest MoE
+  bool moe_router_enable_expert_bias = false;  ///< per-expert routing bias (DeepSeek-V3): E parameters per MoE layer
+  int mtp_num_layers = 0;             ///< multi-token prediction layers (Megatron-Core; DeepSeek-V3 trains with 1)
+
+  // Multi-latent attention (DeepSeek-V2, arXiv 2405.04434 section 2.1; Megatron-Core MLATransformerConfig).
+  // When on, the attention shapes come from these fields; num_query_groups and kv_channels are not used.
+  bool multi_latent_attention = false;
+  int q_lora_rank = 0;          ///< query latent rank; 0 = queries projected from the hidden state (Megatron None)
+  int kv_lora_rank = 0;         ///< key/value latent rank (compressed KV per token)
+  int qk_head_dim = 0;          ///< per-head query/key dimension without the RoPE part
+  int qk_pos_emb_head_dim = 0;  ///< per-head decoupled RoPE dimension (one RoPE key per token, shared by heads)
+  int v_head_dim = 0;           ///< per-head value dimension
 
   bool is_encoder_decoder() const noexcept { return num_decoder_layers > 0; }
+  bool is_mla() const noexcept { return multi_latent_attention; }
+  /// DeepSeek's rule (modeling_deepseek.py; Megatron-Core moe_layer_freq with a list of 0/1 per layer):
+  /// layer l is MoE when l >= first_k_dense_replace and l % moe_layer_freq == 0.
+  bool is_moe_layer(int layer) const noexcept {
+    return is_moe() && layer >= first_k_dense_replace && (moe_layer_freq <= 1 || layer % moe_layer_freq == 0);
+  }
+  /// MoE layers among num_layers: multiples of the frequency in [first_k_dense_replace, num_layers).
+  int num_moe_layers() const noexcept {
+    if (!is_moe()) return 0;
+    const long long f = moe_layer_freq <= 1 ? 1 : moe_layer_freq, k = first_k_dense_replace < 0 ? 0 : first_k_dense_replace;
+    const long long L = num_layers, below_L = (L + f - 1) / f, below_k = (k + f - 1) / f;
+    return L > k ? static_cast<int>(below_L - below_k) : 0;
+  }
   bool is_moe() const noexcept { return moe_num_experts > 0; }
   /// Encoder-only BERT: a GPT-shaped stack plus the masked-LM head (and optionally pooler/binary head).
   bool is_bert() const noexcept { return family == "bert"; }
@@ -63,6 +88,7 @@ struct ParameterCount {
   std::int64_t total = 0;
   std::int64_t active = 0;             ///< parameters used per token (MoE: top-k experts only)
   std::int64_t moe_experts = 0;        ///< parameters inside routed experts (sharded by EP)
+  std::int64_t mtp = 0;                ///< multi-token prediction blocks (in total; embedding and head shared)
 };
 
 /// Check a ModelSpec: every error names the field and the value (throws ConfigError).

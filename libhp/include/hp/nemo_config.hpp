@@ -66,6 +66,9 @@ struct TrainingConfig {
   bool account_for_loss_in_pipeline_split = false;
   std::string moe_token_dispatcher_type;  ///< "" = null (alltoall); alltoall, allgather, flex
   int cpu_offloading_num_layers = 0;      ///< > 0: cpu_offloading with activations only
+  /// Megatron-Core's uneven pipeline: layers of the first / last stage, the rest split evenly; 0 = even split.
+  int num_layers_in_first_pipeline_stage = 0;
+  int num_layers_in_last_pipeline_stage = 0;
 };
 
 /// An optimizer NeMo accepts in model.optim.name.

@@ -23,6 +23,7 @@ struct Row {
   double lr, min_lr;
   int warmup_steps, constant_steps;
   double init_method_std;
+  int first_stage_layers = 0, last_stage_layers = 0;  // Megatron-Core uneven pipeline; 0 = even
 };
 
 // model.* and trainer.num_nodes of each file. act num_layers is 0 where the method is block, else null.
@@ -41,6 +42,13 @@ const Row kRows[] = {
     {"baichuan2_7b", "baichuan2_7b", 128, 1, 2, 1, 0, 1, 1, false, "block", 1, 1e-4, 1e-5, 500, 0, 0.02},
     {"baichuan2_13b", "baichuan2_13b", 64, 1, 2, 1, 0, 1, 1, false, "block", 1, 1e-4, 1e-5, 500, 0, 0.02},
     {"chatglm_6b", "chatglm3_6b", 16, 1, 1, 1, 0, 1, 1, false, "block", 1, 1e-4, 1e-5, 500, 0, 0.02},
+    // DeepSeek: NeMo 2 has no launcher base config; these are its pretrain recipes (NVIDIA/NeMo
+    // nemo/collections/llm/recipes/deepseek_v2_lite.py and deepseek_v3.py: GBS, MBS, TP, PP, EP, nodes, max_lr 3e-4
+    // with distributed_fused_adam_with_cosine_annealing's 0.1 x max_lr floor and 2000 warmup steps;
+    // DeepSeekConfig init_method_std 0.006; V3: 3 and 2 layers on the first and last stage). Not carried: V3's ETP 1
+// and its MTP depth.
+    {"deepseek_v2_lite", "deepseek_v2_lite", 512, 1, 1, 1, 0, 1, 8, false, "", 1, 3e-4, 3e-5, 2000, 0, 0.006},
+    {"deepseek_v3", "deepseek_v3", 4096, 1, 2, 16, 0, 1, 64, true, "", 128, 3e-4, 3e-5, 2000, 0, 0.006, 3, 2},
 };
 
 std::string known_names() {
@@ -89,6 +97,8 @@ TrainingConfig builtin_base_config(const std::string& name, const std::string& k
     c.warmup_steps = r.warmup_steps;
     c.constant_steps = r.constant_steps;
     c.init_method_std = r.init_method_std;
+    c.num_layers_in_first_pipeline_stage = r.first_stage_layers;
+    c.num_layers_in_last_pipeline_stage = r.last_stage_layers;
     c.max_steps = 300000;  // trainer.max_steps of every shipped file
     return c;
   }
@@ -139,7 +149,8 @@ TrainingConfig named_family_base_config(const BaseConfigRequest& r) {
   if (e && !e->nemo_base_config.empty()) return base_config_from_builtin(e->nemo_base_config, r);
   std::string sizes;
   for (const auto& c : model_catalog())
-    if (c.model.family == r.family && !c.nemo_base_config.empty())
+    if (c.model.family == r.family && !c.nemo_base_config.empty() &&
+        sizes.find(c.nemo_base_config + " (") == std::string::npos)  // DeepSeek-R1 shares V3's
       sizes += fmt::format("{}{} ({}B)", sizes.empty() ? "" : ", ", c.nemo_base_config, c.nominal_size_b);
   throw ConfigError("model_size_in_b", fmt::format("{}", r.size_b),
                     "NeMo has no architecture rule for " + r.family + " sizes; its base configs are " + sizes);

@@ -60,6 +60,33 @@ ModelSpec bert(int layers, int hidden, int heads) {
   return m;
 }
 
+// DeepSeek-V2/V3 (DeepSeekMoE + multi-latent attention), from each checkpoint's Hugging Face config.json:
+// the first `dense` layers have a dense SwiGLU MLP of width `ffn`, the others `experts` routed experts of width
+// `moe_ffn` (top-k) and `shared` always-on experts of the same width; MLA with q/kv latent ranks `q_lora`
+// (0 = none) / `kv_lora`, 128-dim non-RoPE query/key heads, 64-dim decoupled RoPE, 128-dim values; RMSNorm, no
+// biases, untied embeddings. `expert_bias`: the aux-loss-free routing bias (DeepSeek-V3 section 2.1.2).
+struct DeepSeekShape {
+  int layers, hidden, ffn, heads, vocab, experts, topk, moe_ffn, shared, dense, q_lora, kv_lora;
+  bool expert_bias;
+};
+ModelSpec deepseek(const DeepSeekShape& d) {
+  ModelSpec m = decoder("deepseek", d.layers, d.hidden, d.ffn, d.heads, d.heads, d.vocab, 4096);  // 4K pretraining
+  m.max_position_embeddings = 163840;  // config.json (YaRN-extended); RoPE has no position table
+  m.moe_num_experts = d.experts;
+  m.moe_topk = d.topk;
+  m.moe_ffn_hidden_size = d.moe_ffn;
+  m.moe_shared_expert_ffn_size = d.shared * d.moe_ffn;
+  m.first_k_dense_replace = d.dense;
+  m.moe_router_enable_expert_bias = d.expert_bias;
+  m.multi_latent_attention = true;
+  m.q_lora_rank = d.q_lora;
+  m.kv_lora_rank = d.kv_lora;
+  m.qk_head_dim = 128;
+  m.qk_pos_emb_head_dim = 64;
+  m.v_head_dim = 128;
+  return m;
+}
+
 CatalogEntry entry(const char* key, const char* base_config, double nominal_b, double published_b, ModelSpec m) {
   m.name = key;
   return CatalogEntry{key, nominal_b, published_b, std::move(m), base_config};
@@ -91,6 +118,15 @@ std::vector<CatalogEntry> family_catalog_entries() {
             alibi(decoder("baichuan2", 40, 5120, 13696, 40, 40, 125696, 4096))),
       // ChatGLM3-6B (THUDM model card, 6.24B): 2 query groups, QKV bias, RoPE on half the head dimension.
       entry("chatglm/chatglm3-6b", "chatglm_6b", 6, 6.24, with_qkv_bias(decoder("chatglm", 28, 4096, 13696, 32, 2, 65024, 8192))),
+      // DeepSeek-V2-Lite (DeepSeek-V2 paper, arXiv 2405.04434 appendix B: 15.7B total, 2.4B activated) and
+      // DeepSeek-V3 (arXiv 2412.19437 section 4.2: 671B total, 37B activated; R1 is the same architecture). The
+      // counts exclude V3's multi-token prediction module (mtp_num_layers 0; set 1 to add it, docs/model.md).
+      entry("deepseek/deepseek_v2_lite", "deepseek_v2_lite", 16, 15.7,
+            deepseek({27, 2048, 10944, 16, 102400, 64, 6, 1408, 2, 1, 0, 512, false})),
+      entry("deepseek/deepseek_v3", "deepseek_v3", 671, 671,
+            deepseek({61, 7168, 18432, 128, 129280, 256, 8, 2048, 1, 3, 1536, 512, true})),
+      entry("deepseek/deepseek_r1", "deepseek_v3", 671, 671,
+            deepseek({61, 7168, 18432, 128, 129280, 256, 8, 2048, 1, 3, 1536, 512, true})),
       // BERT-base is 110M (Devlin et al. 2019); 4B/20B/100B are NeMo's labels for its size rule's architectures.
       entry("bert/110m", "", 0.11, 0.11, bert(12, 768, 12)),
       entry("bert/4b", "", 4, 4, bert(48, 2560, 32)),

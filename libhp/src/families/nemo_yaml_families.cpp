@@ -13,6 +13,7 @@
 
 #include "families/families.hpp"
 #include "nemo_precision.hpp"
+#include "nemo_arch_keys.hpp"
 #include "hp/core.hpp"
 
 namespace hp::detail {
@@ -71,6 +72,9 @@ Family family_of(const ModelSpec& m) {
   if (m.family == "qwen2") return {"megatron_qwen2", "nemo_qwen2_pretrain", "Qwen/Qwen1.5-7B", 1e-5, 1e6};
   if (m.family == "baichuan2") return {"megatron_baichuan2", "nemo_baichuan2_pretrain", "baichuan-inc/Baichuan2-7B-Base", 1e-6, 0};
   if (m.family == "chatglm") return {"megatron_chatglm3", "nemo_chatglm3_pretrain", "THUDM/chatglm3-6b", 1e-5, 0};
+  if (m.family == "deepseek")  // config.json: rms_norm_eps 1e-6, rope_theta 10000 (NeMo's default, not written)
+    return {"megatron_deepseek", "nemo_deepseek_pretrain",
+            m.vocab_size == 102400 ? "deepseek-ai/DeepSeek-V2-Lite" : "deepseek-ai/DeepSeek-V3", 1e-6, 0};
   return {"megatron_llama", "nemo_llama_pretrain", m.vocab_size > 100000 ? "meta-llama/Meta-Llama-3-70B" : "meta-llama/Llama-2-7b-hf",
           1e-5, 0};
 }
@@ -153,7 +157,7 @@ std::string bert_nemo_yaml(const TrainingConfig& c) {
 
 bool has_family_yaml_layout(const std::string& family) {
   return family == "llama" || family == "mixtral" || family == "qwen2" || family == "baichuan2" ||
-         family == "chatglm" || family == "bert";
+         family == "chatglm" || family == "bert" || family == "deepseek";
 }
 
 std::string family_nemo_yaml(const TrainingConfig& c) {
@@ -225,6 +229,10 @@ std::string family_nemo_yaml(const TrainingConfig& c) {
                        {"model.moe_grouped_gemm", "true"}, {"model.moe_token_dispatcher_type", "alltoall"},
                        {"model.moe_aux_loss_coeff", "0.01"}});
   }
+  for (const auto& [key, value] : architecture_keys(m)) r.emplace_back("model." + key, value);
+  if (c.num_layers_in_first_pipeline_stage > 0)  // Megatron-Core's uneven pipeline (DeepSeek-V3's recipe)
+    r.insert(r.end(), {{"model.num_layers_in_first_pipeline_stage", integer(c.num_layers_in_first_pipeline_stage)},
+                       {"model.num_layers_in_last_pipeline_stage", integer(c.num_layers_in_last_pipeline_stage)}});
   const Rows rest = {
       {"model.tokenizer.library", "huggingface"}, {"model.tokenizer.type", f.tokenizer},
       {"model.tokenizer.use_fast", "true"},

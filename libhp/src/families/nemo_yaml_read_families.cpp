@@ -11,7 +11,7 @@ namespace hp::detail {
 namespace {
 
 std::string family_from_exp_name(const std::string& name) {
-  static const char* families[] = {"llama", "mixtral", "qwen2", "baichuan2", "chatglm", "bert"};
+  static const char* families[] = {"llama", "mixtral", "qwen2", "baichuan2", "chatglm", "bert", "deepseek"};
   for (const char* f : families)
     if (name.rfind(std::string("megatron_") + f, 0) == 0) return f;
   return "";
@@ -24,6 +24,7 @@ int family_vocab(const std::string& family, const std::string& tokenizer_type) {
   if (family == "qwen2") return 151936;
   if (family == "baichuan2") return 125696;
   if (family == "chatglm") return 65024;
+  if (family == "deepseek") return tokenizer_type.find("V2") != std::string::npos ? 102400 : 129280;
   return 30522;  // bert
 }
 
