@@ -1,4 +1,4 @@
-// Every shipped inference calibration (inference_model.cpp's fit table) is a minimum of its own fit's loss on the
+// Every shipped inference calibration (inference_calibration.cpp's fit table) is a minimum of its own fit's loss on the
 // published rows it was fitted on (issue 17: a wrong constant in the table passed every accuracy bound). The
 // loss and the bounds are those of fit_inference_calibration (inference_validate.cpp): mean squared log error over
 // the group's non-hold-out rows, each parameter searched inside [lo, hi] by a shrinking grid (coordinate descent).
