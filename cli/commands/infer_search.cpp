@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "command.hpp"
 #include "json.hpp"
@@ -25,6 +26,9 @@ struct Opts {
   int measure_top_n = -1;
   bool json = false;
   bool profile = false;
+  std::string model;                      ///< overrides inference_settings.model (and drops its architecture)
+  std::vector<int> expert_parallel_sizes; ///< overrides inference_settings.expert_parallel_sizes
+  std::string attention_dp;               ///< overrides inference_settings.attention_dp
 };
 
 // The library's record (the same names and types as bignlp_hp's rows).
@@ -46,10 +50,30 @@ std::function<int()> setup(CLI::App& app) {
   app.add_option("--measure-top-n", opts->measure_top_n, "benchmark jobs for this many ranked layouts (default top_n)");
   app.add_flag("--json", opts->json, "print one JSON object");
   app.add_flag("--profile", opts->profile, "serving modes: print the search time to stderr");
+  app.add_option("--model", opts->model,
+                 "override inference_settings.model: a catalogue key or a served name / Hugging Face id "
+                 "(Qwen/Qwen3-235B-A22B-FP8)");
+  app.add_option("--expert-parallel-sizes", opts->expert_parallel_sizes,
+                 "serving modes, MoE: override inference_settings.expert_parallel_sizes (e.g. 1,8)")
+      ->delimiter(',');
+  app.add_option("--attention-dp", opts->attention_dp,
+                 "serving modes, MoE: override inference_settings.attention_dp (auto, true, false)");
   return [opts]() -> int {
-    const hp::SearchConfig config = hp::load_search_config(opts->config);
+    hp::SearchConfig config = hp::load_search_config(opts->config);
     if (!config.has_inference_settings)
       throw hp::ConfigError("inference_settings", "<missing>", "the config has no inference_settings section");
+    if (!opts->model.empty()) {
+      config.inference.model = opts->model;
+      config.inference.architecture.clear();
+    }
+    for (int ep : opts->expert_parallel_sizes)
+      if (ep < 1) throw hp::ConfigError("--expert-parallel-sizes", std::to_string(ep), "every value must be >= 1");
+    if (!opts->expert_parallel_sizes.empty()) config.inference.expert_parallel_sizes = opts->expert_parallel_sizes;
+    if (!opts->attention_dp.empty()) {
+      if (opts->attention_dp != "auto" && opts->attention_dp != "true" && opts->attention_dp != "false")
+        throw hp::ConfigError("--attention-dp", opts->attention_dp, "expected auto, true or false");
+      config.inference.attention_dp = opts->attention_dp;
+    }
     if (config.inference.mode != "static_batch") {
       if (opts->executor != "none")
         throw hp::ConfigError("--executor", opts->executor,

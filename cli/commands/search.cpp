@@ -29,7 +29,7 @@ struct Opts {
   bool no_write = false;
   bool force = false;
   std::string resume;
-  std::string nodes, gpus_per_node, gpu;  // overrides, checked by the library like the file's values
+  std::string nodes, gpus_per_node, gpu, precisions;  // overrides, checked by the library like the file's values
   std::string trial_nodes;
 };
 
@@ -113,6 +113,9 @@ std::function<int()> setup(CLI::App& app) {
   app.add_option("--nodes", o->nodes, "Override train_settings.num_nodes");
   app.add_option("--gpus-per-node", o->gpus_per_node, "Override train_settings.gpus_per_node");
   app.add_option("--gpu", o->gpu, "Override train_settings.gpu (a catalogue name, see hp-cli gpus)");
+  app.add_option("--precisions", o->precisions,
+                 "Override train_settings.precisions: GEMM precisions to search, comma-separated (bf16, fp8, fp8-cs, "
+                 "mxfp8, nvfp4; default: the base config's precision)");
   app.add_flag("--json", o->json, "Print one JSON object");
   app.add_flag("--profile", o->profile, "Print the time spent to stderr");
   app.add_flag("--nemo-fix-bugs", o->nemo_fix_bugs, "nemo policy: fix NeMo's known grid bugs");
@@ -140,6 +143,10 @@ std::function<int()> setup(CLI::App& app) {
     if (!o->nodes.empty()) overrides.push_back({"num_nodes", o->nodes, "--nodes"});
     if (!o->gpus_per_node.empty()) overrides.push_back({"gpus_per_node", o->gpus_per_node, "--gpus-per-node"});
     if (!o->gpu.empty()) overrides.push_back({"gpu", o->gpu, "--gpu"});
+    if (!o->precisions.empty()) {
+      overrides.push_back({"precisions", o->precisions, "--precisions"});
+      overrides.push_back({"fp8", "false", "--precisions"});  // the list replaces the file's fp8: true
+    }
     const hp::SearchConfig config = hp::load_search_config(o->config, overrides);
     hp::SearchOptions options;
     options.policy = o->policy;

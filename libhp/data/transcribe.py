@@ -24,6 +24,9 @@ source, see libhp/data/README.md). Added here, each listed in the row's derived_
   - optimizer_state_bytes=6 for the Nemotron-4 340B rows of dgxc-benchmarking v24.11.1 and of the NeMo 24.07 page:
     their recipes (nemotron4-340b-synth.yaml; the launcher's nemotron_340b.yaml) use Apex DistributedFusedAdam
     with optim.dtype bf16, whose parameter copy and moments are bf16 (empty = 12, Adam with fp32 state).
+  - vp=10 / 20 for the NeMo 24.07 Llama 2 13B / 70B SFT rows and optimizer_state_bytes=6 for its SFT rows: the
+    NeMo-Framework-Launcher H100 fine-tuning examples of June 2024 (examples/peft/llama/h100/*.sh, config
+    conf/peft/llama/sft.yaml: distributed_fused_adam, dtype bf16) have the table's GPUs, GBS, MBS, TP and PP.
   - vocab_size=256000 for Nemotron rows that leave it empty (NeMo Nemotron configs; the dgxc Nemotron rows
     publish 256000).
   - split: "fit" for odd row_id, "holdout" for even row_id (documented split; never tuned).
@@ -45,6 +48,8 @@ ADDED = ["flash_attention", "grad_reduce_in_fp32", "split", "kv_channels", "moe_
 BF16_ADAM = ("optimizer_state_bytes (optim distributed_fused_adam with dtype bf16 in {}; Apex DistributedFusedAdam "
              "keeps its parameter copy and both moments in that dtype: 3 x 2 B)")
 DGXC_340B_YAML = "dgxc-benchmarking v24.11.1 nemotron/nemotron4-340b-synth.yaml"
+LAUNCHER_PEFT_VP = {("sft", "LLAMA2-13B", "8", "1", "4"): ("13b_1node.sh", "10"),
+                    ("sft", "LLAMA2-70B", "16", "4", "4"): ("70b_2node.sh", "20")}
 LAUNCHER_340B_YAML = ("NeMo-Framework-Launcher launcher_scripts/conf/training/nemotron/nemotron_340b.yaml at 7c842fcd "
                       "(2024-06-17), the launcher recipe of the NeMo 24.07 period; the page names no optimizer")
 OLD = {"narayanan2021", "korthikanti2022", "bloom_bigscience", "opt2022"}
@@ -89,6 +94,18 @@ def main(src, dst_csv, added=None):
         if r["source_key"] == "nemo_perf_2407" and r["model"] == "Nemotron-340B" and not o["optimizer_state_bytes"]:
             o["optimizer_state_bytes"] = "6"
             derived.append(BF16_ADAM.format(LAUNCHER_340B_YAML))
+        if r["source_key"] == "nemo_perf_2407" and r["task"] in ("sft", "lora"):
+            # The launcher's H100 fine-tuning examples of the same period match the table's layouts one to one.
+            key = (r["task"], r["model"], r["num_gpus"], r["tp"], r["pp"])
+            if key in LAUNCHER_PEFT_VP and not o["vp"]:
+                script, vp = LAUNCHER_PEFT_VP[key]
+                o["vp"] = vp
+                derived.append(f"vp (NeMo-Framework-Launcher examples/peft/llama/h100/{script} at 97f45c18, 2024-06-26: "
+                               f"the same GPUs, GBS, MBS, TP and PP with virtual_pipeline_model_parallel_size {vp})")
+            if r["task"] == "sft" and not o["optimizer_state_bytes"]:
+                o["optimizer_state_bytes"] = "6"
+                derived.append(BF16_ADAM.format("NeMo-Framework-Launcher launcher_scripts/conf/peft/llama/sft.yaml at "
+                                                "97f45c18, the config of the launcher's H100 fine-tuning examples"))
         o["flash_attention"] = "no" if r["source_key"] in OLD else ""
         o["grad_reduce_in_fp32"] = "yes" if r["source_key"] in OLD else ""
         o["split"] = "fit" if int(r["row_id"]) % 2 == 1 else "holdout"

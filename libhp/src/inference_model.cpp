@@ -91,21 +91,6 @@ const Fit kFits[] = {
 
 }  // namespace
 
-void check_serving_engine(const std::string& key, const std::string& engine) {
-  const auto dash = engine.find('-');
-  const std::string base = engine.substr(0, dash);
-  bool ok = base == "trtllm" || base == "vllm" || base == "sglang" || base == "fastertransformer";
-  if (ok && dash != std::string::npos) {  // a version: digits and dots, starting with a digit ("0.17", "0.6.1")
-    const std::string v = engine.substr(dash + 1);
-    ok = !v.empty() && std::isdigit(static_cast<unsigned char>(v[0]));
-    for (char ch : v) ok = ok && (std::isdigit(static_cast<unsigned char>(ch)) || ch == '.');
-  }
-  if (!ok)
-    throw ConfigError(key, engine,
-                      "unknown serving engine (expected trtllm, vllm, sglang or fastertransformer, optionally with a "
-                      "version: trtllm-0.17, vllm-0.6, sglang-0.3)");
-}
-
 InferenceCalibration default_inference_calibration(const GpuSpec& gpu, const std::string& engine) {
   check_serving_engine("engine", engine);
   // The GPU's own family (GpuSpec::family, the training model's vocabulary: ampere, hopper, ada, blackwell). A

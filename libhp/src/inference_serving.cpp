@@ -5,12 +5,29 @@
 #include "hp/inference_serving.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <string>
 
 #include "hp/core.hpp"
+#include "hp/inference.hpp"
 
 namespace hp {
+
+void check_serving_engine(const std::string& key, const std::string& engine) {
+  const auto dash = engine.find('-');
+  const std::string base = engine.substr(0, dash);
+  bool ok = base == "trtllm" || base == "vllm" || base == "sglang" || base == "fastertransformer";
+  if (ok && dash != std::string::npos) {  // a version: digits and dots, starting with a digit ("0.17", "0.6.1")
+    const std::string v = engine.substr(dash + 1);
+    ok = !v.empty() && std::isdigit(static_cast<unsigned char>(v[0]));
+    for (char ch : v) ok = ok && (std::isdigit(static_cast<unsigned char>(ch)) || ch == '.');
+  }
+  if (!ok)
+    throw ConfigError(key, engine,
+                      "unknown serving engine (expected trtllm, vllm, sglang or fastertransformer, optionally with a "
+                      "version: trtllm-0.17, vllm-0.6, sglang-0.3)");
+}
 
 void check_serving_mode(const std::string& key, const std::string& mode) {
   if (mode == "static_batch" || mode == "max_throughput" || mode == "online") return;

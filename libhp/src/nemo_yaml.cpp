@@ -133,8 +133,10 @@ void precision_and_fp8(YAML::Node m, const TrainingConfig& c) {
   m["mcore_gpt"] = true;
   m["transformer_engine"] = true;  // NeMo's shipped configs (and fp8 needs it)
   m["fp8"] = c.fp8;
-  m["fp8_e4m3"] = false;
-  m["fp8_hybrid"] = true;
+  // NeMo maps fp8_e4m3 / fp8_hybrid to Megatron-Core's fp8 format (megatron_base_model.py); MXFP8 recipes use
+  // e4m3 for every tensor (Megatron-Bridge bf16_with_mxfp8_mixed).
+  m["fp8_e4m3"] = c.fp8_e4m3;
+  m["fp8_hybrid"] = !c.fp8_e4m3;
   m["fp8_margin"] = 0;
   m["fp8_interval"] = 1;
   m["fp8_amax_history_len"] = 1024;
@@ -144,6 +146,11 @@ void precision_and_fp8(YAML::Node m, const TrainingConfig& c) {
   if (c.fp4) {
     m["fp4"] = "e2m1";
     m["fp4_recipe"] = "nvfp4";
+  }
+  if (c.num_layers_at_start_in_bf16 > 0 || c.num_layers_at_end_in_bf16 > 0) {
+    m["first_last_layers_bf16"] = true;
+    m["num_layers_at_start_in_bf16"] = c.num_layers_at_start_in_bf16;
+    m["num_layers_at_end_in_bf16"] = c.num_layers_at_end_in_bf16;
   }
   m["ub_tp_comm_overlap"] = false;
 }

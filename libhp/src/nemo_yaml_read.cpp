@@ -101,6 +101,22 @@ static TrainingConfig read_config(const std::string& text, const std::string& or
       if (c.fp8_recipe != "delayed" && c.fp8_recipe != "tensorwise" && c.fp8_recipe != "mxfp8")
         throw ConfigError("model.fp8_recipe", c.fp8_recipe, "expected delayed, tensorwise or mxfp8");
     }
+    if (!yaml::is_null(m["fp8_e4m3"])) c.fp8_e4m3 = yaml::get_bool(m["fp8_e4m3"], "model.fp8_e4m3");
+    if (!yaml::is_null(m["first_last_layers_bf16"]) &&
+        yaml::get_bool(m["first_last_layers_bf16"], "model.first_last_layers_bf16")) {
+      // Megatron-Core's defaults when first_last_layers_bf16 is on: one layer at each end.
+      c.num_layers_at_start_in_bf16 = opt_int(m["num_layers_at_start_in_bf16"], "model.num_layers_at_start_in_bf16", 1);
+      c.num_layers_at_end_in_bf16 = opt_int(m["num_layers_at_end_in_bf16"], "model.num_layers_at_end_in_bf16", 1);
+      for (auto [k, v] : {std::pair<const char*, int>{"model.num_layers_at_start_in_bf16", c.num_layers_at_start_in_bf16},
+                          {"model.num_layers_at_end_in_bf16", c.num_layers_at_end_in_bf16}})
+        if (v < 0) throw ConfigError(k, std::to_string(v), "must be >= 0");
+    }
+    // Megatron-Core fp4: the FP4 format ("e2m1", the only one); its recipe defaults to nvfp4.
+    if (!yaml::is_null(m["fp4"]) && !(m["fp4"].IsScalar() && m["fp4"].Scalar() == "false")) {
+      const std::string f = yaml::text(m["fp4"]);
+      if (f != "e2m1") throw ConfigError("model.fp4", f, "expected e2m1 (or null)");
+      c.fp4 = true;
+    }
     if (!yaml::is_null(m["fp4_recipe"])) {
       const std::string r = m["fp4_recipe"].as<std::string>();
       if (r != "nvfp4") throw ConfigError("model.fp4_recipe", r, "expected nvfp4");
@@ -154,6 +170,15 @@ static TrainingConfig read_config(const std::string& text, const std::string& or
     const YAML::Node extra = first_moment ? yaml::child(optim, first_moment) : YAML::Node();
     if (!yaml::is_null(extra) && yaml::get_double(extra, std::string("model.optim.") + first_moment) > 0)
       c.optimizer_state_bytes += 4;
+    // Apex DistributedFusedAdam: "dtype: datatype for optimizer state" (its parameter copy and both moments);
+    // at 16 bits that is 3 x 2 B (NVIDIA's Nemotron-4 340B and Llama SFT recipes of 2024 set dtype: bf16).
+    const YAML::Node dtype = yaml::child(optim, "dtype");
+    if (o.name == "distributed_fused_adam" && !yaml::is_null(dtype)) {
+      const std::string d = yaml::get_string(dtype, "model.optim.dtype");
+      if (d == "bf16" || d == "fp16" || d == "16" || d == "bfloat16" || d == "float16") c.optimizer_state_bytes = 6;
+      else if (d != "fp32" && d != "32" && d != "float32")
+        throw ConfigError("model.optim.dtype", d, "expected fp32, bf16 or fp16 (32 or 16)");
+    }
   }
   if (!yaml::is_null(yaml::child(optim, "lr"))) c.lr = yaml::get_double(yaml::child(optim, "lr"), "model.optim.lr");
   const YAML::Node min_lr = yaml::child(yaml::child(optim, "sched"), "min_lr");

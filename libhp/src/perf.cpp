@@ -76,6 +76,17 @@ Precision parse_precision(const std::string& key, const std::string& value) {
                     "unknown precision (accepted: bf16, fp8 (delayed scaling), fp8-cs (current scaling), mxfp8, nvfp4)");
 }
 
+bool supports_precision(const GpuSpec& gpu, Precision p) noexcept {
+  switch (p) {
+    case Precision::bf16: return true;
+    case Precision::fp8_delayed:
+    case Precision::fp8_current: return gpu.peak_fp8_flops_per_s > 0;
+    case Precision::mxfp8:
+    case Precision::nvfp4: return gpu.peak_fp8_flops_per_s > 0 && gpu.peak_fp4_flops_per_s > 0;
+  }
+  return false;
+}
+
 const char* to_string(MoeDispatcher d) noexcept {
   switch (d) {
     case MoeDispatcher::alltoall: return "alltoall";
@@ -151,9 +162,7 @@ Infeasible check(const ModelSpec& m, const Layout& l, const GpuSpec& gpu) {
   if (l.cp > 1 && m.seq_length % (2 * i64(l.cp)) != 0) return Infeasible::seq_not_divisible;
   if (l.sequence_parallel && l.tp > 1 && (m.seq_length / l.cp) % l.tp != 0) return Infeasible::seq_not_divisible;
   if (l.vp > 1 && (l.pp < 2 || l.num_micro_batches() % l.pp != 0)) return Infeasible::vp_needs_pp;
-  if (l.fp8() && gpu.peak_fp8_flops_per_s <= 0) return Infeasible::fp8_unsupported;
-  if ((l.precision == Precision::mxfp8 || l.precision == Precision::nvfp4) && gpu.peak_fp4_flops_per_s <= 0)
-    return Infeasible::fp8_unsupported;
+  if (!supports_precision(gpu, l.precision)) return Infeasible::fp8_unsupported;
   return Infeasible::none;
 }
 

@@ -47,6 +47,14 @@ void check_sizes(const TrainingConfig& c) {
 
 }  // namespace
 
+Precision precision_from_nemo(const TrainingConfig& c) {
+  if (c.fp4) return Precision::nvfp4;
+  if (!c.fp8 && c.precision.find("fp8") == std::string::npos) return Precision::bf16;
+  return c.fp8_recipe == "tensorwise" ? Precision::fp8_current
+         : c.fp8_recipe == "mxfp8"    ? Precision::mxfp8
+                                      : Precision::fp8_delayed;
+}
+
 Layout layout_from_nemo(const TrainingConfig& c) {
   check_sizes(c);
   Layout l;
@@ -61,12 +69,7 @@ Layout layout_from_nemo(const TrainingConfig& c) {
   l.sequence_parallel = c.sequence_parallel;
   l.distributed_optimizer = c.distributed_optimizer;
   l.optimizer_state_bytes = c.optimizer_state_bytes;
-  if (c.fp8 || c.precision.find("fp8") != std::string::npos) {
-    l.precision = c.fp8_recipe == "tensorwise" ? Precision::fp8_current
-                  : c.fp8_recipe == "mxfp8"    ? Precision::mxfp8
-                                               : Precision::fp8_delayed;
-  }
-  if (c.fp4) l.precision = Precision::nvfp4;
+  l.precision = precision_from_nemo(c);
   l.etp = c.expert_tensor_parallel_size;
   l.fsdp = c.fsdp;
   l.account_for_embedding = c.account_for_embedding_in_pipeline_split;

@@ -3,6 +3,7 @@
 
 #include "hp/nemo_grid.hpp"
 #include "hp/plan.hpp"
+#include "nemo_precision.hpp"
 
 namespace hp {
 namespace {
@@ -63,9 +64,8 @@ TrainingConfig trial_config(const TrainingConfig& base, const Trial& t, SearchPo
   c.expert_model_parallel_size = l.ep;
   c.sequence_parallel = l.sequence_parallel;
   c.distributed_optimizer = l.distributed_optimizer;
-  c.fp8 = l.fp8() && l.precision != Precision::nvfp4;
-  c.fp4 = l.precision == Precision::nvfp4;
-  c.fp8_recipe = l.precision == Precision::fp8_current ? "tensorwise" : l.precision == Precision::mxfp8 ? "mxfp8" : "";
+  // The base's own precision keys stay when the trial runs its precision; another precision gets its recipe.
+  if (l.precision != precision_from_nemo(base)) detail::set_precision_recipe(c, l.precision);
   c.expert_tensor_parallel_size = l.etp;
   c.fsdp = l.fsdp;
   c.account_for_embedding_in_pipeline_split = l.account_for_embedding;
@@ -135,7 +135,16 @@ std::vector<std::pair<std::string, std::string>> trial_overrides(const TrainingC
     if (c.fsdp) out.push_back({"model.fsdp", "true"});
     if (c.account_for_embedding_in_pipeline_split) out.push_back({"model.account_for_embedding_in_pipeline_split", "true"});
     if (c.account_for_loss_in_pipeline_split) out.push_back({"model.account_for_loss_in_pipeline_split", "true"});
-    if (!c.fp8_recipe.empty()) out.push_back({"model.fp8_recipe", c.fp8_recipe});
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> trial_overrides(const TrainingConfig& c, const TrainingConfig& base,
+                                                                 bool model_policy) {
+  std::vector<std::pair<std::string, std::string>> out = trial_overrides(c, model_policy);
+  if (model_policy) {
+    const auto rows = detail::precision_rows(c, base);
+    out.insert(out.end(), rows.begin(), rows.end());
   }
   return out;
 }

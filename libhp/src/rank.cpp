@@ -21,7 +21,7 @@ constexpr std::size_t kNumReasons = 256;  // Infeasible is a uint8_t
 auto tie_key(const RankedLayout& r) {
   const Layout& l = r.layout;
   return std::make_tuple(l.tp, l.pp, l.vp, l.cp, l.ep, l.mbs, static_cast<int>(l.recompute), l.recompute_num_layers,
-                         l.sequence_parallel, !l.distributed_optimizer, l.fp8(), l.fsdp, l.etp,
+                         l.sequence_parallel, !l.distributed_optimizer, static_cast<int>(l.precision), l.fsdp, l.etp,
                          l.account_for_embedding);
 }
 
@@ -120,6 +120,13 @@ std::vector<TrialPick> select_trials(const std::vector<RankedLayout>& ranked, in
   // 1. The top ceil(n/2) predictions, one per shape.
   for (std::size_t i = 0; i < ranked.size() && taken < (n + 1) / 2; ++i)
     if (!chosen.count(shape(i))) take(i, "top");
+  // 1b. The best layout of each precision not yet measured: the user asked for them to weigh numerics against
+  //     speed, and each recipe's efficiency is fitted on few runs.
+  std::set<Precision> precisions;
+  for (std::size_t i = 0; i < ranked.size(); ++i)
+    if (why[i]) precisions.insert(ranked[i].layout.precision);
+  for (std::size_t i = 0; i < ranked.size() && taken < n; ++i)
+    if (!why[i] && precisions.insert(ranked[i].layout.precision).second) take(i, "best of precision");
   // 2. The best layout of each (tp, pp) not yet measured, in rank order: the runs also test the model.
   for (std::size_t i = 0; i < ranked.size() && taken < n; ++i)
     if (!why[i] && !pairs.count({ranked[i].layout.tp, ranked[i].layout.pp})) take(i, "best of tp x pp");
@@ -154,6 +161,18 @@ std::vector<std::string> suggest_changes(const ModelSpec& model, const SearchSpa
                        r.memory_bytes / kGiB);
   };
   SearchSpace s = space;
+  // Only precisions the GPU has no tensor cores for (MXFP8 on Hopper, FP8 on Ampere): BF16 runs everywhere.
+  if (!space.precisions.empty() && std::none_of(space.precisions.begin(), space.precisions.end(), [&](Precision p) {
+        return supports_precision(gpu, p);
+      })) {
+    s.precisions = {Precision::bf16};
+    if (auto r = best(s)) {
+      out.push_back(fmt::format("precision bf16 ({} has no tensor cores for the ones asked for) fits: {}", gpu.name,
+                                describe(*r)));
+      return out;
+    }
+    return suggest_changes(model, s, gpu, calibration, options);  // BF16 alone does not fit either
+  }
   // A global batch that no data-parallel size divides (e.g. 2048 on 160 GPUs): the nearest multiples of the GPU count.
   if (space.gbs % space.num_gpus != 0) {
     const int below = space.gbs / space.num_gpus * space.num_gpus, above = below + space.num_gpus;

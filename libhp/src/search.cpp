@@ -141,7 +141,7 @@ void run_nemo_policy(SearchResult& result, const Resolved& r, const TrainSetting
     trial.layout.gbs = result.gbs;
     trial.layout.sequence_parallel = r.base.sequence_parallel;
     trial.layout.distributed_optimizer = r.base.distributed_optimizer;
-    trial.layout.precision = r.base.fp8 ? Precision::fp8_delayed : Precision::bf16;
+    trial.layout.precision = precision_from_nemo(r.base);  // NeMo's grid has no precision dimension
     trial.act_ckpt_layers = c.act_ckpt_layers;
     trial.num_micro_batches_with_partial_activation_checkpoints = c.num_mbs_act;
     trial.activations_checkpoint_layers_per_pipeline = c.act_per_pipe;
@@ -175,7 +175,15 @@ void run_nemo_policy(SearchResult& result, const Resolved& r, const TrainSetting
 
 void run_model_policy(SearchResult& result, const Resolved& r, const TrainSettings& t, const ProgressFn& progress) {
   const int num_gpus = t.num_nodes * t.gpus_per_node;
-  const SearchSpace space = default_space(r.base.model, t, r.gpu, num_gpus, r.base.global_batch_size);
+  const SearchSpace space =
+      default_space(r.base.model, t, r.gpu, num_gpus, r.base.global_batch_size, precision_from_nemo(r.base));
+  // NeMo's T5/mT5 and BERT configs carry no FP8/FP4 keys (our writers follow them): a trial would run BF16 while
+  // ranked in a lower precision, so asking for one there is an error, not a silent mismatch.
+  if (r.base.model.is_encoder_decoder() || r.base.model.is_bert())
+    for (Precision p : space.precisions)
+      if (p != Precision::bf16 && (t.fp8 || !t.precisions.empty()))
+        throw ConfigError(t.fp8 ? "train_settings.fp8" : "train_settings.precisions", t.fp8 ? "true" : to_string(p),
+                          t.model + "'s NeMo config has no FP8 or FP4 keys, so its trials run BF16; search bf16 only");
   const Calibration calibration = default_calibration(r.gpu);
   EstimateOptions options;
   options.memory_margin = t.memory_margin;
@@ -326,6 +334,16 @@ void validate_train_settings(const TrainSettings& t) {
   check_min("min_model_parallel_size", t.min_model_parallel_size, 0, "must be >= 1 (or auto)");
   check_min("max_model_parallel_size", t.max_model_parallel_size, 0, "must be >= 1 (or auto)");
   for (const std::string& m : t.recompute_modes) recompute_from_string("train_settings.recompute_modes", m);
+  parse_precisions(t.precisions, "train_settings.precisions");
+  if (t.fp8 && !t.precisions.empty())
+    throw ConfigError("train_settings.fp8", "true", "conflicts with train_settings.precisions; list fp8 there instead");
+  if (!t.precisions.empty() && t.policy == "nemo") {
+    std::string words;
+    for (const std::string& w : t.precisions) words += (words.empty() ? "" : ",") + w;
+    throw ConfigError("train_settings.precisions", words,
+                      "the nemo policy runs NeMo's grid at the base config's precision; search precisions with "
+                      "the model policy (--policy model)");
+  }
 }
 
 SearchResult search(const SearchConfig& config, const SearchOptions& options) {

@@ -12,6 +12,7 @@
 #include "hp/hardware.hpp"
 #include "hp/inference.hpp"
 #include "hp/perf.hpp"
+#include "hp/search_space.hpp"
 #include "hp/sizing.hpp"
 #include "yaml_util.hpp"
 
@@ -57,7 +58,7 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
       "pipeline_parallel_sizes", "min_model_parallel_size", "max_model_parallel_size", "micro_batch_sizes",
       "act_ckpt_layers", "override_search_num_nodes", "gpu", "policy", "virtual_pipeline_sizes",
       "context_parallel_sizes", "expert_parallel_sizes", "expert_tensor_parallel_sizes", "recompute_modes", "sequence_parallel",
-      "distributed_optimizer", "fp8", "fsdp", "memory_margin", "global_batch_size", "nemo_fix_bugs",
+      "distributed_optimizer", "precisions", "fp8", "fsdp", "memory_margin", "global_batch_size", "nemo_fix_bugs",
       "legacy_names", "trial_nodes"};
   if (!yaml::is_map(t)) throw ConfigError(p, yaml::text(t), "expected a mapping");
   for (const auto& kv : t) {
@@ -120,6 +121,12 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
     (std::string(k) == "sequence_parallel" ? s.sequence_parallel : s.distributed_optimizer) = v;
   }
   if (!is_null(t["fp8"])) s.fp8 = yaml::get_bool(t["fp8"], key("fp8"));
+  // A list, or one scalar with comma-separated words (what hp-cli --precisions bf16,mxfp8 passes).
+  s.precisions = yaml::get_string_list(t["precisions"], key("precisions"));
+  parse_precisions(s.precisions, key("precisions"));  // every word known (ConfigError names the accepted ones)
+  if (s.fp8 && !s.precisions.empty())
+    throw ConfigError(key("fp8"), "true", "conflicts with train_settings.precisions; list fp8 there instead (fp8: "
+                                          "true means precisions: [bf16, fp8])");
   if (!is_null(t["fsdp"])) s.fsdp = yaml::get_bool(t["fsdp"], key("fsdp"));
   if (!is_null(t["nemo_fix_bugs"])) s.nemo_fix_bugs = yaml::get_bool(t["nemo_fix_bugs"], key("nemo_fix_bugs"));
   if (!is_null(t["legacy_names"])) s.legacy_names = yaml::get_bool(t["legacy_names"], key("legacy_names"));

@@ -66,7 +66,7 @@ std::string predicted_summary_csv(const SearchResult& result) {
   for (const Trial& t : result.plan.trials) planned.insert(t.config_name);
   std::string out =
       "rank,config_name,tp,pp,vp,cp,ep,etp,mbs,gbs,dp,num_micro_batches,recompute,act_ckpt_layers,num_mbs_act,"
-      "act_per_pipe,sequence_parallel,distributed_optimizer,fp8,predicted_step_time_s,tokens_per_s_per_gpu,"
+      "act_per_pipe,sequence_parallel,distributed_optimizer,fp8,precision,predicted_step_time_s,tokens_per_s_per_gpu,"
       "tflops_per_gpu,mfu,memory_per_gpu_gib,fits,planned\n";
   out.reserve(out.size() + result.ranked.size() * 200);
   std::size_t rank = 0;
@@ -74,11 +74,11 @@ std::string predicted_summary_csv(const SearchResult& result) {
     const Layout& l = r.layout;
     const std::string name = result_row_name(result, r);
     fmt::format_to(std::back_inserter(out),
-                   "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.4f},{:.3f},{},{}\n",
+                   "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.4f},{:.3f},{},{}\n",
                    ++rank, csv_field(name), l.tp, l.pp, l.vp, l.cp, l.ep, l.etp, l.mbs, l.gbs, l.dp(),
                    l.dp() > 0 ? l.num_micro_batches() : 0, to_string(l.recompute), r.act_ckpt_layers,
                    r.num_mbs_act, r.act_per_pipe, l.sequence_parallel ? 1 : 0, l.distributed_optimizer ? 1 : 0,
-                   l.fp8() ? 1 : 0, r.step_time_s, r.tokens_per_s_per_gpu, r.tflops_per_gpu, r.mfu, r.memory_bytes / kGiB,
+                   l.fp8() ? 1 : 0, to_string(l.precision), r.step_time_s, r.tokens_per_s_per_gpu, r.tflops_per_gpu, r.mfu, r.memory_bytes / kGiB,
                    r.fits ? 1 : 0, planned.count(name) ? 1 : 0);
   }
   return out;
@@ -111,14 +111,14 @@ std::string plan_yaml(const Plan& plan) {
         "    mbs: {}\n    gbs: {}\n    recompute: {}\n    act_ckpt_layers: {}\n"
         "    num_micro_batches_with_partial_activation_checkpoints: {}\n"
         "    activations_checkpoint_layers_per_pipeline: {}\n    sequence_parallel: {}\n"
-        "    distributed_optimizer: {}\n    fp8: {}\n    reason: {}\n",
+        "    distributed_optimizer: {}\n    fp8: {}\n    precision: {}\n    reason: {}\n",
         t.index, quoted(t.config_name), quoted(t.config_path), t.num_nodes, t.gpus_per_node, t.full_num_nodes,
         t.full_gbs, t.predicted_trial_step_time_s, t.predicted_trial_memory_bytes / kGiB, quoted(t.time_limit),
         t.max_minutes, t.max_steps, t.predicted_step_time_s, t.predicted_memory_bytes / kGiB, l.tp, l.pp, l.vp, l.cp,
         l.ep, l.mbs, l.gbs, to_string(l.recompute), opt(t.act_ckpt_layers),
         opt(t.num_micro_batches_with_partial_activation_checkpoints),
         opt(t.activations_checkpoint_layers_per_pipeline), l.sequence_parallel ? "true" : "false",
-        l.distributed_optimizer ? "true" : "false", l.fp8() ? "true" : "false", quoted(t.reason));
+        l.distributed_optimizer ? "true" : "false", l.fp8() ? "true" : "false", to_string(l.precision), quoted(t.reason));
   }
   // Launched only to replace a trial that the memory refit drops (the runner's "replaces an OOM").
   if (!plan.reserves.empty()) out += "reserves:\n";
@@ -157,7 +157,7 @@ void write_search_results(const SearchResult& result, const TrainingConfig& base
     const TrainingConfig c = trial_config(base, t, result.policy);
     const std::string text = custom_yaml.empty()
                                  ? override_yaml(to_nemo_yaml(c), {{"trainer.val_check_interval", std::to_string(t.max_steps)}})
-                                 : override_yaml(custom_yaml, trial_overrides(c, model_policy));
+                                 : override_yaml(custom_yaml, trial_overrides(c, base, model_policy));
     write_file_atomic(t.config_path, text);
   }
   if (!result.ranked.empty()) write_file_atomic((dir / "predicted_summary.csv").string(), predicted_summary_csv(result));

@@ -88,6 +88,7 @@ Record ranked_layout_record(const SearchResult& result, const RankedLayout& x, l
       .boolean("sequence_parallel", l.sequence_parallel)
       .boolean("distributed_optimizer", l.distributed_optimizer)
       .boolean("fp8", l.fp8())
+      .text("precision", to_string(l.precision))
       .number("predicted_step_time_s", x.step_time_s)
       .number("tokens_per_s_per_gpu", x.tokens_per_s_per_gpu)
       .number("tflops_per_gpu", x.tflops_per_gpu)

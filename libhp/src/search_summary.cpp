@@ -95,6 +95,7 @@ std::vector<std::string> layout_differences(const RankedLayout& a, const RankedL
 std::string plan_reason_meaning(const std::string& reason) {
   static const std::map<std::string, std::string> meanings = {
       {"top", "among the fastest predictions, one per (tp, pp, mbs, recompute) shape"},
+      {"best of precision", "the fastest layout of a precision not yet in the plan: measures each precision asked for"},
       {"best of tp x pp", "the fastest layout of a (tp, pp) pair not yet in the plan: also tests the model"},
       {"explore", "a shape (or a variant predicted outside the error band of its shape) not yet in the plan"},
       {"nemo order", "NeMo's grid order: the first limit_search_runs candidates"},

@@ -51,6 +51,23 @@ ModelSpec gpt_oss(const char* key, int layers, int experts) {
   return m;
 }
 
+/// Llama 4 (Meta model card; config.json text_config): 48 layers, hidden 5120, 40 query / 8 K/V heads of 128, one
+/// routed expert (top-1) of FFN 8192 plus an always-on shared expert of 8192, vocabulary 202,048. Scout: 16 experts
+/// in every layer, 10M context; Maverick: 128 experts in every other layer (interleave_moe_layer_step 2; the rest
+/// dense with FFN 16384), 1M context. Not modelled: the chunked (8,192-token) attention of three layers in four
+/// (their KV cache and reads are counted at full length beyond 8,192 tokens), the vision encoder.
+ModelSpec llama4(const char* key, int experts, int moe_layer_freq, const char* max_positions) {
+  ModelSpec m = llama_like(key, "mixtral",
+                           {{"num_layers", "48"}, {"hidden_size", "5120"}, {"num_attention_heads", "40"},
+                            {"num_query_groups", "8"}, {"ffn_hidden_size", moe_layer_freq > 1 ? "16384" : "8192"},
+                            {"vocab_size", "202048"}, {"max_position_embeddings", max_positions},
+                            {"moe_num_experts", std::to_string(experts)}, {"moe_topk", "1"},
+                            {"moe_ffn_hidden_size", "8192"}});
+  m.moe_shared_expert_ffn_size = 8192;
+  m.moe_layer_freq = moe_layer_freq;
+  return m;
+}
+
 /// Canonical names that mean an entry of the training catalogue (or, for DeepSeek, the entry whose key names
 /// DeepSeek-V3: R1 and V3 share the architecture).
 struct Alias {
@@ -61,7 +78,8 @@ const Alias kAliases[] = {
     {"llama-2-7b", "llama/llama2_7b"},        {"llama-2-13b", "llama/llama2_13b"},
     {"llama-3-8b", "llama/llama3_8b"},        {"llama-3-70b", "llama/llama3_70b"},
     {"mixtral-8x7b", "mixtral/mixtral_8x7b"}, {"deepseek-r1", "deepseek-v3"},
-    {"deepseek-v3", "deepseek-v3"},
+    {"deepseek-v3", "deepseek-v3"},           {"llama-4-scout", "llama-4-scout-17b-16e"},
+    {"llama-4-maverick", "llama-4-maverick-17b-128e"},
 };
 
 bool is_dtype_word(const std::string& w, std::string* dtype) {
@@ -138,6 +156,10 @@ const std::vector<CatalogEntry>& served_model_catalog() {
         // but not the embedding); checkpoint weights MXFP4 in the experts.
         served("gpt-oss-20b", 20.91, gpt_oss("gpt-oss-20b", 24, 32)),
         served("gpt-oss-120b", 116.83, gpt_oss("gpt-oss-120b", 36, 128)),
+        // Llama 4 (Meta model card: Scout 109B total, Maverick 400B, 17B active each; the card's totals include the
+        // vision encoder, which a text-serving row does not run).
+        served("llama-4-scout-17b-16e", 109, llama4("llama-4-scout-17b-16e", 16, 1, "10485760")),
+        served("llama-4-maverick-17b-128e", 400, llama4("llama-4-maverick-17b-128e", 128, 2, "1048576")),
     };
   }();
   return catalog;

@@ -55,8 +55,26 @@ std::vector<RecomputeChoice> recompute_choices(const SearchSpace& s, int layers,
 
 }  // namespace
 
+std::vector<Precision> parse_precisions(const std::vector<std::string>& words, const std::string& key) {
+  std::vector<Precision> out;
+  for (const std::string& item : words) {
+    // Each item may hold comma-separated words ("bf16,mxfp8": hp-cli --precisions).
+    for (std::size_t start = 0;;) {
+      const std::size_t comma = item.find(',', start);
+      std::string w = item.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      w.erase(0, w.find_first_not_of(' '));
+      w.erase(w.find_last_not_of(' ') + 1);
+      const Precision p = parse_precision(key, w);
+      if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
 SearchSpace default_space(const ModelSpec& model, const TrainSettings& train, const GpuSpec& gpu, int num_gpus,
-                          int gbs) {
+                          int gbs, Precision base_precision) {
   SearchSpace s;
   s.num_gpus = num_gpus;
   s.gbs = gbs;
@@ -119,7 +137,10 @@ SearchSpace default_space(const ModelSpec& model, const TrainSettings& train, co
     if (k > 0) s.recompute_num_layers.push_back(k);
   s.sequence_parallel = train.sequence_parallel;
   s.distributed_optimizer = train.distributed_optimizer.empty() ? std::vector<int>{1, 0} : train.distributed_optimizer;
-  s.fp8 = train.fp8 ? std::vector<int>{0, 1} : std::vector<int>{0};
+  // Numerics are the user's choice: only the precisions asked for, else the base config's.
+  s.precisions = !train.precisions.empty() ? parse_precisions(train.precisions)
+                 : train.fp8              ? std::vector<Precision>{Precision::bf16, Precision::fp8_delayed}
+                                          : std::vector<Precision>{base_precision};
   s.fsdp = train.fsdp ? std::vector<int>{0, 1} : std::vector<int>{0};
   if (train.pipeline_parallel_sizes.empty()) {
     // Each stage keeps at least one transformer layer besides the embedding / loss slot.
@@ -140,6 +161,8 @@ std::uint64_t enumerate_layouts(const ModelSpec& model, const SearchSpace& s, co
   l.gbs = s.gbs;
   const std::vector<int> sp_auto_off{0}, sp_auto_on{1}, off{0}, dopt_on{1};
   const std::vector<int>& fsdps = s.fsdp.empty() ? off : s.fsdp;
+  const std::vector<Precision> bf16_only{Precision::bf16};
+  const std::vector<Precision>& precisions = s.precisions.empty() ? bf16_only : s.precisions;
   for (int tp : s.tp) {
     const std::vector<int>& sps = !s.sequence_parallel.empty() ? s.sequence_parallel : default_sequence_parallel(tp) ? sp_auto_on : sp_auto_off;
     // Unspecified ETP for MoE: Megatron-Core's default (= tp) and the recipes' 1.
@@ -167,7 +190,7 @@ std::uint64_t enumerate_layouts(const ModelSpec& model, const SearchSpace& s, co
                       for (int fsdp : pp == 1 ? fsdps : off) {
                         // FSDP shards the optimizer state itself: the distributed-optimizer choice is moot.
                         for (int dopt : fsdp ? dopt_on : s.distributed_optimizer) {
-                          for (int fp8 : s.fp8) {
+                          for (Precision precision : precisions) {
                             l.tp = tp;
                             l.cp = cp;
                             l.pp = pp;
@@ -181,7 +204,7 @@ std::uint64_t enumerate_layouts(const ModelSpec& model, const SearchSpace& s, co
                             l.distributed_optimizer = dopt != 0;
                             l.fsdp = fsdp != 0;
                             l.account_for_embedding = l.account_for_loss = split != 0;
-                            l.precision = fp8 != 0 ? Precision::fp8_delayed : Precision::bf16;
+                            l.precision = precision;
                             ++count;
                             visit(l);
                           }

@@ -117,7 +117,8 @@ std::string final_summary_csv(const std::vector<TrialResult>& results) {
   std::vector<std::string> header = nemo_columns();
   for (const char* c : {"VP", "Predicted Time per Step", "Prediction Error %", "Time per Step Stddev",
                         "Max Allocated Memory GiB", "Trial Nodes", "Trial GBS", "Measured Time per Step",
-                        "Predicted Scale Terms Trial s", "Predicted Scale Terms Full s", "Time per Step Source", "GPU Hours"})
+                        "Predicted Scale Terms Trial s", "Predicted Scale Terms Full s", "Time per Step Source", "GPU Hours",
+                        "Precision"})
     header.push_back(c);
   std::string out = csv_row(header);
   std::vector<const TrialResult*> ok;
@@ -149,6 +150,7 @@ std::string final_summary_csv(const std::vector<TrialResult>& results) {
     row.push_back(predicted ? "measured on " + std::to_string(r->config.num_nodes) + " nodes + predicted scale terms"
                             : "measured");
     row.push_back(num(r->gpu_hours(), 3));
+    row.push_back(to_string(precision_from_nemo(c)));  // NeMo's Config Name does not name it
     out += csv_row(row);
   }
   return out;

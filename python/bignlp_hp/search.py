@@ -82,15 +82,16 @@ class SearchResult:
 
 
 def _search(config, *, results_dir=None, write_files=None, policy="", nemo_fix_bugs=False, legacy_names=False,
-            raise_if_none=True, force=False, trial_nodes=""):
+            raise_if_none=True, force=False, trial_nodes="", precisions=None):
     require("search", "config", config, (str, os.PathLike, dict), "a YAML path or a dict")
+
     if isinstance(config, os.PathLike):
         config = os.fspath(config)
     if write_files is None:
         write_files = bool(results_dir)
     raw = _core._search(config, policy=policy or "", results_dir=os.fspath(results_dir) if results_dir else "",
                         write_files=bool(write_files), nemo_fix_bugs=nemo_fix_bugs, legacy_names=legacy_names,
-                        force=force, trial_nodes=trial_nodes or "")
+                        force=force, trial_nodes=trial_nodes or "", precisions=list(precisions or ()))
     if not write_files:
         raw["results_dir"] = ""
     result = SearchResult(raw)
@@ -116,6 +117,10 @@ raise_if_none: raise :class:`NoFeasibleLayoutError` (the top reasons and the nea
 trial_nodes: "min" (each trial on the fewest nodes its layout needs; ``plan`` trials carry ``nodes`` and
     ``full_nodes``) or "full" (every trial on all nodes); "" = ``train_settings.trial_nodes`` (default min).
     ``gpu_hours`` / ``full_size_gpu_hours``: what the plan costs at the trials' time limits, and at full size.
+precisions: GEMM precisions to search, a list such as ``["bf16", "fp8-cs", "mxfp8", "nvfp4"]``; None =
+    ``train_settings.precisions``, else the base config's precision (numerics are the user's decision). A
+    precision the GPU has no tensor cores for makes its layouts infeasible (``infeasible``); an unknown word raises
+    ConfigError.
 
 Returns a :class:`SearchResult`: ``.best`` (the first trial, a dict), ``.plan`` (trials in launch order),
 ``.to_pandas()`` (every ranked layout), counts ``enumerated`` / ``evaluated`` / ``feasible``.

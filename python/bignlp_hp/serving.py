@@ -85,7 +85,7 @@ name / Hugging Face id such as "Qwen/Qwen3-30B-A3B-FP8") or
 vocab_size, max_position_embeddings, moe_num_experts, moe_topk, ...), ``gpu``, ``mode``,
 ``tensor_parallel_sizes``, ``pipeline_parallel_sizes``, ``expert_parallel_sizes`` (MoE: EP inside TP; default
 powers of two dividing the experts), ``attention_dp`` (MoE: "auto" tries attention data parallelism with ep == tp
-next to plain TP, True only it, False never), ``input_seq_lengths``,
+next to plain TP, True at ep == tp only attention DP, False never), ``input_seq_lengths``,
 ``output_seq_lengths``, ``concurrency``, ``request_rate``, ``max_ttft_ms``, ``max_tpot_ms``, ``max_latency_ms``,
 ``data_type`` (fp16, bf16, fp8, nvfp4, mxfp4), ``kv_cache_dtype``, ``max_num_tokens``, ``engine`` ("trtllm-0.17"),
 ``disaggregated``, ``max_gpus``, ``top_n``.

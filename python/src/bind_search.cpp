@@ -27,7 +27,8 @@ py::dict rows_dict(const hp::SearchResult& r) {
 }
 
 py::dict search(const py::object& config, const std::string& policy, const std::string& results_dir, bool write_files,
-                bool nemo_fix_bugs, bool legacy_names, bool force, const std::string& trial_nodes) {
+                bool nemo_fix_bugs, bool legacy_names, bool force, const std::string& trial_nodes,
+                const std::vector<std::string>& precisions) {
   hp::SearchConfig c;
   if (py::isinstance<py::dict>(config)) {
     // JSON is YAML: a dict goes through the same parser (and the same checks) as a file.
@@ -35,6 +36,11 @@ py::dict search(const py::object& config, const std::string& policy, const std::
     c = hp::parse_search_config(text);
   } else {
     c = hp::load_search_config(py::str(config).cast<std::string>());
+  }
+  if (!precisions.empty()) {
+    hp::parse_precisions(precisions, "precisions");  // an unknown word names the keyword
+    c.train.precisions = precisions;                 // replaces the config's list and its fp8: true
+    c.train.fp8 = false;
   }
   hp::SearchOptions options;
   options.policy = policy;
@@ -88,7 +94,7 @@ py::dict search(const py::object& config, const std::string& policy, const std::
 HP_PY_BINDING(40, [](py::module_& m) {
   m.def("_search", &search, py::arg("config"), py::arg("policy") = "", py::arg("results_dir") = "",
         py::arg("write_files") = true, py::arg("nemo_fix_bugs") = false, py::arg("legacy_names") = false, py::arg("force") = false,
-        py::arg("trial_nodes") = "",
+        py::arg("trial_nodes") = "", py::arg("precisions") = std::vector<std::string>{},
         R"(Training HP search (raw result as a dict; use bignlp_hp.search for the result object).
 
 config: path of a search config YAML (NeMo's search_config format) or a dict with the same keys.
@@ -98,5 +104,7 @@ results_dir: where candidate_configs/, predicted_summary.csv, infeasible_summary
 write_files: write the results directory.
 nemo_fix_bugs: nemo policy: fix NeMo's known grid bugs.
 legacy_names: candidate names without NeMo HEAD's _cp_<cp>_ep_<ep>_ (or train_settings.legacy_names).
-trial_nodes: "min" (each trial on the fewest nodes it needs) or "full"; "" = train_settings.trial_nodes.)");
+trial_nodes: "min" (each trial on the fewest nodes it needs) or "full"; "" = train_settings.trial_nodes.
+precisions: GEMM precisions to search (bf16, fp8, fp8-cs, mxfp8, nvfp4); [] = train_settings.precisions, else the
+    base config's precision.)");
 });

@@ -63,6 +63,28 @@ TEST_CASE("nemo fidelity: every optimizer name NeMo knows, and an unknown one na
   }
 }
 
+TEST_CASE("nemo fidelity: DistributedFusedAdam's optim.dtype sets the optimizer state bytes", "[nemo_fid]") {
+  auto with_dtype = [](const std::string& dtype) {
+    std::string text = hptest::slurp(nemo_data("gpt3_5b.yaml"));
+    const std::string from = "name: mcore_distributed_optim";
+    text.replace(text.find(from), from.size(), "name: distributed_fused_adam\n    dtype: " + dtype);
+    return hp::parse_nemo_yaml(text);
+  };
+  CHECK(with_optimizer("distributed_fused_adam").optimizer_state_bytes == 12);
+  CHECK(with_dtype("fp32").optimizer_state_bytes == 12);
+  const hp::TrainingConfig bf16 = with_dtype("bf16");
+  CHECK(bf16.optimizer_state_bytes == 6);
+  CHECK(hp::layout_from_nemo(bf16).optimizer_state_bytes == 6);
+  CHECK(with_dtype("16").optimizer_state_bytes == 6);
+  try {
+    with_dtype("int8");
+    FAIL("no error");
+  } catch (const hp::ConfigError& e) {
+    CHECK(e.key() == "model.optim.dtype");
+    CHECK(e.value() == "int8");
+  }
+}
+
 TEST_CASE("nemo fidelity: the writer keeps a read optimizer name that agrees, else NeMo's current default",
           "[nemo_fid]") {
   hp::TrainingConfig c = with_optimizer("distributed_fused_adam");

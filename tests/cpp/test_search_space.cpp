@@ -43,7 +43,7 @@ TEST_CASE("space: auto lists for a 175B-like model on 1024 GPUs", "[search][spac
   CHECK(s.cp == std::vector<int>{1, 2});
   CHECK(s.ep == std::vector<int>{1});
   CHECK(s.mbs == std::vector<int>{1, 2, 4, 8});
-  CHECK(s.fp8 == std::vector<int>{0});
+  CHECK(s.precisions == std::vector<hp::Precision>{hp::Precision::bf16});
 }
 
 TEST_CASE("space: every layout the model accepts obeys Megatron-Core's rules", "[search][space]") {

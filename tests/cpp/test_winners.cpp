@@ -25,9 +25,7 @@ struct RecipeCheck {
 
 RecipeCheck check_recipe(const hp::RunRecord& r) {
   hp::TrainSettings train;
-  train.fp8 = r.layout.fp8();
-  hp::SearchSpace space = hp::default_space(r.model, train, r.gpu, r.layout.num_gpus, r.layout.gbs);
-  space.fp8 = {r.layout.fp8() ? 1 : 0};
+  hp::SearchSpace space = hp::default_space(r.model, train, r.gpu, r.layout.num_gpus, r.layout.gbs, r.layout.precision);
   const hp::Calibration cal = hp::default_calibration(r.gpu);
   const hp::SearchResult result = hp::rank_space(r.model, space, r.gpu, cal, hp::EstimateOptions{});
   const hp::Estimate recipe = hp::estimate(r.model, r.layout, r.gpu, cal);

@@ -44,15 +44,18 @@ def test_added_rows_are_the_transcribed_file_and_name_derived_values(repo_root):
 
 
 def test_recipe_memory_features_are_named_where_they_are_used(repo_root):
-    # The Nemotron-4 340B recipes of dgxc-benchmarking v24.11.1 and the NeMo 24.07 period keep Adam's state in
-    # bf16 (Apex DistributedFusedAdam, optim.dtype bf16): 6 B per parameter, derived and named, nowhere else.
+    # The Nemotron-4 340B recipes of dgxc-benchmarking v24.11.1 and the NeMo 24.07 period, and the launcher's SFT
+    # config of that period, keep Adam's state in bf16 (Apex DistributedFusedAdam, optim.dtype bf16): 6 B per
+    # parameter, derived and named, nowhere else.
     rows = _rows(repo_root, "published_runs.csv")
     six = {r["row_id"] for r in rows if r["optimizer_state_bytes"]}
-    assert six == {"41"} | {str(i) for i in range(431, 441)}
+    assert six == {"41", "44", "45", "46"} | {str(i) for i in range(431, 441)}
     for r in rows:
         if r["row_id"] in six:
             assert r["optimizer_state_bytes"] == "6"
             assert "optimizer_state_bytes (optim distributed_fused_adam with dtype bf16" in r["derived_fields"]
+    vp = {r["row_id"]: r["vp"] for r in rows if "examples/peft/llama/h100" in r["derived_fields"]}
+    assert vp == {"45": "10", "46": "20"}
 
 
 def test_issue15_out_of_sample_sources_are_not_in_the_project(repo_root):

@@ -178,7 +178,7 @@ def test_python_search_nemo_policy_path():
 
 @pytest.mark.parametrize("name,code", [
     ("gpt3/5b.yaml", 0), ("gpt3_5b.yaml", 0), ("gpt3_5b_nemo.yaml", 0), ("gpt3_175b.yaml", 0), ("gpt3_1t.yaml", 0),
-    ("gpt3_175b_one_node.yaml", 4),
+    ("gpt3_175b_one_node.yaml", 4), ("gpt3_175b_b200_precisions.yaml", 0),
 ])
 def test_examples_run(name, code):
     proc = hp_cli("search", os.path.join(EXAMPLES, name), "--no-write", "--json")

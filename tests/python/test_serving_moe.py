@@ -59,6 +59,20 @@ def test_cli_moe_bad_expert_layouts_exit_2(cli, tmp_path):
     assert proc.returncode == 2 and "inference_settings.model=someorg/Made-Up-7B" in proc.stderr
 
 
+def test_cli_moe_flags_override_the_config(cli):
+    j = cli.json("infer-search", MOE_YAML, "--model", "mistralai/Mixtral-8x22B-Instruct-v0.1",
+                 "--expert-parallel-sizes", "1,8", "--attention-dp", "true")
+    assert j["model"] == "mixtral-8x22b"
+    assert {(r["tp"], r["ep"], r["attention_dp"]) for r in j["top"]} <= {(4, 1, False), (8, 1, False), (8, 8, True)}
+    assert (8, 8, False) not in {(r["tp"], r["ep"], r["attention_dp"]) for r in j["top"]}
+    proc = cli.run("infer-search", MOE_YAML, "--expert-parallel-sizes", "0")
+    assert proc.returncode == 2 and "--expert-parallel-sizes=0" in proc.stderr
+    proc = cli.run("infer-search", MOE_YAML, "--attention-dp", "maybe")
+    assert proc.returncode == 2 and "--attention-dp=maybe" in proc.stderr
+    proc = cli.run("infer-search", MOE_YAML, "--model", "meta-llama/Llama-3.1-8B-Instruct", "--expert-parallel-sizes", "2")
+    assert proc.returncode == 2 and "dense" in proc.stderr
+
+
 def test_cli_validate_perf_overview_shaped_rows(cli):
     j = cli.json("infer-validate", "--data", SYNTHETIC)
     assert j["num_not_evaluated"] == 2

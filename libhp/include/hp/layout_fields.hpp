@@ -3,7 +3,8 @@
 // list, trial-name tag) with its valid range; the default is Layout's member initializer. The CLI flags, the
 // Python Layout attributes and estimate_table's columns are generated from it; the YAML reader/writer, the
 // search space, the CSV, the trial records and the trial names are checked against it (tests/cpp/test_layout_fields.cpp), so adding a
-// parallel dimension is a row here plus its formula (docs/architecture.md counts the files).
+// parallel dimension is a row here plus its formula (docs/architecture.md counts the files). The precision recipe
+// is a word, not an integer: tests/cpp/test_search_precision.cpp checks it in the same places.
 // Public header: standard-library types only.
 #pragma once
 

@@ -53,6 +53,13 @@ struct TrainingConfig {
   /// Megatron-Core TransformerConfig keys NeMo passes through (written only when not the default):
   std::string fp8_recipe;          ///< "" = delayed; "tensorwise" (current scaling), "mxfp8"; with fp4 "nvfp4"
   bool fp4 = false;                ///< NVFP4 GEMMs (fp4_recipe nvfp4)
+  /// FP8 format: e4m3 for every tensor (MXFP8 recipes) instead of hybrid (E4M3 forward, E5M2 gradients); NeMo's
+  /// fp8_e4m3 / fp8_hybrid, Megatron-Core's fp8 = "e4m3" | "hybrid".
+  bool fp8_e4m3 = false;
+  /// Megatron-Core first_last_layers_bf16: transformer layers kept in BF16 at the start and the end (0 = off;
+  /// Megatron-Bridge's FP8 current-scaling recipe keeps 1 and 1).
+  int num_layers_at_start_in_bf16 = 0;
+  int num_layers_at_end_in_bf16 = 0;
   int expert_tensor_parallel_size = 0;  ///< 0 = null (Megatron-Core: = tensor parallel)
   bool fsdp = false;               ///< model.fsdp (fully sharded data parallel)
   bool account_for_embedding_in_pipeline_split = false;

@@ -36,6 +36,10 @@ MoeDispatcher parse_moe_dispatcher(const std::string& key, const std::string& va
 /// fp8-current / fp8-tensorwise, mxfp8 / fp8-mx, nvfp4 / fp4. Text after the first space or '(' is a note and
 /// ignored. Throws ConfigError(key, value, the accepted words) for anything else.
 Precision parse_precision(const std::string& key, const std::string& value);
+/// Whether the GPU has tensor cores for the precision (datasheet peaks in the catalogue, docs/model.md 1): BF16
+/// everywhere; FP8 (delayed, current scaling) needs an FP8 peak (Hopper, Ada and later); MXFP8 and NVFP4 need
+/// Blackwell's block-scaled tensor cores, i.e. an FP4 peak (B200, GB200, RTX PRO 6000).
+bool supports_precision(const GpuSpec& gpu, Precision precision) noexcept;
 
 /// One parallel layout of a training job (Megatron-Core semantics).
 struct Layout {
@@ -206,6 +210,8 @@ struct TrainingConfig;  // hp/nemo_config.hpp
 /// The layout of a NeMo-Megatron training config (model.* parallelism keys, activations_checkpoint_*,
 /// optimizer, precision; GPUs = num_nodes x gpus_per_node). The model is config.model.
 Layout layout_from_nemo(const TrainingConfig& config);
+/// The precision recipe of a NeMo config: fp4 (nvfp4) over fp8 (fp8_recipe: delayed, tensorwise, mxfp8) over BF16.
+Precision precision_from_nemo(const TrainingConfig& config);
 
 /// Flat (name, value) view of an estimate in SI units ("memory.weights_bytes", "time.step_time_s", "mfu", ...),
 /// in a fixed order; used by hp-cli --json and the Python to_dict(). `fits` is 1 or 0.

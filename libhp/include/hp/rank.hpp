@@ -25,12 +25,13 @@ constexpr double kModelRelativeError = 0.07;
 
 /// The trials of the model policy, in launch order (= rank order). A shape is (tp, pp, mbs, recompute); cp, vp,
 /// ep, SP and optimizer sharding are its variants. Rule (docs/model.md): the first ceil(limit/2) are the best of
-/// the top shapes ("top"); then the best layout of each (tp, pp) not yet chosen ("best of tp x pp"); then shapes
+/// the top shapes ("top"); then the best layout of each precision not yet chosen ("best of precision"); then
+/// the best layout of each (tp, pp) not yet chosen ("best of tp x pp"); then shapes
 /// not yet chosen ("explore"); then variants only when predicted more than model_error away from every chosen
 /// variant of their shape. Near-ties are never spent on: the plan may have fewer than limit trials.
 struct TrialPick {
   std::size_t index = 0;   ///< into ranked
-  const char* reason = ""; ///< "top", "best of tp x pp", "explore"
+  const char* reason = ""; ///< "top", "best of precision", "best of tp x pp", "explore"
 };
 std::vector<TrialPick> select_trials(const std::vector<RankedLayout>& ranked, int limit,
                                      double model_error = kModelRelativeError);

@@ -43,6 +43,9 @@ struct TrainSettings {
   std::vector<std::string> recompute_modes;   ///< none, selective, full
   std::vector<int> sequence_parallel;         ///< 0/1 values to try; empty = auto
   std::vector<int> distributed_optimizer;     ///< 0/1 values to try; empty = auto
+  /// GEMM precisions to search (bf16, fp8, fp8-cs, mxfp8, nvfp4); empty = the base config's precision only
+  /// (changing numerics is the user's decision). fp8: true is the older spelling of [bf16, fp8].
+  std::vector<std::string> precisions;
   bool fp8 = false;
   bool fsdp = false;                   ///< true: also try FSDP (pp = 1 layouts) [train_settings.fsdp]
   bool nemo_fix_bugs = false;          ///< nemo policy: fix NeMo's known grid bugs (docs/model.md)
