@@ -20,7 +20,10 @@ ModelSpec architecture_model(const std::string& name, const std::map<std::string
   static const char* const kKeys[] = {"num_layers",       "hidden_size",      "num_attention_heads",
                                       "num_query_groups", "ffn_hidden_size",  "vocab_size",
                                       "max_position_embeddings", "moe_num_experts", "moe_topk",
-                                      "moe_ffn_hidden_size", "activation"};
+                                      "moe_ffn_hidden_size", "activation",
+                                      // MoE layer pattern and multi-latent attention (ModelSpec's names)
+                                      "moe_shared_expert_ffn_size", "moe_layer_freq", "first_k_dense_replace",
+                                      "q_lora_rank", "kv_lora_rank", "qk_head_dim", "qk_pos_emb_head_dim", "v_head_dim"};
   for (const auto& field : fields) {
     const std::string& k = field.first;  // not a structured binding: C++17 lambdas cannot capture those (clang)
     if (std::find_if(std::begin(kKeys), std::end(kKeys), [&k](const char* x) { return k == x; }) == std::end(kKeys))
@@ -56,6 +59,18 @@ ModelSpec architecture_model(const std::string& name, const std::map<std::string
   m.moe_topk = num("moe_topk", false, 0);
   if (m.moe_num_experts > 0 && m.moe_topk == 0) m.moe_topk = 1;
   m.moe_ffn_hidden_size = num("moe_ffn_hidden_size", false, 0);
+  m.moe_shared_expert_ffn_size = num("moe_shared_expert_ffn_size", false, 0);
+  m.moe_layer_freq = std::max(1, num("moe_layer_freq", false, 1));
+  m.first_k_dense_replace = num("first_k_dense_replace", false, 0);
+  // A kv_lora_rank turns multi-latent attention on; its other dimensions are then required (validate names them).
+  if (fields.count("kv_lora_rank") && !fields.at("kv_lora_rank").empty()) {
+    m.multi_latent_attention = true;
+    m.q_lora_rank = num("q_lora_rank", false, 0);
+    m.kv_lora_rank = num("kv_lora_rank", true, 0);
+    m.qk_head_dim = num("qk_head_dim", true, 0);
+    m.qk_pos_emb_head_dim = num("qk_pos_emb_head_dim", true, 0);
+    m.v_head_dim = num("v_head_dim", true, 0);
+  }
   const auto act = fields.find("activation");
   m.activation = act == fields.end() || act->second.empty() ? "swiglu" : act->second;
   if (m.activation != "swiglu" && m.activation != "gelu")

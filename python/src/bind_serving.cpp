@@ -42,6 +42,7 @@ py::dict serving_dict(const hp::ServingEstimate& e) {
   d["num_gpus"] = e.num_gpus;
   d["weights_bytes"] = e.weights_bytes;
   d["kv_capacity_tokens"] = e.kv_capacity_tokens;
+  d["kv_bytes_per_token"] = e.kv_bytes_per_token;
   d["max_concurrency"] = e.max_concurrency;
   d["concurrency"] = e.concurrency;
   d["step_s"] = e.step_s;

@@ -124,3 +124,25 @@ def test_mla_property_any_valid_dims_count_and_estimate(cli):
         spec = hp.ModelSpec(**m)
         est = hp.estimate(spec, hp.Layout(num_gpus=2, tp=2 if a % 2 == 0 else 1, gbs=4), "h100-sxm")
         assert est.fits and est.time.step_time_s > 0
+
+
+V2_LITE_ARCH = {"num_layers": 27, "hidden_size": 2048, "num_attention_heads": 16, "ffn_hidden_size": 10944,
+                "vocab_size": 102400, "max_position_embeddings": 32768, "moe_num_experts": 64, "moe_topk": 6,
+                "moe_ffn_hidden_size": 1408, "moe_shared_expert_ffn_size": 2816, "first_k_dense_replace": 1,
+                "kv_lora_rank": 512, "qk_head_dim": 128, "qk_pos_emb_head_dim": 64, "v_head_dim": 128}
+
+
+def test_serving_architecture_takes_the_mla_and_layer_pattern_keys():
+    arch = {k: str(v) for k, v in V2_LITE_ARCH.items()}
+    mla = hp.estimate_serving(model="my-v2-lite", architecture=arch, gpu="h100-sxm", tp=1, weight_dtype="bf16",
+                              input_len=1000, output_len=1000)
+    # The same model with per-head K/V (no kv_lora_rank): 16 heads x (128 + 128) per token and layer in bf16.
+    plain = {k: v for k, v in arch.items() if k not in ("kv_lora_rank", "qk_head_dim", "qk_pos_emb_head_dim", "v_head_dim")}
+    mha = hp.estimate_serving(model="my-v2-lite", architecture=plain, gpu="h100-sxm", tp=1, weight_dtype="bf16",
+                              input_len=1000, output_len=1000)
+    assert mla["fits"] and mha["fits"]
+    assert mla["kv_bytes_per_token"] == pytest.approx(27 * 576 * 2, rel=1e-12)
+    assert mha["kv_bytes_per_token"] == pytest.approx(27 * 2 * 16 * 128 * 2, rel=1e-12)
+    assert mla["max_concurrency"] > mha["max_concurrency"]
+    with pytest.raises(ValueError, match="qk_pos_emb_head_dim"):
+        hp.estimate_serving(model="x", architecture=dict(arch, qk_pos_emb_head_dim="63"), gpu="h100-sxm")
