@@ -156,8 +156,9 @@ TEST_CASE("precision search: names, CSV column, records and plan carry the preci
   CHECK(csv.find(",1,nvfp4,") != std::string::npos);
   CHECK(csv.find(",0,bf16,") != std::string::npos);
   bool has = false;
-  for (const auto& f : hp::ranked_layout_record(r, r.ranked.front(), 1, true).fields())
-    has |= f.first == "precision";
+  // The record must outlive the loop: fields() returns a reference into it (a temporary here would dangle).
+  const auto record = hp::ranked_layout_record(r, r.ranked.front(), 1, true);
+  for (const auto& f : record.fields()) has |= f.first == "precision";
   CHECK(has);
   const std::string plan = hp::plan_yaml(r.plan);
   CHECK(plan.find("    precision: nvfp4\n") != std::string::npos);
