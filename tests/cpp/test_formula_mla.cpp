@@ -9,6 +9,7 @@
 
 #include <limits>
 #include <random>
+#include <utility>
 
 #include "hp/catalog.hpp"
 #include "hp/core.hpp"
@@ -278,37 +279,26 @@ TEST_CASE("MLA and layer-pattern bad input names the key and the value", "[mla][
     }
     return std::string("accepted");
   };
-  hp::ModelSpec m = asym_mla();
-  CHECK(error_of(m) == "accepted");
-  m.kv_lora_rank = 0;
-  CHECK(error_of(m) == "kv_lora_rank=0");
-  m = asym_mla();
-  m.qk_head_dim = -3;
-  CHECK(error_of(m) == "qk_head_dim=-3");
-  m = asym_mla();
-  m.qk_pos_emb_head_dim = 25;
-  CHECK(error_of(m) == "qk_pos_emb_head_dim=25");
-  m = asym_mla();
-  m.v_head_dim = 0;
-  CHECK(error_of(m) == "v_head_dim=0");
-  m = asym_mla();
-  m.q_lora_rank = -1;
-  CHECK(error_of(m) == "q_lora_rank=-1");
-  m = asym_mla();
-  m.num_query_groups = 5;
-  CHECK(error_of(m) == "num_query_groups=5");
-  m = asym_mla();
-  m.position_embedding = "learned_absolute";
-  CHECK(error_of(m) == "position_embedding=learned_absolute");
-  m = asym_mla();
-  m.multi_latent_attention = false;
-  CHECK(error_of(m) == "q_lora_rank=192");
-  m = asym_mla();
-  m.first_k_dense_replace = 5;
-  CHECK(error_of(m) == "first_k_dense_replace=5");
-  m = asym_mla();
-  m.mtp_num_layers = -1;
-  CHECK(error_of(m) == "mtp_num_layers=-1");
+  CHECK(error_of(asym_mla()) == "accepted");
+  // One bad field at a time on the valid model; the error names that field and its value.
+  using Mutate = void (*)(hp::ModelSpec&);
+  const std::pair<Mutate, const char*> cases[] = {
+      {[](hp::ModelSpec& m) { m.kv_lora_rank = 0; }, "kv_lora_rank=0"},
+      {[](hp::ModelSpec& m) { m.qk_head_dim = -3; }, "qk_head_dim=-3"},
+      {[](hp::ModelSpec& m) { m.qk_pos_emb_head_dim = 25; }, "qk_pos_emb_head_dim=25"},
+      {[](hp::ModelSpec& m) { m.v_head_dim = 0; }, "v_head_dim=0"},
+      {[](hp::ModelSpec& m) { m.q_lora_rank = -1; }, "q_lora_rank=-1"},
+      {[](hp::ModelSpec& m) { m.num_query_groups = 5; }, "num_query_groups=5"},
+      {[](hp::ModelSpec& m) { m.position_embedding = "learned_absolute"; }, "position_embedding=learned_absolute"},
+      {[](hp::ModelSpec& m) { m.multi_latent_attention = false; }, "q_lora_rank=192"},
+      {[](hp::ModelSpec& m) { m.first_k_dense_replace = 5; }, "first_k_dense_replace=5"},
+      {[](hp::ModelSpec& m) { m.mtp_num_layers = -1; }, "mtp_num_layers=-1"},
+  };
+  for (const auto& [mutate, expected] : cases) {
+    hp::ModelSpec m = asym_mla();
+    mutate(m);
+    CHECK(error_of(m) == expected);
+  }
 }
 
 TEST_CASE("MLA NeMo YAML: written with Megatron's keys and read back", "[mla][nemo]") {
