@@ -145,8 +145,8 @@ void validate(const ModelSpec& m) {
   require_range("mtp_num_layers", m.mtp_num_layers, 0, kMaxLayers);
   validate_mla(m);
   validate_sliding_window(m);
-  if (m.sliding_window > 0 && m.is_encoder_decoder())
-    throw ConfigError("sliding_window", std::to_string(m.sliding_window), "is for decoder-only models");
+  if (m.sliding_window > 0 && (m.is_encoder_decoder() || m.is_bert()))
+    throw ConfigError("sliding_window", std::to_string(m.sliding_window), "is for causal decoder-only models");
   if (!m.is_mla() && m.kv_channels == 0 && m.hidden_size % m.num_attention_heads != 0)
     throw ConfigError("num_attention_heads", std::to_string(m.num_attention_heads),
                       "must divide hidden_size=" + std::to_string(m.hidden_size) + " (or set kv_channels)");
