@@ -24,6 +24,17 @@ void read_act_ckpt(const YAML::Node& m, const std::string& prefix, TrainingConfi
     c.activations_checkpoint_method = yaml::get_string(m["activations_checkpoint_method"], prefix + "activations_checkpoint_method");
   if (!yaml::is_null(m["activations_checkpoint_num_layers"]))
     c.activations_checkpoint_num_layers = yaml::get_int(m["activations_checkpoint_num_layers"], prefix + "activations_checkpoint_num_layers");
+  // Megatron-Core recompute_modules: a list of words (or one string of them); unknown words exit 2 here.
+  if (!yaml::is_null(m["recompute_modules"])) {
+    const YAML::Node rm = m["recompute_modules"];
+    std::string words;
+    if (rm.IsSequence()) {
+      for (const auto& w : rm) words += (words.empty() ? "" : "+") + yaml::text(w);
+    } else {
+      words = yaml::text(rm);
+    }
+    c.recompute_modules = recompute_modules_to_string(parse_recompute_modules(prefix + "recompute_modules", words));
+  }
 }
 
 int opt_int(const YAML::Node& n, const std::string& key, int fallback) {
@@ -86,17 +97,6 @@ static TrainingConfig read_config(const std::string& text, const std::string& or
     c.model.moe_topk = opt_int(m["moe_router_topk"], "model.moe_router_topk", 0);
     detail::read_architecture_keys(m, "model.", c.model);  // MoE pattern, MTP, MLA (nemo_arch_keys.cpp)
     read_act_ckpt(m, "model.", c);
-    // Megatron-Core recompute_modules: a list of words (or one string of them); unknown words exit 2 here.
-    if (!yaml::is_null(m["recompute_modules"])) {
-      const YAML::Node rm = m["recompute_modules"];
-      std::string words;
-      if (rm.IsSequence()) {
-        for (const auto& w : rm) words += (words.empty() ? "" : "+") + yaml::text(w);
-      } else {
-        words = yaml::text(rm);
-      }
-      c.recompute_modules = recompute_modules_to_string(parse_recompute_modules("model.recompute_modules", words));
-    }
     c.num_micro_batches_with_partial_activation_checkpoints =
         opt_int(m["num_micro_batches_with_partial_activation_checkpoints"], "model.num_micro_batches_with_partial_activation_checkpoints", -1);
     c.activations_checkpoint_layers_per_pipeline =

@@ -26,21 +26,15 @@ constexpr double kH = 512, kA = 8, kD = 32, kR = 16, kV = 24, kQr = 128, kKvr = 
 constexpr double kE = 8, kTopk = 2, kSeq = 512, kLayers = 6, kDense = 2, kMoe = 4;
 
 hp::ModelSpec mla_moe() {
-  hp::ModelSpec m;
-  m.family = "deepseek";
+  // DeepSeek-V2-Lite's kind (MLA, DeepSeekMoE, SwiGLU, RMSNorm, RoPE, no biases) with small asymmetric sizes.
+  hp::ModelSpec m = hp::find_model("deepseek/deepseek_v2_lite");
   m.num_layers = 6;
+  m.first_k_dense_replace = 2;
   m.hidden_size = 512;
   m.ffn_hidden_size = 1024;
   m.num_attention_heads = 8;
   m.vocab_size = 1024;
-  m.seq_length = 512;
-  m.max_position_embeddings = 512;
-  m.position_embedding = "rope";
-  m.activation = "swiglu";
-  m.normalization = "rmsnorm";
-  m.add_bias_linear = false;
-  m.share_embeddings_and_output_weights = false;
-  m.multi_latent_attention = true;
+  m.seq_length = m.max_position_embeddings = 512;
   m.q_lora_rank = 128;
   m.kv_lora_rank = 64;
   m.qk_head_dim = 32;
@@ -50,7 +44,6 @@ hp::ModelSpec mla_moe() {
   m.moe_topk = 2;
   m.moe_ffn_hidden_size = 256;
   m.moe_shared_expert_ffn_size = 384;
-  m.first_k_dense_replace = 2;
   return m;
 }
 
