@@ -14,6 +14,7 @@ namespace hp {
 namespace {
 
 constexpr int kNumParams = 7;
+constexpr int kAttentionParam = 2;  // index of attention_efficiency in to_params
 using Vec = Eigen::Matrix<double, kNumParams, 1>;
 
 double logistic(double u) { return 1.0 / (1.0 + std::exp(-u)); }
@@ -50,7 +51,7 @@ struct Problem {
   std::vector<const RunRecord*> rows;
   Calibration base;
   Vec prior;
-  double prior_weight;
+  Vec prior_weight;  // ridge weight per parameter
 
   // Residuals: one per row (log error), then kNumParams prior terms.
   Eigen::VectorXd residuals(const Vec& u) const {
@@ -61,7 +62,7 @@ struct Problem {
       r(static_cast<Eigen::Index>(i)) = evaluable(e) ? std::log(e.time.step_time_s / rows[i]->measured_step_time_s) : 0.0;
     }
     for (int k = 0; k < kNumParams; ++k)
-      r(static_cast<Eigen::Index>(rows.size()) + k) = prior_weight * (u(k) - prior(k));
+      r(static_cast<Eigen::Index>(rows.size()) + k) = prior_weight(k) * (u(k) - prior(k));
     return r;
   }
 };
@@ -167,13 +168,19 @@ std::vector<FamilyFit> fit_calibrations(const std::vector<RunRecord>& runs, cons
     Calibration prior = calibration_for(priors, probe);
     prior.gpu_family = family;
     if (overhead >= 0) prior.memory_overhead_bytes = overhead;
-    Problem p{{}, prior, to_params(prior), options.prior_weight};
+    Problem p{{}, prior, to_params(prior), Vec::Constant(options.prior_weight)};
+    bool all_fused_attention = true;
     for (const auto& r : runs) {
       if (!r.fit_quality() || r.gpu.family != family) continue;
       if (!options.split.empty() && !r.split.empty() && r.split != options.split) continue;
       if (options.dense_only && !r.dense()) continue;
       p.rows.push_back(&r);
+      all_fused_attention = all_fused_attention && r.layout.flash_attention;
     }
+    // Fused attention's efficiency is a kernel property with published benchmarks (the prior, docs/model.md
+    // "Calibration"); at the 2k-8k sequences of the runs attention is a small share of the step, so a weak
+    // prior would let it absorb what other terms leave out and mispredict long sequences.
+    if (all_fused_attention) p.prior_weight(kAttentionParam) = options.attention_prior_weight;
     fit.num_runs = static_cast<int>(p.rows.size());
     fit.mean_abs_pct_before = mean_abs_pct(p.rows, prior);
     fit.calibration = prior;

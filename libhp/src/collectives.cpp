@@ -17,6 +17,16 @@ double moe_alltoall_bytes(double ep, double tokens, double topk, double hidden, 
   return (ep - 1) / ep * tokens * topk * hidden * bytes_per_element;
 }
 
+double alltoall_seconds(const GpuSpec& gpu, double stride, double size, double bytes, double efficiency) {
+  if (size <= 1 || bytes <= 0) return 0;
+  const double nvlink = gpu.nvlink_bandwidth_bytes_per_s * efficiency;
+  if (stride * size <= gpu.nvlink_domain_size) return bytes / nvlink;
+  const double q = std::min(size, std::max(1.0, std::floor(gpu.nvlink_domain_size / stride)));
+  const double inside = bytes * (q - 1) / (size - 1);
+  const double outside = bytes - inside;
+  return std::max(inside / nvlink, outside / (gpu.internode_bandwidth_bytes_per_s * efficiency));
+}
+
 double moe_experts_hit(double experts, double topk, double tokens) {
   if (experts <= 0 || tokens <= 0) return 0;
   const double k = std::min(std::max(topk, 1.0), experts);

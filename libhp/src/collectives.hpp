@@ -18,6 +18,15 @@ double group_bandwidth(const GpuSpec& gpu, double stride, double size);
 /// 2022, DeepSpeed-MoE, Section 5.2: all-to-all dispatch and combine around the expert GEMMs).
 double moe_alltoall_bytes(double ep, double tokens, double topk, double hidden, double bytes_per_element);
 
+/// Seconds of one all-to-all in which every rank of a group of `size` ranks placed `stride` apart sends `bytes`
+/// (already excluding its own share) spread evenly over the other size - 1 ranks. Unlike a ring, an all-to-all
+/// cannot pool a domain's NICs: each GPU's own scale-out NIC carries what it sends out of its NVLink domain
+/// while NVLink carries the rest at the same time, so the slower tier sets the time. With q group members per
+/// domain, (q - 1)/(size - 1) of the bytes stay inside it (NCCL all-to-all = size - 1 send/receive pairs;
+/// deepseek-ai/DeepEP README "normal kernels": the RDMA tier runs at about the NIC's rate, NVLink at its own).
+/// `efficiency` scales both links (calibrated comm efficiency).
+double alltoall_seconds(const GpuSpec& gpu, double stride, double size, double bytes, double efficiency);
+
 /// Expected number of distinct experts that `tokens` top-k routings touch among `experts`, under uniform routing:
 /// an expert escapes one token with probability 1 - k/E, so E (1 - (1 - k/E)^tokens) are hit (the occupancy
 /// expectation; Feller 1968, An Introduction to Probability Theory, Vol. 1, Section II.11). Decode steps read

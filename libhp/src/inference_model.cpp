@@ -206,16 +206,16 @@ double tp_allreduce_s(const Ctx& c, double bytes) {
 
 /// One MoE token dispatch (or combine) all-to-all over the EP group with attention DP: every GPU sends the routed
 /// copies of its own tokens that belong to another rank's experts (collectives.hpp: moe_alltoall_bytes), at the
-/// group's per-GPU bandwidth: NVLink inside one NVLink domain, the NIC tier across (group_bandwidth, the training
-/// model's), plus one launch latency of the tier (one kernel talks to every peer at once: DeepEP's normal and
-/// low-latency kernels, deepseek-ai/DeepEP README). Activations move in 16 bits.
+/// group's links: NVLink inside one NVLink domain, each GPU's own NIC for the peers outside it (alltoall_seconds,
+/// the training model's), plus one launch latency of the tier (one kernel talks to every peer at once: DeepEP's
+/// normal and low-latency kernels, deepseek-ai/DeepEP README). Activations move in 16 bits.
 double alltoall_s(const Ctx& c, double local_tokens) {
   const double ep = c.layout.ep;
   if (ep <= 1 || local_tokens <= 0) return 0;
   const double bytes = detail::moe_alltoall_bytes(ep, local_tokens, std::max(1, c.model.moe_topk), c.shape.hidden, 2);
-  const double bw = detail::group_bandwidth(c.gpu, 1, ep) * c.cal.comm_efficiency;
   const bool intra = ep <= std::min(c.layout.gpus_per_node, c.gpu.nvlink_domain_size);
-  return (intra ? c.cal.allreduce_latency_s : c.cal.internode_latency_s) + bytes / bw;
+  return (intra ? c.cal.allreduce_latency_s : c.cal.internode_latency_s) +
+         detail::alltoall_seconds(c.gpu, 1, ep, bytes, c.cal.comm_efficiency);
 }
 
 /// One transformer layer on one GPU for `b` sequences, `q` new tokens each, attending to `ctx_avg`

@@ -86,8 +86,11 @@ ModuleRecompute module_recompute(const Shape& s, const Layout& l) {
     if (mods & rm::moe) {
       r.gemm_flops += moe_share * 2 * tokens * s.h * s.experts / t;  // router
       r.expert_flops += moe_share * 2 * tokens * s.topk * s.mlp_mats * s.h * s.moe_ffn / t;
-      // Experts' activation, and permute + unpermute (read and write of the routed copies, 4 x 2 B x h).
-      r.elementwise_bytes += moe_share * routed * (2 * s.mlp_mats * s.moe_ffn / s.etp + 4 * 2 * s.h);
+      // Experts' activation, and the forward permute / unpermute copies of the routed tokens, each read and
+      // written in bf16: 4 copies with the alltoall dispatcher, 2 with flex or allgather (perf_time.cpp's count,
+      // Megatron-LM docs/discussions/deepseek-v3-gb200-optimization.md Section 2.1.1).
+      const double copies = l.moe_dispatcher == MoeDispatcher::alltoall ? 4 : 2;
+      r.elementwise_bytes += moe_share * routed * (2 * s.mlp_mats * s.moe_ffn / s.etp + copies * 2 * 2 * s.h);
       r.tp_collectives += moe_share;
       r.ep_collectives = 2;
     } else if (mods & rm::moe_act) {

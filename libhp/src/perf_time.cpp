@@ -127,13 +127,20 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   const double out_seq_tokens = (s.dec_seq > 0 ? (s.seq + s.dec_seq) / 2 : s.seq) / s.cp * s.mbs;
   const double moe_share = s.num_layers > 0 ? s.num_moe_layers / s.num_layers : 0;
   const double mlp_width = (1 - moe_share) * s.ffn + moe_share * (s.shared_ffn + s.topk * s.moe_ffn);
-  // MoE adds the permuted token copies (dispatch and combine, topk per token).
-  const double moe_tokens_h = moe_share * 2 * s.topk * s.h / (s.sp ? s.tp : 1.0);
-  const double elem_bytes =
-      2 * out_seq_tokens * (s.h / (s.sp ? s.tp : 1.0) + (s.mlp_mats - 1) * mlp_width / s.tp + moe_tokens_h);
+  const double elem_bytes = 2 * out_seq_tokens * (s.h / (s.sp ? s.tp : 1.0) + (s.mlp_mats - 1) * mlp_width / s.tp);
+  // MoE permute / unpermute: copies of the topk routed token copies, each one HBM read and one write, forward
+  // and backward. The alltoall dispatcher permutes twice on each side of the exchange (a global permute before
+  // dispatch, a local one by expert after it, and the reverse around combine: 4 copies per direction); flex
+  // (DeepEP / HybridEP) fuses the global permute into its communication kernel and allgather permutes locally
+  // only (2 copies). NVIDIA, Megatron-LM docs/discussions/deepseek-v3-gb200-optimization.md, Section 2.1.1.
+  const double permute_copies = l.moe_dispatcher == MoeDispatcher::alltoall ? 4 : 2;
+  const double permute_bytes =
+      moe_share * out_seq_tokens * s.topk * s.h / (s.sp ? s.tp : 1.0) * 2 /*bf16*/ * 2 /*read+write*/ *
+      permute_copies * 2 /*fwd+bwd*/;
+  const double permute_mb = layers * (1 + recompute_share / 2) * permute_bytes / gpu.memory_bandwidth_bytes_per_s;
   const double elem_mb = layers * (c.elementwise_passes + quantize_passes(l.precision)) * (1 + recompute_share / 3) *
-                         elem_bytes / gpu.memory_bandwidth_bytes_per_s +
-                         layers * rc.elementwise_bytes / gpu.memory_bandwidth_bytes_per_s;
+                             elem_bytes / gpu.memory_bandwidth_bytes_per_s +
+                         permute_mb + layers * rc.elementwise_bytes / gpu.memory_bandwidth_bytes_per_s;
   // Logits on the last stage: 2*tokens*h*V/t forward, 3 passes.
   const double out_tokens = (s.dec_seq > 0 ? s.dec_seq : s.seq) / s.cp * s.mbs;
   // Multi-token prediction adds one logits GEMM and the 2h -> h eh_proj per depth on the last stage.
@@ -179,10 +186,11 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
     const double moe_layers = layers * s.num_moe_layers / s.num_layers;
     const double local_tokens = tokens / (s.sp ? s.tp : 1.0);
     const double a2a_bytes = moe_alltoall_bytes(s.ep, local_tokens, s.topk, s.h, 2);
-    const double bw_ep = group_bandwidth(gpu, s.tp * s.cp, s.ep) * eff_comm;
-    double per_op = a2a_bytes / bw_ep;
+    // All-to-all: NVLink for the peers in the domain, the GPU's own NIC for the rest (collectives.hpp).
+    double per_op = alltoall_seconds(gpu, s.tp * s.cp, s.ep, a2a_bytes, eff_comm);
     if (l.moe_dispatcher == MoeDispatcher::allgather) {
-      per_op = (s.ep - 1) * local_tokens * s.h * 2 / bw_ep;
+      // A ring all-gather / reduce-scatter pools the domain's NICs (group_bandwidth).
+      per_op = (s.ep - 1) * local_tokens * s.h * 2 / (group_bandwidth(gpu, s.tp * s.cp, s.ep) * eff_comm);
     } else if (l.moe_dispatcher == MoeDispatcher::flex) {
       const double domains = std::max(1.0, s.tp * s.cp * s.ep / std::max(1, gpu.nvlink_domain_size));
       if (domains > 1) {
@@ -209,9 +217,7 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
     t.moe_router_s = m * moe_share * dense_part * tokens_gemm * s.h * s.experts;
     t.moe_shared_expert_s = m * moe_share * dense_part * tokens_gemm * s.mlp_mats * s.h * s.shared_ffn;
     t.moe_expert_gemm_s = m * expert_mb;
-    // moe_tokens_h is already averaged over the layers (x moe_share).
-    t.moe_permute_s = m * layers * (c.elementwise_passes + quantize_passes(l.precision)) * (1 + recompute_share / 3) *
-                      2 * out_seq_tokens * moe_tokens_h / gpu.memory_bandwidth_bytes_per_s;
+    t.moe_permute_s = m * permute_mb;
     t.moe_dispatch_s = m * ep_mb;
   }
   t.tp_comm_s = m * tp_mb;

@@ -60,14 +60,14 @@ class TrialResults:
         return html_table(shown, repr(self)[1:-1])
 
 
-def _run_search(config, *, executor="local", results_dir="", force=False, trial_nodes=""):
+def _run_search(config, *, executor="local", results_dir="", force=False, trial_nodes="", precisions=None):
     require("run_search", "config", config, (str, os.PathLike, dict), "a YAML path or a dict")
     require("run_search", "executor", executor, (str, _core.Executor), "'local', 'slurm', 'none' or an Executor")
     if isinstance(config, os.PathLike):
         config = os.fspath(config)
     return TrialResults(_core._run_search(config, executor=executor,
                                           results_dir=os.fspath(results_dir) if results_dir else "", force=force,
-                                          trial_nodes=trial_nodes or ""))
+                                          trial_nodes=trial_nodes or "", precisions=list(precisions or ())))
 
 
 def _resume(results_dir, *, executor=None):
@@ -88,7 +88,8 @@ config: a search config (YAML path or dict, as for :func:`search`). executor: "l
 :class:`Executor`. results_dir: where everything goes ('' = train_settings.logs, else ./results; a run always
 writes). force: replace another search's results in results_dir (default: a ConfigError; :func:`resume`
 continues them). trial_nodes: "min" (each trial on the fewest nodes its layout needs) or "full" ("" =
-``train_settings.trial_nodes``, default min).
+``train_settings.trial_nodes``, default min). precisions: GEMM precisions to search and run, as for
+:func:`search` (None = ``train_settings.precisions``, else the base config's precision).
 
 Returns a :class:`TrialResults` (``trials``: one dict per trial with state, step_time_s (measured on the trial's
 ``nodes``), full_scale_step_time_s, failure ...; ``gpu_hours`` / ``full_size_gpu_hours``: what the trials held on

@@ -9,6 +9,27 @@
 #include "hp/plan.hpp"
 #include "hp/search.hpp"
 
+namespace hppy {
+
+hp::SearchConfig search_config_arg(const py::object& config, const std::vector<std::string>& precisions) {
+  hp::SearchConfig c;
+  if (py::isinstance<py::dict>(config)) {
+    // JSON is YAML: a dict goes through the same parser (and the same checks) as a file.
+    const std::string text = py::module_::import("json").attr("dumps")(config).cast<std::string>();
+    c = hp::parse_search_config(text);
+  } else {
+    c = hp::load_search_config(py::str(config).cast<std::string>());
+  }
+  if (!precisions.empty()) {
+    hp::parse_precisions(precisions, "precisions");  // an unknown word names the keyword
+    c.train.precisions = precisions;                 // replaces the config's list and its fp8: true
+    c.train.fp8 = false;
+  }
+  return c;
+}
+
+}  // namespace hppy
+
 namespace {
 
 namespace py = pybind11;
@@ -29,19 +50,7 @@ py::dict rows_dict(const hp::SearchResult& r) {
 py::dict search(const py::object& config, const std::string& policy, const std::string& results_dir, bool write_files,
                 bool nemo_fix_bugs, bool legacy_names, bool force, const std::string& trial_nodes,
                 const std::vector<std::string>& precisions) {
-  hp::SearchConfig c;
-  if (py::isinstance<py::dict>(config)) {
-    // JSON is YAML: a dict goes through the same parser (and the same checks) as a file.
-    const std::string text = py::module_::import("json").attr("dumps")(config).cast<std::string>();
-    c = hp::parse_search_config(text);
-  } else {
-    c = hp::load_search_config(py::str(config).cast<std::string>());
-  }
-  if (!precisions.empty()) {
-    hp::parse_precisions(precisions, "precisions");  // an unknown word names the keyword
-    c.train.precisions = precisions;                 // replaces the config's list and its fp8: true
-    c.train.fp8 = false;
-  }
+  const hp::SearchConfig c = hppy::search_config_arg(config, precisions);
   hp::SearchOptions options;
   options.policy = policy;
   options.results_dir = results_dir;

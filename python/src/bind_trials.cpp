@@ -89,12 +89,6 @@ py::dict outcome_dict(const hpfe::LaunchOutcome& out, const std::string& dir) {
   return d;
 }
 
-hp::SearchConfig load_config(const py::object& config) {
-  if (py::isinstance<py::dict>(config))
-    return hp::parse_search_config(py::module_::import("json").attr("dumps")(config).cast<std::string>());
-  return hp::load_search_config(py::str(config).cast<std::string>());
-}
-
 py::dict collect_dict(const std::string& dir) {
   hpfe::Collected c;
   {
@@ -118,8 +112,8 @@ py::dict collect_dict(const std::string& dir) {
 // executor: "local" / "slurm" / "none" (settings from the config) or an Executor instance (a Python subclass).
 // The GIL is released around the long work; a Python executor's methods take it back (PYBIND11_OVERRIDE does).
 py::dict run_search(const py::object& config, const py::object& executor, const std::string& results_dir, bool force,
-                    const std::string& trial_nodes) {
-  const hp::SearchConfig c = load_config(config);
+                    const std::string& trial_nodes, const std::vector<std::string>& precisions) {
+  const hp::SearchConfig c = hppy::search_config_arg(config, precisions);
   hp::SearchOptions options;
   options.results_dir = results_dir;
   options.force = force;
@@ -223,7 +217,7 @@ limit), reattachable() (jobs outlive this process), poll_interval_s().)")
         "The sbatch script the slurm executor submits for a request (every value quoted).");
 
   m.def("_run_search", &run_search, py::arg("config"), py::arg("executor") = "local", py::arg("results_dir") = "",
-        py::arg("force") = false, py::arg("trial_nodes") = "");
+        py::arg("force") = false, py::arg("trial_nodes") = "", py::arg("precisions") = std::vector<std::string>{});
   m.def("_resume", &resume, py::arg("results_dir"), py::arg("executor") = py::none());
   m.def("_collect", &collect_dict, py::arg("results_dir"));
 }

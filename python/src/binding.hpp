@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "hp/core.hpp"
+#include "hp/search_config.hpp"
 
 namespace hppy {
 
@@ -49,6 +50,11 @@ inline ArgumentError wrong_type(const std::string& key, const std::string& value
 py::list settable_fields(const py::object& type);
 /// "Layout: unknown keyword 'tpp' (did you mean 'tp'?); accepted: a, b, c".
 std::string unknown_keyword_message(const std::string& where, const std::string& key, const py::list& accepted);
+
+/// A search config given to Python as a YAML path or a dict (a dict goes through the same parser as a file), with
+/// the `precisions` keyword (non-empty: replaces train_settings.precisions and its fp8: true; an unknown word is a
+/// ConfigError naming `precisions`). Shared by search() and run_search().
+hp::SearchConfig search_config_arg(const py::object& config, const std::vector<std::string>& precisions);
 
 }  // namespace hppy
 

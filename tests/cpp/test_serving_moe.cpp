@@ -46,6 +46,23 @@ TEST_CASE("all-to-all bytes: (ep-1)/ep of the top-k routed copies", "[serving][m
   CHECK(moe_alltoall_bytes(8, 100, 2, 4096, 2) == Approx(7.0 / 8 * 100 * 2 * 4096 * 2));
 }
 
+TEST_CASE("all-to-all time: NVLink inside a domain, each GPU's own NIC across", "[serving][moe][formula]") {
+  using hp::detail::alltoall_seconds;
+  hp::GpuSpec g;
+  g.nvlink_bandwidth_bytes_per_s = 400e9;
+  g.internode_bandwidth_bytes_per_s = 50e9;
+  g.nvlink_domain_size = 8;
+  CHECK(alltoall_seconds(g, 1, 1, 1e9, 1) == 0);
+  CHECK(alltoall_seconds(g, 2, 4, 1e9, 0.5) == Approx(1e9 / 200e9));  // 8 GPUs: one domain
+  // 64 ranks 2 apart: 4 per domain, so 3 of the 63 peers are on NVLink and 60/63 of the bytes leave through the
+  // rank's own NIC - not the 4 pooled NICs a ring over the same group would use (group_bandwidth).
+  CHECK(alltoall_seconds(g, 2, 64, 63e9, 1) == Approx(60e9 / 50e9));
+  CHECK(alltoall_seconds(g, 2, 64, 63e9, 1) > 63e9 / hp::detail::group_bandwidth(g, 2, 64));
+  // Few peers outside but slow NVLink: the NVLink share sets the time.
+  g.nvlink_bandwidth_bytes_per_s = 1e9;
+  CHECK(alltoall_seconds(g, 1, 16, 15e9, 1) == Approx(7e9 / 1e9));
+}
+
 TEST_CASE("decode reads only the experts hit: batch 1 reads the active parameters", "[serving][moe]") {
   const hp::ModelSpec m = hp::resolve_served_model("mistralai/Mixtral-8x7B-Instruct-v0.1").model;
   const hp::GpuSpec g = hp::find_gpu("h100-sxm");

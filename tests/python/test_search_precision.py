@@ -109,3 +109,15 @@ def test_python_precision_search():
     for bad in ([8], "nvfp4"):
         with pytest.raises(TypeError, match="precisions"):
             bignlp_hp.search(cfg, precisions=bad)
+
+
+def test_python_run_search_precisions(tmp_path):
+    # run_search plans (and with executor "none" stops) with the same precisions keyword as search().
+    cfg = {"model": "gpt3", "train_settings": {"model_size_in_b": 5, "num_nodes": 2, "gpu": "b200"}}
+    t = bignlp_hp.run_search(cfg, executor="none", results_dir=tmp_path / "res", precisions=["fp8-cs", "nvfp4"])
+    names = [x["config_name"] for x in t.trials]
+    assert names and all(n.endswith(("_fp8-cs", "_nvfp4")) for n in names), names
+    assert any(n.endswith("_nvfp4") for n in names) and any(n.endswith("_fp8-cs") for n in names)
+    with pytest.raises(ValueError, match="precisions=fp9: unknown precision"):
+        bignlp_hp.run_search(cfg, executor="none", results_dir=tmp_path / "bad", precisions=["fp9"])
+    assert not (tmp_path / "bad").exists()  # bad input writes nothing

@@ -15,6 +15,9 @@ struct FitOptions {
   bool dense_only = true;             ///< fit on dense decoder-only rows only
   std::vector<Calibration> priors;    ///< start values and ridge prior; empty = Calibration{} per family
   double prior_weight = 0.05;         ///< ridge weight pulling log-parameters towards the priors
+  /// Ridge weight of attention_efficiency for a family whose fit rows all use fused (flash) attention: its prior
+  /// comes from kernel benchmarks (docs/model.md "Calibration"), so it is held close to it.
+  double attention_prior_weight = 1.0;
 };
 
 struct FamilyFit {
