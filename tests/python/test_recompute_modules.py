@@ -90,3 +90,31 @@ def test_cli_batch_column_and_its_bad_words(cli, tmp_path):
     assert proc.returncode == 2
     assert "recompute_modules (row 1)=mlp+moe_layer" in proc.stderr and "moe_act" in proc.stderr
     assert not out_bad.exists()
+
+
+def test_cli_nemo_yaml_key_round_trip_and_bad_words(cli, tmp_path):
+    base = tmp_path / "base.yaml"
+    cli.run("base-config", "--model", "gpt3", "--size-b", "5", "--nodes", "2", "-o", base, check=True)
+    text = base.read_text()
+    assert "activations_checkpoint_granularity: ~" in text and "recompute_modules" not in text
+    selective = text.replace("activations_checkpoint_granularity: ~",
+                             "activations_checkpoint_granularity: selective\n  recompute_modules: [mlp, core_attn]")
+    good = tmp_path / "good.yaml"
+    good.write_text(selective)
+    out = cli.json("estimate", "--nemo-config", good, "--gpu", "h100-sxm")
+    assert out["recompute"] == "selective" and out["recompute_modules"] == "core_attn+mlp"
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(text.replace("activations_checkpoint_granularity: ~",
+                                  "activations_checkpoint_granularity: selective"))
+    default = cli.json("estimate", "--nemo-config", plain, "--gpu", "h100-sxm")
+    assert default["recompute_modules"] == "core_attn"
+    assert out["memory.activations_bytes"] < default["memory.activations_bytes"]
+    assert out["step_time_s"] > default["step_time_s"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(selective.replace("[mlp, core_attn]", "[mlp, attention]"))
+    proc = cli.run("estimate", "--nemo-config", bad)
+    assert proc.returncode == 2 and "model.recompute_modules" in proc.stderr and "attention" in proc.stderr
+    full = tmp_path / "full.yaml"
+    full.write_text(selective.replace("granularity: selective", "granularity: full"))
+    proc = cli.run("estimate", "--nemo-config", full)
+    assert proc.returncode == 2 and "model.recompute_modules=core_attn+mlp" in proc.stderr
