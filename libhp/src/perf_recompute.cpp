@@ -32,9 +32,10 @@ ModuleActivations module_activations(const Shape& s, const Layout& l, std::uint3
   ModuleActivations out;
   if (mods == 0) return out;
   const double b = s.mbs;
-  // GEMM inputs are kept in one byte with FP8 (perf_memory.cpp): the normed hidden state and the dense fc2 input.
-  const double fp8_input = l.fp8() ? 1 : 2;
-  if (mods & rm::layernorm) out.replicated += ((s.mla ? 1.0 : 0.0) + moe_share) * fp8_input * S * b * s.h;
+  // What perf_memory.cpp keeps of a normed hidden state (the next GEMM's input): 2 B, 1.5 B with FP8 (its FP8
+  // term takes S*b*h off the two norm outputs' 4*S*b*h).
+  const double norm_bytes = l.fp8() ? 1.5 : 2;
+  if (mods & rm::layernorm) out.replicated += ((s.mla ? 1.0 : 0.0) + moe_share) * norm_bytes * S * b * s.h;
   if ((mods & rm::mla_up_proj) && s.mla) out.sharded += 2 * S * b * (s.core_qk + s.kv_exchange);
   if (mods & rm::mlp)  // fc1 output and activation output, 2*mats*sbF; FP8 keeps the fc2 input in one byte
     out.sharded += (1 - moe_share) * (2 * s.mlp_mats - (l.fp8() ? 1 : 0)) * S * b * s.ffn;

@@ -179,6 +179,13 @@ TEST_CASE("recompute modules: each module drops its saved tensors and adds its f
     CHECK(e.time.tp_comm_s == Approx(base.time.tp_comm_s * (1 + tp_extra)).epsilon(1e-12));
     CHECK(e.time.ep_comm_s == Approx(base.time.ep_comm_s * (module == rm::moe ? 1.5 : 1.0)).epsilon(1e-12));
   }
+  // FP8 (current scaling) keeps the normed hidden state at 1.5 B and the dense fc2 input at 1 B: the recomputed
+  // modules drop what is kept.
+  hp::Layout fp8_base = selective(rm::core_attn), fp8_mods = selective(rm::core_attn | rm::layernorm | rm::mlp);
+  fp8_base.precision = fp8_mods.precision = hp::Precision::fp8_current;
+  const double fp8_drop = (1 + kMoe / kLayers) * 1.5 * kSeq * kH / 2 + kDense / kLayers * (2 * 3 - 1) * kSeq * kF / 2;
+  CHECK(run(m, fp8_base).memory.activations_bytes - run(m, fp8_mods).memory.activations_bytes ==
+        Approx((kLayers - 1) * fp8_drop).epsilon(1e-12));
   // DeepSeek-V3's NeMo pretrain recipe set (mla_up_proj, layernorm, moe, mlp): the savings add up.
   const std::uint32_t v3 = rm::mla_up_proj | rm::layernorm | rm::moe | rm::mlp;
   const hp::Estimate e = run(m, selective(v3));
