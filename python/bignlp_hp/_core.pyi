@@ -115,6 +115,7 @@ class Layout:
     precision: str
     recompute: str
     recompute_micro_batches: int
+    recompute_modules: str  # '+'-joined words; a list of words may be assigned
     recompute_num_layers: int
     sequence_parallel: bool
     tp: int
