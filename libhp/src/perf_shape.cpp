@@ -92,6 +92,15 @@ Shape make_shape(const ModelSpec& m, const Layout& l) {
   s.layers_per_stage = std::ceil((s.num_layers + emb + loss) / (s.pp * s.vp)) * s.vp;
   s.first_stage_layers = s.layers_per_stage - emb;
   s.last_stage_layers = s.layers_per_stage - loss;
+  // Without interleaving or embedding/loss slots an uneven layout is the split the NeMo configs write
+  // (uneven_pipeline_split: first and last stages lighter).
+  UnevenPipelineSplit split;
+  if (l.uneven_pipeline && l.vp == 1 && emb == 0 && loss == 0 && m.num_decoder_layers == 0 &&
+      uneven_pipeline_split(m.num_layers, l.pp, &split)) {
+    s.layers_per_stage = split.middle > 0 ? split.middle : split.first;
+    s.first_stage_layers = split.first;
+    s.last_stage_layers = split.last;
+  }
   // Multi-token prediction runs its layers after the main stack, on the last pipeline stage (Megatron-Core
   // MultiTokenPredictionBlock); counted there as transformer layers of the average kind.
   s.last_stage_layers += s.mtp_layers;
@@ -186,6 +195,31 @@ double total_params(const Shape& s) {
 // min(p, W): sum_p min(p, W) / T = W - W (W - 1) / (2 T) for W < T, Megatron-Bridge's exact mean
 // (src/megatron/bridge/training/utils/flop_utils.py, transformer_flops: "Exact average causal SWA context").
 // No window, or one at or beyond the sequence: exactly 1/2.
+}  // namespace hp::detail
+
+namespace hp {
+
+bool uneven_pipeline_split(int layers, int pp, UnevenPipelineSplit* split) noexcept {
+  if (pp < 2 || layers < pp || layers % pp == 0) return false;
+  UnevenPipelineSplit out;
+  if (pp == 2) {
+    out.first = (layers + 1) / 2;
+    out.last = layers - out.first;
+  } else {
+    out.middle = (layers + pp - 1) / pp;
+    const int rest = layers - (pp - 2) * out.middle;
+    if (rest < 2 || rest > 2 * out.middle) return false;
+    out.first = (rest + 1) / 2;
+    out.last = rest - out.first;
+  }
+  if (split) *split = out;
+  return true;
+}
+
+}  // namespace hp
+
+namespace hp::detail {
+
 double causal_key_share(const Shape& s, double kv_seq) {
   if (s.swa_frac <= 0 || s.window >= kv_seq) return 0.5;
   const double w = s.window;

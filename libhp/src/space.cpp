@@ -146,6 +146,11 @@ SearchSpace default_space(const ModelSpec& model, const TrainSettings& train, co
     // Each stage keeps at least one transformer layer besides the embedding / loss slot.
     for (int pp : divisors(layers + 2))
       if (pp > 1 && pp <= num_gpus && layers % pp != 0 && (layers + 2) / pp >= 2) s.pp.push_back(pp);
+    // Powers of two that only an uneven first/last split serves (encoder-decoder models excluded).
+    if (!model.is_encoder_decoder())
+      for (int pp : powers_of_two_up_to(std::min(num_gpus, 64)))
+        if (std::find(s.pp.begin(), s.pp.end(), pp) == s.pp.end() && uneven_pipeline_split(layers, pp, nullptr))
+          s.pp.push_back(pp);
     std::sort(s.pp.begin(), s.pp.end());
   }
   if (train.min_model_parallel_size > 0) s.min_model_parallel = train.min_model_parallel_size;
@@ -172,14 +177,19 @@ std::uint64_t enumerate_layouts(const ModelSpec& model, const SearchSpace& s, co
     for (int cp : s.cp) {
       for (int pp : s.pp) {
         if (tp * pp < s.min_model_parallel || tp * pp > s.max_model_parallel) continue;
-        // Pipeline split: plain (layers % pp) and, where pp divides layers + 2, embedding and loss as layers.
-        for (int split = 0; split < 2; ++split) {
-          const int slots = layers + 2 * split;
+        // Pipeline split: plain (layers % pp) and, where pp divides layers + 2, embedding and loss as layers;
+        // else Megatron-Core's uneven first/last stages (split 2, vp 1).
+        for (int split = 0; split < 3; ++split) {
+          const int slots = layers + 2 * (split == 1);
           // The split only where the plain one does not divide (as the recipes use it: 126 layers, PP 8/16).
           const bool needs_split = pp > 1 && layers % pp != 0 && (layers + 2) % pp == 0;
-          if (split && (!s.pipeline_split || !needs_split)) continue;
-          if (!split && needs_split && s.pipeline_split) continue;
-          for (int vp : vp_values(s, slots, pp)) {
+          const bool uneven = s.uneven_pipeline && pp > 1 && layers % pp != 0 && !(needs_split && s.pipeline_split) &&
+                              !model.is_encoder_decoder() && uneven_pipeline_split(layers, pp, nullptr);
+          if (split == 1 && (!s.pipeline_split || !needs_split)) continue;
+          if (split == 2 && !uneven) continue;
+          if (split == 0 && ((needs_split && s.pipeline_split) || uneven)) continue;
+          const std::vector<int> vp_one{1};
+          for (int vp : split == 2 ? vp_one : vp_values(s, slots, pp)) {
             const std::vector<RecomputeChoice> recomputes = recompute_choices(s, layers, pp, vp);
             for (int ep : s.ep) {
               for (int etp : ep > 1 || !s.etp.empty() ? etps : off) {
@@ -203,7 +213,8 @@ std::uint64_t enumerate_layouts(const ModelSpec& model, const SearchSpace& s, co
                             l.sequence_parallel = sp != 0 && tp > 1;
                             l.distributed_optimizer = dopt != 0;
                             l.fsdp = fsdp != 0;
-                            l.account_for_embedding = l.account_for_loss = split != 0;
+                            l.account_for_embedding = l.account_for_loss = split == 1;
+                            l.uneven_pipeline = split == 2;
                             l.precision = precision;
                             ++count;
                             visit(l);

@@ -269,6 +269,15 @@ double model_flops_per_step(const ModelSpec& model, int global_batch_size);
 
 /// Evaluate one layout. Never throws for an infeasible layout: it is a reason in the result.
 /// Does not allocate (bench_estimate checks it); take default_calibration() once per GPU outside a loop.
+/// Megatron-Core's uneven pipeline split (num_layers_in_first/last_pipeline_stage) of `layers` over `pp` stages
+/// when pp does not divide them: the middle stages hold ceil(layers / pp) each and the first and last stages
+/// split the rest, the first the larger half (NeMo's DeepSeek-V3 recipe: 61 layers over 16 = 3 + 14 x 4 + 2).
+struct UnevenPipelineSplit {
+  int first = 0, middle = 0, last = 0;
+};
+/// False where there is no such split: pp < 2, pp dividing layers, or a rest below 2 or above 2 x middle.
+bool uneven_pipeline_split(int layers, int pp, UnevenPipelineSplit* split) noexcept;
+
 Estimate estimate(const ModelSpec& model, const Layout& layout, const GpuSpec& gpu, const Calibration& calibration,
                   const EstimateOptions& options = {});
 

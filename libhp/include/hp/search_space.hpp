@@ -39,6 +39,9 @@ struct SearchSpace {
   /// Also try the embedding and the loss as layer slots (account_for_*_in_pipeline_split) where pp > 1 divides
   /// layers + 2; pp values that divide only layers + 2 are added to the space for it.
   bool pipeline_split = true;
+  /// Also try Megatron-Core's uneven first/last stages (uneven_pipeline_split, vp 1) for power-of-two pp values
+  /// that divide neither the layers nor, with pipeline_split, layers + 2 (61-layer DeepSeek-V3 at PP 16).
+  bool uneven_pipeline = true;
   int min_model_parallel = 1;             ///< bounds on tp*pp (NeMo's min/max_model_parallel_size)
   int max_model_parallel = 1 << 30;
 };
