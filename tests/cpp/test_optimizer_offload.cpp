@@ -17,6 +17,7 @@
 #include "hp/plan.hpp"
 #include "hp/runs.hpp"
 #include "hp/search.hpp"
+#include "hp/search_summary.hpp"
 #include "perf_optimizer_offload.hpp"
 
 namespace {
@@ -246,6 +247,11 @@ TEST_CASE("optimizer offload: trial config, overrides, names, records, layout te
   r.layout.optimizer_cpu_offload = false;
   CHECK(hp::model_run_name("gpt3", 5, 2, r).find("optoff") == std::string::npos);
   CHECK(hp::describe_layout(t.layout).find(" optimizer_offload=0.5") != std::string::npos);
+  hp::RankedLayout a, b;
+  b.layout = t.layout;
+  CHECK(hp::layout_short(b).find(" optoff=0.5") != std::string::npos);
+  CHECK(hp::layout_in_words(b).find("optimizer state 50% on the CPU") != std::string::npos);
+  CHECK(hp::layout_differences(a, b) == std::vector<std::string>{"optimizer offload off -> on"});
   int found = 0;
   const hp::Record record = hp::trial_record(t);
   for (const auto& f : record.fields())
