@@ -192,7 +192,9 @@ std::uint64_t enumerate_layouts(const ModelSpec& model, const SearchSpace& s, co
                       for (int fsdp : pp == 1 ? fsdps : off) {
                         // FSDP shards the optimizer state itself: the distributed-optimizer choice is moot.
                         for (int dopt : fsdp ? dopt_on : s.distributed_optimizer) {
-                          for (int opt_off : dopt ? offloads : off)  // Megatron: offload needs the dist. opt.
+                          // Megatron: offload needs the distributed optimizer; not tried with FSDP, whose
+                          // optimizer Megatron-FSDP builds itself (offload there is unverified).
+                          for (int opt_off : dopt && !fsdp ? offloads : off)
                           for (Precision precision : precisions) {
                             l.optimizer_cpu_offload = opt_off != 0;
                             l.tp = tp;

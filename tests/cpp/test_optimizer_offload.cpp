@@ -287,18 +287,23 @@ TEST_CASE("optimizer offload in the search: opt-in, with the distributed optimiz
   CHECK(offloaded_layouts == 0);
 
   const hp::SearchConfig cfg = hp::parse_search_config(
-      "model: gpt3\ntrain_settings:\n  model_size_in_b: 5\n  num_nodes: 2\n  optimizer_cpu_offload: [false, true]\n");
+      "model: gpt3\ntrain_settings:\n  model_size_in_b: 5\n  num_nodes: 2\n  optimizer_cpu_offload: [false, true]\n"
+      "  fsdp: true\n");
   CHECK(cfg.train.optimizer_cpu_offload == std::vector<int>{0, 1});
-  std::uint64_t with = 0, without_dopt = 0, plain_count = 0;
+  std::uint64_t with = 0, without_dopt = 0, with_fsdp = 0, plain_count = 0;
   hp::enumerate_layouts(m, hp::default_space(m, cfg.train, gpu, 16, 256), [&](const hp::Layout& l) {
     with += l.optimizer_cpu_offload;
     without_dopt += l.optimizer_cpu_offload && !l.distributed_optimizer;
+    with_fsdp += l.optimizer_cpu_offload && l.fsdp;
     plain_count += !l.optimizer_cpu_offload;
   });
   CHECK(with > 0);
   CHECK(without_dopt == 0);
+  CHECK(with_fsdp == 0);  // Megatron-FSDP's own optimizer: offload there is not searched
+  hp::TrainSettings fsdp_only = cfg.train;
+  fsdp_only.optimizer_cpu_offload.clear();
   std::uint64_t base_count = 0;
-  hp::enumerate_layouts(m, hp::default_space(m, plain_cfg.train, gpu, 16, 256), [&](const hp::Layout&) { ++base_count; });
+  hp::enumerate_layouts(m, hp::default_space(m, fsdp_only, gpu, 16, 256), [&](const hp::Layout&) { ++base_count; });
   CHECK(plain_count == base_count);
 
   try {
