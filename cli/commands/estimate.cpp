@@ -34,6 +34,7 @@ struct Opts {
   // MoE pattern, MTP and MLA dimensions; -1 = not given (0 is a value: q_lora_rank 0 = no query compression).
   int moe_layer_freq = -1, first_k_dense_replace = -1, mtp_num_layers = -1;
   int q_lora_rank = -1, kv_lora_rank = -1, qk_head_dim = -1, qk_pos_emb_head_dim = -1, v_head_dim = -1;
+  int sliding_window = -1, sliding_window_pattern = -1;  // -1 = the model's
   bool json = false;
   int sequence_parallel = -1;  // -1: not given (hp::default_sequence_parallel), 0 off, 1 on
   CLI::Option* offload_fraction = nullptr;  // --optimizer-offload-fraction, to refuse it without the switch
@@ -64,6 +65,9 @@ void add_model_options(CLI::App& app, Opts& o) {
   app.add_option("--qk-head-dim", o.qk_head_dim, "MLA: per-head query/key dimension without RoPE")->check(any);
   app.add_option("--qk-pos-emb-head-dim", o.qk_pos_emb_head_dim, "MLA: per-head decoupled RoPE dimension")->check(any);
   app.add_option("--v-head-dim", o.v_head_dim, "MLA: per-head value dimension")->check(any);
+  app.add_option("--sliding-window", o.sliding_window, "sliding-window attention: window in tokens (0 = none)")->check(any);
+  app.add_option("--sliding-window-pattern", o.sliding_window_pattern,
+                 "every n-th layer full attention, the rest windowed (0 = every layer windowed)")->check(any);
 }
 
 void add_layout_options(CLI::App& app, Opts& o) {
@@ -151,6 +155,8 @@ hp::ModelSpec resolve_model(const Opts& o) {
   if (o.moe_layer_freq >= 0) m.moe_layer_freq = o.moe_layer_freq;
   if (o.first_k_dense_replace >= 0) m.first_k_dense_replace = o.first_k_dense_replace;
   if (o.mtp_num_layers >= 0) m.mtp_num_layers = o.mtp_num_layers;
+  if (o.sliding_window >= 0) m.sliding_window = o.sliding_window;
+  if (o.sliding_window_pattern >= 0) m.sliding_window_pattern = o.sliding_window_pattern;
   // Any MLA dimension turns multi-latent attention on; the others keep the model's (validate names a missing one).
   for (auto [flag, field] : {std::pair{o.q_lora_rank, &hp::ModelSpec::q_lora_rank}, {o.kv_lora_rank, &hp::ModelSpec::kv_lora_rank},
                              {o.qk_head_dim, &hp::ModelSpec::qk_head_dim}, {o.qk_pos_emb_head_dim, &hp::ModelSpec::qk_pos_emb_head_dim},

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@ struct Opts {
   std::string model;                      ///< overrides inference_settings.model (and drops its architecture)
   std::vector<int> expert_parallel_sizes; ///< overrides inference_settings.expert_parallel_sizes
   std::string attention_dp;               ///< overrides inference_settings.attention_dp
+  int sliding_window = -1;                ///< overrides the model's sliding window (-1 = keep)
+  int sliding_window_pattern = -1;
 };
 
 // The library's record (the same names and types as bignlp_hp's rows).
@@ -58,6 +61,12 @@ std::function<int()> setup(CLI::App& app) {
       ->delimiter(',');
   app.add_option("--attention-dp", opts->attention_dp,
                  "serving modes, MoE: override inference_settings.attention_dp (auto, true, false)");
+  app.add_option("--sliding-window", opts->sliding_window,
+                 "sliding-window attention: window in tokens over the model's own (0 = none; Hugging Face sliding_window)")
+      ->check(hpcli::int_range(0, std::numeric_limits<int>::max()));
+  app.add_option("--sliding-window-pattern", opts->sliding_window_pattern,
+                 "every n-th layer is full attention, the rest windowed (0 = every layer windowed; 2 = gpt-oss)")
+      ->check(hpcli::int_range(0, std::numeric_limits<int>::max()));
   return [opts]() -> int {
     hp::SearchConfig config = hp::load_search_config(opts->config);
     if (!config.has_inference_settings)
@@ -66,6 +75,8 @@ std::function<int()> setup(CLI::App& app) {
       config.inference.model = opts->model;
       config.inference.architecture.clear();
     }
+    config.inference.sliding_window = opts->sliding_window;
+    config.inference.sliding_window_pattern = opts->sliding_window_pattern;
     for (int ep : opts->expert_parallel_sizes)
       if (ep < 1) throw hp::ConfigError("--expert-parallel-sizes", std::to_string(ep), "every value must be >= 1");
     if (!opts->expert_parallel_sizes.empty()) config.inference.expert_parallel_sizes = opts->expert_parallel_sizes;

@@ -136,10 +136,8 @@ std::vector<InferenceMeasurement> parse_inference_measurements_csv(const std::st
     std::string name_dtype;  // the weight dtype the model's name says (-FP8, -FP4, ...), for an empty column
     if (!opt("num_layers").empty()) {
       std::map<std::string, std::string> arch;
-      for (const char* k : {"num_layers", "hidden_size", "num_attention_heads", "num_query_groups", "ffn_hidden_size",
-                            "vocab_size", "max_position_embeddings", "moe_num_experts", "moe_topk",
-                            "moe_ffn_hidden_size", "activation"})
-        if (!opt(k).empty()) arch[k] = opt(k);
+      for (const std::string& k : architecture_keys())
+        if (!opt(k.c_str()).empty()) arch[k] = opt(k.c_str());
       m.model = architecture_model(f[0], arch, where);
       m.architecture_columns = true;
     } else {

@@ -13,43 +13,6 @@
 
 namespace hp {
 
-const char* to_string(InferenceInfeasible reason) noexcept {
-  switch (reason) {
-    case InferenceInfeasible::none: return "none";
-    case InferenceInfeasible::heads_not_divisible: return "heads_not_divisible";
-    case InferenceInfeasible::layers_not_divisible: return "layers_not_divisible";
-    case InferenceInfeasible::partial_node_pipeline: return "partial_node_pipeline";
-    case InferenceInfeasible::tp_not_node_multiple: return "tp_not_node_multiple";
-    case InferenceInfeasible::too_many_nodes: return "too_many_nodes";
-    case InferenceInfeasible::fp8_unsupported: return "fp8_unsupported";
-    case InferenceInfeasible::sequence_too_long: return "sequence_too_long";
-    case InferenceInfeasible::out_of_memory: return "out_of_memory";
-    case InferenceInfeasible::fp4_unsupported: return "fp4_unsupported";
-    case InferenceInfeasible::experts_not_divisible: return "experts_not_divisible";
-  }
-  return "unknown";
-}
-
-double dtype_bytes(const std::string& key, const std::string& dtype) {
-  std::string d;
-  for (char c : dtype) d += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (d == "fp32" || d == "float32") return 4;
-  if (d == "fp16" || d == "float16" || d == "bf16" || d == "bfloat16") return 2;
-  if (d == "fp8" || d == "int8") return 1;
-  // NVFP4: 4-bit E2M1 values with one FP8 (E4M3) scale per 16-element block (NVIDIA, "Introducing NVFP4 for
-  // efficient and accurate low-precision inference", 2025): 0.5 + 1/16 bytes per element.
-  if (d == "nvfp4" || d == "fp4") return 0.5 + 1.0 / 16;
-  // MXFP4: 4-bit E2M1 values with one 8-bit (E8M0) scale per 32-element block (Open Compute Project,
-  // "OCP Microscaling Formats (MX) Specification" v1.0, 2023, Section 5): 0.5 + 1/32 bytes per element. A weight
-  // format (gpt-oss's experts): never a KV-cache format.
-  if (d == "mxfp4") {
-    if (key.find("kv_cache_dtype") != std::string::npos)
-      throw ConfigError(key, dtype, "MXFP4 is a weight format; the KV cache takes fp16, bf16, fp8 or nvfp4");
-    return 0.5 + 1.0 / 32;
-  }
-  throw ConfigError(key, dtype, "unknown data type (expected fp16, bf16, fp8, nvfp4, mxfp4, int8 or fp32)");
-}
-
 namespace {
 
 /// GEMM weights of one transformer layer, in parameters (Megatron-Core layer structure).
@@ -131,6 +94,7 @@ struct Ctx {
   double adp = 1;      ///< attention data-parallel ranks: 1, or tp (each holds 1/adp of the sequences)
   double kv_heads_per_gpu = 1;
   double kv_heads_read_per_gpu = 1;  ///< K/V heads whose cache one decode step reads (GQA reuse)
+  double swa_frac = 0;  ///< share of the layers with a sliding window (ModelSpec::num_sliding_window_layers)
 };
 
 bool is_mxfp4(const std::string& dtype) {
@@ -162,6 +126,7 @@ Ctx make_ctx(const ModelSpec& model, const InferenceLayout& layout, const GpuSpe
   // (W4A16 kernels: vLLM Marlin MXFP4, TensorRT-LLM and Triton MoE kernels for gpt-oss on Hopper and Ampere).
   if (is_mxfp4(layout.weight_dtype) && gpu.peak_fp4_flops_per_s <= 0) c.gemm_peak = gpu.peak_bf16_flops_per_s;
   c.mem_bw = gpu.memory_bandwidth_bytes_per_s * cal.memory_efficiency;
+  c.swa_frac = static_cast<double>(model.num_sliding_window_layers()) / model.num_layers;
   return c;
 }
 
@@ -219,10 +184,12 @@ double alltoall_s(const Ctx& c, double local_tokens) {
 }
 
 /// One transformer layer on one GPU for `b` sequences, `q` new tokens each, attending to `ctx_avg`
-/// keys on average (causal prefill: (s+1)/2; decode: the current length). kind: 0 decoder-only or T5
+/// keys on average (causal prefill: (s+1)/2; decode: the current length), and to `ctx_window` on the share
+/// c.swa_frac of the layers that have a sliding window (inference_window.cpp). kind: 0 decoder-only or T5
 /// decoder self-attention layer, 1 T5 encoder layer (no KV cache kept). `cross_len` > 0 adds T5
 /// cross-attention over that many encoder positions (`cross_build`: K/V of the encoder output computed now).
-StepCost layer_cost(const Ctx& c, double b, double q, double ctx_avg, bool decode, double cross_len, bool cross_build) {
+StepCost layer_cost(const Ctx& c, double b, double q, double ctx_avg, double ctx_window, bool decode, double cross_len,
+                    bool cross_build) {
   const LayerShape& s = c.shape;
   const double tokens = b * q;
   // With attention DP each GPU runs the attention of its own 1/adp of the sequences (balanced).
@@ -251,28 +218,34 @@ StepCost layer_cost(const Ctx& c, double b, double q, double ctx_avg, bool decod
   // 4bs^2h per layer, causal masking halves it). Reads the cached K/V: 2 * ctx * g * d elements.
   b = b_local;
   const double heads_gpu = s.heads / c.attn_tp;
-  double attn_flops = 4 * b * q * ctx_avg * heads_gpu * s.head_dim;
-  double attn_bytes = decode ? b * ctx_avg * 2 * c.kv_heads_read_per_gpu * s.head_dim * c.kv_b
-                             : b * q * (heads_gpu + 2 * c.kv_heads_per_gpu) * s.head_dim * 2;
-  // Unfused attention writes and reads the [b, a, q, ctx] score matrix in HBM (Dao et al. 2022, FlashAttention,
-  // Algorithm 0: standard attention reads/writes Theta(N^2) elements per head); fused kernels keep it on chip.
-  if (!decode) attn_bytes += c.cal.attention_score_passes * b * heads_gpu * q * (2 * ctx_avg) * 2;
-  if (cross_len > 0) {
-    attn_flops += 4 * b * q * cross_len * heads_gpu * s.head_dim;
-    attn_bytes += b * cross_len * 2 * heads_gpu * s.head_dim * c.kv_b;
-  }
-  if (s.mla) {
-    // MLA. Decode in the absorbed form (DeepSeek-V2 section 2.1.3: W_UK folded into the query, W_UV into the
-    // output; FlashMLA): every local head scores the cached latent and RoPE key (kv_rank + r channels) and sums the
-    // latent (kv_rank), and the latent is read once for all heads, like one K/V head. Prefill expands K and V per
-    // head: Q K^T over d + r channels, scores x V over v; Q, K and V pass HBM once.
-    attn_flops = decode ? 2 * b * q * ctx_avg * heads_gpu * (s.kv_latent + s.kv_rank)
-                        : 2 * b * q * ctx_avg * heads_gpu * (s.qk_dim + s.v_dim);
-    attn_bytes = decode ? b * ctx_avg * s.kv_latent * c.kv_b : b * q * heads_gpu * (2 * s.qk_dim + s.v_dim) * 2;
-    if (!decode) attn_bytes += c.cal.attention_score_passes * b * heads_gpu * q * (2 * ctx_avg) * 2;
-  }
-  cost.kv_s = roofline(attn_flops, c.attn_peak * c.cal.attention_efficiency, attn_bytes,
-                       decode ? c.mem_bw * c.cal.kv_read_efficiency : c.mem_bw);
+  // Every layer runs its own attention kernel: the roofline is per kind of layer (full, windowed), then weighted.
+  const auto attention_s = [&](double keys) {
+    double attn_flops = 4 * b * q * keys * heads_gpu * s.head_dim;
+    double attn_bytes = decode ? b * keys * 2 * c.kv_heads_read_per_gpu * s.head_dim * c.kv_b
+                               : b * q * (heads_gpu + 2 * c.kv_heads_per_gpu) * s.head_dim * 2;
+    // Unfused attention writes and reads the [b, a, q, ctx] score matrix in HBM (Dao et al. 2022, FlashAttention,
+    // Algorithm 0: standard attention reads/writes Theta(N^2) elements per head); fused kernels keep it on chip.
+    if (!decode) attn_bytes += c.cal.attention_score_passes * b * heads_gpu * q * (2 * keys) * 2;
+    if (cross_len > 0) {
+      attn_flops += 4 * b * q * cross_len * heads_gpu * s.head_dim;
+      attn_bytes += b * cross_len * 2 * heads_gpu * s.head_dim * c.kv_b;
+    }
+    if (s.mla) {
+      // MLA. Decode in the absorbed form (DeepSeek-V2 section 2.1.3: W_UK folded into the query, W_UV into the
+      // output; FlashMLA): every local head scores the cached latent and RoPE key (kv_rank + r channels) and sums the
+      // latent (kv_rank), and the latent is read once for all heads, like one K/V head. Prefill expands K and V per
+      // head: Q K^T over d + r channels, scores x V over v; Q, K and V pass HBM once.
+      attn_flops = decode ? 2 * b * q * keys * heads_gpu * (s.kv_latent + s.kv_rank)
+                          : 2 * b * q * keys * heads_gpu * (s.qk_dim + s.v_dim);
+      attn_bytes = decode ? b * keys * s.kv_latent * c.kv_b : b * q * heads_gpu * (2 * s.qk_dim + s.v_dim) * 2;
+      if (!decode) attn_bytes += c.cal.attention_score_passes * b * heads_gpu * q * (2 * keys) * 2;
+    }
+    return roofline(attn_flops, c.attn_peak * c.cal.attention_efficiency, attn_bytes,
+                    decode ? c.mem_bw * c.cal.kv_read_efficiency : c.mem_bw);
+  };
+  const double full_s = attention_s(ctx_avg);
+  cost.kv_s = c.swa_frac == 0 || ctx_window == ctx_avg ? full_s
+                                                       : (1 - c.swa_frac) * full_s + c.swa_frac * attention_s(ctx_window);
   // Megatron TP: two all-reduces of the [tokens, h] activations per layer in the forward pass
   // (Shoeybi et al. 2019, Section 3, Figure 4); a third for T5 cross-attention. With EP inside TP every rank
   // already holds every token: dispatch is a local selection and the combine is the MLP's all-reduce. With
@@ -393,9 +366,12 @@ InferenceEstimate estimate_inference(const ModelSpec& model, const InferenceLayo
   // 2.1.2 and Table 1: (d_c + d_h^R) l elements per token).
   const double kv_per_token_layer =
       c.shape.mla ? c.shape.kv_latent * c.kv_b : 2 * c.kv_heads_per_gpu * c.shape.head_dim * c.kv_b;
+  // A sliding-window layer keeps at most the window's tokens (Mistral 7B, arXiv 2310.06825 Section 2, "Rolling
+  // Buffer Cache": a fixed cache of W positions, token i stored at i mod W).
+  const double kv_tokens = s_in + s_out - c.swa_frac * std::max(0.0, s_in + s_out - model.sliding_window);
   double kv_per_request = model.is_encoder_decoder()
                               ? dec_per_stage * (s_out * kv_per_token_layer + s_in * 2 * (c.shape.heads / tp) * c.shape.head_dim * c.kv_b)
-                              : dec_per_stage * (s_in + s_out) * kv_per_token_layer;
+                              : dec_per_stage * kv_tokens * kv_per_token_layer;
   // With attention DP a GPU keeps the whole K/V of 1/adp of the requests: per-GPU bytes per request of the layout.
   kv_per_request /= c.adp;
   e.memory.kv_cache_bytes = b * kv_per_request;
@@ -423,15 +399,15 @@ InferenceEstimate estimate_inference(const ModelSpec& model, const InferenceLayo
   StepCost pre;
   if (model.is_encoder_decoder()) {
     // Encoder over the input (bidirectional: every token sees s_in keys), then the decoder's first step.
-    StepCost enc = layer_cost(c, mbs_p, s_in, s_in, false, 0, false);
-    StepCost dec = layer_cost(c, mbs_p, 1, 1, false, s_in, true);
+    StepCost enc = layer_cost(c, mbs_p, s_in, s_in, s_in, false, 0, false);  // no windows (validate: decoder-only)
+    StepCost dec = layer_cost(c, mbs_p, 1, 1, 1, false, s_in, true);
     const double fe = static_cast<double>(enc_layers) / all_layers, fd = static_cast<double>(dec_layers) / all_layers;
     pre.compute_s = all_per_stage * (fe * enc.compute_s + fd * dec.compute_s);
     pre.kv_s = all_per_stage * (fe * enc.kv_s + fd * dec.kv_s);
     pre.comm_s = all_per_stage * (fe * enc.comm_s + fd * dec.comm_s);
     pre.overhead_s = all_per_stage * cal.layer_overhead_s;
   } else {
-    StepCost l = layer_cost(c, mbs_p, s_in, (s_in + 1) / 2, false, 0, false);
+    StepCost l = layer_cost(c, mbs_p, s_in, (s_in + 1) / 2, causal_window_keys(s_in, model.sliding_window), false, 0, false);
     pre.compute_s = dec_per_stage * l.compute_s;
     pre.kv_s = dec_per_stage * l.kv_s;
     pre.comm_s = dec_per_stage * l.comm_s;
@@ -449,7 +425,9 @@ InferenceEstimate estimate_inference(const ModelSpec& model, const InferenceLayo
   const int mbs_d = local_batch_size(layout.batch_size, 1, pp);
   const int m_d = layout.batch_size / mbs_d;
   const double ctx = model.is_encoder_decoder() ? s_out / 2 + 1 : s_in + s_out / 2;
-  StepCost dl = layer_cost(c, mbs_d, 1, ctx, true, model.is_encoder_decoder() ? s_in : 0, false);
+  // Windowed layers: the mean of min(context, window) over the same decode phase (context s_in .. s_in + s_out).
+  const double ctx_w = model.is_encoder_decoder() ? ctx : window_mean_keys(s_in, s_in + s_out, model.sliding_window);
+  StepCost dl = layer_cost(c, mbs_d, 1, ctx, ctx_w, true, model.is_encoder_decoder() ? s_in : 0, false);
   const double dec_head = lm_head_s(c, mbs_d) / pp;
   const double dec_stage = dec_per_stage * dl.total() + dec_head;
   e.tpot_s = pipelined_s(c, dec_stage, mbs_d, m_d) + cal.step_overhead_s;
@@ -482,10 +460,14 @@ double inference_step_s(const ModelSpec& model, const InferenceLayout& layout, c
   // GEMMs, all-reduces and fixed costs over all tokens of the iteration (weights read once), attention per phase.
   const double tokens = dec + pre;
   if (tokens <= 0) return 0;
-  const StepCost g = layer_cost(c, 1, tokens, 0, true, 0, false);
+  const StepCost g = layer_cost(c, 1, tokens, 0, 0, true, 0, false);
+  // Windowed layers: the load's own means, else at most the window (a mean of min(x, W) is at most both).
+  const double w = model.sliding_window > 0 ? model.sliding_window : 1e300;
+  const double dec_w = load.decode_ctx_window >= 0 ? load.decode_ctx_window : std::min(load.decode_ctx, w);
+  const double pre_w = load.prefill_ctx_window >= 0 ? load.prefill_ctx_window : std::min(load.prefill_ctx, w);
   double attn = 0;
-  if (dec > 0) attn += layer_cost(c, dec, 1, load.decode_ctx, true, 0, false).kv_s;
-  if (pre > 0) attn += layer_cost(c, 1, pre, load.prefill_ctx, false, 0, false).kv_s;
+  if (dec > 0) attn += layer_cost(c, dec, 1, load.decode_ctx, dec_w, true, 0, false).kv_s;
+  if (pre > 0) attn += layer_cost(c, 1, pre, load.prefill_ctx, pre_w, false, 0, false).kv_s;
   const double stage = layers * (g.compute_s + g.comm_s + g.overhead_s + attn) + lm_head_s(c, dec + load.prefill_seqs / pp) / pp;
   return pipelined_s(c, stage, tokens, 1) + cal.step_overhead_s;  // pp x (stage + send)
 }

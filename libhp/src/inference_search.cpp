@@ -69,7 +69,22 @@ double inference_size_b(const ModelSpec& model) {
   return static_cast<double>(count_parameters(model).total) / 1e9;
 }
 
+namespace {
+ModelSpec resolve_inference_model(const SearchConfig& config);
+}
+
 ModelSpec inference_model(const SearchConfig& config) {
+  ModelSpec m = resolve_inference_model(config);
+  const InferenceSettings& s = config.inference;
+  if (s.sliding_window < 0 && s.sliding_window_pattern < 0) return m;
+  if (s.sliding_window >= 0) m.sliding_window = s.sliding_window;
+  if (s.sliding_window_pattern >= 0) m.sliding_window_pattern = s.sliding_window_pattern;
+  validate(m);  // names sliding_window(_pattern) and the value
+  return m;
+}
+
+namespace {
+ModelSpec resolve_inference_model(const SearchConfig& config) {
   const InferenceSettings& s = config.inference;
   // Any decoder-only architecture by its fields (issue 14) comes first: it names the model exactly.
   if (!s.architecture.empty())
@@ -113,6 +128,7 @@ ModelSpec inference_model(const SearchConfig& config) {
   throw ConfigError("inference_settings.model", s.model,
                     "name a pre-defined model (e.g. gpt3/5b), or give train_settings.model_size_in_b");
 }
+}  // namespace
 
 GpuSpec inference_gpu(const SearchConfig& config) {
   if (!config.inference.gpu.empty()) {

@@ -87,6 +87,8 @@ struct Engine {
     load.prefill_tokens = prefill_tokens;
     load.prefill_ctx = (isl + 1) / 2;  // causal prompt: a token attends to (isl + 1) / 2 keys on average
     load.prefill_seqs = prefill_seqs;
+    load.decode_ctx_window = window_mean_keys(isl, isl + osl, model.sliding_window);
+    load.prefill_ctx_window = causal_window_keys(isl, model.sliding_window);
     return inference_step_s(model, layout, gpu, cal, load);
   }
   /// A prompt's own prefill next to `decode` running sequences, chunked to what the budget leaves.

@@ -106,6 +106,25 @@ void validate_mla(const ModelSpec& m) {
   if (m.is_encoder_decoder()) throw ConfigError("multi_latent_attention", "true", "is for decoder-only models");
 }
 
+// Sliding window: a window of 0..kMaxSeq tokens (one at or beyond the context simply has no effect) and a pattern
+// that leaves at least one full-attention layer among num_layers (0 = every layer windowed).
+void validate_sliding_window(const ModelSpec& m) {
+  require_range("sliding_window", m.sliding_window, 0, kMaxSeq);
+  const int n = m.sliding_window_pattern, layers = m.num_layers;
+  if (n == 0) return;
+  if (n < 0)
+    throw ConfigError("sliding_window_pattern", std::to_string(n),
+                      "expected 0 (every layer windowed) or n >= 2 (every n-th layer full attention)");
+  if (m.sliding_window == 0)
+    throw ConfigError("sliding_window_pattern", std::to_string(n), "needs a sliding_window (tokens) > 0");
+  if (n == 1)
+    throw ConfigError("sliding_window_pattern", "1", "makes every layer full attention: set sliding_window 0 instead");
+  if (n > layers)
+    throw ConfigError("sliding_window_pattern", std::to_string(n),
+                      "leaves no full-attention layer among num_layers=" + std::to_string(layers) +
+                          " (use 0 for a window on every layer)");
+}
+
 }  // namespace
 
 void validate(const ModelSpec& m) {
@@ -125,6 +144,9 @@ void validate(const ModelSpec& m) {
   require_range("first_k_dense_replace", m.first_k_dense_replace, 0, kMaxLayers);
   require_range("mtp_num_layers", m.mtp_num_layers, 0, kMaxLayers);
   validate_mla(m);
+  validate_sliding_window(m);
+  if (m.sliding_window > 0 && (m.is_encoder_decoder() || m.is_bert()))
+    throw ConfigError("sliding_window", std::to_string(m.sliding_window), "is for causal decoder-only models");
   if (!m.is_mla() && m.kv_channels == 0 && m.hidden_size % m.num_attention_heads != 0)
     throw ConfigError("num_attention_heads", std::to_string(m.num_attention_heads),
                       "must divide hidden_size=" + std::to_string(m.hidden_size) + " (or set kv_channels)");

@@ -2,7 +2,8 @@
 // names (TransformerConfig / MLATransformerConfig): moe_ffn_hidden_size, moe_shared_expert_intermediate_size,
 // moe_layer_freq (an int, or a 0/1 list per layer as NeMo's DeepSeek recipes write it), moe_router_enable_expert_bias,
 // mtp_num_layers, multi_latent_attention, q_lora_rank (null = no query compression), kv_lora_rank, qk_head_dim,
-// qk_pos_emb_head_dim, v_head_dim.
+// qk_pos_emb_head_dim, v_head_dim; sliding-window attention: window_size [W, 0] (left, right; Megatron-Bridge's gpt-oss
+// writes (128, 0) for Hugging Face's sliding_window 128) and window_attn_skip_freq (an int: every n-th layer full).
 #include "nemo_arch_keys.hpp"
 
 #include "hp/core.hpp"
@@ -33,6 +34,10 @@ std::vector<std::pair<std::string, std::string>> architecture_keys(const ModelSp
     put("qk_head_dim", m.qk_head_dim);
     put("qk_pos_emb_head_dim", m.qk_pos_emb_head_dim);
     put("v_head_dim", m.v_head_dim);
+  }
+  if (m.sliding_window > 0) {
+    r.emplace_back("window_size", "[" + std::to_string(m.sliding_window) + ", 0]");
+    if (m.sliding_window_pattern > 1) put("window_attn_skip_freq", m.sliding_window_pattern);
   }
   return r;
 }
@@ -76,6 +81,27 @@ int opt_int(const YAML::Node& n, const std::string& key, int fallback) {
   return yaml::is_null(n) ? fallback : yaml::get_int(n, key);
 }
 
+// Megatron-Core window_size: null (full attention) or (left, right) with right 0 (causal); -1 left is an infinite
+// window. window_attn_skip_freq: null (every layer windowed) or n; a per-layer list is not taken.
+void read_window(const YAML::Node& s, const std::string& prefix, ModelSpec& m) {
+  const YAML::Node w = s["window_size"];
+  if (!yaml::is_null(w)) {
+    const std::vector<int> lr = yaml::get_int_list(w, prefix + "window_size");
+    if (lr.size() != 2 || lr[1] != 0 || lr[0] < -1 || lr[0] == 0)
+      throw ConfigError(prefix + "window_size", yaml::text(w), "expected [W, 0] (W >= 1 tokens; -1 = no window) or null");
+    m.sliding_window = lr[0] < 0 ? 0 : lr[0];
+  }
+  const YAML::Node f = s["window_attn_skip_freq"];
+  if (yaml::is_null(f) || m.sliding_window == 0) return;  // Megatron ignores the frequency without a window
+  if (f.IsSequence())
+    throw ConfigError(prefix + "window_attn_skip_freq", yaml::text(f), "a per-layer list is not modelled: give an int n");
+  const int n = yaml::get_int(f, prefix + "window_attn_skip_freq");
+  if (n < 1) throw ConfigError(prefix + "window_attn_skip_freq", yaml::text(f), "expected an integer >= 1 or null");
+  // Megatron-Core is_layer_window_attention: 1 makes every layer full, n > num_layers none.
+  if (n == 1) m.sliding_window = 0;
+  m.sliding_window_pattern = n == 1 || n > m.num_layers ? 0 : n;
+}
+
 }  // namespace
 
 void read_architecture_keys(const YAML::Node& s, const std::string& prefix, ModelSpec& m) {
@@ -88,6 +114,7 @@ void read_architecture_keys(const YAML::Node& s, const std::string& prefix, Mode
   if (!yaml::is_null(s["moe_router_enable_expert_bias"]))
     m.moe_router_enable_expert_bias = yaml::get_bool(s["moe_router_enable_expert_bias"], prefix + "moe_router_enable_expert_bias");
   m.mtp_num_layers = opt_int(s["mtp_num_layers"], prefix + "mtp_num_layers", m.mtp_num_layers);
+  read_window(s, prefix, m);
   if (!yaml::is_null(s["multi_latent_attention"]))
     m.multi_latent_attention = yaml::get_bool(s["multi_latent_attention"], prefix + "multi_latent_attention");
   if (!m.multi_latent_attention) return;  // the MLA dimensions mean nothing without it (Megatron ignores them)

@@ -65,6 +65,8 @@ Shape make_shape(const ModelSpec& m, const Layout& l) {
   s.seq = m.seq_length;
   s.dec_seq = m.is_encoder_decoder() ? (m.decoder_seq_length > 0 ? m.decoder_seq_length : m.seq_length) : 0;
   s.causal = !m.is_encoder_decoder() && !m.is_bert();  // BERT attends both ways
+  s.swa_frac = static_cast<double>(m.num_sliding_window_layers()) / m.num_layers;
+  s.window = m.sliding_window;
   s.bias = m.add_bias_linear;
   s.norm_params = m.normalization == "rmsnorm" ? 1 : 2;
   s.tied = m.share_embeddings_and_output_weights;
@@ -180,9 +182,21 @@ double total_params(const Shape& s) {
          s.norm_params * s.h * (s.num_decoder_layers > 0 ? 2 : 1) + s.mtp_layers * (mtp_layer + mtp_extra_params(s));
 }
 
+// A causal query at position p sees p keys (mean T / 2 in Megatron's count, the mask's half), on a windowed layer
+// min(p, W): sum_p min(p, W) / T = W - W (W - 1) / (2 T) for W < T, Megatron-Bridge's exact mean
+// (src/megatron/bridge/training/utils/flop_utils.py, transformer_flops: "Exact average causal SWA context").
+// No window, or one at or beyond the sequence: exactly 1/2.
+double causal_key_share(const Shape& s, double kv_seq) {
+  if (s.swa_frac <= 0 || s.window >= kv_seq) return 0.5;
+  const double w = s.window;
+  return (1 - s.swa_frac) * 0.5 + s.swa_frac * (w - w * (w - 1) / (2 * kv_seq)) / kv_seq;
+}
+
 // Megatron-LM training.py num_floating_point_operations: per token, every GEMM 3 passes x 2 FLOPs/MAC;
 // attention projections h*(2*a*d + 2*g*d); core attention 2 GEMMs of s*a*d, halved for the causal mask;
-// MLP mats*h*F (x topk for routed experts, + shared experts); logits h*V. MLA (its multi_latent_attention
+// MLP mats*h*F (x topk for routed experts, + shared experts); logits h*V. Windowed layers: Megatron-LM's formula has
+// no window term (it counts full causal attention); Megatron-Bridge's flop_utils.py counts min(p, W) keys, and so
+// does this (causal_key_share): MFU is of the FLOPs the model does. MLA (its multi_latent_attention
 // branch): the up/down projections and output (set_mla), c' + c for the latent norms, core s*a*(d+r)/2 +
 // s*a*v/2.
 // Multi-token prediction (its mtp_num_layers terms): each depth adds a layer of the last layer's kind,
@@ -192,7 +206,7 @@ double model_flops_per_sequence(const Shape& s) {
   auto layer_per_token = [&](double kv_seq, bool causal, bool cross, double moe_share = -1) {
     if (moe_share < 0) moe_share = main_moe_share;
     const double proj = s.attn_proj * (cross ? 2 : 1) + s.attn_proj_rep + s.attn_norm_macs;
-    const double core = kv_seq * (s.core_qk + s.core_v) * (causal ? 0.5 : 1.0);
+    const double core = kv_seq * (s.core_qk + s.core_v) * (causal ? causal_key_share(s, kv_seq) : 1.0);
     const double mlp = (1 - moe_share) * s.mlp_mats * s.h * s.ffn +
                        moe_share * s.mlp_mats * s.h * (s.moe_ffn * s.topk + s.shared_ffn);
     return 6.0 * (proj + core + mlp);

@@ -33,6 +33,7 @@ struct Shape {
   double num_decoder_layers = 0;      // T5 decoder layers (cross-attention); 0 for GPT
   double seq = 0, dec_seq = 0;        // T5: encoder / decoder sequence lengths
   bool causal = true;
+  double swa_frac = 0, window = 0;    // share of the layers with a sliding window, and the window (tokens)
   bool bias = true;
   double norm_params = 2;             // per norm per hidden unit: LayerNorm 2 (weight+bias), RMSNorm 1
   bool tied = true;
@@ -82,6 +83,10 @@ double total_params(const Shape& s);
 
 /// Megatron-Core model FLOPs per sequence (see hp::model_flops_per_step).
 double model_flops_per_sequence(const Shape& s);
+
+/// Mean share of `kv_seq` keys a causal query attends to: 1/2 (the causal mask), and on the windowed layers
+/// (swa_frac of them) (W - W (W - 1) / (2 T)) / T for a window W < T (docs/model.md "Sliding-window attention").
+double causal_key_share(const Shape& s, double kv_seq);
 
 /// Layers' worth of activations held by pipeline rank `rank` at the peak of the 1F1B schedule.
 double in_flight_layers(const Shape& s, int rank);

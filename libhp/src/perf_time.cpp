@@ -42,7 +42,7 @@ LayerFlops layer_flops(const Shape& s, double seq, double kv_seq, bool causal, b
     f.expert_tile = rows / (std::ceil(rows / 128) * 128);
   }
   // Q K^T and scores x V: 2 FLOPs per MAC, core_qk + core_v MACs per token per key (2*a*d for MHA/GQA).
-  f.attn = 2 * tokens * kv_seq * (s.core_qk + s.core_v) * (causal ? 0.5 : 1.0) / s.tp;
+  f.attn = 2 * tokens * kv_seq * (s.core_qk + s.core_v) * (causal ? causal_key_share(s, kv_seq) : 1.0) / s.tp;
   if (cross) f.attn += 2 * tokens * s.seq * (s.core_qk + s.core_v) / s.tp;
   return f;
 }

@@ -148,6 +148,8 @@ void fill_model(const Cells& c, ModelSpec& m) {
   m.moe_layer_freq = std::max(1, c.integer("moe_layer_freq", 1));
   m.first_k_dense_replace = c.integer("first_k_dense_replace", 0);
   m.mtp_num_layers = c.integer("mtp_num_layers", 0);
+  m.sliding_window = c.integer("sliding_window", 0);  // sliding-window attention (docs/model.md)
+  m.sliding_window_pattern = c.integer("sliding_window_pattern", 0);
   // Architecture style: the activation column when present, else gated (SwiGLU, Llama-like: RMSNorm, RoPE,
   // no biases, untied embeddings) exactly when the FFN is not 4h; GPT-3-like otherwise.
   const int ffn = m.moe_num_experts > 0 && m.moe_ffn_hidden_size > 0 ? m.moe_ffn_hidden_size : m.ffn_hidden_size;

@@ -37,9 +37,11 @@ ModelSpec with_head_dim(ModelSpec m, int head_dim) {
 }
 
 /// gpt-oss (OpenAI 2025, gpt-oss model card; config.json): biases on QKV, the output projection, the experts and the
-/// router, head_dim 64 (64 query and 8 K/V heads at hidden 2880), 128k context (YaRN). Not modelled: every other
-/// layer attends to a 128-token sliding window (its KV cache and decode reads are counted at full length, an
-/// overestimate), and the per-head attention sinks (64 parameters a layer).
+/// router, head_dim 64 (64 query and 8 K/V heads at hidden 2880), 128k context (YaRN). Every other layer attends to
+/// a 128-token sliding window: config.json "sliding_window": 128 and "layer_types" alternating "sliding_attention",
+/// "full_attention" from layer 0 (the model card: "alternating dense and locally banded sparse attention patterns,
+/// similar to GPT-3"), i.e. sliding_window_pattern 2. Not modelled: the per-head attention sinks (64 parameters a
+/// layer).
 ModelSpec gpt_oss(const char* key, int layers, int experts) {
   ModelSpec m = llama_like(key, "mixtral",
                            {{"num_layers", std::to_string(layers)}, {"hidden_size", "2880"}, {"num_attention_heads", "64"},
@@ -48,6 +50,9 @@ ModelSpec gpt_oss(const char* key, int layers, int experts) {
                             {"moe_topk", "4"}});
   m.kv_channels = 64;
   m.add_bias_linear = true;
+  m.sliding_window = 128;
+  m.sliding_window_pattern = 2;
+  validate(m);
   return m;
 }
 
@@ -112,14 +117,18 @@ const std::vector<CatalogEntry>& served_model_catalog() {
     const Fields llama_70b = {{"num_layers", "80"}, {"hidden_size", "8192"}, {"num_attention_heads", "64"},
                               {"num_query_groups", "8"}, {"ffn_hidden_size", "28672"}, {"vocab_size", "128256"},
                               {"max_position_embeddings", "131072"}};
+    const Fields mistral_7b = {{"num_layers", "32"}, {"hidden_size", "4096"}, {"num_attention_heads", "32"},
+                               {"num_query_groups", "8"}, {"ffn_hidden_size", "14336"}, {"vocab_size", "32000"},
+                               {"max_position_embeddings", "32768"}};
+    Fields mistral_7b_v01 = mistral_7b;
+    mistral_7b_v01["sliding_window"] = "4096";
     return std::vector<CatalogEntry>{
-        // Mistral 7B v0.1 (Jiang et al. 2023; 7.24B): its 4096-token sliding window is not modelled (v0.2/v0.3 have
-        // none; v0.3's 32768-token vocabulary adds 0.01 % of the parameters).
-        served("mistral-7b", 7.24,
-               llama_like("mistral-7b", "llama",
-                          {{"num_layers", "32"}, {"hidden_size", "4096"}, {"num_attention_heads", "32"},
-                           {"num_query_groups", "8"}, {"ffn_hidden_size", "14336"}, {"vocab_size", "32000"},
-                           {"max_position_embeddings", "32768"}})),
+        // Mistral 7B (Jiang et al. 2023; 7.24B): v0.2/v0.3 attend to the whole context (config.json
+        // "sliding_window": null; v0.3's 32768-token vocabulary adds 0.01 % of the parameters); v0.1 (its own key,
+        // resolve_served_model) has a 4096-token window on every layer (arXiv 2310.06825 Section 2 and Table 1;
+        // Mistral-7B-v0.1 config.json "sliding_window": 4096).
+        served("mistral-7b", 7.24, llama_like("mistral-7b", "llama", mistral_7b)),
+        served("mistral-7b-v0.1", 7.24, llama_like("mistral-7b-v0.1", "llama", mistral_7b_v01)),
         // Mixtral 8x22B (Mistral AI model card: 141B total, 39B active): 8 experts, top-2, 64k context.
         served("mixtral-8x22b", 141,
                llama_like("mixtral-8x22b", "mixtral",
@@ -194,6 +203,10 @@ ServedModel resolve_served_model(const std::string& name) {
   std::string target = canonical;
   for (const Alias& a : kAliases)
     if (canonical == a.canonical) target = a.target;
+  // The variant rule strips version words, but only Mistral 7B v0.1 has the sliding window: its own entry.
+  std::string lower;
+  for (char ch : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (target == "mistral-7b" && lower.find("v0.1") != std::string::npos) target = "mistral-7b-v0.1";
   for (const auto& e : served_model_catalog())
     if (e.key == target) {
       out.model = e.model;

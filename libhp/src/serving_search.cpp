@@ -15,20 +15,24 @@
 
 namespace hp {
 
+const std::vector<std::string>& architecture_keys() {
+  static const std::vector<std::string> keys = {
+      "num_layers", "hidden_size", "num_attention_heads", "num_query_groups", "ffn_hidden_size", "vocab_size",
+      "max_position_embeddings", "moe_num_experts", "moe_topk", "moe_ffn_hidden_size", "activation",
+      // MoE layer pattern and multi-latent attention (ModelSpec's names)
+      "moe_shared_expert_ffn_size", "moe_layer_freq", "first_k_dense_replace", "q_lora_rank", "kv_lora_rank",
+      "qk_head_dim", "qk_pos_emb_head_dim", "v_head_dim",
+      // sliding-window attention (Hugging Face config.json names; ModelSpec's)
+      "sliding_window", "sliding_window_pattern"};
+  return keys;
+}
+
 ModelSpec architecture_model(const std::string& name, const std::map<std::string, std::string>& fields,
                              const std::string& where) {
-  static const char* const kKeys[] = {"num_layers",       "hidden_size",      "num_attention_heads",
-                                      "num_query_groups", "ffn_hidden_size",  "vocab_size",
-                                      "max_position_embeddings", "moe_num_experts", "moe_topk",
-                                      "moe_ffn_hidden_size", "activation",
-                                      // MoE layer pattern and multi-latent attention (ModelSpec's names)
-                                      "moe_shared_expert_ffn_size", "moe_layer_freq", "first_k_dense_replace",
-                                      "q_lora_rank", "kv_lora_rank", "qk_head_dim", "qk_pos_emb_head_dim", "v_head_dim"};
-  for (const auto& field : fields) {
-    const std::string& k = field.first;  // not a structured binding: C++17 lambdas cannot capture those (clang)
-    if (std::find_if(std::begin(kKeys), std::end(kKeys), [&k](const char* x) { return k == x; }) == std::end(kKeys))
-      throw ConfigError(where + "." + k, field.second, "unknown architecture key");
-  }
+  const auto& keys = architecture_keys();
+  for (const auto& field : fields)
+    if (std::find(keys.begin(), keys.end(), field.first) == keys.end())
+      throw ConfigError(where + "." + field.first, field.second, "unknown architecture key");
   auto num = [&](const char* key, bool required, int lo) {
     const auto it = fields.find(key);
     if (it == fields.end() || it->second.empty()) {
@@ -71,6 +75,8 @@ ModelSpec architecture_model(const std::string& name, const std::map<std::string
     m.qk_pos_emb_head_dim = num("qk_pos_emb_head_dim", true, 0);
     m.v_head_dim = num("v_head_dim", true, 0);
   }
+  m.sliding_window = num("sliding_window", false, 0);
+  m.sliding_window_pattern = num("sliding_window_pattern", false, 0);
   const auto act = fields.find("activation");
   m.activation = act == fields.end() || act->second.empty() ? "swiglu" : act->second;
   if (m.activation != "swiglu" && m.activation != "gelu")

@@ -170,6 +170,8 @@ class ModelSpec:
     qk_pos_emb_head_dim: int
     seq_length: int
     share_embeddings_and_output_weights: bool
+    sliding_window: int
+    sliding_window_pattern: int
     v_head_dim: int
     vocab_size: int
 

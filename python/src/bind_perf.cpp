@@ -134,6 +134,8 @@ void bind_classes(py::module_& m) {
       .def_readwrite("qk_head_dim", &hp::ModelSpec::qk_head_dim)
       .def_readwrite("qk_pos_emb_head_dim", &hp::ModelSpec::qk_pos_emb_head_dim)
       .def_readwrite("v_head_dim", &hp::ModelSpec::v_head_dim)
+      .def_readwrite("sliding_window", &hp::ModelSpec::sliding_window)
+      .def_readwrite("sliding_window_pattern", &hp::ModelSpec::sliding_window_pattern)
       .def_static("from_catalog", &hp::find_model, py::arg("key"), "A pre-defined config, e.g. 'gpt3/175b'")
       .def("__repr__", [](const hp::ModelSpec& s) {
         return "ModelSpec(name='" + s.name + "', num_layers=" + std::to_string(s.num_layers) +

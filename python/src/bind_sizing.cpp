@@ -50,6 +50,8 @@ py::dict model_dict(const hp::ModelSpec& m) {
   d["qk_head_dim"] = m.qk_head_dim;
   d["qk_pos_emb_head_dim"] = m.qk_pos_emb_head_dim;
   d["v_head_dim"] = m.v_head_dim;
+  d["sliding_window"] = m.sliding_window;
+  d["sliding_window_pattern"] = m.sliding_window_pattern;
   return d;
 }
 
@@ -109,6 +111,8 @@ hp::ModelSpec model_from(const py::object& model) {
     else if (k == "qk_head_dim") as_int(m.qk_head_dim);
     else if (k == "qk_pos_emb_head_dim") as_int(m.qk_pos_emb_head_dim);
     else if (k == "v_head_dim") as_int(m.v_head_dim);
+    else if (k == "sliding_window") as_int(m.sliding_window);
+    else if (k == "sliding_window_pattern") as_int(m.sliding_window_pattern);
     else
       throw hppy::wrong_type(k, py::str(v).cast<std::string>(),
                              "unknown model field; accepted: activation, add_bias_linear, bert_binary_head, "
@@ -118,7 +122,8 @@ hp::ModelSpec model_from(const py::object& model) {
                              "moe_shared_expert_ffn_size, moe_topk, mtp_num_layers, multi_latent_attention, "
                              "normalization, num_attention_heads, num_decoder_layers, num_layers, "
                              "num_query_groups, position_embedding, q_lora_rank, qk_head_dim, qk_pos_emb_head_dim, "
-                             "qkv_bias, seq_length, share_embeddings_and_output_weights, v_head_dim, vocab_size");
+                             "qkv_bias, seq_length, share_embeddings_and_output_weights, sliding_window, "
+                             "sliding_window_pattern, v_head_dim, vocab_size");
   }
   if (m.max_position_embeddings < m.seq_length) m.max_position_embeddings = m.seq_length;
   return m;

@@ -230,6 +230,7 @@ TEST_CASE("served catalogue: exact published parameter counts, total and active"
       {"llama-3.1-8b", 8.03, 8.03, false},      {"llama-3.1-70b", 70.55, 70.55, false},
       {"llama-3.3-70b", 70.55, 70.55, false},   {"llama-3.1-405b", 405.85, 405.85, false},
       {"mistral-7b", 7.24, 7.24, false},        {"mixtral-8x22b", 141, 39, false},
+      {"mistral-7b-v0.1", 7.24, 7.24, false},  // the window has no parameters
       {"qwen3-30b-a3b", 30.5, 3.3, false},      {"qwen3-235b-a22b", 235, 22, false},
       {"gpt-oss-20b", 20.91, 3.61, true},       {"gpt-oss-120b", 116.83, 5.13, true},
       {"llama-4-scout-17b-16e", 109, 17, false}, {"llama-4-maverick-17b-128e", 400, 17, false},

@@ -130,7 +130,18 @@ struct InferenceStepLoad {
   double prefill_tokens = 0;  ///< prompt tokens processed in this iteration (chunked context)
   double prefill_ctx = 0;     ///< mean keys a prefill token attends to ((isl + 1) / 2 for a whole causal prompt)
   double prefill_seqs = 0;    ///< prompts finishing in this iteration (their first token's logits)
+  // Sliding-window layers (ModelSpec::sliding_window): the mean keys there; < 0 = min(ctx, window).
+  double decode_ctx_window = -1;   ///< window_mean_keys of the decode phase
+  double prefill_ctx_window = -1;  ///< causal_window_keys of the prompt
 };
+
+/// Mean keys per query of a causal prompt of `seq` tokens on a layer with a sliding window of `window` tokens
+/// (0 = none): sum over positions p = 1..seq of min(p, window), over seq; (seq + 1) / 2 when seq <= window.
+double causal_window_keys(double seq, double window);
+
+/// Mean of min(context, window) for a context growing evenly from `first` to `last` tokens (a decode phase);
+/// (first + last) / 2 when last <= window or window is 0.
+double window_mean_keys(double first, double last, double window);
 
 /// Time of one iteration in which every sequence of `load` advances by one token, over all pipeline stages
 /// (decoder-only models). Layout checks are estimate_inference's; this only times.

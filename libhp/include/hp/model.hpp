@@ -54,7 +54,24 @@ struct ModelSpec {
   int qk_pos_emb_head_dim = 0;  ///< per-head decoupled RoPE dimension (one RoPE key per token, shared by heads)
   int v_head_dim = 0;           ///< per-head value dimension
 
+  // Sliding-window attention (Mistral 7B, arXiv 2310.06825 Section 2; Gemma 2/3; gpt-oss): a window layer's query
+  // at position i attends to the keys i - sliding_window + 1 .. i, so its KV cache keeps at most sliding_window tokens.
+  // Names: Hugging Face `sliding_window` (Megatron-Core window_size[0]) and Gemma 3's `sliding_window_pattern`
+  // (Megatron-Core window_attn_skip_freq): every n-th layer, 1-based, is full attention; 0 = every layer uses the
+  // window (Mistral). gpt-oss and Gemma 2 alternate (layer_types sliding/full from layer 0): pattern 2.
+  int sliding_window = 0;          ///< tokens; 0 = no window (full attention everywhere)
+  int sliding_window_pattern = 0;  ///< 0 = every layer windowed; n >= 2: layer l (0-based) is full when (l+1) % n == 0
+
   bool is_encoder_decoder() const noexcept { return num_decoder_layers > 0; }
+  /// Megatron-Core is_layer_window_attention (transformer/utils.py) with 0-based layers.
+  bool is_sliding_window_layer(int layer) const noexcept {
+    return sliding_window > 0 && (sliding_window_pattern <= 1 || (layer + 1) % sliding_window_pattern != 0);
+  }
+  /// Layers with the window among num_layers (pattern n: all but the floor(L / n) full layers).
+  int num_sliding_window_layers() const noexcept {
+    if (sliding_window <= 0) return 0;
+    return sliding_window_pattern <= 1 ? num_layers : num_layers - num_layers / sliding_window_pattern;
+  }
   bool is_mla() const noexcept { return multi_latent_attention; }
   /// DeepSeek's rule (modeling_deepseek.py; Megatron-Core moe_layer_freq with a list of 0/1 per layer):
   /// layer l is MoE when l >= first_k_dense_replace and l % moe_layer_freq == 0.

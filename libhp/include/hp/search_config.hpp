@@ -93,6 +93,9 @@ struct InferenceSettings {
   /// vocab_size, max_position_embeddings, moe_num_experts, moe_topk, moe_ffn_hidden_size, activation): a model
   /// without a catalogue entry. Empty = inference_settings.model.
   std::map<std::string, std::string> architecture;
+  /// Sliding-window attention over the model's own (hp-cli infer-search --sliding-window[-pattern]): -1 = keep.
+  int sliding_window = -1;
+  int sliding_window_pattern = -1;
 };
 
 /// Extra sections users add (trial command template, executor options) as raw strings by dotted key.

@@ -52,10 +52,13 @@ struct ServingSearchResult {
   double lowest_tpot_s = 0;
 };
 
+/// The keys architecture_model reads (ModelSpec's names): YAML map keys and optional CSV columns.
+const std::vector<std::string>& architecture_keys();
+
 /// A decoder-only model from architecture keys (num_layers, hidden_size, num_attention_heads, ffn_hidden_size,
 /// vocab_size required; num_query_groups, max_position_embeddings, moe_num_experts, moe_topk,
-/// moe_ffn_hidden_size, activation optional; Llama-like: RoPE, RMSNorm, no biases, untied embeddings).
-/// Throws ConfigError naming `where`.key and the value.
+/// moe_ffn_hidden_size, activation, the MoE pattern, MLA and sliding-window keys optional; Llama-like: RoPE,
+/// RMSNorm, no biases, untied embeddings). Throws ConfigError naming `where`.key and the value.
 ModelSpec architecture_model(const std::string& name, const std::map<std::string, std::string>& fields,
                              const std::string& where);
 
