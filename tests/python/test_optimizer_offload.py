@@ -2,6 +2,7 @@
 estimate (flags, text, JSON, bad input), hp-cli search with train_settings.optimizer_cpu_offload (a model that fits
 only with it, candidate YAML keys, names, records, the YAML read back by estimate) and the Python Layout."""
 
+import csv
 import json
 
 import pytest
@@ -103,3 +104,21 @@ def test_python_search_with_offload_dict_config():
                                                "optimizer_cpu_offload": [False, True]}}
     result = hp.search(cfg)
     assert result.plan and result.best["optimizer_cpu_offload"] is True
+
+
+def test_cli_batch_reads_the_offload_columns(cli, tmp_path):
+    runs = tmp_path / "runs.csv"
+    runs.write_text("num_layers,hidden_size,num_attention_heads,seq_length,gpu_type,num_gpus,tp,pp,gbs,"
+                    "optimizer_cpu_offload,optimizer_offload_fraction\n"
+                    "44,6144,48,2048,A100-40GB,8,4,2,256,no,\n"
+                    "44,6144,48,2048,A100-40GB,8,4,2,256,yes,1\n"
+                    "44,6144,48,2048,A100-40GB,8,4,2,256,yes,2\n")
+    out = tmp_path / "pred.csv"
+    proc = cli.run("estimate", "--batch", runs, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    with open(out) as f:
+        plain, offloaded, bad = list(csv.DictReader(f))
+    assert plain["fits"] == "no" and offloaded["fits"] == "yes"
+    assert float(offloaded["pred_memory_per_gpu_gb"]) < float(plain["pred_memory_per_gpu_gb"])
+    assert float(offloaded["pred_step_time_s"]) > float(plain["pred_step_time_s"])
+    assert bad["reason"].startswith("optimizer_offload_fraction=2")
