@@ -29,7 +29,7 @@ struct Opts {
   hp::Layout layout;
   bool bf16 = false;
   bool fp8 = false;
-  std::string precision, pipeline_split, moe_dispatcher;
+  std::string precision, pipeline_split, moe_dispatcher, recompute_modules;
   double memory_margin = 0;
   // MoE pattern, MTP and MLA dimensions; -1 = not given (0 is a value: q_lora_rank 0 = no query compression).
   int moe_layer_freq = -1, first_k_dense_replace = -1, mtp_num_layers = -1;
@@ -82,6 +82,9 @@ void add_layout_options(CLI::App& app, Opts& o) {
   app.add_option("--recompute", o.recompute, "activation recompute: none, selective, full")->capture_default_str();
   app.add_option("--recompute-num-layers", l.recompute_num_layers, "full: layers per stage recomputed (0 = all)");
   app.add_option("--recompute-micro-batches", l.recompute_micro_batches, "full: micro-batches recomputed (-1 = all)");
+  app.add_option("--recompute-modules", o.recompute_modules,
+                 "selective: Megatron-Core modules recomputed, joined by '+' (core_attn, layernorm, mla_up_proj, mlp, "
+                 "moe_act, moe, shared_experts; default core_attn)");
   hpcli::add_switch(app, "distributed-optimizer", [&l](bool on) { l.distributed_optimizer = on; },
                     "shard optimizer state over DP (default: on)", "replicate optimizer state on every DP rank");
   app.add_flag("--fp8", o.fp8, "FP8 GEMMs with delayed scaling (= --precision fp8)");
@@ -179,6 +182,8 @@ hp::Layout resolve_layout(const Opts& o) {
                           "given without --optimizer-cpu-offload");
   hp::validate(l);
   l.recompute = hp::recompute_from_string("recompute", o.recompute);
+  l.recompute_modules = hp::parse_recompute_modules("recompute_modules", o.recompute_modules);
+  hp::validate(l);  // recompute_modules only with selective
   if (o.fp8) l.precision = hp::Precision::fp8_delayed;
   if (!o.precision.empty()) l.precision = hp::parse_precision("precision", o.precision);
   if (!o.moe_dispatcher.empty()) l.moe_dispatcher = hp::parse_moe_dispatcher("moe_dispatcher", o.moe_dispatcher);
@@ -278,7 +283,8 @@ void print_text(const hp::ModelSpec& m, const hp::Layout& l, const hp::GpuSpec& 
   fmt::print("layout  tp {} pp {} vp {} cp {} ep {} dp {} | mbs {} gbs {} ({} micro-batches) | sp {} | recompute {} | "
              "dist-opt {}{}\n", l.tp, l.pp, l.vp, l.cp, l.ep, l.dp(), l.mbs, l.gbs, l.num_micro_batches(),
              l.sequence_parallel ? "yes" : "no",
-             hp::to_string(l.recompute),
+             l.recompute_modules != 0 ? fmt::format("selective ({})", hp::recompute_modules_to_string(l.recompute_modules))
+                                      : std::string(hp::to_string(l.recompute)),
              l.distributed_optimizer ? "yes" : "no", l.fsdp ? " | fsdp" : "");
   if (l.optimizer_cpu_offload)
     fmt::print("offload optimizer state {:.0f}% on the CPU | host link {:.0f} GB/s | host memory {:.1f} GB/s | "
@@ -345,6 +351,7 @@ int run_single(const Opts& o) {
   j.integer("tp", l.tp).integer("pp", l.pp).integer("vp", l.vp).integer("cp", l.cp).integer("ep", l.ep);
   j.integer("dp", l.dp()).integer("mbs", l.mbs).integer("gbs", l.gbs);
   j.str("recompute", hp::to_string(l.recompute));
+  j.str("recompute_modules", hp::recompute_modules_to_string(l.selective_modules()));
   j.boolean("sequence_parallel", l.sequence_parallel).boolean("distributed_optimizer", l.distributed_optimizer);
   j.boolean("fp8", l.fp8()).str("precision", hp::to_string(l.precision)).boolean("fsdp", l.fsdp);
   j.boolean("optimizer_cpu_offload", l.optimizer_cpu_offload).num("optimizer_offload_fraction", l.optimizer_offload_share());

@@ -27,6 +27,10 @@ source, see libhp/data/README.md). Added here, each listed in the row's derived_
   - vp=10 / 20 for the NeMo 24.07 Llama 2 13B / 70B SFT rows and optimizer_state_bytes=6 for its SFT rows: the
     NeMo-Framework-Launcher H100 fine-tuning examples of June 2024 (examples/peft/llama/h100/*.sh, config
     conf/peft/llama/sft.yaml: distributed_fused_adam, dtype bf16) have the table's GPUs, GBS, MBS, TP and PP.
+  - recompute=selective and recompute_modules for the DeepSeek-V3 rows of dgxc-benchmarking v25.05.05: its
+    deepseek_v3/pretraining/launch.sh (tag v25.05.05, commit c5c765f2) passes --recompute_modules RM, RM='mla_up_proj'
+    on H100 and 'core_attn' on GB200, to NeMo's scripts/performance/llm/pretrain_deepseek_v3.py at the commit its
+    setup.sh checks out (7a8f1cc7, branch llmb-nemo-r2.3.0), which sets recompute_granularity "selective".
   - vocab_size=256000 for Nemotron rows that leave it empty (NeMo Nemotron configs; the dgxc Nemotron rows
     publish 256000).
   - split: "fit" for odd row_id, "holdout" for even row_id (documented split; never tuned).
@@ -41,7 +45,7 @@ KEEP = ["row_id", "source_key", "source_location", "source_version", "task", "mo
         "precision", "distributed_optimizer", "framework", "tflops_per_gpu", "mfu_pct", "hfu_pct",
         "tokens_per_sec_per_gpu", "step_time_s", "memory_per_gpu_gb", "derived_fields", "quality_flags"]
 ADDED = ["flash_attention", "grad_reduce_in_fp32", "split", "kv_channels", "moe_shared_expert_ffn_size", "fsdp",
-         "pipeline_split", "moe_layer_freq", "activation_offload_layers", "optimizer_state_bytes"]
+         "pipeline_split", "moe_layer_freq", "activation_offload_layers", "optimizer_state_bytes", "recompute_modules"]
 # Nemotron-4 340B recipes with Apex DistributedFusedAdam at optim.dtype bf16: a bf16 parameter copy and bf16
 # moments, 3 x 2 B per parameter instead of Adam's 12 (Apex: "dtype: datatype for optimizer state";
 # "store_params: store a distributed copy of the parameters as optimizer state (default: True)").
@@ -52,6 +56,11 @@ LAUNCHER_PEFT_VP = {("sft", "LLAMA2-13B", "8", "1", "4"): ("13b_1node.sh", "10")
                     ("sft", "LLAMA2-70B", "16", "4", "4"): ("70b_2node.sh", "20")}
 LAUNCHER_340B_YAML = ("NeMo-Framework-Launcher launcher_scripts/conf/training/nemotron/nemotron_340b.yaml at 7c842fcd "
                       "(2024-06-17), the launcher recipe of the NeMo 24.07 period; the page names no optimizer")
+# DeepSeek-V3 on dgxc-benchmarking v25.05.05: the recompute its launcher passes (GPU type -> modules).
+DGXC_V3_RECOMPUTE = {"H100": "mla_up_proj", "GB200": "core_attn"}
+DGXC_V3_SOURCE = ("recompute, recompute_modules (dgxc-benchmarking v25.05.05 deepseek_v3/pretraining/launch.sh, tag "
+                  "commit c5c765f2: --recompute_modules {} on {}; NeMo scripts/performance/llm/pretrain_deepseek_v3.py "
+                  "at 7a8f1cc7 (llmb-nemo-r2.3.0, the launcher's setup.sh) sets recompute_granularity selective)")
 OLD = {"narayanan2021", "korthikanti2022", "bloom_bigscience", "opt2022"}
 
 
@@ -87,6 +96,13 @@ def main(src, dst_csv, added=None):
         if r["model"].startswith("DeepSeek-V3") and not o["moe_shared_expert_ffn_size"]:
             o["moe_shared_expert_ffn_size"] = "2048"  # public DeepSeek-V3 config: n_shared_experts 1 x 2048
             derived.append("moe_shared_expert_ffn_size (public DeepSeek-V3 config.json)")
+        if r["source_key"] == "dgxc_benchmarking" and r["model"].startswith("DeepSeek-V3") \
+                and "v25.05.05" in r["source_version"] and not o["recompute"]:
+            gpu = next((g for g in DGXC_V3_RECOMPUTE if r["gpu_type"].startswith(g)), None)
+            if gpu:
+                o["recompute"] = "selective"
+                o["recompute_modules"] = DGXC_V3_RECOMPUTE[gpu]
+                derived.append(DGXC_V3_SOURCE.format(DGXC_V3_RECOMPUTE[gpu], gpu))
         if r["source_key"] == "dgxc_benchmarking" and "README_340b.md" in r["source_location"] \
                 and "v24.11.1" in r["source_version"] and not o["optimizer_state_bytes"]:
             o["optimizer_state_bytes"] = "6"

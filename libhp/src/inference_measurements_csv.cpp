@@ -184,6 +184,11 @@ std::vector<InferenceMeasurement> parse_inference_measurements_csv(const std::st
     if (const int users = opt_count("concurrency", 0, kMaxLayoutSize); users >= 0) m.concurrency = users;
     if (const int tokens = opt_count("max_num_tokens", 1, 1 << 24); tokens > 0) m.max_num_tokens = tokens;
     if (opt_num("kv_cache_fraction", 0) > 0) m.kv_cache_fraction = opt_num("kv_cache_fraction", 0);
+    if (!opt("scheduler_steps").empty()) {
+      m.scheduler_steps = opt_count("scheduler_steps", 1, 1 << 16);
+      if (m.scheduler_steps < 1)
+        throw ConfigError(where + ".scheduler_steps", opt("scheduler_steps"), "expected an integer in 1..65536");
+    }
     if (const int ep = opt_count("ep", 1, kMaxLayoutSize); ep > 0) m.layout.ep = ep;
     const std::string adp = opt("attention_dp");
     if (adp == "true" || adp == "1") m.layout.attention_dp = true;
@@ -222,7 +227,7 @@ std::string inference_measurements_csv(const std::vector<InferenceMeasurement>& 
   if (extended)
     out += ",mode,concurrency,request_rate,max_num_tokens,kv_cache_fraction,split,ep,num_layers,hidden_size,"
            "num_attention_heads,num_query_groups,ffn_hidden_size,vocab_size,max_position_embeddings,moe_num_experts,"
-           "moe_topk,moe_ffn_hidden_size,activation,attention_dp";
+           "moe_topk,moe_ffn_hidden_size,activation,attention_dp,scheduler_steps";
   out += "\n";
   auto num = [](double v) {
     char b[64];
@@ -250,6 +255,7 @@ std::string inference_measurements_csv(const std::vector<InferenceMeasurement>& 
       else
         out += ",,,,,,,,,,,";
       out += l.attention_dp ? ",true" : ",false";
+      out += "," + std::to_string(m.scheduler_steps);
     }
     out += "\n";
   }

@@ -48,6 +48,7 @@ void check_layout(const ServingLayout& l) {
   positive("max_num_tokens", l.max_num_tokens);
   positive("max_batch_size", l.max_batch_size);
   positive("gpus_per_node", l.gpus_per_node);
+  positive("scheduler_steps", l.scheduler_steps);
   check_serving_mode("mode", l.mode);
   if (l.mode == "static_batch")
     throw ConfigError("mode", l.mode, "a static batch is estimate_inference's (infer-search mode static_batch)");
@@ -185,9 +186,13 @@ ServingEstimate estimate_serving(const ModelSpec& model, const ServingLayout& l,
     const double s_new = g.step(c, p, lambda * s);
     // Prompt admission: an M/D/1 queue whose server is the iteration's free budget (Kleinrock 1975, Vol. 1,
     // Pollaczek-Khinchine mean wait rho / (2 (1 - rho)) x service); plus the residual of the running iteration.
-    const double rho = std::min(0.99, p / std::max(1.0, budget - c));
+    // With multi-step scheduling (vLLM v0.6.0 blog, "Batch scheduling multiple steps ahead") prompts are admitted
+    // only between rounds of k iterations: a Poisson arrival waits half a round for the next admission, and a
+    // round's arrivals (k p tokens) meet one iteration's free budget.
+    const double k = l.scheduler_steps;
+    const double rho = std::min(0.99, k * p / std::max(1.0, budget - c));
     const double service = g.prefill_service_s(c);
-    queued = s_new / 2 + rho / (2 * (1 - rho)) * s_new;
+    queued = k * s_new / 2 + rho / (2 * (1 - rho)) * k * s_new;
     // Closed loop over capacity: users beyond the engine's concurrency wait (Little: wait = queued users / rate).
     if (l.request_rate <= 0 && e.saturated) queued += std::max(0.0, l.concurrency - c - lambda * service) / lambda;
     const double ttft_new = queued + service;

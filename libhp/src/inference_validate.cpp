@@ -77,6 +77,7 @@ Prediction predict(const InferenceMeasurement& m, const InferenceCalibration& ca
   l.max_num_tokens = m.max_num_tokens;
   l.max_batch_size = m.layout.batch_size;
   l.kv_cache_fraction = m.kv_cache_fraction;
+  l.scheduler_steps = m.scheduler_steps;
   l.request_rate = m.request_rate;
   l.concurrency = m.concurrency;
   const ServingEstimate e = estimate_serving(m.model, l, gpu, cal);

@@ -94,6 +94,21 @@ void activation_checkpointing(YAML::Node n, const TrainingConfig& c) {
   n["activations_checkpoint_granularity"] = or_null(!c.activations_checkpoint_granularity.empty(), c.activations_checkpoint_granularity);
   n["activations_checkpoint_method"] = or_null(!c.activations_checkpoint_method.empty(), c.activations_checkpoint_method);
   n["activations_checkpoint_num_layers"] = or_null(c.activations_checkpoint_num_layers >= 0, c.activations_checkpoint_num_layers);
+  // Megatron-Core recompute_modules (selective only), a list of words; only when set.
+  if (!c.recompute_modules.empty()) {
+    YAML::Node list(YAML::NodeType::Sequence);
+    std::string word;
+    for (char ch : c.recompute_modules + "+") {
+      if (ch != '+') {
+        word += ch;
+      } else if (!word.empty()) {
+        list.push_back(word);
+        word.clear();
+      }
+    }
+    list.SetStyle(YAML::EmitterStyle::Flow);
+    n["recompute_modules"] = list;
+  }
 }
 
 YAML::Node nsys_profile() {

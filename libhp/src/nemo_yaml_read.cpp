@@ -24,6 +24,17 @@ void read_act_ckpt(const YAML::Node& m, const std::string& prefix, TrainingConfi
     c.activations_checkpoint_method = yaml::get_string(m["activations_checkpoint_method"], prefix + "activations_checkpoint_method");
   if (!yaml::is_null(m["activations_checkpoint_num_layers"]))
     c.activations_checkpoint_num_layers = yaml::get_int(m["activations_checkpoint_num_layers"], prefix + "activations_checkpoint_num_layers");
+  // Megatron-Core recompute_modules: a list of words (or one string of them); unknown words exit 2 here.
+  if (!yaml::is_null(m["recompute_modules"])) {
+    const YAML::Node rm = m["recompute_modules"];
+    std::string words;
+    if (rm.IsSequence()) {
+      for (const auto& w : rm) words += (words.empty() ? "" : "+") + yaml::text(w);
+    } else {
+      words = yaml::text(rm);
+    }
+    c.recompute_modules = recompute_modules_to_string(parse_recompute_modules(prefix + "recompute_modules", words));
+  }
 }
 
 int opt_int(const YAML::Node& n, const std::string& key, int fallback) {

@@ -43,6 +43,10 @@ const char* to_string(Infeasible reason) noexcept {
     case Infeasible::vp_needs_pp: return "interleaving needs pp > 1 and micro-batches divisible by pp";
     case Infeasible::fp8_unsupported:
       return "the GPU has no tensor cores for this precision (FP8 needs Hopper or later, MXFP8 and NVFP4 Blackwell)";
+    case Infeasible::recompute_module_absent:
+      return "recompute_modules names a module this model lacks (mla_up_proj needs MLA; moe, moe_act MoE; "
+             "shared_experts shared experts; mlp dense layers; layernorm an MLA or MoE layer) or moe_act/layernorm "
+             "with FP8 delayed scaling";
     case Infeasible::out_of_memory: return "out of memory";
     case Infeasible::invalid_layout: return "a layout size is not positive";
     case Infeasible::invalid_model: return "a model size is not positive";
@@ -130,6 +134,12 @@ const std::vector<SizeField>& size_fields() {
   return fields;
 }
 
+// recompute_modules: known bits only, and only with selective recompute (Megatron-Core reads them only there).
+bool modules_ok(const Layout& l) {
+  return (l.recompute_modules & ~recompute_module::all) == 0 &&
+         (l.recompute_modules == 0 || l.recompute == Recompute::selective);
+}
+
 // Optimizer CPU offload: a fraction in 0..1 (NaN fails both tests), and only with the distributed optimizer
 // (Megatron-LM arguments.py: optimizer_cpu_offload asserts use_precision_aware_optimizer; OptimizerConfig
 // __post_init__: the precision-aware optimizer asserts use_distributed_optimizer).
@@ -141,6 +151,26 @@ bool offload_ok(const Layout& l) { return !l.optimizer_cpu_offload || l.distribu
 bool layout_ok(const Layout& l) {
   for (const auto& f : size_fields())
     if (l.*(f.member) < f.min || l.*(f.member) > kMaxLayoutSize) return false;
+  return modules_ok(l);
+}
+
+// Megatron-Core transformer_config.py __post_init__ and transformer_layer.py: mla_up_proj needs MLA; moe_act
+// and layernorm are rejected with FP8 delayed scaling. The others must name a module the model has: moe and
+// moe_act a MoE layer, shared_experts a shared expert, mlp a dense (non-MoE) layer (transformer_layer.py sets
+// recompute_mlp only there), layernorm an un-fused norm: Transformer Engine fuses the norms of dense GQA layers
+// into their LayerNormLinear (an IdentityOp, which transformer_layer.py skips), so only MLA's input norm and
+// a MoE layer's pre-MLP norm are separate modules.
+bool modules_exist(const ModelSpec& m, const Layout& l) {
+  namespace rm = recompute_module;
+  const std::uint32_t mods = l.selective_modules();
+  const int moe_layers = m.num_moe_layers();
+  const bool dense = m.num_layers + (m.is_encoder_decoder() ? m.num_decoder_layers : 0) > moe_layers;
+  if ((mods & rm::mla_up_proj) && !m.is_mla()) return false;
+  if ((mods & (rm::moe | rm::moe_act)) && moe_layers == 0) return false;
+  if ((mods & rm::shared_experts) && (moe_layers == 0 || m.moe_shared_expert_ffn_size <= 0)) return false;
+  if ((mods & rm::mlp) && !dense) return false;
+  if ((mods & rm::layernorm) && !m.is_mla() && moe_layers == 0) return false;
+  if ((mods & (rm::moe_act | rm::layernorm)) && l.precision == Precision::fp8_delayed) return false;
   return true;
 }
 
@@ -176,6 +206,7 @@ Infeasible check(const ModelSpec& m, const Layout& l, const GpuSpec& gpu) {
   if (l.sequence_parallel && l.tp > 1 && (m.seq_length / l.cp) % l.tp != 0) return Infeasible::seq_not_divisible;
   if (l.vp > 1 && (l.pp < 2 || l.num_micro_batches() % l.pp != 0)) return Infeasible::vp_needs_pp;
   if (!supports_precision(gpu, l.precision)) return Infeasible::fp8_unsupported;
+  if (!modules_exist(m, l)) return Infeasible::recompute_module_absent;
   return Infeasible::none;
 }
 
@@ -186,6 +217,12 @@ void validate(const Layout& l) {
     if (l.*(f.member) < f.min || l.*(f.member) > kMaxLayoutSize)
       throw ConfigError(f.key, std::to_string(l.*(f.member)),
                         "expected an integer in " + std::to_string(f.min) + ".." + std::to_string(kMaxLayoutSize));
+  if (!modules_ok(l)) {
+    const bool unknown = (l.recompute_modules & ~recompute_module::all) != 0;
+    if (unknown) throw ConfigError("recompute_modules", std::to_string(l.recompute_modules), "unknown module bits");
+    throw ConfigError("recompute_modules", recompute_modules_to_string(l.recompute_modules),
+                      std::string("valid only with recompute = selective (recompute is ") + to_string(l.recompute) + ")");
+  }
   if (!offload_fraction_ok(l))
     throw ConfigError("optimizer_offload_fraction", fmt::format("{}", l.optimizer_offload_fraction),
                       "expected a number in 0..1");

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "perf_recompute.hpp"
 #include "perf_shape.hpp"
 
 namespace hp::detail {
@@ -14,6 +15,7 @@ namespace {
 struct LayerActivations {
   double stored = 0;      // bytes kept per layer per micro-batch without recompute
   double checkpoint = 0;  // bytes kept per layer per micro-batch with full recompute (its input)
+  double modules = 0;     // bytes the selectively recomputed modules drop (already left out of stored)
 };
 
 // One transformer layer, one micro-batch, one GPU (Korthikanti Table 2 generalised to GQA, gated MLPs,
@@ -36,7 +38,9 @@ LayerActivations layer_activations(const Shape& s, const Layout& l, double seq, 
   // Attention scores: softmax output 2, dropout mask 1, dropout output 2 bytes per score (5as^2b). Fused
   // (flash) attention keeps only the fp32 log-sum-exp per row. Selective recompute drops them too.
   double scores = l.flash_attention ? 4 * s.a * S * b : 5 * s.a * S * kv_seq * b;
-  if (l.recompute == Recompute::selective && !l.flash_attention) scores = 0;
+  // Selective recompute of core attention (Korthikanti Section 5; Megatron-Core recompute_modules core_attn).
+  const std::uint32_t mods = l.selective_modules();
+  if ((mods & recompute_module::core_attn) && !l.flash_attention) scores = 0;
   sharded += scores;
   // Dense MLP: activation input and fc2 input, 2 bytes each: 2*mats*sbF (GeLU 4h: 16sbh, Korthikanti).
   sharded += (1 - moe_share) * 2 * s.mlp_mats * S * b * s.ffn;
@@ -57,7 +61,13 @@ LayerActivations layer_activations(const Shape& s, const Layout& l, double seq, 
     replicated -= 2 * sbh / 2 + S * b * s.latents;
     sharded -= (S * b * s.proj_in + (1 - moe_share) * S * b * s.ffn);
   }
+  // Modules recomputed selectively drop their saved tensors and keep only their input (module_activations).
+  const ModuleActivations drop = module_activations(s, l, mods, S, moe_share);
+  replicated -= drop.replicated;
+  sharded -= drop.sharded;
+  expert -= drop.expert;
   LayerActivations out;
+  out.modules = (s.sp ? drop.replicated / t : drop.replicated) + drop.sharded / t + drop.expert;
   out.stored = (s.sp ? replicated / t : replicated) + sharded / t + expert;
   // Full recompute keeps the layer input (2sbh), split by TP only when SP already splits it.
   out.checkpoint = 2 * sbh / (s.sp ? t : 1.0);
@@ -71,6 +81,7 @@ LayerActivations average_layer_activations(const Shape& s, const Layout& l) {
   const LayerActivations e = layer_activations(s, l, s.seq, s.seq, 0, false);
   const LayerActivations d = layer_activations(s, l, s.dec_seq, s.dec_seq, 0, true);
   LayerActivations avg;
+  avg.modules = (enc_layers * e.modules + s.num_decoder_layers * d.modules) / s.num_layers;
   avg.stored = (enc_layers * e.stored + s.num_decoder_layers * d.stored) / s.num_layers;
   avg.checkpoint = (enc_layers * e.checkpoint + s.num_decoder_layers * d.checkpoint) / s.num_layers;
   return avg;
@@ -144,8 +155,10 @@ MemoryBreakdown stage_memory(const Shape& s, const Layout& l, const Calibration&
     recomputed = layer_share * mb_share;
   }
   m.activations_bytes = layers * (recomputed * act.checkpoint + (1 - recomputed) * act.stored);
-  // While a recomputed layer runs its backward, its full activations exist once.
+  // While a recomputed layer runs its backward, its full activations exist once; likewise one layer's
+  // selectively recomputed modules.
   if (recomputed > 0) m.activations_bytes += act.stored;
+  m.activations_bytes += act.modules;
   // Activation offload (Megatron-Core cpu_offloading): k of the stage's layers keep their activations in host
   // memory, except the layer in transit (one double buffer).
   if (l.activation_offload_layers > 0) {

@@ -82,8 +82,12 @@ Layout layout_from_nemo(const TrainingConfig& c) {
   l.overlap_cpu_optimizer_d2h_h2d = c.overlap_cpu_optimizer_d2h_h2d;
   // Explicit first/last-stage layer counts are Megatron-Core's uneven pipeline (modelled by the busiest stage).
   l.uneven_pipeline = c.num_layers_in_first_pipeline_stage > 0 || c.num_layers_in_last_pipeline_stage > 0;
+  if (!c.recompute_modules.empty() && c.activations_checkpoint_granularity != "selective")
+    throw ConfigError("model.recompute_modules", c.recompute_modules,
+                      "valid only with model.activations_checkpoint_granularity: selective");
   if (c.activations_checkpoint_granularity == "selective") {
     l.recompute = Recompute::selective;
+    l.recompute_modules = parse_recompute_modules("model.recompute_modules", c.recompute_modules);
   } else if (c.activations_checkpoint_granularity == "full") {
     l.recompute = Recompute::full;
     // Megatron "block": the first N layers of each model chunk are recomputed, so N x vp per pipeline stage, and

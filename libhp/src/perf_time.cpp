@@ -9,6 +9,7 @@
 
 #include "collectives.hpp"
 #include "perf_optimizer_offload.hpp"
+#include "perf_recompute.hpp"
 #include "perf_shape.hpp"
 
 namespace hp::detail {
@@ -110,14 +111,15 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   const LayerFlops f = average_layer_flops(s);
   const double peak = gemm_peak(gpu, l.precision);
   const double gemm_eff = l.fp8() ? c.fp8_gemm_efficiency : c.gemm_efficiency;
-  const double attn_passes = (l.flash_attention ? 3.5 : 3.0 + (l.recompute == Recompute::selective ? 1 : 0)) +
-                             recompute_share;
+  // Modules recomputed selectively (recompute_modules): their forward once more (perf_recompute.cpp).
+  const ModuleRecompute rc = module_recompute(s, l);
+  const double attn_passes = (l.flash_attention ? 3.5 : 3.0) + rc.attn_passes + recompute_share;
   // LoRA: frozen base weights have no weight-gradient GEMM (forward + data gradient only).
   const double gemm_passes = (l.lora ? 2 : 3) + recompute_share;
-  const double expert_mb = gemm_seconds(layers * f.expert * gemm_passes, f.expert_size, peak,
+  const double expert_mb = gemm_seconds(layers * (f.expert * gemm_passes + rc.expert_flops), f.expert_size, peak,
                                         gemm_eff * f.expert_tile, c.gemm_half_size_flops);
-  const double gemm_mb = gemm_seconds(layers * f.gemm * gemm_passes, f.gemm + f.expert, peak, gemm_eff,
-                                      c.gemm_half_size_flops) +
+  const double gemm_mb = gemm_seconds(layers * (f.gemm * gemm_passes + rc.gemm_flops), f.gemm + f.expert, peak,
+                                      gemm_eff, c.gemm_half_size_flops) +
                          expert_mb;
   const double attn_mb = layers * f.attn * attn_passes / (gpu.peak_bf16_flops_per_s * std::max(1e-3, c.attention_efficiency));
   // Element-wise work, memory-bound: passes x bf16 bytes of the layer's hidden tensor (split by TP with SP) and
@@ -139,7 +141,7 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
   const double permute_mb = layers * (1 + recompute_share / 2) * permute_bytes / gpu.memory_bandwidth_bytes_per_s;
   const double elem_mb = layers * (c.elementwise_passes + quantize_passes(l.precision)) * (1 + recompute_share / 3) *
                              elem_bytes / gpu.memory_bandwidth_bytes_per_s +
-                         permute_mb;
+                         permute_mb + layers * rc.elementwise_bytes / gpu.memory_bandwidth_bytes_per_s;
   // Logits on the last stage: 2*tokens*h*V/t forward, 3 passes.
   const double out_tokens = (s.dec_seq > 0 ? s.dec_seq : s.seq) / s.cp * s.mbs;
   // Multi-token prediction adds one logits GEMM and the 2h -> h eh_proj per depth on the last stage.
@@ -155,7 +157,7 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
     // MLA the q/kv latents and the RoPE key (multi_latent_attention.py); 4 collectives of h otherwise.
     const double width = s.sp ? (3 * s.h + s.attn_gather) / 4 : s.h;
     const double per_collective = 2 * (s.tp - 1) / s.tp * 2 * tokens * width / (group_bandwidth(gpu, 1, s.tp) * eff_comm);
-    tp_mb = layers * (4 + 2 * recompute_share) * per_collective;
+    tp_mb = layers * (4 + 2 * recompute_share + rc.tp_collectives) * per_collective;
     if (l.tp_comm_overlap) tp_mb *= c.tp_overlap_exposed_fraction;
   }
   // CP: ring exchange of K and V chunks, (cp-1) steps forward, twice the volume backward, overlapped with the
@@ -198,7 +200,7 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
                           a2a_bytes / (gpu.nvlink_bandwidth_bytes_per_s * eff_comm));
       }
     }
-    ep_mb = moe_layers * (4 + 2 * recompute_share) * per_op;
+    ep_mb = moe_layers * (4 + 2 * recompute_share + rc.ep_collectives) * per_op;
   }
 
   const double layer_mb = (gemm_mb + attn_mb + elem_mb) / std::max(1.0, layers);
@@ -295,7 +297,8 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
 
   if (hardware_flops) {
     // All GPUs, one step: 3 GEMM passes + recompute, attention passes as computed, logits 3 passes.
-    const double per_mb_stage = layers * ((f.gemm + f.expert) * gemm_passes + f.attn * attn_passes);
+    const double per_mb_stage =
+        layers * ((f.gemm + f.expert) * gemm_passes + rc.gemm_flops + rc.expert_flops + f.attn * attn_passes);
     *hardware_flops = (m * per_mb_stage * s.pp + m * 3 * logits_flops) * s.tp * s.cp * s.dp;
   }
   return t;

@@ -10,7 +10,13 @@ namespace {
 
 std::string recompute_tag(const RankedLayout& r) {
   switch (r.layout.recompute) {
-    case Recompute::selective: return "selective";
+    case Recompute::selective: {
+      // Named modules (Megatron-Core recompute_modules) follow, '-'-joined: act_ckpt_selective-mla_up_proj-mlp.
+      std::string tag = "selective";
+      for (const RecomputeModuleName& n : recompute_module_names())
+        if (r.layout.recompute_modules & n.bit) tag += std::string("-") + n.name;
+      return tag;
+    }
     case Recompute::full: return std::to_string(r.act_ckpt_layers);
     case Recompute::none: break;
   }
@@ -76,6 +82,7 @@ TrainingConfig trial_config(const TrainingConfig& base, const Trial& t, SearchPo
   c.account_for_loss_in_pipeline_split = l.account_for_loss;
   c.moe_token_dispatcher_type = l.moe_dispatcher == MoeDispatcher::alltoall ? "" : to_string(l.moe_dispatcher);
   c.cpu_offloading_num_layers = l.activation_offload_layers;
+  c.recompute_modules = l.recompute == Recompute::selective ? recompute_modules_to_string(l.recompute_modules) : "";
   c.optimizer_cpu_offload = l.optimizer_cpu_offload;
   c.optimizer_offload_fraction = l.optimizer_offload_fraction;
   c.overlap_cpu_optimizer_d2h_h2d = l.overlap_cpu_optimizer_d2h_h2d;
@@ -142,6 +149,11 @@ std::vector<std::pair<std::string, std::string>> trial_overrides(const TrainingC
     if (c.fsdp) out.push_back({"model.fsdp", "true"});
     if (c.account_for_embedding_in_pipeline_split) out.push_back({"model.account_for_embedding_in_pipeline_split", "true"});
     if (c.account_for_loss_in_pipeline_split) out.push_back({"model.account_for_loss_in_pipeline_split", "true"});
+    if (!c.recompute_modules.empty()) {  // a Hydra list: [mla_up_proj,mlp]
+      std::string list = c.recompute_modules;
+      for (char& ch : list) ch = ch == '+' ? ',' : ch;
+      out.push_back({"model.recompute_modules", "[" + list + "]"});
+    }
     if (c.optimizer_cpu_offload) {
       out.push_back({"model.optim.optimizer_cpu_offload", "true"});
       out.push_back({"model.optim.optimizer_offload_fraction", fmt::format("{}", c.optimizer_offload_fraction)});

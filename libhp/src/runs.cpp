@@ -205,6 +205,13 @@ void fill_layout(const Cells& c, const std::string& task, Layout& l) {
   else if (rc.rfind("selective", 0) == 0) l.recompute = Recompute::selective;
   else c.fail("recompute", rc, "expected none, selective or full");
   l.recompute_num_layers = c.integer("recompute_num_layers", 0);
+  // Megatron-Core recompute_modules, words joined by '+' (a vocabulary column: an unknown word stops the read).
+  const std::string modules = c.text("recompute_modules");
+  if (!modules.empty()) {
+    l.recompute_modules = parse_recompute_modules("recompute_modules" + row, modules);
+    if (l.recompute_modules != 0 && l.recompute != Recompute::selective)
+      throw ConfigError("recompute_modules" + row, modules, "valid only with recompute = selective");
+  }
   l.recompute_micro_batches = c.text("recompute_micro_batches").empty() ? -1 : c.integer("recompute_micro_batches", 0);
   l.distributed_optimizer = c.flag("distributed_optimizer", true);
   // Optimizer CPU offload (Megatron-Core OptimizerConfig keys); validate() below names a fraction outside 0..1 or

@@ -202,6 +202,10 @@ void parse_serving(InferenceSettings& s, Find& find) {
     s.max_num_tokens = get_int(v, w);
     if (s.max_num_tokens < 1) throw ConfigError(w, yaml::text(v), "must be >= 1");
   }
+  if (auto v = find("scheduler_steps", w); v.IsDefined() && !is_null(v)) {
+    s.scheduler_steps = get_int(v, w);
+    if (s.scheduler_steps < 1) throw ConfigError(w, yaml::text(v), "must be >= 1 (1 = schedule every iteration)");
+  }
   if (auto v = find("max_gpus", w); v.IsDefined() && !is_null(v)) {
     s.max_gpus = get_int(v, w);
     if (s.max_gpus < 1) throw ConfigError(w, yaml::text(v), "must be >= 1");
@@ -239,7 +243,7 @@ InferenceSettings parse_inference(const YAML::Node& n, const std::string& p) {
       "input_seq_len", "output_seq_len", "logs", "max_batch_sizes", "input_seq_lengths", "output_seq_lengths",
       "num_nodes", "gpu", "model", "weight_dtype", "kv_cache_dtype", "benchmark_tool", "memory_fraction",
       "mode", "max_ttft_ms", "max_tpot_ms", "concurrency", "request_rate", "max_num_tokens", "expert_parallel_sizes",
-      "attention_dp", "engine", "disaggregated", "max_gpus", "architecture"};
+      "attention_dp", "engine", "disaggregated", "max_gpus", "architecture", "scheduler_steps"};
   for (const auto& [k, where_value] : keys)
     if (!known.count(k)) throw ConfigError(where_value.first, yaml::text(where_value.second), "unknown key in inference_settings");
   auto find = [&](const char* k, std::string& where) -> YAML::Node {

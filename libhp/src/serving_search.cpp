@@ -199,6 +199,7 @@ ServingSearchResult serving_search(const ModelSpec& model, const GpuSpec& gpu, c
     l.gpus_per_node = s.gpus_per_node;
     l.mode = s.mode;
     l.max_num_tokens = s.max_num_tokens;
+    l.scheduler_steps = s.scheduler_steps;
     l.request_rate = s.request_rate;
     return l;
   };

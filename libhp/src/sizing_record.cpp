@@ -15,6 +15,7 @@ Record layout_record(const Layout& l) {
       .integer("gbs", l.gbs)
       .text("recompute", to_string(l.recompute))
       .integer("recompute_num_layers", l.recompute_num_layers)
+      .text("recompute_modules", recompute_modules_to_string(l.selective_modules()))
       .boolean("sequence_parallel", l.sequence_parallel)
       .boolean("distributed_optimizer", l.distributed_optimizer)
       .boolean("fp8", l.fp8());

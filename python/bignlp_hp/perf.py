@@ -8,7 +8,7 @@ __all__ = ["EstimateTable", "estimate_table", "to_pandas"]
 
 # The integer dimensions come from libhp's layout field table (layout_fields()), then the switches.
 _LAYOUT_FIELDS = tuple(f["name"] for f in layout_fields()) + (
-    "sequence_parallel", "recompute", "recompute_num_layers", "recompute_micro_batches", "distributed_optimizer",
+    "sequence_parallel", "recompute", "recompute_modules", "recompute_num_layers", "recompute_micro_batches", "distributed_optimizer",
     "grad_reduce_in_fp32", "fp8", "precision", "fsdp", "account_for_embedding", "account_for_loss",
     "moe_dispatcher", "activation_offload_layers", "optimizer_cpu_offload", "optimizer_offload_fraction",
     "overlap_cpu_optimizer_d2h_h2d", "tp_comm_overlap", "lora", "flash_attention", "uneven_pipeline")

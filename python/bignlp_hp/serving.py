@@ -56,7 +56,8 @@ def _serving_search(config=None, *, model=None, architecture: "Optional[dict]" =
                     tensor_parallel_sizes=None, pipeline_parallel_sizes=None, expert_parallel_sizes=None,
                     attention_dp=None, input_seq_lengths=None, output_seq_lengths=None, concurrency=None, request_rate=None,
                     max_ttft_ms=None, max_tpot_ms=None, max_latency_ms=None, data_type=None, kv_cache_dtype=None,
-                    max_num_tokens=None, engine=None, disaggregated=None, max_gpus=None, top_n=None):
+                    max_num_tokens=None, engine=None, disaggregated=None, max_gpus=None, top_n=None,
+                    scheduler_steps=None):
     if architecture is not None:
         if not isinstance(architecture, dict):
             raise _core.ArgumentError(f"serving_search(): architecture={architecture!r} "
@@ -71,7 +72,7 @@ def _serving_search(config=None, *, model=None, architecture: "Optional[dict]" =
         attention_dp=attention_dp, input_seq_lengths=input_seq_lengths, output_seq_lengths=output_seq_lengths, concurrency=concurrency,
         request_rate=request_rate, max_ttft_ms=max_ttft_ms, max_tpot_ms=max_tpot_ms, max_latency_ms=max_latency_ms,
         data_type=data_type, kv_cache_dtype=kv_cache_dtype, max_num_tokens=max_num_tokens, engine=engine,
-        disaggregated=disaggregated, max_gpus=max_gpus, top_n=top_n))
+        disaggregated=disaggregated, max_gpus=max_gpus, top_n=top_n, scheduler_steps=scheduler_steps))
 
 
 serving_search = checked(_serving_search, "serving_search", binding=_core._serving_search, doc="""\
@@ -88,7 +89,8 @@ powers of two dividing the experts), ``attention_dp`` (MoE: "auto" tries attenti
 next to plain TP, True at ep == tp only attention DP, False never), ``input_seq_lengths``,
 ``output_seq_lengths``, ``concurrency``, ``request_rate``, ``max_ttft_ms``, ``max_tpot_ms``, ``max_latency_ms``,
 ``data_type`` (fp16, bf16, fp8, nvfp4, mxfp4), ``kv_cache_dtype``, ``max_num_tokens``, ``engine`` ("trtllm-0.17"),
-``disaggregated``, ``max_gpus``, ``top_n``.
+``disaggregated``, ``max_gpus``, ``top_n``, ``scheduler_steps`` (iterations per scheduling round: vLLM's
+``--num-scheduler-steps``; 1 = every iteration).
 
 Returns a :class:`ServingSearch`: ``.best`` (a dict of typed values, or None with ``.message`` saying the lowest
 reachable TTFT/TPOT), ``.pareto``, ``.rows``, ``.to_pandas()``.

@@ -39,7 +39,24 @@ hp::ModelSpec model_arg(const py::object& model) {
 hp::Layout layout_from_fields(const py::dict& fields) {
   hp::Layout l = hppy::from_kwargs<hp::Layout>(fields);
   if (!fields.contains("sequence_parallel")) l.sequence_parallel = hp::default_sequence_parallel(l.tp);
+  if (l.recompute_modules != 0 && l.recompute != hp::Recompute::selective)
+    throw hp::ConfigError("recompute_modules", hp::recompute_modules_to_string(l.recompute_modules),
+                          "valid only with recompute='selective'");
   return l;
+}
+
+// recompute_modules from a '+'-joined string or a list / tuple of words.
+std::uint32_t modules_arg(const py::object& v) {
+  if (py::isinstance<py::str>(v)) return hp::parse_recompute_modules("recompute_modules", v.cast<std::string>());
+  if (!py::isinstance<py::list>(v) && !py::isinstance<py::tuple>(v))
+    throw hppy::wrong_type("recompute_modules", py::repr(v).cast<std::string>(), "expected a str or a list of str");
+  std::string words;
+  for (const auto& item : v) {
+    if (!py::isinstance<py::str>(item))
+      throw hppy::wrong_type("recompute_modules", py::repr(v).cast<std::string>(), "expected a list of str");
+    words += (words.empty() ? "" : "+") + item.cast<std::string>();
+  }
+  return hp::parse_recompute_modules("recompute_modules", words);
 }
 
 hp::Layout layout_arg(const py::object& layout) {
@@ -149,6 +166,11 @@ void bind_classes(py::module_& m) {
       .def_property("recompute", [](const hp::Layout& l) { return hp::to_string(l.recompute); },
                     [](hp::Layout& l, const std::string& s) { l.recompute = hp::recompute_from_string("recompute", s); },
                     "none, selective or full")
+      .def_property("recompute_modules",
+                    [](const hp::Layout& l) { return hp::recompute_modules_to_string(l.recompute_modules); },
+                    [](hp::Layout& l, const py::object& v) { l.recompute_modules = modules_arg(v); },
+                    "selective: Megatron-Core modules recomputed, '+'-joined (a list of words is accepted too); "
+                    "'' = core_attn")
       .def_readwrite("recompute_num_layers", &hp::Layout::recompute_num_layers)
       .def_readwrite("recompute_micro_batches", &hp::Layout::recompute_micro_batches)
       .def_readwrite("distributed_optimizer", &hp::Layout::distributed_optimizer)

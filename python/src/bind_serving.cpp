@@ -63,7 +63,7 @@ py::dict estimate_serving(const std::string& model, const std::optional<std::map
                           int output_len, const std::string& weight_dtype, const std::string& kv_cache_dtype,
                           int max_num_tokens, int max_batch_size, double kv_cache_fraction, double request_rate,
                           int concurrency, const std::string& engine, int prefill_tp, int prefill_pp,
-                          int prefill_workers, int decode_workers) {
+                          int prefill_workers, int decode_workers, int scheduler_steps) {
   hp::ServingLayout l;
   l.tp = tp;
   l.pp = pp;
@@ -79,6 +79,7 @@ py::dict estimate_serving(const std::string& model, const std::optional<std::map
   l.kv_cache_fraction = kv_cache_fraction;
   l.request_rate = request_rate;
   l.concurrency = concurrency;
+  l.scheduler_steps = scheduler_steps;
   const hp::GpuSpec g = hp::find_gpu(gpu);
   const hp::ModelSpec m = resolve_model(model, arch);
   const auto cal = hp::default_inference_calibration(g, engine);
@@ -116,7 +117,8 @@ py::dict serving_search(const std::optional<std::string>& config, const std::opt
                         const std::optional<double>& max_latency_ms, const std::optional<std::string>& data_type,
                         const std::optional<std::string>& kv_cache_dtype, const std::optional<int>& max_num_tokens,
                         const std::optional<std::string>& engine, const std::optional<bool>& disaggregated,
-                        const std::optional<int>& max_gpus, const std::optional<int>& top_n) {
+                        const std::optional<int>& max_gpus, const std::optional<int>& top_n,
+                        const std::optional<int>& scheduler_steps) {
   hp::SearchConfig c;
   if (config) c = hp::load_search_config(*config);
   auto& s = c.inference;
@@ -146,6 +148,11 @@ py::dict serving_search(const std::optional<std::string>& config, const std::opt
   if (disaggregated) s.disaggregated = *disaggregated;
   if (max_gpus) s.max_gpus = *max_gpus;
   if (top_n) s.top_n = *top_n;
+  if (scheduler_steps) {
+    if (*scheduler_steps < 1)
+      throw hp::ConfigError("scheduler_steps", std::to_string(*scheduler_steps), "must be >= 1 (1 = schedule every iteration)");
+    s.scheduler_steps = *scheduler_steps;
+  }
   hp::ModelSpec m;
   if (s.architecture.empty() && !s.model.empty() && s.model.find('/') == std::string::npos &&
       s.model.find('_') == std::string::npos)
@@ -181,7 +188,7 @@ HP_PY_BINDING(61, [](py::module_& m) {
         py::arg("kv_cache_dtype") = "", py::arg("max_num_tokens") = 8192, py::arg("max_batch_size") = 2048,
         py::arg("kv_cache_fraction") = 0.9, py::arg("request_rate") = 0.0, py::arg("concurrency") = 0,
         py::arg("engine") = "trtllm-0.17", py::arg("prefill_tp") = 1, py::arg("prefill_pp") = 1,
-        py::arg("prefill_workers") = 1, py::arg("decode_workers") = 1,
+        py::arg("prefill_workers") = 1, py::arg("decode_workers") = 1, py::arg("scheduler_steps") = 1,
         "Predict one serving replica with in-flight batching (mode max_throughput, online; or disaggregated with "
         "prefill_* and *_workers): ttft_s, tpot_s, output_tokens_per_s_per_gpu, tokens_per_s_per_user, ...");
   m.def("_serving_search", &serving_search, py::arg("config") = py::none(), py::kw_only(), py::arg("model") = py::none(),
@@ -194,5 +201,5 @@ HP_PY_BINDING(61, [](py::module_& m) {
         py::arg("max_latency_ms") = py::none(), py::arg("data_type") = py::none(),
         py::arg("kv_cache_dtype") = py::none(), py::arg("max_num_tokens") = py::none(), py::arg("engine") = py::none(),
         py::arg("disaggregated") = py::none(), py::arg("max_gpus") = py::none(), py::arg("top_n") = py::none(),
-        "Serving search (use bignlp_hp.serving_search, which wraps the result).");
+        py::arg("scheduler_steps") = py::none(), "Serving search (use bignlp_hp.serving_search, which wraps the result).");
 });

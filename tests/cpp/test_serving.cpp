@@ -10,6 +10,7 @@
 #include "hp/inference.hpp"
 #include "hp/inference_serving.hpp"
 #include "hp/inference_validate.hpp"
+#include "hp/search_config.hpp"
 #include "hp/serving_search.hpp"
 #include "test_files.hpp"
 
@@ -35,6 +36,15 @@ hp::ServingLayout serving(int tp, int isl, int osl, const std::string& mode = "m
   l.output_len = osl;
   l.mode = mode;
   return l;
+}
+
+/// Online serving of Llama 3.1 70B on TP 4 H100s at a Poisson rate, scheduling every `steps` iterations.
+hp::ServingEstimate online_70b(int isl, int osl, double rate, int steps = 1) {
+  const auto gpu = hp::find_gpu("h100-sxm");
+  auto l = serving(4, isl, osl, "online");
+  l.request_rate = rate;
+  l.scheduler_steps = steps;
+  return hp::estimate_serving(llama70b(), l, gpu, hp::default_inference_calibration(gpu, "trtllm-0.17"));
 }
 
 }  // namespace
@@ -75,11 +85,7 @@ TEST_CASE("online: queueing grows TTFT with the rate until the engine saturates"
   const auto gpu = hp::find_gpu("h100-sxm");
   const auto cal = hp::default_inference_calibration(gpu, "trtllm-0.17");
   const auto m = llama70b();
-  auto at = [&](double rate) {
-    auto l = serving(4, 467, 256, "online");
-    l.request_rate = rate;
-    return hp::estimate_serving(m, l, gpu, cal);
-  };
+  auto at = [&](double rate) { return online_70b(467, 256, rate); };
   const auto lo = at(1), mid = at(8), over = at(1000);
   REQUIRE(lo.fits);
   CHECK_FALSE(lo.saturated);
@@ -189,6 +195,40 @@ TEST_CASE("serving search: bounds, Pareto front, unmeetable bounds and context",
   CHECK(rd.best_aggregated >= 0);
   CHECK(rd.best_disaggregated >= 0);
   CHECK(rd.candidates[static_cast<size_t>(rd.best_disaggregated)].num_gpus <= 8);
+}
+
+TEST_CASE("online: multi-step scheduling admits prompts only between rounds of k iterations", "[serving][formula]") {
+  const auto gpu = hp::find_gpu("h100-sxm");
+  const auto cal = hp::default_inference_calibration(gpu, "trtllm-0.17");
+  const auto m = llama70b();
+  const auto one = online_70b(202, 194, 4, 1), ten = online_70b(202, 194, 4, 10);
+  REQUIRE((one.fits && ten.fits));
+  // The wait: half a round of k iterations, plus the M/D/1 wait of a round's arrivals for one iteration's free
+  // budget (utilization = k x the prompt tokens per iteration over that budget), in rounds.
+  for (const auto* e : {&one, &ten}) {
+    const double k = e == &one ? 1 : 10, rho = e->utilization;
+    CHECK(e->queue_s == Approx(k * e->step_s / 2 + rho / (2 * (1 - rho)) * k * e->step_s).epsilon(1e-6));
+  }
+  CHECK(ten.utilization == Approx(10 * one.utilization).epsilon(0.05));
+  CHECK(ten.ttft_s - one.ttft_s > 4 * one.step_s);  // about 4.5 iterations more
+  CHECK(ten.tpot_s == Approx(one.tpot_s).epsilon(0.01));  // the decode iteration itself is unchanged
+  auto bad = serving(4, 202, 194, "online");
+  bad.request_rate = 4;
+  bad.scheduler_steps = 0;
+  CHECK_THROWS_WITH(hp::estimate_serving(m, bad, gpu, cal), Catch::Contains("scheduler_steps=0"));
+  // The measurements CSV column and the serving search key carry it; 0 is bad input naming the key.
+  const std::string head = "model,gpu,tp,pp,batch_size,input_len,output_len,weight_dtype,kv_cache_dtype,metric,value,"
+                           "source,mode,request_rate,scheduler_steps\n";
+  const std::string row = "llama-7b,h100-sxm,1,1,64,128,128,fp8,fp8,ttft_s,0.1,src,online,4,";
+  CHECK(hp::parse_inference_measurements_csv(head + row + "10\n", "t.csv")[0].scheduler_steps == 10);
+  CHECK(hp::parse_inference_measurements_csv(head + row + "\n", "t.csv")[0].scheduler_steps == 1);
+  CHECK_THROWS_WITH(hp::parse_inference_measurements_csv(head + row + "0\n", "t.csv"),
+                    Catch::Contains("t.csv:2.scheduler_steps=0"));
+  const auto parsed = hp::parse_search_config(
+      "inference_settings:\n  mode: online\n  request_rate: 4\n  scheduler_steps: 10\n");
+  CHECK(parsed.inference.scheduler_steps == 10);
+  CHECK_THROWS_WITH(hp::parse_search_config("inference_settings:\n  scheduler_steps: 0\n"),
+                    Catch::Contains("scheduler_steps=0"));
 }
 
 TEST_CASE("measurements CSV: architecture columns, per-row problems, serving modes", "[serving]") {

@@ -22,8 +22,9 @@ Rules (every value not copied is derived here, nowhere else):
   offline rows: 194.3-194.4 in all four). Online rows keep the median TTFT and median TPOT; left out are the
   median E2E latency (the median request of ShareGPT's skewed output lengths is far shorter than the mean the
   model takes) and ITL (vLLM's multi-step scheduling returns 10 tokens at a time). vLLM's TTFT rows are all held
-  out: with `--num-scheduler-steps 10` a new request waits for the running 10-step batch (vLLM v0.6.0 blog,
-  "Batch scheduling multiple steps ahead"), a wait the model has no term for. Engine defaults where the README
+  out: with `--num-scheduler-steps 10` (column scheduler_steps) a new request waits for the running 10-step round
+  (vLLM v0.6.0 blog, "Batch scheduling multiple steps ahead"), a wait the model had no term for when the rows
+  were split; they were never fitted. Engine defaults where the README
   states none: vLLM 0.6 max_num_seqs 256 and max_num_batched_tokens = max(max_model_len, 2048) = 4096 (no chunked
   prefill below 32K context); SGLang 0.3 chunked_prefill_size 8192 and no request cap (4096 here). The memory
   fractions (vLLM gpu_memory_utilization, SGLang mem_fraction_static) are shares of the whole memory; they go into
@@ -54,7 +55,7 @@ HEADER = ["model", "gpu", "tp", "pp", "batch_size", "input_len", "output_len", "
           "metric", "value", "source", "engine", "table", "mode", "concurrency", "request_rate", "max_num_tokens",
           "kv_cache_fraction", "split", "num_layers", "hidden_size", "num_attention_heads", "num_query_groups",
           "ffn_hidden_size", "vocab_size", "max_position_embeddings", "moe_num_experts", "moe_topk", "activation",
-          "architecture_source"]
+          "architecture_source", "scheduler_steps"]
 
 
 def data_lines(path):
@@ -72,9 +73,10 @@ def context(model):
     return VALIDATION_MODELS[model] if model in VALIDATION_MODELS else ARCH[model][6]
 
 
-def row(model, gpu, tp, isl, osl, wdt, metric, value, source, engine, table, mode, rate, tokens, bs, frac, split):
+def row(model, gpu, tp, isl, osl, wdt, metric, value, source, engine, table, mode, rate, tokens, bs, frac, split,
+        steps=1):
     return [model, gpu, tp, 1, bs, isl, osl, wdt, wdt, metric, value, source, engine, table, mode, 0, rate, tokens,
-            frac, split] + arch(model)
+            frac, split] + arch(model) + [steps]
 
 
 def throughput_017(path):
@@ -137,6 +139,9 @@ SHAREGPT_ISL, SHAREGPT_OSL = 202, 194
 # Section title -> (model, gpu, tp); engine word -> (engine, max_num_seqs, max_num_tokens).
 SGLANG_VLLM_SETUPS = {"Llama 3.1 8B": ("llama-3.1-8b", "a100-80gb", 1), "Llama 3.1 70B": ("llama-3.1-70b", "h100-sxm", 4)}
 SGLANG_VLLM_ENGINES = {"SGLang": ("sglang-0.3", 4096, 8192), "vLLM": ("vllm-0.6", 256, 4096)}
+# Iterations per scheduling round: the README's vLLM command line has --num-scheduler-steps 10; SGLang schedules
+# every iteration.
+SGLANG_VLLM_STEPS = {"sglang-0.3": 1, "vllm-0.6": 10}
 
 
 def sglang_vllm_memory_fraction(engine, tp, offline):
@@ -166,14 +171,15 @@ def sglang_vllm(path):
             common = (model, gpu, tp, SHAREGPT_ISL, SHAREGPT_OSL, "bf16")
             if section == "offline":
                 out.append(row(*common, "output_tokens_per_s", f[4], loc, engine, table, "max_throughput", 0, tokens,
-                               seqs, frac, split))
+                               seqs, frac, split, SGLANG_VLLM_STEPS[engine]))
                 continue
             rate = float(f[0])
             for metric, col in (("ttft_s", 4), ("tpot_s", 5)):
-                # vLLM's TTFT waits for the running multi-step batch (10 steps): no term of the model, never fitted.
+                # vLLM's TTFT waits for the running multi-step round (10 steps; the model's scheduler_steps term):
+                # those rows stay out of every fit, as they were before the term existed.
                 held = "holdout" if engine.startswith("vllm") and metric == "ttft_s" else split
                 out.append(row(*common, metric, round(float(f[col]) / 1e3, 8), loc, engine, table, "online", rate,
-                               tokens, seqs, frac, held))
+                               tokens, seqs, frac, held, SGLANG_VLLM_STEPS[engine]))
     return out
 
 

@@ -30,6 +30,9 @@ struct ServingLayout {
                                     ///< (TensorRT-LLM kv_cache_free_gpu_mem_fraction, default 0.9)
   double request_rate = 0;          ///< online: requests/s arriving (Poisson); 0 = use concurrency
   int concurrency = 0;              ///< online: users in a closed loop; max_throughput: cap (0 = none)
+  /// Iterations per scheduling round (vLLM multi-step scheduling, `--num-scheduler-steps`; 1 = every
+  /// iteration, as TensorRT-LLM and SGLang schedule): new requests join only between rounds.
+  int scheduler_steps = 1;
 };
 
 /// Mode names: "static_batch", "max_throughput", "online". Throws ConfigError(key, value) for others.

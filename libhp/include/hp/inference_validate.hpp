@@ -39,6 +39,7 @@ struct InferenceMeasurement {
   int concurrency = 0;            ///< online: closed-loop users (when request_rate is 0)
   int max_num_tokens = 8192;      ///< in-flight batching: token budget per iteration
   double kv_cache_fraction = 0.9; ///< in-flight batching: share of free memory for the KV cache
+  int scheduler_steps = 1;        ///< in-flight batching: iterations per scheduling round (vLLM multi-step)
   std::string split;              ///< fit | holdout | "" (a user file: both)
   std::string problem;            ///< why the row cannot be evaluated (unknown model or GPU); "" = evaluable
   bool architecture_columns = false;  ///< the model came from the row's architecture columns

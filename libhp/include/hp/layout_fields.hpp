@@ -4,8 +4,11 @@
 // Python Layout attributes and estimate_table's columns are generated from it; the YAML reader/writer, the
 // search space, the CSV, the trial records and the trial names are checked against it (tests/cpp/test_layout_fields.cpp), so adding a
 // parallel dimension is a row here plus its formula (docs/architecture.md counts the files). The precision recipe
-// is a word, not an integer: tests/cpp/test_search_precision.cpp checks it in the same places; optimizer CPU offload
-// (a switch and a fraction) is checked there by tests/cpp/test_optimizer_offload.cpp.
+// is a word, not an integer: tests/cpp/test_search_precision.cpp checks it in the same places. The selectively
+// recomputed modules (Layout::recompute_modules, a bit set named by recompute_module_names(); YAML
+// model.recompute_modules, CSV column recompute_modules, --recompute-modules, trial names act_ckpt_selective-<words>)
+// are words too, not searched: tests/cpp/test_recompute_modules.cpp checks them in the same places. Optimizer CPU
+// offload (a switch and a fraction) is checked there by tests/cpp/test_optimizer_offload.cpp.
 // Public header: standard-library types only.
 #pragma once
 

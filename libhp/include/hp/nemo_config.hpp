@@ -46,6 +46,9 @@ struct TrainingConfig {
   int activations_checkpoint_num_layers = -1;      ///< -1 = null
   int num_micro_batches_with_partial_activation_checkpoints = -1;  ///< -1 = null
   int activations_checkpoint_layers_per_pipeline = -1;              ///< -1 = null
+  /// Megatron-Core recompute_modules with selective granularity, as the words joined by '+' ("" = null, i.e.
+  /// core_attn); model.recompute_modules is a YAML list of them.
+  std::string recompute_modules;
   bool distributed_optimizer = true;  ///< optim.name shards the optimizer state (see nemo_optimizers())
   std::string optimizer;              ///< model.optim.name as read; "" = written from distributed_optimizer
   int optimizer_state_bytes = 12;     ///< fp32 master + state per parameter of that optimizer (Adam 12)

@@ -18,6 +18,33 @@ const char* to_string(Recompute recompute) noexcept;
 /// Inverse of to_string; throws ConfigError(key, value) for another name.
 Recompute recompute_from_string(const std::string& key, const std::string& value);
 
+/// Megatron-Core selective recompute of named modules (TransformerConfig.recompute_modules with
+/// recompute_granularity "selective"): one bit per module word, Layout::recompute_modules holds their OR.
+namespace recompute_module {
+constexpr std::uint32_t core_attn = 1u << 0;       ///< core attention (Korthikanti's selective recompute)
+constexpr std::uint32_t layernorm = 1u << 1;       ///< the un-fused norms: MLA input norm, MoE pre-MLP norm
+constexpr std::uint32_t mla_up_proj = 1u << 2;     ///< MLA up projections and RoPE (needs MLA)
+constexpr std::uint32_t mlp = 1u << 3;             ///< the dense MLP of non-MoE layers
+constexpr std::uint32_t moe_act = 1u << 4;         ///< the routed experts' activation function (needs MoE)
+constexpr std::uint32_t moe = 1u << 5;             ///< the whole MoE layer: router, dispatch, experts, shared experts
+constexpr std::uint32_t shared_experts = 1u << 6;  ///< the shared experts of a MoE layer (needs shared experts)
+constexpr std::uint32_t all = (1u << 7) - 1;        ///< every bit above
+}  // namespace recompute_module
+
+/// One row of the module names table: Megatron-Core's word and its bit.
+struct RecomputeModuleName {
+  const char* name;
+  std::uint32_t bit;
+};
+/// Every module word, in the order names are written (core_attn, layernorm, mla_up_proj, mlp, moe_act, moe,
+/// shared_experts).
+const std::vector<RecomputeModuleName>& recompute_module_names();
+/// The words of a module set joined by '+' in table order ("mla_up_proj+mlp"); "" for 0.
+std::string recompute_modules_to_string(std::uint32_t modules);
+/// Words separated by '+', ',', '/' or spaces (brackets and quotes of a YAML/Python list are ignored), each one of
+/// recompute_module_names(); "" gives 0. Throws ConfigError(key, value, the accepted words) for another word.
+std::uint32_t parse_recompute_modules(const std::string& key, const std::string& value);
+
 /// GEMM precision recipe (Transformer Engine / Megatron-Core --fp8-recipe and --fp4-recipe): BF16, FP8 with
 /// per-tensor delayed scaling (amax history), FP8 with per-tensor current scaling ("tensorwise"), MXFP8 (E4M3
 /// with one E8M0 scale per 32 values, Blackwell) and NVFP4 (E2M1 with FP8 scales per 16 values, Blackwell).
@@ -56,6 +83,9 @@ struct Layout {
   Recompute recompute = Recompute::none;
   int recompute_num_layers = 0;            ///< full: layers per pipeline stage recomputed (0 = all)
   int recompute_micro_batches = -1;        ///< full, partial: micro-batches with recompute (-1 = all)
+  /// selective: the recompute_module bits recomputed; 0 = Megatron-Core's default, core_attn alone. Only with
+  /// recompute = selective (validate() rejects it otherwise).
+  std::uint32_t recompute_modules = 0;
   bool distributed_optimizer = true;
   /// fp32 master weights + optimizer state per parameter: Adam 4 + 2 x 4 = 12 B (hp::nemo_optimizers() for others).
   int optimizer_state_bytes = 12;
@@ -98,6 +128,11 @@ struct Layout {
   /// Megatron's cpu_offloading README recommends); off: copy all, step all, copy all back.
   bool overlap_cpu_optimizer_d2h_h2d = true;
 
+  /// The modules recomputed in effect: recompute_modules (core_attn when 0) with selective, else none.
+  std::uint32_t selective_modules() const noexcept {
+    if (recompute != Recompute::selective) return 0;
+    return recompute_modules != 0 ? recompute_modules : recompute_module::core_attn;
+  }
   /// Share of the optimizer's local shard kept in host memory: the fraction with optimizer_cpu_offload, else 0.
   double optimizer_offload_share() const noexcept { return optimizer_cpu_offload ? optimizer_offload_fraction : 0.0; }
   /// Low-precision (FP8 / MXFP8 / NVFP4) GEMMs.
@@ -127,9 +162,10 @@ struct Layout {
 constexpr int kMaxLayoutSize = 1 << 20;
 
 /// Check a Layout where it enters (CLI flags, NeMo configs, CSV rows, Python): every size in 1..kMaxLayoutSize
-/// (etp 0..; recompute_num_layers 0..; recompute_micro_batches -1..; optimizer_offload_fraction 0..1;
-/// optimizer_cpu_offload only with distributed_optimizer). Throws ConfigError naming the field
-/// ("tp", "mbs", ...) and the value. estimate() also accepts an unchecked Layout: it reports invalid_layout.
+/// (etp 0..; recompute_num_layers 0..; recompute_micro_batches -1..; recompute_modules only known bits, and only
+/// with recompute = selective; optimizer_offload_fraction 0..1; optimizer_cpu_offload only with
+/// distributed_optimizer). Throws ConfigError naming the field ("tp", "mbs", ...) and the value.
+/// estimate() also accepts an unchecked Layout: it reports invalid_layout.
 void validate(const Layout& layout);
 
 /// Why a layout cannot run; none = it runs and fits.
@@ -143,6 +179,10 @@ enum class Infeasible : std::uint8_t {
   seq_not_divisible,        ///< cp*2 (or tp with SP) does not divide seq_length
   vp_needs_pp,              ///< interleaving needs pp > 1 and micro-batches divisible by pp
   fp8_unsupported,          ///< the GPU has no tensor cores for the precision (FP8: Hopper+, MXFP8/NVFP4: Blackwell)
+  /// recompute_modules names a module the model lacks (mla_up_proj without MLA; moe, moe_act without MoE;
+  /// shared_experts without shared experts; mlp without dense layers; layernorm without an MLA or MoE layer), or
+  /// moe_act / layernorm with FP8 delayed scaling (Megatron-Core transformer_config.py rejects both)
+  recompute_module_absent,
   out_of_memory,            ///< the most loaded GPU exceeds its memory (with margin)
   invalid_layout,           ///< a non-positive size or count in the layout
   invalid_model,            ///< a non-positive size or count in the model

@@ -84,6 +84,7 @@ struct InferenceSettings {
   std::vector<int> concurrency;        ///< online: users per replica to try; max_throughput: caps ([] = none)
   double request_rate = 0;             ///< online: requests/s per replica (instead of concurrency)
   int max_num_tokens = 8192;           ///< the engine's token budget per iteration
+  int scheduler_steps = 1;             ///< iterations per scheduling round (vLLM --num-scheduler-steps)
   std::vector<int> expert_parallel_sizes;  ///< MoE: EP inside TP ([] = powers of 2 dividing the experts and a TP size)
   std::string attention_dp = "auto";   ///< MoE: attention data parallel (ep == tp): auto (try both), true, false
   std::string engine = "trtllm-0.17";  ///< calibration of the serving modes (trtllm-0.17, trtllm-0.14, trtllm)
