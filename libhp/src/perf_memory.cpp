@@ -44,14 +44,13 @@ LayerActivations layer_activations(const Shape& s, const Layout& l, double seq, 
   sharded += scores;
   // Dense MLP: activation input and fc2 input, 2 bytes each: 2*mats*sbF (GeLU 4h: 16sbh, Korthikanti).
   sharded += (1 - moe_share) * 2 * s.mlp_mats * S * b * s.ffn;
-  // MoE: shared experts like a dense MLP; routed tokens (topk per token) keep the dispatched input, the
-  // combine output and fc1 input (2h each) plus 2*mats*F_e, F_e split by expert TP; with SP each TP rank
-  // routes its own sequence shard.
+  // MoE: shared experts like a dense MLP; routed tokens (topk per token) keep routed_copy_bytes each; with SP
+  // each TP rank routes its own sequence shard.
   double expert = 0;
   if (moe_share > 0) {
     sharded += moe_share * 2 * s.mlp_mats * S * b * s.shared_ffn;
     const double tokens = S * b * s.topk / (s.sp ? t : 1.0);
-    expert = moe_share * tokens * (6 * s.h + 2 * s.mlp_mats * s.moe_ffn / s.etp);
+    expert = moe_share * tokens * routed_copy_bytes(s);
   }
   if (cross) {  // T5 decoder cross-attention: norm input, Q input, mask (5sbh) and Q, K/V over the encoder
     replicated += 5 * sbh;

@@ -43,7 +43,7 @@ ModuleActivations module_activations(const Shape& s, const Layout& l, std::uint3
     if (mods & (rm::moe | rm::shared_experts)) out.sharded += moe_share * 2 * s.mlp_mats * S * b * s.shared_ffn;
     const double tokens = S * b * s.topk / (s.sp ? s.tp : 1.0);
     if (mods & rm::moe)
-      out.expert += moe_share * tokens * (6 * s.h + 2 * s.mlp_mats * s.moe_ffn / s.etp);
+      out.expert += moe_share * tokens * routed_copy_bytes(s);
     else if (mods & rm::moe_act)  // the activation output, F_e wide in bf16, per routed copy
       out.expert += moe_share * tokens * 2 * s.moe_ffn / s.etp;
   }

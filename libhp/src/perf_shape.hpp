@@ -94,6 +94,13 @@ double in_flight_layers(const Shape& s, int rank);
 /// Activation bytes one transformer layer keeps for one micro-batch (averaged over layer kinds).
 double layer_activation_bytes(const Shape& s, const Layout& l);
 
+/// Bytes one routed token copy keeps for the backward pass of its MoE layer (bf16): the fc1 input, which is the
+/// dispatched and expert-sorted token (Transformer Engine GroupedLinear saves it for the weight gradient), and
+/// the expert output that the combine weights by its routing probability (Megatron-Core moe_utils.unpermute keeps
+/// it for the probabilities' gradient): 2h each; plus fc1's output and the activation's output, 2 * mats * F_e
+/// split by expert TP. The tokens before dispatch and after combine are the layer's own input and output.
+inline double routed_copy_bytes(const Shape& s) { return 4 * s.h + 2 * s.mlp_mats * s.moe_ffn / s.etp; }
+
 MemoryBreakdown stage_memory(const Shape& s, const Layout& l, const Calibration& c, int rank);
 
 /// Step time of the slowest pipeline stage; hardware_flops receives the FLOPs of one step on all GPUs

@@ -78,8 +78,9 @@ TEST_CASE("MoE layer activations: routed tokens per TP rank with SP, expert widt
   // Dense part: 10 sbh (SP) + 8 sbh (Q, K, V, projection input) + log-sum-exp, the dense MLP on 3/4 of the layers
   // and the shared experts (a GeLU MLP of width 768) on 1/4.
   const double dense = (10 * sbh + 8 * sbh + 4 * a * s * b + (1 - share) * 4 * s * b * F + share * 4 * s * b * 768) / t;
-  // Routed: s b topk / t tokens per TP rank, each keeping 6 h + 2 * 2 * F_e / ETP bytes.
-  const double routed = share * (s * b * 3 / t) * (6 * h + 4 * 640 / 2.0);
+  // Routed: s b topk / t tokens per TP rank, each keeping 4 h (fc1 input, the expert output the combine weights)
+  // + 2 * 2 * F_e / ETP bytes.
+  const double routed = share * (s * b * 3 / t) * (4 * h + 4 * 640 / 2.0);
   CHECK(d::layer_activation_bytes(d::make_shape(m, l), l) == Approx(dense + routed).epsilon(1e-14));
   // FP8: the projection input and the dense layers' fc2 input in 1 byte (S b q + (1 - share) S b F less), one
   // replicated GEMM input too (S b h).
@@ -91,7 +92,7 @@ TEST_CASE("MoE layer activations: routed tokens per TP rank with SP, expert widt
   m.moe_layer_freq = 1;
   l.precision = hp::Precision::bf16;
   CHECK(d::layer_activation_bytes(d::make_shape(m, l), l) ==
-        Approx((18 * sbh + 4 * a * s * b + 4 * s * b * 768) / t + (s * b * 3 / t) * (6 * h + 4 * 640 / 2.0)).epsilon(1e-14));
+        Approx((18 * sbh + 4 * a * s * b + 4 * s * b * 768) / t + (s * b * 3 / t) * (4 * h + 4 * 640 / 2.0)).epsilon(1e-14));
 }
 
 TEST_CASE("T5 layers: encoder and decoder (cross-attention) activations averaged over the stack", "[perf][memory][formula]") {

@@ -78,7 +78,7 @@ double dropped_per_layer(std::uint32_t module) {
     case rm::mlp: return dense * 2 * 3 * S * kF / t;                                // fc1 output 2F, activation F
     case rm::moe_act: return moe * routed * 2 * kFe;                                // expert activation output
     case rm::shared_experts: return moe * 2 * 3 * S * kFs / t;
-    case rm::moe: return moe * (2 * 3 * S * kFs / t + routed * (6 * kH + 2 * 3 * kFe));
+    case rm::moe: return moe * (2 * 3 * S * kFs / t + routed * (4 * kH + 2 * 3 * kFe));
   }
   return 0;
 }
