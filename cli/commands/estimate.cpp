@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <utility>
@@ -36,6 +37,7 @@ struct Opts {
   int sliding_window = -1, sliding_window_pattern = -1;  // -1 = the model's
   bool json = false;
   int sequence_parallel = -1;  // -1: not given (hp::default_sequence_parallel), 0 off, 1 on
+  CLI::Option* offload_fraction = nullptr;  // --optimizer-offload-fraction, to refuse it without the switch
 };
 
 void add_model_options(CLI::App& app, Opts& o) {
@@ -91,6 +93,15 @@ void add_layout_options(CLI::App& app, Opts& o) {
   app.add_option("--moe-dispatcher", o.moe_dispatcher, "MoE token dispatcher: alltoall (default), allgather, flex");
   app.add_option("--activation-offload-layers", l.activation_offload_layers,
                  "layers per stage whose activations are offloaded to host memory (0 = none)");
+  app.add_flag("--optimizer-cpu-offload", l.optimizer_cpu_offload,
+               "Megatron-Core optimizer CPU offload: CPU Adam over a share of the optimizer shard (needs the "
+               "distributed optimizer)");
+  o.offload_fraction = app.add_option("--optimizer-offload-fraction", l.optimizer_offload_fraction,
+                                      "share of the optimizer shard offloaded, 0..1 (with --optimizer-cpu-offload)")
+                           ->capture_default_str();
+  hpcli::add_switch(app, "overlap-cpu-optimizer-d2h-h2d", [&l](bool on) { l.overlap_cpu_optimizer_d2h_h2d = on; },
+                    "offload: pipeline gradient copies, CPU step and parameter copies (default: on)",
+                    "offload: copy all gradients, step, copy all parameters back");
   app.add_option("--pipeline-split", o.pipeline_split,
                  "count the embedding and/or loss as a pipeline layer: none, embedding, loss, embedding+loss");
   app.add_flag("--grad-reduce-in-fp32", l.grad_reduce_in_fp32, "fp32 gradient buffer and reduction (else bf16)");
@@ -166,6 +177,9 @@ hp::ModelSpec resolve_model(const Opts& o) {
 hp::Layout resolve_layout(const Opts& o) {
   hp::Layout l = o.layout;
   l.sequence_parallel = o.sequence_parallel < 0 ? hp::default_sequence_parallel(l.tp) : o.sequence_parallel == 1;
+  if (o.offload_fraction && o.offload_fraction->count() > 0 && !l.optimizer_cpu_offload)
+    throw hp::ConfigError("optimizer_offload_fraction", fmt::format("{}", l.optimizer_offload_fraction),
+                          "given without --optimizer-cpu-offload");
   hp::validate(l);
   l.recompute = hp::recompute_from_string("recompute", o.recompute);
   l.recompute_modules = hp::parse_recompute_modules("recompute_modules", o.recompute_modules);
@@ -272,6 +286,10 @@ void print_text(const hp::ModelSpec& m, const hp::Layout& l, const hp::GpuSpec& 
              l.recompute_modules != 0 ? fmt::format("selective ({})", hp::recompute_modules_to_string(l.recompute_modules))
                                       : std::string(hp::to_string(l.recompute)),
              l.distributed_optimizer ? "yes" : "no", l.fsdp ? " | fsdp" : "");
+  if (l.optimizer_cpu_offload)
+    fmt::print("offload optimizer state {:.0f}% on the CPU | host link {:.0f} GB/s | host memory {:.1f} GB/s | "
+               "overlap {}\n", 100 * l.optimizer_offload_fraction, g.host_bandwidth_bytes_per_s / 1e9,
+               g.host_memory_bandwidth_bytes_per_s / 1e9, l.overlap_cpu_optimizer_d2h_h2d ? "yes" : "no");
   for (const std::string& a : assumed) fmt::print("assumed {}\n", a);
   fmt::print("fits    {}{}\n", e.fits ? "yes" : "no",
              e.reason == hp::Infeasible::none ? "" : fmt::format(" ({})", hp::to_string(e.reason)));
@@ -291,8 +309,12 @@ void print_text(const hp::ModelSpec& m, const hp::Layout& l, const hp::GpuSpec& 
       {"ep comm", t.ep_comm_s}, {"pp comm", t.pp_comm_s}, {"pipeline bubble", t.bubble_s},
       {"dp comm (exposed)", t.dp_comm_s}, {"fsdp (exposed)", t.fsdp_comm_s},
       {"offload (exposed)", t.offload_s}, {"optimizer", t.optimizer_s}, {"fixed overhead", t.overhead_s}};
-  for (const auto& r : trows)
+  for (const auto& r : trows) {
+    if (&r == &trows[std::size(trows) - 1] && l.optimizer_cpu_offload)  // only when asked for: the classic rows stay
+      fmt::print("  {:<18} {:>9.4f} s {:>6.1f}%\n", "optimizer offload", t.optimizer_offload_s,
+                 100 * t.optimizer_offload_s / t.step_time_s);
     fmt::print("  {:<18} {:>9.4f} s {:>6.1f}%\n", r.first, r.second, 100 * r.second / t.step_time_s);
+  }
   if (!m.is_moe()) return;
   fmt::print("\nMoE parts (inside compute / ep comm above), dispatcher {}:\n", hp::to_string(l.moe_dispatcher));
   const std::pair<const char*, double> moe[] = {
@@ -332,6 +354,7 @@ int run_single(const Opts& o) {
   j.str("recompute_modules", hp::recompute_modules_to_string(l.selective_modules()));
   j.boolean("sequence_parallel", l.sequence_parallel).boolean("distributed_optimizer", l.distributed_optimizer);
   j.boolean("fp8", l.fp8()).str("precision", hp::to_string(l.precision)).boolean("fsdp", l.fsdp);
+  j.boolean("optimizer_cpu_offload", l.optimizer_cpu_offload).num("optimizer_offload_fraction", l.optimizer_offload_share());
   j.str("reason", e.reason == hp::Infeasible::none ? "" : hp::to_string(e.reason));
   std::vector<std::string> quoted;
   for (const std::string& a : assumed) quoted.push_back(hpcli::json_string(a));

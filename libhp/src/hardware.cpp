@@ -44,8 +44,15 @@ GpuSpec make(const char* name, double mem_gib, double hbm_tb_s, double bf16_tflo
 // Host link per direction: PCIe Gen4 x16 32 GB/s (A100, L40S), Gen5 x16 64 GB/s (H100, H200, H20, B200,
 // RTX PRO 6000); GB200's
 // NVLink-C2C to its Grace CPU 900 GB/s bidirectional, 450 per direction (datasheets as below).
-GpuSpec with_host(GpuSpec g, double host_gb_s) {
+// Host DRAM bandwidth per GPU (optimizer CPU offload's CPU Adam): channels x transfer rate x 8 B per node over
+// its GPUs. DGX A100: 2x AMD EPYC 7742, 8 channels DDR4-3200 each = 409.6 GB/s / 8 = 51.2; DGX H100 / H200 (and
+// HGX H20, L40S and RTX PRO servers, taken as the same two-socket host): 2x Xeon Platinum 8480C, 8 channels
+// DDR5-4800 = 614.4 GB/s / 8 = 76.8; DGX B200: 2x Xeon Platinum 8570, 8 channels DDR5-5600 = 716.8 / 8 = 89.6;
+// GB200 NVL72: LPDDR5X up to 18.4 TB/s per rack / 72 = 255.6 (one Grace, up to 512 GB/s, per two GPUs).
+// DGX A100 / H100 / B200 user guides (CPUs), the CPUs' product pages (channels, speed), GB200 NVL72 datasheet.
+GpuSpec with_host(GpuSpec g, double host_gb_s, double host_memory_gb_s = 76.8) {
   g.host_bandwidth_bytes_per_s = host_gb_s * kG;
+  g.host_memory_bandwidth_bytes_per_s = host_memory_gb_s * kG;
   return g;
 }
 
@@ -54,9 +61,9 @@ std::vector<GpuSpec> builtin() {
       // NVIDIA A100 Tensor Core GPU datasheet (2021): 312 TFLOPS BF16 dense, 1,555 GB/s (40GB) /
       // 2,039 GB/s (80GB SXM), NVLink 600 GB/s bidirectional; DGX A100: 8x 200 Gb/s HDR per node.
       with_host(make("a100-40gb", 40, 1.555, 312, 0, 300, 8, 25, "ampere",
-                     "NVIDIA A100 datasheet 2021 (SXM4 40GB); DGX A100 user guide (8x HDR 200 Gb/s)"), 32),
+                     "NVIDIA A100 datasheet 2021 (SXM4 40GB); DGX A100 user guide (8x HDR 200 Gb/s)"), 32, 51.2),
       with_host(make("a100-80gb", 80, 2.039, 312, 0, 300, 8, 25, "ampere",
-                     "NVIDIA A100 datasheet 2021 (SXM4 80GB); DGX A100 user guide (8x HDR 200 Gb/s)"), 32),
+                     "NVIDIA A100 datasheet 2021 (SXM4 80GB); DGX A100 user guide (8x HDR 200 Gb/s)"), 32, 51.2),
       // NVIDIA H100 datasheet: SXM 989 TFLOPS BF16 / 1,979 FP8 dense (half the sparse figures), 3.35 TB/s,
       // NVLink 900 GB/s bidirectional; DGX H100: 8x 400 Gb/s NDR.
       with_host(make("h100-sxm", 80, 3.35, 989, 1979, 450, 8, 50, "hopper",
@@ -68,13 +75,13 @@ std::vector<GpuSpec> builtin() {
       // NVLink 5 1.8 TB/s bidirectional; DGX B200: 8x 400 Gb/s ConnectX-7.
       // FP4: 144 PFLOPS sparse for 8 GPUs = 18 per GPU sparse, 9 dense.
       with_host(make("b200", 180, 8.0, 2250, 4500, 900, 8, 50, "blackwell",
-                     "NVIDIA HGX B200 datasheet (per GPU, dense); DGX B200 user guide (8x 400 Gb/s)", 9000), 64),
+                     "NVIDIA HGX B200 datasheet (per GPU, dense); DGX B200 user guide (8x 400 Gb/s)", 9000), 64, 89.6),
       // NVIDIA GB200 NVL72 datasheet: 72 GPUs, 180 PFLOPS BF16 / 360 PFLOPS FP8 dense (2.5 / 5 per GPU),
       // 13.4 TB HBM3e (186 GB per GPU), 8 TB/s, 130 TB/s NVLink (1.8 TB/s bidirectional per GPU), one NVLink
       // domain of 72; one 400 Gb/s ConnectX-7 per GPU for the scale-out network.
       // FP4: 1,440 PFLOPS sparse per rack = 720 dense = 10 PFLOPS per GPU; MXFP8 runs at the FP8 rate.
       with_host(make("gb200", 186, 8.0, 2500, 5000, 900, 72, 50, "blackwell",
-                     "NVIDIA GB200 NVL72 datasheet (per GPU = rack / 72, dense); 400 Gb/s NIC per GPU", 10000), 450),
+                     "NVIDIA GB200 NVL72 datasheet (per GPU = rack / 72, dense); 400 Gb/s NIC per GPU", 10000), 450, 255.6),
       // NVIDIA H20 (China SKU) product brief: 96 GB HBM3, 4.0 TB/s, 148 TFLOPS BF16 / 296 FP8 dense, NVLink
       // 900 GB/s bidirectional (HGX H20, 8 GPUs, 400 Gb/s NIC per GPU).
       with_host(make("h20", 96, 4.0, 148, 296, 450, 8, 50, "hopper",
@@ -82,8 +89,8 @@ std::vector<GpuSpec> builtin() {
       // NVIDIA L40S datasheet: 48 GB GDDR6, 864 GB/s, BF16 362.05 / FP8 733 TFLOPS dense (the starred figures
       // are with sparsity); no NVLink: PCIe Gen4 x16 64 GB/s bidirectional = 32 GB/s per direction between the
       // 8 GPUs of a server; one 200 Gb/s NIC per GPU assumed across servers.
-      make("l40s", 48, 0.864, 362, 733, 32, 8, 25, "ada",
-           "NVIDIA L40S datasheet (dense; PCIe Gen4 x16 between GPUs, no NVLink)"),
+      with_host(make("l40s", 48, 0.864, 362, 733, 32, 8, 25, "ada",
+                     "NVIDIA L40S datasheet (dense; PCIe Gen4 x16 between GPUs, no NVLink)"), 32),
       // NVIDIA RTX PRO 6000 Blackwell Server Edition datasheet: 96 GB GDDR7, 1,597 GB/s, 4,000 AI TOPS FP4 with
       // sparsity = 2,000 dense; FP8 and BF16 at half and a quarter of the dense FP4 rate (5th-gen tensor core
       // ratios of the Blackwell architecture whitepaper); PCIe Gen5 x16 128 GB/s bidirectional, no NVLink.
@@ -207,6 +214,8 @@ GpuSpec parse_gpu(const YAML::Node& node, const std::string& where) {
     else if (key == "peak_fp8_tflops") g.peak_fp8_flops_per_s = positive(v, key, where) * kTera;
     else if (key == "peak_fp4_tflops") g.peak_fp4_flops_per_s = positive(v, key, where) * kTera;
     else if (key == "host_bandwidth_gb_per_s") g.host_bandwidth_bytes_per_s = positive(v, key, where) * kGB;
+    else if (key == "host_memory_bandwidth_gb_per_s")
+      g.host_memory_bandwidth_bytes_per_s = positive(v, key, where) * kGB;
     else if (key == "nvlink_bandwidth_gb_per_s") g.nvlink_bandwidth_bytes_per_s = positive(v, key, where) * kGB;
     else if (key == "internode_bandwidth_gb_per_s")
       g.internode_bandwidth_bytes_per_s = positive(v, key, where) * kGB;

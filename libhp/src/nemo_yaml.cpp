@@ -136,6 +136,16 @@ YAML::Node betas(double a, double b) {
   return n;
 }
 
+// Megatron-Core optimizer CPU offload (OptimizerConfig keys, which NeMo 2 / Megatron-Bridge pass through from their
+// optimizer config); Megatron-LM requires the precision-aware optimizer with it (arguments.py).
+void optimizer_offload(YAML::Node o, const TrainingConfig& c) {
+  if (!c.optimizer_cpu_offload) return;
+  o["optimizer_cpu_offload"] = true;
+  o["optimizer_offload_fraction"] = flt(c.optimizer_offload_fraction);
+  o["overlap_cpu_optimizer_d2h_h2d"] = c.overlap_cpu_optimizer_d2h_h2d;
+  o["use_precision_aware_optimizer"] = true;
+}
+
 void precision_and_fp8(YAML::Node m, const TrainingConfig& c) {
   m["native_amp_init_scale"] = 4294967296LL;  // 2**32
   m["native_amp_growth_interval"] = 1000;
@@ -262,6 +272,7 @@ YAML::Node gpt_model(const TrainingConfig& c) {
     o["overlap_param_sync"] = true;
     o["contiguous_grad_buffer"] = true;
   }
+  optimizer_offload(o, c);
   o["lr"] = flt(c.lr);
   o["weight_decay"] = flt(0.1);
   o["betas"] = betas(0.9, 0.95);
@@ -374,6 +385,7 @@ YAML::Node t5_model(const TrainingConfig& c) {
     o["overlap_grad_sync"] = false;
     o["contiguous_grad_buffer"] = true;
   }
+  optimizer_offload(o, c);
   o["lr"] = flt(c.lr);
   o["betas"] = betas(0.9, 0.999);
   o["eps"] = flt(1e-8);

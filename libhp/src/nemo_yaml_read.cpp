@@ -41,6 +41,28 @@ int opt_int(const YAML::Node& n, const std::string& key, int fallback) {
   return yaml::is_null(n) ? fallback : yaml::get_int(n, key);
 }
 
+// Megatron-Core OptimizerConfig's optimizer CPU offload keys under model.optim. Absent keys take OptimizerConfig's
+// defaults (fraction 0.0, overlap false); Megatron-LM asserts use_precision_aware_optimizer with offload
+// (arguments.py), so an explicit false is refused here; layout_from_nemo's validate() refuses offload without
+// the distributed optimizer and a fraction outside 0..1.
+void read_optimizer_offload(const YAML::Node& optim, TrainingConfig& c) {
+  const YAML::Node on = yaml::child(optim, "optimizer_cpu_offload");
+  if (yaml::is_null(on) || !yaml::get_bool(on, "model.optim.optimizer_cpu_offload")) return;
+  c.optimizer_cpu_offload = true;
+  const YAML::Node fraction = yaml::child(optim, "optimizer_offload_fraction");
+  c.optimizer_offload_fraction =
+      yaml::is_null(fraction) ? 0.0 : yaml::get_double(fraction, "model.optim.optimizer_offload_fraction");
+  if (!(c.optimizer_offload_fraction >= 0.0 && c.optimizer_offload_fraction <= 1.0))
+    throw ConfigError("model.optim.optimizer_offload_fraction", yaml::text(fraction), "expected a number in 0..1");
+  const YAML::Node overlap = yaml::child(optim, "overlap_cpu_optimizer_d2h_h2d");
+  c.overlap_cpu_optimizer_d2h_h2d =
+      !yaml::is_null(overlap) && yaml::get_bool(overlap, "model.optim.overlap_cpu_optimizer_d2h_h2d");
+  const YAML::Node aware = yaml::child(optim, "use_precision_aware_optimizer");
+  if (!yaml::is_null(aware) && !yaml::get_bool(aware, "model.optim.use_precision_aware_optimizer"))
+    throw ConfigError("model.optim.use_precision_aware_optimizer", "false",
+                      "optimizer_cpu_offload needs the precision-aware optimizer (Megatron-LM arguments.py)");
+}
+
 void read_stack(const YAML::Node& s, const std::string& prefix, ModelSpec& m, bool decoder) {
   const int layers = yaml::get_int(s["num_layers"], prefix + "num_layers");
   if (decoder) {
@@ -191,6 +213,7 @@ static TrainingConfig read_config(const std::string& text, const std::string& or
         throw ConfigError("model.optim.dtype", d, "expected fp32, bf16 or fp16 (32 or 16)");
     }
   }
+  read_optimizer_offload(optim, c);
   if (!yaml::is_null(yaml::child(optim, "lr"))) c.lr = yaml::get_double(yaml::child(optim, "lr"), "model.optim.lr");
   const YAML::Node min_lr = yaml::child(yaml::child(optim, "sched"), "min_lr");
   if (!yaml::is_null(min_lr)) c.min_lr = yaml::get_double(min_lr, "model.optim.sched.min_lr");

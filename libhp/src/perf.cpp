@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "hp/core.hpp"
 #include "hp/layout_fields.hpp"
 
@@ -48,6 +50,8 @@ const char* to_string(Infeasible reason) noexcept {
     case Infeasible::out_of_memory: return "out of memory";
     case Infeasible::invalid_layout: return "a layout size is not positive";
     case Infeasible::invalid_model: return "a model size is not positive";
+    case Infeasible::optimizer_offload_invalid:
+      return "optimizer CPU offload needs the distributed optimizer and a fraction in 0..1";
   }
   return "unknown";
 }
@@ -136,6 +140,14 @@ bool modules_ok(const Layout& l) {
          (l.recompute_modules == 0 || l.recompute == Recompute::selective);
 }
 
+// Optimizer CPU offload: a fraction in 0..1 (NaN fails both tests), and only with the distributed optimizer
+// (Megatron-LM arguments.py: optimizer_cpu_offload asserts use_precision_aware_optimizer; OptimizerConfig
+// __post_init__: the precision-aware optimizer asserts use_distributed_optimizer).
+bool offload_fraction_ok(const Layout& l) {
+  return l.optimizer_offload_fraction >= 0.0 && l.optimizer_offload_fraction <= 1.0;
+}
+bool offload_ok(const Layout& l) { return !l.optimizer_cpu_offload || l.distributed_optimizer; }
+
 bool layout_ok(const Layout& l) {
   for (const auto& f : size_fields())
     if (l.*(f.member) < f.min || l.*(f.member) > kMaxLayoutSize) return false;
@@ -174,6 +186,7 @@ Infeasible check(const ModelSpec& m, const Layout& l, const GpuSpec& gpu) {
     return Infeasible::invalid_model;
   }
   if (!layout_ok(l)) return Infeasible::invalid_layout;
+  if (!offload_fraction_ok(l) || !offload_ok(l)) return Infeasible::optimizer_offload_invalid;
   // 64-bit products: each size is at most kMaxLayoutSize (2^20), so two of them never overflow.
   using i64 = long long;
   const i64 model_parallel = i64(l.tp) * l.pp * l.cp;
@@ -210,6 +223,13 @@ void validate(const Layout& l) {
     throw ConfigError("recompute_modules", recompute_modules_to_string(l.recompute_modules),
                       std::string("valid only with recompute = selective (recompute is ") + to_string(l.recompute) + ")");
   }
+  if (!offload_fraction_ok(l))
+    throw ConfigError("optimizer_offload_fraction", fmt::format("{}", l.optimizer_offload_fraction),
+                      "expected a number in 0..1");
+  if (!offload_ok(l))
+    throw ConfigError("optimizer_cpu_offload", "true",
+                      "needs the distributed optimizer (Megatron-Core: optimizer_cpu_offload requires "
+                      "use_precision_aware_optimizer, which requires use_distributed_optimizer)");
 }
 
 double model_flops_per_step(const ModelSpec& model, int global_batch_size) {

@@ -40,6 +40,7 @@ std::vector<std::pair<std::string, double>> to_fields(const Estimate& e) {
       {"time.moe_expert_gemm_s", t.moe_expert_gemm_s},
       {"time.moe_shared_expert_s", t.moe_shared_expert_s},
       {"time.optimizer_s", t.optimizer_s},
+      {"time.optimizer_offload_s", t.optimizer_offload_s},
       {"time.overhead_s", t.overhead_s},
       {"time.step_time_s", t.step_time_s},
   };

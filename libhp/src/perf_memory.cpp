@@ -113,6 +113,11 @@ MemoryBreakdown stage_memory(const Shape& s, const Layout& l, const Calibration&
   m.weights_bytes = 2 * (p.dense + p.expert);
   if (l.fp8()) m.weights_bytes += (p.dense - p.embedding) + p.expert;  // FP8 weight copies (TE)
   const double grad_bytes = l.grad_reduce_in_fp32 ? 4 : 2;
+  // Optimizer CPU offload (Megatron-Core HybridDeviceOptimizer, cpu_offloading/hybrid_optimizer.py): the offloaded
+  // share of the local shard keeps its fp32 master weights and Adam moments in pinned host memory, and the fp32
+  // gradient CPU Adam reads is a pinned host buffer too (_set_sub_optimizer_grads); the bf16 weights and the
+  // gradient buffer the reduce-scatter writes stay on the GPU.
+  const double kept = 1 - l.optimizer_offload_share();
   if (l.fsdp && !l.lora) {
     // FSDP (ZeRO-3, Rajbhandari et al. 2020 Section 5.3; Megatron-FSDP optim_grads_params; torch FSDP2): every
     // state sharded over DP x CP (experts over expert-DP), plus the unsharded bf16 parameters of two layers
@@ -123,13 +128,13 @@ MemoryBreakdown stage_memory(const Shape& s, const Layout& l, const Calibration&
     const double fp8_copy = l.fp8() ? 1.0 : 0.0;
     m.weights_bytes = (2 + fp8_copy) * shard + 2 * 2 * layer_local;
     m.gradients_bytes = grad_bytes * shard + grad_bytes * layer_local;
-    m.optimizer_bytes = 12 * shard;
-    m.embedding_state_bytes = p.embedding / dp_group * (2 + grad_bytes + 12);
+    m.optimizer_bytes = 12 * kept * shard;
+    m.embedding_state_bytes = p.embedding / dp_group * (2 + grad_bytes + 12 * kept);
   } else if (l.lora) {  // frozen base weights: no gradients or optimizer state (adapters are negligible)
     m.embedding_state_bytes = 2 * p.embedding;
   } else {
     m.gradients_bytes = (l.grad_reduce_in_fp32 ? 4 : 2) * (p.dense + p.expert);
-    const double state = l.optimizer_state_bytes;  // 12 for Adam
+    const double state = l.optimizer_state_bytes * kept;  // 12 for Adam
     m.optimizer_bytes = l.distributed_optimizer ? state * p.dense / dp_group + state * p.expert / expert_dp
                                                 : state * (p.dense + p.expert);
     m.embedding_state_bytes = p.embedding * ((l.grad_reduce_in_fp32 ? 6 : 4) + (l.distributed_optimizer ? state / dp_group : state));

@@ -77,6 +77,9 @@ Layout layout_from_nemo(const TrainingConfig& c) {
   if (!c.moe_token_dispatcher_type.empty())
     l.moe_dispatcher = parse_moe_dispatcher("model.moe_token_dispatcher_type", c.moe_token_dispatcher_type);
   l.activation_offload_layers = c.cpu_offloading_num_layers;
+  l.optimizer_cpu_offload = c.optimizer_cpu_offload;
+  l.optimizer_offload_fraction = c.optimizer_offload_fraction;
+  l.overlap_cpu_optimizer_d2h_h2d = c.overlap_cpu_optimizer_d2h_h2d;
   // Explicit first/last-stage layer counts are Megatron-Core's uneven pipeline (modelled by the busiest stage).
   l.uneven_pipeline = c.num_layers_in_first_pipeline_stage > 0 || c.num_layers_in_last_pipeline_stage > 0;
   if (!c.recompute_modules.empty() && c.activations_checkpoint_granularity != "selective")

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "collectives.hpp"
+#include "perf_optimizer_offload.hpp"
 #include "perf_recompute.hpp"
 #include "perf_shape.hpp"
 
@@ -283,13 +284,16 @@ TimeBreakdown step_time(const Shape& s, const Layout& l, const GpuSpec& gpu, con
                 (l.overlap_param_gather ? std::max(0.0, gather_s - chunk_windows * fwd_window) : gather_s);
 
   // Optimizer: memory-bound Adam over the local shard, ~30 bytes per parameter (fp32 master, m, v read and
-  // written, gradient read, bf16 parameter written).
+  // written, gradient read, bf16 parameter written); with optimizer CPU offload the offloaded share runs on the
+  // host instead (perf_optimizer_offload.cpp).
   const double local =
       l.distributed_optimizer || l.fsdp ? p.dense / dense_n + p.expert / expert_n : p.dense + p.expert;
-  t.optimizer_s = 30 * local / gpu.memory_bandwidth_bytes_per_s;
+  const OptimizerStepTime opt = optimizer_step_time(local, l, gpu);
+  t.optimizer_s = opt.gpu_s;
+  t.optimizer_offload_s = opt.offload_s;
   t.overhead_s = c.step_overhead_s;
   t.step_time_s = t.compute_s + t.tp_comm_s + t.cp_comm_s + t.ep_comm_s + t.bubble_s + t.pp_comm_s + t.dp_comm_s +
-                  t.fsdp_comm_s + t.offload_s + t.optimizer_s + t.overhead_s;
+                  t.fsdp_comm_s + t.offload_s + t.optimizer_s + t.optimizer_offload_s + t.overhead_s;
 
   if (hardware_flops) {
     // All GPUs, one step: 3 GEMM passes + recompute, attention passes as computed, logits 3 passes.

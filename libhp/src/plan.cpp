@@ -49,6 +49,10 @@ std::string model_run_name(const std::string& family, double size_b, int num_nod
   if (l.etp > 0) name += fmt::format("_etp_{}", l.etp);  // 0 = unspecified, as NeMo's null
   if (l.fsdp) name += "_fsdp";
   if (l.account_for_embedding || l.account_for_loss) name += "_embloss";
+  // Optimizer CPU offload: _optoff, with the offloaded percentage when not all of it.
+  if (l.optimizer_cpu_offload)
+    name += l.optimizer_offload_fraction >= 1.0 ? std::string("_optoff")
+                                                : fmt::format("_optoff{:.0f}", 100 * l.optimizer_offload_fraction);
   if (l.fp8()) name += l.precision == Precision::fp8_delayed ? std::string("_fp8") : "_" + std::string(to_string(l.precision));
   return name;
 }
@@ -86,6 +90,9 @@ TrainingConfig trial_config(const TrainingConfig& base, const Trial& t, SearchPo
   c.moe_token_dispatcher_type = l.moe_dispatcher == MoeDispatcher::alltoall ? "" : to_string(l.moe_dispatcher);
   c.cpu_offloading_num_layers = l.activation_offload_layers;
   c.recompute_modules = l.recompute == Recompute::selective ? recompute_modules_to_string(l.recompute_modules) : "";
+  c.optimizer_cpu_offload = l.optimizer_cpu_offload;
+  c.optimizer_offload_fraction = l.optimizer_offload_fraction;
+  c.overlap_cpu_optimizer_d2h_h2d = l.overlap_cpu_optimizer_d2h_h2d;
   if (policy == SearchPolicy::nemo && t.act_ckpt_layers >= 0) {
     // NeMo's act-ckpt sweep (block method); T5/mT5 split the layers over encoder and decoder.
     c.activations_checkpoint_granularity = "full";
@@ -153,6 +160,12 @@ std::vector<std::pair<std::string, std::string>> trial_overrides(const TrainingC
       std::string list = c.recompute_modules;
       for (char& ch : list) ch = ch == '+' ? ',' : ch;
       out.push_back({"model.recompute_modules", "[" + list + "]"});
+    }
+    if (c.optimizer_cpu_offload) {
+      out.push_back({"model.optim.optimizer_cpu_offload", "true"});
+      out.push_back({"model.optim.optimizer_offload_fraction", fmt::format("{}", c.optimizer_offload_fraction)});
+      out.push_back({"model.optim.overlap_cpu_optimizer_d2h_h2d", c.overlap_cpu_optimizer_d2h_h2d ? "true" : "false"});
+      out.push_back({"model.optim.use_precision_aware_optimizer", "true"});
     }
   }
   return out;

@@ -22,7 +22,7 @@ auto tie_key(const RankedLayout& r) {
   const Layout& l = r.layout;
   return std::make_tuple(l.tp, l.pp, l.vp, l.cp, l.ep, l.mbs, static_cast<int>(l.recompute), l.recompute_num_layers,
                          l.sequence_parallel, !l.distributed_optimizer, static_cast<int>(l.precision), l.fsdp, l.etp,
-                         l.account_for_embedding, l.recompute_modules);
+                         l.account_for_embedding, l.recompute_modules, l.optimizer_cpu_offload);
 }
 
 }  // namespace

@@ -214,6 +214,11 @@ void fill_layout(const Cells& c, const std::string& task, Layout& l) {
   }
   l.recompute_micro_batches = c.text("recompute_micro_batches").empty() ? -1 : c.integer("recompute_micro_batches", 0);
   l.distributed_optimizer = c.flag("distributed_optimizer", true);
+  // Optimizer CPU offload (Megatron-Core OptimizerConfig keys); validate() below names a fraction outside 0..1 or
+  // offload without the distributed optimizer.
+  l.optimizer_cpu_offload = c.flag("optimizer_cpu_offload", false);
+  l.optimizer_offload_fraction = c.number("optimizer_offload_fraction", 1.0);
+  l.overlap_cpu_optimizer_d2h_h2d = c.flag("overlap_cpu_optimizer_d2h_h2d", true);
   // Optimizer state per parameter (hp::Layout::optimizer_state_bytes): Adam's fp32 master + two moments 12 B;
   // a recipe with Apex DistributedFusedAdam at dtype bf16 keeps a bf16 parameter copy and bf16 moments, 6 B.
   l.optimizer_state_bytes = c.integer("optimizer_state_bytes", 12);

@@ -59,7 +59,7 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
       "act_ckpt_layers", "override_search_num_nodes", "gpu", "policy", "virtual_pipeline_sizes",
       "context_parallel_sizes", "expert_parallel_sizes", "expert_tensor_parallel_sizes", "recompute_modes", "sequence_parallel",
       "distributed_optimizer", "precisions", "fp8", "fsdp", "memory_margin", "global_batch_size", "nemo_fix_bugs",
-      "legacy_names", "trial_nodes"};
+      "legacy_names", "trial_nodes", "optimizer_cpu_offload"};
   if (!yaml::is_map(t)) throw ConfigError(p, yaml::text(t), "expected a mapping");
   for (const auto& kv : t) {
     const std::string k = kv.first.Scalar();
@@ -108,7 +108,7 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
       get_int_list(t["expert_tensor_parallel_sizes"], key("expert_tensor_parallel_sizes"));
   s.recompute_modes = yaml::get_string_list(t["recompute_modes"], key("recompute_modes"));
   for (const auto& r : s.recompute_modes) recompute_from_string(key("recompute_modes"), r);
-  for (const char* k : {"sequence_parallel", "distributed_optimizer"}) {
+  for (const char* k : {"sequence_parallel", "distributed_optimizer", "optimizer_cpu_offload"}) {
     std::vector<int> v;
     const YAML::Node n = t[k];
     if (!is_null(n) && !(n.IsScalar() && n.Scalar() == "auto")) {
@@ -118,7 +118,9 @@ TrainSettings parse_train(const YAML::Node& t, const std::string& p) {
         v.push_back(yaml::get_bool(n, key(k)) ? 1 : 0);
       }
     }
-    (std::string(k) == "sequence_parallel" ? s.sequence_parallel : s.distributed_optimizer) = v;
+    (std::string(k) == "sequence_parallel"       ? s.sequence_parallel
+     : std::string(k) == "distributed_optimizer" ? s.distributed_optimizer
+                                                 : s.optimizer_cpu_offload) = v;
   }
   if (!is_null(t["fp8"])) s.fp8 = yaml::get_bool(t["fp8"], key("fp8"));
   // A list, or one scalar with comma-separated words (what hp-cli --precisions bf16,mxfp8 passes).

@@ -59,6 +59,7 @@ std::string describe_layout(const Layout& l) {
   if (l.moe_dispatcher != MoeDispatcher::alltoall) out += std::string(" dispatcher=") + to_string(l.moe_dispatcher);
   if (l.activation_offload_layers > 0) out += fmt::format(" offload={}", l.activation_offload_layers);
   if (l.recompute_modules != 0) out += " recompute_modules=" + recompute_modules_to_string(l.recompute_modules);
+  if (l.optimizer_cpu_offload) out += fmt::format(" optimizer_offload={:g}", l.optimizer_offload_fraction);
   return out;
 }
 

@@ -37,6 +37,8 @@ Record trial_record(const Trial& t) {
       .text("moe_dispatcher", to_string(l.moe_dispatcher))
       .text("recompute_modules", recompute_modules_to_string(l.selective_modules()))
       .integer("activation_offload_layers", l.activation_offload_layers)
+      .boolean("optimizer_cpu_offload", l.optimizer_cpu_offload)
+      .number("optimizer_offload_fraction", l.optimizer_offload_share())
       .integer("nodes", t.num_nodes)
       .integer("gpus_per_node", t.gpus_per_node)
       .integer("full_nodes", t.full_num_nodes)

@@ -51,6 +51,7 @@ std::string layout_in_words(const RankedLayout& row) {
                    l.sequence_parallel ? "on" : "off", l.distributed_optimizer ? "on" : "off");
   if (l.fp8()) s += fmt::format(", {} GEMMs", to_string(l.precision));
   if (l.fsdp) s += ", FSDP";
+  if (l.optimizer_cpu_offload) s += fmt::format(", optimizer state {:g}% on the CPU", 100 * l.optimizer_offload_fraction);
   return s;
 }
 
@@ -62,6 +63,7 @@ std::string layout_short(const RankedLayout& row) {
                    l.distributed_optimizer ? 1 : 0);
   if (l.fp8()) s += fmt::format(" {}", to_string(l.precision));
   if (l.fsdp) s += " fsdp";
+  if (l.optimizer_cpu_offload) s += fmt::format(" optoff={:g}", l.optimizer_offload_fraction);
   return s;
 }
 
@@ -89,6 +91,7 @@ std::vector<std::string> layout_differences(const RankedLayout& a, const RankedL
   if (x.precision != y.precision)
     out.push_back(fmt::format("precision {} -> {}", to_string(x.precision), to_string(y.precision)));
   flag("fsdp", x.fsdp, y.fsdp);
+  flag("optimizer offload", x.optimizer_cpu_offload, y.optimizer_cpu_offload);
   return out;
 }
 

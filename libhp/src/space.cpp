@@ -142,6 +142,7 @@ SearchSpace default_space(const ModelSpec& model, const TrainSettings& train, co
                  : train.fp8              ? std::vector<Precision>{Precision::bf16, Precision::fp8_delayed}
                                           : std::vector<Precision>{base_precision};
   s.fsdp = train.fsdp ? std::vector<int>{0, 1} : std::vector<int>{0};
+  s.optimizer_cpu_offload = train.optimizer_cpu_offload.empty() ? std::vector<int>{0} : train.optimizer_cpu_offload;
   if (train.pipeline_parallel_sizes.empty()) {
     // Each stage keeps at least one transformer layer besides the embedding / loss slot.
     for (int pp : divisors(layers + 2))
@@ -166,6 +167,7 @@ std::uint64_t enumerate_layouts(const ModelSpec& model, const SearchSpace& s, co
   l.gbs = s.gbs;
   const std::vector<int> sp_auto_off{0}, sp_auto_on{1}, off{0}, dopt_on{1};
   const std::vector<int>& fsdps = s.fsdp.empty() ? off : s.fsdp;
+  const std::vector<int>& offloads = s.optimizer_cpu_offload.empty() ? off : s.optimizer_cpu_offload;
   const std::vector<Precision> bf16_only{Precision::bf16};
   const std::vector<Precision>& precisions = s.precisions.empty() ? bf16_only : s.precisions;
   for (int tp : s.tp) {
@@ -200,7 +202,11 @@ std::uint64_t enumerate_layouts(const ModelSpec& model, const SearchSpace& s, co
                       for (int fsdp : pp == 1 ? fsdps : off) {
                         // FSDP shards the optimizer state itself: the distributed-optimizer choice is moot.
                         for (int dopt : fsdp ? dopt_on : s.distributed_optimizer) {
+                          // Megatron: offload needs the distributed optimizer; not tried with FSDP, whose
+                          // optimizer Megatron-FSDP builds itself (offload there is unverified).
+                          for (int opt_off : dopt && !fsdp ? offloads : off)
                           for (Precision precision : precisions) {
+                            l.optimizer_cpu_offload = opt_off != 0;
                             l.tp = tp;
                             l.cp = cp;
                             l.pp = pp;

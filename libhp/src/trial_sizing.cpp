@@ -41,7 +41,9 @@ TrialSize trial_size(const ModelSpec& model, const Layout& full, int full_nodes,
 // The terms of perf_time.cpp that depend on the GPU count at fixed micro-batches per replica (docs/model.md,
 // "Trials on the fewest nodes"): DP collectives over n = DP x CP ranks, the optimizer over the 1/n shard, the PP
 // hop's link (NVLink only while the job is one NVLink domain).
-double scale_terms_s(const TimeBreakdown& t) noexcept { return t.dp_comm_s + t.fsdp_comm_s + t.optimizer_s + t.pp_comm_s; }
+double scale_terms_s(const TimeBreakdown& t) noexcept {
+  return t.dp_comm_s + t.fsdp_comm_s + t.optimizer_s + t.optimizer_offload_s + t.pp_comm_s;
+}
 
 FullScaleStep full_scale_step(const ModelSpec& model, const Layout& trial, const Layout& full, double measured_s,
                               const GpuSpec& gpu, const Calibration& calibration) {

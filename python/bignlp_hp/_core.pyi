@@ -57,6 +57,7 @@ class GpuSpec:
     family: str
     gpus_per_node: int
     host_bandwidth_bytes_per_s: float
+    host_memory_bandwidth_bytes_per_s: float
     internode_bandwidth_bytes_per_s: float
     memory_bandwidth_bytes_per_s: float
     memory_bytes: float
@@ -109,6 +110,9 @@ class Layout:
     moe_dispatcher: str
     num_gpus: int
     num_micro_batches: int
+    optimizer_cpu_offload: bool
+    optimizer_offload_fraction: float
+    overlap_cpu_optimizer_d2h_h2d: bool
     overlap_grad_reduce: bool
     overlap_param_gather: bool
     pp: int
@@ -185,6 +189,7 @@ class TimeBreakdown:
     moe_router_s: float
     moe_shared_expert_s: float
     offload_s: float
+    optimizer_offload_s: float
     optimizer_s: float
     overhead_s: float
     pp_comm_s: float

@@ -9,10 +9,11 @@ GIB = 1024 ** 3
 MEMORY_PARTS = ("weights", "gradients", "optimizer", "activations", "embedding_logits", "overhead")
 TIME_PARTS = ("compute_s", "tp_comm_s", "cp_comm_s", "ep_comm_s", "pp_comm_s", "bubble_s", "dp_comm_s", "fsdp_comm_s",
               "offload_s", "moe_router_s", "moe_permute_s", "moe_dispatch_s", "moe_expert_gemm_s",
-              "moe_shared_expert_s", "optimizer_s", "overhead_s")
+              "moe_shared_expert_s", "optimizer_s", "optimizer_offload_s", "overhead_s")
 LAYOUT_SWITCHES = ("recompute", "recompute_modules", "recompute_num_layers", "recompute_micro_batches",
                    "sequence_parallel", "distributed_optimizer", "grad_reduce_in_fp32", "precision", "fsdp", "account_for_embedding",
-                   "account_for_loss", "moe_dispatcher", "activation_offload_layers", "overlap_grad_reduce",
+                   "account_for_loss", "moe_dispatcher", "activation_offload_layers", "optimizer_cpu_offload",
+                   "optimizer_offload_fraction", "overlap_cpu_optimizer_d2h_h2d", "overlap_grad_reduce",
                    "overlap_param_gather", "tp_comm_overlap", "lora", "flash_attention", "uneven_pipeline")
 
 

@@ -10,7 +10,8 @@ __all__ = ["EstimateTable", "estimate_table", "to_pandas"]
 _LAYOUT_FIELDS = tuple(f["name"] for f in layout_fields()) + (
     "sequence_parallel", "recompute", "recompute_modules", "recompute_num_layers", "recompute_micro_batches", "distributed_optimizer",
     "grad_reduce_in_fp32", "fp8", "precision", "fsdp", "account_for_embedding", "account_for_loss",
-    "moe_dispatcher", "activation_offload_layers", "tp_comm_overlap", "lora", "flash_attention", "uneven_pipeline")
+    "moe_dispatcher", "activation_offload_layers", "optimizer_cpu_offload", "optimizer_offload_fraction",
+    "overlap_cpu_optimizer_d2h_h2d", "tp_comm_overlap", "lora", "flash_attention", "uneven_pipeline")
 _SHOWN = ("tp", "pp", "vp", "cp", "ep", "mbs", "num_gpus", "recompute", "fits", "reason", "time.step_time_s",
           "tokens_per_s_per_gpu", "mfu", "memory.total_bytes")
 

@@ -188,6 +188,16 @@ void bind_classes(py::module_& m) {
                     [](hp::Layout& l, const std::string& s) { l.moe_dispatcher = hp::parse_moe_dispatcher("moe_dispatcher", s); },
                     "alltoall, allgather or flex")
       .def_readwrite("activation_offload_layers", &hp::Layout::activation_offload_layers)
+      .def_readwrite("optimizer_cpu_offload", &hp::Layout::optimizer_cpu_offload,
+                     "Megatron-Core optimizer CPU offload (needs distributed_optimizer)")
+      .def_property("optimizer_offload_fraction", [](const hp::Layout& l) { return l.optimizer_offload_fraction; },
+                    [](hp::Layout& l, double f) {
+                      if (!(f >= 0.0 && f <= 1.0))
+                        throw hp::ConfigError("optimizer_offload_fraction", py::str(py::float_(f)).cast<std::string>(),
+                                              "expected a number in 0..1");
+                      l.optimizer_offload_fraction = f;
+                    }, "share of the optimizer shard offloaded, 0..1")
+      .def_readwrite("overlap_cpu_optimizer_d2h_h2d", &hp::Layout::overlap_cpu_optimizer_d2h_h2d)
       .def_readwrite("overlap_grad_reduce", &hp::Layout::overlap_grad_reduce)
       .def_readwrite("overlap_param_gather", &hp::Layout::overlap_param_gather)
       .def_readwrite("tp_comm_overlap", &hp::Layout::tp_comm_overlap)
@@ -206,6 +216,7 @@ void bind_classes(py::module_& m) {
       .def_readwrite("peak_fp8_flops_per_s", &hp::GpuSpec::peak_fp8_flops_per_s)
       .def_readwrite("peak_fp4_flops_per_s", &hp::GpuSpec::peak_fp4_flops_per_s)
       .def_readwrite("host_bandwidth_bytes_per_s", &hp::GpuSpec::host_bandwidth_bytes_per_s)
+      .def_readwrite("host_memory_bandwidth_bytes_per_s", &hp::GpuSpec::host_memory_bandwidth_bytes_per_s)
       .def_readwrite("nvlink_bandwidth_bytes_per_s", &hp::GpuSpec::nvlink_bandwidth_bytes_per_s)
       .def_readwrite("nvlink_domain_size", &hp::GpuSpec::nvlink_domain_size)
       .def_readwrite("internode_bandwidth_bytes_per_s", &hp::GpuSpec::internode_bandwidth_bytes_per_s)
@@ -254,6 +265,7 @@ void bind_results(py::module_& m) {
       .def_readonly("moe_expert_gemm_s", &hp::TimeBreakdown::moe_expert_gemm_s)
       .def_readonly("moe_shared_expert_s", &hp::TimeBreakdown::moe_shared_expert_s)
       .def_readonly("optimizer_s", &hp::TimeBreakdown::optimizer_s)
+      .def_readonly("optimizer_offload_s", &hp::TimeBreakdown::optimizer_offload_s)
       .def_readonly("overhead_s", &hp::TimeBreakdown::overhead_s)
       .def_readonly("step_time_s", &hp::TimeBreakdown::step_time_s);
   py::class_<hp::Estimate>(m, "Estimate", "Result of estimate(): breakdowns, throughput, MFU, feasibility")

@@ -19,6 +19,9 @@ struct GpuSpec {
   int nvlink_domain_size = 8;             ///< GPUs in one NVLink domain (8 for DGX, 72 for NVL72)
   double internode_bandwidth_bytes_per_s = 25e9;  ///< per GPU, one direction (e.g. one 200 Gb/s NIC per GPU)
   double host_bandwidth_bytes_per_s = 32e9;  ///< GPU <-> CPU memory, one direction (PCIe or NVLink-C2C)
+  /// Host DRAM bandwidth per GPU: the node's CPU memory bandwidth (channels x transfer rate) over its GPUs; what
+  /// CPU Adam of optimizer CPU offload streams through. Default: a DGX A100-class host (51.2 GB/s per GPU).
+  double host_memory_bandwidth_bytes_per_s = 51.2e9;
   int gpus_per_node = 8;
   std::string family = "hopper";          ///< calibration family: ampere, hopper, blackwell
   std::string source;                     ///< citation for the numbers
@@ -38,7 +41,7 @@ GpuSpec gpu_for_memory_gb(int gpu_memory_gb);
 
 /// Read user GPUs from a YAML file: a list (or a `gpus:` list) of maps with keys name, base (a catalogue GPU
 /// to start from), memory_gb, memory_bandwidth_gb_per_s, peak_bf16_tflops, peak_fp8_tflops,
-/// peak_fp4_tflops, host_bandwidth_gb_per_s,
+/// peak_fp4_tflops, host_bandwidth_gb_per_s, host_memory_bandwidth_gb_per_s,
 /// nvlink_bandwidth_gb_per_s, nvlink_domain_size, internode_bandwidth_gb_per_s, gpus_per_node, family, source.
 /// Throws IoError (unreadable) or ConfigError (bad key or value, named with its list index).
 std::vector<GpuSpec> load_gpus_yaml(const std::string& path);

@@ -7,7 +7,8 @@
 // is a word, not an integer: tests/cpp/test_search_precision.cpp checks it in the same places. The selectively
 // recomputed modules (Layout::recompute_modules, a bit set named by recompute_module_names(); YAML
 // model.recompute_modules, CSV column recompute_modules, --recompute-modules, trial names act_ckpt_selective-<words>)
-// are words too, not searched: tests/cpp/test_recompute_modules.cpp checks them in the same places.
+// are words too, not searched: tests/cpp/test_recompute_modules.cpp checks them in the same places. Optimizer CPU
+// offload (a switch and a fraction) is checked there by tests/cpp/test_optimizer_offload.cpp.
 // Public header: standard-library types only.
 #pragma once
 

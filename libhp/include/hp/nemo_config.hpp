@@ -69,6 +69,12 @@ struct TrainingConfig {
   bool account_for_loss_in_pipeline_split = false;
   std::string moe_token_dispatcher_type;  ///< "" = null (alltoall); alltoall, allgather, flex
   int cpu_offloading_num_layers = 0;      ///< > 0: cpu_offloading with activations only
+  /// Megatron-Core OptimizerConfig keys under model.optim, written only with offload on (with
+  /// use_precision_aware_optimizer: true, which Megatron requires for it). Reading, an absent fraction or overlap
+  /// takes OptimizerConfig's default (0.0, false); these defaults are what the writer and hp-cli use.
+  bool optimizer_cpu_offload = false;
+  double optimizer_offload_fraction = 1.0;
+  bool overlap_cpu_optimizer_d2h_h2d = true;
   /// Megatron-Core's uneven pipeline: layers of the first / last stage, the rest split evenly; 0 = even split.
   int num_layers_in_first_pipeline_stage = 0;
   int num_layers_in_last_pipeline_stage = 0;

@@ -114,12 +114,27 @@ struct Layout {
   /// Megatron-Core cpu_offloading_num_layers with activations: layers per stage whose activations go to host
   /// memory after their forward and come back for their backward.
   int activation_offload_layers = 0;
+  /// Megatron-Core optimizer CPU offload (OptimizerConfig optimizer_cpu_offload, HybridDeviceOptimizer): a share
+  /// of the distributed optimizer's local shard keeps its fp32 master weights and Adam moments in host memory and
+  /// is updated by CPU Adam; its gradients go device-to-host and its parameters come back host-to-device each
+  /// step. Needs the distributed optimizer (Megatron: offload needs use_precision_aware_optimizer, which needs
+  /// use_distributed_optimizer); validate() rejects it otherwise.
+  bool optimizer_cpu_offload = false;
+  /// OptimizerConfig optimizer_offload_fraction: the share of the local shard offloaded, 0..1 (1 = all, the
+  /// Megatron-LM --optimizer-offload-fraction default). Only with optimizer_cpu_offload.
+  double optimizer_offload_fraction = 1.0;
+  /// OptimizerConfig overlap_cpu_optimizer_d2h_h2d: one CPU optimizer per parameter on separate copy streams, so
+  /// the gradient copies, the CPU step and the parameter copies pipeline over the parameters (on: what
+  /// Megatron's cpu_offloading README recommends); off: copy all, step all, copy all back.
+  bool overlap_cpu_optimizer_d2h_h2d = true;
 
   /// The modules recomputed in effect: recompute_modules (core_attn when 0) with selective, else none.
   std::uint32_t selective_modules() const noexcept {
     if (recompute != Recompute::selective) return 0;
     return recompute_modules != 0 ? recompute_modules : recompute_module::core_attn;
   }
+  /// Share of the optimizer's local shard kept in host memory: the fraction with optimizer_cpu_offload, else 0.
+  double optimizer_offload_share() const noexcept { return optimizer_cpu_offload ? optimizer_offload_fraction : 0.0; }
   /// Low-precision (FP8 / MXFP8 / NVFP4) GEMMs.
   bool fp8() const noexcept { return precision != Precision::bf16; }
   /// Expert tensor parallel in effect: etp when given, else tp (Megatron-Core's default) when that divides the
@@ -148,7 +163,8 @@ constexpr int kMaxLayoutSize = 1 << 20;
 
 /// Check a Layout where it enters (CLI flags, NeMo configs, CSV rows, Python): every size in 1..kMaxLayoutSize
 /// (etp 0..; recompute_num_layers 0..; recompute_micro_batches -1..; recompute_modules only known bits, and only
-/// with recompute = selective). Throws ConfigError naming the field ("tp", "mbs", ...) and the value.
+/// with recompute = selective; optimizer_offload_fraction 0..1; optimizer_cpu_offload only with
+/// distributed_optimizer). Throws ConfigError naming the field ("tp", "mbs", ...) and the value.
 /// estimate() also accepts an unchecked Layout: it reports invalid_layout.
 void validate(const Layout& layout);
 
@@ -170,6 +186,8 @@ enum class Infeasible : std::uint8_t {
   out_of_memory,            ///< the most loaded GPU exceeds its memory (with margin)
   invalid_layout,           ///< a non-positive size or count in the layout
   invalid_model,            ///< a non-positive size or count in the model
+  /// optimizer_cpu_offload without the distributed optimizer, or optimizer_offload_fraction outside 0..1
+  optimizer_offload_invalid,
 };
 const char* to_string(Infeasible reason) noexcept;
 
@@ -194,6 +212,9 @@ struct TimeBreakdown {
   double pp_comm_s = 0;
   double fsdp_comm_s = 0;     ///< exposed FSDP parameter all-gathers and gradient reduce-scatters (with --fsdp)
   double offload_s = 0;       ///< exposed activation offload / reload over the host link
+  /// optimizer CPU offload: the offloaded shard's gradient and parameter copies over the host link and its CPU
+  /// Adam step, beyond the GPU optimizer step they run beside (optimizer_s keeps the GPU part)
+  double optimizer_offload_s = 0;
   /// MoE parts (already inside compute_s / ep_comm_s, named for reports): router GEMM and top-k, permute and
   /// unpermute copies, dispatcher communication, routed-expert grouped GEMMs, shared-expert GEMMs.
   double moe_router_s = 0;

@@ -43,6 +43,9 @@ struct TrainSettings {
   std::vector<std::string> recompute_modes;   ///< none, selective, full
   std::vector<int> sequence_parallel;         ///< 0/1 values to try; empty = auto
   std::vector<int> distributed_optimizer;     ///< 0/1 values to try; empty = auto
+  /// 0/1 values of optimizer CPU offload (whole shard, overlapped) to try, with the distributed optimizer only;
+  /// empty = {0}: opt-in, since it only adds time and helps only a layout that does not fit otherwise.
+  std::vector<int> optimizer_cpu_offload;
   /// GEMM precisions to search (bf16, fp8, fp8-cs, mxfp8, nvfp4); empty = the base config's precision only
   /// (changing numerics is the user's decision). fp8: true is the older spelling of [bf16, fp8].
   std::vector<std::string> precisions;

@@ -35,6 +35,7 @@ struct SearchSpace {
   std::vector<int> distributed_optimizer; ///< 0/1
   std::vector<Precision> precisions;      ///< GEMM precision recipes ({bf16} when empty)
   std::vector<int> fsdp;                  ///< 0/1 ({0} unless train.fsdp); FSDP is tried with pp = 1 only
+  std::vector<int> optimizer_cpu_offload; ///< 0/1 ({0} unless asked for); 1 only with the distributed optimizer
   std::vector<int> etp;                   ///< empty = auto: MoE with tp > 1 tries etp = tp and 1; else unspecified
   /// Also try the embedding and the loss as layer slots (account_for_*_in_pipeline_split) where pp > 1 divides
   /// layers + 2; pp values that divide only layers + 2 are added to the space for it.

@@ -62,7 +62,7 @@ SearchSummary summarize_search(const SearchResult& result, const ErrorBand& band
 /// A layout in words: "TP 1, PP 1, VP 1, CP 1, MBS 4, no recompute, SP off, distributed optimizer on" (plus EP, FP8
 /// and FSDP when used).
 std::string layout_in_words(const RankedLayout& row);
-/// Short form for tables: "tp1 pp1 vp1 cp1 mbs4 rc=none sp=0 do=1" (plus ep, fp8, fsdp when used).
+/// Short form for tables: "tp1 pp1 vp1 cp1 mbs4 rc=none sp=0 do=1" (plus ep, fp8, fsdp, optoff when used).
 std::string layout_short(const RankedLayout& row);
 
 /// The fields in which b differs from a, as "mbs 4 -> 2", "recompute none -> full (2 layers)".

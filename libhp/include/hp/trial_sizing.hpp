@@ -34,7 +34,8 @@ TrialSize trial_size(const ModelSpec& model, const Layout& full, int full_nodes,
 
 /// The model's terms that change with the node count when the micro-batches per replica stay the same: the
 /// data-parallel communication (exposed gradient reduce-scatter / all-reduce and distributed-optimizer all-gather,
-/// time.dp_comm_s; FSDP's gathers, time.fsdp_comm_s), the optimizer step over the local shard (time.optimizer_s)
+/// time.dp_comm_s; FSDP's gathers, time.fsdp_comm_s), the optimizer step over the local shard (time.optimizer_s;
+/// with optimizer CPU offload also time.optimizer_offload_s)
 /// and the pipeline hop (time.pp_comm_s), which leaves NVLink once the replicas span nodes. Compute, TP / CP / EP
 /// communication and the bubble are those of one replica and do not change.
 double scale_terms_s(const TimeBreakdown& time) noexcept;
