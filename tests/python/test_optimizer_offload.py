@@ -12,8 +12,9 @@ import bignlp_hp as hp
 GPT175 = ["estimate", "--model", "gpt3", "--size-b", "175", "--gpus", "64", "--tp", "8", "--pp", "8", "--gbs", "256",
           "--gpu", "h100-sxm"]
 # GPT-3 20B on one node of 8 A100-40GB: no layout fits with the optimizer state on the GPUs.
+# PP limited to divisors of the 44 layers: an uneven PP 8 split (4 + 6 x 6 + 4) would fit without offload.
 SEARCH_20B = "model: gpt3\ntrain_settings:\n  model_size_in_b: 20\n  num_nodes: 1\n  gpus_per_node: 8\n" \
-             "  gpu: a100-40gb\n  limit_search_runs: 3\n"
+             "  gpu: a100-40gb\n  limit_search_runs: 3\n  pipeline_parallel_sizes: [1, 2, 4]\n"
 
 
 def test_cli_estimate_offload_moves_the_optimizer_state_and_adds_its_time(cli):
