@@ -9,8 +9,8 @@
 namespace hpcli {
 
 // Scalars come from the front-end library, so the CLI and the reports escape and format alike.
-using hpfe::json_number;
-using hpfe::json_string;
+using hp::run::json_number;
+using hp::run::json_string;
 
 /// Builds one JSON object; values are added in order.
 class JsonObject {

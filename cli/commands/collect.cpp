@@ -20,15 +20,15 @@ std::function<int()> setup(CLI::App& app) {
   app.add_option("dir", opts->dir, "results directory of a search")->required();
   app.add_flag("--json", opts->json, "print one JSON object");
   return [opts] {
-    const hpfe::Collected c = hpfe::collect(opts->dir);
+    const hp::run::Collected c = hp::run::collect(opts->dir);
     const auto& results = c.results;
-    const hpfe::ReportFiles& rep = c.reports;
+    const hp::run::ReportFiles& rep = c.reports;
     if (opts->json) {
-      std::string trials = hpfe::json_array(results, [](const hp::TrialResult& r) { return hpfe::json_record(hp::trial_result_record(r)); });
+      std::string trials = hp::run::json_array(results, [](const hp::TrialResult& r) { return hp::run::json_record(hp::trial_result_record(r)); });
       fmt::print(R"({{"results_dir":{},"num_measured":{},"num_failed":{},"files":{},"trials":{},"message":{}}})" "\n",
-                 hpfe::json_string(opts->dir), rep.num_measured, rep.num_failed,
-                 hpfe::json_array(rep.files, [](const std::string& f) { return hpfe::json_string(f); }), trials,
-                 hpfe::json_string(rep.message));
+                 hp::run::json_string(opts->dir), rep.num_measured, rep.num_failed,
+                 hp::run::json_array(rep.files, [](const std::string& f) { return hp::run::json_string(f); }), trials,
+                 hp::run::json_string(rep.message));
     } else {
       fmt::print("{}", rep.message);
       for (const std::string& f : rep.files) fmt::print("wrote {}\n", f);

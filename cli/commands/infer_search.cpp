@@ -35,7 +35,7 @@ struct Opts {
 };
 
 // The library's record (the same names and types as bignlp_hp's rows).
-std::string candidate_json(const hp::InferenceCandidate& c) { return hpfe::json_record(hp::inference_candidate_record(c)); }
+std::string candidate_json(const hp::InferenceCandidate& c) { return hp::run::json_record(hp::inference_candidate_record(c)); }
 
 std::function<int()> setup(CLI::App& app) {
   auto opts = std::make_shared<Opts>();
@@ -91,7 +91,7 @@ std::function<int()> setup(CLI::App& app) {
                               "serving modes are predicted only; benchmark jobs cover mode static_batch");
       return hpcli::run_serving_search(config, opts->results_dir, opts->json, opts->profile);
     }
-    hpfe::InferenceRunOptions ro;
+    hp::run::InferenceRunOptions ro;
     ro.results_dir = opts->results_dir;
     ro.executor = opts->executor;
     ro.measure_top_n = opts->measure_top_n;
@@ -100,7 +100,7 @@ std::function<int()> setup(CLI::App& app) {
     if (!opts->ft_path.empty()) ro.bench.ft_path = std::filesystem::absolute(opts->ft_path).string();
     ro.time_limit_s = opts->time_limit_min * 60;
     const auto t0 = std::chrono::steady_clock::now();
-    const auto out = hpfe::run_inference_search(config, ro);
+    const auto out = hp::run::run_inference_search(config, ro);
     const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const auto& r = out.result;
     int n_fit = 0, n_pareto = 0;

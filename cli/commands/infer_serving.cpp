@@ -18,7 +18,7 @@ namespace hpcli {
 namespace {
 
 // The library's record (the same names and types as bignlp_hp's rows).
-std::string candidate_json(const hp::ServingCandidate& c) { return hpfe::json_record(hp::serving_candidate_record(c)); }
+std::string candidate_json(const hp::ServingCandidate& c) { return hp::run::json_record(hp::serving_candidate_record(c)); }
 
 std::string layout_text(const hp::ServingCandidate& c) {
   if (!c.disaggregated)

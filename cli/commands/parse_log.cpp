@@ -13,8 +13,8 @@ struct Opts {
 };
 
 std::string to_json(const hp::TrainingLog& log, const hp::StepTimeStats& st) {
-  using hpfe::json_number;
-  std::string memory = hpfe::json_array(log.memory, [](const hp::MemoryReport& m) {
+  using hp::run::json_number;
+  std::string memory = hp::run::json_array(log.memory, [](const hp::MemoryReport& m) {
     return fmt::format(R"({{"rank":{},"iteration":{},"allocated_bytes":{},"max_allocated_bytes":{},"reserved_bytes":{},"max_reserved_bytes":{}}})",
                        m.rank, m.iteration, json_number(m.allocated_bytes), json_number(m.max_allocated_bytes),
                        json_number(m.reserved_bytes), json_number(m.max_reserved_bytes));
@@ -24,12 +24,12 @@ std::string to_json(const hp::TrainingLog& log, const hp::StepTimeStats& st) {
       R"({{"path":{},"format":{},"iterations":{},"step_times_s":{},"tflops_per_gpu":{},"memory":{},)"
       R"("step_time":{{"valid":{},"num_points":{},"num_used":{},"mean_s":{},"stddev_s":{},"min_s":{},"max_s":{},"spread":{}}},)"
       R"("failure":{},"evidence":{},"source":{}}})",
-      hpfe::json_string(log.path), hpfe::json_string(hp::to_string(log.format)),
-      hpfe::json_array(log.iterations, [](long long i) { return std::to_string(i); }),
-      hpfe::json_array(log.step_times_s, num), hpfe::json_array(log.tflops_per_gpu, num), memory,
+      hp::run::json_string(log.path), hp::run::json_string(hp::to_string(log.format)),
+      hp::run::json_array(log.iterations, [](long long i) { return std::to_string(i); }),
+      hp::run::json_array(log.step_times_s, num), hp::run::json_array(log.tflops_per_gpu, num), memory,
       st.valid ? "true" : "false", st.num_points, st.num_used, num(st.mean_s), num(st.stddev_s), num(st.min_s),
-      num(st.max_s), num(st.spread), hpfe::json_string(hp::to_string(log.failure.kind)),
-      hpfe::json_string(log.failure.evidence), hpfe::json_string(log.failure.source));
+      num(st.max_s), num(st.spread), hp::run::json_string(hp::to_string(log.failure.kind)),
+      hp::run::json_string(log.failure.evidence), hp::run::json_string(log.failure.source));
 }
 
 void print_text(const hp::TrainingLog& log, const hp::StepTimeStats& st) {

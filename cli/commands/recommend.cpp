@@ -67,12 +67,12 @@ std::function<int()> setup(CLI::App& app) {
     const auto r = hp::recommend_model_size(o->in);
     if (o->json) {
       // The flat record, with the layout and the sizes tried nested (model-based rule only).
-      std::string out = hpfe::json_record(hp::size_recommendation_record(o->in, r));
+      std::string out = hp::run::json_record(hp::size_recommendation_record(o->in, r));
       out.pop_back();
       if (r.from_model) {
-        out += ", \"layout\": " + hpfe::json_record(hp::layout_record(r.layout));
-        out += ", \"tried\": " + hpfe::json_array(r.tried, [](const hp::SizeCandidate& c) {
-          return hpfe::json_record(hp::size_candidate_record(c));
+        out += ", \"layout\": " + hp::run::json_record(hp::layout_record(r.layout));
+        out += ", \"tried\": " + hp::run::json_array(r.tried, [](const hp::SizeCandidate& c) {
+          return hp::run::json_record(hp::size_candidate_record(c));
         });
       }
       fmt::print("{}}}\n", out);

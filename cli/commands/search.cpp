@@ -51,7 +51,7 @@ hp::ProgressFn progress_bar() {
 
 std::string result_json(const hp::SearchResult& r) {
   std::vector<std::string> trials, reasons, suggestions;
-  for (const auto& t : r.plan.trials) trials.push_back(hpfe::json_record(hp::trial_record(t)));
+  for (const auto& t : r.plan.trials) trials.push_back(hp::run::json_record(hp::trial_record(t)));
   for (const auto& c : r.infeasible) {
     hpcli::JsonObject j;
     j.str("reason", hp::to_string(c.reason)).integer("count", static_cast<long long>(c.count)).str("example", hp::describe_layout(c.example));
@@ -129,10 +129,10 @@ std::function<int()> setup(CLI::App& app) {
   return [o]() -> int {
     if (!o->resume.empty()) {
       if (!o->config.empty()) throw hp::ConfigError("--resume", o->resume, "give either a config or --resume DIR");
-      hpfe::RunSpec spec;
+      hp::run::RunSpec spec;
       spec.results_dir = o->resume;
       spec.executor = o->executor;  // none keeps the executor the run was started with
-      return hpcli::print_run(hpfe::launch(spec, true, o->json ? nullptr : stderr), o->resume, o->json, "");
+      return hpcli::print_run(hp::run::launch(spec, true, o->json ? nullptr : stderr), o->resume, o->json, "");
     }
     if (o->config.empty()) throw hp::ConfigError("config", "", "a search config is required (or --resume DIR)");
     if (o->executor != "none" && o->executor != "local" && o->executor != "slurm")
@@ -158,7 +158,7 @@ std::function<int()> setup(CLI::App& app) {
     options.trial_nodes = o->trial_nodes;
     options.progress = progress_bar();
     const bool run = o->executor != "none";
-    hpfe::LaunchChoice choice;  // none still writes each trial's launch script
+    hp::run::LaunchChoice choice;  // none still writes each trial's launch script
     choice.executor = o->executor;
     choice.status = run && !o->json ? stderr : nullptr;
     choice.on_searched = [&](const hp::SearchResult& r) {
@@ -171,7 +171,7 @@ std::function<int()> setup(CLI::App& app) {
                    r.elapsed_s - r.evaluate_s);
       if (run && !o->json && !r.plan.trials.empty()) hpcli::print_search_text(r, hpcli::AfterSearch::launch);
     };
-    const hpfe::SearchLaunchOutcome out = hpfe::search_and_launch(config, options, choice);
+    const hp::run::SearchLaunchOutcome out = hp::run::search_and_launch(config, options, choice);
     const hp::SearchResult& r = out.search;
     const bool none = r.plan.trials.empty();
     if (run && out.launched) return hpcli::print_run(out.run, out.spec.results_dir, o->json, o->json ? result_json(r) : "");

@@ -94,14 +94,14 @@ py::dict inference_search(const std::optional<std::string>& config, const std::o
   if (benchmark_tool) s.benchmark = *benchmark_tool;
   if (!c.has_inference_settings)
     throw hp::ConfigError("inference_settings", "<missing>", "the config has no inference_settings section");
-  hpfe::InferenceRunOptions o;
+  hp::run::InferenceRunOptions o;
   if (results_dir) o.results_dir = *results_dir;
   if (model_path) o.bench.model_path = *model_path;
   if (ft_path) o.bench.ft_path = *ft_path;
   o.executor = executor;
   o.time_limit_s = time_limit_min * 60;
   o.write = write;
-  const auto out = hpfe::run_inference_search(c, o);
+  const auto out = hp::run::run_inference_search(c, o);
   const auto& r = out.result;
   py::dict d;
   d["model"] = r.model.name;

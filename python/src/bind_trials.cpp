@@ -18,11 +18,11 @@ namespace {
 namespace py = pybind11;
 
 // Python subclasses override name/submit/poll/cancel (and optionally max_concurrent, reattachable, poll_interval_s).
-class PyExecutor : public hpfe::Executor {
+class PyExecutor : public hp::run::Executor {
   template <class T, class Arg>
   T checked(const char* method, const char* expected, const Arg& arg) {
     py::gil_scoped_acquire gil;
-    py::function fn = py::get_override(static_cast<const hpfe::Executor*>(this), method);
+    py::function fn = py::get_override(static_cast<const hp::run::Executor*>(this), method);
     if (!fn) throw hp::ConfigError(std::string("Executor.") + method, "<missing>", "the subclass must define it");
     py::object out = fn(arg);
     try {
@@ -34,21 +34,21 @@ class PyExecutor : public hpfe::Executor {
   }
 
  public:
-  using hpfe::Executor::Executor;
-  std::string name() const override { PYBIND11_OVERRIDE_PURE(std::string, hpfe::Executor, name, ); }
+  using hp::run::Executor::Executor;
+  std::string name() const override { PYBIND11_OVERRIDE_PURE(std::string, hp::run::Executor, name, ); }
   // submit and poll check what the Python method returned: a wrong type names the method and the value
   // (a ConfigError, so a ValueError) instead of pybind11's "Unable to cast" or "incompatible function arguments".
-  std::string submit(const hpfe::JobRequest& r) override {
+  std::string submit(const hp::run::JobRequest& r) override {
     return checked<std::string>("submit", "a job id (str)", r);
   }
-  hpfe::JobStatus poll(const std::string& id) override {
-    return checked<hpfe::JobStatus>("poll", "a bignlp_hp.JobStatus", id);
+  hp::run::JobStatus poll(const std::string& id) override {
+    return checked<hp::run::JobStatus>("poll", "a bignlp_hp.JobStatus", id);
   }
-  void cancel(const std::string& id) override { PYBIND11_OVERRIDE_PURE(void, hpfe::Executor, cancel, id); }
-  int max_concurrent() const override { PYBIND11_OVERRIDE(int, hpfe::Executor, max_concurrent, ); }
-  bool reattachable() const override { PYBIND11_OVERRIDE(bool, hpfe::Executor, reattachable, ); }
-  double poll_interval_s() const override { PYBIND11_OVERRIDE(double, hpfe::Executor, poll_interval_s, ); }
-  std::string find_job(const hpfe::JobRequest& r) override { PYBIND11_OVERRIDE(std::string, hpfe::Executor, find_job, r); }
+  void cancel(const std::string& id) override { PYBIND11_OVERRIDE_PURE(void, hp::run::Executor, cancel, id); }
+  int max_concurrent() const override { PYBIND11_OVERRIDE(int, hp::run::Executor, max_concurrent, ); }
+  bool reattachable() const override { PYBIND11_OVERRIDE(bool, hp::run::Executor, reattachable, ); }
+  double poll_interval_s() const override { PYBIND11_OVERRIDE(double, hp::run::Executor, poll_interval_s, ); }
+  std::string find_job(const hp::run::JobRequest& r) override { PYBIND11_OVERRIDE(std::string, hp::run::Executor, find_job, r); }
 };
 
 py::dict log_dict(const hp::TrainingLog& log) {
@@ -73,9 +73,9 @@ py::dict log_dict(const hp::TrainingLog& log) {
   return d;
 }
 
-py::dict outcome_dict(const hpfe::LaunchOutcome& out, const std::string& dir) {
+py::dict outcome_dict(const hp::run::LaunchOutcome& out, const std::string& dir) {
   py::list trials;
-  for (const auto& t : out.states) trials.append(hppy::record_dict(hpfe::trial_state_record(t)));
+  for (const auto& t : out.states) trials.append(hppy::record_dict(hp::run::trial_state_record(t)));
   py::dict d;
   d["results_dir"] = dir;
   d["trials"] = trials;
@@ -90,10 +90,10 @@ py::dict outcome_dict(const hpfe::LaunchOutcome& out, const std::string& dir) {
 }
 
 py::dict collect_dict(const std::string& dir) {
-  hpfe::Collected c;
+  hp::run::Collected c;
   {
     py::gil_scoped_release release;  // reading every trial's logs can take a while
-    c = hpfe::collect(dir);
+    c = hp::run::collect(dir);
   }
   std::vector<hp::Record> rows;
   for (const auto& r : c.results) rows.push_back(hp::trial_result_record(r));
@@ -118,32 +118,32 @@ py::dict run_search(const py::object& config, const py::object& executor, const 
   options.results_dir = results_dir;
   options.force = force;
   if (!trial_nodes.empty()) options.trial_nodes = hp::to_string(hp::parse_trial_nodes(trial_nodes, "trial_nodes"));
-  hpfe::LaunchChoice choice;
-  if (py::isinstance<hpfe::Executor>(executor))
-    choice.custom = &executor.cast<hpfe::Executor&>();
+  hp::run::LaunchChoice choice;
+  if (py::isinstance<hp::run::Executor>(executor))
+    choice.custom = &executor.cast<hp::run::Executor&>();
   else
     choice.executor = executor.cast<std::string>();
-  hpfe::SearchLaunchOutcome out;
+  hp::run::SearchLaunchOutcome out;
   {
     py::gil_scoped_release release;
-    out = hpfe::search_and_launch(c, options, choice);
+    out = hp::run::search_and_launch(c, options, choice);
   }
   if (out.search.plan.trials.empty()) throw hp::NoFeasibleLayoutError(out.search.message);
   return outcome_dict(out.run, out.spec.results_dir);
 }
 
 py::dict resume(const std::string& dir, const py::object& executor) {
-  hpfe::RunSpec spec;
+  hp::run::RunSpec spec;
   spec.results_dir = dir;
-  hpfe::LaunchOutcome out;
-  if (py::isinstance<hpfe::Executor>(executor)) {
-    auto& ex = executor.cast<hpfe::Executor&>();
+  hp::run::LaunchOutcome out;
+  if (py::isinstance<hp::run::Executor>(executor)) {
+    auto& ex = executor.cast<hp::run::Executor&>();
     py::gil_scoped_release release;
-    out = hpfe::launch_with(spec, ex, true, nullptr);
+    out = hp::run::launch_with(spec, ex, true, nullptr);
   } else {
     spec.executor = executor.is_none() ? "" : executor.cast<std::string>();
     py::gil_scoped_release release;
-    out = hpfe::launch(spec, true, nullptr);
+    out = hp::run::launch(spec, true, nullptr);
   }
   return outcome_dict(out, dir);
 }
@@ -156,62 +156,62 @@ Returns a dict: format, iterations, step_times_s, tflops_per_gpu, memory, step_t
 5 warm-up steps, None with fewer than 7 points), step_time_stddev_s, failure (cuda_oom, nccl_timeout, nccl_error,
 slurm_node_fail, time_limit, slurm_cancelled, nonzero_exit, no_steps or none), evidence, source.)");
 
-  py::class_<hpfe::JobRequest>(m, "JobRequest", "What to run for one trial (an argument vector, never a shell string); "
+  py::class_<hp::run::JobRequest>(m, "JobRequest", "What to run for one trial (an argument vector, never a shell string); "
                                                "JobRequest(**fields)")
-      .def(py::init([](const py::kwargs& kw) { return hppy::from_kwargs<hpfe::JobRequest>(kw); }))
-      .def_readwrite("name", &hpfe::JobRequest::name)
-      .def_readwrite("argv", &hpfe::JobRequest::argv)
-      .def_readwrite("env", &hpfe::JobRequest::env)
-      .def_readwrite("work_dir", &hpfe::JobRequest::work_dir)
-      .def_readwrite("num_nodes", &hpfe::JobRequest::num_nodes)
-      .def_readwrite("gpus_per_node", &hpfe::JobRequest::gpus_per_node)
-      .def_readwrite("time_limit_s", &hpfe::JobRequest::time_limit_s)
-      .def_readwrite("stdout_path", &hpfe::JobRequest::stdout_path)
-      .def_readwrite("stderr_path", &hpfe::JobRequest::stderr_path)
-      .def_readwrite("script_path", &hpfe::JobRequest::script_path);
+      .def(py::init([](const py::kwargs& kw) { return hppy::from_kwargs<hp::run::JobRequest>(kw); }))
+      .def_readwrite("name", &hp::run::JobRequest::name)
+      .def_readwrite("argv", &hp::run::JobRequest::argv)
+      .def_readwrite("env", &hp::run::JobRequest::env)
+      .def_readwrite("work_dir", &hp::run::JobRequest::work_dir)
+      .def_readwrite("num_nodes", &hp::run::JobRequest::num_nodes)
+      .def_readwrite("gpus_per_node", &hp::run::JobRequest::gpus_per_node)
+      .def_readwrite("time_limit_s", &hp::run::JobRequest::time_limit_s)
+      .def_readwrite("stdout_path", &hp::run::JobRequest::stdout_path)
+      .def_readwrite("stderr_path", &hp::run::JobRequest::stderr_path)
+      .def_readwrite("script_path", &hp::run::JobRequest::script_path);
 
-  py::class_<hpfe::JobStatus>(m, "JobStatus", "How a job stands: state is pending, running, completed, failed, "
+  py::class_<hp::run::JobStatus>(m, "JobStatus", "How a job stands: state is pending, running, completed, failed, "
                                               "timeout, cancelled, node_fail or lost.")
       .def(py::init([](const std::string& state, int exit_code, int signal, const std::string& scheduler_state) {
-             return hpfe::JobStatus{hpfe::job_state_from_string(state), exit_code, signal, scheduler_state};
+             return hp::run::JobStatus{hp::run::job_state_from_string(state), exit_code, signal, scheduler_state};
            }),
            py::arg("state"), py::arg("exit_code") = 0, py::arg("signal") = 0, py::arg("scheduler_state") = "")
-      .def_property("state", [](const hpfe::JobStatus& s) { return std::string(hpfe::to_string(s.state)); },
-                    [](hpfe::JobStatus& s, const std::string& v) { s.state = hpfe::job_state_from_string(v); })
-      .def_readwrite("exit_code", &hpfe::JobStatus::exit_code)
-      .def_readwrite("signal", &hpfe::JobStatus::signal)
-      .def_readwrite("scheduler_state", &hpfe::JobStatus::scheduler_state)
-      .def("finished", &hpfe::JobStatus::finished)
-      .def("__repr__", [](const hpfe::JobStatus& s) {
-        return "JobStatus(state='" + std::string(hpfe::to_string(s.state)) + "', exit_code=" + std::to_string(s.exit_code) +
+      .def_property("state", [](const hp::run::JobStatus& s) { return std::string(hp::run::to_string(s.state)); },
+                    [](hp::run::JobStatus& s, const std::string& v) { s.state = hp::run::job_state_from_string(v); })
+      .def_readwrite("exit_code", &hp::run::JobStatus::exit_code)
+      .def_readwrite("signal", &hp::run::JobStatus::signal)
+      .def_readwrite("scheduler_state", &hp::run::JobStatus::scheduler_state)
+      .def("finished", &hp::run::JobStatus::finished)
+      .def("__repr__", [](const hp::run::JobStatus& s) {
+        return "JobStatus(state='" + std::string(hp::run::to_string(s.state)) + "', exit_code=" + std::to_string(s.exit_code) +
                ", signal=" + std::to_string(s.signal) + ")";
       });
 
-  py::class_<hpfe::Executor, PyExecutor>(m, "Executor", R"(How trials run. Subclass it in Python and override
+  py::class_<hp::run::Executor, PyExecutor>(m, "Executor", R"(How trials run. Subclass it in Python and override
 name(), submit(request) -> job id, poll(job_id) -> JobStatus, cancel(job_id); optionally max_concurrent() (0 = no
 limit), reattachable() (jobs outlive this process), poll_interval_s().)")
       .def(py::init<>())
-      .def("name", &hpfe::Executor::name)
-      .def("submit", &hpfe::Executor::submit, py::arg("request"))
-      .def("poll", &hpfe::Executor::poll, py::arg("job_id"))
-      .def("cancel", &hpfe::Executor::cancel, py::arg("job_id"))
-      .def("max_concurrent", &hpfe::Executor::max_concurrent)
-      .def("reattachable", &hpfe::Executor::reattachable)
-      .def("poll_interval_s", &hpfe::Executor::poll_interval_s)
-      .def("find_job", &hpfe::Executor::find_job, py::arg("request"))
-      .def("wait", &hpfe::Executor::wait, py::arg("job_id"), py::arg("timeout_s") = 0.0);
+      .def("name", &hp::run::Executor::name)
+      .def("submit", &hp::run::Executor::submit, py::arg("request"))
+      .def("poll", &hp::run::Executor::poll, py::arg("job_id"))
+      .def("cancel", &hp::run::Executor::cancel, py::arg("job_id"))
+      .def("max_concurrent", &hp::run::Executor::max_concurrent)
+      .def("reattachable", &hp::run::Executor::reattachable)
+      .def("poll_interval_s", &hp::run::Executor::poll_interval_s)
+      .def("find_job", &hp::run::Executor::find_job, py::arg("request"))
+      .def("wait", &hp::run::Executor::wait, py::arg("job_id"), py::arg("timeout_s") = 0.0);
 
   m.def("make_executor",
         [](const std::string& kind, const std::map<std::string, std::string>& settings) {
-          return hpfe::make_executor(hpfe::executor_options_from_config(settings, kind));
+          return hp::run::make_executor(hp::run::executor_options_from_config(settings, kind));
         },
         py::arg("kind"), py::arg("settings") = std::map<std::string, std::string>{},
         R"(A built-in executor: "none", "local" or "slurm"; settings are the config's executor.* / cluster.* keys
 (e.g. {"executor.max_concurrent": "2", "cluster.partition": "batch"}).)");
 
   m.def("render_sbatch_script",
-        [](const hpfe::JobRequest& r, const std::map<std::string, std::string>& settings) {
-          return hpfe::render_sbatch_script(r, hpfe::executor_options_from_config(settings, "slurm").slurm);
+        [](const hp::run::JobRequest& r, const std::map<std::string, std::string>& settings) {
+          return hp::run::render_sbatch_script(r, hp::run::executor_options_from_config(settings, "slurm").slurm);
         },
         py::arg("request"), py::arg("settings") = std::map<std::string, std::string>{},
         "The sbatch script the slurm executor submits for a request (every value quoted).");

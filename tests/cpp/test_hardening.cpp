@@ -335,8 +335,8 @@ TEST_CASE("Local executor: a symlink placed at a trial's log path is not followe
   hp::write_file_atomic(target.string(), "keep me\n");
   const fs::path log = dir.path / "log.out";
   fs::create_symlink(target, log);
-  auto ex = hpfe::make_executor({"local", 1, 0.5, {}});
-  hpfe::JobRequest r;
+  auto ex = hp::run::make_executor({"local", 1, 0.5, {}});
+  hp::run::JobRequest r;
   r.name = "t";
   r.argv = {"true"};
   r.stdout_path = log.string();
@@ -353,14 +353,14 @@ TEST_CASE("Slurm options: control characters and bad cluster values are rejected
       {"cluster.ntasks_per_node", "x"}};
   for (const auto& [k, v] : bad) {
     INFO(k << "=" << v);
-    CHECK_THROWS_AS(hpfe::executor_options_from_config({{k, v}}, "slurm"), hp::ConfigError);
+    CHECK_THROWS_AS(hp::run::executor_options_from_config({{k, v}}, "slurm"), hp::ConfigError);
   }
-  CHECK(hpfe::executor_options_from_config({{"cluster.gpus_per_node", "8"}}, "slurm").slurm.gpus_per_node_flag);
-  CHECK_FALSE(hpfe::executor_options_from_config({{"cluster.gpus_per_node", "null"}}, "slurm").slurm.gpus_per_node_flag);
-  hpfe::SlurmOptions o;
+  CHECK(hp::run::executor_options_from_config({{"cluster.gpus_per_node", "8"}}, "slurm").slurm.gpus_per_node_flag);
+  CHECK_FALSE(hp::run::executor_options_from_config({{"cluster.gpus_per_node", "null"}}, "slurm").slurm.gpus_per_node_flag);
+  hp::run::SlurmOptions o;
   o.sbatch_args = {"--exclusive\ntouch /tmp/x"};
-  hpfe::JobRequest r;
+  hp::run::JobRequest r;
   r.name = "t";
   r.argv = {"true"};
-  CHECK_THROWS_AS(hpfe::render_sbatch_script(r, o), hp::ConfigError);
+  CHECK_THROWS_AS(hp::run::render_sbatch_script(r, o), hp::ConfigError);
 }

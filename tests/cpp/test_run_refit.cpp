@@ -70,7 +70,7 @@ void check_refit_and_repredict(const hp::TrainingConfig& c, const hp::GpuSpec& g
 
 // The report's memory picture shows the performance model's memory of the layout layout_from_nemo reads.
 void check_report(const hp::TrainingConfig& c, const hp::GpuSpec& gpu) {
-  const std::string html = hpfe::html_report({measured(c, 9.0)}, gpu.name);
+  const std::string html = hp::run::html_report({measured(c, 9.0)}, gpu.name);
   const hp::Calibration cal = hp::default_calibration(gpu);
   auto label = [&](const hp::Layout& l) {
     return fmt::format("{:.1f} GiB predicted", hp::estimate(c.model, l, gpu, cal).memory.total_bytes / 1073741824.0);

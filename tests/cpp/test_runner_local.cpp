@@ -38,7 +38,7 @@ int count(const std::string& text, const std::string& needle) {
   return n;
 }
 
-const hpfe::TrialState& find(const std::vector<hpfe::TrialState>& states, const std::string& part) {
+const hp::run::TrialState& find(const std::vector<hp::run::TrialState>& states, const std::string& part) {
   for (const auto& s : states)
     if (s.plan.config_name.find(part) != std::string::npos) return s;
   FAIL("no trial named *" << part << "*");
@@ -53,18 +53,18 @@ TEST_CASE("local executor: search plan end to end with the fake trainer", "[runn
   hp::SearchConfig config = fake_config(dir);
   hp::SearchResult result = hp::search(config);
   REQUIRE(result.plan.trials.size() == 6);
-  hpfe::RunSpec spec = hpfe::run_spec_from_search(config, result, "local");
+  hp::run::RunSpec spec = hp::run::run_spec_from_search(config, result, "local");
   CHECK(spec.max_concurrent == 2);
   CHECK(spec.time_limit_s == 2);
 
-  hpfe::LaunchOutcome out = hpfe::launch(spec, false, nullptr);
+  hp::run::LaunchOutcome out = hp::run::launch(spec, false, nullptr);
   REQUIRE(out.states.size() == 6);
-  for (const auto& s : out.states) CHECK(s.phase == hpfe::TrialPhase::finished);
+  for (const auto& s : out.states) CHECK(s.phase == hp::run::TrialPhase::finished);
   const auto& oom = find(out.states, "tp_2_pp_1_cp_1_ep_1_mbs_4");
   CHECK(oom.failure.kind == hp::FailureKind::cuda_oom);
   CHECK_THAT(oom.failure.evidence, Catch::Contains("CUDA out of memory"));
   const auto& hang = find(out.states, "tp_1_pp_1_cp_1_ep_1_mbs_4");
-  CHECK(hang.job.state == hpfe::JobState::timeout);
+  CHECK(hang.job.state == hp::run::JobState::timeout);
   CHECK(hang.failure.kind == hp::FailureKind::time_limit);
   const auto& crash = find(out.states, "tp_2_pp_1_cp_1_ep_1_mbs_2");
   CHECK(crash.job.exit_code == 3);
@@ -105,14 +105,14 @@ TEST_CASE("local executor: search plan end to end with the fake trainer", "[runn
   CHECK_THAT(html, Catch::Contains("<svg") && Catch::Contains(best.plan.config_name));
 
   // collect rebuilds the same summary from the directory alone.
-  auto collected = hpfe::collect_results(dir);
+  auto collected = hp::run::collect_results(dir);
   CHECK(collected.size() == 6);
   CHECK(hp::final_summary_csv(collected) == summary);
 
   // Resume after everything finished: nothing is submitted again.
   std::string journal = slurp(dir + "/journal.jsonl");
   CHECK(count(journal, "\"submitted\"") == 6);
-  hpfe::LaunchOutcome again = hpfe::launch(hpfe::RunSpec{dir}, true, nullptr);
+  hp::run::LaunchOutcome again = hp::run::launch(hp::run::RunSpec{dir}, true, nullptr);
   CHECK(count(slurp(dir + "/journal.jsonl"), "\"submitted\"") == 6);
   CHECK(find(again.states, "tp_1_pp_1_cp_1_ep_1_mbs_2").stats.mean_s == Approx(1.95));
 
@@ -124,7 +124,7 @@ TEST_CASE("local executor: search plan end to end with the fake trainer", "[runn
     if (!(line.find("\"finished\"") != std::string::npos && line.find("tp_1_pp_1_cp_1_ep_1_mbs_2") != std::string::npos))
       cut += line + "\n";
   std::ofstream(dir + "/journal.jsonl") << cut << "{\"event\":\"fini";
-  hpfe::LaunchOutcome resumed = hpfe::launch(hpfe::RunSpec{dir}, true, nullptr);
+  hp::run::LaunchOutcome resumed = hp::run::launch(hp::run::RunSpec{dir}, true, nullptr);
   std::string after = slurp(dir + "/journal.jsonl");
   CHECK(count(after, "\"submitted\"") == 7);
   CHECK(count(after, "\"abandoned\"") == 1);
@@ -133,10 +133,10 @@ TEST_CASE("local executor: search plan end to end with the fake trainer", "[runn
 }
 
 TEST_CASE("local executor: process group killed at the time limit, cancel, signals", "[runner][local]") {
-  auto ex = hpfe::make_executor({"local", 4, 0.5, {}});
+  auto ex = hp::run::make_executor({"local", 4, 0.5, {}});
   std::string dir = std::string(HP_BINARY_DIR) + "/test_local_exec";
   fs::remove_all(dir);
-  hpfe::JobRequest r;
+  hp::run::JobRequest r;
   r.name = "grandchild";
   r.argv = {"/bin/sh", "-c", "sleep 30 & echo $! > child.pid; wait"};
   r.work_dir = dir;
@@ -144,8 +144,8 @@ TEST_CASE("local executor: process group killed at the time limit, cancel, signa
   r.stdout_path = dir + "/a.out";
   r.time_limit_s = 0.5;
   std::string id = ex->submit(r);
-  hpfe::JobStatus st = ex->wait(id, 20);
-  CHECK(st.state == hpfe::JobState::timeout);
+  hp::run::JobStatus st = ex->wait(id, 20);
+  CHECK(st.state == hp::run::JobState::timeout);
   CHECK(st.signal == 15);  // WTERMSIG of the raw status, not exit_code()'s signal number
   std::string child = slurp(dir + "/child.pid");
   REQUIRE_FALSE(child.empty());
@@ -159,12 +159,12 @@ TEST_CASE("local executor: process group killed at the time limit, cancel, signa
   id = ex->submit(r);
   ex->cancel(id);
   st = ex->wait(id, 20);
-  CHECK(st.state == hpfe::JobState::cancelled);
+  CHECK(st.state == hp::run::JobState::cancelled);
 
   r.name = "exit4";
   r.argv = {"/bin/sh", "-c", "exit 4"};
   st = ex->wait(ex->submit(r), 20);
-  CHECK(st.state == hpfe::JobState::failed);
+  CHECK(st.state == hp::run::JobState::failed);
   CHECK(st.exit_code == 4);
   CHECK(st.signal == 0);
 
@@ -173,34 +173,34 @@ TEST_CASE("local executor: process group killed at the time limit, cancel, signa
 }
 
 TEST_CASE("trial command template: placeholders, quoting, metacharacters stay data", "[runner]") {
-  hpfe::TrialPlan t{"gpt3_5b_tp_1; rm -rf ~", "/tmp/c c/x.yaml", 2, 8, 20, 50, 1.0};
-  auto argv = hpfe::expand_trial_command("train --cfg={config_path} 'a b' --n {num_nodes}x{gpus_per_node} {config_name}",
+  hp::run::TrialPlan t{"gpt3_5b_tp_1; rm -rf ~", "/tmp/c c/x.yaml", 2, 8, 20, 50, 1.0};
+  auto argv = hp::run::expand_trial_command("train --cfg={config_path} 'a b' --n {num_nodes}x{gpus_per_node} {config_name}",
                                          t, "/tmp/r");
   REQUIRE(argv.size() == 6);
   CHECK(argv[1] == "--cfg=/tmp/c c/x.yaml");
   CHECK(argv[2] == "a b");
   CHECK(argv[4] == "2x8");
   CHECK(argv[5] == "gpt3_5b_tp_1; rm -rf ~");
-  CHECK_THROWS_WITH(hpfe::expand_trial_command("x {bogus}", t, "/tmp/r"),
+  CHECK_THROWS_WITH(hp::run::expand_trial_command("x {bogus}", t, "/tmp/r"),
                     Catch::Contains("trial.command") && Catch::Contains("{bogus}"));
-  CHECK_THROWS_AS(hpfe::split_command("a 'b"), hp::ConfigError);
-  CHECK(hpfe::shell_quote("it's $(x)") == "'it'\\''s $(x)'");
+  CHECK_THROWS_AS(hp::run::split_command("a 'b"), hp::ConfigError);
+  CHECK(hp::run::shell_quote("it's $(x)") == "'it'\\''s $(x)'");
 }
 
 TEST_CASE("sbatch script: every value quoted, options from the config", "[runner]") {
-  hpfe::ExecutorOptions o = hpfe::executor_options_from_config(
+  hp::run::ExecutorOptions o = hp::run::executor_options_from_config(
       {{"cluster.partition", "batch"}, {"cluster.account", "acct"}, {"cluster.mem", "0"},
        {"cluster.srun_args[0]", "--mpi=pmix"}, {"cluster.container_image", "nvcr.io/nvidia/nemo:24.05"},
        {"cluster.container_mounts", "/data:/data"}, {"cluster.job_name_prefix", "hp:"}},
       "slurm");
-  hpfe::JobRequest r;
+  hp::run::JobRequest r;
   r.name = "t1";
   r.argv = {"python3", "x.py", "a=$(touch /tmp/pwned)"};
   r.num_nodes = 2;
   r.gpus_per_node = 8;
   r.time_limit_s = 20 * 60;
   r.env["FOO"] = "b'ar";
-  std::string s = hpfe::render_sbatch_script(r, o.slurm);
+  std::string s = hp::run::render_sbatch_script(r, o.slurm);
   CHECK_THAT(s, Catch::Contains("#SBATCH --nodes=\"2\"") && Catch::Contains("#SBATCH --ntasks-per-node=\"8\"") &&
                     Catch::Contains("#SBATCH --gpus-per-node=\"8\"") && Catch::Contains("#SBATCH --time=\"20\"") &&
                     Catch::Contains("#SBATCH --partition=\"batch\"") && Catch::Contains("#SBATCH --account=\"acct\"") &&
@@ -210,9 +210,9 @@ TEST_CASE("sbatch script: every value quoted, options from the config", "[runner
                                 "'--container-mounts=/data:/data' --no-container-mount-home '--mpi=pmix' 'python3' 'x.py' "
                                 "'a=$(touch /tmp/pwned)'"));
   CHECK_THAT(s, Catch::Contains("export FOO='b'\\''ar'"));
-  CHECK_THROWS_AS(hpfe::executor_options_from_config({{"cluster.partiton", "x"}}, "slurm"), hp::ConfigError);
+  CHECK_THROWS_AS(hp::run::executor_options_from_config({{"cluster.partiton", "x"}}, "slurm"), hp::ConfigError);
   o.slurm.partition = "a\"b";
-  CHECK_THROWS_AS(hpfe::render_sbatch_script(r, o.slurm), hp::ConfigError);
+  CHECK_THROWS_AS(hp::run::render_sbatch_script(r, o.slurm), hp::ConfigError);
 }
 
 TEST_CASE("none writes launch scripts, resume launches the plan later, Ctrl-C cancels", "[runner][local]") {
@@ -220,39 +220,39 @@ TEST_CASE("none writes launch scripts, resume launches the plan later, Ctrl-C ca
   fs::remove_all(dir);
   hp::SearchConfig config = fake_config(dir);
   hp::SearchResult result = hp::search(config);
-  hpfe::RunSpec spec = hpfe::run_spec_from_search(config, result, "none");
-  hpfe::LaunchOutcome planned = hpfe::launch(spec, false, nullptr);
+  hp::run::RunSpec spec = hp::run::run_spec_from_search(config, result, "none");
+  hp::run::LaunchOutcome planned = hp::run::launch(spec, false, nullptr);
   CHECK(planned.executor == "none");
   const std::string name = result.plan.trials[0].config_name;
-  std::string script = slurp(hpfe::trial_dir(dir, name) + "/launch_" + name + ".sh");
+  std::string script = slurp(hp::run::trial_dir(dir, name) + "/launch_" + name + ".sh");
   CHECK_THAT(script, Catch::Contains("#SBATCH --nodes=\"1\"") && Catch::Contains("'--config-path'"));
   CHECK_FALSE(fs::exists(dir + "/final_result"));
 
   // Launch the planned run later with the local executor, and interrupt it (what Ctrl-C does) once running.
-  hpfe::RunSpec later{dir};
+  hp::run::RunSpec later{dir};
   later.executor = "local";
   std::atomic<bool> stop{false};
-  hpfe::RunCallbacks cb;
+  hp::run::RunCallbacks cb;
   cb.interrupt = &stop;
-  cb.on_change = [&stop](const std::vector<hpfe::TrialState>& s) {
-    for (const auto& t : s) if (t.phase == hpfe::TrialPhase::active) stop = true;
+  cb.on_change = [&stop](const std::vector<hp::run::TrialState>& s) {
+    for (const auto& t : s) if (t.phase == hp::run::TrialPhase::active) stop = true;
   };
-  auto ex = hpfe::make_executor({"local", 2, 0.5, {}});
-  hpfe::RunSpec resumed = hpfe::load_run_spec(dir);
-  auto states = hpfe::run_trials(resumed, *ex, true, cb);
+  auto ex = hp::run::make_executor({"local", 2, 0.5, {}});
+  hp::run::RunSpec resumed = hp::run::load_run_spec(dir);
+  auto states = hp::run::run_trials(resumed, *ex, true, cb);
   int cancelled = 0;
   for (const auto& t : states) {
-    CHECK(t.phase == hpfe::TrialPhase::pending);  // nothing finished; interrupted trials run again on resume
-    cancelled += t.job.state == hpfe::JobState::cancelled;
+    CHECK(t.phase == hp::run::TrialPhase::pending);  // nothing finished; interrupted trials run again on resume
+    cancelled += t.job.state == hp::run::JobState::cancelled;
   }
   CHECK(cancelled >= 1);
   CHECK(cancelled <= 2);
   std::string journal = slurp(dir + "/journal.jsonl");
   CHECK(count(journal, "\"interrupted\"") == cancelled);
-  CHECK(hpfe::collect_results(dir).empty());  // no trial finished yet
-  hpfe::LaunchOutcome rest = hpfe::launch(later, true, nullptr);
+  CHECK(hp::run::collect_results(dir).empty());  // no trial finished yet
+  hp::run::LaunchOutcome rest = hp::run::launch(later, true, nullptr);
   CHECK(rest.executor == "local");
-  CHECK(hpfe::load_run_spec(dir).executor == "local");
+  CHECK(hp::run::load_run_spec(dir).executor == "local");
   int measured = 0;
   for (const auto& t : rest.states) measured += t.stats.valid;
   CHECK(measured == 3);

@@ -36,16 +36,16 @@ std::string work_dir(const std::string& name) {
   return dir;
 }
 
-hpfe::SlurmOptions cluster() {
-  hpfe::SlurmOptions o;
+hp::run::SlurmOptions cluster() {
+  hp::run::SlurmOptions o;
   o.job_name_prefix = "hp-test:";
   return o;
 }
 
 // One candidate config per trial (GPT 126M, tp/mbs as named) and the run spec running the fake trainer.
-hpfe::RunSpec spec_with(const std::string& dir, const std::vector<std::pair<std::string, int>>& trials,
+hp::run::RunSpec spec_with(const std::string& dir, const std::vector<std::pair<std::string, int>>& trials,
                         const std::string& behave) {
-  hpfe::RunSpec spec;
+  hp::run::RunSpec spec;
   spec.results_dir = dir;
   spec.executor = "slurm";
   spec.size_b = 0.126;
@@ -67,7 +67,7 @@ hpfe::RunSpec spec_with(const std::string& dir, const std::vector<std::pair<std:
   return spec;
 }
 
-const hpfe::TrialState& find(const std::vector<hpfe::TrialState>& states, const std::string& name) {
+const hp::run::TrialState& find(const std::vector<hp::run::TrialState>& states, const std::string& name) {
   for (const auto& s : states)
     if (s.plan.config_name == name) return s;
   FAIL("no trial " << name);
@@ -78,29 +78,29 @@ const hpfe::TrialState& find(const std::vector<hpfe::TrialState>& states, const 
 
 TEST_CASE("submit, multi-node trial, failure classes, reports", "[slurm]") {
   std::string dir = work_dir("classes");
-  hpfe::RunSpec spec = spec_with(dir,
+  hp::run::RunSpec spec = spec_with(dir,
                                  {{"gpt3_0.126b_1nodes_tp_1_pp_1_mbs_1", 1},
                                   {"gpt3_0.126b_2nodes_tp_1_pp_1_mbs_2", 2},
                                   {"gpt3_0.126b_1nodes_tp_2_pp_1_mbs_4", 1},
                                   {"gpt3_0.126b_1nodes_tp_2_pp_1_mbs_2", 1}},
                                  "--behave tp_2_pp_1_mbs_4=oom --behave tp_2_pp_1_mbs_2=crash");
-  hpfe::LaunchOutcome out = hpfe::launch(spec, false, nullptr);
+  hp::run::LaunchOutcome out = hp::run::launch(spec, false, nullptr);
   const auto& ok = find(out.states, "gpt3_0.126b_1nodes_tp_1_pp_1_mbs_1");
-  CHECK(ok.job.state == hpfe::JobState::completed);
+  CHECK(ok.job.state == hp::run::JobState::completed);
   CHECK(ok.job.scheduler_state == "COMPLETED");
   REQUIRE(ok.stats.valid);
   CHECK(ok.stats.mean_s == Approx(2.15));
   const auto& multi = find(out.states, "gpt3_0.126b_2nodes_tp_1_pp_1_mbs_2");
   CHECK(multi.stats.valid);
-  std::string multi_log = slurp(hpfe::trial_dir(dir, multi.plan.config_name) + "/log-" + multi.plan.config_name + ".out");
+  std::string multi_log = slurp(hp::run::trial_dir(dir, multi.plan.config_name) + "/log-" + multi.plan.config_name + ".out");
   CHECK_THAT(multi_log, Catch::Contains("using world size: 4, nodes: 2"));  // 2 nodes x 2 tasks
   const auto& oom = find(out.states, "gpt3_0.126b_1nodes_tp_2_pp_1_mbs_4");
-  CHECK(oom.job.state == hpfe::JobState::failed);
+  CHECK(oom.job.state == hp::run::JobState::failed);
   CHECK(oom.failure.kind == hp::FailureKind::cuda_oom);
   const auto& crash = find(out.states, "gpt3_0.126b_1nodes_tp_2_pp_1_mbs_2");
   CHECK(crash.job.exit_code == 3);
   CHECK(crash.failure.kind == hp::FailureKind::nonzero_exit);
-  std::string script = slurp(hpfe::trial_dir(dir, multi.plan.config_name) + "/launch_" + multi.plan.config_name + ".sh");
+  std::string script = slurp(hp::run::trial_dir(dir, multi.plan.config_name) + "/launch_" + multi.plan.config_name + ".sh");
   CHECK_THAT(script, Catch::Contains("#SBATCH --nodes=\"2\"") && Catch::Contains("#SBATCH --gpus-per-node=\"2\""));
   CHECK_THAT(slurp(dir + "/final_result/final_summary_1nodes.csv"), Catch::Contains("gpt3,0.126,"));
   CHECK(fs::exists(dir + "/final_result/final_summary_2nodes.csv"));
@@ -110,28 +110,28 @@ TEST_CASE("submit, multi-node trial, failure classes, reports", "[slurm]") {
 
 TEST_CASE("cancel a running job", "[slurm]") {
   std::string dir = work_dir("cancel");
-  auto ex = hpfe::make_executor({"slurm", 1, 1, cluster()});
-  hpfe::JobRequest r;
+  auto ex = hp::run::make_executor({"slurm", 1, 1, cluster()});
+  hp::run::JobRequest r;
   r.name = "cancel-me";
   r.argv = {"sleep", "300"};
   r.num_nodes = 1;
   r.gpus_per_node = 1;
   r.stdout_path = dir + "/c.out";
   std::string id = ex->submit(r);
-  for (int i = 0; i < 100 && ex->poll(id).state != hpfe::JobState::running; ++i)
+  for (int i = 0; i < 100 && ex->poll(id).state != hp::run::JobState::running; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  REQUIRE(ex->poll(id).state == hpfe::JobState::running);
+  REQUIRE(ex->poll(id).state == hp::run::JobState::running);
   ex->cancel(id);
-  hpfe::JobStatus st = ex->wait(id, 30);
-  CHECK(st.state == hpfe::JobState::cancelled);
+  hp::run::JobStatus st = ex->wait(id, 30);
+  CHECK(st.state == hp::run::JobState::cancelled);
   CHECK_THAT(st.scheduler_state, Catch::StartsWith("CANCELLED"));
-  CHECK(ex->poll("999999").state == hpfe::JobState::lost);
+  CHECK(ex->poll("999999").state == hp::run::JobState::lost);
 }
 
 TEST_CASE("resume re-attaches to a job still queued", "[slurm]") {
   std::string dir = work_dir("resume");
-  auto ex = hpfe::make_executor({"slurm", 1, 1, cluster()});
-  hpfe::JobRequest blocker;  // holds both nodes so the trial has to queue
+  auto ex = hp::run::make_executor({"slurm", 1, 1, cluster()});
+  hp::run::JobRequest blocker;  // holds both nodes so the trial has to queue
   blocker.name = "blocker";
   blocker.argv = {"sleep", "300"};
   blocker.num_nodes = 2;
@@ -139,36 +139,36 @@ TEST_CASE("resume re-attaches to a job still queued", "[slurm]") {
   blocker.stdout_path = dir + "/blocker.out";
   std::string blocker_id = ex->submit(blocker);
 
-  hpfe::RunSpec spec = spec_with(dir, {{"gpt3_0.126b_2nodes_tp_1_pp_1_mbs_1", 2}}, "");
+  hp::run::RunSpec spec = spec_with(dir, {{"gpt3_0.126b_2nodes_tp_1_pp_1_mbs_1", 2}}, "");
   struct Crash {};
-  hpfe::RunCallbacks cb;
-  cb.on_change = [](const std::vector<hpfe::TrialState>& s) {
-    if (s[0].phase == hpfe::TrialPhase::active) throw Crash{};  // the search dies right after submitting
+  hp::run::RunCallbacks cb;
+  cb.on_change = [](const std::vector<hp::run::TrialState>& s) {
+    if (s[0].phase == hp::run::TrialPhase::active) throw Crash{};  // the search dies right after submitting
   };
-  CHECK_THROWS_AS(hpfe::run_trials(spec, *ex, false, cb), Crash);
+  CHECK_THROWS_AS(hp::run::run_trials(spec, *ex, false, cb), Crash);
   std::string journal = slurp(dir + "/journal.jsonl");
   REQUIRE(count(journal, "\"submitted\"") == 1);
   std::size_t at = journal.find("\"job_id\":\"", journal.find("\"submitted\"")) + 10;
   std::string trial_id = journal.substr(at, journal.find('"', at) - at);
-  CHECK(ex->poll(trial_id).state == hpfe::JobState::pending);
+  CHECK(ex->poll(trial_id).state == hp::run::JobState::pending);
   // Worst case: the crash came after sbatch returned but before the "submitted" line reached the journal.
   REQUIRE(count(journal, "\"submitting\"") == 1);
   std::ofstream(dir + "/journal.jsonl") << journal.substr(0, journal.find("{\"event\":\"submitted\""));
 
   ex->cancel(blocker_id);
-  hpfe::LaunchOutcome out = hpfe::launch(hpfe::RunSpec{dir}, true, nullptr);
+  hp::run::LaunchOutcome out = hp::run::launch(hp::run::RunSpec{dir}, true, nullptr);
   REQUIRE(out.states.size() == 1);
   CHECK(out.states[0].job_id == trial_id);  // the same job (found by name and --comment), polled again
-  CHECK(out.states[0].job.state == hpfe::JobState::completed);
+  CHECK(out.states[0].job.state == hp::run::JobState::completed);
   CHECK(out.states[0].stats.valid);
   CHECK(count(slurp(dir + "/journal.jsonl"), "\"submitted\"") == 1);
 }
 
 TEST_CASE("shell metacharacters in values never execute", "[slurm]") {
   std::string dir = work_dir("meta");
-  auto ex = hpfe::make_executor({"slurm", 1, 1, cluster()});
+  auto ex = hp::run::make_executor({"slurm", 1, 1, cluster()});
   std::string marker = dir + "/pwned";
-  hpfe::JobRequest r;
+  hp::run::JobRequest r;
   r.name = "meta; touch " + marker;
   r.argv = {"printf", "%s\\n", "$(touch " + marker + ")", "; touch " + marker, "`touch " + marker + "`", "it's"};
   r.env["HP_META"] = "$(touch " + marker + ")";
@@ -177,19 +177,19 @@ TEST_CASE("shell metacharacters in values never execute", "[slurm]") {
   r.work_dir = dir + "/a dir with spaces";
   fs::create_directories(r.work_dir);
   r.stdout_path = dir + "/meta.out";
-  hpfe::JobStatus st = ex->wait(ex->submit(r), 60);
-  CHECK(st.state == hpfe::JobState::completed);
+  hp::run::JobStatus st = ex->wait(ex->submit(r), 60);
+  CHECK(st.state == hp::run::JobState::completed);
   CHECK(slurp(dir + "/meta.out") == "$(touch " + marker + ")\n; touch " + marker + "\n`touch " + marker + "`\nit's\n");
   CHECK_FALSE(fs::exists(marker));
 }
 
 TEST_CASE("time limit (TIMEOUT about 61-92 s after --time=1)", "[slurm]") {
   std::string dir = work_dir("timeout");
-  hpfe::RunSpec spec = spec_with(dir, {{"gpt3_0.126b_1nodes_tp_1_pp_1_mbs_4", 1}}, "--behave mbs_4=hang");
+  hp::run::RunSpec spec = spec_with(dir, {{"gpt3_0.126b_1nodes_tp_1_pp_1_mbs_4", 1}}, "--behave mbs_4=hang");
   spec.time_limit_s = 60;
-  hpfe::LaunchOutcome out = hpfe::launch(spec, false, nullptr);
+  hp::run::LaunchOutcome out = hp::run::launch(spec, false, nullptr);
   REQUIRE(out.states.size() == 1);
-  CHECK(out.states[0].job.state == hpfe::JobState::timeout);
+  CHECK(out.states[0].job.state == hp::run::JobState::timeout);
   CHECK(out.states[0].failure.kind == hp::FailureKind::time_limit);
   CHECK_THAT(out.states[0].failure.evidence, Catch::Contains("DUE TO TIME LIMIT"));
   CHECK(out.reports.num_measured == 0);

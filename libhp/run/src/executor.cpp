@@ -11,7 +11,7 @@
 #include "fsutil.hpp"
 #include "process.hpp"
 
-namespace hpfe {
+namespace hp::run {
 
 std::unique_ptr<Executor> make_slurm_executor(const SlurmOptions& options);  // slurm_executor.cpp
 
@@ -248,4 +248,4 @@ ExecutorOptions executor_options_from_config(const std::map<std::string, std::st
   return o;
 }
 
-}  // namespace hpfe
+}  // namespace hp::run

@@ -13,7 +13,7 @@
 
 namespace fs = std::filesystem;
 
-namespace hpfe {
+namespace hp::run {
 
 void append_line_synced(const std::string& path, const std::string& line) {
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -33,4 +33,4 @@ std::string read_text(const std::string& path) {
   return hp::read_file_limited(path, hp::kMaxLogFileBytes, "results file");
 }
 
-}  // namespace hpfe
+}  // namespace hp::run

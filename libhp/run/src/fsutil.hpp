@@ -3,11 +3,11 @@
 
 #include <string>
 
-namespace hpfe {
+namespace hp::run {
 
 /// Append one line and flush it to disk (the journal).
 void append_line_synced(const std::string& path, const std::string& line);
 /// Whole file, or "" when it does not exist; throws hp::IoError when it exists but cannot be read.
 std::string read_text(const std::string& path);
 
-}  // namespace hpfe
+}  // namespace hp::run

@@ -11,7 +11,7 @@
 #include "hp/svg.hpp"
 #include "report_charts.hpp"
 
-namespace hpfe {
+namespace hp::run {
 namespace {
 
 std::string summary(const std::vector<const hp::TrialResult*>& order, const hp::TrialResult* best) {
@@ -78,4 +78,4 @@ std::string html_report(const std::vector<hp::TrialResult>& results, const std::
   return h + "</table>\n</body></html>\n";
 }
 
-}  // namespace hpfe
+}  // namespace hp::run

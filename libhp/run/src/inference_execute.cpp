@@ -1,4 +1,4 @@
-// Launch inference benchmark jobs through the training search's executors (hpfe::Executor) and wait for them.
+// Launch inference benchmark jobs through the training search's executors (hp::run::Executor) and wait for them.
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -11,7 +11,7 @@
 
 namespace fs = std::filesystem;
 
-namespace hpfe {
+namespace hp::run {
 
 std::vector<std::pair<std::string, std::string>> execute_bench_jobs(const std::vector<PlannedBenchJob>& jobs,
                                                                     const hp::SearchConfig& config,
@@ -79,4 +79,4 @@ std::vector<std::pair<std::string, std::string>> execute_bench_jobs(const std::v
   return ended;
 }
 
-}  // namespace hpfe
+}  // namespace hp::run

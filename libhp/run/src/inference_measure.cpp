@@ -11,7 +11,7 @@
 
 namespace fs = std::filesystem;
 
-namespace hpfe {
+namespace hp::run {
 
 namespace {
 
@@ -126,4 +126,4 @@ InferenceRunOutput run_inference_search(const hp::SearchConfig& config, const In
   return out;
 }
 
-}  // namespace hpfe
+}  // namespace hp::run

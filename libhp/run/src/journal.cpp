@@ -9,7 +9,7 @@
 #include "fsutil.hpp"
 #include "hp/run/json.hpp"
 
-namespace hpfe {
+namespace hp::run {
 
 std::string journal_path(const std::string& dir) { return dir + "/journal.jsonl"; }
 
@@ -52,4 +52,4 @@ std::vector<JournalEvent> read_journal(const std::string& dir) {
   return events;
 }
 
-}  // namespace hpfe
+}  // namespace hp::run

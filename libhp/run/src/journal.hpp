@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace hpfe {
+namespace hp::run {
 
 struct JournalEvent {
   std::string event;            ///< submitting, submitted, finished, abandoned, interrupted, dropped, promoted
@@ -26,4 +26,4 @@ void append_journal(const std::string& results_dir, const JournalEvent& event);
 /// Every complete event in order; a last line cut by a crash and unreadable lines are skipped. No journal: none.
 std::vector<JournalEvent> read_journal(const std::string& results_dir);
 
-}  // namespace hpfe
+}  // namespace hp::run

@@ -6,7 +6,7 @@
 #include "hp/run/runner.hpp"
 #include "trial_eval.hpp"
 
-namespace hpfe {
+namespace hp::run {
 namespace {
 
 std::atomic<bool> g_interrupt{false};
@@ -80,4 +80,4 @@ LaunchOutcome launch(const RunSpec& spec_in, bool resume, std::FILE* status) {
   return launch_loaded(spec, *executor, resume, status);
 }
 
-}  // namespace hpfe
+}  // namespace hp::run

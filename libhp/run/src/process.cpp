@@ -26,7 +26,7 @@
 namespace bp = boost::process;
 namespace fs = std::filesystem;
 
-namespace hpfe {
+namespace hp::run {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -249,4 +249,4 @@ std::unique_ptr<Executor> make_local_executor(int max_concurrent, double kill_gr
   return std::make_unique<LocalExecutor>(max_concurrent, kill_grace_s);
 }
 
-}  // namespace hpfe
+}  // namespace hp::run

@@ -8,7 +8,7 @@
 
 #include "hp/run/executor.hpp"
 
-namespace hpfe {
+namespace hp::run {
 
 struct ProcessResult {
   int exit_code = 0;   ///< -1 when the program could not be started
@@ -29,9 +29,9 @@ void kill_stale_local_job(const std::string& job_id, const std::string& trial_na
 
 std::unique_ptr<Executor> make_local_executor(int max_concurrent, double kill_grace_s);
 
-}  // namespace hpfe
+}  // namespace hp::run
 
-namespace hpfe {
+namespace hp::run {
 /// sbatch options for a request ("--nodes=2", ...), in the order the script shows them.
 std::vector<std::string> sbatch_options(const JobRequest& request, const SlurmOptions& options);
 /// The Slurm job name of a trial: prefix + name, characters other than [A-Za-z0-9_.:-] replaced by '_'.
@@ -40,4 +40,4 @@ std::string slurm_job_name(const std::string& trial_name, const SlurmOptions& op
 std::string slurm_job_comment(const JobRequest& request);
 /// Slurm --time in whole minutes (rounded up, at least 1); 0 = no limit.
 int time_limit_minutes(double time_limit_s);
-}  // namespace hpfe
+}  // namespace hp::run

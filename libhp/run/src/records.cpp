@@ -1,7 +1,7 @@
 // The record of a trial of a run: one schema that hp-cli (JSON) and bignlp_hp (dicts) render.
 #include "hp/run/runner.hpp"
 
-namespace hpfe {
+namespace hp::run {
 
 hp::Record trial_state_record(const TrialState& t) {
   hp::Record r;
@@ -28,4 +28,4 @@ hp::Record trial_state_record(const TrialState& t) {
   return r;
 }
 
-}  // namespace hpfe
+}  // namespace hp::run

@@ -13,7 +13,7 @@
 #include "hp/run/runner.hpp"
 #include "hp/svg.hpp"
 
-namespace hpfe {
+namespace hp::run {
 namespace {
 
 namespace svg = hp::svg;
@@ -274,4 +274,4 @@ std::string memory_chart(const std::vector<const hp::TrialResult*>& rows, const 
   return s + "</svg>";
 }
 
-}  // namespace hpfe
+}  // namespace hp::run

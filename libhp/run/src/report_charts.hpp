@@ -7,7 +7,7 @@
 #include "hp/hardware.hpp"
 #include "hp/trial_results.hpp"
 
-namespace hpfe {
+namespace hp::run {
 
 /// Report order: measured trials fastest first, then the others by predicted step time (no prediction last),
 /// ties by name. Never alphabetical first: the reader looks for the fastest at the top.
@@ -26,4 +26,4 @@ std::string step_time_chart(const std::vector<const hp::TrialResult*>& rows, con
 std::string memory_chart(const std::vector<const hp::TrialResult*>& rows, const hp::TrialResult* best,
                          const hp::GpuSpec& gpu);
 
-}  // namespace hpfe
+}  // namespace hp::run

@@ -17,7 +17,7 @@
 
 namespace fs = std::filesystem;
 
-namespace hpfe {
+namespace hp::run {
 
 TrialEvaluation evaluate_trial_dir(const std::string& dir, const hp::JobOutcome& outcome) {
   TrialEvaluation ev;
@@ -234,4 +234,4 @@ ReportFiles write_reports(const std::string& results_dir, const std::vector<hp::
   return rep;
 }
 
-}  // namespace hpfe
+}  // namespace hp::run

@@ -22,7 +22,7 @@
 
 namespace fs = std::filesystem;
 
-namespace hpfe {
+namespace hp::run {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -341,4 +341,4 @@ std::string status_table(const std::vector<TrialState>& states) {
   return out;
 }
 
-}  // namespace hpfe
+}  // namespace hp::run

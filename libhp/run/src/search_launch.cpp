@@ -6,7 +6,7 @@
 #include "hp/search.hpp"
 #include "journal.hpp"
 
-namespace hpfe {
+namespace hp::run {
 
 RunSpec run_spec_from_search(const hp::SearchConfig& config, const hp::SearchResult& result, const std::string& executor) {
   RunSpec spec;
@@ -62,9 +62,9 @@ RunSpec run_spec_from_search(const hp::SearchConfig& config, const hp::SearchRes
   return spec;
 }
 
-}  // namespace hpfe
+}  // namespace hp::run
 
-namespace hpfe {
+namespace hp::run {
 
 SearchLaunchOutcome search_and_launch(const hp::SearchConfig& config, const hp::SearchOptions& options,
                                       const LaunchChoice& choice) {
@@ -97,4 +97,4 @@ SearchLaunchOutcome search_and_launch(const hp::SearchConfig& config, const hp::
   return out;
 }
 
-}  // namespace hpfe
+}  // namespace hp::run

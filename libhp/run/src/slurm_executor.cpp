@@ -9,7 +9,7 @@
 #include "hp/run/executor.hpp"
 #include "process.hpp"
 
-namespace hpfe {
+namespace hp::run {
 namespace {
 
 std::string trim(const std::string& s) {
@@ -133,4 +133,4 @@ std::unique_ptr<Executor> make_slurm_executor(const SlurmOptions& options) {
   return std::make_unique<SlurmExecutor>(options);
 }
 
-}  // namespace hpfe
+}  // namespace hp::run

@@ -9,7 +9,7 @@
 #include "hp/perf.hpp"
 #include "hp/run/runner.hpp"
 
-namespace hpfe {
+namespace hp::run {
 
 struct TrialEvaluation {
   hp::StepTimeStats stats;
@@ -25,4 +25,4 @@ TrialEvaluation evaluate_trial_dir(const std::string& dir, const hp::JobOutcome&
 /// collect() with the run spec already read (nullopt: a results directory without run_state.yaml).
 Collected collect_run(const std::string& results_dir, const std::optional<RunSpec>& spec);
 
-}  // namespace hpfe
+}  // namespace hp::run

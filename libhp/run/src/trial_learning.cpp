@@ -8,7 +8,7 @@
 #include "hp/trial_sizing.hpp"
 #include "journal.hpp"
 
-namespace hpfe {
+namespace hp::run {
 
 const hp::TrainingConfig& config_of(ConfigCache& configs, const TrialPlan& p) {
   auto it = configs.find(p.config_path);
@@ -162,4 +162,4 @@ void judge_trials(const RunSpec& spec, std::vector<TrialState>& states, std::vec
   }
 }
 
-}  // namespace hpfe
+}  // namespace hp::run

@@ -10,7 +10,7 @@
 #include "hp/nemo_config.hpp"
 #include "hp/run/runner.hpp"
 
-namespace hpfe {
+namespace hp::run {
 
 /// Candidate configs read once per run, by path.
 using ConfigCache = std::map<std::string, hp::TrainingConfig>;
@@ -38,4 +38,4 @@ void set_full_scale(const RunSpec& spec, TrialState& trial, ConfigCache& configs
 void judge_trials(const RunSpec& spec, std::vector<TrialState>& states, std::vector<TrialState>& reserves,
                   ConfigCache& configs);
 
-}  // namespace hpfe
+}  // namespace hp::run

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace hpfe {
+namespace hp::run {
 
 /// What to run for one trial.
 struct JobRequest {
@@ -99,4 +99,4 @@ std::string shell_quote(const std::string& word);
 /// Throws hp::ConfigError("trial.command", ...) on an unterminated quote.
 std::vector<std::string> split_command(const std::string& text);
 
-}  // namespace hpfe
+}  // namespace hp::run

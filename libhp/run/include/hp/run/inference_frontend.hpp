@@ -10,7 +10,7 @@
 #include "hp/inference_search.hpp"
 #include "hp/search_config.hpp"
 
-namespace hpfe {
+namespace hp::run {
 
 struct InferenceRunOptions {
   std::string results_dir;          ///< "" = train_settings.logs, else "results"
@@ -49,4 +49,4 @@ std::vector<std::pair<std::string, std::string>> execute_bench_jobs(const std::v
                                                                     const hp::SearchConfig& config,
                                                                     const InferenceRunOptions& options);
 
-}  // namespace hpfe
+}  // namespace hp::run

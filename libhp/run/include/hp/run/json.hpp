@@ -8,7 +8,7 @@
 
 #include "hp/record.hpp"
 
-namespace hpfe {
+namespace hp::run {
 
 inline std::string json_string(const std::string& s) {
   std::string out = "\"";
@@ -62,4 +62,4 @@ std::string json_array(const std::vector<T>& values, F each) {
   return out + "]";
 }
 
-}  // namespace hpfe
+}  // namespace hp::run

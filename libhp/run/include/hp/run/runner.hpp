@@ -16,7 +16,7 @@
 #include "hp/trial_sizing.hpp"
 #include "hp/run/executor.hpp"
 
-namespace hpfe {
+namespace hp::run {
 
 /// One planned trial (from the search plan; config_path is the candidate YAML).
 struct TrialPlan {
@@ -150,4 +150,4 @@ std::string short_trial_name(const std::string& name);
 /// The live status table the CLI prints.
 std::string status_table(const std::vector<TrialState>& states);
 
-}  // namespace hpfe
+}  // namespace hp::run

@@ -8,7 +8,7 @@
 #include "hp/run/runner.hpp"
 #include "hp/search.hpp"
 
-namespace hpfe {
+namespace hp::run {
 
 /// The run spec of a search's plan: trial.command (default: NeMo's pre-training script), executor.* and
 /// cluster.* keys from the config, executor.time_limit_s (overrides max_minutes_per_run), executor.max_concurrent,
@@ -35,4 +35,4 @@ struct SearchLaunchOutcome {
 SearchLaunchOutcome search_and_launch(const hp::SearchConfig& config, const hp::SearchOptions& options,
                                       const LaunchChoice& choice);
 
-}  // namespace hpfe
+}  // namespace hp::run
