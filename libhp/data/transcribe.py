@@ -31,6 +31,8 @@ source, see libhp/data/README.md). Added here, each listed in the row's derived_
     deepseek_v3/pretraining/launch.sh (tag v25.05.05, commit c5c765f2) passes --recompute_modules RM, RM='mla_up_proj'
     on H100 and 'core_attn' on GB200, to NeMo's scripts/performance/llm/pretrain_deepseek_v3.py at the commit its
     setup.sh checks out (7a8f1cc7, branch llmb-nemo-r2.3.0), which sets recompute_granularity "selective".
+  - vp=12 for the Nemotron-4 340B rows of dgxc-benchmarking v25.04: its nemotron/launch.sh (commit 741c886) sets
+    VP=12 for MODEL_SIZE 340b and passes it as -vp, although the README table prints VP "NA".
   - vocab_size=256000 for Nemotron rows that leave it empty (NeMo Nemotron configs; the dgxc Nemotron rows
     publish 256000).
   - split: "fit" for odd row_id, "holdout" for even row_id (documented split; never tuned).
@@ -107,6 +109,13 @@ def main(src, dst_csv, added=None):
                 and "v24.11.1" in r["source_version"] and not o["optimizer_state_bytes"]:
             o["optimizer_state_bytes"] = "6"
             derived.append(BF16_ADAM.format(DGXC_340B_YAML))
+        if r["source_key"] == "dgxc_benchmarking" and r["model"] == "Nemotron-4 340B" and "v25.04" in r["source_version"] \
+                and not o["vp"]:
+            # The README table prints VP "NA", but the release's launcher passes -vp 12 for 340b to NeMo's
+            # scripts/performance/llm/pretrain_nemotron4_340b.py.
+            o["vp"] = "12"
+            derived.append("vp (dgxc-benchmarking v25.04 nemotron/launch.sh at 741c886: VP=12 for MODEL_SIZE 340b, "
+                           "passed as -vp; the README table prints NA)")
         if r["source_key"] == "nemo_perf_2407" and r["model"] == "Nemotron-340B" and not o["optimizer_state_bytes"]:
             o["optimizer_state_bytes"] = "6"
             derived.append(BF16_ADAM.format(LAUNCHER_340B_YAML))

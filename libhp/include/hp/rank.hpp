@@ -19,9 +19,9 @@ RankedLayout to_ranked(const Layout& layout, const Estimate& estimate);
 /// Rank comparator used by rank_space (exposed for tests).
 bool rank_less(const RankedLayout& a, const RankedLayout& b) noexcept;
 
-/// The training model's relative step-time error: held-out mean absolute error on published runs, 6.99 %
+/// The training model's relative step-time error: held-out mean absolute error on published runs, 5.60 %
 /// (docs/model.md, "Validation"). Predictions closer than this are ties.
-constexpr double kModelRelativeError = 0.07;
+constexpr double kModelRelativeError = 0.056;
 
 /// The trials of the model policy, in launch order (= rank order). A shape is (tp, pp, mbs, recompute); cp, vp,
 /// ep, SP and optimizer sharding are its variants. Rule (docs/model.md): the first ceil(limit/2) are the best of
