@@ -95,8 +95,7 @@ Shape make_shape(const ModelSpec& m, const Layout& l) {
   // Without interleaving or embedding/loss slots an uneven layout is the split the NeMo configs write
   // (uneven_pipeline_split: first and last stages lighter).
   UnevenPipelineSplit split;
-  if (l.uneven_pipeline && l.vp == 1 && emb == 0 && loss == 0 && m.num_decoder_layers == 0 &&
-      uneven_pipeline_split(m.num_layers, l.pp, &split)) {
+  if (uneven_pipeline_split(m, l, &split)) {
     s.layers_per_stage = split.middle > 0 ? split.middle : split.first;
     s.first_stage_layers = split.first;
     s.last_stage_layers = split.last;
@@ -214,6 +213,11 @@ bool uneven_pipeline_split(int layers, int pp, UnevenPipelineSplit* split) noexc
   }
   if (split) *split = out;
   return true;
+}
+
+bool uneven_pipeline_split(const ModelSpec& model, const Layout& layout, UnevenPipelineSplit* split) noexcept {
+  return layout.uneven_pipeline && layout.vp == 1 && !layout.account_for_embedding && !layout.account_for_loss &&
+         !model.is_encoder_decoder() && uneven_pipeline_split(model.num_layers, layout.pp, split);
 }
 
 }  // namespace hp

@@ -83,8 +83,7 @@ TrainingConfig trial_config(const TrainingConfig& base, const Trial& t, SearchPo
   // Uneven stages as Megatron-Core's explicit first/last counts (the split the model priced); none otherwise, also
   // where the base config had some.
   UnevenPipelineSplit uneven;
-  const bool uneven_split = l.uneven_pipeline && l.vp == 1 && !l.account_for_embedding && !l.account_for_loss &&
-                            uneven_pipeline_split(c.model.num_layers, l.pp, &uneven);
+  const bool uneven_split = uneven_pipeline_split(c.model, l, &uneven);
   c.num_layers_in_first_pipeline_stage = uneven_split ? uneven.first : 0;
   c.num_layers_in_last_pipeline_stage = uneven_split ? uneven.last : 0;
   c.moe_token_dispatcher_type = l.moe_dispatcher == MoeDispatcher::alltoall ? "" : to_string(l.moe_dispatcher);

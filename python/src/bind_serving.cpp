@@ -148,11 +148,7 @@ py::dict serving_search(const std::optional<std::string>& config, const std::opt
   if (disaggregated) s.disaggregated = *disaggregated;
   if (max_gpus) s.max_gpus = *max_gpus;
   if (top_n) s.top_n = *top_n;
-  if (scheduler_steps) {
-    if (*scheduler_steps < 1)
-      throw hp::ConfigError("scheduler_steps", std::to_string(*scheduler_steps), "must be >= 1 (1 = schedule every iteration)");
-    s.scheduler_steps = *scheduler_steps;
-  }
+  if (scheduler_steps) s.scheduler_steps = *scheduler_steps;
   hp::ModelSpec m;
   if (s.architecture.empty() && !s.model.empty() && s.model.find('/') == std::string::npos &&
       s.model.find('_') == std::string::npos)

@@ -298,6 +298,9 @@ struct UnevenPipelineSplit {
 };
 /// False where there is no such split: pp < 2, pp dividing layers, or a rest below 2 or above 2 x middle.
 bool uneven_pipeline_split(int layers, int pp, UnevenPipelineSplit* split) noexcept;
+/// The split a layout is priced and written with: the rule above for a decoder-only model with uneven_pipeline on,
+/// no interleaving and no embedding/loss slots; false otherwise (those keep ceil(L / (p v)) per chunk).
+bool uneven_pipeline_split(const ModelSpec& model, const Layout& layout, UnevenPipelineSplit* split) noexcept;
 
 Estimate estimate(const ModelSpec& model, const Layout& layout, const GpuSpec& gpu, const Calibration& calibration,
                   const EstimateOptions& options = {});
